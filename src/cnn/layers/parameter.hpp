@@ -1,0 +1,50 @@
+/// \file
+/// \ingroup ch01
+/// \brief A trainable tensor and its gradient, as an optimizer sees them.
+///
+/// Layers keep their weights in tensors of whatever rank suits them (a Dense kernel is
+/// `(D, M)`, a bias `(M)`). An optimizer does not care about shape: it walks the values and
+/// the gradients element by element. A Parameter is that flat view, plus the name and shape
+/// the book prints and saves.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// A flat, non-owning view of one trainable tensor and its gradient (same size).
+struct Parameter {
+    std::string name;                ///< e.g. "dense_1/kernel"
+    float* value = nullptr;          ///< the weights, `size` floats
+    float* grad = nullptr;           ///< the gradient of the loss, `size` floats
+    std::size_t size = 0;            ///< number of elements
+    std::vector<std::size_t> shape;  ///< the tensor's shape, for printing and saving
+};
+
+/// Makes the view of `value` and `grad`, which must have the same shape.
+template <std::size_t Rank>
+Parameter make_parameter(std::string name, xt::xtensor<float, Rank>& value,
+                         xt::xtensor<float, Rank>& grad) {
+    if (value.shape() != grad.shape()) {
+        throw std::invalid_argument("parameter " + name + ": value is " +
+                                    shape_to_string(value.shape()) + " but gradient is " +
+                                    shape_to_string(grad.shape()));
+    }
+    return Parameter{std::move(name), value.data(), grad.data(), value.size(),
+                     std::vector<std::size_t>(value.shape().begin(), value.shape().end())};
+}
+
+/// Sets every gradient to zero; call once per step, before the backward pass accumulates.
+void zero_gradients(const std::vector<Parameter>& parameters);
+
+/// Total number of trainable values.
+std::size_t count_values(const std::vector<Parameter>& parameters);
+
+}  // namespace cnn

@@ -1,0 +1,33 @@
+#include "cnn/tensor/gemm.hpp"
+
+#include <stdexcept>
+
+#include <xtensor-blas/xblas.hpp>
+
+namespace cnn {
+
+void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, float beta) {
+    const bool ta = op_a == Op::transpose;
+    const bool tb = op_b == Op::transpose;
+    const std::size_t m = ta ? a.shape(1) : a.shape(0);
+    const std::size_t k = ta ? a.shape(0) : a.shape(1);
+    const std::size_t kb = tb ? b.shape(1) : b.shape(0);
+    const std::size_t n = tb ? b.shape(0) : b.shape(1);
+    if (k != kb || c.shape(0) != m || c.shape(1) != n) {
+        throw std::invalid_argument(
+            "gemm: op(a) " + std::string(ta ? "= a^T " : "= a ") + "is (" + std::to_string(m) +
+            ", " + std::to_string(k) + "), op(b) " + (tb ? "= b^T " : "= b ") + "is (" +
+            std::to_string(kb) + ", " + std::to_string(n) + "), c is " +
+            shape_to_string(c.shape()) + "; expected op(a) (M, K), op(b) (K, N), c (M, N)");
+    }
+    if (m == 0 || n == 0) {
+        return;
+    }
+    if (k == 0) {  // an empty sum: BLAS may not touch c, so scale it here
+        c *= beta;
+        return;
+    }
+    xt::blas::gemm(a, b, c, ta, tb, 1.0f, beta);
+}
+
+}  // namespace cnn

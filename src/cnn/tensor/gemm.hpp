@@ -1,0 +1,25 @@
+/// \file
+/// \ingroup ch01
+/// \brief Matrix product through BLAS (OpenBLAS, via xtensor-blas), with its shapes checked.
+///
+/// Dense layers, and from chapter 04 the im2col convolution, spend nearly all their time in
+/// one operation: \f$C \leftarrow \operatorname{op}(A)\,\operatorname{op}(B) + \beta C\f$,
+/// where op transposes its argument or leaves it alone. BLAS computes it far faster than a
+/// loop nest can, and reads a transposed operand in place, without copying it.
+#pragma once
+
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Whether gemm() reads an operand as it is or transposed.
+enum class Op { none, transpose };
+
+/// `c = op_a(a) * op_b(b) + beta * c`.
+///
+/// With op(a) of shape `(M, K)` and op(b) of shape `(K, N)`, `c` must already be `(M, N)`.
+/// `beta = 0` overwrites `c`; `beta = 1` accumulates into it (what gradients want).
+/// Throws std::invalid_argument naming the three shapes when they do not fit together.
+void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, float beta = 0.0f);
+
+}  // namespace cnn

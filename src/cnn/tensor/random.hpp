@@ -1,0 +1,44 @@
+/// \file
+/// \ingroup ch01
+/// \brief A seeded random number generator whose sequences are the same on every machine.
+///
+/// The standard library fixes the bits `std::mt19937_64` produces but not what its
+/// distributions make of them, so `std::normal_distribution` may give different numbers with
+/// another standard library. The book wants a run with `--seed 42` to print the same numbers
+/// everywhere, so the few distributions it needs are written out here on top of the
+/// engine's raw bits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace cnn {
+
+/// Seeded generator: uniform and normal floats, bounded integers and permutations.
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : engine_(seed) {}
+
+    /// Uniform in [0, 1), with 24 random bits (all a `float` mantissa holds).
+    float uniform();
+    /// Uniform in [lo, hi).
+    float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+    /// Standard normal (mean 0, variance 1) by the Box-Muller transform.
+    float normal();
+    /// Uniform integer in [0, n), without modulo bias. `n` must be positive.
+    std::size_t below(std::size_t n);
+    /// A uniformly random permutation of 0, 1, ..., n-1 (Fisher-Yates).
+    std::vector<std::size_t> permutation(std::size_t n);
+
+    /// The raw engine, for code that saves or restores the generator's state.
+    std::mt19937_64& engine() { return engine_; }
+
+private:
+    std::mt19937_64 engine_;
+    bool has_spare_normal_ = false;
+    float spare_normal_ = 0.0f;
+};
+
+}  // namespace cnn

@@ -1,0 +1,46 @@
+/// \file
+/// \ingroup ch01
+/// \brief The one tensor type of the book, by rank, and small shape helpers.
+///
+/// Every tensor in cnn-steps holds `float`s in row-major order. The letters used for shapes
+/// throughout the book come from the source notes: a batch of images is `(N, C, H, W)`
+/// (count, channels, height, width), a bank of filters is `(FN, C, FH, FW)`, and a batch of
+/// feature vectors, as a Dense layer sees it, is `(N, D)`.
+#pragma once
+
+#include <cstddef>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+namespace cnn {
+
+using Tensor1 = xt::xtensor<float, 1>;  ///< a vector, e.g. a bias `(M)`
+using Tensor2 = xt::xtensor<float, 2>;  ///< a matrix, e.g. a batch of features `(N, D)`
+using Tensor3 = xt::xtensor<float, 3>;  ///< e.g. one image `(C, H, W)`
+using Tensor4 = xt::xtensor<float, 4>;  ///< e.g. a batch of images `(N, C, H, W)`
+
+/// Class labels, one per example: `labels[n]` is the class index of example n.
+using Labels = std::vector<std::size_t>;
+
+/// Formats a shape as the book prints it, e.g. `(64, 1, 28, 28)`.
+template <class Shape>
+std::string shape_to_string(const Shape& shape) {
+    std::ostringstream os;
+    os << '(';
+    bool first = true;
+    for (auto extent : shape) {
+        os << (first ? "" : ", ") << extent;
+        first = false;
+    }
+    os << ')';
+    return os.str();
+}
+
+/// Reshapes a batch of images `(N, C, H, W)` into the matrix `(N, C*H*W)` a Dense layer takes:
+/// each image becomes one row, its pixels laid out channel by channel, row by row.
+Tensor2 flatten_images(const Tensor4& images);
+
+}  // namespace cnn
