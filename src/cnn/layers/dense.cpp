@@ -20,6 +20,7 @@ void expect_dense_shapes(const char* where, const Tensor2& x, const Tensor2& w, 
 
 }  // namespace
 
+//! [dense_impl]
 Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b) {
     expect_dense_shapes("dense_forward", x, w, b);
     const std::size_t n = x.shape(0);
@@ -55,6 +56,7 @@ Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Te
     gemm(dy, Op::none, w, Op::transpose, dx);  // dx (N, D) = dy (N, M) w^T (M, D)
     return dx;
 }
+//! [dense_impl]
 
 Dense::Dense(const DenseOptions& options, Rng& rng)
     : name_(options.name),

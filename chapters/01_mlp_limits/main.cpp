@@ -1,0 +1,399 @@
+// Chapter 01: why a multi-layer perceptron is the wrong tool for images.
+//
+// Three experiments, each with numbers this program computes:
+//   1. Parameter explosion: what one Dense layer on a flattened image costs, against a 3x3
+//      convolution layer, from 28x28 grey images up to 224x224 colour ones.
+//   2. Pixel shuffling: the same MLP trained on Fashion-MNIST and on the same images with their
+//      pixels scrambled by one fixed permutation reaches the same test accuracy. The MLP never
+//      knew which pixels were neighbours.
+//   3. Translation: the trained MLP's accuracy as the test images move a few pixels.
+//
+// Run: ch01_mlp_limits [--quick] [--out DIR] [--seed N] [--data DIR] [--epochs N] [--seeds N]
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <fmt/ranges.h>
+#include <xtensor/xview.hpp>
+
+#include "cnn/app/program.hpp"
+#include "cnn/io/dataset.hpp"
+#include "cnn/layers/dense.hpp"
+#include "cnn/model/mlp.hpp"
+#include "cnn/model/train.hpp"
+#include "cnn/optim/sgd.hpp"
+#include "cnn/plot/plot.hpp"
+#include "cnn/tensor/random.hpp"
+#include "cnn/tensor/tensor.hpp"
+#include "cnn/tensor/transform.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// 1. Parameter explosion
+// ---------------------------------------------------------------------------------------------
+
+struct ImageSize {
+    std::size_t height, width, channels;
+    const char* example;
+};
+
+//! [parameter_counts]
+// A 3x3 convolution layer with 64 filters: each filter has 3 * 3 * C weights and one bias,
+// and the same filter slides over every position, so the count does not depend on H or W.
+// (Chapters 02-04 build this layer; here we only count.)
+std::uint64_t conv3x3_parameters(std::uint64_t channels, std::uint64_t filters) {
+    return (3 * 3 * channels + 1) * filters;
+}
+
+// A Dense layer on the flattened image: every one of the H * W * C inputs is wired to every
+// unit. "Keeping the size" means as many units as inputs, the way a convolution layer with
+// 'same' padding keeps one output per input pixel.
+std::uint64_t dense_parameters(std::uint64_t inputs, std::uint64_t units) {
+    return cnn::dense_parameter_count(inputs, units);
+}
+//! [parameter_counts]
+
+// 90.6 GB reads better than 90,635,317,248 bytes.
+std::string human_bytes(std::uint64_t bytes) {
+    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1000.0 && unit + 1 < std::size(units)) {
+        value /= 1000.0;
+        ++unit;
+    }
+    return fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+void parameter_explosion(const fs::path& out) {
+    const std::vector<ImageSize> sizes = {
+        {28, 28, 1, "Fashion-MNIST"}, {32, 32, 3, "CIFAR-10"},  {64, 64, 3, "small photo"},
+        {128, 128, 3, "medium photo"}, {224, 224, 3, "ImageNet"},
+    };
+    cnn::Transcript table(out / "ch01_parameters.txt");
+    table.line(fmt::format("{:<15} {:>14} {:>9} {:>18} {:>22} {:>12} {:>13}", "image", "example",
+                    "inputs", "Dense, 1000 units", "Dense, inputs->inputs", "as float32",
+                    "Conv 3x3, 64"));
+    for (const ImageSize& s : sizes) {
+        const std::uint64_t inputs = s.height * s.width * s.channels;
+        const std::uint64_t square = dense_parameters(inputs, inputs);
+        table.line(fmt::format("{:<15} {:>14} {:>9} {:>18} {:>22} {:>12} {:>13}",
+                        fmt::format("{}x{}x{}", s.height, s.width, s.channels), s.example,
+                        cnn::thousands(inputs), cnn::thousands(dense_parameters(inputs, 1000)),
+                        cnn::thousands(square), human_bytes(square * 4),
+                        cnn::thousands(conv3x3_parameters(s.channels, 64))));
+    }
+    table.save();
+    std::cout << '\n';
+
+    cnn::LinePlot plot;
+    plot.title = "Parameters of one layer on an RGB image of side s (s x s x 3 inputs)";
+    plot.x_label = "image side s (pixels)";
+    plot.y_label = "parameters (log scale)";
+    plot.log_y = true;
+    cnn::Series dense_square{"Dense, one unit per input", {}, {}};
+    cnn::Series dense_1000{"Dense, 1000 units", {}, {}};
+    cnn::Series conv{"Conv 3x3, 64 filters", {}, {}};
+    for (std::uint64_t side = 8; side <= 256; side += 8) {
+        const std::uint64_t inputs = side * side * 3;
+        for (cnn::Series* s : {&dense_square, &dense_1000, &conv}) {
+            s->x.push_back(static_cast<double>(side));
+        }
+        dense_square.y.push_back(static_cast<double>(dense_parameters(inputs, inputs)));
+        dense_1000.y.push_back(static_cast<double>(dense_parameters(inputs, 1000)));
+        conv.y.push_back(static_cast<double>(conv3x3_parameters(3, 64)));
+    }
+    plot.series = {dense_square, dense_1000, conv};
+    cnn::save_line_plot(plot, out / "ch01_parameters.png");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Pixel shuffling and 3. translation
+// ---------------------------------------------------------------------------------------------
+
+// How big the experiment is: the full run, or --quick on the committed sample.
+struct Setup {
+    std::size_t train_limit;     // 0 = all of the training file
+    std::size_t validation;      // examples held out of training to watch each epoch
+    std::vector<std::size_t> hidden;
+    std::size_t epochs;
+    std::size_t seeds;           // independent repetitions of the shuffle experiment
+    std::size_t max_shift;
+};
+
+// Images as an MLP sees them: (N, 1, 28, 28) flattened to (N, 784).
+struct Split {
+    cnn::Tensor2 x;
+    cnn::Labels y;
+};
+
+struct Data {
+    Split train, validation, test;
+    cnn::Tensor4 test_images;  // the test set before flattening, for shifting
+};
+
+Data load_data(const cnn::ProgramOptions& options, const Setup& setup) {
+    const fs::path dir = cnn::find_data_directory(options.data, options.quick);
+    std::cout << "data: " << dir.string() << '\n';
+    const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train, setup.train_limit);
+    const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
+    const std::size_t n = train.labels.size();
+    if (n <= setup.validation) {
+        throw std::runtime_error(fmt::format("expected more than {} training images in {}, found {}",
+                                             setup.validation, dir.string(), n));
+    }
+    // The last `validation` training images are held out; the test set is only used at the end.
+    const cnn::Tensor2 flat = cnn::flatten_images(train.images);
+    std::vector<std::size_t> fit_rows(n - setup.validation), val_rows(setup.validation);
+    for (std::size_t i = 0; i < n; ++i) {
+        (i < fit_rows.size() ? fit_rows[i] : val_rows[i - fit_rows.size()]) = i;
+    }
+    Data data;
+    data.train = {cnn::take_rows(flat, fit_rows), cnn::take_labels(train.labels, fit_rows)};
+    data.validation = {cnn::take_rows(flat, val_rows), cnn::take_labels(train.labels, val_rows)};
+    data.test = {cnn::flatten_images(test.images), test.labels};
+    data.test_images = test.images;
+    std::cout << fmt::format("train {} images, validation {}, test {}; each {} -> {} inputs\n\n",
+                             data.train.y.size(), data.validation.y.size(), data.test.y.size(),
+                             cnn::shape_to_string(std::vector<std::size_t>(
+                                 train.images.shape().begin() + 1, train.images.shape().end())),
+                             data.train.x.shape(1));
+    return data;
+}
+
+// The same pixels of every image (train, validation, test), put in a different fixed order.
+Split permuted(const Split& split, const std::vector<std::size_t>& permutation) {
+    const cnn::Tensor4 as_images = xt::reshape_view(split.x, {split.x.shape(0), std::size_t{1},
+                                                              split.x.shape(1), std::size_t{1}});
+    return {cnn::flatten_images(cnn::permute_pixels(as_images, permutation)), split.y};
+}
+
+struct Trained {
+    cnn::Mlp model;
+    std::vector<cnn::EpochLog> history;
+    double test_accuracy;
+};
+
+//! [train_mlp]
+Trained train_mlp(const Data& data, const Setup& setup, std::uint64_t seed) {
+    cnn::Rng rng(seed);  // the same seed gives the same initial weights and batch order
+    cnn::Mlp model({data.train.x.shape(1), setup.hidden, 10}, rng);
+    cnn::Sgd sgd({/*learning_rate=*/0.05f, /*momentum=*/0.9f});
+    cnn::TrainOptions options;
+    options.epochs = setup.epochs;
+    options.batch_size = 64;
+    std::vector<cnn::EpochLog> history = cnn::train_classifier(
+        model, sgd, data.train.x, data.train.y, data.validation.x, data.validation.y, options, rng,
+        std::cout);
+    const double test_accuracy = cnn::evaluate_classifier(model, data.test.x, data.test.y).accuracy;
+    return {std::move(model), std::move(history), test_accuracy};
+}
+//! [train_mlp]
+
+double mean(const std::vector<double>& v) {
+    double sum = 0.0;
+    for (double x : v) {
+        sum += x;
+    }
+    return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+}
+
+double sample_stddev(const std::vector<double>& v) {
+    if (v.size() < 2) {
+        return 0.0;
+    }
+    const double m = mean(v);
+    double ss = 0.0;
+    for (double x : v) {
+        ss += (x - m) * (x - m);
+    }
+    return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
+cnn::Tensor2 image_of(const cnn::Tensor2& flat_rows, std::size_t row) {
+    cnn::Tensor2 image = cnn::Tensor2::from_shape({28, 28});
+    std::copy_n(flat_rows.begin() + static_cast<std::ptrdiff_t>(row * 784), 784, image.begin());
+    return image;
+}
+
+void plot_shuffled_examples(const Data& data, const Split& shuffled_test, const fs::path& out) {
+    const auto& names = cnn::fashion_mnist_class_names();
+    cnn::ImageGrid grid;
+    grid.title = "The same test images, before (top) and after (bottom) one fixed pixel permutation";
+    grid.columns = 6;
+    grid.value_range = std::make_pair(0.0, 1.0);
+    for (const Split* split : {&data.test, &shuffled_test}) {
+        for (std::size_t i = 0; i < grid.columns; ++i) {
+            grid.images.push_back({image_of(split->x, i), names.at(split->y[i])});
+        }
+    }
+    cnn::save_image_grid(grid, out / "ch01_shuffled_images.png");
+}
+
+//! [shuffle_experiment]
+// Trains the same MLP, with the same seeds, on the original and on the pixel-shuffled images.
+// Returns the model trained on the original images with the first seed.
+cnn::Mlp shuffle_experiment(const Data& data, const Setup& setup, std::uint64_t seed,
+                            const fs::path& out) {
+    cnn::Rng rng(seed ^ 0x5eedULL);
+    const std::vector<std::size_t> permutation = rng.permutation(data.train.x.shape(1));
+    Data shuffled = data;
+    shuffled.train = permuted(data.train, permutation);
+    shuffled.validation = permuted(data.validation, permutation);
+    shuffled.test = permuted(data.test, permutation);
+    plot_shuffled_examples(data, shuffled.test, out);
+
+    std::vector<double> original_acc, shuffled_acc;
+    std::vector<Trained> first_pair;
+    for (std::size_t s = 0; s < setup.seeds; ++s) {
+        for (const Data* d : std::array<const Data*, 2>{&data, &shuffled}) {
+            std::cout << fmt::format("seed {} ({}/{}), {} pixels:\n", seed + s, s + 1, setup.seeds,
+                                     d == &data ? "original" : "shuffled");
+            Trained t = train_mlp(*d, setup, seed + s);
+            std::cout << fmt::format("test accuracy {:.4f}\n\n", t.test_accuracy);
+            (d == &data ? original_acc : shuffled_acc).push_back(t.test_accuracy);
+            if (s == 0) {
+                first_pair.push_back(std::move(t));
+            }
+        }
+    }
+    //! [shuffle_experiment]
+
+    cnn::Transcript table(out / "ch01_shuffle.txt");
+    table.line("Shuffle experiment: test accuracy of the same MLP (same seeds)");
+    table.line(fmt::format("{:>6} {:>10} {:>10} {:>12}", "seed", "original", "shuffled",
+                           "difference"));
+    std::vector<double> differences;
+    for (std::size_t s = 0; s < setup.seeds; ++s) {
+        differences.push_back(shuffled_acc[s] - original_acc[s]);
+        table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>+12.4f}", seed + s, original_acc[s],
+                               shuffled_acc[s], differences.back()));
+    }
+    table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>+12.4f}", "mean", mean(original_acc),
+                           mean(shuffled_acc), mean(differences)));
+    if (setup.seeds > 1) {
+        const double spread = sample_stddev(differences);
+        const double standard_error = spread / std::sqrt(static_cast<double>(setup.seeds));
+        table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>12.4f}", "stddev",
+                               sample_stddev(original_acc), sample_stddev(shuffled_acc), spread));
+        table.line(fmt::format("mean difference {:+.4f} +- {:.4f} (standard error): {:.1f} "
+                               "standard errors from 0",
+                               mean(differences), standard_error,
+                               std::abs(mean(differences)) / std::max(standard_error, 1e-12)));
+    }
+    table.save();
+    std::cout << '\n';
+
+    cnn::LinePlot curves;
+    curves.title = fmt::format("Validation accuracy per epoch, seed {}", seed);
+    curves.x_label = "epoch";
+    curves.y_label = "validation accuracy";
+    for (std::size_t i = 0; i < first_pair.size(); ++i) {
+        cnn::Series series{i == 0 ? "original pixels" : "shuffled pixels", {}, {}};
+        for (const cnn::EpochLog& log : first_pair[i].history) {
+            series.x.push_back(static_cast<double>(log.epoch));
+            series.y.push_back(log.validation.accuracy);
+        }
+        curves.series.push_back(series);
+    }
+    cnn::save_line_plot(curves, out / "ch01_shuffle_training.png");
+    return std::move(first_pair.front().model);
+}
+
+//! [shift_experiment]
+// Accuracy of the trained MLP on the test images moved `shift` pixels right, or down.
+void shift_experiment(cnn::Mlp& model, const Data& data, const Setup& setup, const fs::path& out) {
+    cnn::Series right{"shifted right", {}, {}}, down{"shifted down", {}, {}};
+    cnn::Transcript table(out / "ch01_shift.txt");
+    table.line("Translation: test accuracy of the MLP trained on centred images");
+    table.line(fmt::format("{:>6} {:>14} {:>14}", "pixels", "shifted right", "shifted down"));
+    for (std::size_t shift = 0; shift <= setup.max_shift; ++shift) {
+        const auto s = static_cast<std::ptrdiff_t>(shift);
+        const double acc_right = cnn::evaluate_classifier(
+            model, cnn::flatten_images(cnn::shift_images(data.test_images, 0, s)), data.test.y)
+                                     .accuracy;
+        const double acc_down = cnn::evaluate_classifier(
+            model, cnn::flatten_images(cnn::shift_images(data.test_images, s, 0)), data.test.y)
+                                    .accuracy;
+        table.line(fmt::format("{:>6} {:>14.4f} {:>14.4f}", shift, acc_right, acc_down));
+        right.x.push_back(static_cast<double>(shift));
+        right.y.push_back(acc_right);
+        down.x.push_back(static_cast<double>(shift));
+        down.y.push_back(acc_down);
+    }
+    //! [shift_experiment]
+    table.save();
+    std::cout << '\n';
+
+    cnn::LinePlot plot;
+    plot.title = "An MLP trained on centred images, tested on shifted ones";
+    plot.x_label = "shift (pixels)";
+    plot.y_label = "test accuracy";
+    plot.y_range = std::make_pair(0.0, 1.0);
+    cnn::Series chance{"chance (1 in 10)", {0.0, static_cast<double>(setup.max_shift)}, {0.1, 0.1}};
+    plot.series = {right, down, chance};
+    cnn::save_line_plot(plot, out / "ch01_shift_accuracy.png");
+
+    cnn::ImageGrid grid;
+    grid.title = "One test image shifted right by 0, 2, 4, 6 and 8 pixels";
+    grid.columns = 5;
+    grid.value_range = std::make_pair(0.0, 1.0);
+    const cnn::Tensor4 first = xt::view(data.test_images, xt::range(0, 1));
+    for (std::ptrdiff_t s = 0; s <= 8; s += 2) {
+        const cnn::Tensor4 shifted = cnn::shift_images(first, 0, s);
+        grid.images.push_back({xt::view(shifted, 0, 0), fmt::format("{} px", s)});
+    }
+    cnn::save_image_grid(grid, out / "ch01_shifted_images.png");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cnn::Program program("ch01_mlp_limits", "Chapter 01: why a multi-layer perceptron is the "
+                                            "wrong tool for images",
+                         cnn::ReadsData::yes);
+    std::size_t epochs = 0;
+    std::size_t seeds = 0;
+    program.cli()
+        .add_option("--epochs", epochs, "Training epochs per model (default: 10, or 5 with --quick)")
+        ->check(CLI::Range(1, 1000));
+    program.cli()
+        .add_option("--seeds", seeds,
+                    "Repetitions of the shuffle experiment (default: 5, or 1 with --quick)")
+        ->check(CLI::Range(1, 100));
+
+    return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
+        Setup setup = options.quick ? Setup{0, 500, {64}, 5, 1, 8}
+                                    : Setup{0, 5000, {256, 128}, 10, 5, 8};
+        if (epochs != 0) {
+            setup.epochs = epochs;
+        }
+        if (seeds != 0) {
+            setup.seeds = seeds;
+        }
+        std::cout << "== 1. Parameter explosion ==\n\n";
+        parameter_explosion(options.out);
+
+        std::cout << "== 2. Pixel shuffling ==\n\n";
+        const Data data = load_data(options, setup);
+        std::cout << fmt::format("MLP: {} -> {} -> 10, SGD (learning rate 0.05, momentum 0.9), "
+                                 "batch 64, {} epochs\n\n",
+                                 data.train.x.shape(1), fmt::join(setup.hidden, " -> "),
+                                 setup.epochs);
+        cnn::Mlp model = shuffle_experiment(data, setup, options.seed, options.out);
+
+        std::cout << "== 3. Translation ==\n\n";
+        shift_experiment(model, data, setup, options.out);
+        std::cout << "plots and tables written to " << options.out.string() << '\n';
+    });
+}

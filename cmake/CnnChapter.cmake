@@ -1,0 +1,49 @@
+# cnn_add_chapter(NUMBER NN NAME name FILES file...)
+#
+# Makes everything one chapter needs, from chapters/NN_name/main.cpp:
+#   - the executable chNN_name, linked to cnn::cnn;
+#   - the full run that `make demo` makes: chNN_name --out <build>/out/chNN, with its standard
+#     output captured in output.txt beside the plots (redone only when the program changes);
+#   - the CTest smoke test chNN_name_quick: the same with --quick into <build>/out-quick/chNN,
+#     which fails unless the run succeeds and writes every file in FILES.
+# FILES are the plots and tables the chapter page shows; each starts with "chNN_" because
+# Doxygen finds images by file name alone.
+set(CNN_RUN_CHAPTER_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/RunChapter.cmake")
+
+function(cnn_add_chapter)
+  cmake_parse_arguments(PARSE_ARGV 0 CH "" "NUMBER;NAME" "FILES")
+  set(target "ch${CH_NUMBER}_${CH_NAME}")
+  set(folder "${CMAKE_CURRENT_SOURCE_DIR}/${CH_NUMBER}_${CH_NAME}")
+  foreach(file IN LISTS CH_FILES)
+    if(NOT file MATCHES "^ch${CH_NUMBER}_")
+      message(FATAL_ERROR "${target}: output ${file} must start with ch${CH_NUMBER}_")
+    endif()
+  endforeach()
+
+  add_executable(${target} "${folder}/main.cpp")
+  target_link_libraries(${target} PRIVATE cnn::cnn)
+  cnn_set_warnings(${target})
+
+  set(run_args
+    -DPROGRAM=$<TARGET_FILE:${target}>
+    "-DEXPECT=${CH_FILES}"
+    -P "${CNN_RUN_CHAPTER_SCRIPT}")
+
+  # The full run, for `make demo` and the textbook site.
+  set(out "${CNN_OUT_DIR}/ch${CH_NUMBER}")
+  add_custom_command(
+    OUTPUT "${out}/output.txt"
+    COMMAND "${CMAKE_COMMAND}" "-DOUT=${out}" ${run_args}
+    DEPENDS ${target} "${CNN_RUN_CHAPTER_SCRIPT}"
+    COMMENT "Running ${target} (full run; plots and output go to ${out})"
+    USES_TERMINAL
+    VERBATIM)
+  add_custom_target(run_${target} DEPENDS "${out}/output.txt")
+  set_property(GLOBAL APPEND PROPERTY CNN_CHAPTER_RUNS run_${target})
+  set_property(GLOBAL APPEND PROPERTY CNN_CHAPTER_NUMBERS ${CH_NUMBER})
+
+  # The quick run, as a test; the docs test builds a site from these outputs.
+  add_test(NAME ${target}_quick
+    COMMAND "${CMAKE_COMMAND}" "-DOUT=${CNN_QUICK_OUT_DIR}/ch${CH_NUMBER}" -DARGS=--quick ${run_args})
+  set_tests_properties(${target}_quick PROPERTIES FIXTURES_SETUP chapter_quick_outputs)
+endfunction()

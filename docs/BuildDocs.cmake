@@ -1,0 +1,51 @@
+# Builds one textbook site and checks it.
+#   cmake -DDOXYGEN=doxygen -DDOXYFILE=Doxyfile -DSITE=dir -DMATHJAX=dir -P BuildDocs.cmake
+# Fails when Doxygen fails, when it logs any warning, or when a page shows an image that is not
+# in the site. Links Debian's MathJax into the site so formulas render without a network.
+foreach(var DOXYGEN DOXYFILE SITE MATHJAX)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "BuildDocs.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+
+set(log "${SITE}/doxygen-warnings.log")
+file(MAKE_DIRECTORY "${SITE}")
+file(REMOVE "${log}")
+execute_process(COMMAND "${DOXYGEN}" "${DOXYFILE}" RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "doxygen ${DOXYFILE} failed (exit status ${status})")
+endif()
+
+if(EXISTS "${log}")
+  file(READ "${log}" warnings)
+  string(STRIP "${warnings}" warnings)
+  if(NOT warnings STREQUAL "")
+    message(FATAL_ERROR "Doxygen warnings (the docs must build without any):\n${warnings}")
+  endif()
+endif()
+
+# Every <img src="..."> of a local file must exist in the site.
+file(GLOB pages "${SITE}/html/*.html")
+set(missing "")
+foreach(page IN LISTS pages)
+  file(STRINGS "${page}" lines REGEX "<img [^>]*src=\"")
+  foreach(line IN LISTS lines)
+    string(REGEX MATCHALL "src=\"[^\":]+\"" sources "${line}")
+    foreach(source IN LISTS sources)
+      string(REGEX REPLACE "^src=\"(.*)\"$" "\\1" file "${source}")
+      if(NOT EXISTS "${SITE}/html/${file}")
+        get_filename_component(name "${page}" NAME)
+        list(APPEND missing "${name}: ${file}")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(missing)
+  list(JOIN missing "\n  " missing)
+  message(FATAL_ERROR "Images missing from the site:\n  ${missing}")
+endif()
+
+if(NOT EXISTS "${SITE}/html/mathjax")
+  file(CREATE_LINK "${MATHJAX}" "${SITE}/html/mathjax" SYMBOLIC)
+endif()
+message(STATUS "Textbook site: ${SITE}/html/index.html")

@@ -1,0 +1,72 @@
+#include "cnn/app/program.hpp"
+
+#include <exception>
+#include <fstream>
+#include <stdexcept>
+#include <iostream>
+
+namespace cnn {
+
+std::string thousands(std::uint64_t count) {
+    std::string digits = std::to_string(count);
+    for (std::size_t pos = digits.size(); pos > 3; pos -= 3) {
+        digits.insert(pos - 3, ",");
+    }
+    return digits;
+}
+
+void Transcript::line(const std::string& text) {
+    std::cout << text << '\n';
+    text_ += text;
+    text_ += '\n';
+}
+
+void Transcript::save() const {
+    std::filesystem::path partial = file_;
+    partial += ".partial";
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        out << text_;
+        out.close();
+        if (!out) {
+            throw std::runtime_error("cannot write " + partial.string());
+        }
+    }
+    std::filesystem::rename(partial, file_);
+}
+
+Program::Program(const std::string& name, const std::string& description, ReadsData reads_data)
+    : app_(description, name), out_text_("out/" + name.substr(0, name.find('_'))) {
+    app_.add_flag("--quick", options_.quick,
+                  "Run in seconds on the committed data sample (what the tests run)");
+    app_.add_option("--out", out_text_, "Folder for the plots and tables this program writes")
+        ->capture_default_str();
+    app_.add_option("--seed", options_.seed, "Seed for every random choice")
+        ->capture_default_str();
+    if (reads_data == ReadsData::yes) {
+        app_.add_option("--data", options_.data,
+                        "Folder with Fashion-MNIST (or MNIST) IDX files; default: $CNN_DATA, "
+                        "then data/, then /usr/share/datasets/fashion-mnist")
+            ->check(CLI::ExistingDirectory);
+    }
+}
+
+int Program::run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body) {
+    try {
+        app_.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app_.exit(e);  // prints help, or the parse error with a hint
+    }
+    try {
+        options_.out = out_text_;
+        std::filesystem::create_directories(options_.out);
+        body(options_);
+        return 0;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "error: " << e.what() << '\n';
+        return 1;
+    }
+}
+
+}  // namespace cnn

@@ -1,0 +1,32 @@
+/// \file
+/// \ingroup ch01
+/// \brief Mini-batches: which examples each training step sees.
+///
+/// One step of stochastic gradient descent uses a small batch of examples, not the whole
+/// training set. Shuffling the order every epoch keeps consecutive batches from being alike
+/// (Fashion-MNIST's files are not sorted by class, but many data sets are).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "cnn/tensor/random.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Splits the indices 0 .. n-1 into batches of `batch_size` (the last one may be smaller),
+/// in a fresh random order drawn from `rng`.
+std::vector<std::vector<std::size_t>> shuffled_batches(std::size_t n, std::size_t batch_size,
+                                                       Rng& rng);
+
+/// The same split in the original order, for evaluation.
+std::vector<std::vector<std::size_t>> ordered_batches(std::size_t n, std::size_t batch_size);
+
+/// Rows `indices` of x (N, D), in that order: (indices.size(), D).
+Tensor2 take_rows(const Tensor2& x, const std::vector<std::size_t>& indices);
+
+/// Labels `indices` of y, in that order.
+Labels take_labels(const Labels& y, const std::vector<std::size_t>& indices);
+
+}  // namespace cnn

@@ -1,0 +1,46 @@
+#include "cnn/optim/sgd.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace cnn {
+
+Sgd::Sgd(const SgdOptions& options) : options_(options) {
+    if (!(options.learning_rate > 0.0f)) {
+        throw std::invalid_argument("Sgd: expected learning_rate > 0, got " +
+                                    std::to_string(options.learning_rate));
+    }
+    if (!(options.momentum >= 0.0f && options.momentum < 1.0f)) {
+        throw std::invalid_argument("Sgd: expected momentum in [0, 1), got " +
+                                    std::to_string(options.momentum));
+    }
+}
+
+//! [sgd_step]
+void Sgd::step(const std::vector<Parameter>& parameters) {
+    if (velocity_.empty()) {
+        for (const Parameter& p : parameters) {
+            velocity_.emplace_back(p.size, 0.0f);
+        }
+    }
+    if (velocity_.size() != parameters.size()) {
+        throw std::logic_error("Sgd::step: created for " + std::to_string(velocity_.size()) +
+                               " parameters, called with " + std::to_string(parameters.size()));
+    }
+    const float lr = options_.learning_rate;
+    const float mu = options_.momentum;
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const Parameter& p = parameters[i];
+        std::vector<float>& v = velocity_[i];
+        if (v.size() != p.size) {
+            throw std::logic_error("Sgd::step: parameter " + p.name + " changed size");
+        }
+        for (std::size_t j = 0; j < p.size; ++j) {
+            v[j] = mu * v[j] - lr * p.grad[j];
+            p.value[j] += v[j];
+        }
+    }
+}
+//! [sgd_step]
+
+}  // namespace cnn

@@ -1,0 +1,40 @@
+/// \file
+/// \ingroup ch01
+/// \brief Stochastic gradient descent with momentum, in the form Keras uses.
+///
+/// Plain SGD steps every weight against its gradient: \f$w \leftarrow w - \eta\,g\f$.
+/// Momentum keeps a velocity per weight that remembers past steps, so directions that agree
+/// from batch to batch speed up and noisy ones cancel out:
+/// \f[ v \leftarrow \mu\,v - \eta\,g, \qquad w \leftarrow w + v. \f]
+/// With \f$\mu = 0\f$ this is plain SGD.
+#pragma once
+
+#include <vector>
+
+#include "cnn/layers/parameter.hpp"
+
+namespace cnn {
+
+/// Hyperparameters of Sgd.
+struct SgdOptions {
+    float learning_rate = 0.01f;  ///< eta, the step size
+    float momentum = 0.0f;        ///< mu in [0, 1); 0 is plain SGD
+};
+
+/// SGD with momentum. Velocities are created on the first step(), one per parameter.
+class Sgd {
+public:
+    explicit Sgd(const SgdOptions& options);
+
+    /// Updates every parameter from its gradient. Must be called with the same parameters,
+    /// in the same order, every step.
+    void step(const std::vector<Parameter>& parameters);
+
+    const SgdOptions& options() const { return options_; }
+
+private:
+    SgdOptions options_;
+    std::vector<std::vector<float>> velocity_;  // one buffer per parameter
+};
+
+}  // namespace cnn

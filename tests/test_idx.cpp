@@ -1,0 +1,353 @@
+// Tests of cnn/io/idx.hpp: reading IDX files, and refusing every kind of broken one.
+//
+// Each test writes its own small IDX file into a fresh temporary directory, byte by byte as
+// the format describes it (see the table in idx.hpp), so the expected dims and bytes come
+// from the format's definition, not from the reader under test.
+#include "cnn/io/idx.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <new>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <zlib.h>
+
+// The address-space test below needs Linux's setrlimit(), and cannot run under
+// AddressSanitizer, which reserves terabytes of address space and aborts on a failed allocation.
+#if defined(__SANITIZE_ADDRESS__)
+#define CNN_TEST_ADDRESS_LIMIT 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CNN_TEST_ADDRESS_LIMIT 0
+#endif
+#endif
+#if !defined(CNN_TEST_ADDRESS_LIMIT) && defined(__linux__)
+#define CNN_TEST_ADDRESS_LIMIT 1
+#elif !defined(CNN_TEST_ADDRESS_LIMIT)
+#define CNN_TEST_ADDRESS_LIMIT 0
+#endif
+
+#if CNN_TEST_ADDRESS_LIMIT
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+// An IDX header: two zero bytes, the type code, the rank, then each dimension big-endian.
+Bytes idx_header(std::uint8_t type_code, const std::vector<std::uint32_t>& dims) {
+    Bytes bytes = {0, 0, type_code, static_cast<std::uint8_t>(dims.size())};
+    for (std::uint32_t d : dims) {
+        bytes.insert(bytes.end(),
+                     {static_cast<std::uint8_t>(d >> 24), static_cast<std::uint8_t>(d >> 16),
+                      static_cast<std::uint8_t>(d >> 8), static_cast<std::uint8_t>(d)});
+    }
+    return bytes;
+}
+
+Bytes concat(Bytes a, const Bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// Bytes 0, 1, 2, ... (mod 256).
+Bytes counting_bytes(std::size_t count) {
+    Bytes bytes(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        bytes[i] = static_cast<std::uint8_t>(i);
+    }
+    return bytes;
+}
+
+void write_raw(const fs::path& file, const Bytes& bytes) {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+    REQUIRE(out.good());
+}
+
+// Writes `bytes` gzipped, through zlib's own writer.
+void write_gz(const fs::path& file, const Bytes& bytes) {
+    gzFile gz = gzopen(file.string().c_str(), "wb");
+    REQUIRE(gz != nullptr);
+    const int written = gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
+    const int closed = gzclose(gz);
+    REQUIRE(written == static_cast<int>(bytes.size()));
+    REQUIRE(closed == Z_OK);
+}
+
+Bytes read_raw(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The what() of the DataError `read` throws, or "" if it throws none.
+template <class F>
+std::string data_error_of(F read) {
+    try {
+        read();
+    } catch (const cnn::DataError& error) {
+        return error.what();
+    }
+    return "";
+}
+
+#if CNN_TEST_ADDRESS_LIMIT
+// Lowers the process's address-space limit to what it maps now plus `headroom` bytes, and
+// restores the old limit when it goes out of scope. Under it, an allocation of more than
+// `headroom` fails with std::bad_alloc instead of quietly reserving memory.
+class AddressSpaceLimit {
+public:
+    explicit AddressSpaceLimit(std::size_t headroom) {
+        std::size_t pages = 0;
+        std::ifstream("/proc/self/statm") >> pages;  // first field: virtual size in pages
+        const auto page_size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        if (pages == 0 || getrlimit(RLIMIT_AS, &saved_) != 0) {
+            return;
+        }
+        rlimit lowered = saved_;
+        const rlim_t wanted = pages * page_size + headroom;
+        if (lowered.rlim_cur == RLIM_INFINITY || lowered.rlim_cur > wanted) {
+            lowered.rlim_cur = wanted;
+        }
+        active_ = setrlimit(RLIMIT_AS, &lowered) == 0;
+    }
+    ~AddressSpaceLimit() {
+        if (active_) {
+            setrlimit(RLIMIT_AS, &saved_);
+        }
+    }
+    AddressSpaceLimit(const AddressSpaceLimit&) = delete;
+    AddressSpaceLimit& operator=(const AddressSpaceLimit&) = delete;
+    bool active() const { return active_; }
+
+private:
+    rlimit saved_{};
+    bool active_ = false;
+};
+#endif
+
+}  // namespace
+
+TEST_CASE("read_idx reads a raw IDX file: its dims and its bytes in order") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "tiny-images-idx3-ubyte";
+    write_raw(file, concat(idx_header(0x08, {2, 3, 4}), counting_bytes(24)));
+
+    const cnn::IdxArray array = cnn::read_idx(file, 3);
+    CHECK(array.dims == std::vector<std::size_t>{2, 3, 4});
+    CHECK(array.data == counting_bytes(24));
+}
+
+TEST_CASE("read_idx reads a gzipped IDX file the same way") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "tiny-labels-idx1-ubyte.gz";
+    const Bytes labels = {9, 0, 0, 3, 0, 2, 7};  // any values will do
+    write_gz(file, concat(idx_header(0x08, {7}), labels));
+    const Bytes on_disk = read_raw(file);
+    REQUIRE(on_disk.size() > 2);
+    REQUIRE((on_disk[0] == 0x1F && on_disk[1] == 0x8B));  // the gzip signature (RFC 1952)
+
+    const cnn::IdxArray array = cnn::read_idx(file, 1);
+    CHECK(array.dims == std::vector<std::size_t>{7});
+    CHECK(array.data == labels);
+}
+
+TEST_CASE("read_idx rejects a file whose first two bytes are not zero") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "not-idx";
+    write_raw(file, concat({'P', 'K', 0x08, 0x01, 0, 0, 0, 1}, {5}));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(file, 1),
+                         doctest::Contains("not an IDX file: expected the first two bytes to be "
+                                           "0x00 0x00, found 0x50 0x4B"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a type code other than unsigned byte, naming the type") {
+    cnn::testing::TempDir dir;
+    const fs::path floats = dir / "floats";
+    write_raw(floats, concat(idx_header(0x0D, {1}), {0, 0, 0, 0}));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(floats, 1),
+                         doctest::Contains("expected IDX type code 0x08 (unsigned byte), found "
+                                           "0x0D (32-bit float), which is not supported"),
+                         cnn::DataError);
+    const fs::path nonsense = dir / "nonsense";
+    write_raw(nonsense, concat(idx_header(0x42, {1}), {0}));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(nonsense, 1),
+                         doctest::Contains("found 0x42, which is not an IDX type code"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a file of another rank than expected") {
+    cnn::testing::TempDir dir;
+    const fs::path labels = dir / "labels";
+    write_raw(labels, concat(idx_header(0x08, {3}), {1, 2, 3}));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(labels, 3),
+                         doctest::Contains("expected an IDX array of rank 3 (images), found rank 1 "
+                                           "(labels)"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a zero dimension") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "empty-rows";
+    write_raw(file, idx_header(0x08, {2, 0, 4}));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(file, 3),
+                         doctest::Contains("dimension 1 is 0; expected every dimension to be at "
+                                           "least 1"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a file that ends inside the header") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "short-header";
+    const Bytes header = idx_header(0x08, {2, 3, 4});
+    write_raw(file, Bytes(header.begin(), header.begin() + 9));  // magic + 5 of 12 dim bytes
+    CHECK_THROWS_WITH_AS(cnn::read_idx(file, 3),
+                         doctest::Contains("expected 12 bytes of dimensions after the magic "
+                                           "number, found 5"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a truncated payload, saying how many bytes it expected and found") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "truncated";
+    write_raw(file, concat(idx_header(0x08, {2, 2, 2}), counting_bytes(5)));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(file, 3),
+                         doctest::Contains("expected 8 bytes of pixel data after the header, "
+                                           "found 5 (dimensions 2 x 2 x 2)"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects bytes after the payload") {
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "trailing";
+    write_raw(file, concat(idx_header(0x08, {4}), counting_bytes(7)));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(file, 1),
+                         doctest::Contains("expected the file to end after 4 bytes of label "
+                                           "data, found 3 trailing bytes"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx refuses absurd dimensions before allocating anything") {
+    cnn::testing::TempDir dir;
+    // 2^31 x 2^31 x 1 = 2^62 bytes: fits in 64 bits but far above the 1 GiB limit.
+    const fs::path huge = dir / "huge";
+    write_raw(huge, concat(idx_header(0x08, {1u << 31, 1u << 31, 1}), counting_bytes(16)));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(huge, 3),
+                         doctest::Contains("the dimensions 2147483648 x 2147483648 x 1 describe "
+                                           "more than 1073741824 bytes"),
+                         cnn::DataError);
+    // (2^32 - 1)^3 overflows 64 bits: the product must be checked before it is formed.
+    const fs::path overflow = dir / "overflow";
+    write_raw(overflow, idx_header(0x08, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(overflow, 3),
+                         doctest::Contains("describe more than 1073741824 bytes"), cnn::DataError);
+}
+
+TEST_CASE("read_idx allocates only as bytes arrive, whatever size the header claims") {
+    // 1000 x 1000 x 1000 = 10^9 bytes is under the 1 GiB limit, but the file holds 4 bytes.
+    // A reader that trusted the header would allocate a gigabyte before finding out.
+    cnn::testing::TempDir dir;
+    const fs::path file = dir / "liar";
+    write_raw(file, concat(idx_header(0x08, {1000, 1000, 1000}), counting_bytes(4)));
+#if CNN_TEST_ADDRESS_LIMIT
+    // Make such an allocation fail loudly: with 256 MiB of address space to spare, a 10^9-byte
+    // vector throws std::bad_alloc (checked first, so this test can fail), and the reader must
+    // still report the short file.
+    AddressSpaceLimit limit(std::size_t{256} << 20);
+    if (limit.active()) {
+        CHECK_THROWS_AS(Bytes(1'000'000'000), std::bad_alloc);
+    } else {
+        MESSAGE("could not lower RLIMIT_AS; checking the message only");
+    }
+#else
+    MESSAGE("no address-space limit here (not Linux, or AddressSanitizer); checking the "
+            "message only");
+#endif
+    CHECK_THROWS_WITH_AS(cnn::read_idx(file, 3),
+                         doctest::Contains("expected 1000000000 bytes of pixel data after the "
+                                           "header, found 4"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx names the path of a file it cannot open") {
+    cnn::testing::TempDir dir;
+    const fs::path missing = dir / "no-such-file.gz";
+    const std::string expected = missing.string() + ": cannot open the file: ";
+    CHECK_THROWS_WITH_AS(cnn::read_idx(missing, 1), doctest::Contains(expected.c_str()),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx reports a corrupt gzip stream with zlib's message") {
+    cnn::testing::TempDir dir;
+    // The gzip signature and method (1F 8B 08, RFC 1952), then bytes that are not deflate data.
+    const fs::path garbage = dir / "garbage.gz";
+    write_raw(garbage, {0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});
+    CHECK_THROWS_WITH_AS(cnn::read_idx(garbage, 1), doctest::Contains("corrupt gzip stream: "),
+                         cnn::DataError);
+
+    // A valid stream whose stored CRC-32 (the 8th-to-last byte onward) has been altered.
+    const fs::path bad_crc = dir / "bad-crc.gz";
+    write_gz(bad_crc, concat(idx_header(0x08, {3}), {1, 2, 3}));
+    Bytes bytes = read_raw(bad_crc);
+    bytes[bytes.size() - 8] ^= 0xFF;
+    write_raw(bad_crc, bytes);
+    CHECK_THROWS_WITH_AS(cnn::read_idx(bad_crc, 1),
+                         doctest::Contains("corrupt gzip stream: incorrect data check"),
+                         cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a gzip file that was cut short") {
+    cnn::testing::TempDir dir;
+    const Bytes content = concat(idx_header(0x08, {2, 100, 100}), counting_bytes(20000));
+    const fs::path complete = dir / "complete.gz";
+    write_gz(complete, content);
+    const Bytes bytes = read_raw(complete);
+
+    // Cut in the middle of the compressed data: part of the pixels never arrive.
+    const fs::path half = dir / "half.gz";
+    write_raw(half, Bytes(bytes.begin(), bytes.begin() + static_cast<long>(bytes.size() / 2)));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(half, 3),
+                         doctest::Contains("expected 20000 bytes of pixel data after the header"),
+                         cnn::DataError);
+    CHECK_THROWS_WITH_AS(cnn::read_idx(half, 3), doctest::Contains("the gzip stream ends early"),
+                         cnn::DataError);
+
+    // Cut inside the 8-byte trailer: every pixel arrives, but the CRC cannot be checked.
+    const fs::path no_trailer = dir / "no-trailer.gz";
+    write_raw(no_trailer, Bytes(bytes.begin(), bytes.end() - 4));
+    CHECK_THROWS_WITH_AS(cnn::read_idx(no_trailer, 3),
+                         doctest::Contains("the gzip stream ends early, so its checksum cannot be "
+                                           "verified"),
+                         cnn::DataError);
+}
+
+TEST_CASE("every read_idx error message starts with the file's path") {
+    cnn::testing::TempDir dir;
+    const std::vector<std::pair<std::string, Bytes>> broken = {
+        {"empty", {}},
+        {"bad-magic", {1, 2, 8, 1, 0, 0, 0, 1, 0}},
+        {"bad-type", concat(idx_header(0x0C, {1}), {0, 0, 0, 0})},
+        {"bad-rank", concat(idx_header(0x08, {1, 1}), {0})},
+        {"truncated", concat(idx_header(0x08, {9}), {0})},
+        {"trailing", concat(idx_header(0x08, {1}), {0, 0})},
+    };
+    for (const auto& example : broken) {
+        const std::string& name = example.first;
+        CAPTURE(name);
+        const fs::path file = dir / name;
+        write_raw(file, example.second);
+        const std::string message = data_error_of([&] { cnn::read_idx(file, 1); });
+        CHECK(message.rfind(file.string() + ": ", 0) == 0);
+    }
+}

@@ -1,0 +1,623 @@
+// Tests of cnn/plot/plot.hpp: every figure becomes a valid PNG of the size asked for, bad input
+// is refused with a message that names the problem, and a failure leaves no file behind.
+//
+// Each test writes into its own fresh directory under the system's temporary directory, so it
+// can check that the PNG is the only file there afterwards. One PNG of each kind is also copied
+// to /tmp/plot_examples/ for a person to look at.
+#include "cnn/plot/plot.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A new, empty directory for one test, removed with everything in it at the end.
+class ScratchDir {
+public:
+    ScratchDir() {
+        static int count = 0;
+        path_ = fs::temp_directory_path() /
+                ("cnn-plot-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count));
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+    }
+    ~ScratchDir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+
+    /// The names of the files directly in this directory (hidden ones too).
+    std::vector<std::string> files() const {
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(path_)) {
+            names.push_back(entry.path().filename().string());
+        }
+        return names;
+    }
+
+private:
+    fs::path path_;
+};
+
+struct PngSize {
+    std::uint32_t width = 0, height = 0;
+};
+
+/// Reads a PNG's size from its header: the 8-byte signature, then the IHDR chunk (length,
+/// "IHDR", width, height, as big-endian 32-bit numbers). Fails the test if it is no PNG.
+PngSize read_png_size(const fs::path& png) {
+    std::ifstream in(png, std::ios::binary);
+    std::array<unsigned char, 24> header{};
+    in.read(reinterpret_cast<char*>(header.data()), header.size());
+    REQUIRE_MESSAGE(in.gcount() == 24, (png.string() + " is shorter than a PNG header"));
+    const std::array<unsigned char, 8> signature = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    REQUIRE_MESSAGE(std::equal(signature.begin(), signature.end(), header.begin()),
+                    (png.string() + " does not start with the PNG signature"));
+    REQUIRE(std::string(header.begin() + 12, header.begin() + 16) == "IHDR");
+    auto big_endian = [&](std::size_t at) {
+        return std::uint32_t{header[at]} << 24 | std::uint32_t{header[at + 1]} << 16 |
+               std::uint32_t{header[at + 2]} << 8 | std::uint32_t{header[at + 3]};
+    };
+    return {big_endian(16), big_endian(20)};
+}
+
+/// Keeps a copy of `png` as /tmp/plot_examples/<name>.png for a person to look at.
+void keep_example(const fs::path& png, const std::string& name) {
+    const fs::path examples = "/tmp/plot_examples";
+    fs::create_directories(examples);
+    fs::copy_file(png, examples / (name + ".png"), fs::copy_options::overwrite_existing);
+}
+
+/// Checks that `dir` holds exactly the one file `name`: the PNG, and no temporary file.
+void check_only_file(const ScratchDir& dir, const std::string& name) {
+    const std::vector<std::string> files = dir.files();
+    CHECK(files == std::vector<std::string>{name});
+}
+
+/// A 28x28 test image: a bright ring on a dark background, shifted right by `shift` pixels.
+cnn::Tensor2 ring_image(int shift) {
+    cnn::Tensor2 image = cnn::Tensor2::from_shape({28, 28});
+    for (std::size_t i = 0; i < 28; ++i) {
+        for (std::size_t j = 0; j < 28; ++j) {
+            const double dy = static_cast<double>(i) - 13.5;
+            const double dx = static_cast<double>(j) - 13.5 - shift;
+            const double r = std::sqrt(dx * dx + dy * dy);
+            image(i, j) = static_cast<float>(std::exp(-(r - 8) * (r - 8) / 6));
+        }
+    }
+    image(0, 0) = 1.0f;  // a white corner pixel shows that row 0 is drawn at the top left
+    return image;
+}
+
+/// A loss curve and an accuracy curve over `epochs` epochs, as a chapter would plot them.
+cnn::LinePlot training_curves(std::size_t epochs) {
+    cnn::LinePlot plot;
+    plot.title = "Training of model_a (loss_fn = cross_entropy)";
+    plot.x_label = "epoch";
+    plot.y_label = "loss / accuracy";
+    cnn::Series loss{"train loss", {}, {}}, accuracy{"test accuracy", {}, {}};
+    for (std::size_t e = 1; e <= epochs; ++e) {
+        const double t = static_cast<double>(e);
+        loss.x.push_back(t);
+        loss.y.push_back(0.3 + 0.9 * std::exp(-t / 3));
+        accuracy.x.push_back(t);
+        accuracy.y.push_back(0.92 - 0.4 * std::exp(-t / 2));
+    }
+    plot.series = {loss, accuracy};
+    return plot;
+}
+
+/// doctest::Contains for a std::string built at run time.
+doctest::Contains contains(const std::string& text) {
+    return doctest::Contains(text.c_str());
+}
+
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+TEST_CASE("gnuplot_quote makes a single-quoted string that gnuplot prints as it is") {
+    CHECK(cnn::gnuplot_quote("plain_text") == "'plain_text'");
+    CHECK(cnn::gnuplot_quote("it's") == "'it''s'");
+    CHECK(cnn::gnuplot_quote("say \"hi\" \\ `date`") == "'say \"hi\" \\ `date`'");
+    CHECK(cnn::gnuplot_quote("two\nlines") == "'two'.\"\\n\".'lines'");
+    CHECK(cnn::gnuplot_quote("tab\there") == "'tab here'");
+    CHECK(cnn::gnuplot_quote("") == "''");
+}
+
+// ----------------------------------------------------------------------------------------------
+// Line plots
+// ----------------------------------------------------------------------------------------------
+
+TEST_CASE("save_line_plot writes a PNG of the size asked for") {
+    ScratchDir dir;
+    SUBCASE("default size, with a key and points") {
+        const fs::path png = dir / "curves.png";
+        cnn::save_line_plot(training_curves(12), png);
+        const PngSize size = read_png_size(png);
+        CHECK(size.width == 900);
+        CHECK(size.height == 560);
+        check_only_file(dir, "curves.png");
+        keep_example(png, "line_plot");
+    }
+    SUBCASE("log axes, a fixed y range, a long series, a custom size") {
+        cnn::LinePlot plot;
+        plot.title = "Time of a convolution";
+        plot.x_label = "image side (pixels)";
+        plot.y_label = "seconds";
+        plot.log_x = plot.log_y = true;
+        plot.y_range = std::make_pair(1e-4, 10.0);
+        plot.width = 640;
+        plot.height = 400;
+        cnn::Series naive{"naive", {}, {}}, im2col{"im2col + GEMM", {}, {}};
+        for (int i = 0; i < 300; ++i) {  // 300 points: only about 40 of them get a marker
+            const double side = 8 * std::pow(1.01, i);
+            naive.x.push_back(side);
+            naive.y.push_back(1e-7 * side * side * side);
+            im2col.x.push_back(side);
+            im2col.y.push_back(2e-8 * side * side * side + 1e-4);
+        }
+        plot.series = {naive, im2col};
+        const fs::path png = dir / "log.png";
+        cnn::save_line_plot(plot, png);
+        const PngSize size = read_png_size(png);
+        CHECK(size.width == 640);
+        CHECK(size.height == 400);
+        check_only_file(dir, "log.png");
+        keep_example(png, "line_plot_log");
+    }
+    SUBCASE("one series without a label, without points, and one single point") {
+        cnn::LinePlot plot;
+        plot.series = {{"", {0, 1, 2, 3}, {3, 1, 2, 0}}, {"", {1.5}, {1.5}}};
+        plot.points = false;
+        const fs::path png = dir / "bare.png";
+        cnn::save_line_plot(plot, png);
+        CHECK(read_png_size(png).width == 900);
+        check_only_file(dir, "bare.png");
+    }
+}
+
+TEST_CASE("save_line_plot prints text literally, whatever characters it holds") {
+    ScratchDir dir;
+    // gnuplot runs `a command in backquotes` in a shell when it appears in a double-quoted
+    // string: a label must never do that, whoever wrote it.
+    const fs::path marker = dir / "backquote-ran";
+    cnn::LinePlot plot = training_curves(5);
+    plot.title =
+        "quotes \"q\", 'single', back\\slash, under_score, x^2, {braces}, @at, 100%\n"
+        "and a second line";
+    plot.x_label = "x_label with $dollar and `touch " + marker.string() + "`";
+    plot.y_label = "accuracy (%)";
+    plot.series[0].label = "train \"loss\" \\ \xC3\xA9t\xC3\xA9";  // UTF-8 text ("été")
+    plot.series[1].label = "it's `touch " + marker.string() + "`";
+    const fs::path png = dir / "text.png";
+    cnn::save_line_plot(plot, png);
+    CHECK(read_png_size(png).width == 900);
+    CHECK_FALSE(fs::exists(marker));
+    keep_example(png, "line_plot_text");
+}
+
+TEST_CASE("save_line_plot creates missing parent directories") {
+    ScratchDir dir;
+    const fs::path png = dir / "a/b/c/curves.png";
+    cnn::save_line_plot(training_curves(3), png);
+    CHECK(read_png_size(png).height == 560);
+    CHECK(dir.files() == std::vector<std::string>{"a"});
+    CHECK(fs::directory_iterator(dir / "a/b/c") != fs::directory_iterator());
+}
+
+TEST_CASE("save_line_plot replaces an existing PNG") {
+    ScratchDir dir;
+    const fs::path png = dir / "curves.png";
+    std::ofstream(png) << "an old file";
+    cnn::save_line_plot(training_curves(3), png);
+    CHECK(read_png_size(png).width == 900);
+    check_only_file(dir, "curves.png");
+}
+
+TEST_CASE("save_line_plot refuses bad input and names the problem") {
+    ScratchDir dir;
+    const fs::path png = dir / "bad.png";
+    cnn::LinePlot plot = training_curves(4);
+
+    SUBCASE("x and y of different lengths") {
+        plot.series[1].y.pop_back();
+        CHECK_THROWS_WITH_AS(
+            cnn::save_line_plot(plot, png),
+            doctest::Contains("series 1 (\"test accuracy\"): expected as many x as y values, "
+                              "got 4 x and 3 y values"),
+            std::invalid_argument);
+    }
+    SUBCASE("NaN") {
+        plot.series[0].y[2] = not_a_number;
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(plot, png),
+                             doctest::Contains("series 0 (\"train loss\") has y[2] = nan"),
+                             std::invalid_argument);
+    }
+    SUBCASE("infinity") {
+        plot.series[1].x[3] = -infinity;
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(plot, png),
+                             doctest::Contains("series 1 (\"test accuracy\") has x[3] = -inf; "
+                                               "every value must be a finite number"),
+                             std::invalid_argument);
+    }
+    SUBCASE("no series") {
+        plot.series.clear();
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(plot, png),
+                             doctest::Contains("expected at least one series, got none"),
+                             std::invalid_argument);
+    }
+    SUBCASE("a series without points") {
+        plot.series.push_back({"empty", {}, {}});
+        CHECK_THROWS_WITH_AS(
+            cnn::save_line_plot(plot, png),
+            doctest::Contains("series 2 (\"empty\"): expected at least one point, got none"),
+            std::invalid_argument);
+    }
+    SUBCASE("zero on a log x axis") {
+        plot.log_x = true;
+        plot.series[0].x[0] = 0;
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(plot, png),
+                             doctest::Contains("has x[0] = 0, but a log x axis needs values > 0"),
+                             std::invalid_argument);
+    }
+    SUBCASE("a negative value on a log y axis") {
+        plot.log_y = true;
+        plot.series[1].y[1] = -0.5;
+        CHECK_THROWS_WITH_AS(
+            cnn::save_line_plot(plot, png),
+            doctest::Contains("series 1 (\"test accuracy\") has y[1] = -0.5, but a log y axis"),
+            std::invalid_argument);
+    }
+    SUBCASE("an empty or reversed y range") {
+        plot.y_range = std::make_pair(1.0, 1.0);
+        CHECK_THROWS_WITH_AS(
+            cnn::save_line_plot(plot, png),
+            doctest::Contains("expected y_range {low, high} with low < high, got {1, 1}"),
+            std::invalid_argument);
+    }
+    SUBCASE("a y range through 0 on a log y axis") {
+        plot.log_y = true;
+        plot.y_range = std::make_pair(0.0, 1.0);
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(plot, png),
+                             doctest::Contains("y_range starts at 0, but a log axis"),
+                             std::invalid_argument);
+    }
+    SUBCASE("a PNG too small") {
+        plot.width = 20;
+        CHECK_THROWS_WITH_AS(
+            cnn::save_line_plot(plot, png),
+            doctest::Contains("expected a size from 200x150 to 32767x32767 pixels, got 20x560"),
+            std::invalid_argument);
+    }
+    // Every message starts with the function and the PNG it was asked to write.
+    CHECK_THROWS_WITH_AS(
+        cnn::save_line_plot(cnn::LinePlot{}, png),
+        contains("save_line_plot(" + png.string() + "): expected at least one series"),
+        std::invalid_argument);
+    CHECK(dir.files().empty());
+}
+
+// ----------------------------------------------------------------------------------------------
+// Bar charts
+// ----------------------------------------------------------------------------------------------
+
+TEST_CASE("save_bar_chart writes a PNG of the size asked for") {
+    ScratchDir dir;
+    SUBCASE("two series, default size") {
+        cnn::BarChart chart;
+        chart.title = "Test accuracy of the same MLP";
+        chart.y_label = "accuracy";
+        chart.categories = {"original pixels", "shuffled pixels", "shifted by 3"};
+        chart.series = {{"MLP", {0.8843, 0.8841, 0.4120}}, {"CNN", {0.9162, 0.5010, 0.8990}}};
+        const fs::path png = dir / "bars.png";
+        cnn::save_bar_chart(chart, png);
+        const PngSize size = read_png_size(png);
+        CHECK(size.width == 900);
+        CHECK(size.height == 560);
+        check_only_file(dir, "bars.png");
+        keep_example(png, "bar_chart");
+    }
+    SUBCASE("a log axis with whole-number values") {
+        cnn::BarChart chart;
+        chart.title = "Parameters of one layer on a 28x28 image";
+        chart.y_label = "parameters";
+        chart.categories = {"Dense 784 -> 128", "Conv2D 3x3, 32 filters", "MaxPooling2D"};
+        chart.series = {{"", {100480, 320, 1}}};
+        chart.log_y = true;
+        chart.width = 700;
+        chart.height = 450;
+        const fs::path png = dir / "params.png";
+        cnn::save_bar_chart(chart, png);
+        const PngSize size = read_png_size(png);
+        CHECK(size.width == 700);
+        CHECK(size.height == 450);
+        check_only_file(dir, "params.png");
+        keep_example(png, "bar_chart_log");
+    }
+    SUBCASE("negative values and many long categories") {
+        cnn::BarChart chart;
+        chart.title = "Change in accuracy per class";
+        chart.y_label = "difference";
+        chart.categories = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+        chart.series = {
+            {"after shift", {-0.12, 0.02, -0.3, 0.05, -0.01, 0.0, -0.25, 0.1, 0.07, -0.04}},
+            {"after pooling", {0.01, 0.03, -0.05, 0.0, 0.02, -0.02, 0.04, 0.01, -0.06, 0.08}}};
+        const fs::path png = dir / "signed.png";
+        cnn::save_bar_chart(chart, png);
+        CHECK(read_png_size(png).width == 900);
+        check_only_file(dir, "signed.png");
+        keep_example(png, "bar_chart_signed");
+    }
+    SUBCASE("long series labels put the key under the chart") {
+        cnn::BarChart chart;
+        chart.title = "Accuracy per class";
+        chart.y_label = "accuracy";
+        chart.categories = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+        chart.series = {{"MLP, 784-128-10, trained 10 epochs",
+                         {0.84, 0.97, 0.79, 0.88, 0.80, 0.95, 0.62, 0.94, 0.97, 0.95}},
+                        {"CNN, conv 3x3 x32 + pooling + dense",
+                         {0.87, 0.98, 0.86, 0.91, 0.85, 0.98, 0.72, 0.97, 0.98, 0.97}},
+                        {"CNN trained on shifted images",
+                         {0.86, 0.98, 0.85, 0.90, 0.84, 0.97, 0.70, 0.96, 0.98, 0.96}}};
+        const fs::path png = dir / "key_below.png";
+        cnn::save_bar_chart(chart, png);
+        CHECK(read_png_size(png).height == 560);
+        check_only_file(dir, "key_below.png");
+        keep_example(png, "bar_chart_key_below");
+    }
+}
+
+TEST_CASE("save_bar_chart refuses bad input and names the problem") {
+    ScratchDir dir;
+    const fs::path png = dir / "bad.png";
+    cnn::BarChart chart;
+    chart.categories = {"a", "b", "c"};
+    chart.series = {{"first", {1, 2, 3}}, {"second", {4, 5, 6}}};
+
+    SUBCASE("a series with too few values") {
+        chart.series[1].second.pop_back();
+        CHECK_THROWS_WITH_AS(cnn::save_bar_chart(chart, png),
+                             doctest::Contains("series 1 (\"second\"): expected one value per "
+                                               "category (3), got 2"),
+                             std::invalid_argument);
+    }
+    SUBCASE("no categories") {
+        chart.categories.clear();
+        CHECK_THROWS_WITH_AS(cnn::save_bar_chart(chart, png),
+                             doctest::Contains("expected at least one category, got none"),
+                             std::invalid_argument);
+    }
+    SUBCASE("no series") {
+        chart.series.clear();
+        CHECK_THROWS_WITH_AS(cnn::save_bar_chart(chart, png),
+                             doctest::Contains("expected at least one series, got none"),
+                             std::invalid_argument);
+    }
+    SUBCASE("NaN") {
+        chart.series[0].second[1] = not_a_number;
+        CHECK_THROWS_WITH_AS(cnn::save_bar_chart(chart, png),
+                             doctest::Contains("series 0 (\"first\") has value[1] (\"b\") = nan"),
+                             std::invalid_argument);
+    }
+    SUBCASE("zero on a log axis") {
+        chart.log_y = true;
+        chart.series[1].second[2] = 0;
+        CHECK_THROWS_WITH_AS(
+            cnn::save_bar_chart(chart, png),
+            doctest::Contains("series 1 (\"second\") has value[2] (\"c\") = 0, but a log y axis "
+                              "needs values > 0"),
+            std::invalid_argument);
+    }
+    CHECK(dir.files().empty());
+}
+
+// ----------------------------------------------------------------------------------------------
+// Image grids
+// ----------------------------------------------------------------------------------------------
+
+TEST_CASE("save_image_grid writes a PNG whose size follows from the grid") {
+    ScratchDir dir;
+    SUBCASE("28x28 images with captions and a title, shared grey range") {
+        cnn::ImageGrid grid;
+        grid.title = "Input images, shifted by 0..9 pixels";
+        for (int shift = 0; shift < 10; ++shift) {
+            grid.images.push_back({ring_image(shift - 5), "shift " + std::to_string(shift)});
+        }
+        grid.columns = 5;
+        grid.value_range = std::make_pair(0.0, 1.0);
+        const fs::path png = dir / "grid.png";
+        cnn::save_image_grid(grid, png);
+        const PngSize size = read_png_size(png);
+        // 5 cells of 160; title band 24 + 12; 2 rows of (caption band 16 + 4, image band 160).
+        CHECK(size.width == 5 * 160);
+        CHECK(size.height == 36 + 2 * (20 + 160));
+        check_only_file(dir, "grid.png");
+        keep_example(png, "image_grid");
+    }
+    SUBCASE("fewer images than columns, no title, no captions") {
+        cnn::ImageGrid grid;
+        grid.images = {{ring_image(0), ""}, {ring_image(3), ""}};
+        grid.cell_pixels = 100;
+        const fs::path png = dir / "two.png";
+        cnn::save_image_grid(grid, png);
+        const PngSize size = read_png_size(png);
+        CHECK(size.width == 2 * 100);  // only as many columns as images
+        CHECK(size.height == 100);
+        check_only_file(dir, "two.png");
+    }
+    SUBCASE("large feature maps, each scaled to its own range") {
+        cnn::ImageGrid grid;
+        grid.title = "16 feature maps of 200x300";
+        for (int k = 0; k < 16; ++k) {
+            cnn::Tensor2 map = cnn::Tensor2::from_shape({200, 300});
+            for (std::size_t i = 0; i < 200; ++i) {
+                for (std::size_t j = 0; j < 300; ++j) {
+                    map(i, j) = static_cast<float>(
+                        (k + 1) * std::sin(0.02 * (k + 1) * static_cast<double>(i)) *
+                        std::cos(0.03 * static_cast<double>(j)));
+                }
+            }
+            grid.images.push_back(
+                {map, "map " + std::to_string(k) + "\n(scale x" + std::to_string(k + 1) + ")"});
+        }
+        const fs::path png = dir / "maps.png";
+        cnn::save_image_grid(grid, png);
+        const PngSize size = read_png_size(png);
+        // 300 wide -> 148, so 200 tall -> ceil(98.67) = 99, image band 111; two caption lines.
+        CHECK(size.width == 8 * 160);
+        CHECK(size.height == 36 + 2 * (36 + 111));
+        check_only_file(dir, "maps.png");
+        keep_example(png, "image_grid_feature_maps");
+    }
+    SUBCASE("signed filters in the diverging palette, shapes that differ") {
+        cnn::ImageGrid grid;
+        grid.title = "Filters (blue < 0 < red)";
+        cnn::Tensor2 vertical = {{-1, 2, -1}, {-1, 2, -1}, {-1, 2, -1}};
+        cnn::Tensor2 horizontal = {{-1, -1, -1}, {2, 2, 2}, {-1, -1, -1}};
+        cnn::Tensor2 wide = {{0.5, 0, -0.5, 0, 0.25}};
+        cnn::Tensor2 zeros = cnn::Tensor2::from_shape({4, 4});
+        zeros.fill(0);
+        grid.images = {{vertical, "vertical line"},
+                       {horizontal, "horizontal line"},
+                       {wide, "a 1x5 filter"},
+                       {zeros, "all zero"},
+                       {ring_image(0), "a caption much too long for its cell"}};
+        grid.diverging = true;
+        grid.columns = 3;
+        grid.cell_pixels = 120;
+        const fs::path png = dir / "filters.png";
+        cnn::save_image_grid(grid, png);
+        const PngSize size = read_png_size(png);
+        // The long caption wraps to 3 lines of at most (120 - 6) / 7 = 16 characters.
+        CHECK(size.width == 3 * 120);
+        CHECK(size.height == 36 + 2 * (3 * 16 + 4 + 120));
+        check_only_file(dir, "filters.png");
+        keep_example(png, "image_grid_diverging");
+    }
+}
+
+TEST_CASE("save_image_grid refuses bad input and names the problem") {
+    ScratchDir dir;
+    const fs::path png = dir / "bad.png";
+    cnn::ImageGrid grid;
+    grid.images = {{ring_image(0), "first"}, {ring_image(1), "second"}};
+
+    SUBCASE("no images") {
+        grid.images.clear();
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("expected at least one image, got none"),
+                             std::invalid_argument);
+    }
+    SUBCASE("an image without pixels") {
+        grid.images[1].pixels = cnn::Tensor2::from_shape({0, 28});
+        CHECK_THROWS_WITH_AS(
+            cnn::save_image_grid(grid, png),
+            doctest::Contains("image 1 (\"second\"): expected pixels (H, W) with H, W >= 1, "
+                              "got (0, 28)"),
+            std::invalid_argument);
+    }
+    SUBCASE("zero columns") {
+        grid.columns = 0;
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("expected columns >= 1, got 0"),
+                             std::invalid_argument);
+    }
+    SUBCASE("a NaN pixel") {
+        grid.images[0].pixels(3, 7) = std::numeric_limits<float>::quiet_NaN();
+        CHECK_THROWS_WITH_AS(
+            cnn::save_image_grid(grid, png),
+            doctest::Contains("image 0 (\"first\") has pixel (row 3, column 7) = nan"),
+            std::invalid_argument);
+    }
+    SUBCASE("an empty value range") {
+        grid.value_range = std::make_pair(1.0, 0.0);
+        CHECK_THROWS_WITH_AS(
+            cnn::save_image_grid(grid, png),
+            doctest::Contains("expected value_range {low, high} with low < high, got {1, 0}"),
+            std::invalid_argument);
+    }
+    SUBCASE("cells too small") {
+        grid.cell_pixels = 8;
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("expected cell_pixels >= 32, got 8"),
+                             std::invalid_argument);
+    }
+    SUBCASE("a grid too large for a PNG") {
+        grid.images.resize(2000, grid.images[0]);
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("more than the 32767 a PNG can have"),
+                             std::invalid_argument);
+    }
+    CHECK(dir.files().empty());
+}
+
+// ----------------------------------------------------------------------------------------------
+// Failures: nothing half-written is ever left behind
+// ----------------------------------------------------------------------------------------------
+
+TEST_CASE("a failing gnuplot leaves no PNG and reports what gnuplot said") {
+    ScratchDir dir;
+    const fs::path png = dir / "broken.png";
+    CHECK_THROWS_WITH_AS(cnn::save_gnuplot_png("plot no_such_function(x)", png, 400, 300),
+                         doctest::Contains("undefined function: no_such_function"),
+                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(
+        cnn::save_gnuplot_png("plot no_such_function(x)", png, 400, 300),
+        contains("save_gnuplot_png(" + png.string() + "): gnuplot failed (exit status 1)"),
+        std::runtime_error);
+    CHECK(dir.files().empty());
+
+    SUBCASE("an existing PNG survives a failed redraw unchanged") {
+        cnn::save_gnuplot_png("plot sin(x) title \"sin\"", png, 400, 300);
+        const auto before = fs::file_size(png);
+        CHECK_THROWS_AS(cnn::save_gnuplot_png("plot sin(x", png, 400, 300), std::runtime_error);
+        CHECK(fs::file_size(png) == before);
+        CHECK(read_png_size(png).width == 400);
+        check_only_file(dir, "broken.png");
+    }
+}
+
+TEST_CASE("a PNG path that cannot be written is refused and leaves nothing behind") {
+    ScratchDir dir;
+    SUBCASE("its parent directory is a file") {
+        std::ofstream(dir / "file") << "not a directory";
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(training_curves(3), dir / "file/curves.png"),
+                             doctest::Contains("cannot create the directory"), std::runtime_error);
+        check_only_file(dir, "file");
+    }
+    SUBCASE("the path is a directory") {
+        fs::create_directory(dir / "curves.png");
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(training_curves(3), dir / "curves.png"),
+                             doctest::Contains("expected the path of a PNG file, but it is a "
+                                               "directory"),
+                             std::invalid_argument);
+        check_only_file(dir, "curves.png");
+        CHECK(fs::is_directory(dir / "curves.png"));
+    }
+    SUBCASE("the path is empty") {
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(training_curves(3), ""),
+                             doctest::Contains("expected the path of a PNG file, got \"\""),
+                             std::invalid_argument);
+    }
+}

@@ -1,0 +1,58 @@
+#include <filesystem>
+#include <sstream>
+
+#include <doctest/doctest.h>
+
+#include "cnn/app/program.hpp"
+
+namespace {
+// Runs a Program on the given arguments, capturing what it prints on stderr.
+int run(const std::vector<std::string>& args, const std::function<void(const cnn::ProgramOptions&)>& body,
+        std::string* err = nullptr) {
+    cnn::Program program("ch99_test", "a test program", cnn::ReadsData::yes);
+    std::vector<char*> argv;
+    std::vector<std::string> storage = args;
+    storage.insert(storage.begin(), "ch99_test");
+    for (std::string& s : storage) {
+        argv.push_back(s.data());
+    }
+    std::ostringstream captured;
+    std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
+    const int status = program.run(static_cast<int>(argv.size()), argv.data(), body);
+    std::cerr.rdbuf(old);
+    if (err != nullptr) {
+        *err = captured.str();
+    }
+    return status;
+}
+}  // namespace
+
+TEST_CASE("thousands: separators as Keras prints them") {
+    CHECK(cnn::thousands(0) == "0");
+    CHECK(cnn::thousands(999) == "999");
+    CHECK(cnn::thousands(1000) == "1,000");
+    CHECK(cnn::thousands(1413834) == "1,413,834");
+    CHECK(cnn::thousands(22658709504ULL) == "22,658,709,504");
+}
+
+TEST_CASE("Program: flags reach the body, --out is created, errors exit 1 with a message") {
+    const auto out = std::filesystem::temp_directory_path() / "cnn_test_program_out";
+    std::filesystem::remove_all(out);
+    cnn::ProgramOptions seen;
+    CHECK(run({"--quick", "--seed", "7", "--out", out.string()},
+              [&](const cnn::ProgramOptions& o) { seen = o; }) == 0);
+    CHECK(seen.quick);
+    CHECK(seen.seed == 7);
+    CHECK(std::filesystem::is_directory(out));
+    CHECK_FALSE(seen.data.has_value());
+
+    std::string err;
+    CHECK(run({"--out", out.string()},
+              [](const cnn::ProgramOptions&) { throw std::runtime_error("file x is broken"); },
+              &err) == 1);
+    CHECK(err == "error: file x is broken\n");
+    CHECK(run({"--data", "/no/such/dir", "--out", out.string()}, [](const cnn::ProgramOptions&) {},
+              &err) != 0);
+    CHECK(run({"--bogus"}, [](const cnn::ProgramOptions&) {}, &err) != 0);
+    std::filesystem::remove_all(out);
+}

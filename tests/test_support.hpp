@@ -1,0 +1,79 @@
+// Small helpers shared by the tests: temporary folders, random tensors, a dot product in
+// double, max |a - b|.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <system_error>
+
+#include <xtensor/xtensor.hpp>
+
+#include "cnn/tensor/random.hpp"
+
+namespace cnn::testing {
+
+/// A fresh, uniquely named directory under the system's temporary directory, removed with
+/// everything in it when the test ends.
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        do {
+            path_ = std::filesystem::temp_directory_path() /
+                    ("cnn-steps-test-" + std::to_string(random()));
+        } while (!std::filesystem::create_directory(path_));
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// A tensor of the given shape with values uniform in [-1, 1).
+template <std::size_t Rank>
+xt::xtensor<float, Rank> random_tensor(const std::array<std::size_t, Rank>& shape, Rng& rng) {
+    xt::xtensor<float, Rank> t = xt::xtensor<float, Rank>::from_shape(shape);
+    for (float& v : t) {
+        v = rng.uniform(-1.0f, 1.0f);
+    }
+    return t;
+}
+
+/// sum(a * b) in double: a scalar loss whose gradient with respect to a is b.
+template <class A, class B>
+double dot(const A& a, const B& b) {
+    double sum = 0.0;
+    auto ib = b.begin();
+    for (auto ia = a.begin(); ia != a.end(); ++ia, ++ib) {
+        sum += static_cast<double>(*ia) * static_cast<double>(*ib);
+    }
+    return sum;
+}
+
+/// max |a - b| over all elements; infinity when the shapes differ.
+template <class A, class B>
+double max_abs_diff(const A& a, const B& b) {
+    if (!std::equal(a.shape().begin(), a.shape().end(), b.shape().begin(), b.shape().end())) {
+        return INFINITY;
+    }
+    double worst = 0.0;
+    auto ib = b.begin();
+    for (auto ia = a.begin(); ia != a.end(); ++ia, ++ib) {
+        worst = std::max(worst, std::abs(static_cast<double>(*ia) - static_cast<double>(*ib)));
+    }
+    return worst;
+}
+
+}  // namespace cnn::testing
