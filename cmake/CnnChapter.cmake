@@ -9,6 +9,18 @@
 # FILES are the plots and tables the chapter page shows; each starts with "chNN_" because
 # Doxygen finds images by file name alone.
 set(CNN_RUN_CHAPTER_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/RunChapter.cmake")
+set(CNN_EXPECT_FAILURE_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/ExpectFailure.cmake")
+
+# cnn_add_failure_test(NAME name EXPECT_ERROR regex COMMAND target args...)
+# A test that runs a chapter program on bad input and passes only when it exits non-zero with an
+# error message matching the regex: a clear error, never a crash or a silent success.
+function(cnn_add_failure_test)
+  cmake_parse_arguments(PARSE_ARGV 0 FT "" "NAME;EXPECT_ERROR" "COMMAND")
+  list(POP_FRONT FT_COMMAND target)
+  add_test(NAME ${FT_NAME}
+    COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=$<TARGET_FILE:${target}>;${FT_COMMAND}"
+            "-DEXPECT_ERROR=${FT_EXPECT_ERROR}" -P "${CNN_EXPECT_FAILURE_SCRIPT}")
+endfunction()
 
 function(cnn_add_chapter)
   cmake_parse_arguments(PARSE_ARGV 0 CH "" "NUMBER;NAME" "FILES")

@@ -615,6 +615,12 @@ TEST_CASE("a PNG path that cannot be written is refused and leaves nothing behin
         check_only_file(dir, "curves.png");
         CHECK(fs::is_directory(dir / "curves.png"));
     }
+    SUBCASE("the path holds a control character") {
+        CHECK_THROWS_WITH_AS(cnn::save_line_plot(training_curves(3), dir / "a\tb.png"),
+                             doctest::Contains("expected a PNG path without control characters"),
+                             std::invalid_argument);
+        CHECK(dir.files().empty());
+    }
     SUBCASE("the path is empty") {
         CHECK_THROWS_WITH_AS(cnn::save_line_plot(training_curves(3), ""),
                              doctest::Contains("expected the path of a PNG file, got \"\""),

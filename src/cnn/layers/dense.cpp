@@ -22,6 +22,7 @@ void expect_dense_shapes(const char* where, const Tensor2& x, const Tensor2& w, 
 
 //! [dense_impl]
 Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b) {
+    // x is (N, D), w is (D, M), b is (M); y is (N, M).
     expect_dense_shapes("dense_forward", x, w, b);
     const std::size_t n = x.shape(0);
     const std::size_t m = w.shape(1);
@@ -36,6 +37,7 @@ Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b) {
 
 Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Tensor2& dw,
                        Tensor1& db) {
+    // dy is (N, M), x is (N, D), w and dw are (D, M), db is (M); dx is (N, D).
     expect_dense_shapes("dense_backward", x, w, db);
     if (dy.shape(0) != x.shape(0) || dy.shape(1) != w.shape(1) || dw.shape() != w.shape()) {
         throw std::invalid_argument("dense_backward: expected dy (N, M) and dw (D, M) for x " +

@@ -26,7 +26,7 @@
 #define CNN_GNUPLOT "gnuplot"
 #endif
 
-extern char** environ;  // the environment gnuplot inherits (POSIX declares it nowhere)
+extern char** environ;  // the environment gnuplot inherits (POSIX has programs declare it)
 
 namespace cnn {
 
@@ -255,6 +255,11 @@ void render(const std::string& where, const std::string& commands, const fs::pat
     if (png.empty() || !png.has_filename()) {
         bad_input(where, "expected the path of a PNG file, got \"" + png.string() + "\"");
     }
+    const std::string path = png.string();
+    if (std::any_of(path.begin(), path.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+        bad_input(where, "expected a PNG path without control characters (tabs, newlines, ...)");
+    }
     std::error_code ec;
     if (fs::is_directory(png, ec)) {
         bad_input(where, "expected the path of a PNG file, but it is a directory");
@@ -273,7 +278,7 @@ void render(const std::string& where, const std::string& commands, const fs::pat
     {
         std::ofstream out(script.path(), std::ios::binary);
         out << "set terminal pngcairo size " << width << "," << height
-            << " noenhanced font \"Sans,11\"\n"
+            << " enhanced font \"Sans,11\"\n"
             << "set output " << gnuplot_quote(temp_png.path().string()) << "\n"
             << commands << "\nunset output\n";
         out.close();
@@ -580,10 +585,10 @@ Frame append_frame(std::ostringstream& script, const std::string& title, const s
     frame.width = static_cast<double>(width) - 90 - key_width;
     frame.height = static_cast<double>(height) - 140 - key_height;
 
-    script << "set title " << gnuplot_quote(wrap_text(title, frame.width + 60, 13))
+    script << "set title " << gnuplot_text(wrap_text(title, frame.width + 60, 13))
            << " font \",13\"\n"
-           << "set xlabel " << gnuplot_quote(wrap_text(x_label, frame.width, 11)) << "\n"
-           << "set ylabel " << gnuplot_quote(wrap_text(y_label, frame.height, 11)) << "\n"
+           << "set xlabel " << gnuplot_text(wrap_text(x_label, frame.width, 11)) << "\n"
+           << "set ylabel " << gnuplot_text(wrap_text(y_label, frame.height, 11)) << "\n"
            << "set border 3 lw 1\n"  // the left and bottom axes only
            << "set tics nomirror out\n"
            << "set grid back lt 1 lw 1 lc rgb \"#e3e3e3\"\n";
@@ -612,12 +617,12 @@ void append_bottom_margin(std::ostringstream& script, const Frame& frame, double
     }
 }
 
-/// Tic labels of a log axis in plain numbers (0.001, 1000000) rather than 1e-03 and 1e+06,
-/// as long as they are no longer than 12 digits.
+/// Tic labels of a log axis as powers of ten, 10^{-3} ... 10^{11}, set as superscripts (the
+/// one place where gnuplot's enhanced text is used; all other text is `noenhanced`).
 void append_log_axis(std::ostringstream& script, char axis) {
     script << "set logscale " << axis << " 10\n"
            << "set m" << axis << "tics 10\n"
-           << "set format " << axis << " \"%.12g\"\n";
+           << "set format " << axis << " \"10^{%L}\"\n";
 }
 
 }  // namespace
@@ -644,6 +649,8 @@ std::string gnuplot_quote(const std::string& text) {
     }
     return quoted + "'";
 }
+
+std::string gnuplot_text(const std::string& text) { return gnuplot_quote(text) + " noenhanced"; }
 
 void save_gnuplot_png(const std::string& commands, const fs::path& png, std::size_t width,
                       std::size_t height) {
@@ -701,7 +708,7 @@ void save_line_plot(const LinePlot& plot, const fs::path& png) {
             script << " with lines";
         }
         script << " lw 2 lc rgb \"" << series_colours[s % series_colours.size()] << "\"";
-        script << (series.label.empty() ? " notitle" : " title " + gnuplot_quote(series.label));
+        script << (series.label.empty() ? " notitle" : " title " + gnuplot_text(series.label));
     }
     script << "\n";
 
@@ -757,7 +764,7 @@ void save_bar_chart(const BarChart& chart, const fs::path& png) {
     for (std::size_t i = 0; i < categories; ++i) {
         script << (i == 0 ? "" : ", ") << gnuplot_quote(chart.categories[i]) << " " << i;
     }
-    script << ") scale 0" << (slanted_categories ? " rotate by 30 right" : "") << "\n";
+    script << ") scale 0 noenhanced" << (slanted_categories ? " rotate by 30 right" : "") << "\n";
 
     // The y range: the data, plus a fraction `room` of the range above (and below, for negative
     // bars) for the value labels.
@@ -828,7 +835,7 @@ void save_bar_chart(const BarChart& chart, const fs::path& png) {
         const std::string& label = chart.series[s].first;
         script << (s == 0 ? " " : ", \\\n     ") << "$bars using " << s + 1 << " lc rgb \""
                << series_colours[s % series_colours.size()] << "\""
-               << (label.empty() ? " notitle" : " title " + gnuplot_quote(label));
+               << (label.empty() ? " notitle" : " title " + gnuplot_text(label));
     }
     if (!above.empty()) {
         script << ", \\\n     $above using 1:2:3 with labels font \",10\""
@@ -873,7 +880,7 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
     // Every image is a plot of its own, placed by setting its margins at exact screen positions.
     script << "set multiplot\n";
     if (layout.title_band > 0) {
-        script << "set label 1 " << gnuplot_quote(layout.title) << " at screen 0.5, screen "
+        script << "set label 1 " << gnuplot_text(layout.title) << " at screen 0.5, screen "
                << screen_y(layout.title_band / 2) << " center font \"Sans,"
                << number(fitting_font_size(layout.title, width - 8, title_points)) << "\"\n";
     }
@@ -895,7 +902,7 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
             // gnuplot centres a label on its position; this puts the caption's last line just
             // above the caption band's bottom edge, however many lines the caption has.
             const double lines = static_cast<double>(line_count(caption));
-            script << "set label 2 " << gnuplot_quote(caption) << " at screen "
+            script << "set label 2 " << gnuplot_text(caption) << " at screen "
                    << screen_x(cell_left + cell / 2) << ", screen "
                    << screen_y(cell_top + layout.caption_band - 1 - caption_line_pixels * lines / 2)
                    << " center font \"Sans,"

@@ -168,6 +168,10 @@ void save_image_grid(const ImageGrid& grid, const std::filesystem::path& png);
 /// `'a'."\n".'b'`.
 std::string gnuplot_quote(const std::string& text);
 
+/// gnuplot_quote() followed by `noenhanced`: text shown literally, so `x_1` keeps its
+/// underscore. The terminal is in enhanced mode only for the superscripts of log-axis tics.
+std::string gnuplot_text(const std::string& text);
+
 /// Runs gnuplot on `commands` with a `pngcairo` terminal of width x height pixels (from
 /// 200x150 to 32767x32767; font Sans 11, no text markup) whose output is `png`, reading no
 /// initialisation file, under the same rules as the `save_*` functions: parent directories
