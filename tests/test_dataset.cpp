@@ -20,36 +20,14 @@
 
 #include "cnn/io/checksum.hpp"
 #include "cnn/io/idx.hpp"
+#include "idx_files.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
+using cnn::testing::Bytes;
+using cnn::testing::write_idx;
 
 namespace {
-
-// An IDX file of unsigned bytes (format in idx.hpp), raw or, if the name ends in .gz, gzipped.
-void write_idx(const fs::path& file, const std::vector<std::uint32_t>& dims, const Bytes& data) {
-    Bytes bytes = {0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};
-    for (std::uint32_t d : dims) {
-        bytes.insert(bytes.end(),
-                     {static_cast<std::uint8_t>(d >> 24), static_cast<std::uint8_t>(d >> 16),
-                      static_cast<std::uint8_t>(d >> 8), static_cast<std::uint8_t>(d)});
-    }
-    bytes.insert(bytes.end(), data.begin(), data.end());
-    if (file.extension() == ".gz") {
-        gzFile gz = gzopen(file.string().c_str(), "wb");
-        REQUIRE(gz != nullptr);
-        const int written = gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
-        const int closed = gzclose(gz);
-        REQUIRE(written == static_cast<int>(bytes.size()));
-        REQUIRE(closed == Z_OK);
-    } else {
-        std::ofstream out(file, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()),
-                  static_cast<std::streamsize>(bytes.size()));
-        REQUIRE(out.good());
-    }
-}
 
 // Two 2 x 3 images whose pixels are 0, 51, 102, 153, 204, 255 (multiples of 255/5) and their
 // reverse, labelled 7 and 2.

@@ -4,6 +4,7 @@
 // the format describes it (see the table in idx.hpp), so the expected dims and bytes come
 // from the format's definition, not from the reader under test.
 #include "cnn/io/idx.hpp"
+#include "idx_files.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -39,20 +40,12 @@
 #endif
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<std::uint8_t>;
+using cnn::testing::Bytes;
+using cnn::testing::idx_header;
+using cnn::testing::write_gz;
+using cnn::testing::write_raw;
 
 namespace {
-
-// An IDX header: two zero bytes, the type code, the rank, then each dimension big-endian.
-Bytes idx_header(std::uint8_t type_code, const std::vector<std::uint32_t>& dims) {
-    Bytes bytes = {0, 0, type_code, static_cast<std::uint8_t>(dims.size())};
-    for (std::uint32_t d : dims) {
-        bytes.insert(bytes.end(),
-                     {static_cast<std::uint8_t>(d >> 24), static_cast<std::uint8_t>(d >> 16),
-                      static_cast<std::uint8_t>(d >> 8), static_cast<std::uint8_t>(d)});
-    }
-    return bytes;
-}
 
 Bytes concat(Bytes a, const Bytes& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -66,23 +59,6 @@ Bytes counting_bytes(std::size_t count) {
         bytes[i] = static_cast<std::uint8_t>(i);
     }
     return bytes;
-}
-
-void write_raw(const fs::path& file, const Bytes& bytes) {
-    std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out.good());
-}
-
-// Writes `bytes` gzipped, through zlib's own writer.
-void write_gz(const fs::path& file, const Bytes& bytes) {
-    gzFile gz = gzopen(file.string().c_str(), "wb");
-    REQUIRE(gz != nullptr);
-    const int written = gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
-    const int closed = gzclose(gz);
-    REQUIRE(written == static_cast<int>(bytes.size()));
-    REQUIRE(closed == Z_OK);
 }
 
 Bytes read_raw(const fs::path& file) {
