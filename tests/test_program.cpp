@@ -1,9 +1,12 @@
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <doctest/doctest.h>
 
 #include "cnn/app/program.hpp"
+#include "test_support.hpp"
 
 namespace {
 // Runs a Program on the given arguments, capturing what it prints on stderr.
@@ -55,4 +58,22 @@ TEST_CASE("Program: flags reach the body, --out is created, errors exit 1 with a
               &err) != 0);
     CHECK(run({"--bogus"}, [](const cnn::ProgramOptions&) {}, &err) != 0);
     std::filesystem::remove_all(out);
+}
+
+TEST_CASE("Transcript: prints each line at once, writes the file only on save()") {
+    cnn::testing::TempDir dir;
+    const auto file = dir / "table.txt";
+    std::ostringstream captured;
+    std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
+    cnn::Transcript table(file);
+    table.line("a  b");
+    table.line("1  2");
+    std::cout.rdbuf(old);
+    CHECK(captured.str() == "a  b\n1  2\n");
+    CHECK_FALSE(std::filesystem::exists(file));
+    table.save();
+    std::ifstream in(file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text == "a  b\n1  2\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "table.txt.partial"));
 }

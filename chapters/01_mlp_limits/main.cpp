@@ -24,6 +24,7 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/app/program.hpp"
+#include "cnn/check/gradient_check.hpp"
 #include "cnn/io/dataset.hpp"
 #include "cnn/layers/dense.hpp"
 #include "cnn/model/mlp.hpp"
@@ -199,6 +200,40 @@ Trained train_mlp(const Data& data, const Setup& setup, std::uint64_t seed) {
     return {std::move(model), std::move(history), test_accuracy};
 }
 //! [train_mlp]
+
+//! [check_backward]
+// Before trusting the training loop, check the MLP's backward pass against central differences
+// of the real loss, on a few real images. The network is a small one (one hidden layer of 8
+// units) so that every one of its weights can be nudged in a moment.
+void check_backward(const Data& data, std::uint64_t seed, const fs::path& out) {
+    cnn::Rng rng(seed);
+    cnn::Mlp mlp({data.train.x.shape(1), {8}, 10}, rng);
+    const std::vector<std::size_t> rows = {0, 1, 2, 3};
+    const cnn::Tensor2 x = cnn::take_rows(data.train.x, rows);
+    const cnn::Labels y = cnn::take_labels(data.train.y, rows);
+    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(mlp.forward(x), y).loss; };
+
+    const std::vector<cnn::Parameter> parameters = mlp.parameters();
+    cnn::zero_gradients(parameters);
+    const cnn::SoftmaxCrossEntropy result = cnn::softmax_cross_entropy_forward(mlp.forward(x), y);
+    mlp.backward(cnn::softmax_cross_entropy_backward(result.probs, y));
+
+    cnn::Transcript table(out / "ch01_gradient_check.txt");
+    bool all_passed = true;
+    for (const cnn::Parameter& p : parameters) {
+        // A nudge of 1e-3: a hidden unit within epsilon of ReLU's kink at 0 would spoil the
+        // difference quotient, and a smaller nudge makes that rarer.
+        const cnn::GradientCheckResult check = cnn::check_gradient(p, loss, {1e-3, 1e-3});
+        table.line(check.summary());
+        all_passed = all_passed && check.passed();
+    }
+    table.save();
+    if (!all_passed) {
+        throw std::runtime_error("the MLP's backward pass disagrees with the numerical gradient");
+    }
+    std::cout << '\n';
+}
+//! [check_backward]
 
 double mean(const std::vector<double>& v) {
     double sum = 0.0;
@@ -386,6 +421,7 @@ int main(int argc, char** argv) {
 
         std::cout << "== 2. Pixel shuffling ==\n\n";
         const Data data = load_data(options, setup);
+        check_backward(data, options.seed, options.out);
         std::cout << fmt::format("MLP: {} -> {} -> 10, SGD (learning rate 0.05, momentum 0.9), "
                                  "batch 64, {} epochs\n\n",
                                  data.train.x.shape(1), fmt::join(setup.hidden, " -> "),
