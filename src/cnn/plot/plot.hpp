@@ -173,11 +173,11 @@ std::string gnuplot_quote(const std::string& text);
 std::string gnuplot_text(const std::string& text);
 
 /// Runs gnuplot on `commands` with a `pngcairo` terminal of width x height pixels (from
-/// 200x150 to 32767x32767; font Sans 11, no text markup) whose output is `png`, reading no
+/// 200x150 to 32767x32767; font Sans 11, enhanced text) whose output is `png`, reading no
 /// initialisation file, under the same rules as the `save_*` functions: parent directories
 /// created, the PNG replaced only on success, and `std::runtime_error` with gnuplot's
-/// messages on failure. `commands` must not set the terminal or the output; quote any text
-/// in them with gnuplot_quote.
+/// messages on failure. `commands` must not set the terminal or the output; pass any text
+/// in them through gnuplot_text (or gnuplot_quote where `noenhanced` cannot follow).
 void save_gnuplot_png(const std::string& commands, const std::filesystem::path& png,
                       std::size_t width, std::size_t height);
 
