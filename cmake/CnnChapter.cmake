@@ -51,6 +51,12 @@ function(cnn_add_chapter)
     USES_TERMINAL
     VERBATIM)
   add_custom_target(run_${target} DEPENDS "${out}/output.txt")
+  # One full run at a time, in chapter order: they time themselves and must not compete.
+  get_property(previous GLOBAL PROPERTY CNN_CHAPTER_RUNS)
+  if(previous)
+    list(GET previous -1 last)
+    add_dependencies(run_${target} ${last})
+  endif()
   set_property(GLOBAL APPEND PROPERTY CNN_CHAPTER_RUNS run_${target})
   set_property(GLOBAL APPEND PROPERTY CNN_CHAPTER_NUMBERS ${CH_NUMBER})
 

@@ -2,9 +2,9 @@
 // is refused with a message that names the problem, and a failure leaves no file behind.
 //
 // Each test writes into its own fresh directory under the system's temporary directory, so it
-// can check that the PNG is the only file there afterwards. One PNG of each kind is also copied
-// to /tmp/plot_examples/ for a person to look at.
+// can check that the PNG is the only file there afterwards.
 #include "cnn/plot/plot.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -20,73 +20,14 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using cnn::testing::PngSize;
+using cnn::testing::read_png_size;
 
 namespace {
 
-/// A new, empty directory for one test, removed with everything in it at the end.
-class ScratchDir {
-public:
-    ScratchDir() {
-        static int count = 0;
-        path_ = fs::temp_directory_path() /
-                ("cnn-plot-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~ScratchDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-    /// The names of the files directly in this directory (hidden ones too).
-    std::vector<std::string> files() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path_)) {
-            names.push_back(entry.path().filename().string());
-        }
-        return names;
-    }
-
-private:
-    fs::path path_;
-};
-
-struct PngSize {
-    std::uint32_t width = 0, height = 0;
-};
-
-/// Reads a PNG's size from its header: the 8-byte signature, then the IHDR chunk (length,
-/// "IHDR", width, height, as big-endian 32-bit numbers). Fails the test if it is no PNG.
-PngSize read_png_size(const fs::path& png) {
-    std::ifstream in(png, std::ios::binary);
-    std::array<unsigned char, 24> header{};
-    in.read(reinterpret_cast<char*>(header.data()), header.size());
-    REQUIRE_MESSAGE(in.gcount() == 24, (png.string() + " is shorter than a PNG header"));
-    const std::array<unsigned char, 8> signature = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    REQUIRE_MESSAGE(std::equal(signature.begin(), signature.end(), header.begin()),
-                    (png.string() + " does not start with the PNG signature"));
-    REQUIRE(std::string(header.begin() + 12, header.begin() + 16) == "IHDR");
-    auto big_endian = [&](std::size_t at) {
-        return std::uint32_t{header[at]} << 24 | std::uint32_t{header[at + 1]} << 16 |
-               std::uint32_t{header[at + 2]} << 8 | std::uint32_t{header[at + 3]};
-    };
-    return {big_endian(16), big_endian(20)};
-}
-
-/// Keeps a copy of `png` as /tmp/plot_examples/<name>.png for a person to look at.
-void keep_example(const fs::path& png, const std::string& name) {
-    const fs::path examples = "/tmp/plot_examples";
-    fs::create_directories(examples);
-    fs::copy_file(png, examples / (name + ".png"), fs::copy_options::overwrite_existing);
-}
 
 /// Checks that `dir` holds exactly the one file `name`: the PNG, and no temporary file.
-void check_only_file(const ScratchDir& dir, const std::string& name) {
+void check_only_file(const cnn::testing::TempDir& dir, const std::string& name) {
     const std::vector<std::string> files = dir.files();
     CHECK(files == std::vector<std::string>{name});
 }
@@ -136,7 +77,8 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 
 TEST_CASE("gnuplot_quote makes a single-quoted string that gnuplot prints as it is") {
     CHECK(cnn::gnuplot_quote("plain_text") == "'plain_text'");
-    CHECK(cnn::gnuplot_quote("it's") == "'it''s'");
+    CHECK(cnn::gnuplot_quote("it's") == "'it'.\"'\".'s'");
+    CHECK(cnn::gnuplot_quote("'same'") == "''.\"'\".'same'.\"'\".''");
     CHECK(cnn::gnuplot_quote("say \"hi\" \\ `date`") == "'say \"hi\" \\ `date`'");
     CHECK(cnn::gnuplot_quote("two\nlines") == "'two'.\"\\n\".'lines'");
     CHECK(cnn::gnuplot_quote("tab\there") == "'tab here'");
@@ -148,7 +90,7 @@ TEST_CASE("gnuplot_quote makes a single-quoted string that gnuplot prints as it 
 // ----------------------------------------------------------------------------------------------
 
 TEST_CASE("save_line_plot writes a PNG of the size asked for") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     SUBCASE("default size, with a key and points") {
         const fs::path png = dir / "curves.png";
         cnn::save_line_plot(training_curves(12), png);
@@ -156,7 +98,6 @@ TEST_CASE("save_line_plot writes a PNG of the size asked for") {
         CHECK(size.width == 900);
         CHECK(size.height == 560);
         check_only_file(dir, "curves.png");
-        keep_example(png, "line_plot");
     }
     SUBCASE("log axes, a fixed y range, a long series, a custom size") {
         cnn::LinePlot plot;
@@ -182,7 +123,6 @@ TEST_CASE("save_line_plot writes a PNG of the size asked for") {
         CHECK(size.width == 640);
         CHECK(size.height == 400);
         check_only_file(dir, "log.png");
-        keep_example(png, "line_plot_log");
     }
     SUBCASE("one series without a label, without points, and one single point") {
         cnn::LinePlot plot;
@@ -196,7 +136,7 @@ TEST_CASE("save_line_plot writes a PNG of the size asked for") {
 }
 
 TEST_CASE("save_line_plot prints text literally, whatever characters it holds") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     // gnuplot runs `a command in backquotes` in a shell when it appears in a double-quoted
     // string: a label must never do that, whoever wrote it.
     const fs::path marker = dir / "backquote-ran";
@@ -212,11 +152,10 @@ TEST_CASE("save_line_plot prints text literally, whatever characters it holds") 
     cnn::save_line_plot(plot, png);
     CHECK(read_png_size(png).width == 900);
     CHECK_FALSE(fs::exists(marker));
-    keep_example(png, "line_plot_text");
 }
 
 TEST_CASE("save_line_plot creates missing parent directories") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     const fs::path png = dir / "a/b/c/curves.png";
     cnn::save_line_plot(training_curves(3), png);
     CHECK(read_png_size(png).height == 560);
@@ -225,7 +164,7 @@ TEST_CASE("save_line_plot creates missing parent directories") {
 }
 
 TEST_CASE("save_line_plot replaces an existing PNG") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     const fs::path png = dir / "curves.png";
     std::ofstream(png) << "an old file";
     cnn::save_line_plot(training_curves(3), png);
@@ -234,7 +173,7 @@ TEST_CASE("save_line_plot replaces an existing PNG") {
 }
 
 TEST_CASE("save_line_plot refuses bad input and names the problem") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     const fs::path png = dir / "bad.png";
     cnn::LinePlot plot = training_curves(4);
 
@@ -321,7 +260,7 @@ TEST_CASE("save_line_plot refuses bad input and names the problem") {
 // ----------------------------------------------------------------------------------------------
 
 TEST_CASE("save_bar_chart writes a PNG of the size asked for") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     SUBCASE("two series, default size") {
         cnn::BarChart chart;
         chart.title = "Test accuracy of the same MLP";
@@ -334,7 +273,6 @@ TEST_CASE("save_bar_chart writes a PNG of the size asked for") {
         CHECK(size.width == 900);
         CHECK(size.height == 560);
         check_only_file(dir, "bars.png");
-        keep_example(png, "bar_chart");
     }
     SUBCASE("a log axis with whole-number values") {
         cnn::BarChart chart;
@@ -351,7 +289,6 @@ TEST_CASE("save_bar_chart writes a PNG of the size asked for") {
         CHECK(size.width == 700);
         CHECK(size.height == 450);
         check_only_file(dir, "params.png");
-        keep_example(png, "bar_chart_log");
     }
     SUBCASE("negative values and many long categories") {
         cnn::BarChart chart;
@@ -366,7 +303,6 @@ TEST_CASE("save_bar_chart writes a PNG of the size asked for") {
         cnn::save_bar_chart(chart, png);
         CHECK(read_png_size(png).width == 900);
         check_only_file(dir, "signed.png");
-        keep_example(png, "bar_chart_signed");
     }
     SUBCASE("long series labels put the key under the chart") {
         cnn::BarChart chart;
@@ -384,12 +320,11 @@ TEST_CASE("save_bar_chart writes a PNG of the size asked for") {
         cnn::save_bar_chart(chart, png);
         CHECK(read_png_size(png).height == 560);
         check_only_file(dir, "key_below.png");
-        keep_example(png, "bar_chart_key_below");
     }
 }
 
 TEST_CASE("save_bar_chart refuses bad input and names the problem") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     const fs::path png = dir / "bad.png";
     cnn::BarChart chart;
     chart.categories = {"a", "b", "c"};
@@ -437,7 +372,7 @@ TEST_CASE("save_bar_chart refuses bad input and names the problem") {
 // ----------------------------------------------------------------------------------------------
 
 TEST_CASE("save_image_grid writes a PNG whose size follows from the grid") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     SUBCASE("28x28 images with captions and a title, shared grey range") {
         cnn::ImageGrid grid;
         grid.title = "Input images, shifted by 0..9 pixels";
@@ -453,7 +388,6 @@ TEST_CASE("save_image_grid writes a PNG whose size follows from the grid") {
         CHECK(size.width == 5 * 160);
         CHECK(size.height == 36 + 2 * (20 + 160));
         check_only_file(dir, "grid.png");
-        keep_example(png, "image_grid");
     }
     SUBCASE("fewer images than columns, no title, no captions") {
         cnn::ImageGrid grid;
@@ -488,7 +422,6 @@ TEST_CASE("save_image_grid writes a PNG whose size follows from the grid") {
         CHECK(size.width == 8 * 160);
         CHECK(size.height == 36 + 2 * (36 + 111));
         check_only_file(dir, "maps.png");
-        keep_example(png, "image_grid_feature_maps");
     }
     SUBCASE("signed filters in the diverging palette, shapes that differ") {
         cnn::ImageGrid grid;
@@ -513,12 +446,11 @@ TEST_CASE("save_image_grid writes a PNG whose size follows from the grid") {
         CHECK(size.width == 3 * 120);
         CHECK(size.height == 36 + 2 * (3 * 16 + 4 + 120));
         check_only_file(dir, "filters.png");
-        keep_example(png, "image_grid_diverging");
     }
 }
 
 TEST_CASE("save_image_grid refuses bad input and names the problem") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     const fs::path png = dir / "bad.png";
     cnn::ImageGrid grid;
     grid.images = {{ring_image(0), "first"}, {ring_image(1), "second"}};
@@ -577,7 +509,7 @@ TEST_CASE("save_image_grid refuses bad input and names the problem") {
 // ----------------------------------------------------------------------------------------------
 
 TEST_CASE("a failing gnuplot leaves no PNG and reports what gnuplot said") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     const fs::path png = dir / "broken.png";
     CHECK_THROWS_WITH_AS(cnn::save_gnuplot_png("plot no_such_function(x)", png, 400, 300),
                          doctest::Contains("undefined function: no_such_function"),
@@ -599,7 +531,7 @@ TEST_CASE("a failing gnuplot leaves no PNG and reports what gnuplot said") {
 }
 
 TEST_CASE("a PNG path that cannot be written is refused and leaves nothing behind") {
-    ScratchDir dir;
+    cnn::testing::TempDir dir;
     SUBCASE("its parent directory is a file") {
         std::ofstream(dir / "file") << "not a directory";
         CHECK_THROWS_WITH_AS(cnn::save_line_plot(training_curves(3), dir / "file/curves.png"),
@@ -626,4 +558,15 @@ TEST_CASE("a PNG path that cannot be written is refused and leaves nothing behin
                              doctest::Contains("expected the path of a PNG file, got \"\""),
                              std::invalid_argument);
     }
+}
+
+TEST_CASE("text that starts or ends with a quote reaches gnuplot intact") {
+    cnn::testing::TempDir dir;
+    cnn::LinePlot plot;
+    plot.title = "'same' padding";
+    plot.x_label = "it's";
+    plot.y_label = "'";
+    plot.series = {{"'quoted'", {0, 1}, {0, 1}}};
+    cnn::save_line_plot(plot, dir / "quotes.png");
+    CHECK(read_png_size(dir / "quotes.png").width == 900);
 }

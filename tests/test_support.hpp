@@ -3,12 +3,18 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <system_error>
+#include <vector>
+
+#include <doctest/doctest.h>
 
 #include <xtensor/xtensor.hpp>
 
@@ -37,9 +43,40 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
+    /// The names of the files directly in this directory (hidden ones too).
+    std::vector<std::string> files() const {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(path_)) {
+            names.push_back(entry.path().filename().string());
+        }
+        return names;
+    }
+
 private:
     std::filesystem::path path_;
 };
+
+struct PngSize {
+    std::uint32_t width = 0, height = 0;
+};
+
+/// Reads a PNG's size from its header: the 8-byte signature, then the IHDR chunk (length,
+/// "IHDR", width, height, as big-endian 32-bit numbers). Fails the test if it is no PNG.
+inline PngSize read_png_size(const std::filesystem::path& png) {
+    std::ifstream in(png, std::ios::binary);
+    std::array<unsigned char, 24> header{};
+    in.read(reinterpret_cast<char*>(header.data()), header.size());
+    REQUIRE_MESSAGE(in.gcount() == 24, (png.string() + " is shorter than a PNG header"));
+    const std::array<unsigned char, 8> signature = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    REQUIRE_MESSAGE(std::equal(signature.begin(), signature.end(), header.begin()),
+                    (png.string() + " does not start with the PNG signature"));
+    REQUIRE(std::string(header.begin() + 12, header.begin() + 16) == "IHDR");
+    auto big_endian = [&](std::size_t at) {
+        return std::uint32_t{header[at]} << 24 | std::uint32_t{header[at + 1]} << 16 |
+               std::uint32_t{header[at + 2]} << 8 | std::uint32_t{header[at + 3]};
+    };
+    return {big_endian(16), big_endian(20)};
+}
 
 /// A tensor of the given shape with values uniform in [-1, 1).
 template <std::size_t Rank>

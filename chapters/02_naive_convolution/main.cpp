@@ -220,16 +220,18 @@ void edge_detector(const cnn::Dataset& fashion, const fs::path& out) {
                             3, 30, 0},
                            out / "ch02_edges.png");
 
+    const auto& names = cnn::fashion_mnist_class_names();
     cnn::ImageGrid grid;
     grid.title = "The same two kernels on Fashion-MNIST images (red +, blue -)";
-    grid.columns = 3;
+    grid.columns = 4;
     grid.cell_pixels = 150;
     grid.diverging = true;
     for (std::size_t n : {0, 1}) {
         const Tensor2 image = xt::view(fashion.images, n, 0);
-        grid.images.push_back({image, "image"});
-        grid.images.push_back({cnn::correlate2d_forward(image, edge), "[1, -1]"});
-        grid.images.push_back({cnn::correlate2d_forward(image, edge_t), "[1, -1] transposed"});
+        const std::string name = names.at(fashion.labels[n]);
+        grid.images.push_back({cnn::correlate2d_forward(image, edge), name + ", [1, -1]"});
+        grid.images.push_back(
+            {cnn::correlate2d_forward(image, edge_t), name + ", [1, -1] transposed"});
     }
     cnn::save_image_grid(grid, out / "ch02_edges_fashion.png");
 }

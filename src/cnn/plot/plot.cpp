@@ -633,12 +633,13 @@ void append_log_axis(std::ostringstream& script, char axis) {
 
 std::string gnuplot_quote(const std::string& text) {
     // Single quotes, because in double quotes gnuplot would run `text in backquotes` as a
-    // shell command. Single-quoted strings know no escapes: a quote is doubled, and a newline
-    // is spliced in as the double-quoted "\n" with gnuplot's string concatenation operator.
+    // shell command. Single-quoted strings know no escapes, so a quote and a newline are
+    // spliced in as the double-quoted "'" and "\n" with gnuplot's concatenation operator.
+    // (Doubling the quote, which gnuplot also allows, fails when the text starts with one.)
     std::string quoted = "'";
     for (char c : text) {
         if (c == '\'') {
-            quoted += "''";
+            quoted += "'.\"'\".'";
         } else if (c == '\n') {
             quoted += "'.\"\\n\".'";
         } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {

@@ -163,8 +163,8 @@ void save_image_grid(const ImageGrid& grid, const std::filesystem::path& png);
 // ----------------------------------------------------------------------------------------------
 
 /// `text` as a gnuplot string expression that prints it literally: in single quotes, with
-/// each `'` doubled, each newline spliced in as `'."\n".'` and other control characters
-/// turned into spaces. E.g. `it's` becomes `'it''s'` and "a", newline, "b" becomes
+/// each `'` spliced in as `'."'".'`, each newline as `'."\n".'`, and other control characters
+/// turned into spaces. E.g. `it's` becomes `'it'."'".'s'` and "a", newline, "b" becomes
 /// `'a'."\n".'b'`.
 std::string gnuplot_quote(const std::string& text);
 

@@ -1,0 +1,34 @@
+/// \file
+/// \ingroup ch03
+/// \brief Zero padding: a frame of zeros around a 2-D input, possibly thicker on one side.
+///
+/// Padding rows go above (before) and below (after) the input, padding columns to its left
+/// and right. Keras's 'same' padding with an even total puts the same on both sides; with an
+/// odd total it puts the extra row at the bottom and the extra column at the right.
+#pragma once
+
+#include <cstddef>
+
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Padding of one axis: how many rows (or columns) are added before and after.
+struct AxisPadding {
+    std::size_t before = 0;  ///< top, or left
+    std::size_t after = 0;   ///< bottom, or right
+    std::size_t total() const { return before + after; }
+    bool operator==(const AxisPadding& other) const {
+        return before == other.before && after == other.after;
+    }
+};
+
+/// x (H, W) framed by `value`: returns (H + rows.total(), W + cols.total()) with x at
+/// (rows.before, cols.before).
+Tensor2 pad2d(const Tensor2& x, AxisPadding rows, AxisPadding cols, float value = 0.0f);
+
+/// The inverse of pad2d: drops rows.before rows at the top, rows.after at the bottom, and the
+/// same for columns. Throws std::invalid_argument when that leaves nothing.
+Tensor2 crop2d(const Tensor2& x, AxisPadding rows, AxisPadding cols);
+
+}  // namespace cnn
