@@ -36,9 +36,11 @@ function(cnn_add_chapter)
   target_link_libraries(${target} PRIVATE cnn::cnn)
   cnn_set_warnings(${target})
 
+  # The list travels as one comma-separated argument: a CMake list would split into many.
+  list(JOIN CH_FILES "," expect)
   set(run_args
     -DPROGRAM=$<TARGET_FILE:${target}>
-    "-DEXPECT=${CH_FILES}"
+    "-DEXPECT=${expect}"
     -P "${CNN_RUN_CHAPTER_SCRIPT}")
 
   # The full run, for `make demo` and the textbook site.

@@ -1,5 +1,5 @@
 # Runs one chapter program and keeps what it printed, for the textbook site.
-#   cmake -DPROGRAM=exe -DOUT=dir [-DARGS="--quick"] [-DEXPECT="a.png;b.txt"] -P RunChapter.cmake
+#   cmake -DPROGRAM=exe -DOUT=dir [-DARGS="--quick"] [-DEXPECT="a.png,b.txt"] -P RunChapter.cmake
 # Standard output is shown as it comes and captured in OUT/output.txt. The capture is written to
 # a temporary file and renamed only when the program succeeded, so a failed or interrupted run
 # never leaves a half-written output.txt that a later build would take as done.
@@ -21,6 +21,7 @@ if(NOT status EQUAL 0)
 endif()
 
 set(missing "")
+string(REPLACE "," ";" EXPECT "${EXPECT}")
 foreach(file IN LISTS EXPECT)
   if(NOT EXISTS "${OUT}/${file}")
     list(APPEND missing "${file}")

@@ -21,19 +21,21 @@ void Transcript::line(const std::string& text) {
     text_ += '\n';
 }
 
-void Transcript::save() const {
-    std::filesystem::path partial = file_;
+void write_file_atomically(const std::filesystem::path& file, const std::string& text) {
+    std::filesystem::path partial = file;
     partial += ".partial";
     {
         std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << text_;
+        out << text;
         out.close();
         if (!out) {
             throw std::runtime_error("cannot write " + partial.string());
         }
     }
-    std::filesystem::rename(partial, file_);
+    std::filesystem::rename(partial, file);
 }
+
+void Transcript::save() const { write_file_atomically(file_, text_); }
 
 Program::Program(const std::string& name, const std::string& description, ReadsData reads_data)
     : app_(description, name), out_text_("out/" + name.substr(0, name.find('_'))) {

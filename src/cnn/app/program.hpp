@@ -22,6 +22,10 @@ namespace cnn {
 /// Formats a count with thousands separators, as Keras prints parameter counts: 1,413,834.
 std::string thousands(std::uint64_t count);
 
+/// Writes `text` to `file` whole: to a temporary name beside it first, renamed into place only
+/// once everything is written, so a failed run never leaves a half-written file behind.
+void write_file_atomically(const std::filesystem::path& file, const std::string& text);
+
 /// Lines a program prints that also belong in a file of their own, such as one result table
 /// that a docs page shows apart from the rest of the output. Each line goes to standard output
 /// at once; save() writes the file whole (to a temporary name, then renamed), so a failed run

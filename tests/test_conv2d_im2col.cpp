@@ -1,0 +1,79 @@
+#include <doctest/doctest.h>
+
+#include "cnn/check/gradient_check.hpp"
+#include "cnn/conv/conv2d_im2col.hpp"
+#include "cnn/conv/conv2d_naive.hpp"
+#include "conv2d_fixtures.hpp"
+#include "test_support.hpp"
+
+using cnn::Conv2dGeometry;
+using cnn::Tensor1;
+using cnn::Tensor4;
+using cnn::testing::max_abs_diff;
+
+namespace {
+// max |a - b| relative to the size of the values, for sums of many products.
+double relative_diff(const Tensor4& a, const Tensor4& b) {
+    return max_abs_diff(a, b) / std::max(1.0, static_cast<double>(xt::amax(xt::abs(b))()));
+}
+}  // namespace
+
+TEST_CASE("im2col convolution equals the naive loops on random geometries, forward and backward") {
+    cnn::Rng rng(12);
+    for (int trial = 0; trial < 40; ++trial) {
+        // Random sizes, kernels (odd, even, non-square), strides, paddings (also asymmetric),
+        // batch and channels; 'same' on every fourth trial.
+        const std::size_t n = 1 + rng.below(3), c = 1 + rng.below(4), fn = 1 + rng.below(4);
+        const std::size_t fh = 1 + rng.below(4), fw = 1 + rng.below(4);
+        const std::size_t h = fh + rng.below(6), w = fw + rng.below(6);
+        Conv2dGeometry g;
+        g.stride_rows = 1 + rng.below(3);
+        g.stride_cols = 1 + rng.below(3);
+        g.pad_rows = {rng.below(3), rng.below(3)};
+        g.pad_cols = {rng.below(3), rng.below(3)};
+        if (trial % 4 == 0) {
+            g = Conv2dGeometry::keras(cnn::PaddingMode::same, h, w, fh, fw, g.stride_rows, g.stride_cols);
+        }
+        CAPTURE(trial);
+        const Tensor4 x = cnn::testing::random_tensor<4>({n, c, h, w}, rng);
+        const Tensor4 k = cnn::testing::random_tensor<4>({fn, c, fh, fw}, rng);
+        const Tensor1 b = cnn::testing::random_tensor<1>({fn}, rng);
+        const Tensor4 y_naive = cnn::conv2d_naive_forward(x, k, b, g);
+        const Tensor4 y_fast = cnn::conv2d_im2col_forward(x, k, b, g);
+        CHECK(relative_diff(y_fast, y_naive) < 1e-5);
+
+        const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(x, k, g), rng);
+        Tensor4 dw1 = xt::zeros<float>(k.shape()), dw2 = dw1;
+        Tensor1 db1 = xt::zeros<float>({fn}), db2 = db1;
+        const Tensor4 dx1 = cnn::conv2d_naive_backward(dy, x, k, g, dw1, db1);
+        const Tensor4 dx2 = cnn::conv2d_im2col_backward(dy, x, k, g, dw2, db2);
+        CHECK(relative_diff(dx2, dx1) < 1e-5);
+        CHECK(relative_diff(dw2, dw1) < 1e-5);
+        CHECK(max_abs_diff(db2, db1) < 1e-4);
+    }
+}
+
+TEST_CASE("im2col convolution: agrees with PyTorch, and passes the numerical gradient check") {
+    for (const cnn::testing::Conv2dCase& c : cnn::testing::read_conv2d_fixtures()) {
+        CAPTURE(c.name);
+        CHECK(max_abs_diff(cnn::conv2d_im2col_forward(c.x, c.w, c.b, c.geometry), c.y) < 1e-4);
+        Tensor4 dw = xt::zeros<float>(c.w.shape());
+        Tensor1 db = xt::zeros<float>(c.b.shape());
+        const Tensor4 dx = cnn::conv2d_im2col_backward(c.dy, c.x, c.w, c.geometry, dw, db);
+        CHECK(max_abs_diff(dx, c.dx) < 1e-4);
+        CHECK(max_abs_diff(dw, c.dw) < 1e-4);
+        CHECK(max_abs_diff(db, c.db) < 1e-4);
+
+        // Numerically, around the fixture's own values.
+        Tensor4 x = c.x, w = c.w;
+        Tensor1 b = c.b;
+        const auto loss = [&] {
+            return cnn::testing::dot(cnn::conv2d_im2col_forward(x, w, b, c.geometry), c.dy);
+        };
+        for (const auto& result : {cnn::check_gradient("dx", loss, x.data(), dx.data(), x.size()),
+                                   cnn::check_gradient("dw", loss, w.data(), dw.data(), w.size()),
+                                   cnn::check_gradient("db", loss, b.data(), db.data(), b.size())}) {
+            CHECK_MESSAGE(result.passed(), result.summary());
+        }
+    }
+}
