@@ -41,18 +41,6 @@ using cnn::Tensor2;
 // Debian's lomiri-wallpapers-16.04 package.
 const char* const default_photo = "/usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg";
 
-// A small matrix as text, one row per line, each value in `width` characters.
-std::string matrix_text(const Tensor2& m, int decimals = 0, int width = 5) {
-    std::string text;
-    for (std::size_t i = 0; i < m.shape(0); ++i) {
-        text += "  ";
-        for (std::size_t j = 0; j < m.shape(1); ++j) {
-            text += fmt::format("{:>{}.{}f}", m(i, j), width, decimals);
-        }
-        text += '\n';
-    }
-    return text;
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. A worked example, window by window
@@ -68,9 +56,9 @@ const Tensor2 example_filter = {{2, 0, 1}, {0, 1, 2}, {1, 0, 2}};
 void worked_example(const fs::path& out) {
     cnn::Transcript text(out / "ch02_worked_example.txt");
     text.line("input x (4, 4):");
-    text.line(matrix_text(example_input));
+    text.line(cnn::matrix_to_text(example_input));
     text.line("filter k (3, 3):");
-    text.line(matrix_text(example_filter));
+    text.line(cnn::matrix_to_text(example_filter));
     const Tensor2 y = cnn::correlate2d_forward(example_input, example_filter);
     const Tensor2 y_bias = cnn::correlate2d_forward(example_input, example_filter, 3.0f);
 
@@ -88,7 +76,7 @@ void worked_example(const fs::path& out) {
             }
             text.line(fmt::format("position ({}, {}): window x[{}:{}, {}:{}]", i, j, i, i + 3, j,
                                   j + 3));
-            text.line(matrix_text(window));
+            text.line(cnn::matrix_to_text(window));
             text.line(fmt::format("  window * k, summed: {} = {:g}", terms, y(i, j)));
             text.line();
             figure.grids.push_back({example_input, fmt::format("x, window at ({}, {})", i, j),
@@ -98,9 +86,9 @@ void worked_example(const fs::path& out) {
         }
     }
     text.line("output y = correlate2d_forward(x, k) (2, 2):");
-    text.line(matrix_text(y));
+    text.line(cnn::matrix_to_text(y));
     text.line("with bias b = 3, added once to every output: correlate2d_forward(x, k, 3):");
-    text.line(matrix_text(y_bias));
+    text.line(cnn::matrix_to_text(y_bias));
     text.save();
     cnn::save_number_grids(figure, out / "ch02_sliding_window.png");
 }
@@ -118,15 +106,15 @@ void convolution_versus_correlation(const fs::path& out) {
     const Tensor2 correlated_flipped = cnn::correlate2d_forward(example_input, flipped);
     //! [convolution]
     text.line("the filter turned by 180 degrees, flip2d(k):");
-    text.line(matrix_text(flipped));
+    text.line(cnn::matrix_to_text(flipped));
     text.line("true convolution, convolve2d(x, k):");
-    text.line(matrix_text(convolved));
+    text.line(cnn::matrix_to_text(convolved));
     text.line("cross-correlation with the flipped filter, correlate2d_forward(x, flip2d(k)):");
-    text.line(matrix_text(correlated_flipped));
+    text.line(cnn::matrix_to_text(correlated_flipped));
     text.line(fmt::format("largest difference between the two: {:g}",
                           xt::amax(xt::abs(convolved - correlated_flipped))()));
     text.line("cross-correlation with k itself (section 1) differs:");
-    text.line(matrix_text(cnn::correlate2d_forward(example_input, example_filter)));
+    text.line(cnn::matrix_to_text(cnn::correlate2d_forward(example_input, example_filter)));
     text.save();
 }
 
@@ -206,12 +194,12 @@ void edge_detector(const cnn::Dataset& fashion, const fs::path& out) {
     //! [edges]
     cnn::Transcript text(out / "ch02_edges.txt");
     text.line("image (6, 8):");
-    text.line(matrix_text(square, 0, 3));
+    text.line(cnn::matrix_to_text(square, 0, 3));
     text.line("correlate2d_forward(image, [[1, -1]]) (6, 7): +1 where brightness drops to the "
               "right, -1 where it rises");
-    text.line(matrix_text(vertical_edges, 0, 3));
+    text.line(cnn::matrix_to_text(vertical_edges, 0, 3));
     text.line("correlate2d_forward(image, [[1], [-1]]) (5, 8): the same, downwards");
-    text.line(matrix_text(horizontal_edges, 0, 3));
+    text.line(cnn::matrix_to_text(horizontal_edges, 0, 3));
     text.save();
     cnn::save_number_grids({"The edge kernel [1, -1] and its transpose on a bright square",
                             {{square, "image (6, 8)", {}},
@@ -283,9 +271,9 @@ void learn_kernel(const Tensor2& photo, std::size_t steps, std::uint64_t seed, c
         text.line(fmt::format("step {:>4}: loss {:.3e}", step, loss_curve.y[step]));
     }
     text.line("true kernel:");
-    text.line(matrix_text(true_kernel, 3, 8));
+    text.line(cnn::matrix_to_text(true_kernel, 3, 8));
     text.line("learned kernel:");
-    text.line(matrix_text(kernel, 3, 8));
+    text.line(cnn::matrix_to_text(kernel, 3, 8));
     text.line(fmt::format("true bias {:.3f}, learned bias {:.3f}", true_bias, bias(0)));
     text.line(fmt::format("largest kernel error: {:.2e}", xt::amax(xt::abs(kernel - true_kernel))()));
     text.save();

@@ -40,24 +40,13 @@ using cnn::Tensor1;
 using cnn::Tensor2;
 using cnn::Tensor4;
 
-std::string matrix_text(const Tensor2& m) {
-    std::string text;
-    for (std::size_t i = 0; i < m.shape(0); ++i) {
-        text += "   ";
-        for (std::size_t j = 0; j < m.shape(1); ++j) {
-            text += fmt::format("{:>6g}", m(i, j));
-        }
-        text += '\n';
-    }
-    return text;
-}
 
 // Every (H, W) map of a 4-D tensor, labelled with its indices.
 void print_maps(cnn::Transcript& text, const std::string& name, const Tensor4& t) {
     for (std::size_t n = 0; n < t.shape(0); ++n) {
         for (std::size_t c = 0; c < t.shape(1); ++c) {
             text.line(fmt::format("  {}[{}, {}] =", name, n, c));
-            text.line(matrix_text(xt::view(t, n, c)));
+            text.line(cnn::matrix_to_text(xt::view(t, n, c)));
         }
     }
 }
@@ -102,11 +91,11 @@ void channels_filters_batch(const fs::path& out) {
     const Tensor4 y1 = cnn::conv2d_naive_forward(x, k, Tensor1{0.0f}, valid);
     //! [per_channel]
     text.line("channel 0 * kernel 0 (chapter 02's correlate2d):");
-    text.line(matrix_text(channel0));
+    text.line(cnn::matrix_to_text(channel0));
     text.line("channel 1 * kernel 1:");
-    text.line(matrix_text(channel1));
+    text.line(cnn::matrix_to_text(channel1));
     text.line("their sum:");
-    text.line(matrix_text(channel0 + channel1));
+    text.line(cnn::matrix_to_text(channel0 + channel1));
     text.line(fmt::format("conv2d_naive_forward(x, w): y {}, one map per filter",
                           cnn::shape_to_string(y1.shape())));
     print_maps(text, "y", y1);
@@ -210,11 +199,11 @@ void im2col_figures(const fs::path& out) {
     cnn::gemm(w, cnn::Op::none, cols, cnn::Op::none, product);
     //! [im2col_example]
     text.line("im2col(x) (8, 4): row (c, u, v), column = output position (i, j):");
-    text.line(matrix_text(cols));
+    text.line(cnn::matrix_to_text(cols));
     text.line("W (3, 8): one filter per row:");
-    text.line(matrix_text(w));
+    text.line(cnn::matrix_to_text(w));
     text.line("W x cols (3, 4): row f is filter f's output map, read row by row:");
-    text.line(matrix_text(product));
+    text.line(cnn::matrix_to_text(product));
 
     cnn::NumberGridFigure figure;
     figure.title = "im2col: each window becomes a column; then W (3, 8) x cols (8, 4) gives all outputs";
@@ -240,9 +229,9 @@ void im2col_figures(const fs::path& out) {
     cnn::col2im(xt::ones<float>({9, 4}), 0, 3, 3, stride2, counts2);
     //! [overlap]
     text.line("col2im of ones, 5x5 input, 3x3 windows, stride 1: windows covering each pixel");
-    text.line(matrix_text(xt::view(counts, 0, 0)));
+    text.line(cnn::matrix_to_text(xt::view(counts, 0, 0)));
     text.line("the same with stride 2");
-    text.line(matrix_text(xt::view(counts2, 0, 0)));
+    text.line(cnn::matrix_to_text(xt::view(counts2, 0, 0)));
     text.save();
     std::cout << '\n';
     cnn::save_number_grids({"How many windows cover each pixel of a 5x5 input (3x3 windows)",
@@ -341,7 +330,7 @@ void receptive_field(const fs::path& out) {
     const Tensor4 seen2 =
         cnn::conv2d_naive_backward(g2, xt::zeros<float>({1, 1, 11, 11}), ones, s2, dw, db);
     text.line("input pixels seen by the centre unit after two 3x3 convolutions (paths per pixel):");
-    text.line(matrix_text(xt::view(seen, 0, 0)));
+    text.line(cnn::matrix_to_text(xt::view(seen, 0, 0)));
     text.save();
     std::cout << '\n';
     cnn::save_number_grids(

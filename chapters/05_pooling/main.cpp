@@ -36,17 +36,6 @@ namespace fs = std::filesystem;
 using cnn::Tensor2;
 using cnn::Tensor4;
 
-std::string matrix_text(const Tensor2& m) {
-    std::string text;
-    for (std::size_t i = 0; i < m.shape(0); ++i) {
-        text += "   ";
-        for (std::size_t j = 0; j < m.shape(1); ++j) {
-            text += fmt::format("{:>6g}", m(i, j));
-        }
-        text += '\n';
-    }
-    return text;
-}
 
 Tensor4 as_batch(const Tensor2& image) {
     Tensor4 x = Tensor4::from_shape({1, 1, image.shape(0), image.shape(1)});
@@ -70,11 +59,11 @@ void worked_example(const fs::path& out) {
     //! [worked_example]
     cnn::Transcript text(out / "ch05_worked_example.txt");
     text.line("input (4, 4):");
-    text.line(matrix_text(x));
+    text.line(cnn::matrix_to_text(x));
     text.line("2x2 max pooling, stride 2 -> (2, 2):");
-    text.line(matrix_text(xt::view(y_max, 0, 0)));
+    text.line(cnn::matrix_to_text(xt::view(y_max, 0, 0)));
     text.line("2x2 average pooling, stride 2 -> (2, 2):");
-    text.line(matrix_text(xt::view(y_avg, 0, 0)));
+    text.line(cnn::matrix_to_text(xt::view(y_avg, 0, 0)));
     text.line(fmt::format("parameters of either layer: {}", max_pool.parameter_count()));
     text.save();
     std::cout << '\n';
@@ -119,9 +108,9 @@ void shifted_images(const fs::path& out) {
     figure.decimals = 1;
     for (int k = 0; k < 3; ++k) {
         text.line(fmt::format("{} (4, 8):", names[k]));
-        text.line(matrix_text(xt::view(images[k], 0, 0)));
+        text.line(cnn::matrix_to_text(xt::view(images[k], 0, 0)));
         text.line("after max pooling (2, 4):");
-        text.line(matrix_text(xt::view(pooled[k], 0, 0)));
+        text.line(cnn::matrix_to_text(xt::view(pooled[k], 0, 0)));
         std::vector<cnn::CellBox> blocks;
         for (std::size_t r = 0; r < 4; r += 2) {
             for (std::size_t c = 0; c < 8; c += 2) {

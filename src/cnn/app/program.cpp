@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <iostream>
 
+#include <fmt/format.h>
+
 namespace cnn {
 
 std::string thousands(std::uint64_t count) {
@@ -19,6 +21,19 @@ void Transcript::line(const std::string& text) {
     std::cout << text << '\n';
     text_ += text;
     text_ += '\n';
+}
+
+std::string matrix_to_text(const Tensor2& m, int decimals, int width, int indent) {
+    std::string text;
+    for (std::size_t i = 0; i < m.shape(0); ++i) {
+        text += std::string(static_cast<std::size_t>(indent), ' ');
+        for (std::size_t j = 0; j < m.shape(1); ++j) {
+            text += decimals < 0 ? fmt::format("{:>{}g}", m(i, j), width)
+                                 : fmt::format("{:>{}.{}f}", m(i, j), width, decimals);
+        }
+        text += '\n';
+    }
+    return text;
 }
 
 void write_file_atomically(const std::filesystem::path& file, const std::string& text) {

@@ -17,10 +17,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cnn/tensor/tensor.hpp"
+
 namespace cnn {
 
 /// Formats a count with thousands separators, as Keras prints parameter counts: 1,413,834.
 std::string thousands(std::uint64_t count);
+
+/// A small matrix as text, one row per line: each value right-aligned in `width` characters,
+/// with `decimals` digits after the point (or, with decimals < 0, as short as it prints),
+/// every line indented by `indent` spaces.
+std::string matrix_to_text(const Tensor2& m, int decimals = -1, int width = 6, int indent = 3);
 
 /// Writes `text` to `file` whole: to a temporary name beside it first, renamed into place only
 /// once everything is written, so a failed run never leaves a half-written file behind.

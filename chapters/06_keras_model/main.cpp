@@ -1,0 +1,343 @@
+// Chapter 06: a whole CNN, written like Keras, trained on Fashion-MNIST.
+//
+//   1. The study notes' model, layer for layer, and its summary; how the resolution shrinks
+//      while the depth grows.
+//   2. Training a model of the same API on Fashion-MNIST with a held-out validation set, then
+//      testing it: by default a LeNet-style model (a minute or two on 2 cores); --model seed
+//      trains the study notes' model (hours on 2 cores); --quick a tiny one in seconds.
+//   3. Plots: learning curves, the confusion matrix, misclassified images, the first layer's
+//      filters, and one image's feature maps through every layer.
+//   4. Saving the weights and loading them into a fresh model.
+//
+// Run: ch06_keras_model [--quick] [--out DIR] [--seed N] [--data DIR] [--model lenet|seed|tiny]
+//                       [--epochs N] [--batch-size N] [--summary]
+
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <xtensor/xview.hpp>
+
+#include "cnn/app/program.hpp"
+#include "cnn/io/dataset.hpp"
+#include "cnn/model/keras_layers.hpp"
+#include "cnn/model/metrics.hpp"
+#include "cnn/model/sequential.hpp"
+#include "cnn/optim/adam.hpp"
+#include "cnn/plot/number_grid.hpp"
+#include "cnn/plot/plot.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using cnn::Tensor2;
+using cnn::Tensor4;
+
+//! [seed_model]
+// The model of the study notes (Hands-On Machine Learning, 2nd ed., chapter 14), layer for
+// layer. Keras's input_shape=[28, 28, 1] is {1, 28, 28} here: channels come first.
+cnn::Sequential seed_model(std::uint64_t seed) {
+    using namespace cnn::keras;
+    cnn::Sequential model(seed);
+    model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
+    model.add(MaxPooling2D(2));
+    model.add(Conv2D(128, 3).activation("relu").padding("same"));
+    model.add(Conv2D(128, 3).activation("relu").padding("same"));
+    model.add(MaxPooling2D(2));
+    model.add(Conv2D(256, 3).activation("relu").padding("same"));
+    model.add(Conv2D(256, 3).activation("relu").padding("same"));
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(128).activation("relu"));
+    model.add(Dropout(0.5f));
+    model.add(Dense(64).activation("relu"));
+    model.add(Dropout(0.5f));
+    model.add(Dense(10).activation("softmax"));
+    return model;
+}
+//! [seed_model]
+
+//! [lenet_model]
+// A LeNet-style model with the same API: two small convolutions, two poolings, three Dense
+// layers. About 60 times fewer multiply-adds than the seed model, so it trains in minutes.
+cnn::Sequential lenet_model(std::uint64_t seed) {
+    using namespace cnn::keras;
+    cnn::Sequential model(seed);
+    model.add(Conv2D(6, 5).activation("relu").padding("same").input_shape({1, 28, 28}));
+    model.add(MaxPooling2D(2));
+    model.add(Conv2D(16, 5).activation("relu"));
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(120).activation("relu"));
+    model.add(Dense(84).activation("relu"));
+    model.add(Dense(10).activation("softmax"));
+    return model;
+}
+//! [lenet_model]
+
+// For --quick: one convolution, one pooling, one Dense layer.
+cnn::Sequential tiny_model(std::uint64_t seed) {
+    using namespace cnn::keras;
+    cnn::Sequential model(seed);
+    model.add(Conv2D(8, 3).activation("relu").padding("same").input_shape({1, 28, 28}));
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(10).activation("softmax"));
+    return model;
+}
+
+cnn::Sequential make_model(const std::string& name, std::uint64_t seed) {
+    if (name == "seed") {
+        return seed_model(seed);
+    }
+    if (name == "lenet") {
+        return lenet_model(seed);
+    }
+    if (name == "tiny") {
+        return tiny_model(seed);
+    }
+    throw std::invalid_argument("--model: expected seed, lenet or tiny, got '" + name + "'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The model and its shapes
+// ---------------------------------------------------------------------------------------------
+
+void describe_seed_model(std::uint64_t seed, const fs::path& out) {
+    cnn::Sequential model = seed_model(seed);
+    std::ostringstream summary;
+    model.summary(summary);
+    cnn::Transcript text(out / "ch06_summary.txt");
+    text.line(summary.str());
+    text.save();
+
+    //! [shapes]
+    // Resolution and depth after every convolution and pooling, read from the model itself.
+    cnn::Transcript shapes(out / "ch06_shapes.txt");
+    shapes.line(fmt::format("{:<16} {:>14} {:>8} {:>10}", "layer", "H x W", "depth", "values"));
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        const cnn::Shape& s = model.output_shape(i);
+        if (s.size() == 3) {
+            shapes.line(fmt::format("{:<16} {:>14} {:>8} {:>10}", model.layer(i).name(),
+                                    fmt::format("{} x {}", s[1], s[2]), s[0],
+                                    cnn::thousands(s[0] * s[1] * s[2])));
+        }
+    }
+    //! [shapes]
+    shapes.save();
+    std::cout << '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Plots
+// ---------------------------------------------------------------------------------------------
+
+void learning_curves(const cnn::History& h, const fs::path& out) {
+    const auto series = [](const char* label, const std::vector<double>& values) {
+        cnn::Series s{label, {}, {}};
+        for (std::size_t e = 0; e < values.size(); ++e) {
+            s.x.push_back(static_cast<double>(e + 1));
+            s.y.push_back(values[e]);
+        }
+        return s;
+    };
+    cnn::LinePlot loss;
+    loss.title = "Loss per epoch";
+    loss.x_label = "epoch";
+    loss.y_label = "cross-entropy";
+    loss.series = {series("training", h.loss), series("validation", h.val_loss)};
+    cnn::save_line_plot(loss, out / "ch06_loss.png");
+    cnn::LinePlot acc;
+    acc.title = "Accuracy per epoch";
+    acc.x_label = "epoch";
+    acc.y_label = "accuracy";
+    acc.series = {series("training", h.accuracy), series("validation", h.val_accuracy)};
+    cnn::save_line_plot(acc, out / "ch06_accuracy.png");
+}
+
+void confusion(const cnn::Labels& truth, const cnn::Labels& predicted, const fs::path& out) {
+    //! [confusion]
+    Tensor2 counts = xt::zeros<float>({10, 10});  // row: true class, column: predicted class
+    for (std::size_t n = 0; n < truth.size(); ++n) {
+        counts(truth[n], predicted[n]) += 1.0f;
+    }
+    //! [confusion]
+    const auto& names = cnn::fashion_mnist_class_names();
+    cnn::Transcript text(out / "ch06_confusion.txt");
+    std::string header = fmt::format("{:<12}", "true \\ pred");
+    for (std::size_t k = 0; k < 10; ++k) {
+        header += fmt::format("{:>6}", k);
+    }
+    text.line(header + "   recall");
+    for (std::size_t i = 0; i < 10; ++i) {
+        std::string row = fmt::format("{:<12}", fmt::format("{} {}", i, std::string(names[i]).substr(0, 9)));
+        float total = 0.0f;
+        for (std::size_t j = 0; j < 10; ++j) {
+            row += fmt::format("{:>6g}", counts(i, j));
+            total += counts(i, j);
+        }
+        text.line(row + fmt::format("   {:.3f}", total > 0 ? counts(i, i) / total : 0.0f));
+    }
+    text.save();
+    cnn::save_number_grids({"Confusion matrix on the test set: rows are true classes, columns "
+                            "predicted (0 T-shirt, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, "
+                            "6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot)",
+                            {{counts, "", {}}},
+                            1, 44, 0},
+                           out / "ch06_confusion.png");
+}
+
+void misclassified(const cnn::Dataset& test, const cnn::Labels& predicted, const fs::path& out) {
+    const auto& names = cnn::fashion_mnist_class_names();
+    cnn::ImageGrid grid;
+    grid.title = "Misclassified test images: true class, then the model's answer";
+    grid.columns = 6;
+    grid.cell_pixels = 140;
+    grid.value_range = std::make_pair(0.0, 1.0);
+    for (std::size_t n = 0; n < test.labels.size() && grid.images.size() < 18; ++n) {
+        if (predicted[n] != test.labels[n]) {
+            grid.images.push_back({xt::view(test.images, n, 0),
+                                   fmt::format("{} -> {}", names.at(test.labels[n]),
+                                               names.at(predicted[n]))});
+        }
+    }
+    if (grid.images.empty()) {
+        throw std::runtime_error("no misclassified test image to show");
+    }
+    cnn::save_image_grid(grid, out / "ch06_misclassified.png");
+}
+
+void first_filters(cnn::Sequential& model, const fs::path& out) {
+    auto& conv = dynamic_cast<cnn::keras::Conv2D&>(model.layer(0));
+    const Tensor4& w = conv.layer().weights();  // (FN, 1, FH, FW)
+    cnn::ImageGrid grid;
+    grid.title = fmt::format("The {} learned filters of the first layer ({}x{}; red +, blue -)",
+                             w.shape(0), w.shape(2), w.shape(3));
+    grid.columns = 8;
+    grid.cell_pixels = 90;
+    grid.diverging = true;
+    for (std::size_t f = 0; f < std::min<std::size_t>(w.shape(0), 32); ++f) {
+        grid.images.push_back({xt::view(w, f, 0), fmt::format("{}", f)});
+    }
+    cnn::save_image_grid(grid, out / "ch06_filters.png");
+}
+
+void feature_maps(cnn::Sequential& model, const cnn::Dataset& test, const fs::path& out) {
+    //! [feature_maps]
+    // One test image through the layers, keeping each convolution's and pooling's output.
+    Tensor4 h = xt::view(test.images, xt::range(0, 1));
+    cnn::ImageGrid grid;
+    grid.title = "One test image through every convolution and pooling layer (first 6 maps each)";
+    grid.columns = 7;
+    grid.cell_pixels = 100;
+    for (std::size_t i = 0; i < model.size() && model.output_shape(i).size() == 3; ++i) {
+        h = model.layer(i).forward(h, /*training=*/false);
+        grid.images.push_back({xt::view(test.images, 0, 0), i == 0 ? "input" : ""});
+        for (std::size_t c = 0; c < std::min<std::size_t>(6, h.shape(1)); ++c) {
+            grid.images.push_back({xt::view(h, 0, c), fmt::format("{} [{}] {}x{}", model.layer(i).name(),
+                                                                  c, h.shape(2), h.shape(3))});
+        }
+    }
+    //! [feature_maps]
+    cnn::save_image_grid(grid, out / "ch06_feature_maps.png");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cnn::Program program("ch06_keras_model",
+                         "Chapter 06: a Keras-style CNN trained on Fashion-MNIST",
+                         cnn::ReadsData::yes);
+    std::string model_name;
+    std::size_t epochs = 0, batch_size = 64;
+    bool summary_only = false;
+    program.cli()
+        .add_option("--model", model_name,
+                    "Which model to train: lenet (default), seed (the study notes' model; hours "
+                    "on 2 cores) or tiny (the --quick default)")
+        ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
+    program.cli().add_option("--epochs", epochs, "Epochs (default: 8 for lenet, 15 for seed, 2 for tiny)")
+        ->check(CLI::Range(1, 1000));
+    program.cli().add_option("--batch-size", batch_size, "Examples per training step")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 60000));
+    program.cli().add_flag("--summary", summary_only,
+                           "Print the study notes' model's summary and stop");
+
+    return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
+        std::cout << "== 1. The study notes' model ==\n\n";
+        describe_seed_model(options.seed, options.out);
+        if (summary_only) {
+            return;
+        }
+        if (model_name.empty()) {
+            model_name = options.quick ? "tiny" : "lenet";
+        }
+        if (epochs == 0) {
+            epochs = model_name == "seed" ? 15 : model_name == "lenet" ? 8 : 2;
+        }
+
+        std::cout << "== 2. Training ==\n\n";
+        const fs::path dir = cnn::find_data_directory(options.data, options.quick);
+        const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train);
+        const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
+        std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
+                                 train.labels.size(), test.labels.size());
+
+        //! [train]
+        cnn::Sequential model = make_model(model_name, options.seed);
+        model.summary();
+        model.compile(cnn::Adam({/*learning_rate=*/0.001f}), "sparse_categorical_crossentropy",
+                      {"accuracy"});
+        cnn::FitOptions fit;
+        fit.epochs = epochs;
+        fit.batch_size = batch_size;
+        fit.validation_split = 1.0 / 12.0;  // the last 5,000 of 60,000 training images
+        const cnn::History history = model.fit(train.images, train.labels, fit);
+        const cnn::Evaluation result = model.evaluate(test.images, test.labels);
+        //! [train]
+        double seconds = 0.0;
+        for (double s : history.seconds) {
+            seconds += s;
+        }
+        const double trained = static_cast<double>(train.labels.size()) * (1.0 - fit.validation_split);
+        cnn::Transcript text(options.out / "ch06_result.txt");
+        text.line(fmt::format("model {}: {} parameters, {} epochs of batch {} in {:.0f} s "
+                              "({:.0f} training images/s)",
+                              model_name, cnn::thousands(model.parameter_count()), epochs,
+                              batch_size, seconds, trained * static_cast<double>(epochs) / seconds));
+        text.line(fmt::format("test loss {:.4f}, test accuracy {:.4f}", result.loss, result.accuracy));
+        text.save();
+        std::cout << '\n';
+
+        std::cout << "== 3. Plots ==\n\n";
+        const cnn::Labels predicted = cnn::predicted_classes(model.predict(test.images));
+        learning_curves(history, options.out);
+        confusion(test.labels, predicted, options.out);
+        misclassified(test, predicted, options.out);
+        first_filters(model, options.out);
+        feature_maps(model, test, options.out);
+
+        std::cout << "\n== 4. Saving and loading the weights ==\n\n";
+        //! [save_load]
+        const fs::path weights = options.out / "ch06_weights";
+        model.save_weights(weights);
+        cnn::Sequential reloaded = make_model(model_name, options.seed + 1);  // other weights
+        reloaded.load_weights(weights);
+        const Tensor2 before = model.predict(test.images);
+        const Tensor2 after = reloaded.predict(test.images);
+        //! [save_load]
+        cnn::Transcript saved(options.out / "ch06_weights.txt");
+        saved.line(fmt::format("saved {} tensors to {}; a fresh model loaded them and predicts the "
+                               "{} test images with a largest difference of {:g}",
+                               model.parameters().size(), weights.filename().string(),
+                               test.labels.size(), xt::amax(xt::abs(before - after))()));
+        saved.save();
+        std::cout << "\nplots and tables written to " << options.out.string() << '\n';
+    });
+}

@@ -1,0 +1,48 @@
+/// \file
+/// \ingroup ch06
+/// \brief Adam: SGD with a per-weight step size, the default optimizer of Keras models.
+///
+/// Adam keeps two running averages per weight: of the gradient (m, like momentum) and of its
+/// square (v, how large the gradient usually is). Each step moves a weight by m divided by
+/// sqrt(v): weights with consistently large gradients take careful steps, rarely updated ones
+/// take bold steps. With \f$t\f$ the step number (from 1),
+/// \f[ m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \f]
+/// \f[ \hat m = \frac{m}{1 - \beta_1^t}, \qquad \hat v = \frac{v}{1 - \beta_2^t}, \qquad
+///     w \leftarrow w - \eta\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}. \f]
+/// The hats undo the bias of averages that start at zero. Defaults are Keras's
+/// (Kingma and Ba, "Adam: A Method for Stochastic Optimization", 2015, with Keras's epsilon).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "cnn/layers/parameter.hpp"
+
+namespace cnn {
+
+/// Hyperparameters of Adam.
+struct AdamOptions {
+    float learning_rate = 0.001f;  ///< eta
+    float beta_1 = 0.9f;           ///< decay of the gradient average
+    float beta_2 = 0.999f;         ///< decay of the squared-gradient average
+    float epsilon = 1e-7f;         ///< keeps the division finite
+};
+
+/// Adam. Its averages are created on the first step(), one pair per parameter.
+class Adam {
+public:
+    explicit Adam(const AdamOptions& options = {});
+
+    /// Updates every parameter from its gradient; same parameters, same order, every step.
+    void step(const std::vector<Parameter>& parameters);
+
+    const AdamOptions& options() const { return options_; }
+    std::size_t steps_taken() const { return t_; }
+
+private:
+    AdamOptions options_;
+    std::size_t t_ = 0;
+    std::vector<std::vector<float>> m_, v_;
+};
+
+}  // namespace cnn

@@ -1,0 +1,229 @@
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
+
+#include "cnn/check/gradient_check.hpp"
+#include "cnn/io/idx.hpp"  // DataError
+#include "cnn/losses/softmax_cross_entropy.hpp"
+#include "cnn/model/keras_layers.hpp"
+#include "cnn/model/sequential.hpp"
+#include "test_support.hpp"
+
+using namespace cnn::keras;
+using cnn::Tensor4;
+
+namespace {
+
+cnn::Sequential seed_model() {
+    cnn::Sequential model(7);
+    model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
+    model.add(MaxPooling2D(2));
+    model.add(Conv2D(128, 3).activation("relu").padding("same"));
+    model.add(Conv2D(128, 3).activation("relu").padding("same"));
+    model.add(MaxPooling2D(2));
+    model.add(Conv2D(256, 3).activation("relu").padding("same"));
+    model.add(Conv2D(256, 3).activation("relu").padding("same"));
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(128).activation("relu"));
+    model.add(Dropout(0.5f));
+    model.add(Dense(64).activation("relu"));
+    model.add(Dropout(0.5f));
+    model.add(Dense(10).activation("softmax"));
+    return model;
+}
+
+cnn::Sequential tiny_model(std::uint64_t seed) {
+    cnn::Sequential model(seed);
+    model.add(Conv2D(3, 3).activation("relu").padding("same").input_shape({2, 6, 6}));
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(5).activation("relu"));
+    model.add(Dense(4).activation("softmax"));
+    return model;
+}
+
+}  // namespace
+
+TEST_CASE("the study notes' model: every output shape and parameter count, derived by hand") {
+    cnn::Sequential model = seed_model();
+    model.build();
+    // Shapes: 'same' keeps 28, pooling halves (28 -> 14 -> 7 -> 3, the last rounded down).
+    // Parameters: a Conv2D has FN (C FH FW + 1), a Dense (D + 1) M.
+    struct Row {
+        const char* name;
+        cnn::Shape shape;
+        std::size_t params;
+    };
+    const Row rows[] = {
+        {"conv2d", {64, 28, 28}, 64 * (1 * 49 + 1)},           // 3,200
+        {"max_pooling2d", {64, 14, 14}, 0},
+        {"conv2d_1", {128, 14, 14}, 128 * (64 * 9 + 1)},       // 73,856
+        {"conv2d_2", {128, 14, 14}, 128 * (128 * 9 + 1)},      // 147,584
+        {"max_pooling2d_1", {128, 7, 7}, 0},
+        {"conv2d_3", {256, 7, 7}, 256 * (128 * 9 + 1)},        // 295,168
+        {"conv2d_4", {256, 7, 7}, 256 * (256 * 9 + 1)},        // 590,080
+        {"max_pooling2d_2", {256, 3, 3}, 0},
+        {"flatten", {2304}, 0},                                 // 256 * 3 * 3
+        {"dense", {128}, (2304 + 1) * 128},                     // 295,040
+        {"dropout", {128}, 0},
+        {"dense_1", {64}, (128 + 1) * 64},                      // 8,256
+        {"dropout_1", {64}, 0},
+        {"dense_2", {10}, (64 + 1) * 10},                       // 650
+    };
+    REQUIRE(model.size() == 14);
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        CAPTURE(i);
+        CHECK(model.layer(i).name() == rows[i].name);
+        CHECK(model.output_shape(i) == rows[i].shape);
+        CHECK(model.layer(i).parameter_count() == rows[i].params);
+    }
+    CHECK(model.parameter_count() == 1413834);  // what Keras reports for this model
+    std::ostringstream summary;
+    model.summary(summary);
+    CHECK(summary.str().find("conv2d (Conv2D)              (None, 64, 28, 28)        3200") != std::string::npos);
+    CHECK(summary.str().find("Total params: 1,413,834") != std::string::npos);
+    CHECK(summary.str().find("Non-trainable params: 0") != std::string::npos);
+}
+
+TEST_CASE("building a model with mismatched shapes names the layer and both shapes") {
+    cnn::Sequential no_flatten;
+    no_flatten.add(Conv2D(4, 3).input_shape({1, 8, 8}));
+    no_flatten.add(Dense(10).activation("softmax"));
+    CHECK_THROWS_WITH_AS(no_flatten.build(),
+                         doctest::Contains("Dense dense: expected input (None, D), got (None, 4, 6, 6)"),
+                         std::invalid_argument);
+    cnn::Sequential too_big;
+    too_big.add(Conv2D(4, 9).input_shape({1, 8, 8}));
+    CHECK_THROWS_WITH_AS(too_big.build(), doctest::Contains("Conv2D conv2d on input (None, 1, 8, 8)"),
+                         cnn::GeometryError);
+    cnn::Sequential no_input;
+    no_input.add(Dense(3));
+    CHECK_THROWS_WITH_AS(no_input.build(), doctest::Contains("needs an input_shape"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(Conv2D(3, 3).activation("rleu"), doctest::Contains("unknown activation 'rleu'"),
+                         std::invalid_argument);
+    cnn::Sequential model = tiny_model(1);
+    CHECK_THROWS_WITH_AS(model.predict(xt::zeros<float>({2, 1, 6, 6})),
+                         doctest::Contains("expects input (None, 2, 6, 6), got (2, 1, 6, 6)"),
+                         std::invalid_argument);
+    cnn::Sequential no_softmax(1);
+    no_softmax.add(Dense(3).input_shape({4}));
+    CHECK_THROWS_AS(no_softmax.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(model.compile(cnn::Adam(), "mse", {"accuracy"}), std::invalid_argument);
+}
+
+TEST_CASE("a whole model passes the numerical gradient check") {
+    cnn::Sequential model = tiny_model(3);
+    model.build();
+    cnn::Rng rng(5);
+    Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
+    const cnn::Labels y = {1, 3};
+    const auto loss = [&] {
+        const Tensor4 logits = model.forward(x, false, false);
+        cnn::Tensor2 m = cnn::Tensor2::from_shape({2, 4});
+        std::copy(logits.begin(), logits.end(), m.begin());
+        return cnn::softmax_cross_entropy_forward(m, y).loss;
+    };
+    const std::vector<cnn::Parameter> params = model.parameters();
+    cnn::zero_gradients(params);
+    const Tensor4 logits = model.forward(x, false, false);
+    cnn::Tensor2 m = cnn::Tensor2::from_shape({2, 4});
+    std::copy(logits.begin(), logits.end(), m.begin());
+    const cnn::Tensor2 d = cnn::softmax_cross_entropy_backward(cnn::softmax(m), y);
+    Tensor4 dlogits = Tensor4::from_shape({2, 4, 1, 1});
+    std::copy(d.begin(), d.end(), dlogits.begin());
+    model.backward(dlogits);
+    for (const cnn::Parameter& p : params) {
+        // A small nudge: ReLU kinks and max-pooling ties are crossed only by nudges this large.
+        const auto result = cnn::check_gradient(p, loss, {1e-3, 1e-2});
+        CHECK_MESSAGE(result.passed(), result.summary());
+    }
+}
+
+TEST_CASE("training: the first loss is near ln 10, a tiny batch is learned by heart, seeds repeat") {
+    cnn::Rng rng(9);
+    const Tensor4 x = cnn::testing::random_tensor<4>({16, 1, 8, 8}, rng);
+    cnn::Labels y(16);
+    for (std::size_t i = 0; i < 16; ++i) {
+        y[i] = i % 10;
+    }
+    const auto make = [](std::uint64_t seed) {
+        cnn::Sequential model(seed);
+        model.add(Conv2D(8, 3).activation("relu").padding("same").input_shape({1, 8, 8}));
+        model.add(MaxPooling2D(2));
+        model.add(Flatten());
+        model.add(Dense(32).activation("relu"));
+        model.add(Dense(10).activation("softmax"));
+        model.compile(cnn::Adam({0.01f}), "sparse_categorical_crossentropy", {"accuracy"});
+        return model;
+    };
+    cnn::Sequential model = make(1);
+    // Untrained, the 10 classes are about equally likely: loss about ln 10 = 2.303.
+    CHECK(model.evaluate(x, y).loss == doctest::Approx(std::log(10.0)).epsilon(0.15));
+    cnn::FitOptions options;
+    options.epochs = 60;
+    options.batch_size = 8;
+    options.verbose = cnn::Verbosity::silent;
+    std::ostringstream log;
+    const cnn::History h = model.fit(x, y, options, log);
+    CHECK(h.loss.size() == 60);
+    CHECK(h.loss.back() < 0.05);
+    CHECK(model.evaluate(x, y).accuracy == 1.0);
+    CHECK(log.str().empty());
+
+    // The same seed gives the same run, number for number.
+    cnn::Sequential again = make(1);
+    const cnn::History h2 = again.fit(x, y, options, log);
+    CHECK(h2.loss == h.loss);
+    CHECK(cnn::testing::max_abs_diff(again.predict(x), model.predict(x)) == 0);
+}
+
+TEST_CASE("fit: validation_split holds out the end of the data, and dropout only acts in training") {
+    cnn::Rng rng(2);
+    const Tensor4 x = cnn::testing::random_tensor<4>({12, 1, 4, 4}, rng);
+    const cnn::Labels y = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+    cnn::Sequential model(3);
+    model.add(Flatten().input_shape({1, 4, 4}));
+    model.add(Dropout(0.5f));
+    model.add(Dense(3).activation("softmax"));
+    model.compile(cnn::Sgd({0.1f, 0.0f}), "sparse_categorical_crossentropy", {"accuracy"});
+    cnn::FitOptions options;
+    options.validation_split = 0.25;
+    options.verbose = cnn::Verbosity::epoch_line;
+    std::ostringstream log;
+    const cnn::History h = model.fit(x, y, options, log);
+    CHECK(h.val_loss.size() == 1);
+    CHECK(log.str().find("Epoch 1/1\n") == 0);
+    CHECK(log.str().find("1/1 [") != std::string::npos);  // 9 training images, batches of 32
+    CHECK(log.str().find("val_accuracy") != std::string::npos);
+    // Without training, dropout is off: two predictions agree exactly.
+    CHECK(cnn::testing::max_abs_diff(model.predict(x), model.predict(x)) == 0);
+    // Predictions are probabilities.
+    const cnn::Tensor2 p = model.predict(x);
+    CHECK(xt::sum(xt::view(p, 3))() == doctest::Approx(1.0));
+}
+
+TEST_CASE("save_weights and load_weights: identical predictions; a mismatched model is refused") {
+    cnn::testing::TempDir dir;
+    cnn::Sequential model = tiny_model(11);
+    cnn::Rng rng(1);
+    const Tensor4 x = cnn::testing::random_tensor<4>({3, 2, 6, 6}, rng);
+    model.save_weights(dir / "weights");
+    cnn::Sequential other = tiny_model(12);
+    CHECK(cnn::testing::max_abs_diff(other.predict(x), model.predict(x)) > 0);
+    other.load_weights(dir / "weights");
+    CHECK(cnn::testing::max_abs_diff(other.predict(x), model.predict(x)) == 0);
+
+    cnn::Sequential wider(11);
+    wider.add(Conv2D(4, 3).activation("relu").padding("same").input_shape({2, 6, 6}));
+    wider.add(MaxPooling2D(2));
+    wider.add(Flatten());
+    wider.add(Dense(5).activation("relu"));
+    wider.add(Dense(4).activation("softmax"));
+    CHECK_THROWS_AS(wider.load_weights(dir / "weights"), cnn::DataError);
+}
