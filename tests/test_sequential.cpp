@@ -84,7 +84,8 @@ TEST_CASE("the study notes' model: every output shape and parameter count, deriv
     CHECK(model.parameter_count() == 1413834);  // what Keras reports for this model
     std::ostringstream summary;
     model.summary(summary);
-    CHECK(summary.str().find("conv2d (Conv2D)              (None, 64, 28, 28)        3200") != std::string::npos);
+    CHECK(summary.str().find("conv2d (Conv2D)                  (None, 64, 28, 28)        3200") != std::string::npos);
+    CHECK(summary.str().find("max_pooling2d_1 (MaxPooling2D)   (None, 128, 7, 7)") != std::string::npos);
     CHECK(summary.str().find("Total params: 1,413,834") != std::string::npos);
     CHECK(summary.str().find("Non-trainable params: 0") != std::string::npos);
 }

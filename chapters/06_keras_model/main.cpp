@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
                     "Which model to train: lenet (default), seed (the study notes' model; hours "
                     "on 2 cores) or tiny (the --quick default)")
         ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
-    program.cli().add_option("--epochs", epochs, "Epochs (default: 8 for lenet, 15 for seed, 2 for tiny)")
+    program.cli().add_option("--epochs", epochs, "Epochs (default: 5 for lenet, 15 for seed, 2 for tiny)")
         ->check(CLI::Range(1, 1000));
     program.cli().add_option("--batch-size", batch_size, "Examples per training step")
         ->capture_default_str()
@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
             model_name = options.quick ? "tiny" : "lenet";
         }
         if (epochs == 0) {
-            epochs = model_name == "seed" ? 15 : model_name == "lenet" ? 8 : 2;
+            epochs = model_name == "seed" ? 15 : model_name == "lenet" ? 5 : 2;
         }
 
         std::cout << "== 2. Training ==\n\n";

@@ -36,20 +36,6 @@ std::string matrix_to_text(const Tensor2& m, int decimals, int width, int indent
     return text;
 }
 
-void write_file_atomically(const std::filesystem::path& file, const std::string& text) {
-    std::filesystem::path partial = file;
-    partial += ".partial";
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.close();
-        if (!out) {
-            throw std::runtime_error("cannot write " + partial.string());
-        }
-    }
-    std::filesystem::rename(partial, file);
-}
-
 void Transcript::save() const { write_file_atomically(file_, text_); }
 
 Program::Program(const std::string& name, const std::string& description, ReadsData reads_data)

@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cnn/io/atomic_file.hpp"
 #include "cnn/tensor/tensor.hpp"
 
 namespace cnn {
@@ -28,10 +29,6 @@ std::string thousands(std::uint64_t count);
 /// with `decimals` digits after the point (or, with decimals < 0, as short as it prints),
 /// every line indented by `indent` spaces.
 std::string matrix_to_text(const Tensor2& m, int decimals = -1, int width = 6, int indent = 3);
-
-/// Writes `text` to `file` whole: to a temporary name beside it first, renamed into place only
-/// once everything is written, so a failed run never leaves a half-written file behind.
-void write_file_atomically(const std::filesystem::path& file, const std::string& text);
 
 /// Lines a program prints that also belong in a file of their own, such as one result table
 /// that a docs page shows apart from the rest of the output. Each line goes to standard output

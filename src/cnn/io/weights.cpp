@@ -16,7 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "cnn/app/program.hpp"
+#include "cnn/io/atomic_file.hpp"
 #include "cnn/io/checksum.hpp"
 #include "cnn/io/npy.hpp"
 

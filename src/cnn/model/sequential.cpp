@@ -75,16 +75,18 @@ void Sequential::build() {
 //! [summary]
 void Sequential::summary(std::ostream& out) {
     build();
-    const std::string rule(65, '_'), double_rule(65, '=');
+    // Keras's layout, with a first column wide enough for names like
+    // "max_pooling2d_1 (MaxPooling2D)" (older Keras versions cut them short).
+    const std::string rule(69, '_'), double_rule(69, '=');
     fmt::print(out, "Model: \"{}\"\n{}\n", name_, rule);
-    fmt::print(out, "{:<29}{:<26}{:<10}\n{}\n", "Layer (type)", "Output Shape", "Param #",
+    fmt::print(out, "{:<33}{:<26}{:<10}\n{}\n", "Layer (type)", "Output Shape", "Param #",
                double_rule);
     std::size_t total = 0;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         Layer& layer = *layers_[i];
         const std::size_t count = layer.parameter_count();
         total += count;
-        fmt::print(out, "{:<29}{:<26}{:<10}\n{}\n",
+        fmt::print(out, "{:<33}{:<26}{:<10}\n{}\n",
                    fmt::format("{} ({})", layer.name(), layer.type()),
                    batch_shape_to_string(output_shapes_[i]), count,
                    i + 1 < layers_.size() ? rule : double_rule);
