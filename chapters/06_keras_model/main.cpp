@@ -184,10 +184,8 @@ void confusion(const cnn::Labels& truth, const cnn::Labels& predicted, const fs:
         text.line(row + fmt::format("   {:.3f}", total > 0 ? counts(i, i) / total : 0.0f));
     }
     text.save();
-    cnn::save_number_grids({"Confusion matrix on the test set: rows are true classes, columns "
-                            "predicted (0 T-shirt, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, "
-                            "6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot)",
-                            {{counts, "", {}}},
+    cnn::save_number_grids({"Test-set confusion matrix: rows true class, columns predicted",
+                            {{counts, "classes 0-9 as in the table above", {}}},
                             1, 44, 0},
                            out / "ch06_confusion.png");
 }
@@ -232,15 +230,18 @@ void feature_maps(cnn::Sequential& model, const cnn::Dataset& test, const fs::pa
     // One test image through the layers, keeping each convolution's and pooling's output.
     Tensor4 h = xt::view(test.images, xt::range(0, 1));
     cnn::ImageGrid grid;
-    grid.title = "One test image through every convolution and pooling layer (first 6 maps each)";
-    grid.columns = 7;
-    grid.cell_pixels = 100;
+    grid.title = "A test image, then the first maps of every convolution and pooling layer, one "
+                 "layer per row";
+    grid.columns = 6;
+    grid.cell_pixels = 110;
+    grid.images.push_back({xt::view(test.images, 0, 0), "input 28x28"});
     for (std::size_t i = 0; i < model.size() && model.output_shape(i).size() == 3; ++i) {
         h = model.layer(i).forward(h, /*training=*/false);
-        grid.images.push_back({xt::view(test.images, 0, 0), i == 0 ? "input" : ""});
-        for (std::size_t c = 0; c < std::min<std::size_t>(6, h.shape(1)); ++c) {
-            grid.images.push_back({xt::view(h, 0, c), fmt::format("{} [{}] {}x{}", model.layer(i).name(),
-                                                                  c, h.shape(2), h.shape(3))});
+        const std::size_t maps = std::min<std::size_t>(i == 0 ? 5 : 6, h.shape(1));
+        for (std::size_t c = 0; c < maps; ++c) {
+            grid.images.push_back({xt::view(h, 0, c),
+                                   c == 0 ? fmt::format("{} {}x{}", model.layer(i).name(), h.shape(2), h.shape(3))
+                                          : fmt::format("map {}", c)});
         }
     }
     //! [feature_maps]
