@@ -270,10 +270,10 @@ void one_by_one(std::uint64_t seed, const fs::path& out) {
     }
     //! [one_by_one]
     cnn::Transcript text(out / "ch04_one_by_one.txt");
-    text.line(fmt::format("1x1 convolution of x {} with w {} against W (8, 16) x x_n (16, 25) per "
-                          "image: largest difference {:.2e}",
-                          cnn::shape_to_string(x.shape()), cnn::shape_to_string(w.shape()),
-                          worst));
+    text.line(fmt::format("1x1 convolution of x {} with w {}", cnn::shape_to_string(x.shape()),
+                          cnn::shape_to_string(w.shape())));
+    text.line(fmt::format("against the product W (8, 16) x x_n (16, 25) for each image n:"));
+    text.line(fmt::format("largest difference {:.2e}", worst));
     text.save();
     std::cout << '\n';
 }
