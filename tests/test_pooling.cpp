@@ -94,6 +94,7 @@ TEST_CASE("max and average pooling: numerical gradient checks, overlapping windo
         {{2, 1, 7, 8}, pool(3, 2)},             // stride not equal to the window: overlap
         {{1, 2, 5, 6}, pool(2, 3)},             // stride larger than the window: gaps
         {{2, 2, 6, 5}, pool(3, 2, {1, 1})},     // padding and overlap
+        {{1, 2, 7, 7}, pool(2, 2, {0, 1})},     // Keras 'same' on an odd size: padding at the end
     };
     for (const Case& c : cases) {
         CAPTURE(c.shape[2]);

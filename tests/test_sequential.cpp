@@ -140,7 +140,8 @@ TEST_CASE("a whole model passes the numerical gradient check") {
     std::copy(d.begin(), d.end(), dlogits.begin());
     model.backward(dlogits);
     for (const cnn::Parameter& p : params) {
-        // A small nudge: ReLU kinks and max-pooling ties are crossed only by nudges this large.
+        // A small nudge: a larger one could push a ReLU input across 0, or change which value
+        // wins a pooling window, where the loss has a kink and the difference quotient is wrong.
         const auto result = cnn::check_gradient(p, loss, {1e-3, 1e-2});
         CHECK_MESSAGE(result.passed(), result.summary());
     }
@@ -202,8 +203,13 @@ TEST_CASE("fit: validation_split holds out the end of the data, and dropout only
     CHECK(log.str().find("Epoch 1/1\n") == 0);
     CHECK(log.str().find("1/1 [") != std::string::npos);  // 9 training images, batches of 32
     CHECK(log.str().find("val_accuracy") != std::string::npos);
-    // Without training, dropout is off: two predictions agree exactly.
+    // Without training, dropout is off: two predictions agree exactly ...
     CHECK(cnn::testing::max_abs_diff(model.predict(x), model.predict(x)) == 0);
+    // ... and in training it is on: two passes drop different values.
+    CHECK(cnn::testing::max_abs_diff(model.forward(x, true), model.forward(x, true)) > 0);
+    cnn::Sequential built = tiny_model(1);
+    built.build();
+    CHECK_THROWS_AS(built.add(Dense(3)), std::logic_error);
     // Predictions are probabilities.
     const cnn::Tensor2 p = model.predict(x);
     CHECK(xt::sum(xt::view(p, 3))() == doctest::Approx(1.0));

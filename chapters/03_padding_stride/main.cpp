@@ -88,6 +88,7 @@ Pair calculate(const Query& q, cnn::Transcript& out) {
         const auto mode = q.padding == "same" ? cnn::PaddingMode::same : cnn::PaddingMode::valid;
         g = cnn::Conv2dGeometry::keras(mode, q.input.rows, q.input.cols, q.kernel.rows,
                                        q.kernel.cols, q.stride.rows, q.stride.cols);
+        g.policy = q.policy;  // keras() rounds down, as Keras does; the calculator asks first
     } else {
         const Pair p = parse_pair(q.padding, "--padding");
         g.pad_rows = {p.rows, p.rows};
@@ -255,6 +256,9 @@ void padding_artifacts(const Tensor2& photo, const fs::path& out) {
         const std::size_t h = m.shape(0), w = m.shape(1);
         double sum = 0;
         std::size_t n = 0;
+        if (2 * inset >= std::min(h, w)) {
+            return 0.0;  // no such ring in so small an image
+        }
         for (std::size_t i = inset; i < h - inset; ++i) {
             for (std::size_t j = inset; j < w - inset; ++j) {
                 if (i == inset || j == inset || i == h - 1 - inset || j == w - 1 - inset) {
@@ -273,6 +277,9 @@ void padding_artifacts(const Tensor2& photo, const fs::path& out) {
     text.line(fmt::format("{:<28} {:>8} {:>9} {:>8}", "mean brightness", "input", "filtered",
                           "change"));
     for (std::size_t inset : {0, 2, 4, 8}) {
+        if (2 * inset >= std::min(photo.shape(0), photo.shape(1))) {
+            break;
+        }
         const double before = ring_mean(photo, inset), after = ring_mean(blurred, inset);
         text.line(fmt::format("{:<28} {:>8.3f} {:>9.3f} {:>+7.0f}%",
                               fmt::format("ring {} pixels from the edge", inset), before, after,

@@ -41,11 +41,13 @@ using cnn::Tensor2;
 using cnn::Tensor4;
 
 
-// Every (H, W) map of a 4-D tensor, labelled with its indices.
-void print_maps(cnn::Transcript& text, const std::string& name, const Tensor4& t) {
+// Every (H, W) map of a 4-D tensor, labelled with its indices; the first image is number
+// `first_image` (for a slice of a larger batch).
+void print_maps(cnn::Transcript& text, const std::string& name, const Tensor4& t,
+                std::size_t first_image = 0) {
     for (std::size_t n = 0; n < t.shape(0); ++n) {
         for (std::size_t c = 0; c < t.shape(1); ++c) {
-            text.line(fmt::format("  {}[{}, {}] =", name, n, c));
+            text.line(fmt::format("  {}[{}, {}] =", name, first_image + n, c));
             text.line(cnn::matrix_to_text(xt::view(t, n, c)));
         }
     }
@@ -124,7 +126,7 @@ void channels_filters_batch(const fs::path& out) {
     text.line(fmt::format("a batch x {} (the image and its negative): y {}",
                           cnn::shape_to_string(batch.shape()),
                           cnn::shape_to_string(y_batch.shape())));
-    print_maps(text, "y", xt::view(y_batch, xt::range(1, 2)));
+    print_maps(text, "y", xt::view(y_batch, xt::range(1, 2)), 1);
     text.line("(y[0] is the single image's result above; shown is y[1], where the sums change "
               "sign and the bias does not)");
     text.save();

@@ -14,6 +14,13 @@ std::array<std::size_t, 2> im2col_shape(const Tensor4& x, std::size_t fh, std::s
 
 namespace {
 
+void expect_image(const char* where, const Tensor4& x, std::size_t n) {
+    if (n >= x.shape(0)) {
+        throw std::out_of_range(std::string(where) + ": image " + std::to_string(n) +
+                                " of a batch " + shape_to_string(x.shape()));
+    }
+}
+
 void expect_cols(const char* where, const Tensor2& cols, const std::array<std::size_t, 2>& shape) {
     if (cols.shape(0) != shape[0] || cols.shape(1) != shape[1]) {
         throw std::invalid_argument(std::string(where) + ": expected a matrix (C*FH*FW, OH*OW) = " +
@@ -28,6 +35,7 @@ void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw,
             const Conv2dGeometry& g, Tensor2& cols) {
     // x is (N, C, H, W); cols is (C*FH*FW, OH*OW).
     const std::array<std::size_t, 2> shape = im2col_shape(x, fh, fw, g);
+    expect_image("im2col", x, n);
     expect_cols("im2col", cols, shape);
     const std::size_t channels = x.shape(1), h = x.shape(2), w = x.shape(3);
     const std::size_t ow = conv_output_size({w, fw, g.stride_cols, g.pad_cols}, g.policy);
@@ -53,6 +61,7 @@ void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
             const Conv2dGeometry& g, Tensor4& dx) {
     // cols is (C*FH*FW, OH*OW); dx is (N, C, H, W) and image n receives the sums.
     const std::array<std::size_t, 2> shape = im2col_shape(dx, fh, fw, g);
+    expect_image("col2im", dx, n);
     expect_cols("col2im", cols, shape);
     const std::size_t channels = dx.shape(1), h = dx.shape(2), w = dx.shape(3);
     const std::size_t ow = conv_output_size({w, fw, g.stride_cols, g.pad_cols}, g.policy);

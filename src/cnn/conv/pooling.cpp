@@ -83,13 +83,18 @@ MaxPool2d max_pool2d_forward(const Tensor4& x, const Pool2dOptions& o) {
 
 Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
                             const std::array<std::size_t, 4>& x_shape) {
-    if (winner.size() != dy.size()) {
+    if (winner.size() != dy.size() || dy.shape(0) != x_shape[0] || dy.shape(1) != x_shape[1]) {
         throw std::invalid_argument("max_pool2d_backward: dy " + shape_to_string(dy.shape()) +
-                                    " has " + std::to_string(dy.size()) + " values but the forward "
-                                    "pass recorded " + std::to_string(winner.size()) + " winners");
+                                    " does not match the forward pass (input " +
+                                    shape_to_string(x_shape) + ", " +
+                                    std::to_string(winner.size()) + " winners)");
     }
     Tensor4 dx = xt::zeros<float>(x_shape);
     for (std::size_t k = 0; k < dy.size(); ++k) {
+        if (winner[k] >= dx.size()) {
+            throw std::invalid_argument("max_pool2d_backward: winner " + std::to_string(winner[k]) +
+                                        " lies outside the input " + shape_to_string(x_shape));
+        }
         dx.data()[winner[k]] += dy.data()[k];  // overlapping windows may share a winner
     }
     return dx;

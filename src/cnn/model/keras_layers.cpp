@@ -177,6 +177,11 @@ Tensor4 Flatten::forward_operation(const Tensor4& x, bool) {
 
 Tensor4 Flatten::backward_operation(const Tensor4& dy) {
     Tensor4 dx = Tensor4::from_shape(input_shape_4d_);
+    if (dy.size() != dx.size() || dy.shape(0) != dx.shape(0)) {
+        throw std::invalid_argument("Flatten " + name() + ": backward got dy " +
+                                    shape_to_string(dy.shape()) + " for the forward input " +
+                                    shape_to_string(input_shape_4d_));
+    }
     std::copy(dy.begin(), dy.end(), dx.begin());
     return dx;
 }
@@ -201,19 +206,21 @@ Shape Dense::build(const Shape& input, Rng& rng) {
     return {units_};
 }
 
-std::vector<Parameter> Dense::parameters() {
+std::vector<Parameter> Dense::parameters() { return layer().parameters(); }
+
+cnn::Dense& Dense::layer() {
     if (!dense_) {
         throw std::logic_error("Dense " + name() + ": the model has not been built yet");
     }
-    return dense_->parameters();
+    return *dense_;
 }
 
 Tensor4 Dense::forward_operation(const Tensor4& x, bool) {
-    return matrix_to_batch(dense_->forward(batch_to_matrix(x)));
+    return matrix_to_batch(layer().forward(batch_to_matrix(x)));
 }
 
 Tensor4 Dense::backward_operation(const Tensor4& dy) {
-    return matrix_to_batch(dense_->backward(batch_to_matrix(dy)));
+    return matrix_to_batch(layer().backward(batch_to_matrix(dy)));
 }
 
 // ---- Dropout ---------------------------------------------------------------------------------
@@ -230,6 +237,9 @@ Shape Dropout::build(const Shape& input, Rng& rng) {
 }
 
 Tensor4 Dropout::forward_operation(const Tensor4& x, bool training) {
+    if (training && rng_ == nullptr) {
+        throw std::logic_error("Dropout " + name() + ": the model has not been built yet");
+    }
     dropped_ = training;
     return training ? dropout_forward(x, rate_, *rng_, mask_) : x;
 }

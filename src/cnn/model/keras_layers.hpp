@@ -122,6 +122,8 @@ public:
     std::string default_name() const override { return "dense"; }
     Shape build(const Shape& input_shape, Rng& rng) override;
     std::vector<Parameter> parameters() override;
+    /// The layer of chapter 01 inside (after build()).
+    cnn::Dense& layer();
 
 protected:
     Tensor4 forward_operation(const Tensor4& x, bool training) override;

@@ -23,6 +23,10 @@ ProgressBar::ProgressBar(std::ostream& out, std::size_t steps, bool interactive,
     : out_(out), steps_(steps), interactive_(interactive && !quiet), quiet_(quiet),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
+double ProgressBar::elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
 bool ProgressBar::stdout_is_terminal() { return isatty(fileno(stdout)) != 0; }
 
 std::string ProgressBar::bar(std::size_t step) const {

@@ -31,6 +31,9 @@ public:
     /// Returns the epoch's wall time in seconds.
     double finish(double loss, double accuracy, const std::string& extra);
 
+    /// Seconds since the epoch started.
+    double elapsed() const;
+
     /// Whether standard output is a terminal (so that a bar on std::cout can be redrawn).
     static bool stdout_is_terminal();
 

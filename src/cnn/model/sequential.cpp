@@ -38,7 +38,16 @@ std::vector<std::size_t> range(std::size_t first, std::size_t last) {
 
 }  // namespace
 
-Sequential::Sequential(std::uint64_t seed, std::string name) : name_(std::move(name)), rng_(seed) {}
+Sequential::Sequential(std::uint64_t seed, std::string name)
+    : name_(std::move(name)), rng_(std::make_unique<Rng>(seed)) {}
+
+void Sequential::expect_not_built() const {
+    if (built_) {
+        throw std::logic_error("Sequential " + name_ + ": layers cannot be added after the model "
+                               "is built (by summary(), compile() or fit()): that would reset its "
+                               "weights");
+    }
+}
 
 std::string Sequential::next_name(const std::string& prefix) {
     for (auto& [known, count] : name_counts_) {
@@ -66,7 +75,7 @@ void Sequential::build() {
     output_shapes_.clear();
     Shape shape = input_shape_;
     for (const auto& layer : layers_) {
-        shape = layer->build(shape, rng_);
+        shape = layer->build(shape, *rng_);
         output_shapes_.push_back(shape);
     }
     built_ = true;
@@ -172,6 +181,9 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     }
     // Keras holds out the *last* fraction of the data, before any shuffling.
     const std::size_t n = x.shape(0);
+    if (y.size() != n) {
+        throw std::invalid_argument(fmt::format("fit: {} images but {} labels", n, y.size()));
+    }
     const auto held = static_cast<std::size_t>(static_cast<double>(n) * options.validation_split);
     if (held == 0) {
         return fit(x, y, options, Tensor4::from_shape({0, x.shape(1), x.shape(2), x.shape(3)}), {}, out);
@@ -197,7 +209,7 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     const std::vector<Parameter> parameters = this->parameters();
     History history;
     for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
-        const auto batches = options.shuffle ? shuffled_batches(x.shape(0), options.batch_size, rng_)
+        const auto batches = options.shuffle ? shuffled_batches(x.shape(0), options.batch_size, *rng_)
                                              : ordered_batches(x.shape(0), options.batch_size);
         if (options.verbose != Verbosity::silent) {
             fmt::print(out, "Epoch {}/{}\n", epoch, options.epochs);
@@ -218,6 +230,7 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
             seen += count;
             progress.update(b + 1, loss_sum / seen, correct / seen);
         }
+        history.train_seconds.push_back(progress.elapsed());
         history.loss.push_back(loss_sum / seen);
         history.accuracy.push_back(correct / seen);
         std::string extra;
@@ -236,6 +249,9 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
 
 Evaluation Sequential::evaluate(const Tensor4& x, const Labels& y, std::size_t batch_size) {
     expect_input(x, "evaluate");
+    if (y.size() != x.shape(0)) {
+        throw std::invalid_argument(fmt::format("evaluate: {} images but {} labels", x.shape(0), y.size()));
+    }
     double loss_sum = 0.0, correct = 0.0;
     for (const std::vector<std::size_t>& batch : ordered_batches(x.shape(0), batch_size)) {
         const Labels labels = take_labels(y, batch);

@@ -67,7 +67,8 @@ struct FitOptions {
 struct History {
     std::vector<double> loss, accuracy;          ///< training, as the epoch went
     std::vector<double> val_loss, val_accuracy;  ///< on the validation data, after the epoch
-    std::vector<double> seconds;                 ///< wall time of each epoch
+    std::vector<double> seconds;                 ///< wall time of each epoch, validation included
+    std::vector<double> train_seconds;           ///< the part of it spent training
 };
 
 /// A stack of layers, each feeding the next.
@@ -76,9 +77,11 @@ public:
     /// `seed` fixes the initial weights, the shuffling and the dropout masks.
     explicit Sequential(std::uint64_t seed = 42, std::string name = "sequential");
 
-    /// Appends a layer; its name is Keras's default (conv2d, conv2d_1, ...).
+    /// Appends a layer; its name is Keras's default (conv2d, conv2d_1, ...). Layers can only be
+    /// added before the model is built.
     template <class L>
     Sequential& add(L layer) {
+        expect_not_built();
         auto owned = std::make_unique<L>(std::move(layer));
         owned->set_name(next_name(owned->default_name()));
         layers_.push_back(std::move(owned));
@@ -132,9 +135,11 @@ private:
     std::string next_name(const std::string& prefix);
     void step(const std::vector<Parameter>& parameters);
     void expect_input(const Tensor4& x, const char* where);  // builds the model first
+    void expect_not_built() const;
 
     std::string name_;
-    Rng rng_;
+    // On the heap, so that its address survives moving the model: Dropout layers keep it.
+    std::unique_ptr<Rng> rng_;
     std::vector<std::unique_ptr<Layer>> layers_;
     std::vector<Shape> output_shapes_;
     Shape input_shape_;

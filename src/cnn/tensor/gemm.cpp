@@ -23,8 +23,12 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
     if (m == 0 || n == 0) {
         return;
     }
-    if (k == 0) {  // an empty sum: BLAS may not touch c, so scale it here
-        c *= beta;
+    if (k == 0) {  // an empty sum: BLAS may not touch c, so do its job here
+        if (beta == 0.0f) {
+            c.fill(0.0f);  // c may hold anything, even NaN, which 0 * c would keep
+        } else {
+            c *= beta;
+        }
         return;
     }
     xt::blas::gemm(a, b, c, ta, tb, 1.0f, beta);
