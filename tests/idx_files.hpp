@@ -1,14 +1,17 @@
 // Writing IDX files byte by byte, as the format describes them (see idx.hpp), for the tests
-// of the reader and of the data sets built on it.
+// of the reader and of the data sets built on it; and catching the DataError a bad file gets.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 #include <zlib.h>
+
+#include "cnn/io/idx.hpp"  // DataError
 
 namespace cnn::testing {
 
@@ -54,6 +57,17 @@ inline void write_idx(const std::filesystem::path& file, const std::vector<std::
     } else {
         write_raw(file, bytes);
     }
+}
+
+/// The what() of the cnn::DataError that `read` throws, or "" if it throws none.
+template <class F>
+std::string data_error_of(F read) {
+    try {
+        read();
+    } catch (const DataError& error) {
+        return error.what();
+    }
+    return "";
 }
 
 }  // namespace cnn::testing

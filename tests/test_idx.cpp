@@ -40,6 +40,7 @@
 #endif
 
 namespace fs = std::filesystem;
+using cnn::testing::data_error_of;
 using cnn::testing::Bytes;
 using cnn::testing::idx_header;
 using cnn::testing::write_gz;
@@ -66,16 +67,6 @@ Bytes read_raw(const fs::path& file) {
     return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// The what() of the DataError `read` throws, or "" if it throws none.
-template <class F>
-std::string data_error_of(F read) {
-    try {
-        read();
-    } catch (const cnn::DataError& error) {
-        return error.what();
-    }
-    return "";
-}
 
 #if CNN_TEST_ADDRESS_LIMIT
 // Lowers the process's address-space limit to what it maps now plus `headroom` bytes, and

@@ -10,6 +10,7 @@
 //
 // (one line), so these tests need no Python.
 #include "cnn/io/npy.hpp"
+#include "idx_files.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -25,6 +26,7 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using cnn::testing::data_error_of;
 
 namespace {
 
@@ -75,16 +77,6 @@ std::string f4_dictionary(const std::string& shape) {
     return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
 }
 
-// The what() of the DataError `read` throws, or "" if it throws none.
-template <class F>
-std::string data_error_of(F read) {
-    try {
-        read();
-    } catch (const cnn::DataError& error) {
-        return error.what();
-    }
-    return "";
-}
 
 // A table row: an input, and what it should produce.
 struct Case {
