@@ -71,6 +71,25 @@ struct Query {
     cnn::SizePolicy policy = cnn::SizePolicy::strict;
 };
 
+// `text` broken at spaces into lines of at most 96 characters, the later ones indented: the
+// explanations are long sentences, and the page shows them in a fixed-width box.
+std::string wrapped(const std::string& text, const std::string& indent) {
+    std::string out, line = indent;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find(' ', start);
+        end = end == std::string::npos ? text.size() : end;
+        const std::string word = text.substr(start, end - start);
+        if (line.size() + word.size() + 1 > 96 && line.size() > indent.size() + 4) {
+            out += line + "\n";
+            line = indent + "    ";
+        }
+        line += (line.back() == ' ' ? "" : " ") + word;
+        start = end + 1;
+    }
+    return out + line;
+}
+
 std::string padding_text(const cnn::AxisPadding& p) {
     return p.before == p.after ? fmt::format("{}", p.before)
                                : fmt::format("{} before + {} after", p.before, p.after);
@@ -102,8 +121,8 @@ Pair calculate(const Query& q, cnn::Transcript& out) {
                          g.policy == cnn::SizePolicy::floor ? " (rounding down)" : ""));
     const cnn::AxisGeometry rows{q.input.rows, q.kernel.rows, g.stride_rows, g.pad_rows};
     const cnn::AxisGeometry cols{q.input.cols, q.kernel.cols, g.stride_cols, g.pad_cols};
-    out.line("  " + cnn::explain_output_size(rows, g.policy, "H"));
-    out.line("  " + cnn::explain_output_size(cols, g.policy, "W"));
+    out.line(wrapped(cnn::explain_output_size(rows, g.policy, "H"), "  "));
+    out.line(wrapped(cnn::explain_output_size(cols, g.policy, "W"), "  "));
     const Pair result{cnn::conv_output_size(rows, g.policy), cnn::conv_output_size(cols, g.policy)};
     out.line(fmt::format("  output: {}x{}", result.rows, result.cols));
     return result;
@@ -128,7 +147,7 @@ void worked_examples(const fs::path& out) {
     try {
         calculate({{7, 7}, {2, 2}, {2, 2}, "0"}, text);
     } catch (const cnn::GeometryError& e) {
-        text.line(std::string("  strict: error: ") + e.what());
+        text.line(wrapped(std::string("strict: error: ") + e.what(), "  "));
     }
     text.line();
     calculate({{7, 7}, {2, 2}, {2, 2}, "0", cnn::SizePolicy::floor}, text);
