@@ -116,21 +116,32 @@ Shape pooled_shape(const Layer& layer, const Pool& pool, const Shape& input) {
     }
 }
 
+// A pooling layer of chapter 05 like `pool` but with other strides, or another padding.
+template <class Pool>
+Pool with_strides(const Pool& pool, std::size_t stride) {
+    PoolingOptions o = pool.options();
+    o.stride_rows = o.stride_cols = stride;
+    return Pool(o);
+}
+
+template <class Pool>
+Pool with_padding(const Pool& pool, PaddingMode mode) {
+    PoolingOptions o = pool.options();
+    o.padding = mode;
+    return Pool(o);
+}
+
 }  // namespace
 
 MaxPooling2D::MaxPooling2D(std::size_t pool_size) : pool_(pooling_options(pool_size)) {}
 
 MaxPooling2D& MaxPooling2D::strides(std::size_t stride) {
-    PoolingOptions o = pool_.options();
-    o.stride_rows = o.stride_cols = stride;
-    pool_ = cnn::MaxPooling2D(o);
+    pool_ = with_strides(pool_, stride);
     return *this;
 }
 
 MaxPooling2D& MaxPooling2D::padding(const std::string& mode) {
-    PoolingOptions o = pool_.options();
-    o.padding = parse_padding(mode);
-    pool_ = cnn::MaxPooling2D(o);
+    pool_ = with_padding(pool_, parse_padding(mode));
     return *this;
 }
 
@@ -141,16 +152,12 @@ Tensor4 MaxPooling2D::backward_operation(const Tensor4& dy) { return pool_.backw
 AveragePooling2D::AveragePooling2D(std::size_t pool_size) : pool_(pooling_options(pool_size)) {}
 
 AveragePooling2D& AveragePooling2D::strides(std::size_t stride) {
-    PoolingOptions o = pool_.options();
-    o.stride_rows = o.stride_cols = stride;
-    pool_ = cnn::AveragePooling2D(o);
+    pool_ = with_strides(pool_, stride);
     return *this;
 }
 
 AveragePooling2D& AveragePooling2D::padding(const std::string& mode) {
-    PoolingOptions o = pool_.options();
-    o.padding = parse_padding(mode);
-    pool_ = cnn::AveragePooling2D(o);
+    pool_ = with_padding(pool_, parse_padding(mode));
     return *this;
 }
 
