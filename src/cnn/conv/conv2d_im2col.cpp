@@ -3,27 +3,11 @@
 #include <stdexcept>
 #include <string>
 
-#include <cblas.h>
-
 #include "cnn/conv/conv2d_naive.hpp"  // conv2d_output_shape
 #include "cnn/conv/im2col.hpp"
+#include "cnn/tensor/gemm.hpp"
 
 namespace cnn {
-
-namespace {
-
-// Row-major C (m, n) = op(A) op(B) + beta C through OpenBLAS; op(A) is (m, k), op(B) is (k, n).
-void sgemm(bool transpose_a, bool transpose_b, std::size_t m, std::size_t n, std::size_t k,
-           const float* a, const float* b, float beta, float* c) {
-    const auto lda = static_cast<blasint>(transpose_a ? m : k);
-    const auto ldb = static_cast<blasint>(transpose_b ? k : n);
-    cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
-                transpose_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
-                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, lda, b, ldb, beta, c,
-                static_cast<blasint>(n));
-}
-
-}  // namespace
 
 //! [conv2d_im2col]
 Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
@@ -42,7 +26,7 @@ Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1&
     for (std::size_t n = 0; n < n_images; ++n) {
         im2col(x, n, fh, fw, g, cols);
         float* y_n = y.data() + n * n_filters * positions;  // image n's (FN, OH*OW) block
-        sgemm(false, false, n_filters, positions, k, w.data(), cols.data(), 0.0f, y_n);
+        gemm(Op::none, Op::none, n_filters, positions, k, w.data(), cols.data(), 0.0f, y_n);
         for (std::size_t f = 0; f < n_filters; ++f) {  // the bias, broadcast as (FN, 1, 1)
             for (std::size_t p = 0; p < positions; ++p) {
                 y_n[f * positions + p] += b(f);
@@ -74,8 +58,9 @@ Tensor4 conv2d_im2col_backward(const Tensor4& dy, const Tensor4& x, const Tensor
     for (std::size_t n = 0; n < n_images; ++n) {
         const float* dy_n = dy.data() + n * n_filters * positions;  // (FN, OH*OW)
         im2col(x, n, fh, fw, g, cols);
-        sgemm(false, true, n_filters, k, positions, dy_n, cols.data(), 1.0f, dw.data());  // dW +=
-        sgemm(true, false, k, positions, n_filters, w.data(), dy_n, 0.0f, dcols.data());  // W^T dy
+        // dW += dy_n cols^T, then dcols = W^T dy_n
+        gemm(Op::none, Op::transpose, n_filters, k, positions, dy_n, cols.data(), 1.0f, dw.data());
+        gemm(Op::transpose, Op::none, k, positions, n_filters, w.data(), dy_n, 0.0f, dcols.data());
         col2im(dcols, n, fh, fw, g, dx);
         for (std::size_t f = 0; f < n_filters; ++f) {
             for (std::size_t p = 0; p < positions; ++p) {

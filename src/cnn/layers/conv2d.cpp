@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "cnn/conv/conv2d_im2col.hpp"
 #include "cnn/tensor/init.hpp"
 
 namespace cnn {
@@ -32,6 +31,12 @@ Conv2dGeometry Conv2D::geometry(std::size_t h, std::size_t w) const {
                                  options_.kernel_cols, options_.stride_rows, options_.stride_cols);
 }
 
+FastConvOptions Conv2D::fast_options() const {
+    FastConvOptions o;
+    o.epilogue = options_.relu ? Epilogue::bias_relu : Epilogue::bias;
+    return o;
+}
+
 Tensor4 Conv2D::forward(const Tensor4& x) {
     if (x.shape(1) != options_.input_channels) {
         throw std::invalid_argument("Conv2D " + options_.name + ": expected input (N, " +
@@ -39,14 +44,20 @@ Tensor4 Conv2D::forward(const Tensor4& x) {
                                     shape_to_string(x.shape()));
     }
     x_ = x;
-    return conv2d_im2col_forward(x_, w_, b_, geometry(x.shape(2), x.shape(3)));
+    Tensor4 y = conv2d_fast_forward(x_, w_, b_, geometry(x.shape(2), x.shape(3)), fast_options(),
+                                    workspace_);
+    if (options_.relu) {
+        y_ = y;
+    }
+    return y;
 }
 
 Tensor4 Conv2D::backward(const Tensor4& dy) {
     if (x_.size() == 0) {
         throw std::logic_error("Conv2D " + options_.name + ": backward() called before forward()");
     }
-    return conv2d_im2col_backward(dy, x_, w_, geometry(x_.shape(2), x_.shape(3)), dw_, db_);
+    return conv2d_fast_backward(dy, x_, y_, w_, geometry(x_.shape(2), x_.shape(3)),
+                                fast_options(), workspace_, dw_, db_);
 }
 
 std::vector<Parameter> Conv2D::parameters() {

@@ -3,9 +3,13 @@
 /// \brief The convolution layer: FN filters over C channels, with stride and 'valid'/'same'.
 ///
 /// The layer owns its filters W (FN, C, FH, FW), its biases b (FN), their gradients, and the
-/// input of the last forward pass, which is all its backward pass needs. It runs the im2col
-/// implementation; conv2d_naive.hpp is the reference its tests compare against. Weights start
+/// input of the last forward pass, which is all its backward pass needs. Weights start
 /// He-normal with fan-in C·FH·FW, biases at zero.
+///
+/// Inside, it runs chapter 04's im2col computation in the form chapter 07 makes fast
+/// (conv2d_fast.hpp: reused buffers, grouped images, fused bias and ReLU, the batch split
+/// between threads). conv2d_im2col.hpp is the same arithmetic written to be read, and
+/// conv2d_naive.hpp the reference the tests compare both against.
 ///
 /// Parameters: \f$FN\,(C \cdot FH \cdot FW + 1)\f$, whatever the image size.
 #pragma once
@@ -14,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cnn/conv/conv2d_fast.hpp"
 #include "cnn/conv/geometry.hpp"
 #include "cnn/layers/parameter.hpp"
 #include "cnn/tensor/random.hpp"
@@ -31,6 +36,7 @@ struct Conv2DOptions {
     std::size_t stride_cols = 1;               ///< S along W
     PaddingMode padding = PaddingMode::valid;  ///< 'valid' or 'same' (Keras's rule)
     std::string name = "conv2d";               ///< prefix of the parameter names
+    bool relu = false;                         ///< a ReLU on the output, fused in (chapter 07)
 };
 
 /// A 2-D convolution layer over batches (N, C, H, W).
@@ -38,9 +44,11 @@ class Conv2D {
 public:
     Conv2D(const Conv2DOptions& options, Rng& rng);
 
-    /// x is (N, C, H, W); returns (N, FN, OH, OW) and caches x.
+    /// x is (N, C, H, W); returns (N, FN, OH, OW) (after the ReLU, if options().relu) and
+    /// caches what backward() needs.
     Tensor4 forward(const Tensor4& x);
-    /// dy is (N, FN, OH, OW); accumulates dW and db and returns dx (N, C, H, W).
+    /// dy is (N, FN, OH, OW); accumulates dW and db and returns dx (N, C, H, W). With
+    /// options().relu, dy is the gradient of the ReLU's output.
     Tensor4 backward(const Tensor4& dy);
 
     /// The stride and padding this layer uses on an input of h rows and w columns.
@@ -56,10 +64,14 @@ public:
     const Tensor1& bias() const { return b_; }
 
 private:
+    FastConvOptions fast_options() const;
+
     Conv2DOptions options_;
     Tensor4 w_, dw_;
     Tensor1 b_, db_;
     Tensor4 x_;  // the input of the last forward()
+    Tensor4 y_;  // its output, when the ReLU needs it for its mask
+    Conv2dWorkspace workspace_;
 };
 
 }  // namespace cnn

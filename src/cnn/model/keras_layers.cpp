@@ -68,6 +68,7 @@ Shape Conv2D::build(const Shape& input, Rng& rng) {
     expect_image(*this, input);
     options_.input_channels = input[0];
     options_.name = name();
+    options_.relu = applies_own_activation();
     conv_.emplace(options_, rng);
     const Conv2dGeometry g = conv_->geometry(input[1], input[2]);
     try {

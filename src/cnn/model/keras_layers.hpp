@@ -56,6 +56,8 @@ public:
 protected:
     Tensor4 forward_operation(const Tensor4& x, bool training) override;
     Tensor4 backward_operation(const Tensor4& dy) override;
+    /// A ReLU runs fused inside the convolution (chapter 07).
+    bool applies_own_activation() const override { return activation_ == Activation::relu; }
 
 private:
     Conv2DOptions options_;

@@ -52,6 +52,9 @@ std::size_t Layer::parameter_count() {
 
 Tensor4 Layer::forward(const Tensor4& x, bool training, bool apply_softmax) {
     Tensor4 y = forward_operation(x, training);
+    if (applies_own_activation()) {
+        return y;
+    }
     switch (activation_) {
     case Activation::linear:
         return y;
@@ -68,6 +71,9 @@ Tensor4 Layer::forward(const Tensor4& x, bool training, bool apply_softmax) {
 }
 
 Tensor4 Layer::backward(const Tensor4& dy) {
+    if (applies_own_activation()) {
+        return backward_operation(dy);
+    }
     switch (activation_) {
     case Activation::linear:
         return backward_operation(dy);

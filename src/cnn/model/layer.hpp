@@ -77,6 +77,9 @@ protected:
     /// The layer's own operation, before the activation.
     virtual Tensor4 forward_operation(const Tensor4& x, bool training) = 0;
     virtual Tensor4 backward_operation(const Tensor4& dy) = 0;
+    /// True when the layer's own operation already ends with its activation (a fused ReLU),
+    /// so forward() and backward() must not apply it again.
+    virtual bool applies_own_activation() const { return false; }
 
     Activation activation_ = Activation::linear;
     Shape input_shape_;

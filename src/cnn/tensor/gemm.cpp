@@ -34,4 +34,14 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
     xt::blas::gemm(a, b, c, ta, tb, 1.0f, beta);
 }
 
+void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          const float* b, float beta, float* c) {
+    const bool ta = op_a == Op::transpose;
+    const bool tb = op_b == Op::transpose;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                static_cast<CBLAS_INT>(m), static_cast<CBLAS_INT>(n), static_cast<CBLAS_INT>(k), 1.0f, a,
+                static_cast<CBLAS_INT>(ta ? m : k), b, static_cast<CBLAS_INT>(tb ? k : n), beta, c,
+                static_cast<CBLAS_INT>(n));
+}
+
 }  // namespace cnn

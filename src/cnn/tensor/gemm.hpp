@@ -8,6 +8,8 @@
 /// loop nest can, and reads a transposed operand in place, without copying it.
 #pragma once
 
+#include <cstddef>
+
 #include "cnn/tensor/tensor.hpp"
 
 namespace cnn {
@@ -21,5 +23,11 @@ enum class Op { none, transpose };
 /// `beta = 0` overwrites `c`; `beta = 1` accumulates into it (what gradients want).
 /// Throws std::invalid_argument naming the three shapes when they do not fit together.
 void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, float beta = 0.0f);
+
+/// The same product on row-major blocks inside larger tensors, such as one image's (FN, OH·OW)
+/// slice of a batch: op(a) is (m, k), op(b) is (k, n), c is (m, n), all without gaps between
+/// rows. Nothing is checked: the caller owns the sizes.
+void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          const float* b, float beta, float* c);
 
 }  // namespace cnn

@@ -1,0 +1,87 @@
+/// \file
+/// \ingroup ch07
+/// \brief Chapter 04's im2col convolution, reorganised for the machine: the layers' engine.
+///
+/// The arithmetic is exactly chapter 04's: for every image, im2col, one matrix product forward,
+/// two backward, col2im. What changes is how the work meets the hardware, one measured step
+/// at a time (ch07_fast_convolution times each):
+///
+/// 1. **Buffers are reused.** The column matrices and the per-thread gradient sums live in a
+///    Conv2dWorkspace that the layer keeps from step to step, instead of being allocated on
+///    every call.
+/// 2. **Products are wide enough.** A 7x7 image has only 49 output positions, and a product
+///    (256, 2304) x (2304, 49) keeps BLAS's vector units half idle. Images are taken in groups
+///    whose columns sit side by side in one matrix, until a product has about
+///    FastConvOptions::min_columns columns.
+/// 3. **Bias and ReLU are fused.** The product's result is copied to its place in the output
+///    anyway (it is grouped by filter, the output by image); adding the bias and clamping at
+///    zero during that copy costs nothing extra. Backward, the ReLU's mask (output > 0) is
+///    applied while gathering dy the same way.
+/// 4. **The batch is split between threads.** Each thread takes a contiguous share of the
+///    images and runs all of their steps, including the memory-bound im2col and col2im, on
+///    single-threaded BLAS (parallel/threads.hpp says why). Filter gradients are summed per
+///    thread, then added in thread order: for a given thread count every run gives the same
+///    bits; another thread count changes only the order of the sums.
+///
+/// **Layout.** Tensors stay NCHW, as everywhere in this library and in PyTorch. Per image, the
+/// product W (FN, C·FH·FW) x cols (C·FH·FW, OH·OW) is already that image's (FN, OH, OW) block,
+/// and a group of images needs only the copy of step 3. One product over the whole batch
+/// (NHWC, or columns for N·OH·OW positions) would be wider still, but its column matrix would
+/// not fit in any cache (58 MB for the seed model's third convolution at batch 64) and its
+/// result would need a transpose back to NCHW.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "cnn/conv/geometry.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// What runs after the product, on each output value while it is still in cache.
+enum class Epilogue {
+    bias,       ///< y = W x + b
+    bias_relu,  ///< y = max(0, W x + b)
+};
+
+/// How the fast convolution splits its work.
+struct FastConvOptions {
+    Epilogue epilogue = Epilogue::bias;
+    /// Threads to split the batch between; 0 means thread_count().
+    std::size_t threads = 0;
+    /// Images are grouped until a product has at least this many columns (positions).
+    std::size_t min_columns = 256;
+};
+
+/// Scratch memory of the fast convolution, kept between calls so that a training loop
+/// allocates it once. One workspace per layer; a call grows it when a batch needs more.
+struct Conv2dWorkspace {
+    /// What one thread works in.
+    struct PerThread {
+        std::vector<float> cols;     ///< (C·FH·FW, group·OH·OW): im2col, then backward's dcols
+        std::vector<float> product;  ///< (FN, group·OH·OW): W cols forward, masked dy backward
+        std::vector<float> dw, db;   ///< this thread's share of the filter and bias gradients
+    };
+    std::vector<PerThread> per_thread;
+
+    /// Bytes held now.
+    std::size_t bytes() const;
+};
+
+/// Forward. x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); returns y (N, FN, OH, OW),
+/// equal to conv2d_naive_forward() (followed by a ReLU for Epilogue::bias_relu) up to float
+/// rounding.
+Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                            const Conv2dGeometry& geometry, const FastConvOptions& options,
+                            Conv2dWorkspace& workspace);
+
+/// Backward. dy is (N, FN, OH, OW), the gradient of the forward's output y; with
+/// Epilogue::bias_relu, y (that output) gives the ReLU's mask, otherwise y is ignored and may be
+/// empty. Accumulates dw (FN, C, FH, FW) and db (FN); returns dx (N, C, H, W).
+Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                             const Tensor4& w, const Conv2dGeometry& geometry,
+                             const FastConvOptions& options, Conv2dWorkspace& workspace,
+                             Tensor4& dw, Tensor1& db);
+
+}  // namespace cnn

@@ -1,0 +1,47 @@
+#include "cnn/parallel/threads.hpp"
+
+#include <cblas.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace cnn {
+
+std::size_t thread_count() {
+#ifdef _OPENMP
+    return static_cast<std::size_t>(omp_get_max_threads());
+#else
+    return 1;
+#endif
+}
+
+void set_thread_count(std::size_t threads) {
+#ifdef _OPENMP
+    omp_set_num_threads(threads == 0 ? omp_get_num_procs() : static_cast<int>(threads));
+#else
+    static_cast<void>(threads);
+#endif
+}
+
+bool has_openmp() {
+#ifdef _OPENMP
+    return true;
+#else
+    return false;
+#endif
+}
+
+ScopedBlasThreads::ScopedBlasThreads(std::size_t threads) : previous_(openblas_get_num_threads()) {
+    if (static_cast<int>(threads) != previous_) {
+        openblas_set_num_threads(static_cast<int>(threads));
+    }
+}
+
+ScopedBlasThreads::~ScopedBlasThreads() {
+    if (openblas_get_num_threads() != previous_) {
+        openblas_set_num_threads(previous_);
+    }
+}
+
+}  // namespace cnn

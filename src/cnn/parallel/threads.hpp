@@ -1,0 +1,66 @@
+/// \file
+/// \ingroup ch07
+/// \brief How many threads the library uses, and keeping OpenBLAS on one of them.
+///
+/// Two libraries could split work between the cores: OpenBLAS inside every matrix product, and
+/// this library over the images of a batch (OpenMP). Using both at once puts four busy threads
+/// on two cores. Chapter 07 chooses the batch: each thread runs whole images (im2col, product,
+/// bias, ReLU, col2im) on single-threaded BLAS, so the memory-bound steps run in parallel too
+/// and each thread's scratch matrix stays in its own core's cache.
+///
+/// The thread count is OpenMP's: the environment variable OMP_NUM_THREADS, or
+/// set_thread_count(), or else one per core.
+#pragma once
+
+#include <cstddef>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace cnn {
+
+/// The number of threads parallel code in this library uses (at least 1).
+std::size_t thread_count();
+
+/// Sets the number of threads parallel code in this library uses; 0 means one per core.
+void set_thread_count(std::size_t threads);
+
+/// Whether the library was built with OpenMP; without it every loop runs on one thread.
+bool has_openmp();
+
+/// Calls body(share) for share = 0 .. shares - 1, each share on its own thread when there are
+/// enough (OpenMP), the shares in order on one thread without OpenMP. `body` must not throw:
+/// an exception cannot leave a parallel region, so check every input before.
+template <class Body>
+void run_shares(std::size_t shares, const Body& body) {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(static_cast<int>(shares))
+    {
+        // OpenMP may start fewer threads than asked; the shares are then dealt round-robin.
+        const auto threads = static_cast<std::size_t>(omp_get_num_threads());
+        for (auto share = static_cast<std::size_t>(omp_get_thread_num()); share < shares;
+             share += threads) {
+            body(share);
+        }
+    }
+#else
+    for (std::size_t share = 0; share < shares; ++share) {
+        body(share);
+    }
+#endif
+}
+
+/// While alive, OpenBLAS uses `threads` threads; the previous count comes back afterwards.
+class ScopedBlasThreads {
+public:
+    explicit ScopedBlasThreads(std::size_t threads);
+    ~ScopedBlasThreads();
+    ScopedBlasThreads(const ScopedBlasThreads&) = delete;
+    ScopedBlasThreads& operator=(const ScopedBlasThreads&) = delete;
+
+private:
+    int previous_;
+};
+
+}  // namespace cnn

@@ -1,0 +1,191 @@
+#include <doctest/doctest.h>
+
+#include "cnn/check/gradient_check.hpp"
+#include "cnn/conv/conv2d_fast.hpp"
+#include "cnn/conv/conv2d_naive.hpp"
+#include "cnn/layers/relu.hpp"
+#include "cnn/parallel/threads.hpp"
+#include "conv2d_fixtures.hpp"
+#include "test_support.hpp"
+
+using cnn::Conv2dGeometry;
+using cnn::Epilogue;
+using cnn::FastConvOptions;
+using cnn::Tensor1;
+using cnn::Tensor4;
+using cnn::testing::max_abs_diff;
+
+namespace {
+
+// max |a - b| relative to the size of the values, for sums of many products.
+double relative_diff(const Tensor4& a, const Tensor4& b) {
+    return max_abs_diff(a, b) / std::max(1.0, static_cast<double>(xt::amax(xt::abs(b))()));
+}
+
+// A random convolution problem where bugs hide: odd, even and non-square kernels, strides
+// up to 3, padding up to 2 on each side independently, Keras 'same' every fourth time.
+struct Problem {
+    Tensor4 x, w;
+    Tensor1 b;
+    Conv2dGeometry g;
+};
+
+Problem random_problem(cnn::Rng& rng, int trial, std::size_t max_batch) {
+    const std::size_t n = 1 + rng.below(max_batch), c = 1 + rng.below(4), fn = 1 + rng.below(5);
+    const std::size_t fh = 1 + rng.below(4), fw = 1 + rng.below(4);
+    const std::size_t h = fh + rng.below(7), w = fw + rng.below(7);
+    Problem p;
+    p.g.stride_rows = 1 + rng.below(3);
+    p.g.stride_cols = 1 + rng.below(3);
+    p.g.pad_rows = {rng.below(3), rng.below(3)};
+    p.g.pad_cols = {rng.below(3), rng.below(3)};
+    if (trial % 4 == 0) {
+        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, h, w, fh, fw, p.g.stride_rows,
+                                    p.g.stride_cols);
+    }
+    p.g.policy = cnn::SizePolicy::floor;  // any size: the geometry is not the subject here
+    p.x = cnn::testing::random_tensor<4>({n, c, h, w}, rng);
+    p.w = cnn::testing::random_tensor<4>({fn, c, fh, fw}, rng);
+    p.b = cnn::testing::random_tensor<1>({fn}, rng);
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("fast convolution equals the naive loops: random geometries, thread counts, groups") {
+    cnn::Rng rng(2024);
+    cnn::Conv2dWorkspace workspace;  // shared by every trial: buffers must grow and be reused
+    for (int trial = 0; trial < 60; ++trial) {
+        const Problem p = random_problem(rng, trial, 7);
+        FastConvOptions o;
+        o.threads = 1 + rng.below(3);            // 1, 2 or 3 shares, also more than images
+        o.min_columns = 1 + rng.below(120);      // groups of one image up to all of a share
+        const bool relu = trial % 2 == 1;
+        o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;
+        CAPTURE(trial);
+        CAPTURE(o.threads);
+        CAPTURE(o.min_columns);
+
+        Tensor4 y_naive = cnn::conv2d_naive_forward(p.x, p.w, p.b, p.g);
+        if (relu) {
+            y_naive = cnn::relu_forward(y_naive);
+        }
+        const Tensor4 y = cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace);
+        CHECK(relative_diff(y, y_naive) < 1e-5);
+
+        const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        // The reference: the ReLU's backward by chapter 01, then chapter 04's naive backward.
+        Tensor4 dw1 = xt::zeros<float>(p.w.shape()), dw2 = dw1;
+        Tensor1 db1 = xt::zeros<float>(p.b.shape()), db2 = db1;
+        const Tensor4 dz = relu ? cnn::relu_backward(dy, y_naive) : dy;
+        const Tensor4 dx1 = cnn::conv2d_naive_backward(dz, p.x, p.w, p.g, dw1, db1);
+        const Tensor4 dx2 =
+            cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw2, db2);
+        CHECK(relative_diff(dx2, dx1) < 1e-5);
+        CHECK(relative_diff(dw2, dw1) < 1e-5);
+        CHECK(max_abs_diff(db2, db1) < 1e-4);
+    }
+}
+
+TEST_CASE("fast convolution accumulates into dw and db, as every backward pass here does") {
+    cnn::Rng rng(5);
+    const Problem p = random_problem(rng, 1, 4);
+    cnn::Conv2dWorkspace workspace;
+    const FastConvOptions o;
+    const Tensor4 y = cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace);
+    const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+    Tensor4 dw = xt::zeros<float>(p.w.shape());
+    Tensor1 db = xt::zeros<float>(p.b.shape());
+    cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
+    const Tensor4 once = dw;
+    const Tensor1 db_once = db;
+    cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
+    CHECK(max_abs_diff(dw, Tensor4(2.0f * once)) < 1e-5);
+    CHECK(max_abs_diff(db, Tensor1(2.0f * db_once)) < 1e-5);
+}
+
+TEST_CASE("fast convolution: agrees with PyTorch, and passes the numerical gradient check") {
+    for (const cnn::testing::Conv2dCase& c : cnn::testing::read_conv2d_fixtures()) {
+        CAPTURE(c.name);
+        cnn::Conv2dWorkspace workspace;
+        FastConvOptions o;
+        o.threads = 2;
+        CHECK(max_abs_diff(cnn::conv2d_fast_forward(c.x, c.w, c.b, c.geometry, o, workspace), c.y) < 1e-4);
+        Tensor4 dw = xt::zeros<float>(c.w.shape());
+        Tensor1 db = xt::zeros<float>(c.b.shape());
+        const Tensor4 dx = cnn::conv2d_fast_backward(c.dy, c.x, Tensor4(), c.w, c.geometry, o,
+                                                     workspace, dw, db);
+        CHECK(max_abs_diff(dx, c.dx) < 1e-4);
+        CHECK(max_abs_diff(dw, c.dw) < 1e-4);
+        CHECK(max_abs_diff(db, c.db) < 1e-4);
+
+        // Numerically, around the fixture's own values. (The fused ReLU is checked against
+        // chapter 01's relu_backward above: a finite difference across its kink would
+        // measure the step of the difference, not the gradient.)
+        Tensor4 x = c.x, w = c.w;
+        Tensor1 b = c.b;
+        const auto loss = [&] {
+            return cnn::testing::dot(cnn::conv2d_fast_forward(x, w, b, c.geometry, o, workspace), c.dy);
+        };
+        for (const auto& result : {cnn::check_gradient("dx", loss, x.data(), dx.data(), x.size()),
+                                   cnn::check_gradient("dw", loss, w.data(), dw.data(), w.size()),
+                                   cnn::check_gradient("db", loss, b.data(), db.data(), b.size())}) {
+            CHECK_MESSAGE(result.passed(), result.summary());
+        }
+    }
+}
+
+TEST_CASE("fast convolution: the thread count changes only the order of float sums") {
+    // Forward, every output is one image's own product: the same bits for any thread count.
+    // Backward, dW and db add the threads' shares: a different thread count adds the same
+    // terms in another order. Over a batch of 32 the rounding stays below 1e-5 relative
+    // (float has 24 bits, about 6e-8 per addition, times a few hundred terms).
+    cnn::Rng rng(77);
+    const Tensor4 x = cnn::testing::random_tensor<4>({32, 3, 12, 12}, rng);
+    const Tensor4 w = cnn::testing::random_tensor<4>({8, 3, 3, 3}, rng);
+    const Tensor1 b = cnn::testing::random_tensor<1>({8}, rng);
+    const Conv2dGeometry g = Conv2dGeometry::keras(cnn::PaddingMode::same, 12, 12, 3, 3, 1, 1);
+    const Tensor4 dy = cnn::testing::random_tensor<4>({32, 8, 12, 12}, rng);
+    struct Run {
+        Tensor4 y, dx, dw;
+    };
+    const auto run = [&](std::size_t threads) {
+        FastConvOptions o;
+        o.threads = threads;
+        o.min_columns = 1;  // one image per product, whatever the thread count
+        cnn::Conv2dWorkspace workspace;
+        Run r{cnn::conv2d_fast_forward(x, w, b, g, o, workspace), {}, xt::zeros<float>(w.shape())};
+        Tensor1 db = xt::zeros<float>(b.shape());
+        r.dx = cnn::conv2d_fast_backward(dy, x, r.y, w, g, o, workspace, r.dw, db);
+        return r;
+    };
+    const Run one = run(1), two = run(2), again = run(2);
+    CHECK(one.y == two.y);
+    CHECK(one.dx == two.dx);  // every image's dx is its own
+    CHECK(relative_diff(two.dw, one.dw) < 1e-5);
+    CHECK(two.dw == again.dw);  // the same thread count: the same bits
+}
+
+TEST_CASE("fast convolution rejects shapes that do not fit, before any thread starts") {
+    cnn::Conv2dWorkspace workspace;
+    const FastConvOptions o;
+    const Tensor4 x = xt::zeros<float>({2, 3, 5, 5});
+    const Tensor4 w = xt::zeros<float>({4, 3, 3, 3});
+    const Conv2dGeometry g;
+    CHECK_THROWS_WITH_AS(cnn::conv2d_fast_forward(x, w, xt::zeros<float>({3}), g, o, workspace),
+                         doctest::Contains("one bias per filter, (4)"), std::invalid_argument);
+    CHECK_THROWS_AS(cnn::conv2d_fast_forward(x, xt::zeros<float>({4, 2, 3, 3}),
+                                             xt::zeros<float>({4}), g, o, workspace),
+                    std::invalid_argument);
+    Tensor4 dw = xt::zeros<float>(w.shape());
+    Tensor1 db = xt::zeros<float>({4});
+    CHECK_THROWS_WITH_AS(cnn::conv2d_fast_backward(xt::zeros<float>({2, 4, 2, 3}), x, Tensor4(), w,
+                                                   g, o, workspace, dw, db),
+                         doctest::Contains("expected dy (2, 4, 3, 3)"), std::invalid_argument);
+    FastConvOptions relu;
+    relu.epilogue = Epilogue::bias_relu;
+    CHECK_THROWS_WITH_AS(cnn::conv2d_fast_backward(xt::zeros<float>({2, 4, 3, 3}), x, Tensor4(), w,
+                                                   g, relu, workspace, dw, db),
+                         doctest::Contains("got dy (2, 4, 3, 3), y (0, 0, 0, 0)"),
+                         std::invalid_argument);
+}
