@@ -2,6 +2,7 @@
 #   make demo   install what is missing, build, run every chapter, build the textbook site
 #   make test   install what is missing, build, run every test (CTest)
 #   make docs   the textbook site alone (runs the chapters it shows first)
+#   make bench  measure speed and memory (chapter 07's program, full length; PyTorch if installed)
 #   make clean  remove the build folder
 # Everything is incremental: a second run redoes only what changed.
 
@@ -9,7 +10,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all demo test docs build deps clean
+.PHONY: all demo test docs build deps bench clean
 
 all: build
 
@@ -33,6 +34,9 @@ demo: docs
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/chapters/ch07_fast_convolution --out $(BUILD)/bench --repeats 7
 
 clean:
 	rm -rf $(BUILD)

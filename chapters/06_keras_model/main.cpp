@@ -27,6 +27,7 @@
 #include "cnn/model/keras_layers.hpp"
 #include "cnn/model/metrics.hpp"
 #include "cnn/model/sequential.hpp"
+#include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
 #include "cnn/plot/number_grid.hpp"
 #include "cnn/plot/plot.hpp"
@@ -38,78 +39,12 @@ namespace fs = std::filesystem;
 using cnn::Tensor2;
 using cnn::Tensor4;
 
-//! [seed_model]
-// The model of the study notes (Hands-On Machine Learning, 2nd ed., chapter 14), layer for
-// layer. Keras's input_shape=[28, 28, 1] is {1, 28, 28} here: channels come first.
-cnn::Sequential seed_model(std::uint64_t seed) {
-    using namespace cnn::keras;
-    cnn::Sequential model(seed);
-    model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
-    model.add(MaxPooling2D(2));
-    model.add(Conv2D(128, 3).activation("relu").padding("same"));
-    model.add(Conv2D(128, 3).activation("relu").padding("same"));
-    model.add(MaxPooling2D(2));
-    model.add(Conv2D(256, 3).activation("relu").padding("same"));
-    model.add(Conv2D(256, 3).activation("relu").padding("same"));
-    model.add(MaxPooling2D(2));
-    model.add(Flatten());
-    model.add(Dense(128).activation("relu"));
-    model.add(Dropout(0.5f));
-    model.add(Dense(64).activation("relu"));
-    model.add(Dropout(0.5f));
-    model.add(Dense(10).activation("softmax"));
-    return model;
-}
-//! [seed_model]
-
-//! [lenet_model]
-// A LeNet-style model with the same API: two small convolutions, two poolings, three Dense
-// layers. About 200 times fewer multiply-adds than the seed model, so it trains in minutes.
-cnn::Sequential lenet_model(std::uint64_t seed) {
-    using namespace cnn::keras;
-    cnn::Sequential model(seed);
-    model.add(Conv2D(6, 5).activation("relu").padding("same").input_shape({1, 28, 28}));
-    model.add(MaxPooling2D(2));
-    model.add(Conv2D(16, 5).activation("relu"));
-    model.add(MaxPooling2D(2));
-    model.add(Flatten());
-    model.add(Dense(120).activation("relu"));
-    model.add(Dense(84).activation("relu"));
-    model.add(Dense(10).activation("softmax"));
-    return model;
-}
-//! [lenet_model]
-
-// For --quick: one convolution, one pooling, one Dense layer.
-cnn::Sequential tiny_model(std::uint64_t seed) {
-    using namespace cnn::keras;
-    cnn::Sequential model(seed);
-    model.add(Conv2D(8, 3).activation("relu").padding("same").input_shape({1, 28, 28}));
-    model.add(MaxPooling2D(2));
-    model.add(Flatten());
-    model.add(Dense(10).activation("softmax"));
-    return model;
-}
-
-cnn::Sequential make_model(const std::string& name, std::uint64_t seed) {
-    if (name == "seed") {
-        return seed_model(seed);
-    }
-    if (name == "lenet") {
-        return lenet_model(seed);
-    }
-    if (name == "tiny") {
-        return tiny_model(seed);
-    }
-    throw std::invalid_argument("--model: expected seed, lenet or tiny, got '" + name + "'");
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1. The model and its shapes
 // ---------------------------------------------------------------------------------------------
 
 void describe_seed_model(std::uint64_t seed, const fs::path& out) {
-    cnn::Sequential model = seed_model(seed);
+    cnn::Sequential model = cnn::seed_model(seed);
     std::ostringstream summary;
     model.summary(summary);
     cnn::Transcript text(out / "ch06_summary.txt");
@@ -291,7 +226,7 @@ int main(int argc, char** argv) {
                                  train.labels.size(), test.labels.size());
 
         //! [train]
-        cnn::Sequential model = make_model(model_name, options.seed);
+        cnn::Sequential model = cnn::make_model(model_name, options.seed);
         model.summary();
         model.compile(cnn::Adam({/*learning_rate=*/0.001f}), "sparse_categorical_crossentropy",
                       {"accuracy"});
@@ -330,7 +265,7 @@ int main(int argc, char** argv) {
         //! [save_load]
         const fs::path weights = options.out / "ch06_weights";
         model.save_weights(weights);
-        cnn::Sequential reloaded = make_model(model_name, options.seed + 1);  // other weights
+        cnn::Sequential reloaded = cnn::make_model(model_name, options.seed + 1);  // other weights
         reloaded.load_weights(weights);
         const Tensor2 before = model.predict(test.images);
         const Tensor2 after = reloaded.predict(test.images);

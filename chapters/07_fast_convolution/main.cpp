@@ -1,0 +1,522 @@
+// Chapter 07: making it fast, measured. Where the time of a convolution goes, and what each
+// step of chapter 07's engine buys.
+//
+//   1. The ladder: every convolution of the seed model, forward + backward, as naive loops
+//      (chapter 04), im2col + BLAS (chapter 04), and the fast engine on one thread and on all;
+//      beside each, the machine's own matrix product (OpenBLAS sgemm) on the same numbers.
+//   2. Where one training step of the seed model spends its time, layer by layer.
+//   3. Images per second, training and inference, for the seed and the LeNet-style models, and
+//      the memory a training run holds.
+//   4. When PyTorch is installed: the same measurements in PyTorch, side by side.
+//
+// Every figure is measured on the machine that runs the program, as the median of repeated
+// runs. `make bench` runs it with more repeats.
+//
+// Run: ch07_fast_convolution [--quick] [--out DIR] [--seed N] [--threads N] [--repeats N]
+//                            [--torch auto|on|off] [--python PATH]
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <xtensor/xview.hpp>
+
+#include "cnn/app/program.hpp"
+#include "cnn/conv/conv2d_fast.hpp"
+#include "cnn/conv/conv2d_im2col.hpp"
+#include "cnn/conv/conv2d_naive.hpp"
+#include "cnn/model/sequential.hpp"
+#include "cnn/model/zoo.hpp"
+#include "cnn/optim/adam.hpp"
+#include "cnn/parallel/threads.hpp"
+#include "cnn/plot/plot.hpp"
+#include "cnn/tensor/gemm.hpp"
+#include "cnn/tensor/random.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using cnn::Tensor1;
+using cnn::Tensor2;
+using cnn::Tensor4;
+
+// How much to measure: the full run, or --quick's few seconds.
+struct Budget {
+    std::size_t batch;        // images per convolution call and per training step
+    std::size_t naive_batch;  // the naive loops are timed on fewer images, then scaled
+    std::size_t repeats;      // each time is the median of this many runs
+    std::size_t train_steps;  // timed training steps of the seed model (LeNet: 10 times more)
+    std::size_t infer_batch;
+};
+
+double seconds_of(const std::function<void()>& run) {
+    const auto start = std::chrono::steady_clock::now();
+    run();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The median of `repeats` timed runs, after one untimed run that warms caches and buffers.
+double median_seconds(std::size_t repeats, const std::function<void()>& run) {
+    run();
+    std::vector<double> times;
+    for (std::size_t r = 0; r < repeats; ++r) {
+        times.push_back(seconds_of(run));
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
+Tensor4 random_batch(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
+    Tensor4 t = Tensor4::from_shape(shape);
+    for (float& v : t) {
+        v = rng.normal();
+    }
+    return t;
+}
+
+// This process's memory, from Linux's /proc/self/status: resident now, and its peak.
+struct Memory {
+    double resident_mb = 0, peak_mb = 0;
+};
+
+Memory memory_now() {
+    std::ifstream status("/proc/self/status");
+    Memory m;
+    std::string line;
+    while (std::getline(status, line)) {
+        std::istringstream in(line);
+        std::string key;
+        double kb = 0;
+        in >> key >> kb;
+        if (key == "VmRSS:") {
+            m.resident_mb = kb / 1024.0;
+        } else if (key == "VmHWM:") {
+            m.peak_mb = kb / 1024.0;
+        }
+    }
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch, when installed: its figures come from torch_reference.py beside this file.
+// ---------------------------------------------------------------------------------------------
+
+using Figures = std::map<std::string, double>;
+
+struct Torch {
+    bool available = false;
+    std::string version, why_not;
+    Figures figures;
+};
+
+std::string shell_quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) {
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return q + "'";
+}
+
+// Runs `command`, returning its standard output and whether it exited with 0.
+std::pair<std::string, bool> run_command(const std::string& command) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>/dev/null").c_str(), "r"),
+                                              pclose);
+    if (!pipe) {
+        return {"", false};
+    }
+    std::string output;
+    std::array<char, 4096> buffer{};
+    std::size_t got = 0;
+    while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
+        output.append(buffer.data(), got);
+    }
+    return {output, pclose(pipe.release()) == 0};
+}
+
+Torch measure_torch(const std::string& python, const Budget& budget, std::size_t threads) {
+    const std::string script = std::string(CNN_CHAPTER_DIR) + "/torch_reference.py";
+    Torch torch;
+    if (!run_command(shell_quote(python) + " " + shell_quote(script) + " --check").second) {
+        torch.why_not = "PyTorch not found by " + python +
+                        "; install Debian's python3-torch (or pass --python) to compare";
+        return torch;
+    }
+    const auto [output, ok] = run_command(fmt::format(
+        "{} {} --threads {} --batch {} --repeats {} --train-steps {} --infer-batch {}",
+        shell_quote(python), shell_quote(script), threads, budget.batch, budget.repeats,
+        budget.train_steps, budget.infer_batch));
+    if (!ok) {
+        throw std::runtime_error("torch_reference.py failed; run it by hand to see why: " +
+                                 python + " " + script);
+    }
+    std::istringstream lines(output);
+    std::string name, value;
+    while (lines >> name >> value) {
+        if (name == "torch_version") {
+            torch.version = value;
+        } else {
+            torch.figures[name] = std::stod(value);
+        }
+    }
+    torch.available = true;
+    return torch;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The ladder
+// ---------------------------------------------------------------------------------------------
+
+struct ConvShape {
+    std::string name;
+    std::size_t channels, filters, size, kernel;
+};
+
+//! [shapes]
+// The five convolutions of the seed model, all 'same' with stride 1.
+const std::vector<ConvShape> seed_shapes = {{"conv1", 1, 64, 28, 7},
+                                            {"conv2", 64, 128, 14, 3},
+                                            {"conv3", 128, 128, 14, 3},
+                                            {"conv4", 128, 256, 7, 3},
+                                            {"conv5", 256, 256, 7, 3}};
+//! [shapes]
+
+struct LadderRow {
+    std::string name;
+    double flop;  // forward + backward at the full batch
+    double naive, im2col, fast_one, fast_all, sgemm;  // seconds at the full batch
+    double difference;                                 // fast against naive, relative
+};
+
+double relative_difference(const Tensor4& expected, const Tensor4& actual) {
+    return static_cast<double>(xt::amax(xt::abs(expected - actual))()) /
+           std::max(1.0, static_cast<double>(xt::amax(xt::abs(expected))()));
+}
+
+LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
+    const cnn::Conv2dGeometry g = cnn::Conv2dGeometry::keras(
+        cnn::PaddingMode::same, s.size, s.size, s.kernel, s.kernel, 1, 1);
+    const Tensor4 w = random_batch({s.filters, s.channels, s.kernel, s.kernel}, rng);
+    const Tensor1 b = xt::zeros<float>({s.filters});
+    const Tensor4 x = random_batch({budget.batch, s.channels, s.size, s.size}, rng);
+    const Tensor4 dy = random_batch({budget.batch, s.filters, s.size, s.size}, rng);
+    Tensor4 dw = xt::zeros<float>(w.shape());
+    Tensor1 db = xt::zeros<float>(b.shape());
+    // Multiply-adds of the forward pass, times 2 FLOP each; backward does it twice (dW, dx).
+    const auto flop_at = [&](std::size_t batch) {
+        return 3.0 * 2.0 * static_cast<double>(batch * s.filters * s.size * s.size * s.channels *
+                                               s.kernel * s.kernel);
+    };
+    LadderRow row{s.name, flop_at(budget.batch), 0, 0, 0, 0, 0, 0};
+
+    //! [ladder]
+    // Chapter 04's loops, on a few images (they are slow), scaled to the full batch.
+    const Tensor4 x_few = xt::view(x, xt::range(0, budget.naive_batch));
+    const Tensor4 dy_few = xt::view(dy, xt::range(0, budget.naive_batch));
+    Tensor4 y_naive, dx_naive;
+    row.naive = seconds_of([&] {
+                    y_naive = cnn::conv2d_naive_forward(x_few, w, b, g);
+                    dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw, db);
+                }) * row.flop / flop_at(budget.naive_batch);
+    // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
+    row.im2col = median_seconds(budget.repeats, [&] {
+        cnn::conv2d_im2col_forward(x, w, b, g);
+        cnn::conv2d_im2col_backward(dy, x, w, g, dw, db);
+    });
+    // Chapter 07's engine, on one thread and then on all of them.
+    cnn::Conv2dWorkspace workspace;
+    cnn::FastConvOptions fast;
+    for (const std::size_t threads : {std::size_t{1}, cnn::thread_count()}) {
+        fast.threads = threads;
+        (threads == 1 ? row.fast_one : row.fast_all) = median_seconds(budget.repeats, [&] {
+            const Tensor4 y = cnn::conv2d_fast_forward(x, w, b, g, fast, workspace);
+            cnn::conv2d_fast_backward(dy, x, y, w, g, fast, workspace, dw, db);
+        });
+    }
+    // The yardstick: OpenBLAS alone, three products of the same sizes as one batch-wide
+    // matrix (FN, C·FH·FW) x (C·FH·FW, N·OH·OW), on every core.
+    const std::size_t k = s.channels * s.kernel * s.kernel, n = budget.batch * s.size * s.size;
+    const Tensor2 a = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, n});
+    Tensor2 product = Tensor2::from_shape({s.filters, n});
+    row.sgemm = 3.0 * median_seconds(budget.repeats, [&] {
+        cnn::gemm(a, cnn::Op::none, cols, cnn::Op::none, product);
+    });
+    //! [ladder]
+
+    // The fast engine must still compute what the loops compute.
+    const Tensor4 y_fast = cnn::conv2d_fast_forward(x_few, w, b, g, fast, workspace);
+    const Tensor4 dx_fast =
+        cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, fast, workspace, dw, db);
+    row.difference = std::max(relative_difference(y_naive, y_fast),
+                              relative_difference(dx_naive, dx_fast));
+    return row;
+}
+
+std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs::path& out) {
+    cnn::Transcript text(out / "ch07_ladder.txt");
+    text.line(fmt::format("forward + backward at batch {}, {} threads; median of {} runs (naive: "
+                          "one run on {} images, scaled)",
+                          budget.batch, cnn::thread_count(), budget.repeats, budget.naive_batch));
+    text.line(fmt::format("{:<6} {:>6} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} | {:>7}",
+                          "layer", "GFLOP", "naive ms", "im2col", "fast 1t", "fast", "sgemm",
+                          "GFLOP/s", "sgemm", "% sgemm", "rel.diff"));
+    cnn::Rng rng(seed);
+    std::vector<LadderRow> rows;
+    for (const ConvShape& s : seed_shapes) {
+        const LadderRow r = measure_ladder(s, budget, rng);
+        text.line(fmt::format(
+            "{:<6} {:>6.2f} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} | {:>7.1f} {:>7.1f} "
+            "{:>6.0f}% | {:>7.0e}",
+            r.name, r.flop / 1e9, r.naive * 1e3, r.im2col * 1e3, r.fast_one * 1e3,
+            r.fast_all * 1e3, r.sgemm * 1e3, r.flop / r.fast_all / 1e9, r.flop / r.sgemm / 1e9,
+            100.0 * r.sgemm / r.fast_all, r.difference));
+        rows.push_back(r);
+    }
+    text.save();
+
+    cnn::BarChart chart;
+    chart.title = fmt::format("One convolution, forward + backward, batch {} (this machine)",
+                              budget.batch);
+    chart.y_label = "milliseconds (log scale)";
+    chart.log_y = true;
+    chart.value_labels = false;
+    chart.width = 1100;
+    std::vector<double> naive, im2col, one, all, sgemm;
+    for (const LadderRow& r : rows) {
+        chart.categories.push_back(r.name);
+        naive.push_back(r.naive * 1e3);
+        im2col.push_back(r.im2col * 1e3);
+        one.push_back(r.fast_one * 1e3);
+        all.push_back(r.fast_all * 1e3);
+        sgemm.push_back(r.sgemm * 1e3);
+    }
+    chart.series = {{"naive loops (ch04)", naive},
+                    {"im2col + BLAS (ch04)", im2col},
+                    {"fast engine, 1 thread", one},
+                    {fmt::format("fast engine, {} threads", cnn::thread_count()), all},
+                    {"sgemm alone, same sizes", sgemm}};
+    cnn::save_bar_chart(chart, out / "ch07_ladder.png");
+    return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Where a training step goes
+// ---------------------------------------------------------------------------------------------
+
+void step_breakdown(const Budget& budget, std::uint64_t seed, const fs::path& out) {
+    cnn::Sequential model = cnn::seed_model(seed);
+    model.build();
+    cnn::Rng rng(seed);
+    const Tensor4 x = random_batch({budget.batch, 1, 28, 28}, rng);
+    const std::size_t layers = model.size();
+    std::vector<std::vector<double>> forward(layers), backward(layers);
+    //! [step]
+    for (std::size_t r = 0; r < budget.repeats + 1; ++r) {  // the first run warms up
+        std::vector<Tensor4> outputs{x};
+        for (std::size_t i = 0; i < layers; ++i) {
+            const bool last = i + 1 == layers;
+            forward[i].push_back(seconds_of([&] {
+                outputs.push_back(model.layer(i).forward(outputs.back(), true, !last));
+            }));
+        }
+        Tensor4 grad = xt::ones_like(outputs.back());
+        for (std::size_t i = layers; i-- > 0;) {
+            backward[i].push_back(seconds_of([&] {
+                grad = i + 1 == layers ? model.layer(i).backward_from_logits(grad)
+                                       : model.layer(i).backward(grad);
+            }));
+        }
+    }
+    //! [step]
+    const auto median_ms = [](std::vector<double> v) {
+        v.erase(v.begin());  // the warm-up
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2] * 1e3;
+    };
+    cnn::Transcript text(out / "ch07_step.txt");
+    text.line(fmt::format("one training step of the seed model at batch {}, {} threads; median "
+                          "of {} steps, in ms",
+                          budget.batch, cnn::thread_count(), budget.repeats));
+    text.line(fmt::format("{:<18} {:>9} {:>9} {:>7}", "layer", "forward", "backward", "share"));
+    std::vector<double> f_ms, b_ms;
+    double total = 0;
+    for (std::size_t i = 0; i < layers; ++i) {
+        f_ms.push_back(median_ms(forward[i]));
+        b_ms.push_back(median_ms(backward[i]));
+        total += f_ms.back() + b_ms.back();
+    }
+    cnn::BarChart chart;
+    for (std::size_t i = 0; i < layers; ++i) {
+        text.line(fmt::format("{:<18} {:>9.2f} {:>9.2f} {:>6.1f}%", model.layer(i).name(),
+                              f_ms[i], b_ms[i], 100.0 * (f_ms[i] + b_ms[i]) / total));
+        chart.categories.push_back(model.layer(i).name());
+    }
+    text.line(fmt::format("{:<18} {:>19.1f} ms: {:.0f} images/s without the loss and the "
+                          "optimizer",
+                          "all layers", total, static_cast<double>(budget.batch) / total * 1e3));
+    text.save();
+    chart.title = fmt::format("Where one training step of the seed model goes (batch {})",
+                              budget.batch);
+    chart.y_label = "milliseconds";
+    chart.series = {{"forward", f_ms}, {"backward", b_ms}};
+    chart.value_labels = false;
+    chart.width = 1100;
+    cnn::save_bar_chart(chart, out / "ch07_step.png");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Images per second, and memory
+// ---------------------------------------------------------------------------------------------
+
+struct Throughput {
+    double train = 0, infer = 0;
+    Memory before, after;  // around the timed training
+};
+
+Throughput throughput(const std::string& name, std::size_t steps, const Budget& budget,
+                      std::uint64_t seed) {
+    cnn::Sequential model = cnn::make_model(name, seed);
+    model.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
+    cnn::Rng rng(seed);
+    const Tensor4 x = random_batch({budget.batch * steps, 1, 28, 28}, rng);
+    cnn::Labels y(x.shape(0));
+    for (auto& label : y) {
+        label = static_cast<std::uint8_t>(rng.below(10));
+    }
+    //! [throughput]
+    cnn::FitOptions fit;
+    fit.batch_size = budget.batch;
+    fit.verbose = cnn::Verbosity::silent;
+    const Tensor4 warm_x = xt::view(x, xt::range(0, 2 * budget.batch));
+    model.fit(warm_x, cnn::Labels(y.begin(), y.begin() + 2 * budget.batch), fit);  // warm-up
+    Throughput t;
+    t.before = memory_now();
+    const cnn::History h = model.fit(x, y, fit);
+    t.after = memory_now();
+    t.train = static_cast<double>(x.shape(0)) / h.train_seconds.front();
+    const Tensor4 images = xt::view(x, xt::range(0, std::min(x.shape(0), budget.infer_batch)));
+    t.infer = static_cast<double>(images.shape(0)) /
+              median_seconds(budget.repeats, [&] { model.predict(images, budget.infer_batch); });
+    //! [throughput]
+    return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cnn::Program program("ch07_fast_convolution",
+                         "Chapter 07: making convolution fast, measured on this machine and "
+                         "against PyTorch",
+                         cnn::ReadsData::no);
+    std::size_t threads = 0, repeats = 0;
+    std::string torch_mode = "auto", python = "/usr/bin/python3";
+    program.cli()
+        .add_option("--threads", threads, "Threads to use (default: one per core)")
+        ->check(CLI::Range(1, 256));
+    program.cli()
+        .add_option("--repeats", repeats, "Runs per timing; the median counts (default 5, 1 "
+                                          "with --quick)")
+        ->check(CLI::Range(1, 1000));
+    program.cli()
+        .add_option("--torch", torch_mode,
+                    "Compare with PyTorch: auto (when installed; not with --quick), on, off")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "on", "off"}));
+    program.cli()
+        .add_option("--python", python, "The Python interpreter that has torch")
+        ->capture_default_str();
+
+    return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
+        cnn::set_thread_count(threads);
+        Budget budget = options.quick ? Budget{8, 1, 1, 2, 32} : Budget{64, 2, 5, 20, 256};
+        if (repeats > 0) {
+            budget.repeats = repeats;
+        }
+        std::cout << fmt::format("{} threads ({}), batch {}\n\n", cnn::thread_count(),
+                                 cnn::has_openmp() ? "OpenMP" : "no OpenMP: one thread",
+                                 budget.batch);
+
+        std::cout << "== 1. The ladder: one convolution, five ways ==\n\n";
+        const std::vector<LadderRow> rows = ladder(budget, options.seed, options.out);
+
+        std::cout << "\n== 2. Where a training step goes ==\n\n";
+        step_breakdown(budget, options.seed, options.out);
+
+        std::cout << "\n== 3. Images per second, and memory ==\n\n";
+        const Throughput seed = throughput("seed", budget.train_steps, budget, options.seed);
+        const Throughput lenet = throughput("lenet", budget.train_steps * 10, budget, options.seed);
+
+        const bool compare = torch_mode == "on" || (torch_mode == "auto" && !options.quick);
+        Torch torch;
+        torch.why_not = "PyTorch comparison skipped (--torch off, or --quick)";
+        if (compare) {
+            torch = measure_torch(python, budget, cnn::thread_count());
+            if (torch_mode == "on" && !torch.available) {
+                throw std::runtime_error(torch.why_not);
+            }
+        }
+        cnn::Transcript text(options.out / "ch07_throughput.txt");
+        text.line(fmt::format("batch {} for training (Adam), {} for inference, {} threads; "
+                              "random images of 28x28",
+                              budget.batch, budget.infer_batch, cnn::thread_count()));
+        const auto ratio = [&](const std::string& key, double ours) {
+            const auto it = torch.figures.find(key);
+            return it == torch.figures.end()
+                       ? std::string()
+                       : fmt::format("  PyTorch {:>8.0f}  ours/PyTorch {:.2f}", it->second,
+                                     ours / it->second);
+        };
+        for (const auto& [name, t] : {std::pair{"seed", seed}, std::pair{"lenet", lenet}}) {
+            text.line(fmt::format("{:<6} training  {:>8.0f} images/s{}", name, t.train,
+                                  ratio(std::string(name) + "_train", t.train)));
+            text.line(fmt::format("{:<6} inference {:>8.0f} images/s{}", name, t.infer,
+                                  ratio(std::string(name) + "_infer", t.infer)));
+        }
+        text.line(fmt::format("memory: seed model training resident {:.0f} MB before the timed "
+                              "steps, {:.0f} MB after ({:+.1f} MB over {} steps); peak of the "
+                              "whole program so far {:.0f} MB",
+                              seed.before.resident_mb, seed.after.resident_mb,
+                              seed.after.resident_mb - seed.before.resident_mb,
+                              budget.train_steps, seed.after.peak_mb));
+        if (torch.available) {
+            text.line("PyTorch " + torch.version + ", same threads, batch and models (" +
+                      std::string(CNN_CHAPTER_DIR).substr(std::string(CNN_CHAPTER_DIR).rfind('/') + 1) +
+                      "/torch_reference.py); per convolution, forward + backward:");
+            for (const LadderRow& r : rows) {
+                const double theirs = torch.figures.at(r.name);
+                text.line(fmt::format("  {:<6} ours {:>7.1f} ms ({:>5.1f} GFLOP/s)   PyTorch "
+                                      "{:>7.1f} ms ({:>5.1f} GFLOP/s)   ours/PyTorch speed {:.2f}",
+                                      r.name, r.fast_all * 1e3, r.flop / r.fast_all / 1e9,
+                                      theirs * 1e3, r.flop / theirs / 1e9, theirs / r.fast_all));
+            }
+        } else {
+            text.line(torch.why_not);
+        }
+        text.save();
+
+        cnn::BarChart chart;
+        chart.title = "Images per second on this machine (higher is better)";
+        chart.y_label = "images/s (log scale)";
+        chart.log_y = true;
+        chart.categories = {"seed training", "seed inference", "LeNet training", "LeNet inference"};
+        chart.series = {{"this library", {seed.train, seed.infer, lenet.train, lenet.infer}}};
+        if (torch.available) {
+            chart.series.push_back(
+                {"PyTorch " + torch.version,
+                 {torch.figures.at("seed_train"), torch.figures.at("seed_infer"),
+                  torch.figures.at("lenet_train"), torch.figures.at("lenet_infer")}});
+        }
+        chart.width = 1000;
+        cnn::save_bar_chart(chart, options.out / "ch07_throughput.png");
+        std::cout << "\nplots and tables written to " << options.out.string() << '\n';
+    });
+}

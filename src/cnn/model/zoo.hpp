@@ -1,0 +1,28 @@
+/// \file
+/// \ingroup ch06
+/// \brief The models the chapters train: the study notes' model, a LeNet-style one, a tiny one.
+///
+/// Chapter 06 trains them and chapter 07 times them, so they are written once, here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cnn/model/sequential.hpp"
+
+namespace cnn {
+
+/// The study notes' model (Hands-On Machine Learning, 2nd ed., chapter 14): five convolutions
+/// in three stages, 1,413,834 parameters.
+Sequential seed_model(std::uint64_t seed);
+
+/// A LeNet-style model: two small convolutions, two poolings, three Dense layers.
+Sequential lenet_model(std::uint64_t seed);
+
+/// One convolution, one pooling, one Dense layer: for quick runs.
+Sequential tiny_model(std::uint64_t seed);
+
+/// The model called `name`: "seed", "lenet" or "tiny"; anything else is an error.
+Sequential make_model(const std::string& name, std::uint64_t seed);
+
+}  // namespace cnn
