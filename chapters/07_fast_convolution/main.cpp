@@ -228,10 +228,13 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
                     dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw, db);
                 }) * row.flop / flop_at(budget.naive_batch);
     // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
-    row.im2col = median_seconds(budget.repeats, [&] {
-        cnn::conv2d_im2col_forward(x, w, b, g);
-        cnn::conv2d_im2col_backward(dy, x, w, g, dw, db);
-    });
+    {
+        const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
+        row.im2col = median_seconds(budget.repeats, [&] {
+            cnn::conv2d_im2col_forward(x, w, b, g);
+            cnn::conv2d_im2col_backward(dy, x, w, g, dw, db);
+        });
+    }
     // Chapter 07's engine, on one thread and then on all of them.
     cnn::Conv2dWorkspace workspace;
     cnn::FastConvOptions fast;
@@ -242,14 +245,17 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
             cnn::conv2d_fast_backward(dy, x, y, w, g, fast, workspace, dw, db);
         });
     }
-    // The yardstick: OpenBLAS alone, three products of the same sizes as one batch-wide
-    // matrix (FN, C·FH·FW) x (C·FH·FW, N·OH·OW), on every core.
-    const std::size_t k = s.channels * s.kernel * s.kernel, n = budget.batch * s.size * s.size;
-    const Tensor2 a = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, n});
-    Tensor2 product = Tensor2::from_shape({s.filters, n});
-    row.sgemm = 3.0 * median_seconds(budget.repeats, [&] {
-        cnn::gemm(a, cnn::Op::none, cols, cnn::Op::none, product);
-    });
+    // The yardstick: OpenBLAS alone, on every core, given the work of forward + backward as
+    // three products of one batch-wide matrix (FN, C·FH·FW) x (C·FH·FW, N·OH·OW).
+    {
+        const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
+        const std::size_t k = s.channels * s.kernel * s.kernel, n = budget.batch * s.size * s.size;
+        const Tensor2 a = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, n});
+        Tensor2 product = Tensor2::from_shape({s.filters, n});
+        row.sgemm = 3.0 * median_seconds(budget.repeats, [&] {
+            cnn::gemm(a, cnn::Op::none, cols, cnn::Op::none, product);
+        });
+    }
     //! [ladder]
 
     // The fast engine must still compute what the loops compute.

@@ -169,7 +169,7 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     prepare(workspace, s, plan);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    const ScopedBlasThreads one_each(1);  // the threads are ours: one BLAS thread inside each
+    keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         const std::size_t last = plan.last(s, share);
@@ -221,7 +221,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
     Tensor4 dx = Tensor4::from_shape(x.shape());
-    const ScopedBlasThreads one_each(1);
+    keep_blas_on_one_thread();
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         std::fill(mine.dw.begin(), mine.dw.end(), 0.0f);

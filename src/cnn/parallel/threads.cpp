@@ -32,6 +32,12 @@ bool has_openmp() {
 #endif
 }
 
+void keep_blas_on_one_thread() {
+    if (openblas_get_num_threads() != 1) {
+        openblas_set_num_threads(1);
+    }
+}
+
 ScopedBlasThreads::ScopedBlasThreads(std::size_t threads) : previous_(openblas_get_num_threads()) {
     if (static_cast<int>(threads) != previous_) {
         openblas_set_num_threads(static_cast<int>(threads));

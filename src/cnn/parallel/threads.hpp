@@ -51,7 +51,15 @@ void run_shares(std::size_t shares, const Body& body) {
 #endif
 }
 
+/// Puts OpenBLAS on one thread, for the rest of the process. The fast convolution calls it:
+/// from then on every product, the Dense layers' too, runs inside one of our threads. Switching
+/// OpenBLAS between one and several threads around every convolution would cost more than the
+/// small Dense products gain from a second thread (chapter 07 measured a Dense forward pass of
+/// the seed model at several milliseconds that way, against well under one on one thread).
+void keep_blas_on_one_thread();
+
 /// While alive, OpenBLAS uses `threads` threads; the previous count comes back afterwards.
+/// For measurements that want BLAS's own threading, such as chapter 04's im2col.
 class ScopedBlasThreads {
 public:
     explicit ScopedBlasThreads(std::size_t threads);
