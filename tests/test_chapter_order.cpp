@@ -41,16 +41,17 @@ std::vector<std::string> project_includes(const std::string& text) {
     return found;
 }
 
-/// The one sanctioned exception: chapter 07 replaces the engine inside chapter 04's Conv2D
-/// layer. The layer keeps its interface and its tests; a learner of chapter 04 reads
-/// conv2d_im2col.hpp, which computes the same thing.
+/// The sanctioned exceptions: chapter 07 replaces the engines inside chapter 04's Conv2D layer
+/// and chapter 05's MaxPooling2D layer. The layers keep their interfaces and their tests; a
+/// learner of those chapters reads conv2d_im2col.hpp and pooling.hpp, which compute the same.
 bool engine_upgrade(const std::string& source, const std::string& header) {
     const auto ends_with = [&](const std::string& tail) {
         return source.size() >= tail.size() &&
                source.compare(source.size() - tail.size(), tail.size(), tail) == 0;
     };
-    return (ends_with("cnn/layers/conv2d.cpp") || ends_with("cnn/layers/conv2d.hpp")) &&
-           header == "cnn/conv/conv2d_fast.hpp";
+    return ((ends_with("cnn/layers/conv2d.cpp") || ends_with("cnn/layers/conv2d.hpp")) &&
+            header == "cnn/conv/conv2d_fast.hpp") ||
+           (ends_with("cnn/layers/pooling.cpp") && header == "cnn/conv/pooling_fast.hpp");
 }
 
 /// Each include of `source` (which belongs to `chapter`) whose header was born later.
@@ -85,6 +86,7 @@ TEST_CASE("the rule itself catches an include from a later chapter") {
     CHECK(violations("src/cnn/layers/conv2d.cpp", 2, "#include \"cnn/b.hpp\"", headers).size() == 1);
     CHECK(engine_upgrade("src/cnn/layers/conv2d.cpp", "cnn/conv/conv2d_fast.hpp"));
     CHECK_FALSE(engine_upgrade("src/cnn/layers/dense.cpp", "cnn/conv/conv2d_fast.hpp"));
+    CHECK_FALSE(engine_upgrade("src/cnn/layers/pooling.cpp", "cnn/conv/conv2d_fast.hpp"));
     CHECK(declared_chapter("/// no group") == -1);
 }
 

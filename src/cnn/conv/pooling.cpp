@@ -1,5 +1,6 @@
 #include "cnn/conv/pooling.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -24,20 +25,15 @@ void expect_padding_below_window(const Pool2dOptions& o) {
     }
 }
 
-// The rows (or columns) of the real input that window position i covers: [first, last).
-struct Span {
-    std::size_t first, last;
-};
+}  // namespace
 
-Span window_span(std::size_t i, std::size_t stride, std::size_t pad_before, std::size_t window,
-                 std::size_t size) {
+WindowSpan window_span(std::size_t i, std::size_t stride, std::size_t pad_before,
+                       std::size_t window, std::size_t size) {
     const std::size_t start = i * stride;  // in padded coordinates
     const std::size_t first = start < pad_before ? 0 : start - pad_before;
     const std::size_t end = start + window < pad_before ? 0 : start + window - pad_before;
     return {first, std::min(end, size)};
 }
-
-}  // namespace
 
 std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2dOptions& o) {
     expect_padding_below_window(o);
@@ -59,9 +55,9 @@ MaxPool2d max_pool2d_forward(const Tensor4& x, const Pool2dOptions& o) {
         for (std::size_t c = 0; c < channels; ++c) {
             const std::size_t map = (n * channels + c) * h * w;  // where x[n, c] starts
             for (std::size_t i = 0; i < oh; ++i) {
-                const Span rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
+                const WindowSpan rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
                 for (std::size_t j = 0; j < ow; ++j) {
-                    const Span cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
+                    const WindowSpan cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
                     float best = -std::numeric_limits<float>::infinity();
                     std::size_t best_at = map + rows.first * w + cols.first;
                     for (std::size_t r = rows.first; r < rows.last; ++r) {
@@ -108,9 +104,9 @@ Tensor4 average_pool2d_forward(const Tensor4& x, const Pool2dOptions& o) {
     for (std::size_t n = 0; n < n_images; ++n) {
         for (std::size_t c = 0; c < channels; ++c) {
             for (std::size_t i = 0; i < oh; ++i) {
-                const Span rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
+                const WindowSpan rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
                 for (std::size_t j = 0; j < ow; ++j) {
-                    const Span cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
+                    const WindowSpan cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
                     float sum = 0.0f;
                     for (std::size_t r = rows.first; r < rows.last; ++r) {
                         for (std::size_t s = cols.first; s < cols.last; ++s) {
@@ -141,9 +137,9 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
     for (std::size_t n = 0; n < out[0]; ++n) {
         for (std::size_t c = 0; c < out[1]; ++c) {
             for (std::size_t i = 0; i < out[2]; ++i) {
-                const Span rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
+                const WindowSpan rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
                 for (std::size_t j = 0; j < out[3]; ++j) {
-                    const Span cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
+                    const WindowSpan cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
                     const float share = dy(n, c, i, j) / static_cast<float>(
                                             (rows.last - rows.first) * (cols.last - cols.first));
                     for (std::size_t r = rows.first; r < rows.last; ++r) {

@@ -35,6 +35,16 @@ struct Pool2dOptions {
                                   ///< the layers default them to the window, as Keras does)
 };
 
+/// The rows (or columns) of the real input that window position i covers: [first, last).
+struct WindowSpan {
+    std::size_t first, last;
+};
+
+/// Where window i lies along one axis of `size` values, with the padding cut off: it starts at
+/// i·stride in padded coordinates and is `window` long.
+WindowSpan window_span(std::size_t i, std::size_t stride, std::size_t pad_before,
+                       std::size_t window, std::size_t size);
+
 /// The output shape (N, C, OH, OW) of pooling x (N, C, H, W).
 std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2dOptions& options);
 

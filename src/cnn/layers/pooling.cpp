@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "cnn/conv/pooling_fast.hpp"
+
 namespace cnn {
 
 namespace {
@@ -27,7 +29,9 @@ Pool2dOptions pool2d_options(const PoolingOptions& options, std::size_t h, std::
 }
 
 Tensor4 MaxPooling2D::forward(const Tensor4& x) {
-    MaxPool2d result = max_pool2d_forward(x, pool2d_options(options_, x.shape(2), x.shape(3)));
+    // Chapter 07's engine: chapter 05's loops split between threads, the same winners.
+    MaxPool2d result{Tensor4(), std::move(winner_)};  // reuses the winners' memory
+    max_pool2d_fast_forward(x, pool2d_options(options_, x.shape(2), x.shape(3)), result);
     winner_ = std::move(result.winner);
     x_shape_ = shape_of(x);
     return std::move(result.y);
@@ -35,7 +39,7 @@ Tensor4 MaxPooling2D::forward(const Tensor4& x) {
 
 Tensor4 MaxPooling2D::backward(const Tensor4& dy) const {
     expect_forward_first(x_shape_[0] + x_shape_[1] > 0, "MaxPooling2D " + options_.name);
-    return max_pool2d_backward(dy, winner_, x_shape_);
+    return max_pool2d_fast_backward(dy, winner_, x_shape_);
 }
 
 Tensor4 AveragePooling2D::forward(const Tensor4& x) {

@@ -6,6 +6,9 @@
 /// combine their inputs with a fixed rule (max or mean), so there is nothing to learn and
 /// parameter_count() is 0. As in Keras, the stride defaults to the window size, so windows
 /// tile the input without overlapping: MaxPooling2D(2) halves each side.
+///
+/// Since chapter 07, MaxPooling2D runs pooling_fast.hpp: the loops of pooling.hpp split between
+/// threads over the batch, with the same results bit for bit.
 #pragma once
 
 #include <array>

@@ -1,0 +1,62 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "cnn/conv/pooling.hpp"
+#include "cnn/conv/pooling_fast.hpp"
+#include "test_support.hpp"
+
+using cnn::MaxPool2d;
+using cnn::Pool2dOptions;
+using cnn::Tensor4;
+
+TEST_CASE("fast max pooling equals chapter 05's loops bit for bit, winners and ties included") {
+    cnn::Rng rng(31);
+    MaxPool2d fast;  // reused across trials, as the layer reuses it
+    for (int trial = 0; trial < 50; ++trial) {
+        // Windows 1-3, strides 1-3 (overlapping when smaller than the window), padding below
+        // the window, batches up to 6 split over 1-3 threads.
+        Pool2dOptions o;
+        o.window_rows = 1 + rng.below(3);
+        o.window_cols = 1 + rng.below(3);
+        o.geometry.stride_rows = 1 + rng.below(3);
+        o.geometry.stride_cols = 1 + rng.below(3);
+        o.geometry.pad_rows = {rng.below(o.window_rows), rng.below(o.window_rows)};
+        o.geometry.pad_cols = {rng.below(o.window_cols), rng.below(o.window_cols)};
+        o.geometry.policy = cnn::SizePolicy::floor;
+        const std::size_t n = 1 + rng.below(6), c = 1 + rng.below(3);
+        const std::size_t h = o.window_rows + rng.below(6), w = o.window_cols + rng.below(6);
+        Tensor4 x = cnn::testing::random_tensor<4>({n, c, h, w}, rng);
+        if (trial % 3 == 0) {
+            for (float& v : x) {
+                v = std::round(v);  // many ties: the first maximum must win in both
+            }
+        }
+        const std::size_t threads = 1 + rng.below(3);
+        CAPTURE(trial);
+        CAPTURE(threads);
+
+        const MaxPool2d slow = cnn::max_pool2d_forward(x, o);
+        cnn::max_pool2d_fast_forward(x, o, fast, threads);
+        CHECK(fast.y == slow.y);
+        CHECK(fast.winner == slow.winner);
+
+        const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::pool2d_output_shape(x, o), rng);
+        const std::array<std::size_t, 4> shape = {n, c, h, w};
+        CHECK(cnn::max_pool2d_fast_backward(dy, fast.winner, shape, threads) ==
+              cnn::max_pool2d_backward(dy, slow.winner, shape));
+    }
+}
+
+TEST_CASE("fast max pooling backward refuses winners outside their own image") {
+    // Two images of 1x2x2 pooled to 1x1 each: the second output's winner must lie in image 1.
+    const Tensor4 dy = xt::ones<float>({2, 1, 1, 1});
+    const std::array<std::size_t, 4> shape = {2, 1, 2, 2};
+    CHECK_NOTHROW(cnn::max_pool2d_fast_backward(dy, {3, 4}, shape, 2));
+    CHECK_THROWS_WITH_AS(cnn::max_pool2d_fast_backward(dy, {3, 2}, shape, 2),
+                         doctest::Contains("winner 2 of output 1 lies outside its image 1"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::max_pool2d_fast_backward(dy, {0}, shape, 2),
+                         doctest::Contains("does not match the forward pass"),
+                         std::invalid_argument);
+}
