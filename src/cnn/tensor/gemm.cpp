@@ -1,8 +1,16 @@
 #include "cnn/tensor/gemm.hpp"
 
 #include <stdexcept>
+#include <string>
 
 #include <xtensor-blas/xblas.hpp>
+
+// OpenBLAS's thread controls, as its cblas.h declares them. That header cannot be included
+// here: xtensor-blas brings its own declarations of the CBLAS enums, which clash with it.
+extern "C" {
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+}
 
 namespace cnn {
 
@@ -32,6 +40,16 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
         return;
     }
     xt::blas::gemm(a, b, c, ta, tb, 1.0f, beta);
+}
+
+int blas_threads() { return openblas_get_num_threads(); }
+
+void set_blas_threads(int threads) {
+    if (threads < 1) {
+        throw std::invalid_argument("set_blas_threads: expected at least 1 thread, got " +
+                                    std::to_string(threads));
+    }
+    openblas_set_num_threads(threads);
 }
 
 }  // namespace cnn
