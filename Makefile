@@ -1,16 +1,33 @@
 # cnn-steps: the two commands of the README, and a few more.
 #   make demo   install what is missing, build, run every chapter, build the textbook site
-#   make test   install what is missing, build, run every test (CTest)
+#   make test   install what is missing, build, run every test (CTest), then the unit tests
+#               again under sanitizers (make sanitize) and a bounded fuzz run (make fuzz)
 #   make docs   the textbook site alone (runs the chapters it shows first)
+#   make sanitize  the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make bench  measure speed and memory (chapter 07's program, full length; PyTorch if installed)
-#   make clean  remove the build folder
+#   make clean  remove the build folders
 # Everything is incremental: a second run redoes only what changed.
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+# The sanitizer build: the library and the unit tests only, in a folder of their own.
+# -Wno-maybe-uninitialized: with -fsanitize at -O1, g++ 12 reports false "may be used
+# uninitialized" warnings inside libstdc++'s <regex>; the Release build keeps the warning.
+ASAN_BUILD ?= build-asan
+SANITIZE   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# A sanitizer report is a failure: ASan and LeakSanitizer exit non-zero, and
+# -fno-sanitize-recover=all makes every UBSan finding abort the run.
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1
+# The fuzz targets (tests/fuzz), built with clang's libFuzzer, each run for FUZZ_SECONDS.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 45
+FUZZ_CXX     ?= clang++-14
+FUZZERS      := idx weights
 
-.PHONY: all demo test docs build deps bench clean
+.PHONY: all demo test docs build deps bench clean sanitize fuzz
 
 all: build
 
@@ -34,9 +51,41 @@ demo: docs
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory fuzz
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Sanitize -DCNN_WERROR=ON -DCNN_BUILD_DOCS=OFF \
+	  "-DCMAKE_CXX_FLAGS_SANITIZE=$(SANITIZE) -Wno-maybe-uninitialized" \
+	  "-DCMAKE_EXE_LINKER_FLAGS_SANITIZE=-fsanitize=address,undefined" $(CMAKE_ARGS)
+
+sanitize: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) --target cnn_tests -j $(JOBS)
+	cd $(ASAN_BUILD)/tests && $(SANITIZER_ENV) ./cnn_tests --no-intro
+
+$(FUZZ_BUILD)/CMakeCache.txt:
+	cmake -S tests/fuzz -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=$(FUZZ_CXX)
+
+# Each target starts from its committed seeds (tests/fuzz/corpus/NAME) plus what earlier runs
+# found ($(FUZZ_BUILD)/corpus/NAME, where new finds go); a crash is saved under
+# $(FUZZ_BUILD)/crashes/NAME/ and fails the run, with the end of the fuzzer's log.
+fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@for name in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$name $(FUZZ_BUILD)/crashes/$$name; \
+	  log=$(FUZZ_BUILD)/fuzz_$$name.log; \
+	  echo "fuzz_$$name: $(FUZZ_SECONDS) s (log: $$log)"; \
+	  if ! $(FUZZ_BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+	      -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$name/ \
+	      $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name > $$log 2>&1; then \
+	    tail -n 60 $$log; echo "fuzz_$$name FAILED: see $(FUZZ_BUILD)/crashes/$$name/"; exit 1; \
+	  fi; \
+	  grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|Done )' $$log; \
+	  echo "corpus: $$(ls $(FUZZ_BUILD)/corpus/$$name | wc -l) inputs found, $$(ls tests/fuzz/corpus/$$name | wc -l) seeds"; \
+	done
 
 bench: build
 	$(BUILD)/chapters/ch07_fast_convolution --out $(BUILD)/bench --repeats 7
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -40,3 +40,22 @@ TEST_CASE("Adam: minimises a quadratic, and rejects bad options") {
     CHECK_THROWS_AS(cnn::Adam({0.0f}), std::invalid_argument);
     CHECK_THROWS_AS(cnn::Adam({0.1f, 1.0f}), std::invalid_argument);
 }
+
+TEST_CASE("Adam: first_moments, second_moments and restore carry the whole state") {
+    std::vector<float> w = {1.0f, -2.0f}, g = {0.3f, 0.7f};
+    const cnn::Parameter p{"w", w.data(), g.data(), 2, {2}};
+    cnn::Adam a({0.1f});
+    a.step({p});
+    a.step({p});
+    std::vector<float> w2 = w;
+    const cnn::Parameter p2{"w", w2.data(), g.data(), 2, {2}};
+    cnn::Adam b({0.1f});
+    b.restore(a.steps_taken(), a.first_moments(), a.second_moments());
+    a.step({p});
+    b.step({p2});
+    CHECK(w2 == w);  // bias corrections need t, the averages m and v
+    CHECK(b.steps_taken() == 3);
+    CHECK_THROWS_AS(b.restore(1, {{1.0f}}, {}), std::invalid_argument);
+    CHECK_THROWS_AS(b.restore(0, {{1.0f}}, {{1.0f}}), std::invalid_argument);
+    CHECK(b.steps_taken() == 3);
+}

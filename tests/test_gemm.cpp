@@ -37,3 +37,13 @@ TEST_CASE("gemm: mismatched shapes name all three") {
                          doctest::Contains("op(a) = a is (2, 3), op(b) = b is (2, 3)"),
                          std::invalid_argument);
 }
+
+TEST_CASE("gemm: the number of BLAS threads can be set and read back") {
+    const int before = cnn::blas_threads();
+    REQUIRE(before >= 1);
+    cnn::set_blas_threads(1);
+    CHECK(cnn::blas_threads() == 1);
+    CHECK_THROWS_AS(cnn::set_blas_threads(0), std::invalid_argument);
+    cnn::set_blas_threads(before);
+    CHECK(cnn::blas_threads() == before);
+}

@@ -318,3 +318,24 @@ TEST_CASE("every read_idx error message starts with the file's path") {
         CHECK(message.rfind(file.string() + ": ", 0) == 0);
     }
 }
+
+TEST_CASE("every input of the fuzz corpus reads, or fails with a DataError naming the file") {
+    // tests/fuzz/corpus/idx holds the fuzzer's seeds and any input that once crashed the
+    // reader (make fuzz); here they run in every build, sanitized ones included.
+    const fs::path corpus = fs::path(CNN_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "idx";
+    std::size_t inputs = 0;
+    for (const fs::directory_entry& entry : fs::directory_iterator(corpus)) {
+        const fs::path file = entry.path();
+        CAPTURE(file);
+        ++inputs;
+        for (std::size_t rank : {1, 3}) {
+            try {
+                const cnn::IdxArray array = cnn::read_idx(file, rank);
+                CHECK(array.dims.size() == rank);
+            } catch (const cnn::DataError& error) {
+                CHECK(std::string(error.what()).rfind(file.string() + ": ", 0) == 0);
+            }
+        }
+    }
+    CHECK(inputs >= 5);
+}

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include <doctest/doctest.h>
 
@@ -67,4 +68,27 @@ TEST_CASE("Rng: below() and permutation()") {
     }
     CHECK(fixed_points < 10);  // a random permutation has about 1 fixed point
     CHECK(rng.permutation(0).empty());
+}
+
+TEST_CASE("Rng: state() and set_state() continue the sequence exactly, spare normal included") {
+    cnn::Rng a(7);
+    a.normal();  // leaves a spare normal for the next call
+    const std::string saved = a.state();
+    const float next_normal = a.normal(), next_uniform = a.uniform();
+    const std::size_t next_below = a.below(1000);
+
+    cnn::Rng b(123);
+    b.set_state(saved);
+    CHECK(b.normal() == next_normal);  // the spare, not a fresh draw
+    CHECK(b.uniform() == next_uniform);
+    CHECK(b.below(1000) == next_below);
+    CHECK(b.state() == a.state());
+
+    cnn::Rng c(5);
+    const std::string before = c.state();
+    CHECK_THROWS_WITH_AS(c.set_state("12 34"), doctest::Contains("Rng::set_state: expected"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(c.set_state(saved + " extra"), std::invalid_argument);
+    CHECK_THROWS_AS(c.set_state(saved.substr(0, saved.size() - 12)), std::invalid_argument);
+    CHECK(c.state() == before);  // unchanged by a failed set_state
 }

@@ -10,6 +10,7 @@
 #include "cnn/losses/softmax_cross_entropy.hpp"
 #include "cnn/model/keras_layers.hpp"
 #include "cnn/model/sequential.hpp"
+#include "cnn/parallel/threads.hpp"
 #include "test_support.hpp"
 
 using namespace cnn::keras;
@@ -233,4 +234,88 @@ TEST_CASE("save_weights and load_weights: identical predictions; a mismatched mo
     wider.add(Dense(5).activation("relu"));
     wider.add(Dense(4).activation("softmax"));
     CHECK_THROWS_AS(wider.load_weights(dir / "weights"), cnn::DataError);
+}
+
+namespace {
+
+// Every weight of a model, in order.
+std::vector<float> all_weights(cnn::Sequential& model) {
+    std::vector<float> values;
+    for (const cnn::Parameter& p : model.parameters()) {
+        values.insert(values.end(), p.value, p.value + p.size);
+    }
+    return values;
+}
+
+// Runs the library on `threads` threads for one scope: OpenMP's, which split the batch in the
+// convolution engine, and OpenBLAS's, for products outside it. The old numbers come back after.
+class Threads {
+public:
+    explicit Threads(std::size_t threads) : before_(cnn::thread_count()), blas_(threads) {
+        cnn::set_thread_count(threads);
+    }
+    ~Threads() { cnn::set_thread_count(before_); }
+    Threads(const Threads&) = delete;
+    Threads& operator=(const Threads&) = delete;
+
+private:
+    std::size_t before_;
+    cnn::ScopedBlasThreads blas_;
+};
+
+}  // namespace
+
+TEST_CASE("determinism: one thread repeats bit for bit, two threads stay within a stated tolerance") {
+    // A batch of 32 that two threads split between them, and products large enough that
+    // OpenBLAS would split them too.
+    cnn::Rng rng(21);
+    const Tensor4 x = cnn::testing::random_tensor<4>({96, 1, 16, 16}, rng);
+    cnn::Labels y(96);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        y[i] = i % 10;
+    }
+    struct Run {
+        cnn::History history;
+        std::vector<float> weights;
+    };
+    const auto run = [&](std::size_t threads) {
+        Threads scope(threads);
+        cnn::Sequential model(4);
+        model.add(Conv2D(16, 3).activation("relu").padding("same").input_shape({1, 16, 16}));
+        model.add(MaxPooling2D(2));
+        model.add(Flatten());
+        model.add(Dense(128).activation("relu"));
+        model.add(Dropout(0.2f));
+        model.add(Dense(10).activation("softmax"));
+        model.compile(cnn::Adam({0.003f}), "sparse_categorical_crossentropy", {"accuracy"});
+        cnn::FitOptions options;
+        options.epochs = 3;
+        options.batch_size = 32;
+        options.verbose = cnn::Verbosity::silent;
+        Run r;
+        std::ostringstream log;
+        r.history = model.fit(x, y, options, log);
+        r.weights = all_weights(model);
+        return r;
+    };
+    const Run a = run(1), b = run(1);
+    CHECK(a.history.loss == b.history.loss);  // exactly: same operations in the same order
+    CHECK(a.history.accuracy == b.history.accuracy);
+    CHECK(a.weights == b.weights);
+
+    const Run c = run(2);
+    REQUIRE(c.weights.size() == a.weights.size());
+    double worst = 0.0, largest = 0.0;
+    for (std::size_t i = 0; i < a.weights.size(); ++i) {
+        worst = std::max(worst, static_cast<double>(std::abs(a.weights[i] - c.weights[i])));
+        largest = std::max(largest, static_cast<double>(std::abs(a.weights[i])));
+    }
+    double worst_loss = 0.0;
+    for (std::size_t e = 0; e < a.history.loss.size(); ++e) {
+        worst_loss = std::max(worst_loss, std::abs(a.history.loss[e] - c.history.loss[e]));
+    }
+    MESSAGE("1 vs 2 threads: largest weight difference " << worst << " (largest weight "
+            << largest << "), largest loss difference " << worst_loss);
+    CHECK(worst <= 1e-4 * largest);
+    CHECK(worst_loss <= 1e-4);
 }

@@ -32,3 +32,21 @@ TEST_CASE("Sgd: bad options and a changed parameter list are errors") {
     sgd.step({view(w, g)});
     CHECK_THROWS_AS(sgd.step({view(w, g), view(w, g)}), std::logic_error);
 }
+
+TEST_CASE("Sgd: steps_taken, velocities and restore carry the whole state") {
+    std::vector<float> w = {1.0f, 2.0f}, g = {0.5f, -1.0f};
+    cnn::Sgd a({0.1f, 0.9f});
+    CHECK(a.velocities().empty());
+    a.step({view(w, g)});
+    a.step({view(w, g)});
+    CHECK(a.steps_taken() == 2);
+    std::vector<float> w2 = w;
+    cnn::Sgd b({0.1f, 0.9f});
+    b.restore(a.steps_taken(), a.velocities());
+    a.step({view(w, g)});
+    b.step({view(w2, g)});
+    CHECK(w2 == w);  // the same step: the velocity came along
+    CHECK(b.steps_taken() == 3);
+    CHECK_THROWS_AS(b.restore(0, {{1.0f}}), std::invalid_argument);
+    CHECK_THROWS_AS(b.restore(2, {}), std::invalid_argument);
+}

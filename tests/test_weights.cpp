@@ -326,3 +326,37 @@ TEST_CASE("load_weights without a save says so, and points at an interrupted sav
                                            "beside it"),
                          cnn::DataError);
 }
+
+TEST_CASE("every input of the fuzz corpus loads, or fails with a DataError and changes nothing") {
+    // tests/fuzz/corpus/weights holds the seeds of fuzz_weights and any input that once
+    // crashed it. Each is a manifest, a zero byte, then the one .npy file of a model with the
+    // parameter dense/kernel (2, 3), split here as tests/fuzz/fuzz_weights.cpp splits it.
+    const fs::path corpus = fs::path(CNN_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "weights";
+    std::size_t inputs = 0, loaded = 0;
+    for (const fs::directory_entry& entry : fs::directory_iterator(corpus)) {
+        CAPTURE(entry.path());
+        ++inputs;
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::size_t split = bytes.find('\0');
+        cnn::testing::TempDir dir;
+        std::ofstream(dir / "manifest.txt", std::ios::binary) << bytes.substr(0, split);
+        if (split != std::string::npos) {
+            std::ofstream(dir / "dense.kernel.npy", std::ios::binary) << bytes.substr(split + 1);
+        }
+        std::vector<float> values(6, 7.0f), grads(6);
+        const std::vector<cnn::Parameter> parameters = {
+            {"dense/kernel", values.data(), grads.data(), 6, {2, 3}}};
+        try {
+            cnn::load_weights(parameters, dir.path());
+            ++loaded;
+            if (entry.path().filename() == "valid") {
+                CHECK(values == std::vector<float>{0.5f, -1.0f, 2.0f, 0.0f, 1e-3f, 3.25f});
+            }
+        } catch (const cnn::DataError&) {
+            CHECK(values == std::vector<float>(6, 7.0f));
+        }
+    }
+    CHECK(inputs >= 4);
+    CHECK(loaded >= 1);  // the valid seed, so the fuzzer starts from a load that succeeds
+}

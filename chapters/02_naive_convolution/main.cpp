@@ -22,6 +22,7 @@
 #include "cnn/app/program.hpp"
 #include "cnn/conv/correlate2d.hpp"
 #include "cnn/io/dataset.hpp"
+#include "cnn/io/idx.hpp"  // DataError
 #include "cnn/io/image.hpp"
 #include "cnn/layers/dense.hpp"
 #include "cnn/layers/parameter.hpp"
@@ -337,6 +338,10 @@ int main(int argc, char** argv) {
         std::cout << "== 3. Hand-made filters ==\n\n";
         const fs::path data_dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset fashion = cnn::load_split(data_dir, cnn::Split::test, 16);
+        if (fashion.labels.size() < 9) {  // the figures show test images 0, 1, 2 and 8
+            throw cnn::DataError(fmt::format("{}: expected at least 9 test images, found {}",
+                                             data_dir.string(), fashion.labels.size()));
+        }
         const Tensor2 photo = cnn::load_grayscale_image(photo_file, 320);
         line_filters(fashion, photo, options.out);
 

@@ -10,7 +10,7 @@
 //   4. Saving the weights and loading them into a fresh model.
 //
 // Run: ch06_keras_model [--quick] [--out DIR] [--seed N] [--data DIR] [--model lenet|seed|tiny]
-//                       [--epochs N] [--batch-size N] [--summary]
+//                       [--epochs N] [--batch-size N] [--summary] [--checkpoint DIR [--resume]]
 
 #include <algorithm>
 #include <cstdint>
@@ -24,6 +24,7 @@
 
 #include "cnn/app/program.hpp"
 #include "cnn/io/dataset.hpp"
+#include "cnn/io/idx.hpp"  // DataError
 #include "cnn/model/keras_layers.hpp"
 #include "cnn/model/metrics.hpp"
 #include "cnn/model/sequential.hpp"
@@ -191,7 +192,8 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes);
     std::string model_name;
     std::size_t epochs = 0, batch_size = 64;
-    bool summary_only = false;
+    bool summary_only = false, resume = false;
+    std::string checkpoint;
     program.cli()
         .add_option("--model", model_name,
                     "Which model to train: lenet (default), seed (the study notes' model; hours "
@@ -204,6 +206,14 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 60000));
     program.cli().add_flag("--summary", summary_only,
                            "Print the study notes' model's summary and stop");
+    CLI::Option* checkpoint_option = program.cli().add_option(
+        "--checkpoint", checkpoint,
+        "Save the whole training state in this folder after every epoch");
+    program.cli()
+        .add_flag("--resume", resume,
+                  "Continue the training saved by --checkpoint (same --model, --seed, "
+                  "--batch-size and data) up to --epochs in all")
+        ->needs(checkpoint_option);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         std::cout << "== 1. The study notes' model ==\n\n";
@@ -222,6 +232,11 @@ int main(int argc, char** argv) {
         const fs::path dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train);
         const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
+        if (train.labels.size() < 12 || test.labels.empty()) {  // 1/12 is held out below
+            throw cnn::DataError(fmt::format("{}: expected at least 12 training images and 1 test "
+                                             "image, found {} and {}", dir.string(),
+                                             train.labels.size(), test.labels.size()));
+        }
         std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
                                  train.labels.size(), test.labels.size());
 
@@ -234,6 +249,8 @@ int main(int argc, char** argv) {
         fit.epochs = epochs;
         fit.batch_size = batch_size;
         fit.validation_split = 1.0 / 12.0;  // the last 5,000 of 60,000 training images
+        fit.checkpoint_directory = checkpoint;
+        fit.resume = resume;
         const cnn::History history = model.fit(train.images, train.labels, fit);
         const cnn::Evaluation result = model.evaluate(test.images, test.labels);
         //! [train]

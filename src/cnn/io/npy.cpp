@@ -11,7 +11,7 @@
 #include <system_error>
 #include <utility>
 
-#include "cnn/app/program.hpp"
+#include "cnn/io/atomic_file.hpp"
 
 namespace cnn {
 

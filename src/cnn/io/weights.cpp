@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -331,6 +332,88 @@ bool shape_matches_size(const std::vector<std::size_t>& shape, std::size_t size)
 
 }  // namespace
 
+void replace_directory(const fs::path& directory, const std::string& what,
+                       const std::function<void(const fs::path&)>& fill) {
+    const fs::path target = without_trailing_separator(directory);
+    const std::string name = target.filename().string();
+    if (name.empty() || name == "." || name == "..") {
+        fail(directory, "expected a directory path ending in a name, such as 'out/" + what + "'");
+    }
+    const fs::path parent = parent_of(target);
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) {
+        fail(parent, "cannot create the directory to save " + what + " in: " + ec.message());
+    }
+
+    // 1. Everything goes into a new directory beside the target first.
+    fs::path staging;
+    do {
+        staging = parent / random_name(name + ".new-");
+    } while (!fs::create_directory(staging, ec) && !ec);
+    if (ec) {
+        fail(staging, "cannot create the temporary directory for saving " + what + ": " +
+                          ec.message());
+    }
+    RemoveUnlessReleased remove_staging(staging);
+    fill(staging);
+    // Files first, then the directories that list them, the new directory itself last.
+    std::vector<fs::path> directories;
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(staging)) {
+        if (entry.is_directory()) {
+            directories.push_back(entry.path());
+        } else {
+            sync_to_disk(entry.path());
+        }
+    }
+    for (auto d = directories.rbegin(); d != directories.rend(); ++d) {
+        sync_to_disk(*d);
+    }
+    sync_to_disk(staging);
+
+    // 2. and 3. Move the old directory aside, the new one into place.
+    fs::path old;
+    if (fs::exists(fs::symlink_status(target))) {
+        do {
+            old = parent / random_name(name + ".old-");
+        } while (fs::exists(fs::symlink_status(old)));
+        fs::rename(target, old, ec);
+        if (ec) {
+            fail(target, "cannot move the old " + what + " aside to " + old.string() + ": " +
+                             ec.message());
+        }
+    }
+    fs::rename(staging, target, ec);
+    if (ec) {
+        const std::string reason = ec.message();
+        if (!old.empty()) {
+            fs::rename(old, target, ec);  // put the old directory back
+            if (ec) {
+                remove_staging.release();  // keep both copies: nothing may be lost
+                fail(target, "cannot move the new " + what + " into place (" + reason +
+                                 ") nor the old ones back (" + ec.message() + "): the old " +
+                                 what + " are in " + old.string() + ", the new ones in " +
+                                 staging.string());
+            }
+        }
+        fail(target, "cannot move the new " + what + " into place: " + reason);
+    }
+    remove_staging.release();
+    try {
+        sync_to_disk(parent);
+    } catch (const DataError& error) {
+        fail(target, "the new " + what + " are in place, but could not be made durable: " +
+                         error.what());
+    }
+
+    // 4. The new directory is in place; the old copy is no longer needed. Failing to delete
+    // it does not undo the save, so it is not an error.
+    if (!old.empty()) {
+        std::error_code ignored;
+        fs::remove_all(old, ignored);
+    }
+}
+
 std::string weights_file_name(const std::string& parameter_name) {
     std::string file;
     bool part_is_empty = true;
@@ -394,83 +477,22 @@ void save_weights_impl(const std::vector<Parameter>& parameters, const fs::path&
         }
     }
     check_replaceable(target);
-    const fs::path parent = parent_of(target);
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) {
-        fail(parent, "cannot create the directory to save weights in: " + ec.message());
-    }
-
-    // 1. Everything goes into a new directory beside the target first.
-    fs::path staging;
-    do {
-        staging = parent / random_name(name + ".new-");
-    } while (!fs::create_directory(staging, ec) && !ec);
-    if (ec) {
-        fail(staging, "cannot create the temporary directory for saving weights: " + ec.message());
-    }
-    RemoveUnlessReleased remove_staging(staging);
-
-    std::string manifest = std::string(weights_manifest_header) + "\n";
-    for (std::size_t i = 0; i < parameters.size(); ++i) {
-        const Parameter& p = parameters[i];
-        const fs::path file = staging / files[i];
-        write_npy(file, p.value, p.shape);
-        manifest += std::to_string(i) + " " + p.name + " " + manifest_shape(p.shape) + " " +
-                    files[i] + " " + sha256_hex(file) + "\n";
-    }
-    const fs::path manifest_path = staging / weights_manifest_file;
-    try {
-        write_file_atomically(manifest_path, manifest);
-    } catch (const std::exception& error) {
-        fail(manifest_path, std::string("cannot write the manifest: ") + error.what());
-    }
-    for (const std::string& file : files) {
-        sync_to_disk(staging / file);
-    }
-    sync_to_disk(manifest_path);
-    sync_to_disk(staging);
-
-    // 2. and 3. Move the old directory aside, the new one into place.
-    fs::path old;
-    if (fs::exists(fs::symlink_status(target))) {
-        do {
-            old = parent / random_name(name + ".old-");
-        } while (fs::exists(fs::symlink_status(old)));
-        fs::rename(target, old, ec);
-        if (ec) {
-            fail(target,
-                 "cannot move the old weights aside to " + old.string() + ": " + ec.message());
+    replace_directory(target, "weights", [&](const fs::path& staging) {
+        std::string manifest = std::string(weights_manifest_header) + "\n";
+        for (std::size_t i = 0; i < parameters.size(); ++i) {
+            const Parameter& p = parameters[i];
+            const fs::path file = staging / files[i];
+            write_npy(file, p.value, p.shape);
+            manifest += std::to_string(i) + " " + p.name + " " + manifest_shape(p.shape) + " " +
+                        files[i] + " " + sha256_hex(file) + "\n";
         }
-    }
-    fs::rename(staging, target, ec);
-    if (ec) {
-        const std::string reason = ec.message();
-        if (!old.empty()) {
-            fs::rename(old, target, ec);  // put the old weights back
-            if (ec) {
-                remove_staging.release();  // keep both copies: nothing may be lost
-                fail(target, "cannot move the new weights into place (" + reason + ") nor the " +
-                                 "old ones back (" + ec.message() + "): the old weights are in " +
-                                 old.string() + ", the new ones in " + staging.string());
-            }
+        const fs::path manifest_path = staging / weights_manifest_file;
+        try {
+            write_file_atomically(manifest_path, manifest);
+        } catch (const std::exception& error) {
+            fail(manifest_path, std::string("cannot write the manifest: ") + error.what());
         }
-        fail(target, "cannot move the new weights into place: " + reason);
-    }
-    remove_staging.release();
-    try {
-        sync_to_disk(parent);
-    } catch (const DataError& error) {
-        fail(target, std::string("the new weights are in place, but could not be made ") +
-                         "durable: " + error.what());
-    }
-
-    // 4. The new weights are in place; the old copy is no longer needed. Failing to delete
-    // it does not undo the save, so it is not an error.
-    if (!old.empty()) {
-        std::error_code ignored;
-        fs::remove_all(old, ignored);
-    }
+    });
 }
 
 void load_weights_impl(const std::vector<Parameter>& parameters, const fs::path& directory) {

@@ -1,6 +1,7 @@
 #include "cnn/model/sequential.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "cnn/io/weights.hpp"
 #include "cnn/losses/softmax_cross_entropy.hpp"
 #include "cnn/model/batches.hpp"
+#include "cnn/model/checkpoint.hpp"
 #include "cnn/model/metrics.hpp"
 #include "cnn/model/progress.hpp"
 
@@ -26,6 +28,11 @@ Tensor4 take_examples(const Tensor4& x, const std::vector<std::size_t>& indices)
         std::copy_n(x.data() + indices[i] * per, per, out.data() + i * per);
     }
     return out;
+}
+
+// The learning rate of either optimizer, for the message of a diverged run.
+float learning_rate(const Optimizer& optimizer) {
+    return std::visit([](const auto& o) { return o.options().learning_rate; }, optimizer);
 }
 
 std::vector<std::size_t> range(std::size_t first, std::size_t last) {
@@ -169,6 +176,13 @@ std::vector<Parameter> Sequential::parameters() {
 
 std::size_t Sequential::parameter_count() { return count_values(parameters()); }
 
+Optimizer& Sequential::optimizer() {
+    if (!optimizer_) {
+        throw std::logic_error("Sequential " + name_ + ": no optimizer before compile()");
+    }
+    return *optimizer_;
+}
+
 void Sequential::step(const std::vector<Parameter>& parameters) {
     std::visit([&](auto& optimizer) { optimizer.step(parameters); }, *optimizer_);
 }
@@ -207,8 +221,26 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     const bool interactive = options.verbose == Verbosity::automatic && &out == &std::cout &&
                              ProgressBar::stdout_is_terminal();
     const std::vector<Parameter> parameters = this->parameters();
-    History history;
-    for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    const std::filesystem::path& checkpoint = options.checkpoint_directory;
+    TrainingProgress done;  // what the epochs so far (or the checkpoint resumed) produced
+    done.examples = x.shape(0);
+    done.validation_examples = x_val.shape(0);
+    done.batch_size = options.batch_size;
+    done.shuffle = options.shuffle;
+    if (options.resume) {
+        if (checkpoint.empty()) {
+            throw std::invalid_argument("fit: resume needs a checkpoint_directory to resume from");
+        }
+        if (has_checkpoint(checkpoint)) {
+            done = resume_from_checkpoint(*this, checkpoint, done);
+            if (options.verbose != Verbosity::silent) {
+                fmt::print(out, "Resuming from {}: {} of {} epochs done\n", checkpoint.string(),
+                           done.epoch, options.epochs);
+            }
+        }
+    }
+    History& history = done.history;
+    for (std::size_t epoch = done.epoch + 1; epoch <= options.epochs; ++epoch) {
         const auto batches = options.shuffle ? shuffled_batches(x.shape(0), options.batch_size, *rng_)
                                              : ordered_batches(x.shape(0), options.batch_size);
         if (options.verbose != Verbosity::silent) {
@@ -222,6 +254,19 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
             zero_gradients(parameters);
             const Tensor2 logits = batch_to_matrix(forward(take_examples(x, batches[b]), true, false));
             const SoftmaxCrossEntropy result = softmax_cross_entropy_forward(logits, labels);
+            if (!std::isfinite(result.loss)) {
+                throw TrainingDiverged(fmt::format(
+                    "fit: the loss became {} at epoch {}, step {} of {}; the learning rate ({}) "
+                    "is probably too high: try one 10 times smaller{}",
+                    std::isnan(result.loss) ? "NaN" : "infinite", epoch, b + 1, batches.size(),
+                    learning_rate(*optimizer_),
+                    checkpoint.empty() ? std::string("")
+                    : done.epoch == 0
+                        ? fmt::format(" (no epoch was completed, so there is no checkpoint in {})",
+                                      checkpoint.string())
+                        : fmt::format("; the last good checkpoint (epoch {}) is in {}", done.epoch,
+                                      checkpoint.string())));
+            }
             backward(matrix_to_batch(softmax_cross_entropy_backward(result.probs, labels)));
             step(parameters);
             const double count = static_cast<double>(labels.size());
@@ -242,6 +287,10 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
         }
         history.seconds.push_back(
             progress.finish(history.loss.back(), history.accuracy.back(), extra));
+        done.epoch = epoch;
+        if (!checkpoint.empty()) {
+            save_checkpoint(*this, done, checkpoint);
+        }
     }
     return history;
 }

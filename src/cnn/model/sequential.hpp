@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -61,6 +62,14 @@ struct FitOptions {
     double validation_split = 0.0;
     bool shuffle = true;
     Verbosity verbose = Verbosity::automatic;
+    /// When set, a checkpoint of the whole training state (cnn/model/checkpoint.hpp) replaces
+    /// the one in this directory after every epoch, so an interrupted run can be resumed.
+    std::filesystem::path checkpoint_directory;
+    /// Continue from the checkpoint in checkpoint_directory, if there is one: fit() loads it
+    /// and trains the epochs after the one it saved, up to `epochs` in all, giving the same
+    /// weights and History as a run that was never interrupted. Without a checkpoint there
+    /// yet, training starts from the beginning.
+    bool resume = false;
 };
 
 /// What fit() measured, one entry per epoch (Keras's History.history).
@@ -69,6 +78,14 @@ struct History {
     std::vector<double> val_loss, val_accuracy;  ///< on the validation data, after the epoch
     std::vector<double> seconds;                 ///< wall time of each epoch, validation included
     std::vector<double> train_seconds;           ///< the part of it spent training
+};
+
+/// Training stopped because the loss stopped being a finite number (NaN or infinity),
+/// usually because the steps were too large. The message says when, names the learning rate
+/// and where the last good checkpoint is, if any.
+class TrainingDiverged : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 /// A stack of layers, each feeding the next.
@@ -101,6 +118,12 @@ public:
                  const std::vector<std::string>& metrics);
 
     /// Trains on x (N, input shape...) with labels y; validation data from options.validation_split.
+    ///
+    /// After every batch the loss is checked: if it is NaN or infinite, training stops with
+    /// TrainingDiverged, and the checkpoint of the last completed epoch (if
+    /// options.checkpoint_directory is set) is left as it was. Resuming from a checkpoint
+    /// (options.resume) throws DataError if it is damaged or belongs to another model, and
+    /// std::invalid_argument if it was made with other data sizes, batch size or shuffling.
     History fit(const Tensor4& x, const Labels& y, const FitOptions& options,
                 std::ostream& out = std::cout);
     /// Trains on x, y and measures x_val, y_val after every epoch.
@@ -130,6 +153,11 @@ public:
     void save_weights(const std::filesystem::path& directory);
     /// Reads weights written by save_weights() into this (built) model; shapes must match.
     void load_weights(const std::filesystem::path& directory);
+
+    /// The generator behind the initial weights, the shuffling and the dropout masks.
+    Rng& rng() { return *rng_; }
+    /// The optimizer given to compile(); throws std::logic_error before compile().
+    Optimizer& optimizer();
 
 private:
     std::string next_name(const std::string& prefix);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace cnn {
 
@@ -52,5 +53,22 @@ void Adam::step(const std::vector<Parameter>& parameters) {
     }
 }
 //! [adam_step]
+
+void Adam::restore(std::size_t steps, std::vector<std::vector<float>> m,
+                   std::vector<std::vector<float>> v) {
+    bool same_sizes = m.size() == v.size();
+    for (std::size_t i = 0; same_sizes && i < m.size(); ++i) {
+        same_sizes = m[i].size() == v[i].size();
+    }
+    if (!same_sizes || (steps == 0) != m.empty()) {
+        throw std::invalid_argument("Adam::restore: expected m and v of the same sizes, empty "
+                                    "exactly when no step was taken; got " +
+                                    std::to_string(m.size()) + " and " + std::to_string(v.size()) +
+                                    " buffers after " + std::to_string(steps) + " steps");
+    }
+    t_ = steps;
+    m_ = std::move(m);
+    v_ = std::move(v);
+}
 
 }  // namespace cnn

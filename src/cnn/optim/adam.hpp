@@ -39,6 +39,18 @@ public:
     const AdamOptions& options() const { return options_; }
     std::size_t steps_taken() const { return t_; }
 
+    /// The gradient averages m, one buffer per parameter in step()'s order (empty before the
+    /// first step); with v and steps_taken() they are all Adam remembers, what a training
+    /// checkpoint saves.
+    const std::vector<std::vector<float>>& first_moments() const { return m_; }
+    /// The squared-gradient averages v, like first_moments().
+    const std::vector<std::vector<float>>& second_moments() const { return v_; }
+    /// Puts back a state saved from first_moments(), second_moments() and steps_taken().
+    /// Throws std::invalid_argument, changing nothing, unless m and v hold as many buffers
+    /// of the same sizes, and steps is 0 exactly when they are empty.
+    void restore(std::size_t steps, std::vector<std::vector<float>> m,
+                 std::vector<std::vector<float>> v);
+
 private:
     AdamOptions options_;
     std::size_t t_ = 0;

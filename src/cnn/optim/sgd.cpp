@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace cnn {
 
@@ -27,6 +28,7 @@ void Sgd::step(const std::vector<Parameter>& parameters) {
         throw std::logic_error("Sgd::step: created for " + std::to_string(velocity_.size()) +
                                " parameters, called with " + std::to_string(parameters.size()));
     }
+    ++steps_;
     const float lr = options_.learning_rate;
     const float mu = options_.momentum;
     for (std::size_t i = 0; i < parameters.size(); ++i) {
@@ -42,5 +44,15 @@ void Sgd::step(const std::vector<Parameter>& parameters) {
     }
 }
 //! [sgd_step]
+
+void Sgd::restore(std::size_t steps, std::vector<std::vector<float>> velocities) {
+    if ((steps == 0) != velocities.empty()) {
+        throw std::invalid_argument("Sgd::restore: expected velocities exactly when a step was "
+                                    "taken; got " + std::to_string(velocities.size()) +
+                                    " buffers after " + std::to_string(steps) + " steps");
+    }
+    steps_ = steps;
+    velocity_ = std::move(velocities);
+}
 
 }  // namespace cnn

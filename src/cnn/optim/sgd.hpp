@@ -32,8 +32,19 @@ public:
 
     const SgdOptions& options() const { return options_; }
 
+    std::size_t steps_taken() const { return steps_; }
+
+    /// The velocities, one buffer per parameter in step()'s order (empty before the first
+    /// step): with steps_taken(), all SGD remembers, what a training checkpoint saves.
+    const std::vector<std::vector<float>>& velocities() const { return velocity_; }
+    /// Puts back a state saved from steps_taken() and velocities(). Throws
+    /// std::invalid_argument, changing nothing, unless steps is 0 exactly when there are no
+    /// velocities.
+    void restore(std::size_t steps, std::vector<std::vector<float>> velocities);
+
 private:
     SgdOptions options_;
+    std::size_t steps_ = 0;
     std::vector<std::vector<float>> velocity_;  // one buffer per parameter
 };
 

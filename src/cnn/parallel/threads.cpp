@@ -1,6 +1,6 @@
 #include "cnn/parallel/threads.hpp"
 
-#include <cblas.h>
+#include "cnn/tensor/gemm.hpp"  // blas_threads(), set_blas_threads()
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -33,20 +33,20 @@ bool has_openmp() {
 }
 
 void keep_blas_on_one_thread() {
-    if (openblas_get_num_threads() != 1) {
-        openblas_set_num_threads(1);
+    if (blas_threads() != 1) {
+        set_blas_threads(1);
     }
 }
 
-ScopedBlasThreads::ScopedBlasThreads(std::size_t threads) : previous_(openblas_get_num_threads()) {
+ScopedBlasThreads::ScopedBlasThreads(std::size_t threads) : previous_(blas_threads()) {
     if (static_cast<int>(threads) != previous_) {
-        openblas_set_num_threads(static_cast<int>(threads));
+        set_blas_threads(static_cast<int>(threads));
     }
 }
 
 ScopedBlasThreads::~ScopedBlasThreads() {
-    if (openblas_get_num_threads() != previous_) {
-        openblas_set_num_threads(previous_);
+    if (blas_threads() != previous_) {
+        set_blas_threads(previous_);
     }
 }
 

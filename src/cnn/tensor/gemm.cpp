@@ -1,8 +1,16 @@
 #include "cnn/tensor/gemm.hpp"
 
 #include <stdexcept>
+#include <string>
 
 #include <xtensor-blas/xblas.hpp>
+
+// OpenBLAS's thread controls, as its cblas.h declares them. That header cannot be included
+// here: xtensor-blas brings its own declarations of the CBLAS enums, which clash with it.
+extern "C" {
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+}
 
 namespace cnn {
 
@@ -42,6 +50,16 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const f
                 static_cast<CBLAS_INT>(m), static_cast<CBLAS_INT>(n), static_cast<CBLAS_INT>(k), 1.0f, a,
                 static_cast<CBLAS_INT>(ta ? m : k), b, static_cast<CBLAS_INT>(tb ? k : n), beta, c,
                 static_cast<CBLAS_INT>(n));
+}
+
+int blas_threads() { return openblas_get_num_threads(); }
+
+void set_blas_threads(int threads) {
+    if (threads < 1) {
+        throw std::invalid_argument("set_blas_threads: expected at least 1 thread, got " +
+                                    std::to_string(threads));
+    }
+    openblas_set_num_threads(threads);
 }
 
 }  // namespace cnn

@@ -30,4 +30,12 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
 void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
           const float* b, float beta, float* c);
 
+/// How many threads OpenBLAS uses for each product (by default one per core, or
+/// `$OPENBLAS_NUM_THREADS`). With one thread every product sums in the same order on every
+/// run, so training repeats bit for bit; with more, OpenBLAS may split a product differently
+/// from run to run, and float sums in another order round differently.
+int blas_threads();
+/// Sets the number of OpenBLAS threads for every later product (at least 1).
+void set_blas_threads(int threads);
+
 }  // namespace cnn

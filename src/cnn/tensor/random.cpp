@@ -1,6 +1,9 @@
 #include "cnn/tensor/random.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -52,6 +55,31 @@ std::vector<std::size_t> Rng::permutation(std::size_t n) {
         std::swap(order[i - 1], order[below(i)]);
     }
     return order;
+}
+
+std::string Rng::state() const {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &spare_normal_, sizeof bits);
+    std::ostringstream out;
+    out << engine_ << " spare " << (has_spare_normal_ ? 1 : 0) << ' ' << std::hex << bits;
+    return out.str();
+}
+
+void Rng::set_state(const std::string& text) {
+    std::istringstream in(text);
+    std::mt19937_64 engine;
+    std::string word, rest;
+    int has_spare = -1;
+    std::uint32_t bits = 0;
+    in >> engine >> word >> has_spare >> std::hex >> bits;
+    if (in.fail() || word != "spare" || (has_spare != 0 && has_spare != 1) || (in >> rest)) {
+        throw std::invalid_argument("Rng::set_state: expected the engine's 313 numbers, then "
+                                    "'spare', 0 or 1 and a hexadecimal number, found '" +
+                                    text.substr(0, 60) + (text.size() > 60 ? "...'" : "'"));
+    }
+    engine_ = engine;
+    has_spare_normal_ = has_spare == 1;
+    std::memcpy(&spare_normal_, &bits, sizeof bits);
 }
 
 }  // namespace cnn

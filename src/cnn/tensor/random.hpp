@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace cnn {
@@ -34,6 +35,15 @@ public:
 
     /// The raw engine, for code that saves or restores the generator's state.
     std::mt19937_64& engine() { return engine_; }
+
+    /// Everything that decides the numbers still to come, as one line of text: the engine's
+    /// state as `operator<<` writes it (312 numbers and a position), then the spare normal
+    /// that normal() keeps for its next call (a flag and the float's bits in hex). A
+    /// generator given this text by set_state() continues exactly where this one is.
+    std::string state() const;
+    /// Restores a state written by state(). Throws std::invalid_argument, leaving the
+    /// generator unchanged, if the text is not such a state.
+    void set_state(const std::string& text);
 
 private:
     std::mt19937_64 engine_;

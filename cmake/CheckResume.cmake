@@ -1,0 +1,33 @@
+# Checks that chapter 06's --checkpoint/--resume continue a run exactly: a quick run of 2
+# epochs, against 1 epoch with a checkpoint followed by a resumed run up to 2 epochs. The
+# saved weights' manifests (which hold the SHA-256 of every weight file) must be identical.
+#   cmake -DPROGRAM=ch06_keras_model -DWORK=dir -P CheckResume.cmake
+foreach(var PROGRAM WORK)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "CheckResume.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${WORK}")
+
+function(run name)
+  execute_process(COMMAND "${PROGRAM}" --quick --out "${WORK}/${name}" ${ARGN}
+    RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${PROGRAM} --quick ${ARGN} failed (exit status ${status}):\n${err}")
+  endif()
+  set(output "${out}" PARENT_SCOPE)
+endfunction()
+
+run(straight --epochs 2)
+run(interrupted --epochs 1 --checkpoint "${WORK}/checkpoint")
+run(interrupted --epochs 2 --checkpoint "${WORK}/checkpoint" --resume)
+if(NOT output MATCHES "Resuming from [^\n]*checkpoint: 1 of 2 epochs done")
+  message(FATAL_ERROR "the resumed run did not say it resumed after epoch 1:\n${output}")
+endif()
+file(READ "${WORK}/straight/ch06_weights/manifest.txt" straight)
+file(READ "${WORK}/interrupted/ch06_weights/manifest.txt" resumed)
+if(NOT straight STREQUAL resumed)
+  message(FATAL_ERROR "the resumed run's weights differ from the uninterrupted run's:\n"
+                      "${straight}\n---\n${resumed}")
+endif()
+message(STATUS "resumed run == uninterrupted run (same weight checksums)")

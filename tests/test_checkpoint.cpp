@@ -1,0 +1,330 @@
+// Tests of cnn/model/checkpoint.hpp and of fit()'s use of it: an interrupted run resumed from
+// its checkpoint ends bit for bit where an uninterrupted one does; a damaged or mismatched
+// checkpoint is refused without touching the model; a diverging run stops and keeps its last
+// good checkpoint.
+#include "cnn/model/checkpoint.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cnn/io/npy.hpp"
+#include "cnn/io/weights.hpp"
+#include "cnn/model/keras_layers.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace cnn::keras;
+using cnn::Tensor4;
+
+namespace {
+
+// A small model with every kind of state a checkpoint must carry: weights, optimizer buffers,
+// and a generator that shuffles and draws dropout masks.
+cnn::Sequential small_model(std::uint64_t seed, const cnn::Optimizer& optimizer) {
+    cnn::Sequential model(seed);
+    model.add(Conv2D(3, 3).activation("relu").padding("same").input_shape({1, 6, 6}));
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(8).activation("relu"));
+    model.add(Dropout(0.25f));
+    model.add(Dense(3).activation("softmax"));
+    model.compile(optimizer, "sparse_categorical_crossentropy", {"accuracy"});
+    return model;
+}
+
+struct Data {
+    Tensor4 x;
+    cnn::Labels y;
+};
+
+Data small_data() {
+    cnn::Rng rng(11);
+    Data d{cnn::testing::random_tensor<4>({30, 1, 6, 6}, rng), cnn::Labels(30)};
+    for (std::size_t i = 0; i < d.y.size(); ++i) {
+        d.y[i] = i % 3;
+    }
+    return d;
+}
+
+cnn::FitOptions options(std::size_t epochs, const fs::path& checkpoint = {}, bool resume = false) {
+    cnn::FitOptions o;
+    o.epochs = epochs;
+    o.batch_size = 8;
+    o.validation_split = 0.2;
+    o.verbose = cnn::Verbosity::silent;
+    o.checkpoint_directory = checkpoint;
+    o.resume = resume;
+    return o;
+}
+
+// Every weight of both models, compared exactly (as bits: -0 and 0 differ, NaN equals NaN).
+bool same_weights(cnn::Sequential& a, cnn::Sequential& b) {
+    const std::vector<cnn::Parameter> pa = a.parameters(), pb = b.parameters();
+    if (pa.size() != pb.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        if (pa[i].size != pb[i].size ||
+            std::memcmp(pa[i].value, pb[i].value, pa[i].size * sizeof(float)) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void same_history(const cnn::History& a, const cnn::History& b) {
+    CHECK(a.loss == b.loss);
+    CHECK(a.accuracy == b.accuracy);
+    CHECK(a.val_loss == b.val_loss);
+    CHECK(a.val_accuracy == b.val_accuracy);
+    CHECK(a.seconds.size() == b.seconds.size());
+    CHECK(a.train_seconds.size() == b.train_seconds.size());
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+    std::ofstream(file, std::ios::binary) << text;
+}
+
+std::string read_text(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an uninterrupted one") {
+    const Data d = small_data();
+    const std::vector<cnn::Optimizer> optimizers = {cnn::Adam({0.01f}),
+                                                    cnn::Sgd({0.05f, 0.9f})};
+    for (const cnn::Optimizer& optimizer : optimizers) {
+        CAPTURE(optimizer.index());
+        cnn::testing::TempDir dir;
+        const fs::path checkpoint = dir / "checkpoint";
+
+        cnn::Sequential straight = small_model(5, optimizer);
+        const cnn::History whole = straight.fit(d.x, d.y, options(3));
+
+        cnn::Sequential first = small_model(5, optimizer);
+        first.fit(d.x, d.y, options(1, checkpoint));
+        REQUIRE(cnn::read_checkpoint_progress(checkpoint).epoch == 1);
+        // Another object, with other initial weights and another seed: everything that
+        // matters must come from the checkpoint.
+        cnn::Sequential resumed = small_model(99, optimizer);
+        std::ostringstream log;
+        cnn::FitOptions more = options(3, checkpoint, true);
+        more.verbose = cnn::Verbosity::epoch_line;
+        const cnn::History rest = resumed.fit(d.x, d.y, more, log);
+        CHECK(log.str().find("Resuming from") != std::string::npos);
+        CHECK(log.str().find("Epoch 1/3") == std::string::npos);
+        CHECK(log.str().find("Epoch 2/3") != std::string::npos);
+
+        CHECK(rest.loss.size() == 3);
+        same_history(rest, whole);
+        CHECK(same_weights(resumed, straight));
+        CHECK(cnn::read_checkpoint_progress(checkpoint).epoch == 3);
+
+        // Without the optimizer's state or the generator's, the run would differ: the test
+        // can tell (a model resumed from the weights alone ends elsewhere).
+        cnn::Sequential weights_only = small_model(5, optimizer);
+        weights_only.fit(d.x, d.y, options(1));
+        weights_only.save_weights(dir / "w");
+        cnn::Sequential restarted = small_model(5, optimizer);
+        restarted.load_weights(dir / "w");
+        restarted.fit(d.x, d.y, options(2));
+        CHECK_FALSE(same_weights(restarted, straight));
+    }
+}
+
+TEST_CASE("a checkpoint is a checkpoint.txt beside weights and optimizer folders NumPy can read") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path checkpoint = dir / "run";
+    cnn::Sequential model = small_model(5, cnn::Adam({0.01f}));
+    const cnn::History h = model.fit(d.x, d.y, options(2, checkpoint));
+
+    const cnn::TrainingProgress p = cnn::read_checkpoint_progress(checkpoint);
+    CHECK(p.epoch == 2);
+    CHECK(p.examples == 24);  // 30, less the 20% held out
+    CHECK(p.validation_examples == 6);
+    CHECK(p.batch_size == 8);
+    CHECK(p.shuffle);
+    same_history(p.history, h);
+    CHECK(p.history.seconds == h.seconds);  // written exactly, even the timings
+
+    const std::string text = read_text(checkpoint / "checkpoint.txt");
+    CHECK(text.rfind("# cnn-steps checkpoint 1\nepoch 2\nexamples 24\n", 0) == 0);
+    CHECK(text.find("\noptimizer adam 6\n") != std::string::npos);  // 2 epochs of 3 steps
+
+    // The weights folder is what save_weights writes: a fresh model loads it.
+    cnn::Sequential fresh = small_model(1, cnn::Adam());
+    fresh.load_weights(checkpoint / "weights");
+    CHECK(same_weights(fresh, model));
+    // Adam's averages, one file per parameter, in the parameter's shape.
+    const cnn::Adam& adam = std::get<cnn::Adam>(model.optimizer());
+    const cnn::NpyArray m = cnn::read_npy(checkpoint / "optimizer" / "m.conv2d.kernel.npy");
+    CHECK(m.shape == std::vector<std::size_t>{3, 1, 3, 3});
+    CHECK(m.data == adam.first_moments()[0]);
+    const cnn::NpyArray v = cnn::read_npy(checkpoint / "optimizer" / "v.dense_1.bias.npy");
+    CHECK(v.data == adam.second_moments()[5]);
+
+    // Saving again replaces the whole directory and leaves nothing beside it.
+    model.fit(d.x, d.y, options(3, checkpoint, true));
+    CHECK(cnn::read_checkpoint_progress(checkpoint).epoch == 3);
+    CHECK(dir.files() == std::vector<std::string>{"run"});
+}
+
+TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left unchanged") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path good = dir / "good";
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, good));
+    const std::string description = read_text(good / "checkpoint.txt");
+
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+    const auto refused = [&](const std::string& name, const auto& damage, const char* expected) {
+        CAPTURE(name);
+        const fs::path broken = dir / name;
+        fs::copy(good, broken, fs::copy_options::recursive);
+        damage(broken);
+        CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, broken), doctest::Contains(expected),
+                             cnn::DataError);
+        CHECK(same_weights(model, untouched));
+        CHECK(std::get<cnn::Adam>(model.optimizer()).steps_taken() == 0);
+    };
+    refused("bad-epoch", [&](const fs::path& c) {
+        write_text(c / "checkpoint.txt", replaced(description, "epoch 1\n", "epoch one\n"));
+    }, "checkpoint.txt: line 2: expected a whole number after 'epoch', found 'one'");
+    refused("short-history", [&](const fs::path& c) {
+        write_text(c / "checkpoint.txt", replaced(description, "epoch 1\n", "epoch 2\n"));
+    }, "expected 2 numbers after 'loss' (one per epoch), found 1");
+    refused("bad-header", [&](const fs::path& c) {
+        write_text(c / "checkpoint.txt", replaced(description, "checkpoint 1", "checkpoint 9"));
+    }, "line 1: expected the first line to be '# cnn-steps checkpoint 1'");
+    refused("bad-rng", [&](const fs::path& c) {
+        write_text(c / "checkpoint.txt", replaced(description, "\nrng ", "\nrng x"));
+    }, "the generator's state: Rng::set_state: expected");
+    refused("no-description", [&](const fs::path& c) { fs::remove(c / "checkpoint.txt"); },
+            "checkpoint.txt: no checkpoint: the file is missing");
+    refused("damaged-weights", [&](const fs::path& c) {
+        const fs::path file = c / "weights" / "dense.kernel.npy";
+        std::string bytes = read_text(file);
+        bytes.back() = static_cast<char>(bytes.back() ^ 1);
+        write_text(file, bytes);
+    }, "dense.kernel.npy: SHA-256 mismatch");
+    refused("other-manifest", [&](const fs::path& c) {
+        const fs::path manifest = c / "optimizer" / "manifest.txt";
+        write_text(manifest, read_text(manifest) + "\n");
+    }, "optimizer/manifest.txt: SHA-256 mismatch");
+    refused("missing-optimizer", [&](const fs::path& c) { fs::remove_all(c / "optimizer"); },
+            "optimizer/manifest.txt: missing");
+
+    // Another optimizer, another model.
+    cnn::Sequential sgd = small_model(7, cnn::Sgd({0.1f}));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(sgd, good),
+                         doctest::Contains("holds the state of the optimizer 'adam', but the "
+                                           "model was compiled with 'sgd'"),
+                         cnn::DataError);
+    cnn::Sequential other(1);
+    other.add(Flatten().input_shape({1, 6, 6}));
+    other.add(Dense(3).activation("softmax"));
+    other.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
+    CHECK_THROWS_AS(cnn::load_checkpoint(other, good), cnn::DataError);
+
+    // Resuming with another batch size could not repeat the run: refused before any change.
+    cnn::FitOptions other_batch = options(2, good, true);
+    other_batch.batch_size = 4;
+    CHECK_THROWS_WITH_AS(model.fit(d.x, d.y, other_batch),
+                         doctest::Contains("it was made with batch size 8, this run has 4"),
+                         std::invalid_argument);
+    CHECK(same_weights(model, untouched));
+    CHECK_THROWS_WITH_AS(model.fit(d.x, d.y, options(2, {}, true)),
+                         doctest::Contains("resume needs a checkpoint_directory"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrupted save") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    cnn::Sequential a = small_model(5, cnn::Adam({0.01f}));
+    cnn::Sequential b = small_model(5, cnn::Adam({0.01f}));
+    const cnn::History fresh = a.fit(d.x, d.y, options(1, dir / "new", true));
+    same_history(fresh, b.fit(d.x, d.y, options(1)));
+    CHECK(cnn::has_checkpoint(dir / "new"));
+    CHECK_FALSE(cnn::has_checkpoint(dir / "none"));
+
+    // What a crash between the two renames of a save leaves: no checkpoint, its copies beside.
+    fs::rename(dir / "new", dir / "run.old-0123abcd");
+    CHECK_THROWS_WITH_AS(cnn::has_checkpoint(dir / "run"),
+                         doctest::Contains("no checkpoint, but an interrupted save left "
+                                           "run.old-0123abcd beside it"),
+                         cnn::DataError);
+    CHECK_THROWS_AS(a.fit(d.x, d.y, options(2, dir / "run", true)), cnn::DataError);
+}
+
+TEST_CASE("save_checkpoint refuses to replace a directory that holds no checkpoint") {
+    cnn::testing::TempDir dir;
+    fs::create_directories(dir / "notes");
+    write_text(dir / "notes" / "todo.txt", "keep me");
+    cnn::Sequential model = small_model(5, cnn::Adam());
+    CHECK_THROWS_WITH_AS(cnn::save_checkpoint(model, {}, dir / "notes"),
+                         doctest::Contains("refusing to replace it with a checkpoint: it holds "
+                                           "no checkpoint.txt"),
+                         cnn::DataError);
+    CHECK(read_text(dir / "notes" / "todo.txt") == "keep me");
+    write_text(dir / "file", "x");
+    CHECK_THROWS_WITH_AS(cnn::save_checkpoint(model, {}, dir / "file"),
+                         doctest::Contains("it exists and is not a directory"), cnn::DataError);
+}
+
+TEST_CASE("a diverging run stops with a message about the learning rate and keeps its last good checkpoint") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path checkpoint = dir / "run";
+    // One good epoch, then the same run resumed with a learning rate no model survives: the
+    // first step throws the weights to about 1e30 and the next loss overflows.
+    cnn::Sequential good = small_model(5, cnn::Adam({0.01f}));
+    good.fit(d.x, d.y, options(1, checkpoint));
+    const std::string saved = read_text(checkpoint / "checkpoint.txt");
+
+    cnn::Sequential wild = small_model(5, cnn::Adam({1e30f}));
+    std::string message;
+    try {
+        wild.fit(d.x, d.y, options(4, checkpoint, true));
+    } catch (const cnn::TrainingDiverged& error) {
+        message = error.what();
+    }
+    CHECK(message.find("fit: the loss became ") == 0);
+    CHECK(message.find(" at epoch 2, step ") != std::string::npos);
+    CHECK(message.find("the learning rate (1e+30) is probably too high") != std::string::npos);
+    CHECK(message.find("the last good checkpoint (epoch 1) is in " + checkpoint.string()) !=
+          std::string::npos);
+
+    // The checkpoint is the good epoch's, whole, and loads.
+    CHECK(read_text(checkpoint / "checkpoint.txt") == saved);
+    cnn::Sequential reloaded = small_model(8, cnn::Adam({0.01f}));
+    CHECK(cnn::load_checkpoint(reloaded, checkpoint).epoch == 1);
+    CHECK(same_weights(reloaded, good));
+
+    // Without a checkpoint directory the message still names the cause.
+    cnn::Sequential alone = small_model(5, cnn::Adam({1e30f}));
+    CHECK_THROWS_WITH_AS(alone.fit(d.x, d.y, options(2)),
+                         doctest::Contains("at epoch 1, step 2 of 3; the learning rate (1e+30) is "
+                                           "probably too high"),
+                         cnn::TrainingDiverged);
+}
