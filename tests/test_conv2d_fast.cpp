@@ -14,13 +14,9 @@ using cnn::FastConvOptions;
 using cnn::Tensor1;
 using cnn::Tensor4;
 using cnn::testing::max_abs_diff;
+using cnn::testing::relative_diff;
 
 namespace {
-
-// max |a - b| relative to the size of the values, for sums of many products.
-double relative_diff(const Tensor4& a, const Tensor4& b) {
-    return max_abs_diff(a, b) / std::max(1.0, static_cast<double>(xt::amax(xt::abs(b))()));
-}
 
 // A random convolution problem where bugs hide: odd, even and non-square kernels, strides
 // up to 3, padding up to 2 on each side independently, Keras 'same' every fourth time.

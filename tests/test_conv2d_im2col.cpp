@@ -10,13 +10,7 @@ using cnn::Conv2dGeometry;
 using cnn::Tensor1;
 using cnn::Tensor4;
 using cnn::testing::max_abs_diff;
-
-namespace {
-// max |a - b| relative to the size of the values, for sums of many products.
-double relative_diff(const Tensor4& a, const Tensor4& b) {
-    return max_abs_diff(a, b) / std::max(1.0, static_cast<double>(xt::amax(xt::abs(b))()));
-}
-}  // namespace
+using cnn::testing::relative_diff;
 
 TEST_CASE("im2col convolution equals the naive loops on random geometries, forward and backward") {
     cnn::Rng rng(12);

@@ -16,6 +16,7 @@
 
 #include <doctest/doctest.h>
 
+#include <xtensor/xmath.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "cnn/tensor/random.hpp"
@@ -111,6 +112,13 @@ double max_abs_diff(const A& a, const B& b) {
         worst = std::max(worst, std::abs(static_cast<double>(*ia) - static_cast<double>(*ib)));
     }
     return worst;
+}
+
+/// max |a - b| relative to the size of b's values (at least 1): for sums of many products,
+/// whose rounding grows with their magnitude.
+template <class A, class B>
+double relative_diff(const A& a, const B& b) {
+    return max_abs_diff(a, b) / std::max(1.0, static_cast<double>(xt::amax(xt::abs(b))()));
 }
 
 }  // namespace cnn::testing
