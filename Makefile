@@ -16,7 +16,7 @@ CMAKE_ARGS ?=
 # -Wno-maybe-uninitialized: with -fsanitize at -O1, g++ 12 reports false "may be used
 # uninitialized" warnings inside libstdc++'s <regex>; the Release build keeps the warning.
 ASAN_BUILD ?= build-asan
-SANITIZE   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANITIZE   := -O1 -g1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # A sanitizer report is a failure: ASan and LeakSanitizer exit non-zero, and
 # -fno-sanitize-recover=all makes every UBSan finding abort the run.
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \

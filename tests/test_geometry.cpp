@@ -38,7 +38,9 @@ TEST_CASE("conv_output_size: impossible geometry is an error that says why") {
     CHECK_THROWS_WITH_AS(cnn::conv_output_size({8, 3, 0, {0, 0}}, SizePolicy::floor),
                          doctest::Contains("the stride S must be at least 1, got 0"),
                          cnn::GeometryError);
-    CHECK_THROWS_AS(cnn::conv_output_size({8, 0, 1, {0, 0}}), cnn::GeometryError);
+    CHECK_THROWS_WITH_AS(cnn::conv_output_size({8, 0, 1, {0, 0}}),
+                         doctest::Contains("the window FH must be at least 1, got 0"),
+                         cnn::GeometryError);
     // A window exactly as large as the padded input fits once.
     CHECK(cnn::conv_output_size({4, 6, 5, {1, 1}}) == 1);
 }

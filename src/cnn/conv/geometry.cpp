@@ -34,7 +34,10 @@ std::string explain_output_size(const AxisGeometry& a, SizePolicy policy,
     if (a.stride == 0) {
         return head + ": the stride S must be at least 1, got 0";
     }
-    if (a.kernel == 0 || a.kernel > padded) {
+    if (a.kernel == 0) {
+        return fmt::format("{}: the window F{} must be at least 1, got 0", head, n);
+    }
+    if (a.kernel > padded) {
         return fmt::format("{}: the window F{} = {} does not fit in the padded input {} + {} = {}",
                            head, n, a.kernel, a.input, a.padding.total(), padded);
     }
