@@ -29,3 +29,14 @@ TEST_CASE("ProgressBar: redraws in place when interactive") {
     CHECK(out.str().find("\r4/4 [") == 0);
     CHECK(out.str().find("ETA: 0s") != std::string::npos);
 }
+
+TEST_CASE("ProgressBar: abandon() ends a live line, and prints nothing in a log") {
+    std::ostringstream live, log;
+    cnn::ProgressBar bar(live, 4, true), lines(log, 4, false);
+    bar.update(4, 0.1, 0.9);
+    bar.abandon();
+    CHECK(live.str().back() == '\n');
+    lines.update(2, 0.1, 0.9);
+    lines.abandon();
+    CHECK(log.str().empty());
+}

@@ -71,4 +71,10 @@ double ProgressBar::finish(double loss, double accuracy, const std::string& extr
     return seconds;
 }
 
+void ProgressBar::abandon() {
+    if (interactive_) {
+        out_ << '\n' << std::flush;
+    }
+}
+
 }  // namespace cnn

@@ -30,6 +30,8 @@ public:
     /// Ends the epoch: prints the summary line with `extra` (e.g. " - val_loss: ...") appended.
     /// Returns the epoch's wall time in seconds.
     double finish(double loss, double accuracy, const std::string& extra);
+    /// Ends a live bar's line where it stands, when the epoch stops early (an error follows).
+    void abandon();
 
     /// Seconds since the epoch started.
     double elapsed() const;

@@ -255,6 +255,7 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
             const Tensor2 logits = batch_to_matrix(forward(take_examples(x, batches[b]), true, false));
             const SoftmaxCrossEntropy result = softmax_cross_entropy_forward(logits, labels);
             if (!std::isfinite(result.loss)) {
+                progress.abandon();
                 throw TrainingDiverged(fmt::format(
                     "fit: the loss became {} at epoch {}, step {} of {}; the learning rate ({}) "
                     "is probably too high: try one 10 times smaller{}",
