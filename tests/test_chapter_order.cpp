@@ -82,7 +82,7 @@ TEST_CASE("the rule itself catches an include from a later chapter") {
     CHECK(violations("x", 2, "#include \"cnn/b.hpp\"", headers).size() == 1);
     CHECK(violations("x", 9, "#include \"cnn/c.hpp\"", headers).size() == 1);
     CHECK(declared_chapter("/// \\file\n/// \\ingroup ch07\n") == 7);
-    // The engine upgrade is allowed for the Conv2D layer only.
+    // The engine upgrades are allowed for the Conv2D and MaxPooling2D layers only.
     CHECK(violations("src/cnn/layers/conv2d.cpp", 2, "#include \"cnn/b.hpp\"", headers).size() == 1);
     CHECK(engine_upgrade("src/cnn/layers/conv2d.cpp", "cnn/conv/conv2d_fast.hpp"));
     CHECK_FALSE(engine_upgrade("src/cnn/layers/dense.cpp", "cnn/conv/conv2d_fast.hpp"));

@@ -9,8 +9,8 @@
 //      the memory a training run holds.
 //   4. When PyTorch is installed: the same measurements in PyTorch, side by side.
 //
-// Every figure is measured on the machine that runs the program, as the median of repeated
-// runs. `make bench` runs it with more repeats.
+// Every figure is measured on the machine that runs the program; each output says how (most
+// are medians of repeated runs). `make bench` runs it with more repeats.
 //
 // Run: ch07_fast_convolution [--quick] [--out DIR] [--seed N] [--threads N] [--repeats N]
 //                            [--torch auto|on|off] [--python PATH]
@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -197,7 +198,8 @@ struct LadderRow {
     double difference;                                 // fast against naive, relative
 };
 
-double relative_difference(const Tensor4& expected, const Tensor4& actual) {
+template <class Tensor>
+double relative_difference(const Tensor& expected, const Tensor& actual) {
     return static_cast<double>(xt::amax(xt::abs(expected - actual))()) /
            std::max(1.0, static_cast<double>(xt::amax(xt::abs(expected))()));
 }
@@ -222,19 +224,10 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
     // Chapter 04's loops, on a few images (they are slow), scaled to the full batch.
     const Tensor4 x_few = xt::view(x, xt::range(0, budget.naive_batch));
     const Tensor4 dy_few = xt::view(dy, xt::range(0, budget.naive_batch));
-    Tensor4 y_naive, dx_naive;
-    row.naive = seconds_of([&] {
-                    y_naive = cnn::conv2d_naive_forward(x_few, w, b, g);
-                    dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw, db);
+    row.naive = median_seconds(std::min<std::size_t>(budget.repeats, 3), [&] {
+                    cnn::conv2d_naive_forward(x_few, w, b, g);
+                    cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw, db);
                 }) * row.flop / flop_at(budget.naive_batch);
-    // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
-    {
-        const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
-        row.im2col = median_seconds(budget.repeats, [&] {
-            cnn::conv2d_im2col_forward(x, w, b, g);
-            cnn::conv2d_im2col_backward(dy, x, w, g, dw, db);
-        });
-    }
     // Chapter 07's engine, on one thread and then on all of them.
     cnn::Conv2dWorkspace workspace;
     cnn::FastConvOptions fast;
@@ -245,33 +238,57 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
             cnn::conv2d_fast_backward(dy, x, y, w, g, fast, workspace, dw, db);
         });
     }
-    // The yardstick: OpenBLAS alone, on every core, given the work of forward + backward as
-    // three products of one batch-wide matrix (FN, C·FH·FW) x (C·FH·FW, N·OH·OW).
+    // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
     {
         const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
-        const std::size_t k = s.channels * s.kernel * s.kernel, n = budget.batch * s.size * s.size;
-        const Tensor2 a = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, n});
-        Tensor2 product = Tensor2::from_shape({s.filters, n});
-        row.sgemm = 3.0 * median_seconds(budget.repeats, [&] {
-            cnn::gemm(a, cnn::Op::none, cols, cnn::Op::none, product);
+        row.im2col = median_seconds(budget.repeats, [&] {
+            cnn::conv2d_im2col_forward(x, w, b, g);
+            cnn::conv2d_im2col_backward(dy, x, w, g, dw, db);
+        });
+    }
+    // The reference: OpenBLAS alone, on every core, computing the convolution's three products
+    // for the whole batch at once, with k = C·FH·FW and p = N·OH·OW:
+    // forward (FN, k)(k, p), dW = (FN, p)(p, k), dcols = (k, FN)(FN, p).
+    {
+        const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
+        const std::size_t k = s.channels * s.kernel * s.kernel, p = budget.batch * s.size * s.size;
+        const Tensor2 filters = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, p});
+        const Tensor2 dz = xt::ones<float>({s.filters, p});
+        Tensor2 y = Tensor2::from_shape({s.filters, p}), dk = Tensor2::from_shape({s.filters, k});
+        Tensor2 dcols = Tensor2::from_shape({k, p});
+        using cnn::Op;
+        row.sgemm = median_seconds(budget.repeats, [&] {
+            cnn::gemm(filters, Op::none, cols, Op::none, y);
+            cnn::gemm(dz, Op::none, cols, Op::transpose, dk);
+            cnn::gemm(filters, Op::transpose, dz, Op::none, dcols);
         });
     }
     //! [ladder]
+    // OpenBLAS's threads spin for a while after their last product: let them settle before the
+    // next layer's single-threaded measurements.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
-    // The fast engine must still compute what the loops compute.
+    // The fast engine must still compute what the loops compute, gradients included.
+    Tensor4 dw_naive = xt::zeros<float>(w.shape()), dw_fast = dw_naive;
+    Tensor1 db_naive = xt::zeros<float>(b.shape()), db_fast = db_naive;
+    const Tensor4 y_naive = cnn::conv2d_naive_forward(x_few, w, b, g);
+    const Tensor4 dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw_naive, db_naive);
     const Tensor4 y_fast = cnn::conv2d_fast_forward(x_few, w, b, g, fast, workspace);
     const Tensor4 dx_fast =
-        cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, fast, workspace, dw, db);
-    row.difference = std::max(relative_difference(y_naive, y_fast),
-                              relative_difference(dx_naive, dx_fast));
+        cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, fast, workspace, dw_fast, db_fast);
+    row.difference = std::max({relative_difference(y_naive, y_fast),
+                               relative_difference(dx_naive, dx_fast),
+                               relative_difference(dw_naive, dw_fast),
+                               relative_difference(db_naive, db_fast)});
     return row;
 }
 
 std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs::path& out) {
     cnn::Transcript text(out / "ch07_ladder.txt");
     text.line(fmt::format("forward + backward at batch {}, {} threads; median of {} runs (naive: "
-                          "one run on {} images, scaled)",
-                          budget.batch, cnn::thread_count(), budget.repeats, budget.naive_batch));
+                          "median of {} on {} images, scaled)",
+                          budget.batch, cnn::thread_count(), budget.repeats,
+                          std::min<std::size_t>(budget.repeats, 3), budget.naive_batch));
     text.line(fmt::format("{:<6} {:>6} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} | {:>7}",
                           "layer", "GFLOP", "naive ms", "im2col", "fast 1t", "fast", "sgemm",
                           "GFLOP/s", "sgemm", "% sgemm", "rel.diff"));
@@ -442,8 +459,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
-        cnn::set_thread_count(threads);
-        Budget budget = options.quick ? Budget{8, 1, 1, 2, 32} : Budget{64, 2, 5, 20, 256};
+        if (threads > 0) {
+            cnn::set_thread_count(threads);  // else OMP_NUM_THREADS, or one per core
+        }
+        Budget budget = options.quick ? Budget{8, 2, 1, 2, 32} : Budget{64, 2, 5, 20, 256};
         if (repeats > 0) {
             budget.repeats = repeats;
         }
@@ -471,9 +490,11 @@ int main(int argc, char** argv) {
             }
         }
         cnn::Transcript text(options.out / "ch07_throughput.txt");
-        text.line(fmt::format("batch {} for training (Adam), {} for inference, {} threads; "
-                              "random images of 28x28",
-                              budget.batch, budget.infer_batch, cnn::thread_count()));
+        text.line(fmt::format("{} threads; random 28x28 images. Training: Adam at batch {}, one timed "
+                              "fit() of {} steps (LeNet: {}) after 2 warm-up steps. Inference: "
+                              "predict() at batch {}, median of {} runs",
+                              cnn::thread_count(), budget.batch, budget.train_steps,
+                              budget.train_steps * 10, budget.infer_batch, budget.repeats));
         const auto ratio = [&](const std::string& key, double ours) {
             const auto it = torch.figures.find(key);
             return it == torch.figures.end()

@@ -97,8 +97,10 @@ void im2col_image(const float* x, const ConvSizes& s, const Conv2dGeometry& g, f
                     const float* in_row = x + (c * s.h + r) * s.w;
                     if (g.stride_cols == 1) {
                         std::fill(out, out + in.lo, 0.0f);
-                        std::copy(in_row + in.lo + v - g.pad_cols.before,
-                                  in_row + in.hi + v - g.pad_cols.before, out + in.lo);
+                        if (in.lo < in.hi) {  // else the whole row is padding
+                            std::copy(in_row + in.lo + v - g.pad_cols.before,
+                                      in_row + in.hi + v - g.pad_cols.before, out + in.lo);
+                        }
                         std::fill(out + in.hi, out + s.ow, 0.0f);
                     } else {
                         for (std::size_t j = 0; j < s.ow; ++j) {
@@ -128,9 +130,8 @@ void col2im_image(const float* cols, std::size_t ld, const ConvSizes& s, const C
                     const float* from = row + i * s.ow;
                     float* dx_row = dx + (c * s.h + r) * s.w;
                     if (g.stride_cols == 1) {
-                        float* to = dx_row + in.lo + v - g.pad_cols.before;
                         for (std::size_t j = in.lo; j < in.hi; ++j) {
-                            *to++ += from[j];
+                            dx_row[j + v - g.pad_cols.before] += from[j];
                         }
                     } else {
                         for (std::size_t j = 0; j < s.ow; ++j) {
@@ -169,7 +170,9 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     prepare(workspace, s, plan);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
+    if (plan.shares > 1) {
+        keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
+    }
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         const std::size_t last = plan.last(s, share);
@@ -221,7 +224,9 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
     Tensor4 dx = Tensor4::from_shape(x.shape());
-    keep_blas_on_one_thread();
+    if (plan.shares > 1) {
+        keep_blas_on_one_thread();
+    }
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         std::fill(mine.dw.begin(), mine.dw.end(), 0.0f);

@@ -19,8 +19,8 @@
 ///    applied while gathering dy the same way.
 /// 4. **The batch is split between threads.** Each thread takes a contiguous share of the
 ///    images and runs all of their steps, including the memory-bound im2col and col2im, on
-///    single-threaded BLAS (parallel/threads.hpp says why; the first call leaves OpenBLAS on
-///    one thread for the rest of the process). Filter gradients are summed per
+///    single-threaded BLAS (parallel/threads.hpp says why; the first call that splits a batch
+///    leaves OpenBLAS on one thread for the rest of the process). Filter gradients are summed per
 ///    thread, then added in thread order: for a given thread count every run gives the same
 ///    bits; another thread count changes only the order of the sums.
 ///

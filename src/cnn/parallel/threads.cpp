@@ -32,21 +32,35 @@ bool has_openmp() {
 #endif
 }
 
+namespace {
+
+// OpenBLAS's OpenMP build sets OpenMP's thread count along with its own: put ours back.
+void set_blas_threads_only(int threads) {
+    const std::size_t ours = thread_count();
+    set_blas_threads(threads);
+    if (thread_count() != ours) {
+        set_thread_count(ours);
+    }
+}
+
+}  // namespace
+
 void keep_blas_on_one_thread() {
-    if (blas_threads() != 1) {
-        set_blas_threads(1);
+    // OpenBLAS's OpenMP build already runs on one thread inside our parallel regions.
+    if (!blas_uses_openmp() && blas_threads() != 1) {
+        set_blas_threads_only(1);
     }
 }
 
 ScopedBlasThreads::ScopedBlasThreads(std::size_t threads) : previous_(blas_threads()) {
     if (static_cast<int>(threads) != previous_) {
-        set_blas_threads(static_cast<int>(threads));
+        set_blas_threads_only(static_cast<int>(threads));
     }
 }
 
 ScopedBlasThreads::~ScopedBlasThreads() {
     if (blas_threads() != previous_) {
-        set_blas_threads(previous_);
+        set_blas_threads_only(previous_);
     }
 }
 

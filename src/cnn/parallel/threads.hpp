@@ -51,11 +51,13 @@ void run_shares(std::size_t shares, const Body& body) {
 #endif
 }
 
-/// Puts OpenBLAS on one thread, for the rest of the process. The fast convolution calls it:
-/// from then on every product, the Dense layers' too, runs inside one of our threads. Switching
-/// OpenBLAS between one and several threads around every convolution would cost more than the
-/// small Dense products gain from a second thread (chapter 07 measured a Dense forward pass of
-/// the seed model at several milliseconds that way, against well under one on one thread).
+/// Puts OpenBLAS on one thread, for the rest of the process. The fast convolution calls it when
+/// it splits a batch between threads: from then on every product, the Dense layers' too, runs
+/// on one thread. Switching OpenBLAS between one and several threads around every convolution
+/// cost more than the small Dense products gain from a second thread (on the machine that
+/// wrote chapter 07, a Dense forward pass of the seed model took about 7 ms that way and under
+/// 1 ms on one thread). OpenBLAS's OpenMP build needs nothing: inside a parallel region it runs
+/// on one thread by itself, so it is left alone.
 void keep_blas_on_one_thread();
 
 /// While alive, OpenBLAS uses `threads` threads; the previous count comes back afterwards.

@@ -10,6 +10,7 @@
 extern "C" {
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+int openblas_get_parallel(void);
 }
 
 namespace cnn {
@@ -44,6 +45,15 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
 
 void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
           const float* b, float beta, float* c) {
+    if (m == 0 || n == 0) {
+        return;
+    }
+    if (k == 0) {  // an empty sum, as in the checked gemm() above
+        for (std::size_t i = 0; i < m * n; ++i) {
+            c[i] = beta == 0.0f ? 0.0f : beta * c[i];
+        }
+        return;
+    }
     const bool ta = op_a == Op::transpose;
     const bool tb = op_b == Op::transpose;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
@@ -53,6 +63,8 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const f
 }
 
 int blas_threads() { return openblas_get_num_threads(); }
+
+bool blas_uses_openmp() { return openblas_get_parallel() == 2; }
 
 void set_blas_threads(int threads) {
     if (threads < 1) {

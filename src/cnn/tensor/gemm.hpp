@@ -26,7 +26,7 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
 
 /// The same product on row-major blocks inside larger tensors, such as one image's (FN, OH·OW)
 /// slice of a batch: op(a) is (m, k), op(b) is (k, n), c is (m, n), all without gaps between
-/// rows. Nothing is checked: the caller owns the sizes.
+/// rows. Nothing is checked: the caller owns the sizes. Empty products are handled as above.
 void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
           const float* b, float beta, float* c);
 
@@ -37,5 +37,8 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const f
 int blas_threads();
 /// Sets the number of OpenBLAS threads for every later product (at least 1).
 void set_blas_threads(int threads);
+/// True for OpenBLAS's OpenMP build (Debian's libopenblas0-openmp), whose thread count is
+/// OpenMP's own; false for the pthreads and serial builds.
+bool blas_uses_openmp();
 
 }  // namespace cnn
