@@ -73,13 +73,14 @@ Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<std::size_
     const std::size_t image_in = x_shape[1] * x_shape[2] * x_shape[3];
     const std::size_t image_out = n_images == 0 ? 0 : dy.size() / n_images;
     // Threads write only into their own images: a winner elsewhere would be a data race.
-    for (std::size_t k = 0; k < winner.size(); ++k) {
-        const std::size_t image = k / image_out;
-        if (winner[k] < image * image_in || winner[k] >= (image + 1) * image_in) {
-            throw std::invalid_argument("max_pool2d_backward: winner " + std::to_string(winner[k]) +
-                                        " of output " + std::to_string(k) +
-                                        " lies outside its image " + std::to_string(image) +
-                                        " of the input " + shape_to_string(x_shape));
+    for (std::size_t image = 0, k = 0; image < n_images; ++image) {
+        for (const std::size_t end = k + image_out; k < end; ++k) {
+            if (winner[k] < image * image_in || winner[k] >= (image + 1) * image_in) {
+                throw std::invalid_argument(
+                    "max_pool2d_backward: winner " + std::to_string(winner[k]) + " of output " +
+                    std::to_string(k) + " lies outside its image " + std::to_string(image) +
+                    " of the input " + shape_to_string(x_shape));
+            }
         }
     }
     Tensor4 dx = Tensor4::from_shape(x_shape);

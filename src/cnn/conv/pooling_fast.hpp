@@ -5,8 +5,9 @@
 /// The same windows, the same tie rule (the first maximum wins) and the same winners as
 /// max_pool2d_forward(), so the two agree bit for bit; only the work is organised differently.
 /// Each thread takes a contiguous share of the images, reads them through plain pointers, and
-/// writes into buffers the caller keeps between steps. Pooling does almost no arithmetic, so
-/// its time is memory traffic; two cores move it about twice as fast as one.
+/// writes into buffers the caller keeps between steps. Pooling does almost no arithmetic: its
+/// time is memory traffic, which the threads share (ch07_fast_convolution's step table shows
+/// what it costs in a training step).
 #pragma once
 
 #include <array>
