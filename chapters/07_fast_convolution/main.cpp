@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -312,7 +313,7 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
     chart.y_label = "milliseconds (log scale)";
     chart.log_y = true;
     chart.value_labels = false;
-    chart.width = 1100;
+    chart.width = 960;
     std::vector<double> naive, im2col, one, all, sgemm;
     for (const LadderRow& r : rows) {
         chart.categories.push_back(r.name);
@@ -326,7 +327,7 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
                     {"im2col + BLAS (ch04)", im2col},
                     {"fast engine, 1 thread", one},
                     {fmt::format("fast engine, {} threads", cnn::thread_count()), all},
-                    {"sgemm alone, same sizes", sgemm}};
+                    {"sgemm alone, same products", sgemm}};
     cnn::save_bar_chart(chart, out / "ch07_ladder.png");
     return rows;
 }
@@ -392,7 +393,7 @@ void step_breakdown(const Budget& budget, std::uint64_t seed, const fs::path& ou
     chart.y_label = "milliseconds";
     chart.series = {{"forward", f_ms}, {"backward", b_ms}};
     chart.value_labels = false;
-    chart.width = 1100;
+    chart.width = 960;
     cnn::save_bar_chart(chart, out / "ch07_step.png");
 }
 
@@ -535,14 +536,21 @@ int main(int argc, char** argv) {
         chart.y_label = "images/s (log scale)";
         chart.log_y = true;
         chart.categories = {"seed training", "seed inference", "LeNet training", "LeNet inference"};
-        chart.series = {{"this library", {seed.train, seed.infer, lenet.train, lenet.infer}}};
+        // Whole images per second: the bars' labels print integers in full.
+        const auto whole = [](std::vector<double> v) {
+            for (double& x : v) {
+                x = std::round(x);
+            }
+            return v;
+        };
+        chart.series = {{"this library", whole({seed.train, seed.infer, lenet.train, lenet.infer})}};
         if (torch.available) {
             chart.series.push_back(
                 {"PyTorch " + torch.version,
-                 {torch.figures.at("seed_train"), torch.figures.at("seed_infer"),
-                  torch.figures.at("lenet_train"), torch.figures.at("lenet_infer")}});
+                 whole({torch.figures.at("seed_train"), torch.figures.at("seed_infer"),
+                        torch.figures.at("lenet_train"), torch.figures.at("lenet_infer")})});
         }
-        chart.width = 1000;
+        chart.width = 960;
         cnn::save_bar_chart(chart, options.out / "ch07_throughput.png");
         std::cout << "\nplots and tables written to " << options.out.string() << '\n';
     });
