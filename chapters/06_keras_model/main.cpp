@@ -3,7 +3,7 @@
 //   1. The study notes' model, layer for layer, and its summary; how the resolution shrinks
 //      while the depth grows.
 //   2. Training a model of the same API on Fashion-MNIST with a held-out validation set, then
-//      testing it: by default a LeNet-style model (a minute or two on 2 cores); --model seed
+//      testing it: by default a LeNet-style model (under a minute on 2 cores); --model seed
 //      trains the study notes' model (about an hour on 2 cores); --quick a tiny one in seconds.
 //   3. Plots: learning curves, the confusion matrix, misclassified images, the first layer's
 //      filters, and one image's feature maps through every layer.
