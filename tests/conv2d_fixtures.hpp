@@ -9,8 +9,10 @@
 
 #include <doctest/doctest.h>
 
+#include "cnn/check/gradient_check.hpp"
 #include "cnn/conv/geometry.hpp"
 #include "cnn/tensor/tensor.hpp"
+#include "test_support.hpp"
 
 namespace cnn::testing {
 
@@ -80,6 +82,36 @@ inline std::vector<Conv2dCase> read_conv2d_fixtures() {
     }
     REQUIRE(cases.size() >= 6);
     return cases;
+}
+
+/// Checks one convolution implementation on every PyTorch case: forward(x, w, b, geometry)
+/// against y, and backward(dy, x, w, geometry, dw, db) (accumulating into zeroed dw, db,
+/// returning dx) against dx, dw, db. With `numerical`, also the numerical gradient check of
+/// loss = sum(dy * forward(x, w, b)) around the fixture's own values.
+template <class Forward, class Backward>
+void check_against_conv2d_fixtures(const Forward& forward, const Backward& backward,
+                                   bool numerical) {
+    for (const Conv2dCase& c : read_conv2d_fixtures()) {
+        CAPTURE(c.name);
+        CHECK(max_abs_diff(forward(c.x, c.w, c.b, c.geometry), c.y) < 1e-4);
+        Tensor4 dw = xt::zeros<float>(c.w.shape());
+        Tensor1 db = xt::zeros<float>(c.b.shape());
+        const Tensor4 dx = backward(c.dy, c.x, c.w, c.geometry, dw, db);
+        CHECK(max_abs_diff(dx, c.dx) < 1e-4);
+        CHECK(max_abs_diff(dw, c.dw) < 1e-4);
+        CHECK(max_abs_diff(db, c.db) < 1e-4);
+        if (!numerical) {
+            continue;
+        }
+        Tensor4 x = c.x, w = c.w;
+        Tensor1 b = c.b;
+        const auto loss = [&] { return dot(forward(x, w, b, c.geometry), c.dy); };
+        for (const auto& result : {check_gradient("dx", loss, x.data(), dx.data(), x.size()),
+                                   check_gradient("dw", loss, w.data(), dw.data(), w.size()),
+                                   check_gradient("db", loss, b.data(), db.data(), b.size())}) {
+            CHECK_MESSAGE(result.passed(), result.summary());
+        }
+    }
 }
 
 }  // namespace cnn::testing

@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include "cnn/check/gradient_check.hpp"
 #include "cnn/conv/conv2d_fast.hpp"
 #include "cnn/conv/conv2d_naive.hpp"
 #include "cnn/layers/relu.hpp"
@@ -111,34 +110,20 @@ TEST_CASE("fast convolution accumulates into dw and db, as every backward pass h
 }
 
 TEST_CASE("fast convolution: agrees with PyTorch, and passes the numerical gradient check") {
-    for (const cnn::testing::Conv2dCase& c : cnn::testing::read_conv2d_fixtures()) {
-        CAPTURE(c.name);
-        cnn::Conv2dWorkspace workspace;
-        FastConvOptions o;
-        o.threads = 2;
-        CHECK(max_abs_diff(cnn::conv2d_fast_forward(c.x, c.w, c.b, c.geometry, o, workspace), c.y) < 1e-4);
-        Tensor4 dw = xt::zeros<float>(c.w.shape());
-        Tensor1 db = xt::zeros<float>(c.b.shape());
-        const Tensor4 dx = cnn::conv2d_fast_backward(c.dy, c.x, Tensor4(), c.w, c.geometry, o,
-                                                     workspace, dw, db);
-        CHECK(max_abs_diff(dx, c.dx) < 1e-4);
-        CHECK(max_abs_diff(dw, c.dw) < 1e-4);
-        CHECK(max_abs_diff(db, c.db) < 1e-4);
-
-        // Numerically, around the fixture's own values. (The fused ReLU is checked against
-        // chapter 01's relu_backward above: a finite difference across its kink would
-        // measure the step of the difference, not the gradient.)
-        Tensor4 x = c.x, w = c.w;
-        Tensor1 b = c.b;
-        const auto loss = [&] {
-            return cnn::testing::dot(cnn::conv2d_fast_forward(x, w, b, c.geometry, o, workspace), c.dy);
-        };
-        for (const auto& result : {cnn::check_gradient("dx", loss, x.data(), dx.data(), x.size()),
-                                   cnn::check_gradient("dw", loss, w.data(), dw.data(), w.size()),
-                                   cnn::check_gradient("db", loss, b.data(), db.data(), b.size())}) {
-            CHECK_MESSAGE(result.passed(), result.summary());
-        }
-    }
+    // The fused ReLU is checked against chapter 01's relu_backward above: a finite difference
+    // across its kink would measure the step of the difference, not the gradient.
+    cnn::Conv2dWorkspace workspace;
+    FastConvOptions o;
+    o.threads = 2;
+    cnn::testing::check_against_conv2d_fixtures(
+        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2dGeometry& g) {
+            return cnn::conv2d_fast_forward(x, w, b, g, o, workspace);
+        },
+        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2dGeometry& g,
+            Tensor4& dw, Tensor1& db) {
+            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, o, workspace, dw, db);
+        },
+        /*numerical=*/true);
 }
 
 TEST_CASE("fast convolution: the thread count changes only the order of float sums") {

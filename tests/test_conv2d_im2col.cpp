@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include "cnn/check/gradient_check.hpp"
 #include "cnn/conv/conv2d_im2col.hpp"
 #include "cnn/conv/conv2d_naive.hpp"
 #include "conv2d_fixtures.hpp"
@@ -48,26 +47,6 @@ TEST_CASE("im2col convolution equals the naive loops on random geometries, forwa
 }
 
 TEST_CASE("im2col convolution: agrees with PyTorch, and passes the numerical gradient check") {
-    for (const cnn::testing::Conv2dCase& c : cnn::testing::read_conv2d_fixtures()) {
-        CAPTURE(c.name);
-        CHECK(max_abs_diff(cnn::conv2d_im2col_forward(c.x, c.w, c.b, c.geometry), c.y) < 1e-4);
-        Tensor4 dw = xt::zeros<float>(c.w.shape());
-        Tensor1 db = xt::zeros<float>(c.b.shape());
-        const Tensor4 dx = cnn::conv2d_im2col_backward(c.dy, c.x, c.w, c.geometry, dw, db);
-        CHECK(max_abs_diff(dx, c.dx) < 1e-4);
-        CHECK(max_abs_diff(dw, c.dw) < 1e-4);
-        CHECK(max_abs_diff(db, c.db) < 1e-4);
-
-        // Numerically, around the fixture's own values.
-        Tensor4 x = c.x, w = c.w;
-        Tensor1 b = c.b;
-        const auto loss = [&] {
-            return cnn::testing::dot(cnn::conv2d_im2col_forward(x, w, b, c.geometry), c.dy);
-        };
-        for (const auto& result : {cnn::check_gradient("dx", loss, x.data(), dx.data(), x.size()),
-                                   cnn::check_gradient("dw", loss, w.data(), dw.data(), w.size()),
-                                   cnn::check_gradient("db", loss, b.data(), db.data(), b.size())}) {
-            CHECK_MESSAGE(result.passed(), result.summary());
-        }
-    }
+    cnn::testing::check_against_conv2d_fixtures(cnn::conv2d_im2col_forward,
+                                                cnn::conv2d_im2col_backward, /*numerical=*/true);
 }

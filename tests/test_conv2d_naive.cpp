@@ -46,17 +46,8 @@ TEST_CASE("conv2d_naive_forward: the multi-channel examples of Dive into Deep Le
 }
 
 TEST_CASE("conv2d_naive: agrees with PyTorch (tests/fixtures/conv2d_torch.txt)") {
-    for (const cnn::testing::Conv2dCase& c : cnn::testing::read_conv2d_fixtures()) {
-        CAPTURE(c.name);
-        const Tensor4 y = cnn::conv2d_naive_forward(c.x, c.w, c.b, c.geometry);
-        CHECK(max_abs_diff(y, c.y) < 1e-4);
-        Tensor4 dw = xt::zeros<float>(c.w.shape());
-        Tensor1 db = xt::zeros<float>(c.b.shape());
-        const Tensor4 dx = cnn::conv2d_naive_backward(c.dy, c.x, c.w, c.geometry, dw, db);
-        CHECK(max_abs_diff(dx, c.dx) < 1e-4);
-        CHECK(max_abs_diff(dw, c.dw) < 1e-4);
-        CHECK(max_abs_diff(db, c.db) < 1e-4);
-    }
+    cnn::testing::check_against_conv2d_fixtures(cnn::conv2d_naive_forward,
+                                                cnn::conv2d_naive_backward, /*numerical=*/false);
 }
 
 TEST_CASE("conv2d_naive_backward: numerical gradient checks across geometries") {

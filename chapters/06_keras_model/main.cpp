@@ -73,7 +73,10 @@ void describe_seed_model(std::uint64_t seed, const fs::path& out) {
 // 3. Plots
 // ---------------------------------------------------------------------------------------------
 
-void learning_curves(const cnn::History& h, const fs::path& out) {
+// One measure per epoch, training against validation.
+void save_curve(const std::string& measure, const std::string& y_label,
+                const std::vector<double>& training, const std::vector<double>& validation,
+                const fs::path& png) {
     const auto series = [](const char* label, const std::vector<double>& values) {
         cnn::Series s{label, {}, {}};
         for (std::size_t e = 0; e < values.size(); ++e) {
@@ -82,18 +85,17 @@ void learning_curves(const cnn::History& h, const fs::path& out) {
         }
         return s;
     };
-    cnn::LinePlot loss;
-    loss.title = "Loss per epoch";
-    loss.x_label = "epoch";
-    loss.y_label = "cross-entropy";
-    loss.series = {series("training", h.loss), series("validation", h.val_loss)};
-    cnn::save_line_plot(loss, out / "ch06_loss.png");
-    cnn::LinePlot acc;
-    acc.title = "Accuracy per epoch";
-    acc.x_label = "epoch";
-    acc.y_label = "accuracy";
-    acc.series = {series("training", h.accuracy), series("validation", h.val_accuracy)};
-    cnn::save_line_plot(acc, out / "ch06_accuracy.png");
+    cnn::LinePlot plot;
+    plot.title = measure + " per epoch";
+    plot.x_label = "epoch";
+    plot.y_label = y_label;
+    plot.series = {series("training", training), series("validation", validation)};
+    cnn::save_line_plot(plot, png);
+}
+
+void learning_curves(const cnn::History& h, const fs::path& out) {
+    save_curve("Loss", "cross-entropy", h.loss, h.val_loss, out / "ch06_loss.png");
+    save_curve("Accuracy", "accuracy", h.accuracy, h.val_accuracy, out / "ch06_accuracy.png");
 }
 
 void confusion(const cnn::Labels& truth, const cnn::Labels& predicted, const fs::path& out) {
