@@ -109,7 +109,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 
 TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an uninterrupted one") {
     const Data d = small_data();
-    const std::vector<cnn::Optimizer> optimizers = {cnn::Adam({0.01f}),
+    const std::vector<cnn::Optimizer> optimizers = {cnn::Adam({0.01f}), cnn::nadam({0.01f}),
                                                     cnn::Sgd({0.05f, 0.9f})};
     for (const cnn::Optimizer& optimizer : optimizers) {
         CAPTURE(optimizer.index());
@@ -239,6 +239,11 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
     CHECK_THROWS_WITH_AS(cnn::load_checkpoint(sgd, good),
                          doctest::Contains("holds the state of the optimizer 'adam', but the "
                                            "model was compiled with 'sgd'"),
+                         cnn::DataError);
+    cnn::Sequential nadam = small_model(7, cnn::nadam({0.01f}));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(nadam, good),
+                         doctest::Contains("the optimizer 'adam', but the model was compiled with "
+                                           "'nadam'"),
                          cnn::DataError);
     cnn::Sequential other(1);
     other.add(Flatten().input_shape({1, 6, 6}));

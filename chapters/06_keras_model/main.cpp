@@ -10,7 +10,8 @@
 //   4. Saving the weights and loading them into a fresh model.
 //
 // Run: ch06_keras_model [--quick] [--out DIR] [--seed N] [--data DIR] [--model lenet|seed|tiny]
-//                       [--epochs N] [--batch-size N] [--summary] [--checkpoint DIR [--resume]]
+//                       [--epochs N] [--batch-size N] [--optimizer adam|nadam] [--standardize]
+//                       [--summary] [--checkpoint DIR [--resume]]
 
 #include <algorithm>
 #include <cstdint>
@@ -28,6 +29,7 @@
 #include "cnn/model/keras_layers.hpp"
 #include "cnn/model/metrics.hpp"
 #include "cnn/model/sequential.hpp"
+#include "cnn/model/standardize.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
 #include "cnn/plot/number_grid.hpp"
@@ -163,16 +165,18 @@ void first_filters(cnn::Sequential& model, const fs::path& out) {
     cnn::save_image_grid(grid, out / "ch06_filters.png");
 }
 
-void feature_maps(cnn::Sequential& model, const cnn::Dataset& test, const fs::path& out) {
+// `inputs` are the test images as the model sees them, `images` as they are shown.
+void feature_maps(cnn::Sequential& model, const Tensor4& inputs, const Tensor4& images,
+                  const fs::path& out) {
     //! [feature_maps]
     // One test image through the layers, keeping each convolution's and pooling's output.
-    Tensor4 h = xt::view(test.images, xt::range(0, 1));
+    Tensor4 h = xt::view(inputs, xt::range(0, 1));
     cnn::ImageGrid grid;
     grid.title = "A test image, then the first maps of every convolution and pooling layer, one "
                  "layer per row";
     grid.columns = 6;
     grid.cell_pixels = 110;
-    grid.images.push_back({xt::view(test.images, 0, 0), "input 28x28"});
+    grid.images.push_back({xt::view(images, 0, 0), "input 28x28"});
     for (std::size_t i = 0; i < model.size() && model.output_shape(i).size() == 3; ++i) {
         h = model.layer(i).forward(h, /*training=*/false);
         const std::size_t maps = std::min<std::size_t>(i == 0 ? 5 : 6, h.shape(1));
@@ -194,18 +198,25 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes);
     std::string model_name;
     std::size_t epochs = 0, batch_size = 64;
-    bool summary_only = false, resume = false;
-    std::string checkpoint;
+    bool summary_only = false, resume = false, standardize = false;
+    std::string checkpoint, optimizer = "adam";
     program.cli()
         .add_option("--model", model_name,
                     "Which model to train: lenet (default), seed (the study notes' model; about "
                     "an hour on 2 cores) or tiny (the --quick default)")
         ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
-    program.cli().add_option("--epochs", epochs, "Epochs (default: 5 for lenet, 15 for seed, 2 for tiny)")
+    program.cli().add_option("--epochs", epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
         ->check(CLI::Range(1, 1000));
     program.cli().add_option("--batch-size", batch_size, "Examples per training step")
         ->capture_default_str()
         ->check(CLI::Range(1, 60000));
+    program.cli()
+        .add_option("--optimizer", optimizer,
+                    "adam, or nadam (Adam with Nesterov momentum, as the study notes' notebook)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"adam", "nadam"}));
+    program.cli().add_flag("--standardize", standardize,
+                           "Standardise every pixel with the training images' mean and deviation");
     program.cli().add_flag("--summary", summary_only,
                            "Print the study notes' model's summary and stop");
     CLI::Option* checkpoint_option = program.cli().add_option(
@@ -214,7 +225,7 @@ int main(int argc, char** argv) {
     program.cli()
         .add_flag("--resume", resume,
                   "Continue the training saved by --checkpoint (same --model, --seed, "
-                  "--batch-size and data) up to --epochs in all")
+                  "--batch-size, --optimizer, --standardize and data) up to --epochs in all")
         ->needs(checkpoint_option);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
@@ -227,7 +238,7 @@ int main(int argc, char** argv) {
             model_name = options.quick ? "tiny" : "lenet";
         }
         if (epochs == 0) {
-            epochs = model_name == "seed" ? 15 : model_name == "lenet" ? 5 : 2;
+            epochs = model_name == "seed" ? 10 : model_name == "lenet" ? 5 : 2;
         }
 
         std::cout << "== 2. Training ==\n\n";
@@ -245,16 +256,25 @@ int main(int argc, char** argv) {
         //! [train]
         cnn::Sequential model = cnn::make_model(model_name, options.seed);
         model.summary();
-        model.compile(cnn::Adam({/*learning_rate=*/0.001f}), "sparse_categorical_crossentropy",
-                      {"accuracy"});
+        model.compile(optimizer == "nadam" ? cnn::nadam() : cnn::Adam(),
+                      "sparse_categorical_crossentropy", {"accuracy"});
         cnn::FitOptions fit;
         fit.epochs = epochs;
         fit.batch_size = batch_size;
         fit.validation_split = 1.0 / 12.0;  // the last 5,000 of 60,000 training images
         fit.checkpoint_directory = checkpoint;
         fit.resume = resume;
-        const cnn::History history = model.fit(train.images, train.labels, fit);
-        const cnn::Evaluation result = model.evaluate(test.images, test.labels);
+        Tensor4 x = train.images, x_test = test.images;
+        if (standardize) {
+            // Statistics of the images trained on, the part fit() keeps before the held-out tail.
+            const auto held = static_cast<std::size_t>(static_cast<double>(x.shape(0)) *
+                                                       fit.validation_split);
+            const cnn::PixelStatistics statistics = cnn::pixel_statistics(x, x.shape(0) - held);
+            cnn::standardize(x, statistics);
+            cnn::standardize(x_test, statistics);
+        }
+        const cnn::History history = model.fit(x, train.labels, fit);
+        const cnn::Evaluation result = model.evaluate(x_test, test.labels);
         //! [train]
         double seconds = 0.0, training = 0.0;  // all of fit(), and its training steps alone
         for (std::size_t e = 0; e < history.seconds.size(); ++e) {
@@ -263,9 +283,10 @@ int main(int argc, char** argv) {
         }
         const double trained = static_cast<double>(train.labels.size()) * (1.0 - fit.validation_split);
         cnn::Transcript text(options.out / "ch06_result.txt");
-        text.line(fmt::format("model {}: {} parameters, {} epochs of batch {} in {:.0f} s "
+        text.line(fmt::format("model {}: {} parameters, {}{}, {} epochs of batch {} in {:.0f} s "
                               "({:.0f} s of training steps: {:.0f} training images/s)",
-                              model_name, cnn::thousands(model.parameter_count()), epochs,
+                              model_name, cnn::thousands(model.parameter_count()), optimizer,
+                              standardize ? ", standardised inputs" : "", epochs,
                               batch_size, seconds, training,
                               trained * static_cast<double>(epochs) / training));
         text.line(fmt::format("test loss {:.4f}, test accuracy {:.4f}", result.loss, result.accuracy));
@@ -273,12 +294,12 @@ int main(int argc, char** argv) {
         std::cout << '\n';
 
         std::cout << "== 3. Plots ==\n\n";
-        const cnn::Labels predicted = cnn::predicted_classes(model.predict(test.images));
+        const cnn::Labels predicted = cnn::predicted_classes(model.predict(x_test));
         learning_curves(history, options.out);
         confusion(test.labels, predicted, options.out);
         misclassified(test, predicted, options.out);
         first_filters(model, options.out);
-        feature_maps(model, test, options.out);
+        feature_maps(model, x_test, test.images, options.out);
 
         std::cout << "\n== 4. Saving and loading the weights ==\n\n";
         //! [save_load]
@@ -286,8 +307,8 @@ int main(int argc, char** argv) {
         model.save_weights(weights);
         cnn::Sequential reloaded = cnn::make_model(model_name, options.seed + 1);  // other weights
         reloaded.load_weights(weights);
-        const Tensor2 before = model.predict(test.images);
-        const Tensor2 after = reloaded.predict(test.images);
+        const Tensor2 before = model.predict(x_test);
+        const Tensor2 after = reloaded.predict(x_test);
         //! [save_load]
         cnn::Transcript saved(options.out / "ch06_weights.txt");
         saved.line(fmt::format("saved {} tensors to {}; a fresh model loaded them and predicts the "

@@ -28,9 +28,10 @@ namespace {
 using Buffers = std::vector<std::vector<float>>;
 
 // The optimizer's buffers, named after the parameters they belong to, in the order they are
-// saved: Adam's m for every parameter, then its v; SGD's velocity for every parameter.
+// saved: Adam's (or Nadam's) m for every parameter, then its v; SGD's velocity for every
+// parameter.
 struct OptimizerState {
-    std::string kind;       // "adam" or "sgd"
+    std::string kind;       // "adam", "nadam" or "sgd"
     std::size_t steps = 0;  // the buffers exist once a step was taken
     std::vector<std::string> prefixes;
     std::vector<Buffers> buffers;  // one list of buffers per prefix
@@ -38,7 +39,7 @@ struct OptimizerState {
 
 OptimizerState optimizer_state(const Optimizer& optimizer) {
     if (const Adam* adam = std::get_if<Adam>(&optimizer)) {
-        return {"adam", adam->steps_taken(), {"m", "v"},
+        return {adam->options().nesterov ? "nadam" : "adam", adam->steps_taken(), {"m", "v"},
                 {adam->first_moments(), adam->second_moments()}};
     }
     const Sgd& sgd = std::get<Sgd>(optimizer);
@@ -176,9 +177,10 @@ Description read_description(const fs::path& directory) {
     optimizer >> d.optimizer >> steps_text;
     const auto [end, ec2] = std::from_chars(steps_text.data(),
                                             steps_text.data() + steps_text.size(), d.optimizer_steps);
-    if ((d.optimizer != "adam" && d.optimizer != "sgd") || steps_text.empty() ||
+    const bool known = d.optimizer == "adam" || d.optimizer == "nadam" || d.optimizer == "sgd";
+    if (!known || steps_text.empty() ||
         ec2 != std::errc() || end != steps_text.data() + steps_text.size() || (optimizer >> extra)) {
-        reader.error("expected 'optimizer adam STEPS' or 'optimizer sgd STEPS'");
+        reader.error("expected 'optimizer KIND STEPS' with KIND adam, nadam or sgd");
     }
     d.rng = reader.next("rng");
     const std::size_t validated = p.validation_examples > 0 ? p.epoch : 0;

@@ -10,14 +10,26 @@ namespace cnn {
 Adam::Adam(const AdamOptions& options) : options_(options) {
     const bool ok = options.learning_rate > 0.0f && options.beta_1 >= 0.0f &&
                     options.beta_1 < 1.0f && options.beta_2 >= 0.0f && options.beta_2 < 1.0f &&
-                    options.epsilon > 0.0f;
+                    options.epsilon > 0.0f && options.momentum_decay >= 0.0f;
     if (!ok) {
         throw std::invalid_argument(
-            "Adam: expected learning_rate > 0, beta_1 and beta_2 in [0, 1) and epsilon > 0, got " +
+            "Adam: expected learning_rate > 0, beta_1 and beta_2 in [0, 1), epsilon > 0 and "
+            "momentum_decay >= 0, got " +
             std::to_string(options.learning_rate) + ", " + std::to_string(options.beta_1) + ", " +
-            std::to_string(options.beta_2) + ", " + std::to_string(options.epsilon));
+            std::to_string(options.beta_2) + ", " + std::to_string(options.epsilon) + ", " +
+            std::to_string(options.momentum_decay));
     }
 }
+
+namespace {
+
+// Nadam's momentum at step t (from 1): beta_1 (1 - 0.5 * 0.96^(psi t)).
+double nadam_momentum(const AdamOptions& o, std::size_t t) {
+    return o.beta_1 * (1.0 - 0.5 * std::pow(0.96, static_cast<double>(o.momentum_decay) *
+                                                      static_cast<double>(t)));
+}
+
+}  // namespace
 
 //! [adam_step]
 void Adam::step(const std::vector<Parameter>& parameters) {
@@ -33,8 +45,17 @@ void Adam::step(const std::vector<Parameter>& parameters) {
     }
     ++t_;
     const float b1 = options_.beta_1, b2 = options_.beta_2;
-    const float correction_1 = 1.0f - std::pow(b1, static_cast<float>(t_));
-    const float correction_2 = 1.0f - std::pow(b2, static_cast<float>(t_));
+    const double lr = options_.learning_rate, t = static_cast<double>(t_);
+    // Both optimizers: w -= (a g + b m) / (sqrt(v_hat) + epsilon). Adam: a = 0, b = lr / (1 - b1^t).
+    double a = 0.0, b = lr / (1.0 - std::pow(static_cast<double>(b1), t));
+    if (options_.nesterov) {
+        const double mu = nadam_momentum(options_, t_), mu_next = nadam_momentum(options_, t_ + 1);
+        momentum_product_ *= mu;
+        a = lr * (1.0 - mu) / (1.0 - momentum_product_);
+        b = lr * mu_next / (1.0 - momentum_product_ * mu_next);
+    }
+    const float correction_2 = static_cast<float>(1.0 - std::pow(static_cast<double>(b2), t));
+    const float fa = static_cast<float>(a), fb = static_cast<float>(b);
     for (std::size_t i = 0; i < parameters.size(); ++i) {
         const Parameter& p = parameters[i];
         if (m_[i].size() != p.size) {
@@ -46,9 +67,8 @@ void Adam::step(const std::vector<Parameter>& parameters) {
             const float g = p.grad[j];
             m[j] = b1 * m[j] + (1.0f - b1) * g;
             v[j] = b2 * v[j] + (1.0f - b2) * g * g;
-            const float m_hat = m[j] / correction_1;
             const float v_hat = v[j] / correction_2;
-            p.value[j] -= options_.learning_rate * m_hat / (std::sqrt(v_hat) + options_.epsilon);
+            p.value[j] -= (fa * g + fb * m[j]) / (std::sqrt(v_hat) + options_.epsilon);
         }
     }
 }
@@ -67,6 +87,10 @@ void Adam::restore(std::size_t steps, std::vector<std::vector<float>> m,
                                     " buffers after " + std::to_string(steps) + " steps");
     }
     t_ = steps;
+    momentum_product_ = 1.0;
+    for (std::size_t s = 1; options_.nesterov && s <= steps; ++s) {
+        momentum_product_ *= nadam_momentum(options_, s);
+    }
     m_ = std::move(m);
     v_ = std::move(v);
 }

@@ -1,6 +1,7 @@
 /// \file
 /// \ingroup ch06
-/// \brief Adam: SGD with a per-weight step size, the default optimizer of Keras models.
+/// \brief Adam: SGD with a per-weight step size, the default optimizer of Keras models; and
+/// Nadam, Adam with Nesterov momentum.
 ///
 /// Adam keeps two running averages per weight: of the gradient (m, like momentum) and of its
 /// square (v, how large the gradient usually is). Each step moves a weight by m divided by
@@ -11,6 +12,19 @@
 ///     w \leftarrow w - \eta\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}. \f]
 /// The hats undo the bias of averages that start at zero. Defaults are Keras's
 /// (Kingma and Ba, "Adam: A Method for Stochastic Optimization", 2015, with Keras's epsilon).
+///
+/// **Nadam** (AdamOptions::nesterov, made by nadam()) looks one step ahead, as Nesterov's
+/// momentum does: part of the step follows the gradient just computed instead of the average.
+/// Its momentum \f$\mu_t\f$ also warms up from \f$\beta_1/2\f$ towards \f$\beta_1\f$
+/// (Dozat, "Incorporating Nesterov Momentum into Adam", 2016, in the form of Keras 2's Nadam
+/// and PyTorch's NAdam):
+/// \f[ \mu_t = \beta_1 \left(1 - \tfrac12\, 0.96^{\,\psi t}\right), \qquad
+///     \Pi_t = \mu_1 \mu_2 \cdots \mu_t, \f]
+/// \f[ w \leftarrow w - \eta\, \frac{\frac{1 - \mu_t}{1 - \Pi_t}\, g
+///     + \frac{\mu_{t+1}}{1 - \Pi_t \mu_{t+1}}\, m}{\sqrt{\hat v} + \epsilon}, \f]
+/// with \f$\psi\f$ = AdamOptions::momentum_decay. Both are one update,
+/// \f$w \leftarrow w - (a_t\, g + b_t\, m) / (\sqrt{\hat v} + \epsilon)\f$: Adam is
+/// \f$a_t = 0\f$, \f$b_t = \eta / (1 - \beta_1^t)\f$.
 #pragma once
 
 #include <cstddef>
@@ -26,9 +40,12 @@ struct AdamOptions {
     float beta_1 = 0.9f;           ///< decay of the gradient average
     float beta_2 = 0.999f;         ///< decay of the squared-gradient average
     float epsilon = 1e-7f;         ///< keeps the division finite
+    bool nesterov = false;         ///< Nadam's look-ahead step and momentum schedule
+    float momentum_decay = 0.004f; ///< psi, how fast Nadam's momentum warms up to beta_1
 };
 
-/// Adam. Its averages are created on the first step(), one pair per parameter.
+/// Adam, or Nadam with AdamOptions::nesterov. Its averages are created on the first step(),
+/// one pair per parameter.
 class Adam {
 public:
     explicit Adam(const AdamOptions& options = {});
@@ -54,7 +71,15 @@ public:
 private:
     AdamOptions options_;
     std::size_t t_ = 0;
+    double momentum_product_ = 1.0;  // Nadam's Pi_t, a function of t_ alone
     std::vector<std::vector<float>> m_, v_;
 };
+
+/// Keras's `Nadam`: Adam with AdamOptions::nesterov set, the optimizer of the study notes'
+/// notebook.
+inline Adam nadam(AdamOptions options = {}) {
+    options.nesterov = true;
+    return Adam(options);
+}
 
 }  // namespace cnn
