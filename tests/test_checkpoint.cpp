@@ -263,6 +263,53 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
                          std::invalid_argument);
 }
 
+TEST_CASE("a learning-rate schedule: step_decay, epoch by epoch, resumed exactly") {
+    const auto decay = cnn::step_decay(1e-3f, {11, 14});
+    CHECK(decay(1) == 1e-3f);
+    CHECK(decay(10) == 1e-3f);
+    CHECK(decay(11) == 1e-3f / 10.0f);
+    CHECK(decay(13) == 1e-3f / 10.0f);
+    CHECK(decay(14) == 1e-3f / 10.0f / 10.0f);
+
+    // Epoch 1 at 0.05, epoch 2 at 0.01 is one fit() with the schedule, or two fit() calls
+    // with the rate changed by hand between them: the same steps, so the same bits.
+    const Data d = small_data();
+    cnn::FitOptions scheduled = options(2);
+    scheduled.learning_rate_schedule = [](std::size_t epoch) { return epoch == 1 ? 0.05f : 0.01f; };
+    cnn::Sequential a = small_model(5, cnn::Sgd({0.05f, 0.9f}));
+    a.fit(d.x, d.y, scheduled);
+    cnn::Sequential b = small_model(5, cnn::Sgd({0.05f, 0.9f}));
+    b.fit(d.x, d.y, options(1));
+    std::get<cnn::Sgd>(b.optimizer()).set_learning_rate(0.01f);
+    b.fit(d.x, d.y, options(1));
+    CHECK(same_weights(a, b));
+    CHECK(std::get<cnn::Sgd>(a.optimizer()).options().learning_rate == 0.01f);
+    cnn::Sequential unscheduled = small_model(5, cnn::Sgd({0.05f, 0.9f}));
+    unscheduled.fit(d.x, d.y, options(2));
+    CHECK_FALSE(same_weights(a, unscheduled));  // the schedule did change the second epoch
+
+    // Interrupted after epoch 1 and resumed: the schedule is a function of the epoch alone.
+    cnn::testing::TempDir dir;
+    cnn::FitOptions first = options(1, dir / "checkpoint");
+    first.learning_rate_schedule = scheduled.learning_rate_schedule;
+    cnn::Sequential c = small_model(5, cnn::Sgd({0.05f, 0.9f}));
+    c.fit(d.x, d.y, first);
+    cnn::FitOptions rest = options(2, dir / "checkpoint", true);
+    rest.learning_rate_schedule = scheduled.learning_rate_schedule;
+    cnn::Sequential resumed = small_model(9, cnn::Sgd({0.05f, 0.9f}));
+    resumed.fit(d.x, d.y, rest);
+    CHECK(same_weights(a, resumed));
+
+    // A rate that is not > 0 stops fit() before the epoch, naming it.
+    cnn::FitOptions bad = options(3);
+    bad.learning_rate_schedule = [](std::size_t epoch) { return epoch < 2 ? 0.01f : 0.0f; };
+    cnn::Sequential e = small_model(5, cnn::Adam());
+    CHECK_THROWS_WITH_AS(e.fit(d.x, d.y, bad),
+                         doctest::Contains("the learning-rate schedule gave 0 for epoch 2"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(cnn::Adam().set_learning_rate(-1.0f), std::invalid_argument);
+}
+
 TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrupted save") {
     const Data d = small_data();
     cnn::testing::TempDir dir;

@@ -10,11 +10,13 @@
 //   4. Saving the weights and loading them into a fresh model.
 //
 // Run: ch06_keras_model [--quick] [--out DIR] [--seed N] [--data DIR] [--model lenet|seed|tiny]
-//                       [--epochs N] [--batch-size N] [--optimizer adam|nadam] [--standardize]
+//                       [--epochs N] [--batch-size N] [--optimizer adam|nadam]
+//                       [--learning-rate R] [--decay-at EPOCH...] [--standardize]
 //                       [--summary] [--checkpoint DIR [--resume]]
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -200,6 +202,8 @@ int main(int argc, char** argv) {
     std::size_t epochs = 0, batch_size = 64;
     bool summary_only = false, resume = false, standardize = false;
     std::string checkpoint, optimizer = "adam";
+    float learning_rate = 0.001f;
+    std::vector<std::size_t> decay_at;
     program.cli()
         .add_option("--model", model_name,
                     "Which model to train: lenet (default), seed (the study notes' model; about "
@@ -215,6 +219,20 @@ int main(int argc, char** argv) {
                     "adam, or nadam (Adam with Nesterov momentum, as the study notes' notebook)")
         ->capture_default_str()
         ->check(CLI::IsMember({"adam", "nadam"}));
+    program.cli()
+        .add_option("--learning-rate", learning_rate, "The optimizer's learning rate")
+        ->capture_default_str()
+        ->check([](const std::string& text) {
+            char* end = nullptr;
+            const double rate = std::strtod(text.c_str(), &end);
+            return end != text.c_str() && *end == '\0' && rate > 0.0 && rate <= 1.0
+                       ? std::string()
+                       : "expected a learning rate in (0, 1], got '" + text + "'";
+        });
+    program.cli()
+        .add_option("--decay-at", decay_at,
+                    "Epochs from which the learning rate is 10 times smaller, e.g. --decay-at 11")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
     program.cli().add_flag("--standardize", standardize,
                            "Standardise every pixel with the training images' mean and deviation");
     program.cli().add_flag("--summary", summary_only,
@@ -225,7 +243,8 @@ int main(int argc, char** argv) {
     program.cli()
         .add_flag("--resume", resume,
                   "Continue the training saved by --checkpoint (same --model, --seed, "
-                  "--batch-size, --optimizer, --standardize and data) up to --epochs in all")
+                  "--batch-size, --optimizer, --learning-rate, --decay-at, --standardize and data) "
+                  "up to --epochs in all")
         ->needs(checkpoint_option);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
@@ -256,7 +275,8 @@ int main(int argc, char** argv) {
         //! [train]
         cnn::Sequential model = cnn::make_model(model_name, options.seed);
         model.summary();
-        model.compile(optimizer == "nadam" ? cnn::nadam() : cnn::Adam(),
+        const cnn::AdamOptions adam{learning_rate};
+        model.compile(optimizer == "nadam" ? cnn::nadam(adam) : cnn::Adam(adam),
                       "sparse_categorical_crossentropy", {"accuracy"});
         cnn::FitOptions fit;
         fit.epochs = epochs;
@@ -264,6 +284,9 @@ int main(int argc, char** argv) {
         fit.validation_split = 1.0 / 12.0;  // the last 5,000 of 60,000 training images
         fit.checkpoint_directory = checkpoint;
         fit.resume = resume;
+        if (!decay_at.empty()) {
+            fit.learning_rate_schedule = cnn::step_decay(learning_rate, decay_at);
+        }
         Tensor4 x = train.images, x_test = test.images;
         if (standardize) {
             // Statistics of the images trained on, the part fit() keeps before the held-out tail.
@@ -283,9 +306,12 @@ int main(int argc, char** argv) {
         }
         const double trained = static_cast<double>(train.labels.size()) * (1.0 - fit.validation_split);
         cnn::Transcript text(options.out / "ch06_result.txt");
-        text.line(fmt::format("model {}: {} parameters, {}{}, {} epochs of batch {} in {:.0f} s "
-                              "({:.0f} s of training steps: {:.0f} training images/s)",
+        text.line(fmt::format("model {}: {} parameters, {} {:g}{}{}, {} epochs of batch {} in "
+                              "{:.0f} s ({:.0f} s of training steps: {:.0f} training images/s)",
                               model_name, cnn::thousands(model.parameter_count()), optimizer,
+                              learning_rate,
+                              decay_at.empty() ? "" : fmt::format(" / 10 at epochs {}",
+                                                                  fmt::join(decay_at, ", ")),
                               standardize ? ", standardised inputs" : "", epochs,
                               batch_size, seconds, training,
                               trained * static_cast<double>(epochs) / training));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -33,6 +34,10 @@ Tensor4 take_examples(const Tensor4& x, const std::vector<std::size_t>& indices)
 // The learning rate of either optimizer, for the message of a diverged run.
 float learning_rate(const Optimizer& optimizer) {
     return std::visit([](const auto& o) { return o.options().learning_rate; }, optimizer);
+}
+
+void set_learning_rate(Optimizer& optimizer, float rate) {
+    std::visit([rate](auto& o) { o.set_learning_rate(rate); }, optimizer);
 }
 
 std::vector<std::size_t> range(std::size_t first, std::size_t last) {
@@ -243,8 +248,21 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     for (std::size_t epoch = done.epoch + 1; epoch <= options.epochs; ++epoch) {
         const auto batches = options.shuffle ? shuffled_batches(x.shape(0), options.batch_size, *rng_)
                                              : ordered_batches(x.shape(0), options.batch_size);
+        std::string rate_change;
+        if (options.learning_rate_schedule) {
+            const float rate = options.learning_rate_schedule(epoch);
+            if (!(rate > 0.0f) || !std::isfinite(rate)) {
+                throw std::invalid_argument(fmt::format(
+                    "fit: the learning-rate schedule gave {} for epoch {}; expected a rate > 0",
+                    rate, epoch));
+            }
+            if (rate != learning_rate(*optimizer_)) {
+                set_learning_rate(*optimizer_, rate);
+                rate_change = fmt::format(" - learning rate {:g}", rate);
+            }
+        }
         if (options.verbose != Verbosity::silent) {
-            fmt::print(out, "Epoch {}/{}\n", epoch, options.epochs);
+            fmt::print(out, "Epoch {}/{}{}\n", epoch, options.epochs, rate_change);
         }
         ProgressBar progress(out, batches.size(), interactive,
                              options.verbose == Verbosity::silent);
@@ -296,6 +314,16 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     return history;
 }
 //! [fit]
+
+std::function<float(std::size_t epoch)> step_decay(float initial, std::vector<std::size_t> drops) {
+    return [initial, drops = std::move(drops)](std::size_t epoch) {
+        float rate = initial;
+        for (const std::size_t drop : drops) {
+            rate = epoch >= drop ? rate / 10.0f : rate;
+        }
+        return rate;
+    };
+}
 
 Evaluation Sequential::evaluate(const Tensor4& x, const Labels& y, std::size_t batch_size) {
     expect_input(x, "evaluate");

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -70,7 +71,17 @@ struct FitOptions {
     /// weights and History as a run that was never interrupted. Without a checkpoint there
     /// yet, training starts from the beginning.
     bool resume = false;
+    /// When set, called before every epoch with its number (from 1); the optimizer trains
+    /// that epoch with the learning rate it returns (Keras's LearningRateScheduler). A function
+    /// of the epoch alone, so a resumed run follows it exactly as an uninterrupted one.
+    /// fit() throws std::invalid_argument, before the epoch, if it returns a rate that is not
+    /// > 0.
+    std::function<float(std::size_t epoch)> learning_rate_schedule;
 };
+
+/// The schedule "divide by 10 at these epochs": `initial` until the first epoch of `drops`,
+/// 10 times less from there to the next, and so on. For FitOptions::learning_rate_schedule.
+std::function<float(std::size_t epoch)> step_decay(float initial, std::vector<std::size_t> drops);
 
 /// What fit() measured, one entry per epoch (Keras's History.history).
 struct History {

@@ -31,6 +31,14 @@ double nadam_momentum(const AdamOptions& o, std::size_t t) {
 
 }  // namespace
 
+void Adam::set_learning_rate(float learning_rate) {
+    if (!(learning_rate > 0.0f) || !std::isfinite(learning_rate)) {
+        throw std::invalid_argument("Adam: expected learning_rate > 0, got " +
+                                    std::to_string(learning_rate));
+    }
+    options_.learning_rate = learning_rate;
+}
+
 //! [adam_step]
 void Adam::step(const std::vector<Parameter>& parameters) {
     if (m_.empty()) {

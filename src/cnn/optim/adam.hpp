@@ -54,6 +54,9 @@ public:
     void step(const std::vector<Parameter>& parameters);
 
     const AdamOptions& options() const { return options_; }
+    /// Changes eta from the next step on (a learning-rate schedule); throws
+    /// std::invalid_argument unless it is > 0.
+    void set_learning_rate(float learning_rate);
     std::size_t steps_taken() const { return t_; }
 
     /// The gradient averages m, one buffer per parameter in step()'s order (empty before the

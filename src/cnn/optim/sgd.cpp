@@ -1,5 +1,6 @@
 #include "cnn/optim/sgd.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -7,14 +8,19 @@
 namespace cnn {
 
 Sgd::Sgd(const SgdOptions& options) : options_(options) {
-    if (!(options.learning_rate > 0.0f)) {
-        throw std::invalid_argument("Sgd: expected learning_rate > 0, got " +
-                                    std::to_string(options.learning_rate));
-    }
+    set_learning_rate(options.learning_rate);
     if (!(options.momentum >= 0.0f && options.momentum < 1.0f)) {
         throw std::invalid_argument("Sgd: expected momentum in [0, 1), got " +
                                     std::to_string(options.momentum));
     }
+}
+
+void Sgd::set_learning_rate(float learning_rate) {
+    if (!(learning_rate > 0.0f) || !std::isfinite(learning_rate)) {
+        throw std::invalid_argument("Sgd: expected learning_rate > 0, got " +
+                                    std::to_string(learning_rate));
+    }
+    options_.learning_rate = learning_rate;
 }
 
 //! [sgd_step]

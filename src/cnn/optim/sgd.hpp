@@ -31,6 +31,9 @@ public:
     void step(const std::vector<Parameter>& parameters);
 
     const SgdOptions& options() const { return options_; }
+    /// Changes the step size from the next step on (a learning-rate schedule); throws
+    /// std::invalid_argument unless it is > 0.
+    void set_learning_rate(float learning_rate);
 
     std::size_t steps_taken() const { return steps_; }
 
