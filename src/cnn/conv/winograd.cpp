@@ -12,29 +12,74 @@
 
 namespace cnn {
 
-// The three tile transforms, written out. Index a 4x4 tile by xi = 4·row + column.
+namespace {
 
-std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d) {
-    // B^T d: rows combined, d0 - d2, d1 + d2, d2 - d1, d1 - d3; then the same on columns.
-    std::array<float, 16> rows{}, v{};
+// Nothing in a parallel region may throw or allocate: prepare() sizes every buffer first.
+
+constexpr std::size_t kPositions = 16;  // xi = 4·row + column: the positions of a 4x4 tile
+constexpr std::size_t kLanes = 16;      // channels transformed at once
+
+// B^T d B: rows combined as d0 - d2, d1 + d2, d2 - d1, d1 - d3; then the same on columns.
+void input_tile(const float (&d)[16], float (&v)[16]) {
+    float t[16];
     for (std::size_t s = 0; s < 4; ++s) {
-        rows[0 + s] = d[0 + s] - d[8 + s];
-        rows[4 + s] = d[4 + s] + d[8 + s];
-        rows[8 + s] = d[8 + s] - d[4 + s];
-        rows[12 + s] = d[4 + s] - d[12 + s];
+        t[0 + s] = d[0 + s] - d[8 + s];
+        t[4 + s] = d[4 + s] + d[8 + s];
+        t[8 + s] = d[8 + s] - d[4 + s];
+        t[12 + s] = d[4 + s] - d[12 + s];
+    }
+    for (std::size_t r = 0; r < 16; r += 4) {
+        v[r + 0] = t[r + 0] - t[r + 2];
+        v[r + 1] = t[r + 1] + t[r + 2];
+        v[r + 2] = t[r + 2] - t[r + 1];
+        v[r + 3] = t[r + 1] - t[r + 3];
+    }
+}
+
+// A^T m A: rows combined as m0 + m1 + m2 and m1 - m2 - m3; then the same on columns.
+void output_tile(const float (&m)[16], float (&y)[4]) {
+    float t[8];
+    for (std::size_t s = 0; s < 4; ++s) {
+        t[0 + s] = m[0 + s] + m[4 + s] + m[8 + s];
+        t[4 + s] = m[4 + s] - m[8 + s] - m[12 + s];
+    }
+    for (std::size_t r = 0; r < 2; ++r) {
+        y[2 * r + 0] = t[4 * r + 0] + t[4 * r + 1] + t[4 * r + 2];
+        y[2 * r + 1] = t[4 * r + 1] - t[4 * r + 2] - t[4 * r + 3];
+    }
+}
+
+// A dY A^T, the transpose of output_tile(): a 2x2 block of dy to 4x4. Rows combined as dY0,
+// dY0 + dY1, dY0 - dY1, -dY1; then the same on columns.
+void gradient_tile(const float (&dy)[4], float (&e)[16]) {
+    float t[8];
+    for (std::size_t s = 0; s < 2; ++s) {
+        t[0 + s] = dy[s];
+        t[2 + s] = dy[s] + dy[2 + s];
+        t[4 + s] = dy[s] - dy[2 + s];
+        t[6 + s] = -dy[2 + s];
     }
     for (std::size_t r = 0; r < 4; ++r) {
-        const float* t = rows.data() + 4 * r;
-        v[4 * r + 0] = t[0] - t[2];
-        v[4 * r + 1] = t[1] + t[2];
-        v[4 * r + 2] = t[2] - t[1];
-        v[4 * r + 3] = t[1] - t[3];
+        e[4 * r + 0] = t[2 * r];
+        e[4 * r + 1] = t[2 * r] + t[2 * r + 1];
+        e[4 * r + 2] = t[2 * r] - t[2 * r + 1];
+        e[4 * r + 3] = -t[2 * r + 1];
     }
-    return v;
+}
+
+}  // namespace
+
+std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d) {
+    float in[16], v[16];
+    std::copy(d.begin(), d.end(), in);
+    input_tile(in, v);
+    std::array<float, 16> out{};
+    std::copy(v, v + 16, out.begin());
+    return out;
 }
 
 std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g) {
-    // G g (4, 3): g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 by rows; then G^T on columns.
+    // G g (4, 3): rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2; then G^T on columns.
     std::array<float, 12> rows{};
     for (std::size_t s = 0; s < 3; ++s) {
         rows[0 + s] = g[s];
@@ -54,19 +99,10 @@ std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g) {
 }
 
 std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m) {
-    // A^T m: rows m0 + m1 + m2 and m1 - m2 - m3; then the same on columns.
-    std::array<float, 8> rows{};
-    for (std::size_t s = 0; s < 4; ++s) {
-        rows[0 + s] = m[s] + m[4 + s] + m[8 + s];
-        rows[4 + s] = m[4 + s] - m[8 + s] - m[12 + s];
-    }
-    std::array<float, 4> y{};
-    for (std::size_t r = 0; r < 2; ++r) {
-        const float* t = rows.data() + 4 * r;
-        y[2 * r + 0] = t[0] + t[1] + t[2];
-        y[2 * r + 1] = t[1] - t[2] - t[3];
-    }
-    return y;
+    float in[16], y[4];
+    std::copy(m.begin(), m.end(), in);
+    output_tile(in, y);
+    return {y[0], y[1], y[2], y[3]};
 }
 
 bool winograd_applies(const Tensor4& w, const Conv2dGeometry& g) {
@@ -75,49 +111,56 @@ bool winograd_applies(const Tensor4& w, const Conv2dGeometry& g) {
 
 namespace {
 
-// Nothing in a parallel region may throw or allocate: prepare() sizes every buffer first.
-
-constexpr std::size_t kPositions = 16;  // xi: the positions of a 4x4 tile
-
 std::size_t tiles_along(std::size_t outputs) { return (outputs + 1) / 2; }
 
-// The tiles laid over one image's stack of planes (channels, rows, cols): tile (i, j) reads
-// the 4x4 patch at rows 2i - top .. 2i - top + 3 and columns 2j - left .. 2j - left + 3
-// (zeros outside the planes) and gives the 2x2 outputs at rows 2i, 2i + 1, columns 2j, 2j + 1.
-struct TileGrid {
-    std::size_t channels, rows, cols;  // the planes read
-    long top, left;                    // the padding before: negative crops
-    std::size_t tile_rows, tile_cols;  // per image
-    std::size_t tiles() const { return tile_rows * tile_cols; }
-    std::size_t plane() const { return channels * rows * cols; }
-    // The zero-framed plane the patches are read from, and its rows' transforms.
-    std::size_t framed_rows() const { return 2 * tile_rows + 2; }
-    std::size_t framed_cols() const { return 2 * tile_cols + 2; }
-    std::size_t scratch() const { return (framed_rows() + 4) * framed_cols(); }
+// An image's planes (K, h, w), copied channels-last into a frame of zeros (rows, cols, K) with
+// their pixel (0, 0) at (top, left). The tiles then read every pixel's K channels as one
+// contiguous run: kLanes of them are one vector load, whatever the tile's position.
+struct Frame {
+    std::size_t rows, cols;  // of the frame
+    std::size_t top, left;   // where the planes start in it
+    std::size_t floats(std::size_t k) const { return rows * cols * k; }
 };
 
-// Every size of one convolution, named as in the chapters, and its two tile grids.
+// Every size of one convolution, named as in the chapters, and where its tiles lie.
 struct WinogradSizes {
     std::size_t n, c, h, w;  // input (N, C, H, W)
     std::size_t fn;          // filters (FN, C, 3, 3)
     std::size_t oh, ow;      // output (N, FN, OH, OW)
-    TileGrid forward;        // over x: y, and dW's transformed inputs
-    TileGrid gradient;       // over dy with the forward's tiles: dW's transformed dy
-    TileGrid backward;       // over dy: dx
+    std::size_t th, tw;      // the forward's tiles per image: ceil(OH / 2) x ceil(OW / 2)
+    std::size_t dth, dtw;    // dx's tiles per image: ceil(H / 2) x ceil(W / 2)
+    // x framed with the forward's padding before; tile (i, j) reads its pixels from (2i, 2j).
+    Frame x_frame;
+    // dy framed for both gradients: dW's tile (i, j) takes the 2x2 block at
+    // (dy_frame.top + 2i, dy_frame.left + 2j), dx's tile the 4x4 patch at (dx_row + 2i,
+    // dx_col + 2j).
+    Frame dy_frame;
+    std::size_t dx_row, dx_col;
 
     WinogradSizes(const Tensor4& x, const Tensor4& filters, const Conv2dGeometry& g)
         : n(x.shape(0)), c(x.shape(1)), h(x.shape(2)), w(x.shape(3)), fn(filters.shape(0)) {
         const auto out = conv2d_output_shape(x, filters, g);  // throws on impossible geometry
         oh = out[2];
         ow = out[3];
-        const auto before = [](std::size_t p) { return static_cast<long>(p); };
-        forward = {c, h, w, before(g.pad_rows.before), before(g.pad_cols.before),
-                   tiles_along(oh), tiles_along(ow)};
-        gradient = {fn, oh, ow, 0, 0, forward.tile_rows, forward.tile_cols};
-        // dx[r] = sum over u of dy[r + u - (2 - top)] w[2 - u]: dy padded by 2 - top before.
-        backward = {fn, oh, ow, 2 - before(g.pad_rows.before), 2 - before(g.pad_cols.before),
-                    tiles_along(h), tiles_along(w)};
+        th = tiles_along(oh);
+        tw = tiles_along(ow);
+        dth = tiles_along(h);
+        dtw = tiles_along(w);
+        const std::size_t top = g.pad_rows.before, left = g.pad_cols.before;
+        // 2·th + 2 >= OH + 2 = H + top + bottom: the frame holds all of x.
+        x_frame = {2 * th + 2, 2 * tw + 2, top, left};
+        // dx(r) = sum over u of dy(r + u - (2 - top)) w(2 - u): dy padded by 2 - top before,
+        // or, from 3 on, its first top - 2 rows skipped. dy starts where that stays >= 0.
+        const std::size_t dy_top = top < 2 ? 2 - top : 0, dy_left = left < 2 ? 2 - left : 0;
+        dx_row = dy_top + top - 2;
+        dx_col = dy_left + left - 2;
+        dy_frame = {std::max(dx_row + 2 * dth + 2, dy_top + 2 * th),
+                    std::max(dx_col + 2 * dtw + 2, dy_left + 2 * tw), dy_top, dy_left};
     }
+    std::size_t tiles() const { return th * tw; }
+    std::size_t dx_tiles() const { return dth * dtw; }
+    std::size_t image_in() const { return c * h * w; }
+    std::size_t image_out() const { return fn * oh * ow; }
 };
 
 // How the batch is cut, as in conv2d_fast.cpp: `shares` contiguous runs of images, taken
@@ -129,8 +172,7 @@ struct WorkPlan {
         const std::size_t wanted = o.threads == 0 ? thread_count() : o.threads;
         shares = std::max<std::size_t>(1, std::min(wanted, s.n));
         const std::size_t per_share = (s.n + shares - 1) / shares;
-        const std::size_t tiles = s.forward.tiles();
-        group = std::clamp<std::size_t>((o.min_columns + tiles - 1) / tiles, 1,
+        group = std::clamp<std::size_t>((o.min_columns + s.tiles() - 1) / s.tiles(), 1,
                                         std::max<std::size_t>(1, per_share));
     }
     std::size_t first(const WinogradSizes& s, std::size_t share) const { return s.n * share / shares; }
@@ -138,11 +180,10 @@ struct WorkPlan {
 };
 
 void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan& plan) {
-    const std::size_t cols = plan.group * s.forward.tiles();    // the forward's and dW's
-    const std::size_t dcols = plan.group * s.backward.tiles();  // dx's
-    const std::size_t output_rows = 2 * 2 * std::max(s.forward.tile_cols, s.backward.tile_cols);
-    const std::size_t scratch =
-        std::max({s.forward.scratch(), s.backward.scratch(), output_rows});
+    const std::size_t cols = plan.group * s.tiles();      // the forward's and dW's
+    const std::size_t dcols = plan.group * s.dx_tiles();  // dx's
+    const std::size_t scratch = std::max({s.x_frame.floats(s.c), s.dy_frame.floats(s.fn),
+                                          4 * s.tiles() * s.fn, 4 * s.dx_tiles() * s.c});
     workspace.filters.resize(kPositions * s.fn * s.c);
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares));
     for (std::size_t t = 0; t < plan.shares; ++t) {
@@ -159,15 +200,17 @@ void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan&
     }
 }
 
-// U (16, FN, C): G g G^T for every filter f and channel c.
+// U (16, C, FN): G g G^T of filter f's kernel for channel c, at [xi][c][f].
 void transform_filters(const Tensor4& w, const WinogradSizes& s, float* u) {
-    const std::size_t plane = s.fn * s.c;
-    for (std::size_t fc = 0; fc < plane; ++fc) {
-        std::array<float, 9> g{};
-        std::copy(w.data() + 9 * fc, w.data() + 9 * (fc + 1), g.begin());
-        const std::array<float, 16> tile = winograd_filter_tile(g);
-        for (std::size_t xi = 0; xi < kPositions; ++xi) {
-            u[xi * plane + fc] = tile[xi];
+    for (std::size_t f = 0; f < s.fn; ++f) {
+        for (std::size_t c = 0; c < s.c; ++c) {
+            std::array<float, 9> g{};
+            const float* kernel = w.data() + 9 * (f * s.c + c);
+            std::copy(kernel, kernel + 9, g.begin());
+            const std::array<float, 16> tile = winograd_filter_tile(g);
+            for (std::size_t xi = 0; xi < kPositions; ++xi) {
+                u[(xi * s.c + c) * s.fn + f] = tile[xi];
+            }
         }
     }
 }
@@ -197,168 +240,176 @@ void add_filter_gradients(const float* m, const WinogradSizes& s, float* dw) {
     }
 }
 
-// Copies plane (rows, cols) into framed (framed_rows, framed_cols) at (top, left), zeros around
-// it; through the ReLU's mask (mask > 0) when mask is not null. Returns the sum of what it
-// copied.
-float frame_plane(const float* plane, const float* mask, std::size_t rows, std::size_t cols,
-                  long top, long left, float* framed, std::size_t framed_rows,
-                  std::size_t framed_cols) {
-    const auto clamp = [](long v, long lo, long hi) { return static_cast<std::size_t>(std::clamp(v, lo, hi)); };
-    const long fc = static_cast<long>(framed_cols);
-    const std::size_t lo = clamp(left, 0, fc);
-    const std::size_t hi = clamp(static_cast<long>(cols) + left, static_cast<long>(lo), fc);
-    float sum = 0.0f;
-    for (std::size_t fr = 0; fr < framed_rows; ++fr) {
-        float* out = framed + fr * framed_cols;
-        const long r = static_cast<long>(fr) - top;
-        if (r < 0 || r >= static_cast<long>(rows) || lo == hi) {
-            std::fill(out, out + framed_cols, 0.0f);
-            continue;
-        }
-        const std::size_t at = static_cast<std::size_t>(r) * cols + lo - static_cast<std::size_t>(left);
-        std::fill(out, out + lo, 0.0f);
-        if (mask == nullptr) {
-            std::copy(plane + at, plane + at + (hi - lo), out + lo);
-        } else {
-            for (std::size_t q = 0; q < hi - lo; ++q) {
-                out[lo + q] = mask[at + q] > 0.0f ? plane[at + q] : 0.0f;
+// planes (K, h, w) into `frame` as Frame describes, zeros around them; through the ReLU's mask
+// (mask > 0) when mask is not null. Adds each plane's sum to sums[k] when sums is not null.
+// kLanes channels at a time, so that both the reads (kLanes planes) and the writes (one
+// pixel's channels) stay within a few cache lines.
+void to_frame(const float* planes, const float* mask, std::size_t k_count, std::size_t h,
+              std::size_t w, const Frame& f, float* frame, float* sums) {
+    std::fill(frame, frame + f.floats(k_count), 0.0f);
+    const std::size_t plane = h * w;
+    for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, k_count - k0);
+        float sum[kLanes] = {};
+        for (std::size_t r = 0; r < h; ++r) {
+            for (std::size_t q = 0; q < w; ++q) {
+                const std::size_t at = k0 * plane + r * w + q;
+                float* to = frame + ((f.top + r) * f.cols + f.left + q) * k_count + k0;
+                for (std::size_t l = 0; l < lanes; ++l) {
+                    const std::size_t i = at + l * plane;
+                    const float v = mask == nullptr || mask[i] > 0.0f ? planes[i] : 0.0f;
+                    to[l] = v;
+                    sum[l] += v;
+                }
             }
         }
-        for (std::size_t q = lo; q < hi; ++q) {
-            sum += out[q];
+        if (sums != nullptr) {
+            for (std::size_t l = 0; l < lanes; ++l) {
+                sums[k0 + l] += sum[l];
+            }
         }
-        std::fill(out + hi, out + framed_cols, 0.0f);
     }
-    return sum;
 }
 
-// One image's planes into columns [at, at + tiles) of v (16, channels, columns):
-// v[xi][c][at + i·tile_cols + j] = (B^T d B)[xi], d the 4x4 patch of tile (i, j) in plane c.
-// Each plane is framed with zeros first; then B^T combines four framed rows over their whole
-// width, and B combines columns two apart, tile after tile. Every inner loop runs over a
-// contiguous index, so the compiler vectorises it.
-void input_transform(const float* image, const float* mask, const TileGrid& grid, float* v,
-                     std::size_t columns, std::size_t at, float* scratch) {
-    const std::size_t fr = grid.framed_rows(), fc = grid.framed_cols();
-    float* framed = scratch;
-    float* t0 = scratch + fr * fc;
-    float* t1 = t0 + fc;
-    float* t2 = t1 + fc;
-    float* t3 = t2 + fc;
-    const std::size_t stride = grid.channels * columns;  // from one xi to the next in v
-    for (std::size_t c = 0; c < grid.channels; ++c) {
-        const std::size_t plane = c * grid.rows * grid.cols;
-        frame_plane(image + plane, mask == nullptr ? nullptr : mask + plane, grid.rows, grid.cols,
-                    grid.top, grid.left, framed, fr, fc);
-        for (std::size_t i = 0; i < grid.tile_rows; ++i) {
-            const float* d0 = framed + 2 * i * fc;
-            const float* d1 = d0 + fc;
-            const float* d2 = d1 + fc;
-            const float* d3 = d2 + fc;
-            for (std::size_t q = 0; q < fc; ++q) {
-                t0[q] = d0[q] - d2[q];
-                t1[q] = d1[q] + d2[q];
-                t2[q] = d2[q] - d1[q];
-                t3[q] = d1[q] - d3[q];
-            }
-            const float* rows[4] = {t0, t1, t2, t3};
-            for (std::size_t a = 0; a < 4; ++a) {
-                const float* t = rows[a];
-                float* out = v + 4 * a * stride + c * columns + at + i * grid.tile_cols;
-                float* v0 = out;
-                float* v1 = out + stride;
-                float* v2 = out + 2 * stride;
-                float* v3 = out + 3 * stride;
-                for (std::size_t j = 0; j < grid.tile_cols; ++j) {
-                    v0[j] = t[2 * j] - t[2 * j + 2];
-                    v1[j] = t[2 * j + 1] + t[2 * j + 2];
-                    v2[j] = t[2 * j + 2] - t[2 * j + 1];
-                    v3[j] = t[2 * j + 1] - t[2 * j + 3];
+// The top-left (h, w) pixels of frame (rows, cols, K) back to planes (K, h, w), plus bias[k]
+// (bias may be null) and the ReLU when asked.
+void from_frame(const float* frame, std::size_t cols, std::size_t k_count, std::size_t h,
+                std::size_t w, const float* bias, bool relu, float* planes) {
+    const std::size_t plane = h * w;
+    for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, k_count - k0);
+        float b[kLanes] = {};
+        if (bias != nullptr) {
+            std::copy(bias + k0, bias + k0 + lanes, b);
+        }
+        for (std::size_t r = 0; r < h; ++r) {
+            for (std::size_t q = 0; q < w; ++q) {
+                const float* from = frame + (r * cols + q) * k_count + k0;
+                float* to = planes + k0 * plane + r * w + q;
+                for (std::size_t l = 0; l < lanes; ++l) {
+                    const float v = from[l] + b[l];
+                    to[l * plane] = relu && v < 0.0f ? 0.0f : v;
                 }
             }
         }
     }
 }
 
-// Columns [at, at + tiles) of m (16, channels, columns) to one image's planes (channels, rows,
-// cols): A^T m A of tile (i, j) at rows 2i, 2i + 1 and columns 2j, 2j + 1, those past the
-// planes' edge dropped, plus bias[k] and the ReLU when asked (bias may be null).
-void output_transform(const float* m, std::size_t columns, std::size_t at, const TileGrid& grid,
-                      std::size_t channels, std::size_t rows, std::size_t cols, const float* bias,
-                      bool relu, float* image, float* scratch) {
-    const std::size_t tc = grid.tile_cols;
-    float* y0 = scratch;  // the tile row's two output rows, 2·tile_cols wide
-    float* y1 = scratch + 2 * tc;
-    const std::size_t stride = channels * columns;
-    for (std::size_t k = 0; k < channels; ++k) {
-        const float b = bias == nullptr ? 0.0f : bias[k];
-        for (std::size_t i = 0; i < grid.tile_rows; ++i) {
-            const float* p = m + k * columns + at + i * tc;
-            for (std::size_t j = 0; j < tc; ++j) {
-                // A^T on rows: s = m0 + m1 + m2, e = m1 - m2 - m3, for each column 0..3.
-                float s[4], e[4];
-                for (std::size_t col = 0; col < 4; ++col) {
-                    const float m0 = p[col * stride + j], m1 = p[(4 + col) * stride + j];
-                    const float m2 = p[(8 + col) * stride + j], m3 = p[(12 + col) * stride + j];
-                    s[col] = m0 + m1 + m2;
-                    e[col] = m1 - m2 - m3;
+// kLanes channels side by side: each tile transform runs on them in a loop over the lanes,
+// which the compiler vectorises (one AVX-512 instruction, or two AVX2 ones, per + or -).
+using Lanes = float[kLanes];
+
+// One pixel's channels [k0, k0 + lanes) into l, zeros after `lanes`. A full Lanes is a copy
+// of constant size: one vector move.
+void load(Lanes& l, const float* from, std::size_t lanes) {
+    if (lanes == kLanes) {
+        std::copy(from, from + kLanes, l);
+    } else {
+        std::copy(from, from + lanes, l);
+        std::fill(l + lanes, l + kLanes, 0.0f);
+    }
+}
+
+void store(const Lanes& l, float* to, std::size_t lanes) {
+    if (lanes == kLanes) {
+        std::copy(l, l + kLanes, to);
+    } else {
+        std::copy(l, l + lanes, to);
+    }
+}
+
+// out = transform(in) lane by lane, for a tile transform from In to Out values.
+template <std::size_t In, std::size_t Out>
+void transform_lanes(void (&transform)(const float (&)[In], float (&)[Out]), const Lanes (&in)[In],
+                     Lanes (&out)[Out]) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+        float a[In], b[Out];
+        for (std::size_t k = 0; k < In; ++k) {
+            a[k] = in[k][l];
+        }
+        transform(a, b);
+        for (std::size_t k = 0; k < Out; ++k) {
+            out[k][l] = b[k];
+        }
+    }
+}
+
+// The tiles of one framed image into rows [at, at + tiles) of v (16, columns, K):
+// v[xi][at + i·tile_cols + j] = B^T d B of the 4x4 patch d whose corner is pixel
+// (row0 + 2i, col0 + 2j), for all K channels.
+void input_transform(const float* frame, const Frame& f, std::size_t k_count, std::size_t row0,
+                     std::size_t col0, std::size_t tile_rows, std::size_t tile_cols, float* v,
+                     std::size_t columns, std::size_t at) {
+    const std::size_t stride = columns * k_count;  // from one xi to the next
+    for (std::size_t i = 0; i < tile_rows; ++i) {
+        for (std::size_t j = 0; j < tile_cols; ++j) {
+            const float* corner = frame + ((row0 + 2 * i) * f.cols + col0 + 2 * j) * k_count;
+            float* out = v + (at + i * tile_cols + j) * k_count;
+            for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+                const std::size_t lanes = std::min(kLanes, k_count - k0);
+                Lanes d[16], t[16];
+                for (std::size_t r = 0; r < 4; ++r) {
+                    for (std::size_t q = 0; q < 4; ++q) {
+                        load(d[4 * r + q], corner + (r * f.cols + q) * k_count + k0, lanes);
+                    }
                 }
-                y0[2 * j] = s[0] + s[1] + s[2];
-                y0[2 * j + 1] = s[1] - s[2] - s[3];
-                y1[2 * j] = e[0] + e[1] + e[2];
-                y1[2 * j + 1] = e[1] - e[2] - e[3];
-            }
-            const float* from[2] = {y0, y1};
-            for (std::size_t r = 0; r < 2 && 2 * i + r < rows; ++r) {
-                float* to = image + (k * rows + 2 * i + r) * cols;
-                for (std::size_t q = 0; q < cols; ++q) {
-                    const float value = from[r][q] + b;
-                    to[q] = relu && value < 0.0f ? 0.0f : value;
+                transform_lanes(input_tile, d, t);
+                for (std::size_t xi = 0; xi < kPositions; ++xi) {
+                    store(t[xi], out + xi * stride + k0, lanes);
                 }
             }
         }
     }
 }
 
-// One image's dy (FN, OH, OW), through the ReLU's mask when mask is not null, into columns
-// [at, at + tiles) of e (16, FN, columns): A dY A^T of the 2x2 block dY of tile (i, j), zeros
-// past the edge. Adds each plane's sum to db.
-void gradient_transform(const float* dy, const float* mask, const TileGrid& grid, float* e,
-                        std::size_t columns, std::size_t at, float* db, float* scratch) {
-    const std::size_t fr = 2 * grid.tile_rows, fc = 2 * grid.tile_cols;
-    float* framed = scratch;
-    float* t0 = scratch + fr * fc;
-    float* t1 = t0 + fc;
-    float* t2 = t1 + fc;
-    float* t3 = t2 + fc;
-    const std::size_t stride = grid.channels * columns;
-    for (std::size_t f = 0; f < grid.channels; ++f) {
-        const std::size_t plane = f * grid.rows * grid.cols;
-        db[f] += frame_plane(dy + plane, mask == nullptr ? nullptr : mask + plane, grid.rows,
-                             grid.cols, 0, 0, framed, fr, fc);
-        for (std::size_t i = 0; i < grid.tile_rows; ++i) {
-            // A on rows: dY0, dY0 + dY1, dY0 - dY1, -dY1.
-            const float* r0 = framed + 2 * i * fc;
-            const float* r1 = r0 + fc;
-            for (std::size_t q = 0; q < fc; ++q) {
-                t0[q] = r0[q];
-                t1[q] = r0[q] + r1[q];
-                t2[q] = r0[q] - r1[q];
-                t3[q] = -r1[q];
+// dW's transformed dy: rows [at, at + tiles) of e (16, columns, K) get A dY A^T of the 2x2
+// block dY whose corner is pixel (row0 + 2i, col0 + 2j) of the framed dy.
+void gradient_transform(const float* frame, const Frame& f, std::size_t k_count,
+                        std::size_t row0, std::size_t col0, std::size_t tile_rows,
+                        std::size_t tile_cols, float* e, std::size_t columns, std::size_t at) {
+    const std::size_t stride = columns * k_count;
+    for (std::size_t i = 0; i < tile_rows; ++i) {
+        for (std::size_t j = 0; j < tile_cols; ++j) {
+            const float* corner = frame + ((row0 + 2 * i) * f.cols + col0 + 2 * j) * k_count;
+            float* out = e + (at + i * tile_cols + j) * k_count;
+            for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+                const std::size_t lanes = std::min(kLanes, k_count - k0);
+                Lanes dy[4], t[16];
+                for (std::size_t r = 0; r < 2; ++r) {
+                    for (std::size_t q = 0; q < 2; ++q) {
+                        load(dy[2 * r + q], corner + (r * f.cols + q) * k_count + k0, lanes);
+                    }
+                }
+                transform_lanes(gradient_tile, dy, t);
+                for (std::size_t xi = 0; xi < kPositions; ++xi) {
+                    store(t[xi], out + xi * stride + k0, lanes);
+                }
             }
-            const float* rows[4] = {t0, t1, t2, t3};
-            for (std::size_t a = 0; a < 4; ++a) {
-                const float* t = rows[a];
-                float* out = e + 4 * a * stride + f * columns + at + i * grid.tile_cols;
-                float* e0 = out;
-                float* e1 = out + stride;
-                float* e2 = out + 2 * stride;
-                float* e3 = out + 3 * stride;
-                for (std::size_t j = 0; j < grid.tile_cols; ++j) {
-                    e0[j] = t[2 * j];
-                    e1[j] = t[2 * j] + t[2 * j + 1];
-                    e2[j] = t[2 * j] - t[2 * j + 1];
-                    e3[j] = -t[2 * j + 1];
+        }
+    }
+}
+
+// Rows [at, at + tiles) of m (16, columns, K) to out (2·tile_rows, 2·tile_cols, K): the 2x2
+// outputs A^T m A of tile (i, j) at pixels (2i, 2j) to (2i + 1, 2j + 1).
+void output_transform(const float* m, std::size_t columns, std::size_t at, std::size_t k_count,
+                      std::size_t tile_rows, std::size_t tile_cols, float* out) {
+    const std::size_t stride = columns * k_count;
+    const std::size_t cols = 2 * tile_cols;
+    for (std::size_t i = 0; i < tile_rows; ++i) {
+        for (std::size_t j = 0; j < tile_cols; ++j) {
+            const float* in = m + (at + i * tile_cols + j) * k_count;
+            float* corner = out + (2 * i * cols + 2 * j) * k_count;
+            for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+                const std::size_t lanes = std::min(kLanes, k_count - k0);
+                Lanes t[16], y[4];
+                for (std::size_t xi = 0; xi < kPositions; ++xi) {
+                    load(t[xi], in + xi * stride + k0, lanes);
+                }
+                transform_lanes(output_tile, t, y);
+                for (std::size_t r = 0; r < 2; ++r) {
+                    for (std::size_t q = 0; q < 2; ++q) {
+                        store(y[2 * r + q], corner + (r * cols + q) * k_count + k0, lanes);
+                    }
                 }
             }
         }
@@ -395,31 +446,33 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
     if (plan.shares > 1) {
-        keep_blas_on_one_thread();
+        keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
     }
     const float* u = workspace.filters.data();
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
-        const std::size_t tiles = s.forward.tiles();
+        float* v = mine.cols.data();
+        float* m = mine.product.data();
+        float* frame = mine.scratch.data();
         const std::size_t last = plan.last(s, share);
         for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
             const std::size_t images = std::min(plan.group, last - first);
-            const std::size_t columns = images * tiles;  // the group's tiles side by side
-            float* v = mine.cols.data();
-            float* m = mine.product.data();
+            const std::size_t columns = images * s.tiles();  // the group's tiles, one per row
             for (std::size_t j = 0; j < images; ++j) {
-                input_transform(x.data() + (first + j) * s.forward.plane(), nullptr, s.forward,
-                                v, columns, j * tiles, mine.scratch.data());
+                to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
+                         frame, nullptr);
+                input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
+                                j * s.tiles());
             }
-            // For each position xi: M (FN, columns) = U (FN, C) V (C, columns).
+            // For each position xi: M (columns, FN) = V (columns, C) U (C, FN).
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
-                gemm(Op::none, Op::none, s.fn, columns, s.c, u + xi * s.fn * s.c,
-                     v + xi * s.c * columns, 0.0f, m + xi * s.fn * columns);
+                gemm(Op::none, Op::none, columns, s.fn, s.c, v + xi * columns * s.c,
+                     u + xi * s.c * s.fn, 0.0f, m + xi * columns * s.fn);
             }
             for (std::size_t j = 0; j < images; ++j) {
-                output_transform(m, columns, j * tiles, s.forward, s.fn, s.oh, s.ow, b.data(),
-                                 relu, y.data() + (first + j) * s.fn * s.oh * s.ow,
-                                 mine.scratch.data());
+                output_transform(m, columns, j * s.tiles(), s.fn, s.th, s.tw, frame);
+                from_frame(frame, 2 * s.tw, s.fn, s.oh, s.ow, b.data(), relu,
+                           y.data() + (first + j) * s.image_out());
             }
         }
     });
@@ -443,48 +496,54 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
         keep_blas_on_one_thread();
     }
     const float* u = workspace.filters.data();
-    const std::size_t out_image = s.fn * s.oh * s.ow;
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         std::fill(mine.dw.begin(), mine.dw.end(), 0.0f);
         std::fill(mine.db.begin(), mine.db.end(), 0.0f);
-        const std::size_t tiles = s.forward.tiles(), dtiles = s.backward.tiles();
+        float* v = mine.cols.data();
+        float* m = mine.product.data();
+        float* frame = mine.scratch.data();
+        const auto dy_of = [&](std::size_t image) { return dy.data() + image * s.image_out(); };
+        const auto mask_of = [&](std::size_t image) {
+            return relu ? y.data() + image * s.image_out() : nullptr;
+        };
         const std::size_t last = plan.last(s, share);
         for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
             const std::size_t images = std::min(plan.group, last - first);
-            const std::size_t columns = images * tiles, dcolumns = images * dtiles;
-            float* v = mine.cols.data();
-            float* m = mine.product.data();
-            // dW: V (16, C, columns) from x, E (16, FN, columns) from dy, then for each xi
-            // dW (FN, C) += E (FN, columns) V^T (columns, C).
+            const std::size_t columns = images * s.tiles(), dcolumns = images * s.dx_tiles();
+            // dW: V (16, columns, C) from x, E (16, columns, FN) from dy, then for each xi
+            // dW (FN, C) += E^T (FN, columns) V (columns, C). db is summed on the way.
             for (std::size_t j = 0; j < images; ++j) {
-                const std::size_t image = first + j;
-                input_transform(x.data() + image * s.forward.plane(), nullptr, s.forward, v,
-                                columns, j * tiles, mine.scratch.data());
-                gradient_transform(dy.data() + image * out_image,
-                                   relu ? y.data() + image * out_image : nullptr, s.gradient, m,
-                                   columns, j * tiles, mine.db.data(), mine.scratch.data());
+                to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
+                         frame, nullptr);
+                input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
+                                j * s.tiles());
+                to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame, frame,
+                         mine.db.data());
+                gradient_transform(frame, s.dy_frame, s.fn, s.dy_frame.top, s.dy_frame.left,
+                                   s.th, s.tw, m, columns, j * s.tiles());
             }
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
-                gemm(Op::none, Op::transpose, s.fn, s.c, columns, m + xi * s.fn * columns,
-                     v + xi * s.c * columns, 1.0f, mine.dw.data() + xi * s.fn * s.c);
+                gemm(Op::transpose, Op::none, s.fn, s.c, columns, m + xi * columns * s.fn,
+                     v + xi * columns * s.c, 1.0f, mine.dw.data() + xi * s.fn * s.c);
             }
-            // dx: a Winograd correlation of dy (FN channels) with the rotated filters:
-            // M (C, dcolumns) = U_mirrored^T (C, FN) V (FN, dcolumns).
+            // dx: a Winograd correlation of dy (FN channels) with the rotated filters, whose
+            // transform is U at the mirrored position, transposed:
+            // M (dcolumns, C) = V (dcolumns, FN) U_mirrored^T (FN, C).
             for (std::size_t j = 0; j < images; ++j) {
-                const std::size_t image = first + j;
-                input_transform(dy.data() + image * out_image,
-                                relu ? y.data() + image * out_image : nullptr, s.backward, v,
-                                dcolumns, j * dtiles, mine.scratch.data());
+                to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame, frame,
+                         nullptr);
+                input_transform(frame, s.dy_frame, s.fn, s.dx_row, s.dx_col, s.dth, s.dtw, v,
+                                dcolumns, j * s.dx_tiles());
             }
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
-                gemm(Op::transpose, Op::none, s.c, dcolumns, s.fn, u + mirrored(xi) * s.fn * s.c,
-                     v + xi * s.fn * dcolumns, 0.0f, m + xi * s.c * dcolumns);
+                gemm(Op::none, Op::transpose, dcolumns, s.c, s.fn, v + xi * dcolumns * s.fn,
+                     u + mirrored(xi) * s.c * s.fn, 0.0f, m + xi * dcolumns * s.c);
             }
             for (std::size_t j = 0; j < images; ++j) {
-                output_transform(m, dcolumns, j * dtiles, s.backward, s.c, s.h, s.w, nullptr,
-                                 false, dx.data() + (first + j) * s.forward.plane(),
-                                 mine.scratch.data());
+                output_transform(m, dcolumns, j * s.dx_tiles(), s.c, s.dth, s.dtw, frame);
+                from_frame(frame, 2 * s.dtw, s.c, s.h, s.w, nullptr, false,
+                           dx.data() + (first + j) * s.image_in());
             }
         }
     });
