@@ -53,13 +53,23 @@
 ///
 /// The engine runs like conv2d_fast.hpp's: the batch split between threads, each taking groups
 /// of images whose tiles give the products about FastConvOptions::min_columns columns, with
-/// the bias and ReLU fused into the output transform and the ReLU's mask applied while reading
-/// dy. conv2d_fast_forward() and conv2d_fast_backward() call it for 3x3 stride-1 convolutions
-/// (ConvAlgorithm::automatic).
+/// the bias and ReLU fused into the copy of the results to y and the ReLU's mask applied while
+/// reading dy. conv2d_fast_forward() and conv2d_fast_backward() call it for 3x3 stride-1
+/// convolutions (ConvAlgorithm::automatic).
+///
+/// **Layout.** The transforms are only additions: they cost little arithmetic but touch every
+/// value, so they are as fast as their memory accesses and vector instructions make them. A 7x7
+/// image has 4x4 tiles: a loop over the tiles of one row is 4 long, too short for a vector of
+/// 16 floats. The engine therefore copies each image channels-last (C, H, W) -> (H, W, C) into
+/// a frame of zeros (the padding), where every pixel's channels are one contiguous run, and
+/// transforms 16 channels of a tile at once: one vector instruction per addition. V, E and M
+/// are stored (16, tiles, channels), so the products above are computed transposed, e.g.
+/// \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are copied back to
+/// (FN, OH, OW) with the bias and ReLU.
 ///
 /// **Rounding.** The transforms add and subtract up to 9 values and halve, so results differ
-/// from the direct sums by a few float roundings more than im2col's, still about 1e-6
-/// relative for layers like the seed model's.
+/// from the direct sums by a few float roundings more than im2col's, about 1e-6 relative for
+/// the seed model's layers.
 #pragma once
 
 #include <array>
