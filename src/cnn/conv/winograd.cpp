@@ -67,6 +67,40 @@ void gradient_tile(const float (&dy)[4], float (&e)[16]) {
     }
 }
 
+// G g G^T: rows combined as g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 (4, 3); then the
+// same on columns (4, 4).
+void filter_tile(const float (&g)[9], float (&u)[16]) {
+    float t[12];
+    for (std::size_t s = 0; s < 3; ++s) {
+        t[0 + s] = g[s];
+        t[3 + s] = 0.5f * (g[s] + g[3 + s] + g[6 + s]);
+        t[6 + s] = 0.5f * (g[s] - g[3 + s] + g[6 + s]);
+        t[9 + s] = g[6 + s];
+    }
+    for (std::size_t r = 0; r < 4; ++r) {
+        u[4 * r + 0] = t[3 * r];
+        u[4 * r + 1] = 0.5f * (t[3 * r] + t[3 * r + 1] + t[3 * r + 2]);
+        u[4 * r + 2] = 0.5f * (t[3 * r] - t[3 * r + 1] + t[3 * r + 2]);
+        u[4 * r + 3] = t[3 * r + 2];
+    }
+}
+
+// G^T m G, the transpose of filter_tile(): 4x4 back to 3x3. Rows combined as
+// m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3 (3, 4); then the same on columns.
+void filter_gradient_tile(const float (&m)[16], float (&g)[9]) {
+    float t[12];
+    for (std::size_t s = 0; s < 4; ++s) {
+        t[0 + s] = m[s] + 0.5f * (m[4 + s] + m[8 + s]);
+        t[4 + s] = 0.5f * (m[4 + s] - m[8 + s]);
+        t[8 + s] = 0.5f * (m[4 + s] + m[8 + s]) + m[12 + s];
+    }
+    for (std::size_t r = 0; r < 3; ++r) {
+        g[3 * r + 0] = t[4 * r] + 0.5f * (t[4 * r + 1] + t[4 * r + 2]);
+        g[3 * r + 1] = 0.5f * (t[4 * r + 1] - t[4 * r + 2]);
+        g[3 * r + 2] = 0.5f * (t[4 * r + 1] + t[4 * r + 2]) + t[4 * r + 3];
+    }
+}
+
 }  // namespace
 
 std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d) {
@@ -79,23 +113,12 @@ std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d) {
 }
 
 std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g) {
-    // G g (4, 3): rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2; then G^T on columns.
-    std::array<float, 12> rows{};
-    for (std::size_t s = 0; s < 3; ++s) {
-        rows[0 + s] = g[s];
-        rows[3 + s] = 0.5f * (g[s] + g[3 + s] + g[6 + s]);
-        rows[6 + s] = 0.5f * (g[s] - g[3 + s] + g[6 + s]);
-        rows[9 + s] = g[6 + s];
-    }
-    std::array<float, 16> u{};
-    for (std::size_t r = 0; r < 4; ++r) {
-        const float* t = rows.data() + 3 * r;
-        u[4 * r + 0] = t[0];
-        u[4 * r + 1] = 0.5f * (t[0] + t[1] + t[2]);
-        u[4 * r + 2] = 0.5f * (t[0] - t[1] + t[2]);
-        u[4 * r + 3] = t[2];
-    }
-    return u;
+    float in[9], u[16];
+    std::copy(g.begin(), g.end(), in);
+    filter_tile(in, u);
+    std::array<float, 16> out{};
+    std::copy(u, u + 16, out.begin());
+    return out;
 }
 
 std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m) {
@@ -200,46 +223,6 @@ void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan&
     }
 }
 
-// U (16, C, FN): G g G^T of filter f's kernel for channel c, at [xi][c][f].
-void transform_filters(const Tensor4& w, const WinogradSizes& s, float* u) {
-    for (std::size_t f = 0; f < s.fn; ++f) {
-        for (std::size_t c = 0; c < s.c; ++c) {
-            std::array<float, 9> g{};
-            const float* kernel = w.data() + 9 * (f * s.c + c);
-            std::copy(kernel, kernel + 9, g.begin());
-            const std::array<float, 16> tile = winograd_filter_tile(g);
-            for (std::size_t xi = 0; xi < kPositions; ++xi) {
-                u[(xi * s.c + c) * s.fn + f] = tile[xi];
-            }
-        }
-    }
-}
-
-// dw (FN, C, 3, 3) += G^T m G for every filter and channel of m (16, FN, C).
-void add_filter_gradients(const float* m, const WinogradSizes& s, float* dw) {
-    const std::size_t plane = s.fn * s.c;
-    for (std::size_t fc = 0; fc < plane; ++fc) {
-        std::array<float, 16> t{};
-        for (std::size_t xi = 0; xi < kPositions; ++xi) {
-            t[xi] = m[xi * plane + fc];
-        }
-        // G^T t (3, 4): rows t0 + (t1 + t2) / 2, (t1 - t2) / 2, (t1 + t2) / 2 + t3; then columns.
-        std::array<float, 12> rows{};
-        for (std::size_t b = 0; b < 4; ++b) {
-            rows[0 + b] = t[b] + 0.5f * (t[4 + b] + t[8 + b]);
-            rows[4 + b] = 0.5f * (t[4 + b] - t[8 + b]);
-            rows[8 + b] = 0.5f * (t[4 + b] + t[8 + b]) + t[12 + b];
-        }
-        float* out = dw + 9 * fc;
-        for (std::size_t u = 0; u < 3; ++u) {
-            const float* r = rows.data() + 4 * u;
-            out[3 * u + 0] += r[0] + 0.5f * (r[1] + r[2]);
-            out[3 * u + 1] += 0.5f * (r[1] - r[2]);
-            out[3 * u + 2] += 0.5f * (r[1] + r[2]) + r[3];
-        }
-    }
-}
-
 // planes (K, h, w) into `frame` as Frame describes, zeros around them; through the ReLU's mask
 // (mask > 0) when mask is not null. Adds each plane's sum to sums[k] when sums is not null.
 // kLanes channels at a time, so that both the reads (kLanes planes) and the writes (one
@@ -330,6 +313,56 @@ void transform_lanes(void (&transform)(const float (&)[In], float (&)[Out]), con
         transform(a, b);
         for (std::size_t k = 0; k < Out; ++k) {
             out[k][l] = b[k];
+        }
+    }
+}
+
+// U (16, C, FN) for channels [c_first, c_last): G g G^T of filter f's kernel g for channel
+// c at [xi][c][f], kLanes filters at a time.
+void transform_filters(const Tensor4& w, const WinogradSizes& s, std::size_t c_first,
+                       std::size_t c_last, float* u) {
+    for (std::size_t c = c_first; c < c_last; ++c) {
+        for (std::size_t f0 = 0; f0 < s.fn; f0 += kLanes) {
+            const std::size_t lanes = std::min(kLanes, s.fn - f0);
+            Lanes g[9] = {}, t[16];
+            for (std::size_t l = 0; l < lanes; ++l) {
+                const float* kernel = w.data() + ((f0 + l) * s.c + c) * 9;
+                for (std::size_t k = 0; k < 9; ++k) {
+                    g[k][l] = kernel[k];
+                }
+            }
+            transform_lanes(filter_tile, g, t);
+            for (std::size_t xi = 0; xi < kPositions; ++xi) {
+                store(t[xi], u + (xi * s.c + c) * s.fn + f0, lanes);
+            }
+        }
+    }
+}
+
+// dw (FN, C, 3, 3) += G^T m G for the pairs (f, c) numbered [first, last) of FN·C, m being
+// the sum of the threads' (16, FN, C) products, added in thread order.
+void add_filter_gradients(const std::vector<Conv2dWorkspace::PerThread>& threads,
+                          std::size_t shares, const WinogradSizes& s, std::size_t first,
+                          std::size_t last, float* dw) {
+    const std::size_t plane = s.fn * s.c;
+    for (std::size_t fc0 = first; fc0 < last; fc0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, last - fc0);
+        Lanes m[16], g[9];
+        for (std::size_t xi = 0; xi < kPositions; ++xi) {
+            load(m[xi], threads[0].dw.data() + xi * plane + fc0, lanes);
+            for (std::size_t t = 1; t < shares; ++t) {
+                Lanes theirs;
+                load(theirs, threads[t].dw.data() + xi * plane + fc0, lanes);
+                for (std::size_t l = 0; l < kLanes; ++l) {
+                    m[xi][l] += theirs[l];
+                }
+            }
+        }
+        transform_lanes(filter_gradient_tile, m, g);
+        for (std::size_t l = 0; l < lanes; ++l) {
+            for (std::size_t k = 0; k < 9; ++k) {
+                dw[(fc0 + l) * 9 + k] += g[k][l];
+            }
         }
     }
 }
@@ -442,13 +475,15 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
     const WinogradSizes s(x, w, g);
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
-    transform_filters(w, s, workspace.filters.data());
+    float* u = workspace.filters.data();
+    run_shares(plan.shares, [&](std::size_t share) {
+        transform_filters(w, s, s.c * share / plan.shares, s.c * (share + 1) / plan.shares, u);
+    });
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
     if (plan.shares > 1) {
         keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
     }
-    const float* u = workspace.filters.data();
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         float* v = mine.cols.data();
@@ -489,13 +524,15 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
     const WinogradSizes s(x, w, g);
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
-    transform_filters(w, s, workspace.filters.data());
+    float* u = workspace.filters.data();
+    run_shares(plan.shares, [&](std::size_t share) {
+        transform_filters(w, s, s.c * share / plan.shares, s.c * (share + 1) / plan.shares, u);
+    });
     Tensor4 dx = Tensor4::from_shape(x.shape());
     const bool relu = options.epilogue == Epilogue::bias_relu;
     if (plan.shares > 1) {
         keep_blas_on_one_thread();
     }
-    const float* u = workspace.filters.data();
     run_shares(plan.shares, [&](std::size_t share) {
         Conv2dWorkspace::PerThread& mine = workspace.per_thread[share];
         std::fill(mine.dw.begin(), mine.dw.end(), 0.0f);
@@ -547,14 +584,13 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
             }
         }
     });
-    // The threads' shares, always added in the same order: the same bits on every run. Then
-    // one transform back from 4x4 to 3x3.
-    float* total = workspace.per_thread[0].dw.data();
-    for (std::size_t t = 1; t < plan.shares; ++t) {
-        const std::vector<float>& theirs = workspace.per_thread[t].dw;
-        std::transform(theirs.begin(), theirs.end(), total, total, std::plus<>());
-    }
-    add_filter_gradients(total, s, dw.data());
+    // The threads' shares, always added in the same order: the same bits on every run; then
+    // transformed back from 4x4 to 3x3. Both split between the threads by filter and channel.
+    run_shares(plan.shares, [&](std::size_t share) {
+        const std::size_t pairs = s.fn * s.c;
+        add_filter_gradients(workspace.per_thread, plan.shares, s, pairs * share / plan.shares,
+                             pairs * (share + 1) / plan.shares, dw.data());
+    });
     for (std::size_t t = 0; t < plan.shares; ++t) {
         const std::vector<float>& theirs = workspace.per_thread[t].db;
         std::transform(db.begin(), db.end(), theirs.begin(), db.begin(), std::plus<>());
