@@ -130,6 +130,34 @@ TEST_CASE("winograd F(2x2, 3x3) on one tile equals the correlation by hand") {
     }
 }
 
+TEST_CASE("winograd: each backward tile transform is the transpose of its forward one") {
+    // <A^T m A, dY> = <m, A dY A^T> and <G g G^T, m> = <g, G^T m G> for any values: what
+    // makes dW and the gradient of the output transform right.
+    cnn::Rng rng(4);
+    const auto random = [&](auto a) {
+        for (float& v : a) {
+            v = rng.uniform(-1.0f, 1.0f);
+        }
+        return a;
+    };
+    const auto dot = [](const auto& a, const auto& b) {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            sum += static_cast<double>(a[i]) * b[i];
+        }
+        return sum;
+    };
+    for (int trial = 0; trial < 20; ++trial) {
+        const auto m = random(std::array<float, 16>{});
+        const auto dy = random(std::array<float, 4>{});
+        const auto g = random(std::array<float, 9>{});
+        CHECK(dot(cnn::winograd_output_tile(m), dy) ==
+              doctest::Approx(dot(m, cnn::winograd_output_tile_transpose(dy))).epsilon(1e-5));
+        CHECK(dot(cnn::winograd_filter_tile(g), m) ==
+              doctest::Approx(dot(g, cnn::winograd_filter_tile_transpose(m))).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, threads, groups") {
     cnn::Rng rng(3303);
     cnn::Conv2dWorkspace workspace;  // shared by every trial: buffers must grow and be reused

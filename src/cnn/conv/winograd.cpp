@@ -128,6 +128,24 @@ std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m) {
     return {y[0], y[1], y[2], y[3]};
 }
 
+std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy) {
+    float in[4], e[16];
+    std::copy(dy.begin(), dy.end(), in);
+    gradient_tile(in, e);
+    std::array<float, 16> out{};
+    std::copy(e, e + 16, out.begin());
+    return out;
+}
+
+std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m) {
+    float in[16], g[9];
+    std::copy(m.begin(), m.end(), in);
+    filter_gradient_tile(in, g);
+    std::array<float, 9> out{};
+    std::copy(g, g + 9, out.begin());
+    return out;
+}
+
 bool winograd_applies(const Tensor4& w, const Conv2dGeometry& g) {
     return w.shape(2) == 3 && w.shape(3) == 3 && g.stride_rows == 1 && g.stride_cols == 1;
 }

@@ -89,6 +89,14 @@ std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g);
 /// \f$A^T m A\f$ for one tile m (4, 4) of products: the 2x2 outputs, row-major.
 std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m);
 
+/// \f$A\, dY A^T\f$ for one 2x2 block dY of dy: the transpose of winograd_output_tile(), which
+/// backward applies to dy. Returns (4, 4), row-major.
+std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy);
+
+/// \f$G^T m G\f$ for one tile m (4, 4): the transpose of winograd_filter_tile(), which takes
+/// dW's sums back to (3, 3), row-major.
+std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m);
+
 /// Whether the Winograd engine computes this convolution: 3x3 filters w (FN, C, 3, 3) and
 /// stride 1 along both axes (any padding).
 bool winograd_applies(const Tensor4& w, const Conv2dGeometry& geometry);
