@@ -20,7 +20,7 @@ constexpr std::size_t kPositions = 16;  // xi = 4·row + column: the positions o
 constexpr std::size_t kLanes = 16;      // channels transformed at once
 
 // B^T d B: rows combined as d0 - d2, d1 + d2, d2 - d1, d1 - d3; then the same on columns.
-void input_tile(const float (&d)[16], float (&v)[16]) {
+inline void input_tile(const float (&d)[16], float (&v)[16]) {
     float t[16];
     for (std::size_t s = 0; s < 4; ++s) {
         t[0 + s] = d[0 + s] - d[8 + s];
@@ -37,7 +37,7 @@ void input_tile(const float (&d)[16], float (&v)[16]) {
 }
 
 // A^T m A: rows combined as m0 + m1 + m2 and m1 - m2 - m3; then the same on columns.
-void output_tile(const float (&m)[16], float (&y)[4]) {
+inline void output_tile(const float (&m)[16], float (&y)[4]) {
     float t[8];
     for (std::size_t s = 0; s < 4; ++s) {
         t[0 + s] = m[0 + s] + m[4 + s] + m[8 + s];
@@ -51,7 +51,7 @@ void output_tile(const float (&m)[16], float (&y)[4]) {
 
 // A dY A^T, the transpose of output_tile(): a 2x2 block of dy to 4x4. Rows combined as dY0,
 // dY0 + dY1, dY0 - dY1, -dY1; then the same on columns.
-void gradient_tile(const float (&dy)[4], float (&e)[16]) {
+inline void gradient_tile(const float (&dy)[4], float (&e)[16]) {
     float t[8];
     for (std::size_t s = 0; s < 2; ++s) {
         t[0 + s] = dy[s];
@@ -69,7 +69,7 @@ void gradient_tile(const float (&dy)[4], float (&e)[16]) {
 
 // G g G^T: rows combined as g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 (4, 3); then the
 // same on columns (4, 4).
-void filter_tile(const float (&g)[9], float (&u)[16]) {
+inline void filter_tile(const float (&g)[9], float (&u)[16]) {
     float t[12];
     for (std::size_t s = 0; s < 3; ++s) {
         t[0 + s] = g[s];
@@ -87,7 +87,7 @@ void filter_tile(const float (&g)[9], float (&u)[16]) {
 
 // G^T m G, the transpose of filter_tile(): 4x4 back to 3x3. Rows combined as
 // m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3 (3, 4); then the same on columns.
-void filter_gradient_tile(const float (&m)[16], float (&g)[9]) {
+inline void filter_gradient_tile(const float (&m)[16], float (&g)[9]) {
     float t[12];
     for (std::size_t s = 0; s < 4; ++s) {
         t[0 + s] = m[s] + 0.5f * (m[4 + s] + m[8 + s]);
@@ -319,16 +319,16 @@ void store(const Lanes& l, float* to, std::size_t lanes) {
     }
 }
 
-// out = transform(in) lane by lane, for a tile transform from In to Out values.
-template <std::size_t In, std::size_t Out>
-void transform_lanes(void (&transform)(const float (&)[In], float (&)[Out]), const Lanes (&in)[In],
-                     Lanes (&out)[Out]) {
+// out = Transform(in) lane by lane, for a tile transform from In to Out values. Transform is a
+// template argument so that the compiler inlines it into the loop and vectorises the loop.
+template <auto Transform, std::size_t In, std::size_t Out>
+void transform_lanes(const Lanes (&in)[In], Lanes (&out)[Out]) {
     for (std::size_t l = 0; l < kLanes; ++l) {
         float a[In], b[Out];
         for (std::size_t k = 0; k < In; ++k) {
             a[k] = in[k][l];
         }
-        transform(a, b);
+        Transform(a, b);
         for (std::size_t k = 0; k < Out; ++k) {
             out[k][l] = b[k];
         }
@@ -349,7 +349,7 @@ void transform_filters(const Tensor4& w, const WinogradSizes& s, std::size_t c_f
                     g[k][l] = kernel[k];
                 }
             }
-            transform_lanes(filter_tile, g, t);
+            transform_lanes<filter_tile>(g, t);
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
                 store(t[xi], u + (xi * s.c + c) * s.fn + f0, lanes);
             }
@@ -376,7 +376,7 @@ void add_filter_gradients(const std::vector<Conv2dWorkspace::PerThread>& threads
                 }
             }
         }
-        transform_lanes(filter_gradient_tile, m, g);
+        transform_lanes<filter_gradient_tile>(m, g);
         for (std::size_t l = 0; l < lanes; ++l) {
             for (std::size_t k = 0; k < 9; ++k) {
                 dw[(fc0 + l) * 9 + k] += g[k][l];
@@ -404,7 +404,7 @@ void input_transform(const float* frame, const Frame& f, std::size_t k_count, st
                         load(d[4 * r + q], corner + (r * f.cols + q) * k_count + k0, lanes);
                     }
                 }
-                transform_lanes(input_tile, d, t);
+                transform_lanes<input_tile>(d, t);
                 for (std::size_t xi = 0; xi < kPositions; ++xi) {
                     store(t[xi], out + xi * stride + k0, lanes);
                 }
@@ -431,7 +431,7 @@ void gradient_transform(const float* frame, const Frame& f, std::size_t k_count,
                         load(dy[2 * r + q], corner + (r * f.cols + q) * k_count + k0, lanes);
                     }
                 }
-                transform_lanes(gradient_tile, dy, t);
+                transform_lanes<gradient_tile>(dy, t);
                 for (std::size_t xi = 0; xi < kPositions; ++xi) {
                     store(t[xi], out + xi * stride + k0, lanes);
                 }
@@ -456,7 +456,7 @@ void output_transform(const float* m, std::size_t columns, std::size_t at, std::
                 for (std::size_t xi = 0; xi < kPositions; ++xi) {
                     load(t[xi], in + xi * stride + k0, lanes);
                 }
-                transform_lanes(output_tile, t, y);
+                transform_lanes<output_tile>(t, y);
                 for (std::size_t r = 0; r < 2; ++r) {
                     for (std::size_t q = 0; q < 2; ++q) {
                         store(y[2 * r + q], corner + (r * cols + q) * k_count + k0, lanes);
