@@ -202,6 +202,10 @@ struct WinogradSizes {
     std::size_t dx_tiles() const { return dth * dtw; }
     std::size_t image_in() const { return c * h * w; }
     std::size_t image_out() const { return fn * oh * ow; }
+    // Floats of a frame for x, for y's tiles (2·th, 2·tw, FN) or for dx's (2·dth, 2·dtw, C).
+    std::size_t work_frame() const {
+        return std::max({x_frame.floats(c), 4 * tiles() * fn, 4 * dx_tiles() * c});
+    }
 };
 
 // How the batch is cut, as in conv2d_fast.cpp: `shares` contiguous runs of images, taken
@@ -223,8 +227,8 @@ struct WorkPlan {
 void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan& plan) {
     const std::size_t cols = plan.group * s.tiles();      // the forward's and dW's
     const std::size_t dcols = plan.group * s.dx_tiles();  // dx's
-    const std::size_t scratch = std::max({s.x_frame.floats(s.c), s.dy_frame.floats(s.fn),
-                                          4 * s.tiles() * s.fn, 4 * s.dx_tiles() * s.c});
+    // One frame for x or an output, then the group's framed dy, which both gradients read.
+    const std::size_t scratch = s.work_frame() + plan.group * s.dy_frame.floats(s.fn);
     workspace.filters.resize(kPositions * s.fn * s.c);
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares));
     for (std::size_t t = 0; t < plan.shares; ++t) {
@@ -238,61 +242,6 @@ void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan&
         grow(mine.scratch, scratch);
         mine.dw.resize(kPositions * s.fn * s.c);
         mine.db.resize(s.fn);
-    }
-}
-
-// planes (K, h, w) into `frame` as Frame describes, zeros around them; through the ReLU's mask
-// (mask > 0) when mask is not null. Adds each plane's sum to sums[k] when sums is not null.
-// kLanes channels at a time, so that both the reads (kLanes planes) and the writes (one
-// pixel's channels) stay within a few cache lines.
-void to_frame(const float* planes, const float* mask, std::size_t k_count, std::size_t h,
-              std::size_t w, const Frame& f, float* frame, float* sums) {
-    std::fill(frame, frame + f.floats(k_count), 0.0f);
-    const std::size_t plane = h * w;
-    for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
-        const std::size_t lanes = std::min(kLanes, k_count - k0);
-        float sum[kLanes] = {};
-        for (std::size_t r = 0; r < h; ++r) {
-            for (std::size_t q = 0; q < w; ++q) {
-                const std::size_t at = k0 * plane + r * w + q;
-                float* to = frame + ((f.top + r) * f.cols + f.left + q) * k_count + k0;
-                for (std::size_t l = 0; l < lanes; ++l) {
-                    const std::size_t i = at + l * plane;
-                    const float v = mask == nullptr || mask[i] > 0.0f ? planes[i] : 0.0f;
-                    to[l] = v;
-                    sum[l] += v;
-                }
-            }
-        }
-        if (sums != nullptr) {
-            for (std::size_t l = 0; l < lanes; ++l) {
-                sums[k0 + l] += sum[l];
-            }
-        }
-    }
-}
-
-// The top-left (h, w) pixels of frame (rows, cols, K) back to planes (K, h, w), plus bias[k]
-// (bias may be null) and the ReLU when asked.
-void from_frame(const float* frame, std::size_t cols, std::size_t k_count, std::size_t h,
-                std::size_t w, const float* bias, bool relu, float* planes) {
-    const std::size_t plane = h * w;
-    for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
-        const std::size_t lanes = std::min(kLanes, k_count - k0);
-        float b[kLanes] = {};
-        if (bias != nullptr) {
-            std::copy(bias + k0, bias + k0 + lanes, b);
-        }
-        for (std::size_t r = 0; r < h; ++r) {
-            for (std::size_t q = 0; q < w; ++q) {
-                const float* from = frame + (r * cols + q) * k_count + k0;
-                float* to = planes + k0 * plane + r * w + q;
-                for (std::size_t l = 0; l < lanes; ++l) {
-                    const float v = from[l] + b[l];
-                    to[l * plane] = relu && v < 0.0f ? 0.0f : v;
-                }
-            }
-        }
     }
 }
 
@@ -316,6 +265,87 @@ void store(const Lanes& l, float* to, std::size_t lanes) {
         std::copy(l, l + kLanes, to);
     } else {
         std::copy(l, l + lanes, to);
+    }
+}
+
+// A square of kLanes x kLanes floats transposed: fixed sizes, which the compiler turns into a
+// few dozen vector permutations.
+void transpose(const float (&a)[kLanes][kLanes], float (&t)[kLanes][kLanes]) {
+    for (std::size_t i = 0; i < kLanes; ++i) {
+        for (std::size_t j = 0; j < kLanes; ++j) {
+            t[i][j] = a[j][i];
+        }
+    }
+}
+
+// planes (K, h, w) into `frame` as Frame describes, zeros around them; through the ReLU's mask
+// (mask > 0) when mask is not null. Adds each plane's sum to sums[k] when sums is not null.
+// In squares of kLanes channels by kLanes pixels of a row: read as rows of the planes,
+// transposed, written as the pixels' runs of channels.
+void to_frame(const float* planes, const float* mask, std::size_t k_count, std::size_t h,
+              std::size_t w, const Frame& f, float* frame, float* sums) {
+    std::fill(frame, frame + f.floats(k_count), 0.0f);
+    const std::size_t plane = h * w;
+    for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, k_count - k0);
+        float sum[kLanes] = {};
+        for (std::size_t r = 0; r < h; ++r) {
+            for (std::size_t q0 = 0; q0 < w; q0 += kLanes) {
+                const std::size_t count = std::min(kLanes, w - q0);
+                float square[kLanes][kLanes] = {}, t[kLanes][kLanes];
+                for (std::size_t l = 0; l < lanes; ++l) {
+                    const std::size_t at = (k0 + l) * plane + r * w + q0;
+                    if (mask == nullptr) {
+                        std::copy(planes + at, planes + at + count, square[l]);
+                    } else {
+                        for (std::size_t q = 0; q < count; ++q) {
+                            square[l][q] = mask[at + q] > 0.0f ? planes[at + q] : 0.0f;
+                        }
+                    }
+                }
+                transpose(square, t);
+                for (std::size_t q = 0; q < count; ++q) {
+                    store(t[q], frame + ((f.top + r) * f.cols + f.left + q0 + q) * k_count + k0,
+                          lanes);
+                    for (std::size_t l = 0; l < kLanes; ++l) {  // kLanes sums side by side
+                        sum[l] += t[q][l];
+                    }
+                }
+            }
+        }
+        if (sums != nullptr) {
+            for (std::size_t l = 0; l < lanes; ++l) {
+                sums[k0 + l] += sum[l];
+            }
+        }
+    }
+}
+
+// The top-left (h, w) pixels of frame (rows, cols, K) back to planes (K, h, w), plus bias[k]
+// (bias may be null) and the ReLU when asked. In squares, as to_frame().
+void from_frame(const float* frame, std::size_t cols, std::size_t k_count, std::size_t h,
+                std::size_t w, const float* bias, bool relu, float* planes) {
+    const std::size_t plane = h * w;
+    for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
+        const std::size_t lanes = std::min(kLanes, k_count - k0);
+        for (std::size_t r = 0; r < h; ++r) {
+            for (std::size_t q0 = 0; q0 < w; q0 += kLanes) {
+                const std::size_t count = std::min(kLanes, w - q0);
+                float square[kLanes][kLanes] = {}, t[kLanes][kLanes];
+                for (std::size_t q = 0; q < count; ++q) {
+                    load(square[q], frame + (r * cols + q0 + q) * k_count + k0, lanes);
+                }
+                transpose(square, t);
+                for (std::size_t l = 0; l < lanes; ++l) {
+                    const float b = bias == nullptr ? 0.0f : bias[k0 + l];
+                    float* out = planes + (k0 + l) * plane + r * w + q0;
+                    for (std::size_t q = 0; q < count; ++q) {
+                        const float v = t[l][q] + b;
+                        out[q] = relu && v < 0.0f ? 0.0f : v;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -558,6 +588,8 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
         float* v = mine.cols.data();
         float* m = mine.product.data();
         float* frame = mine.scratch.data();
+        const std::size_t dy_floats = s.dy_frame.floats(s.fn);
+        float* dy_frames = frame + s.work_frame();  // the group's framed dy, one per image
         const auto dy_of = [&](std::size_t image) { return dy.data() + image * s.image_out(); };
         const auto mask_of = [&](std::size_t image) {
             return relu ? y.data() + image * s.image_out() : nullptr;
@@ -573,9 +605,10 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
                          frame, nullptr);
                 input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
                                 j * s.tiles());
-                to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame, frame,
-                         mine.db.data());
-                gradient_transform(frame, s.dy_frame, s.fn, s.dy_frame.top, s.dy_frame.left,
+                float* dy_frame = dy_frames + j * dy_floats;
+                to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame,
+                         dy_frame, mine.db.data());
+                gradient_transform(dy_frame, s.dy_frame, s.fn, s.dy_frame.top, s.dy_frame.left,
                                    s.th, s.tw, m, columns, j * s.tiles());
             }
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
@@ -586,10 +619,8 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
             // transform is U at the mirrored position, transposed:
             // M (dcolumns, C) = V (dcolumns, FN) U_mirrored^T (FN, C).
             for (std::size_t j = 0; j < images; ++j) {
-                to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame, frame,
-                         nullptr);
-                input_transform(frame, s.dy_frame, s.fn, s.dx_row, s.dx_col, s.dth, s.dtw, v,
-                                dcolumns, j * s.dx_tiles());
+                input_transform(dy_frames + j * dy_floats, s.dy_frame, s.fn, s.dx_row, s.dx_col,
+                                s.dth, s.dtw, v, dcolumns, j * s.dx_tiles());
             }
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
                 gemm(Op::none, Op::transpose, dcolumns, s.c, s.fn, v + xi * dcolumns * s.fn,
