@@ -206,6 +206,8 @@ struct WinogradSizes {
     std::size_t work_frame() const {
         return std::max({x_frame.floats(c), 4 * tiles() * fn, 4 * dx_tiles() * c});
     }
+    // Floats of kLanes planes of x or y.
+    std::size_t stage() const { return kLanes * std::max(h * w, oh * ow); }
 };
 
 // How the batch is cut, as in conv2d_fast.cpp: `shares` contiguous runs of images, taken
@@ -227,8 +229,10 @@ struct WorkPlan {
 void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan& plan) {
     const std::size_t cols = plan.group * s.tiles();      // the forward's and dW's
     const std::size_t dcols = plan.group * s.dx_tiles();  // dx's
-    // One frame for x or an output, then the group's framed dy, which both gradients read.
-    const std::size_t scratch = s.work_frame() + plan.group * s.dy_frame.floats(s.fn);
+    // One frame for x or an output, kLanes planes on their way in or out, then the group's
+    // framed dy, which both gradients read.
+    const std::size_t scratch =
+        s.work_frame() + s.stage() + plan.group * s.dy_frame.floats(s.fn);
     workspace.filters.resize(kPositions * s.fn * s.c);
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares));
     for (std::size_t t = 0; t < plan.shares; ++t) {
@@ -280,28 +284,32 @@ void transpose(const float (&a)[kLanes][kLanes], float (&t)[kLanes][kLanes]) {
 
 // planes (K, h, w) into `frame` as Frame describes, zeros around them; through the ReLU's mask
 // (mask > 0) when mask is not null. Adds each plane's sum to sums[k] when sums is not null.
-// In squares of kLanes channels by kLanes pixels of a row: read as rows of the planes,
-// transposed, written as the pixels' runs of channels.
+// kLanes planes at a time: first read in one sequential run into `stage` (kLanes·h·w floats),
+// which the hardware prefetches well; then, in squares of kLanes channels by kLanes pixels of
+// a row, transposed into the pixels' runs of channels.
 void to_frame(const float* planes, const float* mask, std::size_t k_count, std::size_t h,
-              std::size_t w, const Frame& f, float* frame, float* sums) {
+              std::size_t w, const Frame& f, float* frame, float* sums, float* stage) {
     std::fill(frame, frame + f.floats(k_count), 0.0f);
     const std::size_t plane = h * w;
     for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
         const std::size_t lanes = std::min(kLanes, k_count - k0);
+        const float* in = planes + k0 * plane;
+        if (mask == nullptr) {
+            std::copy(in, in + lanes * plane, stage);
+        } else {
+            const float* keep = mask + k0 * plane;
+            for (std::size_t i = 0; i < lanes * plane; ++i) {
+                stage[i] = keep[i] > 0.0f ? in[i] : 0.0f;
+            }
+        }
         float sum[kLanes] = {};
         for (std::size_t r = 0; r < h; ++r) {
             for (std::size_t q0 = 0; q0 < w; q0 += kLanes) {
                 const std::size_t count = std::min(kLanes, w - q0);
                 float square[kLanes][kLanes] = {}, t[kLanes][kLanes];
                 for (std::size_t l = 0; l < lanes; ++l) {
-                    const std::size_t at = (k0 + l) * plane + r * w + q0;
-                    if (mask == nullptr) {
-                        std::copy(planes + at, planes + at + count, square[l]);
-                    } else {
-                        for (std::size_t q = 0; q < count; ++q) {
-                            square[l][q] = mask[at + q] > 0.0f ? planes[at + q] : 0.0f;
-                        }
-                    }
+                    const float* row = stage + l * plane + r * w + q0;
+                    std::copy(row, row + count, square[l]);
                 }
                 transpose(square, t);
                 for (std::size_t q = 0; q < count; ++q) {
@@ -322,9 +330,10 @@ void to_frame(const float* planes, const float* mask, std::size_t k_count, std::
 }
 
 // The top-left (h, w) pixels of frame (rows, cols, K) back to planes (K, h, w), plus bias[k]
-// (bias may be null) and the ReLU when asked. In squares, as to_frame().
+// (bias may be null) and the ReLU when asked. As to_frame() backwards: squares transposed
+// into `stage`, then kLanes planes written in one sequential run.
 void from_frame(const float* frame, std::size_t cols, std::size_t k_count, std::size_t h,
-                std::size_t w, const float* bias, bool relu, float* planes) {
+                std::size_t w, const float* bias, bool relu, float* planes, float* stage) {
     const std::size_t plane = h * w;
     for (std::size_t k0 = 0; k0 < k_count; k0 += kLanes) {
         const std::size_t lanes = std::min(kLanes, k_count - k0);
@@ -337,13 +346,16 @@ void from_frame(const float* frame, std::size_t cols, std::size_t k_count, std::
                 }
                 transpose(square, t);
                 for (std::size_t l = 0; l < lanes; ++l) {
-                    const float b = bias == nullptr ? 0.0f : bias[k0 + l];
-                    float* out = planes + (k0 + l) * plane + r * w + q0;
-                    for (std::size_t q = 0; q < count; ++q) {
-                        const float v = t[l][q] + b;
-                        out[q] = relu && v < 0.0f ? 0.0f : v;
-                    }
+                    std::copy(t[l], t[l] + count, stage + l * plane + r * w + q0);
                 }
+            }
+        }
+        float* out = planes + k0 * plane;
+        for (std::size_t l = 0; l < lanes; ++l) {
+            const float b = bias == nullptr ? 0.0f : bias[k0 + l];
+            for (std::size_t i = l * plane; i < (l + 1) * plane; ++i) {
+                const float v = stage[i] + b;
+                out[i] = relu && v < 0.0f ? 0.0f : v;
             }
         }
     }
@@ -537,13 +549,14 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
         float* v = mine.cols.data();
         float* m = mine.product.data();
         float* frame = mine.scratch.data();
+        float* stage = frame + s.work_frame();
         const std::size_t last = plan.last(s, share);
         for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
             const std::size_t images = std::min(plan.group, last - first);
             const std::size_t columns = images * s.tiles();  // the group's tiles, one per row
             for (std::size_t j = 0; j < images; ++j) {
                 to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
-                         frame, nullptr);
+                         frame, nullptr, stage);
                 input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
                                 j * s.tiles());
             }
@@ -555,7 +568,7 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
             for (std::size_t j = 0; j < images; ++j) {
                 output_transform(m, columns, j * s.tiles(), s.fn, s.th, s.tw, frame);
                 from_frame(frame, 2 * s.tw, s.fn, s.oh, s.ow, b.data(), relu,
-                           y.data() + (first + j) * s.image_out());
+                           y.data() + (first + j) * s.image_out(), stage);
             }
         }
     });
@@ -589,7 +602,8 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
         float* m = mine.product.data();
         float* frame = mine.scratch.data();
         const std::size_t dy_floats = s.dy_frame.floats(s.fn);
-        float* dy_frames = frame + s.work_frame();  // the group's framed dy, one per image
+        float* stage = frame + s.work_frame();
+        float* dy_frames = stage + s.stage();  // the group's framed dy, one per image
         const auto dy_of = [&](std::size_t image) { return dy.data() + image * s.image_out(); };
         const auto mask_of = [&](std::size_t image) {
             return relu ? y.data() + image * s.image_out() : nullptr;
@@ -602,12 +616,12 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
             // dW (FN, C) += E^T (FN, columns) V (columns, C). db is summed on the way.
             for (std::size_t j = 0; j < images; ++j) {
                 to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
-                         frame, nullptr);
+                         frame, nullptr, stage);
                 input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
                                 j * s.tiles());
                 float* dy_frame = dy_frames + j * dy_floats;
                 to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame,
-                         dy_frame, mine.db.data());
+                         dy_frame, mine.db.data(), stage);
                 gradient_transform(dy_frame, s.dy_frame, s.fn, s.dy_frame.top, s.dy_frame.left,
                                    s.th, s.tw, m, columns, j * s.tiles());
             }
@@ -629,7 +643,7 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
             for (std::size_t j = 0; j < images; ++j) {
                 output_transform(m, dcolumns, j * s.dx_tiles(), s.c, s.dth, s.dtw, frame);
                 from_frame(frame, 2 * s.dtw, s.c, s.h, s.w, nullptr, false,
-                           dx.data() + (first + j) * s.image_in());
+                           dx.data() + (first + j) * s.image_in(), stage);
             }
         }
     });
