@@ -294,39 +294,56 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
     }
 }
 
-TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 only, gemm for everything else") {
+TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm otherwise") {
+    // Every engine agrees with the naive loops; automatic gives the very bits of the engine it
+    // picked, which (rounding differently) tells which one ran.
     cnn::Rng rng(21);
     cnn::Conv2dWorkspace workspace;
     struct Case {
-        std::size_t fh, fw, sr, sc;
+        std::size_t c, fn, fh, fw, sr, sc;
         bool winograd;
     };
-    for (const Case& k : {Case{3, 3, 1, 1, true}, Case{5, 5, 1, 1, false},
-                          Case{3, 3, 2, 2, false}, Case{3, 3, 1, 2, false},
-                          Case{1, 1, 1, 1, false}, Case{3, 2, 1, 1, false},
-                          Case{2, 3, 1, 1, false}}) {
+    for (const Case& k : {Case{16, 16, 3, 3, 1, 1, true}, Case{20, 17, 3, 3, 1, 1, true},
+                          Case{16, 16, 5, 5, 1, 1, false}, Case{16, 16, 3, 3, 2, 2, false},
+                          Case{16, 16, 3, 3, 1, 2, false}, Case{16, 16, 1, 1, 1, 1, false},
+                          Case{16, 16, 3, 2, 1, 1, false}, Case{16, 16, 2, 3, 1, 1, false},
+                          Case{3, 16, 3, 3, 1, 1, false}, Case{16, 8, 3, 3, 1, 1, false}}) {
+        CAPTURE(k.c);
+        CAPTURE(k.fn);
         CAPTURE(k.fh);
         CAPTURE(k.fw);
         CAPTURE(k.sr);
         CAPTURE(k.sc);
         Problem p;
-        p.x = cnn::testing::random_tensor<4>({3, 2, 9, 8}, rng);
-        p.w = cnn::testing::random_tensor<4>({4, 2, k.fh, k.fw}, rng);
-        p.b = cnn::testing::random_tensor<1>({4}, rng);
+        p.x = cnn::testing::random_tensor<4>({3, k.c, 9, 8}, rng);
+        p.w = cnn::testing::random_tensor<4>({k.fn, k.c, k.fh, k.fw}, rng);
+        p.b = cnn::testing::random_tensor<1>({k.fn}, rng);
         p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, 9, 8, k.fh, k.fw, k.sr, k.sc);
-        CHECK(cnn::winograd_applies(p.w, p.g) == k.winograd);
+        const bool possible = k.fh == 3 && k.fw == 3 && k.sr == 1 && k.sc == 1;
+        CHECK(cnn::winograd_applies(p.w, p.g) == possible);
+        CHECK(cnn::winograd_preferred(p.w, p.g) == k.winograd);
         const Tensor4 dy =
             cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        const Result expected = naive(p, dy, true);
         FastConvOptions o;
         o.epilogue = Epilogue::bias_relu;
         o.threads = 2;
-        check_equal(run(p, dy, o, workspace), naive(p, dy, true), 1e-5);
+        const Result automatic = run(p, dy, o, workspace);
+        check_equal(automatic, expected, 1e-5);
         o.algorithm = ConvAlgorithm::gemm;  // always possible
-        check_equal(run(p, dy, o, workspace), naive(p, dy, true), 1e-5);
+        const Result gemm = run(p, dy, o, workspace);
+        check_equal(gemm, expected, 1e-5);
         o.algorithm = ConvAlgorithm::winograd;
-        if (k.winograd) {
-            check_equal(run(p, dy, o, workspace), naive(p, dy, true), 1e-5);
+        if (possible) {
+            const Result winograd = run(p, dy, o, workspace);
+            check_equal(winograd, expected, 1e-5);
+            CHECK_FALSE(winograd.y == gemm.y);  // they round differently: the bits tell
+            const Result& picked = k.winograd ? winograd : gemm;
+            CHECK(automatic.y == picked.y);
+            CHECK(automatic.dx == picked.dx);
+            CHECK(automatic.dw == picked.dw);
         } else {
+            CHECK(automatic.y == gemm.y);
             CHECK_THROWS_WITH_AS(run(p, dy, o, workspace),
                                  doctest::Contains("expected 3x3 filters and stride 1"),
                                  std::invalid_argument);
@@ -335,19 +352,23 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 only, gemm for everythi
 }
 
 TEST_CASE("winograd: agrees with PyTorch, and passes the numerical gradient check") {
-    // ConvAlgorithm::automatic: the fixtures' 3x3 stride-1 cases ("plain", "batch_channels")
-    // run Winograd, the others gemm.
+    // Winograd for the fixtures' 3x3 stride-1 cases ("plain", "batch_channels"), which have
+    // too few channels for ConvAlgorithm::automatic to pick it; gemm for the others.
     cnn::Conv2dWorkspace workspace;
-    FastConvOptions o;
-    o.algorithm = ConvAlgorithm::automatic;
-    o.threads = 2;
+    const auto options = [](const Tensor4& w, const Conv2dGeometry& g) {
+        FastConvOptions o;
+        o.algorithm = cnn::winograd_applies(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
+        o.threads = 2;
+        return o;
+    };
     cnn::testing::check_against_conv2d_fixtures(
         [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2dGeometry& g) {
-            return cnn::conv2d_fast_forward(x, w, b, g, o, workspace);
+            return cnn::conv2d_fast_forward(x, w, b, g, options(w, g), workspace);
         },
         [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2dGeometry& g,
             Tensor4& dw, Tensor1& db) {
-            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, o, workspace, dw, db);
+            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, options(w, g), workspace,
+                                             dw, db);
         },
         /*numerical=*/true);
 }

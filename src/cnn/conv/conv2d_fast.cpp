@@ -73,7 +73,7 @@ bool use_winograd(const FastConvOptions& options, const Tensor4& w, const Conv2d
         case ConvAlgorithm::automatic:
             break;
     }
-    return winograd_applies(w, g);
+    return winograd_preferred(w, g);
 }
 
 // The range of output positions j (along one axis) whose input index j·S + offset - before

@@ -24,8 +24,9 @@
 ///    thread, then added in thread order: for a given thread count every run gives the same
 ///    bits; another thread count changes only the order of the sums.
 /// 5. **Less arithmetic.** With FastConvOptions::algorithm left automatic, 3x3 stride-1
-///    convolutions run Winograd's F(2x2, 3x3) (winograd.hpp) with the same four changes: 2.25
-///    times fewer multiplications, paid for with cheap transforms of the tiles.
+///    convolutions of at least 16 channels run Winograd's F(2x2, 3x3) (winograd.hpp) with the
+///    same four changes: 2.25 times fewer multiplications, paid for with cheap transforms of
+///    the tiles.
 ///
 /// **Layout.** Tensors stay NCHW, as everywhere in this library and in PyTorch. Per image, the
 /// product W (FN, C·FH·FW) x cols (C·FH·FW, OH·OW) is already that image's (FN, OH, OW) block,
@@ -51,7 +52,7 @@ enum class Epilogue {
 
 /// Which arithmetic computes the convolution.
 enum class ConvAlgorithm {
-    automatic,  ///< winograd for 3x3 kernels with stride 1, else gemm
+    automatic,  ///< winograd where winograd_preferred(): 3x3, stride 1, 16+ channels; else gemm
     gemm,       ///< im2col and matrix products, any geometry
     winograd,   ///< F(2x2, 3x3), winograd.hpp: 3x3 kernels with stride 1 only
 };

@@ -150,6 +150,10 @@ bool winograd_applies(const Tensor4& w, const Conv2dGeometry& g) {
     return w.shape(2) == 3 && w.shape(3) == 3 && g.stride_rows == 1 && g.stride_cols == 1;
 }
 
+bool winograd_preferred(const Tensor4& w, const Conv2dGeometry& g) {
+    return winograd_applies(w, g) && w.shape(0) >= kLanes && w.shape(1) >= kLanes;
+}
+
 namespace {
 
 std::size_t tiles_along(std::size_t outputs) { return (outputs + 1) / 2; }

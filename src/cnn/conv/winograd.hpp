@@ -55,7 +55,7 @@
 /// of images whose tiles give the products about FastConvOptions::min_columns columns, with
 /// the bias and ReLU fused into the copy of the results to y and the ReLU's mask applied while
 /// reading dy. conv2d_fast_forward() and conv2d_fast_backward() call it for 3x3 stride-1
-/// convolutions (ConvAlgorithm::automatic).
+/// convolutions with enough channels (ConvAlgorithm::automatic, winograd_preferred()).
 ///
 /// **Layout.** The transforms are only additions: they cost little arithmetic but touch every
 /// value, so they are as fast as their memory accesses and vector instructions make them. A 7x7
@@ -100,6 +100,12 @@ std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>&
 /// Whether the Winograd engine computes this convolution: 3x3 filters w (FN, C, 3, 3) and
 /// stride 1 along both axes (any padding).
 bool winograd_applies(const Tensor4& w, const Conv2dGeometry& geometry);
+
+/// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
+/// least 16 input channels and 16 filters. The transforms run 16 channels at a time (one
+/// vector of floats); with fewer, most of each vector is wasted, and im2col measured faster
+/// (e.g. 3 -> 64 channels at 28x28: forward 3 times slower).
+bool winograd_preferred(const Tensor4& w, const Conv2dGeometry& geometry);
 
 /// conv2d_fast_forward() for ConvAlgorithm::winograd, which checks the shapes and then calls
 /// this. Throws std::invalid_argument unless winograd_applies(); nothing else is checked again.
