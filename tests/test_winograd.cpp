@@ -14,8 +14,8 @@
 #include "conv2d_fixtures.hpp"
 #include "test_support.hpp"
 
-using cnn::ConvAlgorithm;
 using cnn::Conv2dGeometry;
+using cnn::ConvAlgorithm;
 using cnn::Epilogue;
 using cnn::FastConvOptions;
 using cnn::Tensor1;
@@ -69,15 +69,19 @@ struct Result {
 // Forward then backward with `o`, dw and db starting at zero.
 Result run(const Problem& p, const Tensor4& dy, const FastConvOptions& o,
            cnn::Conv2dWorkspace& workspace) {
-    Result r{cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace), {},
-             xt::zeros<float>(p.w.shape()), xt::zeros<float>(p.b.shape())};
+    Result r{cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace),
+             {},
+             xt::zeros<float>(p.w.shape()),
+             xt::zeros<float>(p.b.shape())};
     r.dx = cnn::conv2d_fast_backward(dy, p.x, r.y, p.w, p.g, o, workspace, r.dw, r.db);
     return r;
 }
 
 // The reference: chapter 04's naive loops, with chapter 01's ReLU forward and backward.
 Result naive(const Problem& p, const Tensor4& dy, bool relu) {
-    Result r{cnn::conv2d_naive_forward(p.x, p.w, p.b, p.g), {}, xt::zeros<float>(p.w.shape()),
+    Result r{cnn::conv2d_naive_forward(p.x, p.w, p.b, p.g),
+             {},
+             xt::zeros<float>(p.w.shape()),
              xt::zeros<float>(p.b.shape())};
     if (relu) {
         r.y = cnn::relu_forward(r.y);
@@ -173,8 +177,8 @@ TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, thre
         ++tried;
         FastConvOptions o;
         o.algorithm = ConvAlgorithm::winograd;
-        o.threads = 1 + rng.below(3);        // 1, 2 or 3 shares, also more than images
-        o.min_columns = 1 + rng.below(60);   // groups of one image up to all of a share
+        o.threads = 1 + rng.below(3);       // 1, 2 or 3 shares, also more than images
+        o.min_columns = 1 + rng.below(60);  // groups of one image up to all of a share
         const bool relu = trial % 2 == 1;
         o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;
         CAPTURE(trial);
@@ -276,8 +280,8 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
     };
     cnn::Rng rng(11);
     cnn::Conv2dWorkspace workspace;
-    for (const Shape& s : {Shape{64, 128, 14}, Shape{128, 128, 14}, Shape{128, 256, 7},
-                           Shape{256, 256, 7}}) {
+    for (const Shape& s :
+         {Shape{64, 128, 14}, Shape{128, 128, 14}, Shape{128, 256, 7}, Shape{256, 256, 7}}) {
         CAPTURE(s.c);
         CAPTURE(s.fn);
         Problem p;
@@ -367,8 +371,8 @@ TEST_CASE("winograd: agrees with PyTorch, and passes the numerical gradient chec
         },
         [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2dGeometry& g,
             Tensor4& dw, Tensor1& db) {
-            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, options(w, g), workspace,
-                                             dw, db);
+            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, options(w, g), workspace, dw,
+                                             db);
         },
         /*numerical=*/true);
 }

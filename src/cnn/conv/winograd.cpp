@@ -156,7 +156,9 @@ bool winograd_preferred(const Tensor4& w, const Conv2dGeometry& g) {
 
 namespace {
 
-std::size_t tiles_along(std::size_t outputs) { return (outputs + 1) / 2; }
+std::size_t tiles_along(std::size_t outputs) {
+    return (outputs + 1) / 2;
+}
 
 // An image's planes (K, h, w), copied channels-last into a frame of zeros (rows, cols, K) with
 // their pixel (0, 0) at (top, left). The tiles then read every pixel's K channels as one
@@ -226,8 +228,12 @@ struct WorkPlan {
         group = std::clamp<std::size_t>((o.min_columns + s.tiles() - 1) / s.tiles(), 1,
                                         std::max<std::size_t>(1, per_share));
     }
-    std::size_t first(const WinogradSizes& s, std::size_t share) const { return s.n * share / shares; }
-    std::size_t last(const WinogradSizes& s, std::size_t share) const { return s.n * (share + 1) / shares; }
+    std::size_t first(const WinogradSizes& s, std::size_t share) const {
+        return s.n * share / shares;
+    }
+    std::size_t last(const WinogradSizes& s, std::size_t share) const {
+        return s.n * (share + 1) / shares;
+    }
 };
 
 void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan& plan) {
@@ -235,8 +241,7 @@ void prepare(Conv2dWorkspace& workspace, const WinogradSizes& s, const WorkPlan&
     const std::size_t dcols = plan.group * s.dx_tiles();  // dx's
     // One frame for x or an output, kLanes planes on their way in or out, then the group's
     // framed dy, which both gradients read.
-    const std::size_t scratch =
-        s.work_frame() + s.stage() + plan.group * s.dy_frame.floats(s.fn);
+    const std::size_t scratch = s.work_frame() + s.stage() + plan.group * s.dy_frame.floats(s.fn);
     workspace.filters.resize(kPositions * s.fn * s.c);
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares));
     for (std::size_t t = 0; t < plan.shares; ++t) {
@@ -461,9 +466,9 @@ void input_transform(const float* frame, const Frame& f, std::size_t k_count, st
 
 // dW's transformed dy: rows [at, at + tiles) of e (16, columns, K) get A dY A^T of the 2x2
 // block dY whose corner is pixel (row0 + 2i, col0 + 2j) of the framed dy.
-void gradient_transform(const float* frame, const Frame& f, std::size_t k_count,
-                        std::size_t row0, std::size_t col0, std::size_t tile_rows,
-                        std::size_t tile_cols, float* e, std::size_t columns, std::size_t at) {
+void gradient_transform(const float* frame, const Frame& f, std::size_t k_count, std::size_t row0,
+                        std::size_t col0, std::size_t tile_rows, std::size_t tile_cols, float* e,
+                        std::size_t columns, std::size_t at) {
     const std::size_t stride = columns * k_count;
     for (std::size_t i = 0; i < tile_rows; ++i) {
         for (std::size_t j = 0; j < tile_cols; ++j) {
@@ -561,8 +566,7 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
             for (std::size_t j = 0; j < images; ++j) {
                 to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
                          frame, nullptr, stage);
-                input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
-                                j * s.tiles());
+                input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns, j * s.tiles());
             }
             // For each position xi: M (columns, FN) = V (columns, C) U (C, FN).
             for (std::size_t xi = 0; xi < kPositions; ++xi) {
@@ -621,8 +625,7 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
             for (std::size_t j = 0; j < images; ++j) {
                 to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
                          frame, nullptr, stage);
-                input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns,
-                                j * s.tiles());
+                input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns, j * s.tiles());
                 float* dy_frame = dy_frames + j * dy_floats;
                 to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame,
                          dy_frame, mine.db.data(), stage);
