@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cnn/conv/conv2d_naive.hpp"  // conv2d_output_shape: the geometry checks
+#include "cnn/conv/winograd.hpp"
 #include "cnn/parallel/threads.hpp"
 #include "cnn/tensor/gemm.hpp"
 
@@ -61,6 +62,18 @@ void prepare(Conv2dWorkspace& workspace, const ConvSizes& s, const WorkPlan& pla
         mine.dw.resize(s.fn * s.k);
         mine.db.resize(s.fn);
     }
+}
+
+bool use_winograd(const FastConvOptions& options, const Tensor4& w, const Conv2dGeometry& g) {
+    switch (options.algorithm) {
+        case ConvAlgorithm::gemm:
+            return false;
+        case ConvAlgorithm::winograd:
+            return true;  // conv2d_winograd_*() throws if it cannot
+        case ConvAlgorithm::automatic:
+            break;
+    }
+    return winograd_preferred(w, g);
 }
 
 // The range of output positions j (along one axis) whose input index j·S + offset - before
@@ -152,9 +165,10 @@ void col2im_image(const float* cols, std::size_t ld, const ConvSizes& s, const C
 std::size_t Conv2dWorkspace::bytes() const {
     std::size_t floats = 0;
     for (const PerThread& t : per_thread) {
-        floats += t.cols.capacity() + t.product.capacity() + t.dw.capacity() + t.db.capacity();
+        floats += t.cols.capacity() + t.product.capacity() + t.dw.capacity() + t.db.capacity() +
+                  t.scratch.capacity();
     }
-    return floats * sizeof(float);
+    return (floats + filters.capacity()) * sizeof(float);
 }
 
 //! [conv2d_fast_forward]
@@ -165,6 +179,9 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     if (b.shape(0) != s.fn) {
         throw std::invalid_argument("conv2d: expected one bias per filter, (" +
                                     std::to_string(s.fn) + "), got " + shape_to_string(b.shape()));
+    }
+    if (use_winograd(options, w, g)) {
+        return conv2d_winograd_forward(x, w, b, g, options, workspace);
     }
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
@@ -220,6 +237,9 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
             std::to_string(s.fn) + "), got dy " + shape_to_string(dy.shape()) +
             (relu ? ", y " + shape_to_string(y.shape()) : std::string()) + ", dw " +
             shape_to_string(dw.shape()) + " and db " + shape_to_string(db.shape()));
+    }
+    if (use_winograd(options, w, g)) {
+        return conv2d_winograd_backward(dy, x, y, w, g, options, workspace, dw, db);
     }
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);

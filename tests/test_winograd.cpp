@@ -1,0 +1,378 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "cnn/conv/conv2d_fast.hpp"
+#include "cnn/conv/conv2d_naive.hpp"
+#include "cnn/conv/winograd.hpp"
+#include "cnn/layers/relu.hpp"
+#include "cnn/parallel/threads.hpp"
+#include "conv2d_fixtures.hpp"
+#include "test_support.hpp"
+
+using cnn::Conv2dGeometry;
+using cnn::ConvAlgorithm;
+using cnn::Epilogue;
+using cnn::FastConvOptions;
+using cnn::Tensor1;
+using cnn::Tensor4;
+using cnn::testing::max_abs_diff;
+using cnn::testing::relative_diff;
+
+namespace {
+
+// The three tile transforms in sequence: the 2x2 outputs of one 4x4 tile d and filter g.
+std::array<float, 4> winograd_tile(const std::array<float, 16>& d, const std::array<float, 9>& g) {
+    const std::array<float, 16> v = cnn::winograd_input_tile(d);
+    const std::array<float, 16> u = cnn::winograd_filter_tile(g);
+    std::array<float, 16> m{};
+    for (std::size_t xi = 0; xi < 16; ++xi) {
+        m[xi] = u[xi] * v[xi];
+    }
+    return cnn::winograd_output_tile(m);
+}
+
+struct Problem {
+    Tensor4 x, w;
+    Tensor1 b;
+    Conv2dGeometry g;
+};
+
+// A random 3x3 stride-1 problem: sizes 1..9 (odd, even, non-square), batch 1..5, channels
+// 1..5 in and out, padding 0..2 on each side independently (top 0 and bottom 1, and so on),
+// Keras 'same' every fourth time.
+Problem random_problem(cnn::Rng& rng, int trial) {
+    const std::size_t n = 1 + rng.below(5), c = 1 + rng.below(5), fn = 1 + rng.below(5);
+    const std::size_t h = 1 + rng.below(9), w = 1 + rng.below(9);
+    Problem p;
+    p.g.pad_rows = {rng.below(3), rng.below(3)};
+    p.g.pad_cols = {rng.below(3), rng.below(3)};
+    if (trial % 4 == 0) {
+        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, h, w, 3, 3, 1, 1);
+    }
+    p.g.policy = cnn::SizePolicy::floor;
+    p.x = cnn::testing::random_tensor<4>({n, c, h, w}, rng);
+    p.w = cnn::testing::random_tensor<4>({fn, c, 3, 3}, rng);
+    p.b = cnn::testing::random_tensor<1>({fn}, rng);
+    return p;
+}
+
+struct Result {
+    Tensor4 y, dx, dw;
+    Tensor1 db;
+};
+
+// Forward then backward with `o`, dw and db starting at zero.
+Result run(const Problem& p, const Tensor4& dy, const FastConvOptions& o,
+           cnn::Conv2dWorkspace& workspace) {
+    Result r{cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace),
+             {},
+             xt::zeros<float>(p.w.shape()),
+             xt::zeros<float>(p.b.shape())};
+    r.dx = cnn::conv2d_fast_backward(dy, p.x, r.y, p.w, p.g, o, workspace, r.dw, r.db);
+    return r;
+}
+
+// The reference: chapter 04's naive loops, with chapter 01's ReLU forward and backward.
+Result naive(const Problem& p, const Tensor4& dy, bool relu) {
+    Result r{cnn::conv2d_naive_forward(p.x, p.w, p.b, p.g),
+             {},
+             xt::zeros<float>(p.w.shape()),
+             xt::zeros<float>(p.b.shape())};
+    if (relu) {
+        r.y = cnn::relu_forward(r.y);
+    }
+    const Tensor4 dz = relu ? cnn::relu_backward(dy, r.y) : dy;
+    r.dx = cnn::conv2d_naive_backward(dz, p.x, p.w, p.g, r.dw, r.db);
+    return r;
+}
+
+// The largest relative difference of the four results, checked one by one.
+double check_equal(const Result& got, const Result& expected, double tolerance) {
+    const double diffs[] = {relative_diff(got.y, expected.y), relative_diff(got.dx, expected.dx),
+                            relative_diff(got.dw, expected.dw), relative_diff(got.db, expected.db)};
+    CHECK(diffs[0] < tolerance);
+    CHECK(diffs[1] < tolerance);
+    CHECK(diffs[2] < tolerance);
+    CHECK(diffs[3] < tolerance);
+    return *std::max_element(std::begin(diffs), std::end(diffs));
+}
+
+}  // namespace
+
+TEST_CASE("winograd F(2x2, 3x3) on one tile equals the correlation by hand") {
+    SUBCASE("1-D F(2, 3): d = (1, 2, 3, 4), g = (1, 2, 3), on the first row of a 4x4 tile") {
+        // By hand: y0 = 1·1 + 2·2 + 3·3 = 14 and y1 = 2·1 + 3·2 + 4·3 = 20.
+        // Winograd: B^T d = (1 - 3, 2 + 3, 3 - 2, 2 - 4) = (-2, 5, 1, -2);
+        // G g = (1, (1 + 2 + 3) / 2, (1 - 2 + 3) / 2, 3) = (1, 3, 1, 3); their product
+        // m = (-2, 15, 1, -6); A^T m = (-2 + 15 + 1, 15 - 1 + 6) = (14, 20).
+        // The other rows of d and g are zero, so the second output row is 0.
+        const std::array<float, 16> d = {1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        const std::array<float, 9> g = {1, 2, 3, 0, 0, 0, 0, 0, 0};
+        const std::array<float, 16> v = cnn::winograd_input_tile(d);
+        CHECK(std::vector<float>(v.begin(), v.begin() + 4) == std::vector<float>{-2, 5, 1, -2});
+        const std::array<float, 16> u = cnn::winograd_filter_tile(g);
+        CHECK(std::vector<float>(u.begin(), u.begin() + 4) == std::vector<float>{1, 3, 1, 3});
+        CHECK(winograd_tile(d, g) == std::array<float, 4>{14, 20, 0, 0});
+    }
+    SUBCASE("2-D F(2x2, 3x3)") {
+        // d = 1 2 0 1    g = 1 0 -1
+        //     3 1 2 0        0 2  0
+        //     0 1 1 2        1 1  0
+        //     2 0 3 1
+        // y(i, j) = d(i, j) - d(i, j+2) + 2 d(i+1, j+1) + d(i+2, j) + d(i+2, j+1):
+        // y(0, 0) = 1 - 0 + 2·1 + 0 + 1 = 4     y(0, 1) = 2 - 1 + 2·2 + 1 + 1 = 7
+        // y(1, 0) = 3 - 2 + 2·1 + 2 + 0 = 5     y(1, 1) = 1 - 0 + 2·1 + 0 + 3 = 6
+        // Every intermediate value is a small multiple of 1/4, exact in float.
+        const std::array<float, 16> d = {1, 2, 0, 1, 3, 1, 2, 0, 0, 1, 1, 2, 2, 0, 3, 1};
+        const std::array<float, 9> g = {1, 0, -1, 0, 2, 0, 1, 1, 0};
+        CHECK(winograd_tile(d, g) == std::array<float, 4>{4, 7, 5, 6});
+    }
+}
+
+TEST_CASE("winograd: each backward tile transform is the transpose of its forward one") {
+    // <A^T m A, dY> = <m, A dY A^T> and <G g G^T, m> = <g, G^T m G> for any values: what
+    // makes dW and the gradient of the output transform right.
+    cnn::Rng rng(4);
+    const auto random = [&](auto a) {
+        for (float& v : a) {
+            v = rng.uniform(-1.0f, 1.0f);
+        }
+        return a;
+    };
+    const auto dot = [](const auto& a, const auto& b) {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            sum += static_cast<double>(a[i]) * b[i];
+        }
+        return sum;
+    };
+    for (int trial = 0; trial < 20; ++trial) {
+        const auto m = random(std::array<float, 16>{});
+        const auto dy = random(std::array<float, 4>{});
+        const auto g = random(std::array<float, 9>{});
+        CHECK(dot(cnn::winograd_output_tile(m), dy) ==
+              doctest::Approx(dot(m, cnn::winograd_output_tile_transpose(dy))).epsilon(1e-5));
+        CHECK(dot(cnn::winograd_filter_tile(g), m) ==
+              doctest::Approx(dot(g, cnn::winograd_filter_tile_transpose(m))).epsilon(1e-5));
+    }
+}
+
+TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, threads, groups") {
+    cnn::Rng rng(3303);
+    cnn::Conv2dWorkspace workspace;  // shared by every trial: buffers must grow and be reused
+    int tried = 0;
+    double worst = 0.0;
+    for (int trial = 0; trial < 200; ++trial) {
+        const Problem p = random_problem(rng, trial);
+        try {
+            cnn::conv2d_output_shape(p.x, p.w, p.g);
+        } catch (const cnn::GeometryError&) {
+            continue;  // 3x3 does not fit even padded
+        }
+        ++tried;
+        FastConvOptions o;
+        o.algorithm = ConvAlgorithm::winograd;
+        o.threads = 1 + rng.below(3);       // 1, 2 or 3 shares, also more than images
+        o.min_columns = 1 + rng.below(60);  // groups of one image up to all of a share
+        const bool relu = trial % 2 == 1;
+        o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;
+        CAPTURE(trial);
+        const std::string x_shape = cnn::shape_to_string(p.x.shape());
+        const std::string w_shape = cnn::shape_to_string(p.w.shape());
+        CAPTURE(x_shape);
+        CAPTURE(w_shape);
+        CAPTURE(p.g.pad_rows.before);
+        CAPTURE(p.g.pad_rows.after);
+        CAPTURE(p.g.pad_cols.before);
+        CAPTURE(p.g.pad_cols.after);
+        CAPTURE(o.threads);
+        CAPTURE(o.min_columns);
+        const Tensor4 dy =
+            cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        worst = std::max(worst, check_equal(run(p, dy, o, workspace), naive(p, dy, relu), 1e-4));
+    }
+    CHECK(tried >= 150);
+    CHECK(worst < 1e-5);  // in practice: a few float roundings
+}
+
+TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
+    // dx reads dy padded by 2 - P: negative for P >= 3, i.e. dy's first rows are skipped.
+    cnn::Rng rng(8);
+    cnn::Conv2dWorkspace workspace;
+    for (const auto& [top, bottom, left, right] :
+         std::vector<std::array<std::size_t, 4>>{{3, 0, 0, 4}, {4, 3, 3, 1}, {0, 5, 2, 3}}) {
+        Problem p;
+        p.x = cnn::testing::random_tensor<4>({2, 3, 5, 4}, rng);
+        p.w = cnn::testing::random_tensor<4>({2, 3, 3, 3}, rng);
+        p.b = cnn::testing::random_tensor<1>({2}, rng);
+        p.g.pad_rows = {top, bottom};
+        p.g.pad_cols = {left, right};
+        CAPTURE(top);
+        CAPTURE(left);
+        FastConvOptions o;
+        o.algorithm = ConvAlgorithm::winograd;
+        o.threads = 2;
+        const Tensor4 dy =
+            cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        check_equal(run(p, dy, o, workspace), naive(p, dy, false), 1e-5);
+    }
+}
+
+TEST_CASE("winograd accumulates into dw and db, as every backward pass here does") {
+    cnn::Rng rng(6);
+    const Problem p = random_problem(rng, 0);
+    cnn::Conv2dWorkspace workspace;
+    FastConvOptions o;
+    o.algorithm = ConvAlgorithm::winograd;
+    o.threads = 2;
+    const Tensor4 y = cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace);
+    const Tensor4 dy = cnn::testing::random_tensor<4>(y.shape(), rng);
+    Tensor4 dw = cnn::testing::random_tensor<4>(p.w.shape(), rng);  // anything already there
+    Tensor1 db = cnn::testing::random_tensor<1>(p.b.shape(), rng);
+    const Tensor4 dw_before = dw;
+    const Tensor1 db_before = db;
+    cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
+    const Tensor4 once = dw - dw_before;
+    const Tensor1 db_once = db - db_before;
+    cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
+    CHECK(max_abs_diff(dw, Tensor4(dw_before + 2.0f * once)) < 1e-5);
+    CHECK(max_abs_diff(db, Tensor1(db_before + 2.0f * db_once)) < 1e-5);
+}
+
+TEST_CASE("winograd: a fixed thread count gives the same bits on every run") {
+    // As for the gemm engine: forward and dx are each image's own, the same bits for any
+    // thread count when every product holds one image; dW and db add the threads' shares in
+    // thread order, the same bits for the same thread count.
+    cnn::Rng rng(77);
+    Problem p;
+    p.x = cnn::testing::random_tensor<4>({32, 3, 11, 12}, rng);
+    p.w = cnn::testing::random_tensor<4>({8, 3, 3, 3}, rng);
+    p.b = cnn::testing::random_tensor<1>({8}, rng);
+    p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, 11, 12, 3, 3, 1, 1);
+    const Tensor4 dy = cnn::testing::random_tensor<4>({32, 8, 11, 12}, rng);
+    const auto with = [&](std::size_t threads) {
+        FastConvOptions o;
+        o.algorithm = ConvAlgorithm::winograd;
+        o.epilogue = Epilogue::bias_relu;
+        o.threads = threads;
+        o.min_columns = 1;
+        cnn::Conv2dWorkspace workspace;
+        return run(p, dy, o, workspace);
+    };
+    const Result one = with(1), two = with(2), again = with(2), three = with(3);
+    CHECK(one.y == two.y);
+    CHECK(one.dx == two.dx);
+    CHECK(one.y == three.y);
+    CHECK(relative_diff(two.dw, one.dw) < 1e-5);
+    CHECK(two.dw == again.dw);
+    CHECK(two.db == again.db);
+    CHECK(two.dx == again.dx);
+}
+
+TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive loops") {
+    struct Shape {
+        std::size_t c, fn, size;
+    };
+    cnn::Rng rng(11);
+    cnn::Conv2dWorkspace workspace;
+    for (const Shape& s :
+         {Shape{64, 128, 14}, Shape{128, 128, 14}, Shape{128, 256, 7}, Shape{256, 256, 7}}) {
+        CAPTURE(s.c);
+        CAPTURE(s.fn);
+        Problem p;
+        p.x = cnn::testing::random_tensor<4>({2, s.c, s.size, s.size}, rng);
+        p.w = cnn::testing::random_tensor<4>({s.fn, s.c, 3, 3}, rng);
+        p.b = cnn::testing::random_tensor<1>({s.fn}, rng);
+        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
+        const Tensor4 dy = cnn::testing::random_tensor<4>({2, s.fn, s.size, s.size}, rng);
+        FastConvOptions o;  // automatic: Winograd
+        o.epilogue = Epilogue::bias_relu;
+        o.threads = 2;
+        const double worst = check_equal(run(p, dy, o, workspace), naive(p, dy, true), 1e-4);
+        CHECK(worst < 1e-5);
+    }
+}
+
+TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm otherwise") {
+    // Every engine agrees with the naive loops; automatic gives the very bits of the engine it
+    // picked, which (rounding differently) tells which one ran.
+    cnn::Rng rng(21);
+    cnn::Conv2dWorkspace workspace;
+    struct Case {
+        std::size_t c, fn, fh, fw, sr, sc;
+        bool winograd;
+    };
+    for (const Case& k : {Case{16, 16, 3, 3, 1, 1, true}, Case{20, 17, 3, 3, 1, 1, true},
+                          Case{16, 16, 5, 5, 1, 1, false}, Case{16, 16, 3, 3, 2, 2, false},
+                          Case{16, 16, 3, 3, 1, 2, false}, Case{16, 16, 1, 1, 1, 1, false},
+                          Case{16, 16, 3, 2, 1, 1, false}, Case{16, 16, 2, 3, 1, 1, false},
+                          Case{3, 16, 3, 3, 1, 1, false}, Case{16, 8, 3, 3, 1, 1, false}}) {
+        CAPTURE(k.c);
+        CAPTURE(k.fn);
+        CAPTURE(k.fh);
+        CAPTURE(k.fw);
+        CAPTURE(k.sr);
+        CAPTURE(k.sc);
+        Problem p;
+        p.x = cnn::testing::random_tensor<4>({3, k.c, 9, 8}, rng);
+        p.w = cnn::testing::random_tensor<4>({k.fn, k.c, k.fh, k.fw}, rng);
+        p.b = cnn::testing::random_tensor<1>({k.fn}, rng);
+        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, 9, 8, k.fh, k.fw, k.sr, k.sc);
+        const bool possible = k.fh == 3 && k.fw == 3 && k.sr == 1 && k.sc == 1;
+        CHECK(cnn::winograd_applies(p.w, p.g) == possible);
+        CHECK(cnn::winograd_preferred(p.w, p.g) == k.winograd);
+        const Tensor4 dy =
+            cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        const Result expected = naive(p, dy, true);
+        FastConvOptions o;
+        o.epilogue = Epilogue::bias_relu;
+        o.threads = 2;
+        const Result automatic = run(p, dy, o, workspace);
+        check_equal(automatic, expected, 1e-5);
+        o.algorithm = ConvAlgorithm::gemm;  // always possible
+        const Result gemm = run(p, dy, o, workspace);
+        check_equal(gemm, expected, 1e-5);
+        o.algorithm = ConvAlgorithm::winograd;
+        if (possible) {
+            const Result winograd = run(p, dy, o, workspace);
+            check_equal(winograd, expected, 1e-5);
+            CHECK_FALSE(winograd.y == gemm.y);  // they round differently: the bits tell
+            const Result& picked = k.winograd ? winograd : gemm;
+            CHECK(automatic.y == picked.y);
+            CHECK(automatic.dx == picked.dx);
+            CHECK(automatic.dw == picked.dw);
+        } else {
+            CHECK(automatic.y == gemm.y);
+            CHECK_THROWS_WITH_AS(run(p, dy, o, workspace),
+                                 doctest::Contains("expected 3x3 filters and stride 1"),
+                                 std::invalid_argument);
+        }
+    }
+}
+
+TEST_CASE("winograd: agrees with PyTorch, and passes the numerical gradient check") {
+    // Winograd for the fixtures' 3x3 stride-1 cases ("plain", "batch_channels"), which have
+    // too few channels for ConvAlgorithm::automatic to pick it; gemm for the others.
+    cnn::Conv2dWorkspace workspace;
+    const auto options = [](const Tensor4& w, const Conv2dGeometry& g) {
+        FastConvOptions o;
+        o.algorithm = cnn::winograd_applies(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
+        o.threads = 2;
+        return o;
+    };
+    cnn::testing::check_against_conv2d_fixtures(
+        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2dGeometry& g) {
+            return cnn::conv2d_fast_forward(x, w, b, g, options(w, g), workspace);
+        },
+        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2dGeometry& g,
+            Tensor4& dw, Tensor1& db) {
+            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, options(w, g), workspace, dw,
+                                             db);
+        },
+        /*numerical=*/true);
+}
