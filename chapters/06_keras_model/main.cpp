@@ -4,7 +4,8 @@
 //      while the depth grows.
 //   2. Training a model of the same API on Fashion-MNIST with a held-out validation set, then
 //      testing it: by default a LeNet-style model (under a minute on 2 cores); --model seed
-//      trains the study notes' model (about an hour on 2 cores); --quick a tiny one in seconds.
+//      trains the study notes' model (about 25 minutes for 10 epochs on 2 cores); --quick a
+//      tiny one in seconds.
 //   3. Plots: learning curves, the confusion matrix, misclassified images, the first layer's
 //      filters, and one image's feature maps through every layer.
 //   4. Saving the weights and loading them into a fresh model.
@@ -207,7 +208,7 @@ int main(int argc, char** argv) {
     program.cli()
         .add_option("--model", model_name,
                     "Which model to train: lenet (default), seed (the study notes' model; about "
-                    "an hour on 2 cores) or tiny (the --quick default)")
+                    "25 minutes for 10 epochs on 2 cores) or tiny (the --quick default)")
         ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
     program.cli().add_option("--epochs", epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
         ->check(CLI::Range(1, 1000));

@@ -2,8 +2,9 @@
 // step of chapter 07's engine buys.
 //
 //   1. The ladder: every convolution of the seed model, forward + backward, as naive loops
-//      (chapter 04), im2col + BLAS (chapter 04), and the fast engine on one thread and on all;
-//      beside each, the machine's own matrix product (OpenBLAS sgemm) on the same numbers.
+//      (chapter 04), im2col + BLAS (chapter 04), and the fast im2col engine on one thread and on
+//      all; beside each, the machine's own matrix product (OpenBLAS sgemm) on the same numbers;
+//      last, what the layers run: Winograd's algorithm for the 3x3 convolutions.
 //   2. Where one training step of the seed model spends its time, layer by layer.
 //   3. Images per second, training and inference, for the seed and the LeNet-style models, and
 //      the memory a training run holds.
@@ -37,6 +38,7 @@
 #include "cnn/conv/conv2d_fast.hpp"
 #include "cnn/conv/conv2d_im2col.hpp"
 #include "cnn/conv/conv2d_naive.hpp"
+#include "cnn/conv/winograd.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
@@ -195,8 +197,9 @@ const std::vector<ConvShape> seed_shapes = {{"conv1", 1, 64, 28, 7},
 struct LadderRow {
     std::string name;
     double flop;  // forward + backward at the full batch
-    double naive, im2col, fast_one, fast_all, sgemm;  // seconds at the full batch
-    double difference;                                 // fast against naive, relative
+    double naive, im2col, fast_one, fast_all, layers, sgemm;  // seconds at the full batch
+    bool winograd;     // the layers' engine (ConvAlgorithm::automatic) chose Winograd
+    double difference;  // both engines against naive, relative
 };
 
 template <class Tensor>
@@ -219,7 +222,7 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
         return 3.0 * 2.0 * static_cast<double>(batch * s.filters * s.size * s.size * s.channels *
                                                s.kernel * s.kernel);
     };
-    LadderRow row{s.name, flop_at(budget.batch), 0, 0, 0, 0, 0, 0};
+    LadderRow row{s.name, flop_at(budget.batch), 0, 0, 0, 0, 0, 0, false, 0};
 
     //! [ladder]
     // Chapter 04's loops, on a few images (they are slow), scaled to the full batch.
@@ -229,9 +232,11 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
                     cnn::conv2d_naive_forward(x_few, w, b, g);
                     cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw, db);
                 }) * row.flop / flop_at(budget.naive_batch);
-    // Chapter 07's engine, on one thread and then on all of them.
+    // Chapter 07's im2col engine, on one thread and then on all of them; then what the layers
+    // run, which is Winograd's algorithm for the 3x3 convolutions with enough channels.
     cnn::Conv2dWorkspace workspace;
     cnn::FastConvOptions fast;
+    fast.algorithm = cnn::ConvAlgorithm::gemm;
     for (const std::size_t threads : {std::size_t{1}, cnn::thread_count()}) {
         fast.threads = threads;
         (threads == 1 ? row.fast_one : row.fast_all) = median_seconds(budget.repeats, [&] {
@@ -239,6 +244,12 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
             cnn::conv2d_fast_backward(dy, x, y, w, g, fast, workspace, dw, db);
         });
     }
+    cnn::FastConvOptions layers;  // ConvAlgorithm::automatic, all threads
+    row.layers = median_seconds(budget.repeats, [&] {
+        const Tensor4 y = cnn::conv2d_fast_forward(x, w, b, g, layers, workspace);
+        cnn::conv2d_fast_backward(dy, x, y, w, g, layers, workspace, dw, db);
+    });
+    row.winograd = cnn::winograd_preferred(w, g);
     // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
     {
         const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
@@ -269,18 +280,22 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
     // next layer's single-threaded measurements.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
-    // The fast engine must still compute what the loops compute, gradients included.
-    Tensor4 dw_naive = xt::zeros<float>(w.shape()), dw_fast = dw_naive;
-    Tensor1 db_naive = xt::zeros<float>(b.shape()), db_fast = db_naive;
+    // Both engines must still compute what the loops compute, gradients included.
+    Tensor4 dw_naive = xt::zeros<float>(w.shape());
+    Tensor1 db_naive = xt::zeros<float>(b.shape());
     const Tensor4 y_naive = cnn::conv2d_naive_forward(x_few, w, b, g);
     const Tensor4 dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw_naive, db_naive);
-    const Tensor4 y_fast = cnn::conv2d_fast_forward(x_few, w, b, g, fast, workspace);
-    const Tensor4 dx_fast =
-        cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, fast, workspace, dw_fast, db_fast);
-    row.difference = std::max({relative_difference(y_naive, y_fast),
-                               relative_difference(dx_naive, dx_fast),
-                               relative_difference(dw_naive, dw_fast),
-                               relative_difference(db_naive, db_fast)});
+    for (const cnn::FastConvOptions& engine : {fast, layers}) {
+        Tensor4 dw_fast = xt::zeros<float>(w.shape());
+        Tensor1 db_fast = xt::zeros<float>(b.shape());
+        const Tensor4 y_fast = cnn::conv2d_fast_forward(x_few, w, b, g, engine, workspace);
+        const Tensor4 dx_fast = cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, engine,
+                                                          workspace, dw_fast, db_fast);
+        row.difference = std::max({row.difference, relative_difference(y_naive, y_fast),
+                                   relative_difference(dx_naive, dx_fast),
+                                   relative_difference(dw_naive, dw_fast),
+                                   relative_difference(db_naive, db_fast)});
+    }
     return row;
 }
 
@@ -290,19 +305,22 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
                           "median of {} on {} images, scaled)",
                           budget.batch, cnn::thread_count(), budget.repeats,
                           std::min<std::size_t>(budget.repeats, 3), budget.naive_batch));
-    text.line(fmt::format("{:<6} {:>6} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} | {:>7}",
-                          "layer", "GFLOP", "naive ms", "im2col", "fast 1t", "fast", "sgemm",
-                          "GFLOP/s", "sgemm", "% sgemm", "rel.diff"));
+    text.line(fmt::format("{:<6} {:>6} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} "
+                          "| {:>8} {:>7} | {:>7}",
+                          "layer", "GFLOP", "naive ms", "im2col", "gemm 1t", "gemm", "sgemm",
+                          "layers", "GFLOP/s", "sgemm", "% sgemm", "engine", "GFLOP/s",
+                          "rel.diff"));
     cnn::Rng rng(seed);
     std::vector<LadderRow> rows;
     for (const ConvShape& s : seed_shapes) {
         const LadderRow r = measure_ladder(s, budget, rng);
         text.line(fmt::format(
-            "{:<6} {:>6.2f} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} | {:>7.1f} {:>7.1f} "
-            "{:>6.0f}% | {:>7.0e}",
+            "{:<6} {:>6.2f} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} | {:>7.1f} "
+            "{:>7.1f} {:>6.0f}% | {:>8} {:>7.1f} | {:>7.0e}",
             r.name, r.flop / 1e9, r.naive * 1e3, r.im2col * 1e3, r.fast_one * 1e3,
-            r.fast_all * 1e3, r.sgemm * 1e3, r.flop / r.fast_all / 1e9, r.flop / r.sgemm / 1e9,
-            100.0 * r.sgemm / r.fast_all, r.difference));
+            r.fast_all * 1e3, r.sgemm * 1e3, r.layers * 1e3, r.flop / r.fast_all / 1e9,
+            r.flop / r.sgemm / 1e9, 100.0 * r.sgemm / r.fast_all,
+            r.winograd ? "winograd" : "gemm", r.flop / r.layers / 1e9, r.difference));
         rows.push_back(r);
     }
     text.save();
@@ -314,7 +332,7 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
     chart.log_y = true;
     chart.value_labels = false;
     chart.width = 960;
-    std::vector<double> naive, im2col, one, all, sgemm;
+    std::vector<double> naive, im2col, one, all, sgemm, layers;
     for (const LadderRow& r : rows) {
         chart.categories.push_back(r.name);
         naive.push_back(r.naive * 1e3);
@@ -322,12 +340,14 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
         one.push_back(r.fast_one * 1e3);
         all.push_back(r.fast_all * 1e3);
         sgemm.push_back(r.sgemm * 1e3);
+        layers.push_back(r.layers * 1e3);
     }
     chart.series = {{"naive loops (ch04)", naive},
                     {"im2col + BLAS (ch04)", im2col},
-                    {"fast engine, 1 thread", one},
-                    {fmt::format("fast engine, {} threads", cnn::thread_count()), all},
-                    {"sgemm alone, same products", sgemm}};
+                    {"im2col engine, 1 thread", one},
+                    {fmt::format("im2col engine, {} threads", cnn::thread_count()), all},
+                    {"sgemm alone, same products", sgemm},
+                    {"the layers' engine (Winograd for 3x3)", layers}};
     cnn::save_bar_chart(chart, out / "ch07_ladder.png");
     return rows;
 }
@@ -471,7 +491,7 @@ int main(int argc, char** argv) {
                                  cnn::has_openmp() ? "OpenMP" : "no OpenMP: one thread",
                                  budget.batch);
 
-        std::cout << "== 1. The ladder: one convolution, five ways ==\n\n";
+        std::cout << "== 1. The ladder: one convolution, six ways ==\n\n";
         const std::vector<LadderRow> rows = ladder(budget, options.seed, options.out);
 
         std::cout << "\n== 2. Where a training step goes ==\n\n";
@@ -523,8 +543,8 @@ int main(int argc, char** argv) {
                 const double theirs = torch.figures.at(r.name);
                 text.line(fmt::format("  {:<6} ours {:>7.1f} ms ({:>5.1f} GFLOP/s)   PyTorch "
                                       "{:>7.1f} ms ({:>5.1f} GFLOP/s)   ours/PyTorch speed {:.2f}",
-                                      r.name, r.fast_all * 1e3, r.flop / r.fast_all / 1e9,
-                                      theirs * 1e3, r.flop / theirs / 1e9, theirs / r.fast_all));
+                                      r.name, r.layers * 1e3, r.flop / r.layers / 1e9,
+                                      theirs * 1e3, r.flop / theirs / 1e9, theirs / r.layers));
             }
         } else {
             text.line(torch.why_not);

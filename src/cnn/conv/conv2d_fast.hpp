@@ -71,7 +71,6 @@ struct FastConvOptions {
 /// Scratch memory of the fast convolution, kept between calls so that a training loop
 /// allocates it once. One workspace per layer; a call grows it when a batch needs more.
 struct Conv2dWorkspace {
-    /// What one thread works in.
     /// What one thread works in. Winograd (winograd.hpp) uses the same buffers differently.
     struct PerThread {
         /// (C·FH·FW, group·OH·OW): im2col, then backward's dcols.
