@@ -12,7 +12,7 @@ TEST_CASE("pixel_statistics and standardize on values worked out by hand") {
     CHECK(s.mean(0, 0, 0) == doctest::Approx(2.0));
     CHECK(s.mean(0, 0, 1) == doctest::Approx(5.0));
     CHECK(s.deviation(0, 0, 0) == doctest::Approx(1.6329932));  // sqrt(8/3)
-    CHECK(s.deviation(0, 0, 1) == doctest::Approx(1e-7));
+    CHECK(s.deviation(0, 0, 1) == 1e-7f);  // sqrt(0) + epsilon, exactly
     cnn::standardize(x, s);
     CHECK(x(0, 0, 0, 0) == doctest::Approx(-1.2247449));  // -2 / sqrt(8/3) = -sqrt(3/2)
     CHECK(x(1, 0, 0, 0) == doctest::Approx(0.0));
@@ -32,6 +32,8 @@ TEST_CASE("pixel_statistics and standardize reject what they cannot use") {
                          std::invalid_argument);
     CHECK_THROWS_AS(cnn::pixel_statistics(cnn::Tensor4::from_shape({0, 1, 1, 2})),
                     std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::pixel_statistics(x, 0, -1.0f), doctest::Contains("epsilon >= 0"),
+                         std::invalid_argument);
     const cnn::PixelStatistics s = cnn::pixel_statistics(x);
     cnn::Tensor4 other = {{{{1.0f, 2.0f, 3.0f}}}};
     CHECK_THROWS_WITH_AS(cnn::standardize(other, s),

@@ -223,6 +223,28 @@ TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
     }
 }
 
+TEST_CASE("winograd: images wider than one block of 16 columns, partial channel blocks") {
+    // The channels-last copies work in 16x16 blocks of columns and channels: 33 columns take
+    // three blocks, 17 channels and 19 filters leave partial ones.
+    cnn::Rng rng(21);
+    cnn::Conv2dWorkspace workspace;
+    Problem p;
+    p.x = cnn::testing::random_tensor<4>({2, 17, 20, 33}, rng);
+    p.w = cnn::testing::random_tensor<4>({19, 17, 3, 3}, rng);
+    p.b = cnn::testing::random_tensor<1>({19}, rng);
+    p.g.pad_rows = {0, 1};
+    p.g.pad_cols = {2, 1};
+    REQUIRE(cnn::winograd_preferred(p.w, p.g));
+    for (const Epilogue epilogue : {Epilogue::bias, Epilogue::bias_relu}) {
+        FastConvOptions o;  // automatic, which must pick Winograd here
+        o.epilogue = epilogue;
+        o.threads = 2;
+        const Tensor4 dy =
+            cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        check_equal(run(p, dy, o, workspace), naive(p, dy, epilogue == Epilogue::bias_relu), 1e-4);
+    }
+}
+
 TEST_CASE("winograd accumulates into dw and db, as every backward pass here does") {
     cnn::Rng rng(6);
     const Problem p = random_problem(rng, 0);
@@ -290,6 +312,7 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         p.b = cnn::testing::random_tensor<1>({s.fn}, rng);
         p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
         const Tensor4 dy = cnn::testing::random_tensor<4>({2, s.fn, s.size, s.size}, rng);
+        REQUIRE(cnn::winograd_preferred(p.w, p.g));
         FastConvOptions o;  // automatic: Winograd
         o.epilogue = Epilogue::bias_relu;
         o.threads = 2;

@@ -291,8 +291,7 @@ int main(int argc, char** argv) {
         Tensor4 x = train.images, x_test = test.images;
         if (standardize) {
             // Statistics of the images trained on, the part fit() keeps before the held-out tail.
-            const auto held = static_cast<std::size_t>(static_cast<double>(x.shape(0)) *
-                                                       fit.validation_split);
+            const std::size_t held = cnn::validation_count(x.shape(0), fit.validation_split);
             const cnn::PixelStatistics statistics = cnn::pixel_statistics(x, x.shape(0) - held);
             cnn::standardize(x, statistics);
             cnn::standardize(x_test, statistics);

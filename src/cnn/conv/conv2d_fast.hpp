@@ -24,7 +24,7 @@
 ///    thread, then added in thread order: for a given thread count every run gives the same
 ///    bits; another thread count changes only the order of the sums.
 /// 5. **Less arithmetic.** With FastConvOptions::algorithm left automatic, 3x3 stride-1
-///    convolutions of at least 16 channels run Winograd's F(2x2, 3x3) (winograd.hpp) with the
+///    convolutions with at least 16 input channels and 16 filters run Winograd's F(2x2, 3x3) (winograd.hpp) with the
 ///    same four changes: 2.25 times fewer multiplications, paid for with cheap transforms of
 ///    the tiles.
 ///

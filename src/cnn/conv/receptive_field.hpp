@@ -10,7 +10,7 @@
 ///
 /// A layer with kernel k, stride s and padding p (before) turns (r, j, start) into
 /// \f[ r' = r + (k - 1)\,j, \qquad j' = j\,s, \qquad
-///     \mathit{start}' = \mathit{start} + \left(\tfrac{k - 1}{2} - p\right) j. \f]
+///     \mathit{start}' = \mathit{start} + \left(\frac{k - 1}{2} - p\right) j. \f]
 /// The input itself is r = 1, j = 1, start = 0. Two 3x3 layers of stride 1 give
 /// r = 1 + 2 + 2 = 5: the 5x5 of the study notes. A stride multiplies every later growth.
 #pragma once

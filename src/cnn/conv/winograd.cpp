@@ -542,6 +542,10 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
                                 Conv2dWorkspace& workspace) {
     check_applies(w, g);
     const WinogradSizes s(x, w, g);
+    if (b.shape(0) != s.fn) {
+        throw std::invalid_argument("conv2d winograd: expected one bias per filter, (" +
+                                    std::to_string(s.fn) + "), got " + shape_to_string(b.shape()));
+    }
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
     float* u = workspace.filters.data();
@@ -591,6 +595,19 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
                                  Tensor4& dw, Tensor1& db) {
     check_applies(w, g);
     const WinogradSizes s(x, w, g);
+    const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
+    const bool relu = options.epilogue == Epilogue::bias_relu;
+    const auto same = [&](const Tensor4& t) {
+        return std::equal(out.begin(), out.end(), t.shape().begin());
+    };
+    if (!same(dy) || (relu && !same(y)) || dw.shape() != w.shape() || db.shape(0) != s.fn) {
+        throw std::invalid_argument("conv2d winograd backward: expected dy (and y with a ReLU) " +
+                                    shape_to_string(out) + ", dw like w and db (" +
+                                    std::to_string(s.fn) + "), got dy " +
+                                    shape_to_string(dy.shape()) + ", dw " +
+                                    shape_to_string(dw.shape()) + " and db " +
+                                    shape_to_string(db.shape()));
+    }
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
     float* u = workspace.filters.data();
@@ -598,7 +615,6 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
         transform_filters(w, s, s.c * share / plan.shares, s.c * (share + 1) / plan.shares, u);
     });
     Tensor4 dx = Tensor4::from_shape(x.shape());
-    const bool relu = options.epilogue == Epilogue::bias_relu;
     if (plan.shares > 1) {
         keep_blas_on_one_thread();
     }

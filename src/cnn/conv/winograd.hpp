@@ -12,8 +12,8 @@
 /// with g = (g0, g1, g2) take 6 multiplications directly:
 /// \f$y_0 = d_0 g_0 + d_1 g_1 + d_2 g_2\f$ and \f$y_1 = d_1 g_0 + d_2 g_1 + d_3 g_2\f$.
 /// Winograd computes them with 4:
-/// \f[ m_0 = (d_0 - d_2)\,g_0,\quad m_1 = (d_1 + d_2)\,\tfrac{g_0 + g_1 + g_2}{2},\quad
-///     m_2 = (d_2 - d_1)\,\tfrac{g_0 - g_1 + g_2}{2},\quad m_3 = (d_1 - d_3)\,g_2, \f]
+/// \f[ m_0 = (d_0 - d_2)\,g_0,\quad m_1 = (d_1 + d_2)\,\frac{g_0 + g_1 + g_2}{2},\quad
+///     m_2 = (d_2 - d_1)\,\frac{g_0 - g_1 + g_2}{2},\quad m_3 = (d_1 - d_3)\,g_2, \f]
 /// \f[ y_0 = m_0 + m_1 + m_2, \qquad y_1 = m_1 - m_2 - m_3. \f]
 /// (Check \f$y_0\f$: \f$m_1 + m_2 = d_1 g_1 + d_2 g_0 + d_2 g_2\f$, and \f$m_0\f$ adds
 /// \f$d_0 g_0 - d_2 g_0\f$.) The terms in g depend only on the filter and are computed once per
@@ -21,8 +21,8 @@
 /// \f$y = A^T [(G g) \odot (B^T d)]\f$ with \f$\odot\f$ the elementwise product and
 /// \f[ B^T = \begin{pmatrix} 1 & 0 & -1 & 0 \\ 0 & 1 & 1 & 0 \\ 0 & -1 & 1 & 0
 ///                           \\ 0 & 1 & 0 & -1 \end{pmatrix}, \quad
-///     G = \begin{pmatrix} 1 & 0 & 0 \\ \tfrac12 & \tfrac12 & \tfrac12
-///                         \\ \tfrac12 & -\tfrac12 & \tfrac12 \\ 0 & 0 & 1 \end{pmatrix}, \quad
+///     G = \begin{pmatrix} 1 & 0 & 0 \\ \frac12 & \frac12 & \frac12
+///                         \\ \frac12 & -\frac12 & \frac12 \\ 0 & 0 & 1 \end{pmatrix}, \quad
 ///     A^T = \begin{pmatrix} 1 & 1 & 1 & 0 \\ 0 & 1 & -1 & -1 \end{pmatrix}. \f]
 ///
 /// **In two dimensions, F(2x2, 3x3)** nests the 1-D algorithm over rows and columns: a 2x2
@@ -68,8 +68,8 @@
 /// (FN, OH, OW) with the bias and ReLU.
 ///
 /// **Rounding.** The transforms add and subtract up to 9 values and halve, so results differ
-/// from the direct sums by a few float roundings more than im2col's, about 1e-6 relative for
-/// the seed model's layers.
+/// from the direct sums by a few float roundings more than im2col's; chapter 07's ladder prints
+/// the difference for the seed model's layers.
 #pragma once
 
 #include <array>
@@ -103,18 +103,18 @@ bool winograd_applies(const Tensor4& w, const Conv2dGeometry& geometry);
 
 /// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
 /// least 16 input channels and 16 filters. The transforms run 16 channels at a time (one
-/// vector of floats); with fewer, most of each vector is wasted, and im2col measured faster
-/// (e.g. 3 -> 64 channels at 28x28: forward 3 times slower).
+/// vector of floats); with fewer, most of each vector is wasted, and im2col is faster (chapter
+/// 07's exercise 5 measures it).
 bool winograd_preferred(const Tensor4& w, const Conv2dGeometry& geometry);
 
-/// conv2d_fast_forward() for ConvAlgorithm::winograd, which checks the shapes and then calls
-/// this. Throws std::invalid_argument unless winograd_applies(); nothing else is checked again.
+/// conv2d_fast_forward() for ConvAlgorithm::winograd, which calls this. Throws
+/// std::invalid_argument unless winograd_applies() and the shapes fit.
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                 const Conv2dGeometry& geometry, const FastConvOptions& options,
                                 Conv2dWorkspace& workspace);
 
-/// conv2d_fast_backward() for ConvAlgorithm::winograd, likewise: accumulates dw and db, returns
-/// dx; with Epilogue::bias_relu, y (the forward's output) masks dy.
+/// conv2d_fast_backward() for ConvAlgorithm::winograd, likewise (the same checks): accumulates
+/// dw and db, returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy.
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                  const Tensor4& w, const Conv2dGeometry& geometry,
                                  const FastConvOptions& options, Conv2dWorkspace& workspace,

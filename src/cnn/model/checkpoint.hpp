@@ -26,7 +26,8 @@
 ///     validation_examples 5000
 ///     batch_size 64
 ///     shuffle 1
-///     optimizer adam 1720          adam, nadam or sgd, and its step count
+///     optimizer adam 1720          adam, nadam or sgd, and its step count (the optimizer's
+///                                  options are not saved: resume with the same ones)
 ///     rng 1234 5678 ... spare 0 0  the generator's state (Rng::state())
 ///     loss 0.61 0.39               the History, one number per epoch completed
 ///     accuracy 0.77 0.86

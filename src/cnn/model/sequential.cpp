@@ -203,7 +203,7 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     if (y.size() != n) {
         throw std::invalid_argument(fmt::format("fit: {} images but {} labels", n, y.size()));
     }
-    const auto held = static_cast<std::size_t>(static_cast<double>(n) * options.validation_split);
+    const std::size_t held = validation_count(n, options.validation_split);
     if (held == 0) {
         return fit(x, y, options, Tensor4::from_shape({0, x.shape(1), x.shape(2), x.shape(3)}), {}, out);
     }
@@ -314,6 +314,10 @@ History Sequential::fit(const Tensor4& x, const Labels& y, const FitOptions& opt
     return history;
 }
 //! [fit]
+
+std::size_t validation_count(std::size_t examples, double validation_split) {
+    return static_cast<std::size_t>(static_cast<double>(examples) * validation_split);
+}
 
 std::function<float(std::size_t epoch)> step_decay(float initial, std::vector<std::size_t> drops) {
     return [initial, drops = std::move(drops)](std::size_t epoch) {

@@ -79,6 +79,10 @@ struct FitOptions {
     std::function<float(std::size_t epoch)> learning_rate_schedule;
 };
 
+/// How many of `examples` fit() holds out, from the end, for FitOptions::validation_split:
+/// the fraction rounded down.
+std::size_t validation_count(std::size_t examples, double validation_split);
+
 /// The schedule "divide by 10 at these epochs": `initial` until the first epoch of `drops`,
 /// 10 times less from there to the next, and so on. For FitOptions::learning_rate_schedule.
 std::function<float(std::size_t epoch)> step_decay(float initial, std::vector<std::size_t> drops);

@@ -15,6 +15,10 @@ PixelStatistics pixel_statistics(const Tensor4& images, std::size_t count, float
         throw std::invalid_argument(fmt::format(
             "pixel_statistics: expected between 1 and {} images to use, got {}", images.shape(0), n));
     }
+    if (!(epsilon >= 0.0f) || !std::isfinite(epsilon)) {
+        throw std::invalid_argument(
+            fmt::format("pixel_statistics: expected a finite epsilon >= 0, got {}", epsilon));
+    }
     const std::size_t c = images.shape(1), h = images.shape(2), w = images.shape(3);
     const std::size_t pixels = c * h * w;
     std::vector<double> sum(pixels, 0.0), squares(pixels, 0.0);

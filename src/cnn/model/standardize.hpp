@@ -30,8 +30,9 @@ struct PixelStatistics {
 };
 
 /// The statistics of the first `count` images of images (N, C, H, W), all of them if `count`
-/// is 0, with `epsilon` added to every deviation. Sums are taken in double precision. Throws
-/// std::invalid_argument if there is no image to use or `count` exceeds N.
+/// is 0, with `epsilon` added to every deviation (with 0, a constant pixel standardises to NaN).
+/// Sums are taken in double precision. Throws std::invalid_argument if there is no image to use,
+/// `count` exceeds N, or epsilon is negative or not finite.
 PixelStatistics pixel_statistics(const Tensor4& images, std::size_t count = 0,
                                  float epsilon = 1e-7f);
 

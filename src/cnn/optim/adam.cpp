@@ -5,19 +5,22 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace cnn {
 
 Adam::Adam(const AdamOptions& options) : options_(options) {
-    const bool ok = options.learning_rate > 0.0f && options.beta_1 >= 0.0f &&
+    const bool ok = options.learning_rate > 0.0f && std::isfinite(options.learning_rate) &&
+                    options.beta_1 >= 0.0f &&
                     options.beta_1 < 1.0f && options.beta_2 >= 0.0f && options.beta_2 < 1.0f &&
                     options.epsilon > 0.0f && options.momentum_decay >= 0.0f;
     if (!ok) {
-        throw std::invalid_argument(
+        throw std::invalid_argument(fmt::format(
             "Adam: expected learning_rate > 0, beta_1 and beta_2 in [0, 1), epsilon > 0 and "
-            "momentum_decay >= 0, got " +
-            std::to_string(options.learning_rate) + ", " + std::to_string(options.beta_1) + ", " +
-            std::to_string(options.beta_2) + ", " + std::to_string(options.epsilon) + ", " +
-            std::to_string(options.momentum_decay));
+            "momentum_decay >= 0, got learning_rate {:g}, beta_1 {:g}, beta_2 {:g}, epsilon {:g}, "
+            "momentum_decay {:g}",
+            options.learning_rate, options.beta_1, options.beta_2, options.epsilon,
+            options.momentum_decay));
     }
 }
 
@@ -33,8 +36,8 @@ double nadam_momentum(const AdamOptions& o, std::size_t t) {
 
 void Adam::set_learning_rate(float learning_rate) {
     if (!(learning_rate > 0.0f) || !std::isfinite(learning_rate)) {
-        throw std::invalid_argument("Adam: expected learning_rate > 0, got " +
-                                    std::to_string(learning_rate));
+        throw std::invalid_argument(
+            fmt::format("Adam: expected learning_rate > 0, got {:g}", learning_rate));
     }
     options_.learning_rate = learning_rate;
 }

@@ -18,7 +18,7 @@
 /// Its momentum \f$\mu_t\f$ also warms up from \f$\beta_1/2\f$ towards \f$\beta_1\f$
 /// (Dozat, "Incorporating Nesterov Momentum into Adam", 2016, in the form of Keras 2's Nadam
 /// and PyTorch's NAdam):
-/// \f[ \mu_t = \beta_1 \left(1 - \tfrac12\, 0.96^{\,\psi t}\right), \qquad
+/// \f[ \mu_t = \beta_1 \left(1 - \frac12\, 0.96^{\,\psi t}\right), \qquad
 ///     \Pi_t = \mu_1 \mu_2 \cdots \mu_t, \f]
 /// \f[ w \leftarrow w - \eta\, \frac{\frac{1 - \mu_t}{1 - \Pi_t}\, g
 ///     + \frac{\mu_{t+1}}{1 - \Pi_t \mu_{t+1}}\, m}{\sqrt{\hat v} + \epsilon}, \f]

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace cnn {
 
 Sgd::Sgd(const SgdOptions& options) : options_(options) {
@@ -17,8 +19,8 @@ Sgd::Sgd(const SgdOptions& options) : options_(options) {
 
 void Sgd::set_learning_rate(float learning_rate) {
     if (!(learning_rate > 0.0f) || !std::isfinite(learning_rate)) {
-        throw std::invalid_argument("Sgd: expected learning_rate > 0, got " +
-                                    std::to_string(learning_rate));
+        throw std::invalid_argument(
+            fmt::format("Sgd: expected learning_rate > 0, got {:g}", learning_rate));
     }
     options_.learning_rate = learning_rate;
 }
