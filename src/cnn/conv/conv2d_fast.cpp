@@ -221,6 +221,23 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
 }
 //! [conv2d_fast_forward]
 
+void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Tensor4& w,
+                                  const Tensor4& dw, const Tensor1& db,
+                                  const std::array<std::size_t, 4>& out, Epilogue epilogue) {
+    const bool relu = epilogue == Epilogue::bias_relu;
+    const auto same = [&](const Tensor4& t) {
+        return std::equal(out.begin(), out.end(), t.shape().begin());
+    };
+    if (!same(dy) || (relu && !same(y)) || dw.shape() != w.shape() || db.shape(0) != out[1]) {
+        throw std::invalid_argument(
+            "conv2d backward: expected dy" + std::string(relu ? " and y " : " ") +
+            shape_to_string(out) + ", dw like w " + shape_to_string(w.shape()) + " and db (" +
+            std::to_string(out[1]) + "), got dy " + shape_to_string(dy.shape()) +
+            (relu ? ", y " + shape_to_string(y.shape()) : std::string()) + ", dw " +
+            shape_to_string(dw.shape()) + " and db " + shape_to_string(db.shape()));
+    }
+}
+
 //! [conv2d_fast_backward]
 Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2dGeometry& g,
@@ -228,16 +245,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
                              Tensor4& dw, Tensor1& db) {
     const ConvSizes s(x, w, g);
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
-    const auto same = [&](const Tensor4& t) { return std::equal(out.begin(), out.end(), t.shape().begin()); };
-    if (!same(dy) || (relu && !same(y)) || dw.shape() != w.shape() || db.shape(0) != s.fn) {
-        throw std::invalid_argument(
-            "conv2d backward: expected dy" + std::string(relu ? " and y " : " ") +
-            shape_to_string(out) + ", dw like w " + shape_to_string(w.shape()) + " and db (" +
-            std::to_string(s.fn) + "), got dy " + shape_to_string(dy.shape()) +
-            (relu ? ", y " + shape_to_string(y.shape()) : std::string()) + ", dw " +
-            shape_to_string(dw.shape()) + " and db " + shape_to_string(db.shape()));
-    }
+    check_conv2d_backward_shapes(dy, y, w, dw, db, {s.n, s.fn, s.oh, s.ow}, options.epilogue);
     if (use_winograd(options, w, g)) {
         return conv2d_winograd_backward(dy, x, y, w, g, options, workspace, dw, db);
     }

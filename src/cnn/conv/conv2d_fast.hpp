@@ -36,6 +36,7 @@
 /// result would need a transpose back to NCHW.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -108,5 +109,12 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
                              const Tensor4& w, const Conv2dGeometry& geometry,
                              const FastConvOptions& options, Conv2dWorkspace& workspace,
                              Tensor4& dw, Tensor1& db);
+
+/// The backward pass's shape checks, shared by both engines: throws std::invalid_argument
+/// unless dy (and y, with Epilogue::bias_relu) have the forward's output shape `out`
+/// (N, FN, OH, OW), dw has w's shape and db holds one value per filter.
+void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Tensor4& w,
+                                  const Tensor4& dw, const Tensor1& db,
+                                  const std::array<std::size_t, 4>& out, Epilogue epilogue);
 
 }  // namespace cnn

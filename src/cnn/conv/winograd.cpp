@@ -595,19 +595,8 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
                                  Tensor4& dw, Tensor1& db) {
     check_applies(w, g);
     const WinogradSizes s(x, w, g);
-    const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
+    check_conv2d_backward_shapes(dy, y, w, dw, db, {s.n, s.fn, s.oh, s.ow}, options.epilogue);
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    const auto same = [&](const Tensor4& t) {
-        return std::equal(out.begin(), out.end(), t.shape().begin());
-    };
-    if (!same(dy) || (relu && !same(y)) || dw.shape() != w.shape() || db.shape(0) != s.fn) {
-        throw std::invalid_argument("conv2d winograd backward: expected dy (and y with a ReLU) " +
-                                    shape_to_string(out) + ", dw like w and db (" +
-                                    std::to_string(s.fn) + "), got dy " +
-                                    shape_to_string(dy.shape()) + ", dw " +
-                                    shape_to_string(dw.shape()) + " and db " +
-                                    shape_to_string(db.shape()));
-    }
     const WorkPlan plan(s, options);
     prepare(workspace, s, plan);
     float* u = workspace.filters.data();
