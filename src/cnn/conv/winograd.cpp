@@ -101,49 +101,37 @@ inline void filter_gradient_tile(const float (&m)[16], float (&g)[9]) {
     }
 }
 
+// One tile transform on std::arrays, for the public functions below (and their tests).
+template <std::size_t In, std::size_t Out, void (*transform)(const float (&)[In], float (&)[Out])>
+std::array<float, Out> on_arrays(const std::array<float, In>& a) {
+    float in[In], out[Out];
+    std::copy(a.begin(), a.end(), in);
+    transform(in, out);
+    std::array<float, Out> result{};
+    std::copy(out, out + Out, result.begin());
+    return result;
+}
+
 }  // namespace
 
 std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d) {
-    float in[16], v[16];
-    std::copy(d.begin(), d.end(), in);
-    input_tile(in, v);
-    std::array<float, 16> out{};
-    std::copy(v, v + 16, out.begin());
-    return out;
+    return on_arrays<16, 16, input_tile>(d);
 }
 
 std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g) {
-    float in[9], u[16];
-    std::copy(g.begin(), g.end(), in);
-    filter_tile(in, u);
-    std::array<float, 16> out{};
-    std::copy(u, u + 16, out.begin());
-    return out;
+    return on_arrays<9, 16, filter_tile>(g);
 }
 
 std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m) {
-    float in[16], y[4];
-    std::copy(m.begin(), m.end(), in);
-    output_tile(in, y);
-    return {y[0], y[1], y[2], y[3]};
+    return on_arrays<16, 4, output_tile>(m);
 }
 
 std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy) {
-    float in[4], e[16];
-    std::copy(dy.begin(), dy.end(), in);
-    gradient_tile(in, e);
-    std::array<float, 16> out{};
-    std::copy(e, e + 16, out.begin());
-    return out;
+    return on_arrays<4, 16, gradient_tile>(dy);
 }
 
 std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m) {
-    float in[16], g[9];
-    std::copy(m.begin(), m.end(), in);
-    filter_gradient_tile(in, g);
-    std::array<float, 9> out{};
-    std::copy(g, g + 9, out.begin());
-    return out;
+    return on_arrays<16, 9, filter_gradient_tile>(m);
 }
 
 bool winograd_applies(const Tensor4& w, const Conv2dGeometry& g) {
