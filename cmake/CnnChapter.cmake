@@ -1,7 +1,7 @@
 # cnn_add_chapter(NUMBER NN NAME name FILES file...)
 #
 # Makes everything one chapter needs, from chapters/NN_name/main.cpp:
-#   - the executable chNN_name, linked to cnn::cnn;
+#   - the executable chNN_name, linked to cnn::support (which brings cnn::cnn);
 #   - the full run that `make demo` makes: chNN_name --out <build>/out/chNN, with its standard
 #     output captured in output.txt beside the plots (redone only when the program changes);
 #   - the CTest smoke test chNN_name_quick: the same with --quick into <build>/out-quick/chNN,
@@ -33,7 +33,7 @@ function(cnn_add_chapter)
   endforeach()
 
   add_executable(${target} "${folder}/main.cpp")
-  target_link_libraries(${target} PRIVATE cnn::cnn)
+  target_link_libraries(${target} PRIVATE cnn::support)
   cnn_set_warnings(${target})
 
   # The list travels as one comma-separated argument: a CMake list would split into many.

@@ -10,23 +10,23 @@
 #include <doctest/doctest.h>
 
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/conv/geometry.hpp"
+#include "cnn/ops/geometry.hpp"
 #include "cnn/tensor/tensor.hpp"
 #include "test_support.hpp"
 
 namespace cnn::testing {
 
-struct Conv2dCase {
+struct Conv2DCase {
     std::string name;
-    Conv2dGeometry geometry;
+    Conv2DGeometry geometry;
     Tensor4 x, w, y, dy, dx, dw;
     Tensor1 b, db;
 };
 
-inline std::vector<Conv2dCase> read_conv2d_fixtures() {
+inline std::vector<Conv2DCase> read_conv2d_fixtures() {
     std::ifstream in(std::string(CNN_SOURCE_DIR) + "/tests/fixtures/conv2d_torch.txt");
     REQUIRE_MESSAGE(in.good(), "cannot open tests/fixtures/conv2d_torch.txt");
-    std::vector<Conv2dCase> cases;
+    std::vector<Conv2DCase> cases;
     std::size_t n = 0, c = 0, h = 0, w = 0, fn = 0, fh = 0, fw = 0;
     std::string line;
     const auto read_values = [](std::istringstream& fields, std::size_t count) {
@@ -52,8 +52,8 @@ inline std::vector<Conv2dCase> read_conv2d_fixtures() {
         std::string label;
         fields >> label;
         if (label == "case") {
-            Conv2dCase k;
-            Conv2dGeometry& g = k.geometry;
+            Conv2DCase k;
+            Conv2DGeometry& g = k.geometry;
             fields >> k.name >> n >> c >> h >> w >> fn >> fh >> fw >> g.stride_rows >>
                 g.stride_cols >> g.pad_rows.before >> g.pad_rows.after >> g.pad_cols.before >>
                 g.pad_cols.after;
@@ -62,7 +62,7 @@ inline std::vector<Conv2dCase> read_conv2d_fixtures() {
             continue;
         }
         REQUIRE(!cases.empty());
-        Conv2dCase& k = cases.back();
+        Conv2DCase& k = cases.back();
         const std::size_t oh = conv_output_size({h, fh, k.geometry.stride_rows, k.geometry.pad_rows},
                                                 SizePolicy::floor);
         const std::size_t ow = conv_output_size({w, fw, k.geometry.stride_cols, k.geometry.pad_cols},
@@ -91,7 +91,7 @@ inline std::vector<Conv2dCase> read_conv2d_fixtures() {
 template <class Forward, class Backward>
 void check_against_conv2d_fixtures(const Forward& forward, const Backward& backward,
                                    bool numerical) {
-    for (const Conv2dCase& c : read_conv2d_fixtures()) {
+    for (const Conv2DCase& c : read_conv2d_fixtures()) {
         CAPTURE(c.name);
         CHECK(max_abs_diff(forward(c.x, c.w, c.b, c.geometry), c.y) < 1e-4);
         Tensor4 dw = xt::zeros<float>(c.w.shape());

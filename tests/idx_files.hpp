@@ -11,7 +11,7 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
-#include "cnn/io/idx.hpp"  // DataError
+#include "support/io/idx.hpp"  // DataError
 
 namespace cnn::testing {
 

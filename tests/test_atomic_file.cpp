@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cnn/io/atomic_file.hpp"
+#include "support/io/atomic_file.hpp"
 #include "test_support.hpp"
 
 TEST_CASE("write_file_atomically: the whole text or nothing, and no partial file left behind") {

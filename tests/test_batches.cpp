@@ -27,10 +27,10 @@ TEST_CASE("shuffled_batches: every index once per epoch, last batch smaller, ord
     CHECK_THROWS_AS(cnn::ordered_batches(5, 0), std::invalid_argument);
 }
 
-TEST_CASE("take_rows and take_labels gather in the given order") {
-    const cnn::Tensor2 x = {{0, 1}, {2, 3}, {4, 5}};
-    const cnn::Tensor2 picked = cnn::take_rows(x, {2, 0});
-    CHECK(picked == cnn::Tensor2{{4, 5}, {0, 1}});
+TEST_CASE("take_examples and take_labels gather in the given order") {
+    const cnn::Tensor4 x = {{{{0, 1}}}, {{{2, 3}}}, {{{4, 5}}}};  // (3, 1, 1, 2)
+    const cnn::Tensor4 picked = cnn::take_examples(x, {2, 0});
+    CHECK(picked == cnn::Tensor4{{{{4, 5}}}, {{{0, 1}}}});
     CHECK(cnn::take_labels({7, 8, 9}, {2, 0}) == cnn::Labels{9, 7});
-    CHECK_THROWS_AS(cnn::take_rows(x, {3}), std::out_of_range);
+    CHECK_THROWS_AS(cnn::take_examples(x, {3}), std::out_of_range);
 }

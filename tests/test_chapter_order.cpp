@@ -1,7 +1,10 @@
 // The book's rule: chapter N's program uses only library code introduced in chapters <= N,
-// and a header of chapter N includes only headers of chapters <= N. Every header says where
-// it was born with `\ingroup chNN` in its file comment. This test reads the sources and fails
-// on any header without that line and on any include that reaches ahead.
+// and a header of chapter N includes only headers of chapters <= N, without exceptions. Every
+// header of the teaching library (src/cnn) says where it was born with `\ingroup chNN` in its
+// file comment. This test reads the sources and fails on any header without that line and on
+// any include that reaches ahead. Support code (src/support: files, checksums, plots, the
+// program frame) belongs to no chapter: it is never included by the teaching library, and
+// every chapter program may use it.
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -41,28 +44,12 @@ std::vector<std::string> project_includes(const std::string& text) {
     return found;
 }
 
-/// The sanctioned exceptions: chapter 07 replaces the engines inside chapter 04's Conv2D layer
-/// and chapter 05's MaxPooling2D layer. The layers keep their interfaces and their tests; a
-/// learner of those chapters reads conv2d_im2col.hpp and pooling.hpp, which compute the same.
-bool engine_upgrade(const std::string& source, const std::string& header) {
-    const auto ends_with = [&](const std::string& tail) {
-        return source.size() >= tail.size() &&
-               source.compare(source.size() - tail.size(), tail.size(), tail) == 0;
-    };
-    return ((ends_with("cnn/layers/conv2d.cpp") || ends_with("cnn/layers/conv2d.hpp")) &&
-            header == "cnn/conv/conv2d_fast.hpp") ||
-           (ends_with("cnn/layers/pooling.cpp") && header == "cnn/conv/pooling_fast.hpp");
-}
-
 /// Each include of `source` (which belongs to `chapter`) whose header was born later.
 std::vector<std::string> violations(const std::string& source, int chapter,
                                     const std::string& text,
                                     const std::map<std::string, int>& header_chapter) {
     std::vector<std::string> found;
     for (const std::string& header : project_includes(text)) {
-        if (engine_upgrade(source, header)) {
-            continue;
-        }
         const auto it = header_chapter.find(header);
         if (it == header_chapter.end()) {
             found.push_back(source + " includes " + header + ", which does not exist");
@@ -82,11 +69,6 @@ TEST_CASE("the rule itself catches an include from a later chapter") {
     CHECK(violations("x", 2, "#include \"cnn/b.hpp\"", headers).size() == 1);
     CHECK(violations("x", 9, "#include \"cnn/c.hpp\"", headers).size() == 1);
     CHECK(declared_chapter("/// \\file\n/// \\ingroup ch07\n") == 7);
-    // The engine upgrades are allowed for the Conv2D and MaxPooling2D layers only.
-    CHECK(violations("src/cnn/layers/conv2d.cpp", 2, "#include \"cnn/b.hpp\"", headers).size() == 1);
-    CHECK(engine_upgrade("src/cnn/layers/conv2d.cpp", "cnn/conv/conv2d_fast.hpp"));
-    CHECK_FALSE(engine_upgrade("src/cnn/layers/dense.cpp", "cnn/conv/conv2d_fast.hpp"));
-    CHECK_FALSE(engine_upgrade("src/cnn/layers/pooling.cpp", "cnn/conv/conv2d_fast.hpp"));
     CHECK(declared_chapter("/// no group") == -1);
 }
 
@@ -140,6 +122,25 @@ TEST_CASE("every header names its chapter, and nothing includes ahead") {
         }
     }
     CHECK(chapters >= 1);
+    for (const std::string& p : problems) {
+        FAIL_CHECK(p);
+    }
+}
+
+TEST_CASE("the teaching library never includes support code, and support code has no chapter") {
+    const fs::path root = CNN_SOURCE_DIR;
+    std::vector<std::string> problems;
+    for (const auto& entry : fs::recursive_directory_iterator(root / "src" / "cnn")) {
+        const std::string text = read_text(entry.path());
+        if (text.find("#include \"support/") != std::string::npos) {
+            problems.push_back(entry.path().string() + " includes support code");
+        }
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(root / "src" / "support")) {
+        if (entry.path().extension() == ".hpp" && declared_chapter(read_text(entry.path())) != -1) {
+            problems.push_back(entry.path().string() + " names a chapter");
+        }
+    }
     for (const std::string& p : problems) {
         FAIL_CHECK(p);
     }

@@ -1,5 +1,5 @@
-// Tests of cnn/io/checksum.hpp: SHA-256 of a file, and checking files against SHA256SUMS.
-#include "cnn/io/checksum.hpp"
+// Tests of support/io/checksum.hpp: SHA-256 of a file, and checking files against SHA256SUMS.
+#include "support/io/checksum.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "cnn/io/idx.hpp"
+#include "support/io/idx.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -1,13 +1,13 @@
 #include <doctest/doctest.h>
 
-#include "cnn/conv/conv2d_fast.hpp"
-#include "cnn/conv/conv2d_naive.hpp"
-#include "cnn/layers/relu.hpp"
-#include "cnn/parallel/threads.hpp"
+#include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
+#include "cnn/ops/relu.hpp"
+#include "cnn/fast/threads.hpp"
 #include "conv2d_fixtures.hpp"
 #include "test_support.hpp"
 
-using cnn::Conv2dGeometry;
+using cnn::Conv2DGeometry;
 using cnn::Epilogue;
 using cnn::FastConvOptions;
 using cnn::Tensor1;
@@ -22,7 +22,7 @@ namespace {
 struct Problem {
     Tensor4 x, w;
     Tensor1 b;
-    Conv2dGeometry g;
+    Conv2DGeometry g;
 };
 
 Problem random_problem(cnn::Rng& rng, int trial, std::size_t max_batch) {
@@ -37,7 +37,7 @@ Problem random_problem(cnn::Rng& rng, int trial, std::size_t max_batch) {
     p.g.pad_rows = {rng.below(3), rng.below(3)};
     p.g.pad_cols = {rng.below(3), rng.below(3)};
     if (trial % 4 == 0) {
-        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, h, w, fh, fw, p.g.stride_rows,
+        p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, h, w, fh, fw, p.g.stride_rows,
                                     p.g.stride_cols);
     }
     p.g.policy = cnn::SizePolicy::floor;  // any size: the geometry is not the subject here
@@ -51,7 +51,7 @@ Problem random_problem(cnn::Rng& rng, int trial, std::size_t max_batch) {
 
 TEST_CASE("fast convolution equals the naive loops: random geometries, thread counts, groups") {
     cnn::Rng rng(2024);
-    cnn::Conv2dWorkspace workspace;  // shared by every trial: buffers must grow and be reused
+    cnn::Conv2DWorkspace workspace;  // shared by every trial: buffers must grow and be reused
     int tried = 0;
     for (int trial = 0; trial < 120; ++trial) {
         const Problem p = random_problem(rng, trial, 7);
@@ -95,7 +95,7 @@ TEST_CASE("fast convolution equals the naive loops: random geometries, thread co
 TEST_CASE("fast convolution accumulates into dw and db, as every backward pass here does") {
     cnn::Rng rng(5);
     const Problem p = random_problem(rng, 1, 4);
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     const FastConvOptions o;
     const Tensor4 y = cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace);
     const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
@@ -112,14 +112,14 @@ TEST_CASE("fast convolution accumulates into dw and db, as every backward pass h
 TEST_CASE("fast convolution: agrees with PyTorch, and passes the numerical gradient check") {
     // The fused ReLU is checked against chapter 01's relu_backward above: a finite difference
     // across its kink would measure the step of the difference, not the gradient.
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     FastConvOptions o;
     o.threads = 2;
     cnn::testing::check_against_conv2d_fixtures(
-        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2dGeometry& g) {
+        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g) {
             return cnn::conv2d_fast_forward(x, w, b, g, o, workspace);
         },
-        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2dGeometry& g,
+        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2DGeometry& g,
             Tensor4& dw, Tensor1& db) {
             return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, o, workspace, dw, db);
         },
@@ -135,7 +135,7 @@ TEST_CASE("fast convolution: the thread count changes only the order of float su
     const Tensor4 x = cnn::testing::random_tensor<4>({32, 3, 12, 12}, rng);
     const Tensor4 w = cnn::testing::random_tensor<4>({8, 3, 3, 3}, rng);
     const Tensor1 b = cnn::testing::random_tensor<1>({8}, rng);
-    const Conv2dGeometry g = Conv2dGeometry::keras(cnn::PaddingMode::same, 12, 12, 3, 3, 1, 1);
+    const Conv2DGeometry g = Conv2DGeometry::keras(cnn::PaddingMode::same, 12, 12, 3, 3, 1, 1);
     const Tensor4 dy = cnn::testing::random_tensor<4>({32, 8, 12, 12}, rng);
     struct Run {
         Tensor4 y, dx, dw;
@@ -144,7 +144,7 @@ TEST_CASE("fast convolution: the thread count changes only the order of float su
         FastConvOptions o;
         o.threads = threads;
         o.min_columns = 1;  // one image per product, whatever the thread count
-        cnn::Conv2dWorkspace workspace;
+        cnn::Conv2DWorkspace workspace;
         Run r{cnn::conv2d_fast_forward(x, w, b, g, o, workspace), {}, xt::zeros<float>(w.shape())};
         Tensor1 db = xt::zeros<float>(b.shape());
         r.dx = cnn::conv2d_fast_backward(dy, x, r.y, w, g, o, workspace, r.dw, db);
@@ -158,11 +158,11 @@ TEST_CASE("fast convolution: the thread count changes only the order of float su
 }
 
 TEST_CASE("fast convolution rejects shapes that do not fit, before any thread starts") {
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     const FastConvOptions o;
     const Tensor4 x = xt::zeros<float>({2, 3, 5, 5});
     const Tensor4 w = xt::zeros<float>({4, 3, 3, 3});
-    const Conv2dGeometry g;
+    const Conv2DGeometry g;
     CHECK_THROWS_WITH_AS(cnn::conv2d_fast_forward(x, w, xt::zeros<float>({3}), g, o, workspace),
                          doctest::Contains("one bias per filter, (4)"), std::invalid_argument);
     CHECK_THROWS_AS(cnn::conv2d_fast_forward(x, xt::zeros<float>({4, 2, 3, 3}),

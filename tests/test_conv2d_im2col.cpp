@@ -1,11 +1,11 @@
 #include <doctest/doctest.h>
 
-#include "cnn/conv/conv2d_im2col.hpp"
-#include "cnn/conv/conv2d_naive.hpp"
+#include "cnn/ops/conv2d_im2col.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
 #include "conv2d_fixtures.hpp"
 #include "test_support.hpp"
 
-using cnn::Conv2dGeometry;
+using cnn::Conv2DGeometry;
 using cnn::Tensor1;
 using cnn::Tensor4;
 using cnn::testing::max_abs_diff;
@@ -19,13 +19,13 @@ TEST_CASE("im2col convolution equals the naive loops on random geometries, forwa
         const std::size_t n = 1 + rng.below(3), c = 1 + rng.below(4), fn = 1 + rng.below(4);
         const std::size_t fh = 1 + rng.below(4), fw = 1 + rng.below(4);
         const std::size_t h = fh + rng.below(6), w = fw + rng.below(6);
-        Conv2dGeometry g;
+        Conv2DGeometry g;
         g.stride_rows = 1 + rng.below(3);
         g.stride_cols = 1 + rng.below(3);
         g.pad_rows = {rng.below(3), rng.below(3)};
         g.pad_cols = {rng.below(3), rng.below(3)};
         if (trial % 4 == 0) {
-            g = Conv2dGeometry::keras(cnn::PaddingMode::same, h, w, fh, fw, g.stride_rows, g.stride_cols);
+            g = Conv2DGeometry::keras(cnn::PaddingMode::same, h, w, fh, fw, g.stride_rows, g.stride_cols);
         }
         CAPTURE(trial);
         const Tensor4 x = cnn::testing::random_tensor<4>({n, c, h, w}, rng);

@@ -4,11 +4,11 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/conv/conv2d_naive.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
 #include "conv2d_fixtures.hpp"
 #include "test_support.hpp"
 
-using cnn::Conv2dGeometry;
+using cnn::Conv2DGeometry;
 using cnn::Tensor1;
 using cnn::Tensor4;
 using cnn::testing::max_abs_diff;
@@ -53,10 +53,10 @@ TEST_CASE("conv2d_naive: agrees with PyTorch (tests/fixtures/conv2d_torch.txt)")
 TEST_CASE("conv2d_naive_backward: numerical gradient checks across geometries") {
     struct Case {
         std::size_t n, c, h, w, fn, fh, fw;
-        Conv2dGeometry g;
+        Conv2DGeometry g;
     };
     const auto geometry = [](std::size_t sr, std::size_t sc, cnn::AxisPadding pr, cnn::AxisPadding pc) {
-        Conv2dGeometry g;
+        Conv2DGeometry g;
         g.stride_rows = sr;
         g.stride_cols = sc;
         g.pad_rows = pr;
@@ -66,7 +66,7 @@ TEST_CASE("conv2d_naive_backward: numerical gradient checks across geometries") 
     const Case cases[] = {
         {2, 3, 5, 5, 2, 3, 3, geometry(1, 1, {1, 1}, {1, 1})},  // batch, channels, padding
         {1, 2, 6, 7, 3, 2, 4, geometry(2, 2, {0, 0}, {1, 1})},  // even, non-square, stride 2
-        {2, 2, 6, 6, 2, 3, 3, Conv2dGeometry::keras(cnn::PaddingMode::same, 6, 6, 3, 3, 2, 2)},
+        {2, 2, 6, 6, 2, 3, 3, Conv2DGeometry::keras(cnn::PaddingMode::same, 6, 6, 3, 3, 2, 2)},
         {2, 1, 7, 5, 2, 4, 2, geometry(3, 1, {2, 1}, {0, 1})},  // asymmetric padding
     };
     for (const Case& k : cases) {

@@ -4,7 +4,7 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/conv/correlate2d.hpp"
+#include "cnn/ops/correlate2d.hpp"
 #include "test_support.hpp"
 
 using cnn::Tensor2;

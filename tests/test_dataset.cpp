@@ -1,6 +1,6 @@
-// Tests of cnn/io/dataset.hpp: finding and loading a split, on tiny hand-written files and on
+// Tests of support/io/dataset.hpp: finding and loading a split, on tiny hand-written files and on
 // the committed Fashion-MNIST sample.
-#include "cnn/io/dataset.hpp"
+#include "support/io/dataset.hpp"
 
 #include <doctest/doctest.h>
 
@@ -18,8 +18,8 @@
 
 #include <zlib.h>
 
-#include "cnn/io/checksum.hpp"
-#include "cnn/io/idx.hpp"
+#include "support/io/checksum.hpp"
+#include "support/io/idx.hpp"
 #include "idx_files.hpp"
 #include "test_support.hpp"
 

@@ -1,11 +1,16 @@
+#include <array>
+
 #include <doctest/doctest.h>
+#include <xtensor/xsort.hpp>
 
 #include "cnn/check/gradient_check.hpp"
 #include "cnn/layers/dense.hpp"
+#include "cnn/ops/dense.hpp"
 #include "test_support.hpp"
 
 using cnn::Tensor1;
 using cnn::Tensor2;
+using cnn::Tensor4;
 
 TEST_CASE("dense_forward: y = x w + b on a case computed by hand") {
     const Tensor2 x = {{1, 2}, {3, 4}};
@@ -41,31 +46,41 @@ TEST_CASE("Dense: numerical gradient check of W, b and x") {
         CAPTURE(d);
         CAPTURE(m);
         cnn::Rng rng(7 + n);
-        cnn::Dense layer({d, m, cnn::Init::glorot_uniform, "dense"}, rng);
-        Tensor2 x = cnn::testing::random_tensor<2>({n, d}, rng);
-        const Tensor2 r = cnn::testing::random_tensor<2>({n, m}, rng);  // L = sum(y * r)
-        const auto loss = [&] { return cnn::testing::dot(layer.forward(x), r); };
-
-        std::vector<cnn::Parameter> params = layer.parameters();
-        cnn::zero_gradients(params);
-        layer.forward(x);
-        const Tensor2 dx = layer.backward(r);
-        for (const cnn::Parameter& p : params) {
-            const cnn::GradientCheckResult result = cnn::check_gradient(p, loss);
-            CHECK_MESSAGE(result.passed(), result.summary());
-        }
-        const cnn::GradientCheckResult result_x =
-            cnn::check_gradient("dx", loss, x.data(), dx.data(), x.size());
-        CHECK_MESSAGE(result_x.passed(), result_x.summary());
+        cnn::Dense layer(m);
+        layer.build({d}, rng);  // a batch of vectors (N, D) travels as (N, D, 1, 1)
+        const Tensor4 x = cnn::testing::random_tensor<4>({n, d, 1, 1}, rng);
+        CHECK(cnn::testing::check_layer_gradients(layer, x, rng) == 0);
     }
 }
 //! [dense_gradient_check]
 
+TEST_CASE("Dense: its ReLU activation passes the gradient check too") {
+    cnn::Rng rng(11);
+    cnn::Dense layer = cnn::Dense(6).activation("relu");
+    layer.build({5}, rng);
+    // A small nudge: a pre-activation within epsilon of 0 would cross ReLU's kink.
+    CHECK(cnn::testing::check_layer_gradients(layer, cnn::testing::random_tensor<4>({4, 5, 1, 1}, rng),
+                                              rng, {1e-3, 1e-2}) == 0);
+}
+
+TEST_CASE("Dense: the layer computes dense_forward, on (N, D, 1, 1) without copies") {
+    cnn::Rng rng(2);
+    cnn::Dense layer(3);
+    layer.build({2}, rng);
+    layer.weights() = Tensor2{{1, 0, -1}, {2, 1, 0}};
+    layer.bias() = Tensor1{0.5f, -1, 2};
+    const Tensor4 y = layer.forward(Tensor4{{{{1}}, {{2}}}, {{{3}}, {{4}}}});
+    // The hand-computed case above: rows [5.5, 1, 1] and [11.5, 3, -1], as (2, 3, 1, 1).
+    REQUIRE(y.shape() == std::array<std::size_t, 4>{2, 3, 1, 1});
+    CHECK(cnn::testing::max_abs_diff(y, Tensor4{{{{5.5f}}, {{1}}, {{1}}}, {{{11.5f}}, {{3}}, {{-1}}}}) == 0.0);
+}
+
 TEST_CASE("Dense: a wrong gradient fails the check") {
     cnn::Rng rng(3);
-    cnn::Dense layer({4, 3, cnn::Init::he_normal, "dense"}, rng);
-    const Tensor2 x = cnn::testing::random_tensor<2>({2, 4}, rng);
-    const Tensor2 r = cnn::testing::random_tensor<2>({2, 3}, rng);
+    cnn::Dense layer(3);
+    layer.build({4}, rng);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 4, 1, 1}, rng);
+    const Tensor4 r = cnn::testing::random_tensor<4>({2, 3, 1, 1}, rng);
     const auto loss = [&] { return cnn::testing::dot(layer.forward(x), r); };
     std::vector<cnn::Parameter> params = layer.parameters();
     cnn::zero_gradients(params);
@@ -75,14 +90,22 @@ TEST_CASE("Dense: a wrong gradient fails the check") {
     CHECK_FALSE(cnn::check_gradient(params[0], loss).passed());
 }
 
-TEST_CASE("Dense: parameter count and shape errors") {
+TEST_CASE("Dense: parameter count, initialisation and shape errors") {
     CHECK(cnn::dense_parameter_count(784, 256) == 200960);  // 784 * 256 + 256
     cnn::Rng rng(1);
-    cnn::Dense layer({784, 256, cnn::Init::he_normal, "dense_1"}, rng);
+    cnn::Dense layer = cnn::Dense(256).activation("relu");
+    layer.set_name("dense_1");
+    CHECK(layer.build({784}, rng) == cnn::Shape{256});
     CHECK(layer.parameter_count() == 200960);
-    const Tensor2 wrong = xt::zeros<float>({2, 100});
-    CHECK_THROWS_WITH_AS(layer.forward(wrong),
-                         doctest::Contains("expected input (N, 784), got (2, 100)"),
+    CHECK(layer.parameters()[0].name == "dense_1/kernel");
+    // Before a ReLU the kernel starts He-normal: variance 2 / fan-in.
+    CHECK(xt::variance(layer.weights())() == doctest::Approx(2.0 / 784).epsilon(0.05));
+    const Tensor4 wrong = xt::zeros<float>({2, 100, 1, 1});
+    CHECK_THROWS_WITH_AS(layer.forward(wrong), doctest::Contains("expected input (None, 784), got (None, 100, 1, 1)"),
                          std::invalid_argument);
-    CHECK_THROWS_AS(cnn::Dense({0, 3, cnn::Init::he_normal, "d"}, rng), std::invalid_argument);
+    CHECK_THROWS_AS(cnn::Dense(0), std::invalid_argument);
+    cnn::Dense unbuilt(3);
+    CHECK_THROWS_WITH_AS(unbuilt.parameters(), doctest::Contains("has not been built"), std::logic_error);
+    CHECK_THROWS_WITH_AS(unbuilt.build({4, 4, 1}, rng), doctest::Contains("add Flatten() before a Dense layer"),
+                         std::invalid_argument);
 }

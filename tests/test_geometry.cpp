@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "cnn/conv/geometry.hpp"
+#include "cnn/ops/geometry.hpp"
 
 using cnn::AxisGeometry;
 using cnn::SizePolicy;
@@ -92,7 +92,7 @@ TEST_CASE("'same' with stride 1 keeps the size, for odd and even kernels") {
 TEST_CASE("explain_output_size shows asymmetric padding by name") {
     CHECK(cnn::explain_output_size({6, 3, 2, {0, 1}}, SizePolicy::floor) ==
           "OH = (H + P_before + P_after - FH) / S + 1 = (6 + 0 + 1 - 3) / 2 + 1 = 4 / 2 + 1 = 3");
-    const cnn::Conv2dGeometry g = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, 6, 7, 3, 2, 2, 1);
+    const cnn::Conv2DGeometry g = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 6, 7, 3, 2, 2, 1);
     CHECK(g.pad_rows == cnn::AxisPadding{0, 1});
     CHECK(g.pad_cols == cnn::AxisPadding{0, 1});
     CHECK(g.stride_cols == 1);

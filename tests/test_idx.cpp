@@ -1,9 +1,9 @@
-// Tests of cnn/io/idx.hpp: reading IDX files, and refusing every kind of broken one.
+// Tests of support/io/idx.hpp: reading IDX files, and refusing every kind of broken one.
 //
 // Each test writes its own small IDX file into a fresh temporary directory, byte by byte as
 // the format describes it (see the table in idx.hpp), so the expected dims and bytes come
 // from the format's definition, not from the reader under test.
-#include "cnn/io/idx.hpp"
+#include "support/io/idx.hpp"
 #include "idx_files.hpp"
 #include "test_support.hpp"
 

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/conv/im2col.hpp"
+#include "cnn/ops/im2col.hpp"
 #include "test_support.hpp"
 
 using cnn::Tensor2;
@@ -30,7 +30,7 @@ TEST_CASE("im2col: shape (C*FH*FW, OH*OW) and columns computed by hand") {
 
 TEST_CASE("im2col: padding reads as zero, stride skips windows, shapes follow the formula") {
     Tensor4 x = xt::ones<float>({2, 1, 4, 5});
-    cnn::Conv2dGeometry g;
+    cnn::Conv2DGeometry g;
     g.stride_rows = 2;
     g.pad_rows = {1, 0};
     g.pad_cols = {0, 1};
@@ -67,7 +67,7 @@ TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {
     // The defining property of the backward pass of a linear map, on a padded, strided case.
     cnn::Rng rng(6);
     const Tensor4 x = cnn::testing::random_tensor<4>({1, 3, 7, 6}, rng);
-    cnn::Conv2dGeometry g;
+    cnn::Conv2DGeometry g;
     g.stride_rows = 2;
     g.stride_cols = 3;
     g.pad_rows = {1, 1};

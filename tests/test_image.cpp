@@ -4,8 +4,8 @@
 #include <doctest/doctest.h>
 #include <stb_image_write.h>
 
-#include "cnn/io/idx.hpp"
-#include "cnn/io/image.hpp"
+#include "support/io/idx.hpp"
+#include "support/io/image.hpp"
 #include "test_support.hpp"
 
 TEST_CASE("load_grayscale_image: grey PNG values come back divided by 255") {

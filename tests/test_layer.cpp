@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cnn/model/layer.hpp"
+#include "cnn/layers/layer.hpp"
 
 TEST_CASE("shapes print with Keras's None, and activations are read by name") {
     CHECK(cnn::batch_shape_to_string({64, 28, 28}) == "(None, 64, 28, 28)");

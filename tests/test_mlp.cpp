@@ -1,32 +1,38 @@
 #include <doctest/doctest.h>
 
 #include "cnn/check/gradient_check.hpp"
+#include "cnn/losses/softmax_cross_entropy.hpp"
 #include "cnn/model/mlp.hpp"
 #include "test_support.hpp"
 
-TEST_CASE("Mlp: parameter count of chapter 01's network, by hand") {
-    cnn::Rng rng(1);
-    cnn::Mlp mlp({784, {256, 128}, 10}, rng);
+TEST_CASE("mlp: chapter 01's network, layer by layer, with its parameter count by hand") {
+    cnn::Sequential model = cnn::mlp({{1, 28, 28}, {256, 128}, 10}, 1);
+    model.build();
     // (784 + 1) * 256 + (256 + 1) * 128 + (128 + 1) * 10 = 200,960 + 32,896 + 1,290
-    CHECK(mlp.parameter_count() == 235146);
-    CHECK(cnn::count_values(mlp.parameters()) == 235146);
-    CHECK(mlp.parameters().size() == 6);
-    CHECK(mlp.parameters()[4].name == "dense_3/kernel");
+    CHECK(model.parameter_count() == 235146);
+    REQUIRE(model.size() == 4);
+    CHECK(model.layer(0).type() == "Flatten");
+    CHECK(model.output_shape(0) == cnn::Shape{784});
+    CHECK(model.layer(1).activation() == cnn::Activation::relu);
+    CHECK(model.layer(3).activation() == cnn::Activation::softmax);
+    CHECK(model.parameters().size() == 6);
+    CHECK(model.parameters()[4].name == "dense_2/kernel");
 }
 
-TEST_CASE("Mlp: every parameter passes the numerical gradient check") {
+TEST_CASE("mlp: every parameter passes the numerical gradient check of the real loss") {
+    cnn::Sequential model = cnn::mlp({{6}, {5, 4}, 3}, 21);
     cnn::Rng rng(21);
-    cnn::Mlp mlp({6, {5, 4}, 3}, rng);
-    const cnn::Tensor2 x = cnn::testing::random_tensor<2>({4, 6}, rng);
-    const cnn::Tensor2 r = cnn::testing::random_tensor<2>({4, 3}, rng);
-    const auto loss = [&] { return cnn::testing::dot(mlp.forward(x), r); };
-    const std::vector<cnn::Parameter> params = mlp.parameters();
+    const cnn::Tensor4 x = cnn::testing::random_tensor<4>({4, 6, 1, 1}, rng);
+    const cnn::Labels y = {0, 2, 1, 2};
+    const auto logits = [&] { return cnn::reshaped<2>(model.forward(x, true, false), {4, 3}); };
+    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(logits(), y).loss; };
+    const std::vector<cnn::Parameter> params = model.parameters();
     cnn::zero_gradients(params);
-    mlp.forward(x);
-    mlp.backward(r);
+    const cnn::SoftmaxCrossEntropy result = cnn::softmax_cross_entropy_forward(logits(), y);
+    model.backward(cnn::reshaped<4>(cnn::softmax_cross_entropy_backward(result.probs, y), {4, 3, 1, 1}));
     for (const cnn::Parameter& p : params) {
         // A smaller nudge: a hidden pre-activation within epsilon of 0 would cross ReLU's kink.
-        const auto result = cnn::check_gradient(p, loss, {1e-3, 1e-2});
-        CHECK_MESSAGE(result.passed(), result.summary());
+        const auto check = cnn::check_gradient(p, loss, {1e-3, 1e-2});
+        CHECK_MESSAGE(check.passed(), check.summary());
     }
 }

@@ -1,4 +1,4 @@
-// Tests of cnn/io/npy.hpp: writing .npy files as numpy.save does, reading them back, and
+// Tests of support/io/npy.hpp: writing .npy files as numpy.save does, reading them back, and
 // refusing every kind of broken one.
 //
 // The broken files are built byte by byte from the format's definition (see the table in
@@ -9,7 +9,7 @@
 //         np.array([[0.5, -1.25, 3.0], [0.1, -0.0, 1e-3]], dtype=np.float32))"
 //
 // (one line), so these tests need no Python.
-#include "cnn/io/npy.hpp"
+#include "support/io/npy.hpp"
 #include "idx_files.hpp"
 #include "test_support.hpp"
 

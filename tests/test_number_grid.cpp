@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cnn/plot/number_grid.hpp"
+#include "support/plot/number_grid.hpp"
 #include "test_support.hpp"
 
 TEST_CASE("save_number_grids writes a PNG, and rejects what it cannot draw") {

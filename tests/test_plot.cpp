@@ -1,9 +1,9 @@
-// Tests of cnn/plot/plot.hpp: every figure becomes a valid PNG of the size asked for, bad input
+// Tests of support/plot/plot.hpp: every figure becomes a valid PNG of the size asked for, bad input
 // is refused with a message that names the problem, and a failure leaves no file behind.
 //
 // Each test writes into its own fresh directory under the system's temporary directory, so it
 // can check that the PNG is the only file there afterwards.
-#include "cnn/plot/plot.hpp"
+#include "support/plot/plot.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

@@ -4,17 +4,17 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/conv/pooling.hpp"
+#include "cnn/ops/pooling.hpp"
 #include "cnn/tensor/transform.hpp"
 #include "test_support.hpp"
 
-using cnn::Pool2dOptions;
+using cnn::Pool2DWindow;
 using cnn::Tensor4;
 using cnn::testing::max_abs_diff;
 
 namespace {
-Pool2dOptions pool(std::size_t window, std::size_t stride, cnn::AxisPadding pad = {}) {
-    Pool2dOptions o;
+Pool2DWindow pool(std::size_t window, std::size_t stride, cnn::AxisPadding pad = {}) {
+    Pool2DWindow o;
     o.window_rows = o.window_cols = window;
     o.geometry.stride_rows = o.geometry.stride_cols = stride;
     o.geometry.pad_rows = o.geometry.pad_cols = pad;
@@ -40,7 +40,7 @@ TEST_CASE("max and average pooling: the worked example of Deep Learning from Scr
     // Saito, "Deep Learning from Scratch", figure 7-14: 2x2 max pooling with stride 2 of this
     // input is [[2, 3], [4, 2]]. The means of the same windows are 1, 1.5, 2.25 and 1.
     const Tensor4 x = image({{1, 2, 1, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 4, 0, 1}});
-    const cnn::MaxPool2d m = cnn::max_pool2d_forward(x, pool(2, 2));
+    const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(2, 2));
     CHECK(max_abs_diff(xt::view(m.y, 0, 0), xt::xtensor<float, 2>{{2, 3}, {4, 2}}) == 0);
     CHECK(m.winner == std::vector<std::size_t>{1, 7, 13, 11});  // flat positions of 2, 3, 4, 2
     CHECK(max_abs_diff(xt::view(cnn::average_pool2d_forward(x, pool(2, 2)), 0, 0),
@@ -49,7 +49,7 @@ TEST_CASE("max and average pooling: the worked example of Deep Learning from Scr
 
 TEST_CASE("max pooling: ties go to the first maximum in reading order") {
     const Tensor4 x = image({{5, 5}, {5, 5}});
-    const cnn::MaxPool2d m = cnn::max_pool2d_forward(x, pool(2, 2));
+    const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(2, 2));
     CHECK(m.winner == std::vector<std::size_t>{0});
     const Tensor4 dx = cnn::max_pool2d_backward(Tensor4{{{{1}}}}, m.winner, {1, 1, 2, 2});
     CHECK(max_abs_diff(xt::view(dx, 0, 0), xt::xtensor<float, 2>{{1, 0}, {0, 0}}) == 0);
@@ -75,7 +75,7 @@ TEST_CASE("pooling: padding is never a candidate, and the average counts real va
     // 'same'-style padding of one row and column at the end, windows 2x2, stride 2 on 3x3:
     // the last windows hold 2 and 1 real values.
     const Tensor4 x = image({{-1, -2, -3}, {-4, -5, -6}, {-7, -8, -9}});
-    Pool2dOptions o = pool(2, 2, {0, 1});
+    Pool2DWindow o = pool(2, 2, {0, 1});
     const Tensor4 y = cnn::max_pool2d_forward(x, o).y;
     CHECK(max_abs_diff(xt::view(y, 0, 0), xt::xtensor<float, 2>{{-1, -3}, {-7, -9}}) == 0);  // not 0
     const Tensor4 avg = cnn::average_pool2d_forward(x, o);
@@ -86,7 +86,7 @@ TEST_CASE("pooling: padding is never a candidate, and the average counts real va
 TEST_CASE("max and average pooling: numerical gradient checks, overlapping windows included") {
     struct Case {
         std::array<std::size_t, 4> shape;
-        Pool2dOptions options;
+        Pool2DWindow options;
     };
     const Case cases[] = {
         {{2, 3, 6, 6}, pool(2, 2)},             // batch, channels, the usual 2x2 / 2
@@ -104,7 +104,7 @@ TEST_CASE("max and average pooling: numerical gradient checks, overlapping windo
         const auto out = cnn::pool2d_output_shape(x, c.options);
         const Tensor4 r = cnn::testing::random_tensor<4>(out, rng);
 
-        const cnn::MaxPool2d m = cnn::max_pool2d_forward(x, c.options);
+        const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, c.options);
         const Tensor4 dx_max = cnn::max_pool2d_backward(r, m.winner, c.shape);
         const auto max_loss = [&] { return cnn::testing::dot(cnn::max_pool2d_forward(x, c.options).y, r); };
         const auto max_check = cnn::check_gradient("max dx", max_loss, x.data(), dx_max.data(), x.size());
@@ -120,7 +120,7 @@ TEST_CASE("max and average pooling: numerical gradient checks, overlapping windo
 TEST_CASE("max pooling backward: a value that wins overlapping windows collects every gradient") {
     // 3x3 windows with stride 1 on a 4x4 map whose maximum (9) lies in all four windows.
     const Tensor4 x = image({{0, 0, 0, 0}, {0, 9, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}});
-    const cnn::MaxPool2d m = cnn::max_pool2d_forward(x, pool(3, 1));
+    const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(3, 1));
     const Tensor4 dx = cnn::max_pool2d_backward(Tensor4{{{{1, 2}, {3, 4}}}}, m.winner, {1, 1, 4, 4});
     CHECK(dx(0, 0, 1, 1) == 10);  // 1 + 2 + 3 + 4
     CHECK(xt::sum(dx)() == 10);

@@ -2,21 +2,21 @@
 
 #include <cmath>
 
-#include "cnn/conv/pooling.hpp"
-#include "cnn/conv/pooling_fast.hpp"
+#include "cnn/ops/pooling.hpp"
+#include "cnn/fast/pooling_fast.hpp"
 #include "test_support.hpp"
 
-using cnn::MaxPool2d;
-using cnn::Pool2dOptions;
+using cnn::MaxPoolResult;
+using cnn::Pool2DWindow;
 using cnn::Tensor4;
 
 TEST_CASE("fast max pooling equals chapter 05's loops bit for bit, winners and ties included") {
     cnn::Rng rng(31);
-    MaxPool2d fast;  // reused across trials, as the layer reuses it
+    MaxPoolResult fast;  // reused across trials, as the layer reuses it
     for (int trial = 0; trial < 50; ++trial) {
         // Windows 1-3, strides 1-3 (overlapping when smaller than the window), padding below
         // the window, batches up to 6 split over 1-3 threads.
-        Pool2dOptions o;
+        Pool2DWindow o;
         o.window_rows = 1 + rng.below(3);
         o.window_cols = 1 + rng.below(3);
         o.geometry.stride_rows = 1 + rng.below(3);
@@ -36,7 +36,7 @@ TEST_CASE("fast max pooling equals chapter 05's loops bit for bit, winners and t
         CAPTURE(trial);
         CAPTURE(threads);
 
-        const MaxPool2d slow = cnn::max_pool2d_forward(x, o);
+        const MaxPoolResult slow = cnn::max_pool2d_forward(x, o);
         cnn::max_pool2d_fast_forward(x, o, fast, threads);
         CHECK(fast.y == slow.y);
         CHECK(fast.winner == slow.winner);

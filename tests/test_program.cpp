@@ -5,7 +5,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cnn/app/program.hpp"
+#include "support/app/program.hpp"
 #include "test_support.hpp"
 
 namespace {

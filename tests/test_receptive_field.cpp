@@ -2,7 +2,7 @@
 
 #include <doctest/doctest.h>
 
-#include "cnn/conv/receptive_field.hpp"
+#include "cnn/ops/receptive_field.hpp"
 
 TEST_CASE("receptive_fields: stacks worked out by hand") {
     // Two 3x3 layers, stride 1: 1 + 2 + 2 = 5 (the study notes' 5x5); a third gives 7.

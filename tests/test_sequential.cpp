@@ -6,36 +6,30 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/io/idx.hpp"  // DataError
+#include "cnn/fast/engines.hpp"
+#include "cnn/fast/threads.hpp"
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/dense.hpp"
+#include "cnn/layers/dropout.hpp"
+#include "cnn/layers/flatten.hpp"
+#include "cnn/layers/pooling2d.hpp"
 #include "cnn/losses/softmax_cross_entropy.hpp"
-#include "cnn/model/keras_layers.hpp"
 #include "cnn/model/sequential.hpp"
-#include "cnn/parallel/threads.hpp"
+#include "cnn/model/zoo.hpp"
+#include "cnn/optim/adam.hpp"
+#include "cnn/optim/sgd.hpp"
+#include "support/io/data_error.hpp"
+#include "support/io/weights.hpp"
 #include "test_support.hpp"
 
-using namespace cnn::keras;
+using cnn::Conv2D;
+using cnn::Dense;
+using cnn::Dropout;
+using cnn::Flatten;
+using cnn::MaxPooling2D;
 using cnn::Tensor4;
 
 namespace {
-
-cnn::Sequential seed_model() {
-    cnn::Sequential model(7);
-    model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
-    model.add(MaxPooling2D(2));
-    model.add(Conv2D(128, 3).activation("relu").padding("same"));
-    model.add(Conv2D(128, 3).activation("relu").padding("same"));
-    model.add(MaxPooling2D(2));
-    model.add(Conv2D(256, 3).activation("relu").padding("same"));
-    model.add(Conv2D(256, 3).activation("relu").padding("same"));
-    model.add(MaxPooling2D(2));
-    model.add(Flatten());
-    model.add(Dense(128).activation("relu"));
-    model.add(Dropout(0.5f));
-    model.add(Dense(64).activation("relu"));
-    model.add(Dropout(0.5f));
-    model.add(Dense(10).activation("softmax"));
-    return model;
-}
 
 cnn::Sequential tiny_model(std::uint64_t seed) {
     cnn::Sequential model(seed);
@@ -50,7 +44,7 @@ cnn::Sequential tiny_model(std::uint64_t seed) {
 }  // namespace
 
 TEST_CASE("the study notes' model: every output shape and parameter count, derived by hand") {
-    cnn::Sequential model = seed_model();
+    cnn::Sequential model = cnn::seed_model(7);
     model.build();
     // Shapes: 'same' keeps 28, pooling halves (28 -> 14 -> 7 -> 3, the last rounded down).
     // Parameters: a Conv2D has FN (C FH FW + 1), a Dense (D + 1) M.
@@ -125,21 +119,12 @@ TEST_CASE("a whole model passes the numerical gradient check") {
     cnn::Rng rng(5);
     Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
     const cnn::Labels y = {1, 3};
-    const auto loss = [&] {
-        const Tensor4 logits = model.forward(x, false, false);
-        cnn::Tensor2 m = cnn::Tensor2::from_shape({2, 4});
-        std::copy(logits.begin(), logits.end(), m.begin());
-        return cnn::softmax_cross_entropy_forward(m, y).loss;
-    };
+    const auto logits = [&] { return cnn::reshaped<2>(model.forward(x, false, false), {2, 4}); };
+    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(logits(), y).loss; };
     const std::vector<cnn::Parameter> params = model.parameters();
     cnn::zero_gradients(params);
-    const Tensor4 logits = model.forward(x, false, false);
-    cnn::Tensor2 m = cnn::Tensor2::from_shape({2, 4});
-    std::copy(logits.begin(), logits.end(), m.begin());
-    const cnn::Tensor2 d = cnn::softmax_cross_entropy_backward(cnn::softmax(m), y);
-    Tensor4 dlogits = Tensor4::from_shape({2, 4, 1, 1});
-    std::copy(d.begin(), d.end(), dlogits.begin());
-    model.backward(dlogits);
+    const cnn::Tensor2 d = cnn::softmax_cross_entropy_backward(cnn::softmax(logits()), y);
+    model.backward(cnn::reshaped<4>(cnn::Tensor2(d), {2, 4, 1, 1}));
     for (const cnn::Parameter& p : params) {
         // A small nudge: a larger one could push a ReLU input across 0, or change which value
         // wins a pooling window, where the loss has a kink and the difference quotient is wrong.
@@ -221,10 +206,10 @@ TEST_CASE("save_weights and load_weights: identical predictions; a mismatched mo
     cnn::Sequential model = tiny_model(11);
     cnn::Rng rng(1);
     const Tensor4 x = cnn::testing::random_tensor<4>({3, 2, 6, 6}, rng);
-    model.save_weights(dir / "weights");
+    cnn::save_weights(model.parameters(), dir / "weights");
     cnn::Sequential other = tiny_model(12);
     CHECK(cnn::testing::max_abs_diff(other.predict(x), model.predict(x)) > 0);
-    other.load_weights(dir / "weights");
+    cnn::load_weights(other.parameters(), dir / "weights");
     CHECK(cnn::testing::max_abs_diff(other.predict(x), model.predict(x)) == 0);
 
     cnn::Sequential wider(11);
@@ -233,7 +218,7 @@ TEST_CASE("save_weights and load_weights: identical predictions; a mismatched mo
     wider.add(Flatten());
     wider.add(Dense(5).activation("relu"));
     wider.add(Dense(4).activation("softmax"));
-    CHECK_THROWS_AS(wider.load_weights(dir / "weights"), cnn::DataError);
+    CHECK_THROWS_AS(cnn::load_weights(wider.parameters(), dir / "weights"), cnn::DataError);
 }
 
 namespace {
@@ -281,7 +266,9 @@ TEST_CASE("determinism: one thread repeats bit for bit, two threads stay within 
     const auto run = [&](std::size_t threads) {
         Threads scope(threads);
         cnn::Sequential model(4);
-        model.add(Conv2D(16, 3).activation("relu").padding("same").input_shape({1, 16, 16}));
+        // Chapter 07's engine, which splits the batch between the threads.
+        model.add(Conv2D(16, 3).activation("relu").padding("same").input_shape({1, 16, 16})
+                      .engine(cnn::fast_conv2d_engine()));
         model.add(MaxPooling2D(2));
         model.add(Flatten());
         model.add(Dense(128).activation("relu"));

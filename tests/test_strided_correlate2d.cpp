@@ -2,18 +2,18 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/conv/correlate2d.hpp"
-#include "cnn/conv/strided_correlate2d.hpp"
+#include "cnn/ops/correlate2d.hpp"
+#include "cnn/ops/strided_correlate2d.hpp"
 #include "cnn/tensor/padding.hpp"
 #include "test_support.hpp"
 
-using cnn::Conv2dGeometry;
+using cnn::Conv2DGeometry;
 using cnn::Tensor2;
 using cnn::testing::max_abs_diff;
 
 namespace {
-Conv2dGeometry geometry(std::size_t sr, std::size_t sc, cnn::AxisPadding pr, cnn::AxisPadding pc) {
-    Conv2dGeometry g;
+Conv2DGeometry geometry(std::size_t sr, std::size_t sc, cnn::AxisPadding pr, cnn::AxisPadding pc) {
+    Conv2DGeometry g;
     g.stride_rows = sr;
     g.stride_cols = sc;
     g.pad_rows = pr;
@@ -43,7 +43,7 @@ TEST_CASE("strided correlation with stride 1 and no padding is chapter 02's corr
     cnn::Rng rng(3);
     const Tensor2 x = cnn::testing::random_tensor<2>({9, 8}, rng);
     const Tensor2 k = cnn::testing::random_tensor<2>({4, 3}, rng);
-    CHECK(max_abs_diff(cnn::strided_correlate2d_forward(x, k, Conv2dGeometry{}, 0.25f),
+    CHECK(max_abs_diff(cnn::strided_correlate2d_forward(x, k, Conv2DGeometry{}, 0.25f),
                        cnn::correlate2d_forward(x, k, 0.25f)) == 0);
 }
 
@@ -53,10 +53,10 @@ TEST_CASE("'same' equals padding first, then a 'valid' correlation, on real tens
         for (std::size_t fh : {2, 3, 4}) {
             const Tensor2 x = cnn::testing::random_tensor<2>({11, 10}, rng);
             const Tensor2 k = cnn::testing::random_tensor<2>({fh, 3}, rng);
-            const Conv2dGeometry same =
-                Conv2dGeometry::keras(cnn::PaddingMode::same, 11, 10, fh, 3, stride, stride);
+            const Conv2DGeometry same =
+                Conv2DGeometry::keras(cnn::PaddingMode::same, 11, 10, fh, 3, stride, stride);
             const Tensor2 padded = cnn::pad2d(x, same.pad_rows, same.pad_cols);
-            const Conv2dGeometry valid = geometry(stride, stride, {}, {});
+            const Conv2DGeometry valid = geometry(stride, stride, {}, {});
             const Tensor2 y_same = cnn::strided_correlate2d_forward(x, k, same);
             CHECK(max_abs_diff(y_same, cnn::strided_correlate2d_forward(padded, k, valid)) == 0);
             CHECK(y_same.shape(0) == (11 + stride - 1) / stride);  // ceil(H / S)
@@ -68,12 +68,12 @@ TEST_CASE("'same' equals padding first, then a 'valid' correlation, on real tens
 TEST_CASE("strided correlation: numerical gradient check with stride, padding and even kernels") {
     struct Case {
         std::size_t h, w, fh, fw;
-        Conv2dGeometry g;
+        Conv2DGeometry g;
     };
     const Case cases[] = {
         {6, 7, 3, 3, geometry(2, 2, {1, 1}, {1, 1})},
         {7, 6, 2, 4, geometry(2, 3, {0, 1}, {1, 2})},  // asymmetric padding, even kernel
-        {8, 8, 4, 4, Conv2dGeometry::keras(cnn::PaddingMode::same, 8, 8, 4, 4, 2, 2)},
+        {8, 8, 4, 4, Conv2DGeometry::keras(cnn::PaddingMode::same, 8, 8, 4, 4, 2, 2)},
         {5, 9, 3, 2, geometry(1, 2, {2, 2}, {0, 0})},
         {9, 9, 3, 3, geometry(3, 3, {0, 0}, {0, 0})},  // floor: (9 - 3) / 3 + 1 = 3, exact
         {10, 10, 3, 3, geometry(3, 3, {0, 0}, {0, 0})},  // floor drops the last row and column

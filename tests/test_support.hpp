@@ -19,6 +19,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "cnn/check/gradient_check.hpp"
+#include "cnn/layers/layer.hpp"
 #include "cnn/tensor/random.hpp"
 
 namespace cnn::testing {
@@ -119,6 +121,32 @@ double max_abs_diff(const A& a, const B& b) {
 template <class A, class B>
 double relative_diff(const A& a, const B& b) {
     return max_abs_diff(a, b) / std::max(1.0, static_cast<double>(xt::amax(xt::abs(b))()));
+}
+
+/// The numerical gradient check of a built layer: with the loss L = sum(layer(x) * r) for a
+/// random r, every parameter's gradient and dx from backward() must match central
+/// differences. `x` is the input; `options` the nudge and tolerance. Returns the number of
+/// checks that failed (each is also reported through doctest).
+inline std::size_t check_layer_gradients(Layer& layer, Tensor4 x, Rng& rng,
+                                         const GradientCheckOptions& options = {}) {
+    const Tensor4 y = layer.forward(x, /*training=*/true);
+    const Tensor4 r = random_tensor<4>({y.shape(0), y.shape(1), y.shape(2), y.shape(3)}, rng);
+    const auto loss = [&] { return dot(layer.forward(x, true), r); };
+    const std::vector<Parameter> params = layer.parameters();
+    zero_gradients(params);
+    layer.forward(x, true);
+    const Tensor4 dx = layer.backward(r);
+    std::size_t failed = 0;
+    for (const Parameter& p : params) {
+        const GradientCheckResult result = check_gradient(p, loss, options);
+        CHECK_MESSAGE(result.passed(), result.summary());
+        failed += result.passed() ? 0 : 1;
+    }
+    REQUIRE(dx.shape() == x.shape());
+    const GradientCheckResult result_x =
+        check_gradient("dx", loss, x.data(), dx.data(), x.size(), options);
+    CHECK_MESSAGE(result_x.passed(), result_x.summary());
+    return failed + (result_x.passed() ? 0 : 1);
 }
 
 }  // namespace cnn::testing

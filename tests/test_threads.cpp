@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "cnn/parallel/threads.hpp"
+#include "cnn/fast/threads.hpp"
 #include "cnn/tensor/gemm.hpp"
 
 TEST_CASE("run_shares runs every share exactly once, whatever the thread count") {

@@ -1,14 +1,14 @@
-// Tests of cnn/io/weights.hpp: saving a model's parameters to a directory of .npy files with a
+// Tests of support/io/weights.hpp: saving a model's parameters to a directory of .npy files with a
 // manifest, loading them back exactly, replacing an old save whole, and refusing every
 // mismatch without touching the model.
 //
 // The model is a stand-in with the parameters of a tiny CNN: a Conv2D kernel and bias, a
 // Dense kernel and bias. Each failing load breaks the LAST parameter where it can, so that a
 // loader that copied values as it went would be caught having changed the first ones.
-#include "cnn/io/weights.hpp"
+#include "support/io/weights.hpp"
 
-#include "cnn/io/checksum.hpp"
-#include "cnn/io/npy.hpp"
+#include "support/io/checksum.hpp"
+#include "support/io/npy.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

@@ -6,15 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "cnn/conv/conv2d_fast.hpp"
-#include "cnn/conv/conv2d_naive.hpp"
-#include "cnn/conv/winograd.hpp"
-#include "cnn/layers/relu.hpp"
-#include "cnn/parallel/threads.hpp"
+#include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
+#include "cnn/fast/winograd.hpp"
+#include "cnn/ops/relu.hpp"
+#include "cnn/fast/threads.hpp"
 #include "conv2d_fixtures.hpp"
 #include "test_support.hpp"
 
-using cnn::Conv2dGeometry;
+using cnn::Conv2DGeometry;
 using cnn::ConvAlgorithm;
 using cnn::Epilogue;
 using cnn::FastConvOptions;
@@ -39,7 +39,7 @@ std::array<float, 4> winograd_tile(const std::array<float, 16>& d, const std::ar
 struct Problem {
     Tensor4 x, w;
     Tensor1 b;
-    Conv2dGeometry g;
+    Conv2DGeometry g;
 };
 
 // A random 3x3 stride-1 problem: sizes 1..9 (odd, even, non-square), batch 1..5, channels
@@ -52,7 +52,7 @@ Problem random_problem(cnn::Rng& rng, int trial) {
     p.g.pad_rows = {rng.below(3), rng.below(3)};
     p.g.pad_cols = {rng.below(3), rng.below(3)};
     if (trial % 4 == 0) {
-        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, h, w, 3, 3, 1, 1);
+        p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, h, w, 3, 3, 1, 1);
     }
     p.g.policy = cnn::SizePolicy::floor;
     p.x = cnn::testing::random_tensor<4>({n, c, h, w}, rng);
@@ -68,7 +68,7 @@ struct Result {
 
 // Forward then backward with `o`, dw and db starting at zero.
 Result run(const Problem& p, const Tensor4& dy, const FastConvOptions& o,
-           cnn::Conv2dWorkspace& workspace) {
+           cnn::Conv2DWorkspace& workspace) {
     Result r{cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace),
              {},
              xt::zeros<float>(p.w.shape()),
@@ -164,7 +164,7 @@ TEST_CASE("winograd: each backward tile transform is the transpose of its forwar
 
 TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, threads, groups") {
     cnn::Rng rng(3303);
-    cnn::Conv2dWorkspace workspace;  // shared by every trial: buffers must grow and be reused
+    cnn::Conv2DWorkspace workspace;  // shared by every trial: buffers must grow and be reused
     int tried = 0;
     double worst = 0.0;
     for (int trial = 0; trial < 200; ++trial) {
@@ -203,7 +203,7 @@ TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, thre
 TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
     // dx reads dy padded by 2 - P: negative for P >= 3, i.e. dy's first rows are skipped.
     cnn::Rng rng(8);
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     for (const auto& [top, bottom, left, right] :
          std::vector<std::array<std::size_t, 4>>{{3, 0, 0, 4}, {4, 3, 3, 1}, {0, 5, 2, 3}}) {
         Problem p;
@@ -227,7 +227,7 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
     // The channels-last copies work in 16x16 blocks of columns and channels: 33 columns take
     // three blocks, 17 channels and 19 filters leave partial ones.
     cnn::Rng rng(21);
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     Problem p;
     p.x = cnn::testing::random_tensor<4>({2, 17, 20, 33}, rng);
     p.w = cnn::testing::random_tensor<4>({19, 17, 3, 3}, rng);
@@ -248,7 +248,7 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
 TEST_CASE("winograd accumulates into dw and db, as every backward pass here does") {
     cnn::Rng rng(6);
     const Problem p = random_problem(rng, 0);
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     FastConvOptions o;
     o.algorithm = ConvAlgorithm::winograd;
     o.threads = 2;
@@ -275,7 +275,7 @@ TEST_CASE("winograd: a fixed thread count gives the same bits on every run") {
     p.x = cnn::testing::random_tensor<4>({32, 3, 11, 12}, rng);
     p.w = cnn::testing::random_tensor<4>({8, 3, 3, 3}, rng);
     p.b = cnn::testing::random_tensor<1>({8}, rng);
-    p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, 11, 12, 3, 3, 1, 1);
+    p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, 11, 12, 3, 3, 1, 1);
     const Tensor4 dy = cnn::testing::random_tensor<4>({32, 8, 11, 12}, rng);
     const auto with = [&](std::size_t threads) {
         FastConvOptions o;
@@ -283,7 +283,7 @@ TEST_CASE("winograd: a fixed thread count gives the same bits on every run") {
         o.epilogue = Epilogue::bias_relu;
         o.threads = threads;
         o.min_columns = 1;
-        cnn::Conv2dWorkspace workspace;
+        cnn::Conv2DWorkspace workspace;
         return run(p, dy, o, workspace);
     };
     const Result one = with(1), two = with(2), again = with(2), three = with(3);
@@ -301,7 +301,7 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         std::size_t c, fn, size;
     };
     cnn::Rng rng(11);
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     for (const Shape& s :
          {Shape{64, 128, 14}, Shape{128, 128, 14}, Shape{128, 256, 7}, Shape{256, 256, 7}}) {
         CAPTURE(s.c);
@@ -310,7 +310,7 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         p.x = cnn::testing::random_tensor<4>({2, s.c, s.size, s.size}, rng);
         p.w = cnn::testing::random_tensor<4>({s.fn, s.c, 3, 3}, rng);
         p.b = cnn::testing::random_tensor<1>({s.fn}, rng);
-        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
+        p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
         const Tensor4 dy = cnn::testing::random_tensor<4>({2, s.fn, s.size, s.size}, rng);
         REQUIRE(cnn::winograd_preferred(p.w, p.g));
         FastConvOptions o;  // automatic: Winograd
@@ -325,7 +325,7 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
     // Every engine agrees with the naive loops; automatic gives the very bits of the engine it
     // picked, which (rounding differently) tells which one ran.
     cnn::Rng rng(21);
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     struct Case {
         std::size_t c, fn, fh, fw, sr, sc;
         bool winograd;
@@ -345,7 +345,7 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
         p.x = cnn::testing::random_tensor<4>({3, k.c, 9, 8}, rng);
         p.w = cnn::testing::random_tensor<4>({k.fn, k.c, k.fh, k.fw}, rng);
         p.b = cnn::testing::random_tensor<1>({k.fn}, rng);
-        p.g = Conv2dGeometry::keras(cnn::PaddingMode::same, 9, 8, k.fh, k.fw, k.sr, k.sc);
+        p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, 9, 8, k.fh, k.fw, k.sr, k.sc);
         const bool possible = k.fh == 3 && k.fw == 3 && k.sr == 1 && k.sc == 1;
         CHECK(cnn::winograd_applies(p.w, p.g) == possible);
         CHECK(cnn::winograd_preferred(p.w, p.g) == k.winograd);
@@ -381,18 +381,18 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
 TEST_CASE("winograd: agrees with PyTorch, and passes the numerical gradient check") {
     // Winograd for the fixtures' 3x3 stride-1 cases ("plain", "batch_channels"), which have
     // too few channels for ConvAlgorithm::automatic to pick it; gemm for the others.
-    cnn::Conv2dWorkspace workspace;
-    const auto options = [](const Tensor4& w, const Conv2dGeometry& g) {
+    cnn::Conv2DWorkspace workspace;
+    const auto options = [](const Tensor4& w, const Conv2DGeometry& g) {
         FastConvOptions o;
         o.algorithm = cnn::winograd_applies(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
         o.threads = 2;
         return o;
     };
     cnn::testing::check_against_conv2d_fixtures(
-        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2dGeometry& g) {
+        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g) {
             return cnn::conv2d_fast_forward(x, w, b, g, options(w, g), workspace);
         },
-        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2dGeometry& g,
+        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2DGeometry& g,
             Tensor4& dw, Tensor1& db) {
             return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, options(w, g), workspace, dw,
                                              db);

@@ -23,14 +23,15 @@
 #include <fmt/ranges.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
+#include "support/app/program.hpp"
 #include "cnn/check/gradient_check.hpp"
-#include "cnn/io/dataset.hpp"
-#include "cnn/layers/dense.hpp"
+#include "support/io/dataset.hpp"
+#include "cnn/losses/softmax_cross_entropy.hpp"
+#include "cnn/model/batches.hpp"
 #include "cnn/model/mlp.hpp"
-#include "cnn/model/train.hpp"
+#include "cnn/ops/dense.hpp"
 #include "cnn/optim/sgd.hpp"
-#include "cnn/plot/plot.hpp"
+#include "support/plot/plot.hpp"
 #include "cnn/tensor/random.hpp"
 #include "cnn/tensor/tensor.hpp"
 #include "cnn/tensor/transform.hpp"
@@ -132,16 +133,20 @@ struct Setup {
     std::size_t max_shift;
 };
 
-// Images as an MLP sees them: (N, 1, 28, 28) flattened to (N, 784).
+// Images (N, 1, 28, 28) and their labels; the MLP flattens them itself (its first layer).
 struct Split {
-    cnn::Tensor2 x;
+    cnn::Tensor4 x;
     cnn::Labels y;
 };
 
 struct Data {
     Split train, validation, test;
-    cnn::Tensor4 test_images;  // the test set before flattening, for shifting
 };
+
+// The shape of one image, (C, H, W).
+cnn::Shape image_shape(const cnn::Tensor4& images) {
+    return {images.shape(1), images.shape(2), images.shape(3)};
+}
 
 Data load_data(const cnn::ProgramOptions& options, const Setup& setup) {
     const fs::path dir = cnn::find_data_directory(options.data, options.quick);
@@ -154,49 +159,45 @@ Data load_data(const cnn::ProgramOptions& options, const Setup& setup) {
                                              setup.validation, dir.string(), n));
     }
     // The last `validation` training images are held out; the test set is only used at the end.
-    const cnn::Tensor2 flat = cnn::flatten_images(train.images);
     std::vector<std::size_t> fit_rows(n - setup.validation), val_rows(setup.validation);
     for (std::size_t i = 0; i < n; ++i) {
         (i < fit_rows.size() ? fit_rows[i] : val_rows[i - fit_rows.size()]) = i;
     }
     Data data;
-    data.train = {cnn::take_rows(flat, fit_rows), cnn::take_labels(train.labels, fit_rows)};
-    data.validation = {cnn::take_rows(flat, val_rows), cnn::take_labels(train.labels, val_rows)};
-    data.test = {cnn::flatten_images(test.images), test.labels};
-    data.test_images = test.images;
+    data.train = {cnn::take_examples(train.images, fit_rows), cnn::take_labels(train.labels, fit_rows)};
+    data.validation = {cnn::take_examples(train.images, val_rows),
+                       cnn::take_labels(train.labels, val_rows)};
+    data.test = {test.images, test.labels};
+    const cnn::Shape shape = image_shape(train.images);
     std::cout << fmt::format("train {} images, validation {}, test {}; each {} -> {} inputs\n\n",
                              data.train.y.size(), data.validation.y.size(), data.test.y.size(),
-                             cnn::shape_to_string(std::vector<std::size_t>(
-                                 train.images.shape().begin() + 1, train.images.shape().end())),
-                             data.train.x.shape(1));
+                             cnn::shape_to_string(shape), shape[0] * shape[1] * shape[2]);
     return data;
 }
 
 // The same pixels of every image (train, validation, test), put in a different fixed order.
 Split permuted(const Split& split, const std::vector<std::size_t>& permutation) {
-    const cnn::Tensor4 as_images = xt::reshape_view(split.x, {split.x.shape(0), std::size_t{1},
-                                                              split.x.shape(1), std::size_t{1}});
-    return {cnn::flatten_images(cnn::permute_pixels(as_images, permutation)), split.y};
+    return {cnn::permute_pixels(split.x, permutation), split.y};
 }
 
 struct Trained {
-    cnn::Mlp model;
-    std::vector<cnn::EpochLog> history;
+    cnn::Sequential model;
+    cnn::History history;
     double test_accuracy;
 };
 
 //! [train_mlp]
 Trained train_mlp(const Data& data, const Setup& setup, std::uint64_t seed) {
-    cnn::Rng rng(seed);  // the same seed gives the same initial weights and batch order
-    cnn::Mlp model({data.train.x.shape(1), setup.hidden, 10}, rng);
-    cnn::Sgd sgd({/*learning_rate=*/0.05f, /*momentum=*/0.9f});
-    cnn::TrainOptions options;
-    options.epochs = setup.epochs;
-    options.batch_size = 64;
-    std::vector<cnn::EpochLog> history = cnn::train_classifier(
-        model, sgd, data.train.x, data.train.y, data.validation.x, data.validation.y, options, rng,
-        std::cout);
-    const double test_accuracy = cnn::evaluate_classifier(model, data.test.x, data.test.y).accuracy;
+    // The same seed gives the same initial weights and batch order.
+    cnn::Sequential model = cnn::mlp({image_shape(data.train.x), setup.hidden, 10}, seed);
+    model.compile(cnn::Sgd({/*learning_rate=*/0.05f, /*momentum=*/0.9f}),
+                  "sparse_categorical_crossentropy", {"accuracy"});
+    cnn::FitOptions fit;
+    fit.epochs = setup.epochs;
+    fit.batch_size = 64;
+    cnn::History history = model.fit(data.train.x, data.train.y, fit, data.validation.x,
+                                     data.validation.y);
+    const double test_accuracy = model.evaluate(data.test.x, data.test.y).accuracy;
     return {std::move(model), std::move(history), test_accuracy};
 }
 //! [train_mlp]
@@ -206,17 +207,21 @@ Trained train_mlp(const Data& data, const Setup& setup, std::uint64_t seed) {
 // of the real loss, on a few real images. The network is a small one (one hidden layer of 8
 // units) so that every one of its weights can be nudged in a moment.
 void check_backward(const Data& data, std::uint64_t seed, const fs::path& out) {
-    cnn::Rng rng(seed);
-    cnn::Mlp mlp({data.train.x.shape(1), {8}, 10}, rng);
+    cnn::Sequential mlp = cnn::mlp({image_shape(data.train.x), {8}, 10}, seed);
     const std::vector<std::size_t> rows = {0, 1, 2, 3};
-    const cnn::Tensor2 x = cnn::take_rows(data.train.x, rows);
+    const cnn::Tensor4 x = cnn::take_examples(data.train.x, rows);
     const cnn::Labels y = cnn::take_labels(data.train.y, rows);
-    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(mlp.forward(x), y).loss; };
+    const auto logits = [&] {  // (N, 10, 1, 1) as (N, 10)
+        return cnn::reshaped<2>(mlp.forward(x, /*training=*/true, /*apply_softmax=*/false),
+                                {rows.size(), 10});
+    };
+    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(logits(), y).loss; };
 
     const std::vector<cnn::Parameter> parameters = mlp.parameters();
     cnn::zero_gradients(parameters);
-    const cnn::SoftmaxCrossEntropy result = cnn::softmax_cross_entropy_forward(mlp.forward(x), y);
-    mlp.backward(cnn::softmax_cross_entropy_backward(result.probs, y));
+    const cnn::SoftmaxCrossEntropy result = cnn::softmax_cross_entropy_forward(logits(), y);
+    mlp.backward(cnn::reshaped<4>(cnn::softmax_cross_entropy_backward(result.probs, y),
+                                  {rows.size(), 10, 1, 1}));
 
     cnn::Transcript table(out / "ch01_gradient_check.txt");
     bool all_passed = true;
@@ -255,10 +260,9 @@ double sample_stddev(const std::vector<double>& v) {
     return std::sqrt(ss / static_cast<double>(v.size() - 1));
 }
 
-cnn::Tensor2 image_of(const cnn::Tensor2& flat_rows, std::size_t row) {
-    cnn::Tensor2 image = cnn::Tensor2::from_shape({28, 28});
-    std::copy_n(flat_rows.begin() + static_cast<std::ptrdiff_t>(row * 784), 784, image.begin());
-    return image;
+// The first channel of image `row` of x (N, C, H, W), as a picture (H, W).
+cnn::Tensor2 image_of(const cnn::Tensor4& x, std::size_t row) {
+    return xt::view(x, row, 0);
 }
 
 void plot_shuffled_examples(const Data& data, const Split& shuffled_test, const fs::path& out) {
@@ -268,7 +272,7 @@ void plot_shuffled_examples(const Data& data, const Split& shuffled_test, const 
     grid.columns = 6;
     grid.value_range = std::make_pair(0.0, 1.0);
     for (const Split* split : {&data.test, &shuffled_test}) {
-        for (std::size_t i = 0; i < grid.columns; ++i) {
+        for (std::size_t i = 0; i < std::min<std::size_t>(grid.columns, split->y.size()); ++i) {
             grid.images.push_back({image_of(split->x, i), names.at(split->y[i])});
         }
     }
@@ -278,10 +282,11 @@ void plot_shuffled_examples(const Data& data, const Split& shuffled_test, const 
 //! [shuffle_experiment]
 // Trains the same MLP, with the same seeds, on the original and on the pixel-shuffled images.
 // Returns the model trained on the original images with the first seed.
-cnn::Mlp shuffle_experiment(const Data& data, const Setup& setup, std::uint64_t seed,
-                            const fs::path& out) {
+cnn::Sequential shuffle_experiment(const Data& data, const Setup& setup, std::uint64_t seed,
+                                   const fs::path& out) {
     cnn::Rng rng(seed ^ 0x5eedULL);
-    const std::vector<std::size_t> permutation = rng.permutation(data.train.x.shape(1));
+    const cnn::Shape shape = image_shape(data.train.x);
+    const std::vector<std::size_t> permutation = rng.permutation(shape[0] * shape[1] * shape[2]);
     Data shuffled = data;
     shuffled.train = permuted(data.train, permutation);
     shuffled.validation = permuted(data.validation, permutation);
@@ -335,9 +340,10 @@ cnn::Mlp shuffle_experiment(const Data& data, const Setup& setup, std::uint64_t 
     curves.y_label = "validation accuracy";
     for (std::size_t i = 0; i < first_pair.size(); ++i) {
         cnn::Series series{i == 0 ? "original pixels" : "shuffled pixels", {}, {}};
-        for (const cnn::EpochLog& log : first_pair[i].history) {
-            series.x.push_back(static_cast<double>(log.epoch));
-            series.y.push_back(log.validation.accuracy);
+        const std::vector<double>& accuracy = first_pair[i].history.val_accuracy;
+        for (std::size_t epoch = 1; epoch <= accuracy.size(); ++epoch) {
+            series.x.push_back(static_cast<double>(epoch));
+            series.y.push_back(accuracy[epoch - 1]);
         }
         curves.series.push_back(series);
     }
@@ -347,19 +353,18 @@ cnn::Mlp shuffle_experiment(const Data& data, const Setup& setup, std::uint64_t 
 
 //! [shift_experiment]
 // Accuracy of the trained MLP on the test images moved `shift` pixels right, or down.
-void shift_experiment(cnn::Mlp& model, const Data& data, const Setup& setup, const fs::path& out) {
+void shift_experiment(cnn::Sequential& model, const Data& data, const Setup& setup,
+                      const fs::path& out) {
     cnn::Series right{"shifted right", {}, {}}, down{"shifted down", {}, {}};
     cnn::Transcript table(out / "ch01_shift.txt");
     table.line("Translation: test accuracy of the MLP trained on centred images");
     table.line(fmt::format("{:>6} {:>14} {:>14}", "pixels", "shifted right", "shifted down"));
     for (std::size_t shift = 0; shift <= setup.max_shift; ++shift) {
         const auto s = static_cast<std::ptrdiff_t>(shift);
-        const double acc_right = cnn::evaluate_classifier(
-            model, cnn::flatten_images(cnn::shift_images(data.test_images, 0, s)), data.test.y)
-                                     .accuracy;
-        const double acc_down = cnn::evaluate_classifier(
-            model, cnn::flatten_images(cnn::shift_images(data.test_images, s, 0)), data.test.y)
-                                    .accuracy;
+        const double acc_right =
+            model.evaluate(cnn::shift_images(data.test.x, 0, s), data.test.y).accuracy;
+        const double acc_down =
+            model.evaluate(cnn::shift_images(data.test.x, s, 0), data.test.y).accuracy;
         table.line(fmt::format("{:>6} {:>14.4f} {:>14.4f}", shift, acc_right, acc_down));
         right.x.push_back(static_cast<double>(shift));
         right.y.push_back(acc_right);
@@ -383,7 +388,7 @@ void shift_experiment(cnn::Mlp& model, const Data& data, const Setup& setup, con
     grid.title = "One test image shifted right by 0, 2, 4, 6 and 8 pixels";
     grid.columns = 5;
     grid.value_range = std::make_pair(0.0, 1.0);
-    const cnn::Tensor4 first = xt::view(data.test_images, xt::range(0, 1));
+    const cnn::Tensor4 first = xt::view(data.test.x, xt::range(0, 1));
     for (std::ptrdiff_t s = 0; s <= 8; s += 2) {
         const cnn::Tensor4 shifted = cnn::shift_images(first, 0, s);
         grid.images.push_back({xt::view(shifted, 0, 0), fmt::format("{} px", s)});
@@ -422,11 +427,12 @@ int main(int argc, char** argv) {
         std::cout << "== 2. Pixel shuffling ==\n\n";
         const Data data = load_data(options, setup);
         check_backward(data, options.seed, options.out);
+        const cnn::Shape shape = image_shape(data.train.x);
         std::cout << fmt::format("MLP: {} -> {} -> 10, SGD (learning rate 0.05, momentum 0.9), "
                                  "batch 64, {} epochs\n\n",
-                                 data.train.x.shape(1), fmt::join(setup.hidden, " -> "),
+                                 shape[0] * shape[1] * shape[2], fmt::join(setup.hidden, " -> "),
                                  setup.epochs);
-        cnn::Mlp model = shuffle_experiment(data, setup, options.seed, options.out);
+        cnn::Sequential model = shuffle_experiment(data, setup, options.seed, options.out);
 
         std::cout << "== 3. Translation ==\n\n";
         shift_experiment(model, data, setup, options.out);

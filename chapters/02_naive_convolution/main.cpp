@@ -19,17 +19,17 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
-#include "cnn/conv/correlate2d.hpp"
-#include "cnn/io/dataset.hpp"
-#include "cnn/io/idx.hpp"  // DataError
-#include "cnn/io/image.hpp"
-#include "cnn/layers/dense.hpp"
+#include "support/app/program.hpp"
+#include "cnn/ops/correlate2d.hpp"
+#include "support/io/dataset.hpp"
+#include "support/io/data_error.hpp"
+#include "support/io/image.hpp"
+#include "cnn/ops/dense.hpp"
 #include "cnn/layers/parameter.hpp"
 #include "cnn/losses/mean_squared_error.hpp"
 #include "cnn/optim/sgd.hpp"
-#include "cnn/plot/number_grid.hpp"
-#include "cnn/plot/plot.hpp"
+#include "support/plot/number_grid.hpp"
+#include "support/plot/plot.hpp"
 #include "cnn/tensor/random.hpp"
 #include "cnn/tensor/tensor.hpp"
 

@@ -19,12 +19,12 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
-#include "cnn/conv/geometry.hpp"
-#include "cnn/conv/strided_correlate2d.hpp"
-#include "cnn/io/image.hpp"
-#include "cnn/plot/number_grid.hpp"
-#include "cnn/plot/plot.hpp"
+#include "support/app/program.hpp"
+#include "cnn/ops/geometry.hpp"
+#include "cnn/ops/strided_correlate2d.hpp"
+#include "support/io/image.hpp"
+#include "support/plot/number_grid.hpp"
+#include "support/plot/plot.hpp"
 #include "cnn/tensor/padding.hpp"
 #include "cnn/tensor/tensor.hpp"
 
@@ -99,13 +99,13 @@ std::string padding_text(const cnn::AxisPadding& p) {
 // Prints the output size of `q`, axis by axis, with the formula filled in. Throws
 // cnn::GeometryError (the same explanation, as an error) when the size does not exist.
 Pair calculate(const Query& q, cnn::Transcript& out) {
-    cnn::Conv2dGeometry g;
+    cnn::Conv2DGeometry g;
     g.stride_rows = q.stride.rows;
     g.stride_cols = q.stride.cols;
     g.policy = q.policy;
     if (q.padding == "same" || q.padding == "valid") {
         const auto mode = q.padding == "same" ? cnn::PaddingMode::same : cnn::PaddingMode::valid;
-        g = cnn::Conv2dGeometry::keras(mode, q.input.rows, q.input.cols, q.kernel.rows,
+        g = cnn::Conv2DGeometry::keras(mode, q.input.rows, q.input.cols, q.kernel.rows,
                                        q.kernel.cols, q.stride.rows, q.stride.cols);
         g.policy = q.policy;  // keras() rounds down, as Keras does; the calculator asks first
     } else {
@@ -204,7 +204,7 @@ void window_figures(const fs::path& out) {
         x.data()[i] = static_cast<float>(i + 1);
     }
     const Tensor2 padded = cnn::pad2d(x, {1, 1}, {1, 1});
-    cnn::Conv2dGeometry g;
+    cnn::Conv2DGeometry g;
     g.stride_rows = g.stride_cols = 2;
     g.pad_rows = g.pad_cols = {1, 1};
     const Tensor2 y = cnn::strided_correlate2d_forward(x, xt::ones<float>({3, 3}), g);
@@ -222,7 +222,7 @@ void window_figures(const fs::path& out) {
     cnn::save_number_grids(figure, out / "ch03_padded_windows.png");
 
     // 'same' with stride 2 on an even size: one row and one column of padding, both at the end.
-    const cnn::Conv2dGeometry same = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, 6, 6, 3, 3, 2, 2);
+    const cnn::Conv2DGeometry same = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 6, 6, 3, 3, 2, 2);
     Tensor2 six = Tensor2::from_shape({6, 6});
     for (std::size_t i = 0; i < six.size(); ++i) {
         six.data()[i] = static_cast<float>(i + 1);
@@ -266,7 +266,7 @@ void padding_artifacts(const Tensor2& photo, const fs::path& out) {
     // A 9x9 averaging filter with 'same' padding: near the edges part of every window lies on
     // the zeros of the padding, so the average is pulled towards black.
     const Tensor2 box = xt::ones<float>({9, 9}) / 81.0f;
-    const auto same = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, photo.shape(0),
+    const auto same = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, photo.shape(0),
                                                  photo.shape(1), 9, 9, 1, 1);
     const Tensor2 blurred = cnn::strided_correlate2d_forward(photo, box, same);
     //! [artifacts]
@@ -327,7 +327,7 @@ void stride_cost(const Tensor2& photo, const fs::path& out) {
                           "multiply-adds", "of stride 1"));
     double first = 0;
     for (std::size_t s : {1, 2, 3, 4}) {
-        const auto g = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, photo.shape(0),
+        const auto g = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, photo.shape(0),
                                                   photo.shape(1), 3, 3, s, s);
         // The shape comes from running the convolution, not from the formula alone.
         const Tensor2 y = cnn::strided_correlate2d_forward(photo, xt::ones<float>({3, 3}), g);

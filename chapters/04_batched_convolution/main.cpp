@@ -19,16 +19,16 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
-#include "cnn/conv/conv2d_im2col.hpp"
-#include "cnn/conv/conv2d_naive.hpp"
-#include "cnn/conv/correlate2d.hpp"
-#include "cnn/conv/geometry.hpp"
-#include "cnn/conv/im2col.hpp"
-#include "cnn/conv/receptive_field.hpp"
+#include "support/app/program.hpp"
+#include "cnn/ops/conv2d_im2col.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
+#include "cnn/ops/correlate2d.hpp"
+#include "cnn/ops/geometry.hpp"
+#include "cnn/ops/im2col.hpp"
+#include "cnn/ops/receptive_field.hpp"
 #include "cnn/layers/conv2d.hpp"
-#include "cnn/plot/number_grid.hpp"
-#include "cnn/plot/plot.hpp"
+#include "support/plot/number_grid.hpp"
+#include "support/plot/plot.hpp"
 #include "cnn/tensor/gemm.hpp"
 #include "cnn/tensor/random.hpp"
 #include "cnn/tensor/tensor.hpp"
@@ -81,7 +81,7 @@ void channels_filters_batch(const fs::path& out) {
     cnn::Transcript text(out / "ch04_channels.txt");
     const Tensor4 x = example_input();
     const Tensor4 k = example_filter();
-    const cnn::Conv2dGeometry valid;  // stride 1, no padding
+    const cnn::Conv2DGeometry valid;  // stride 1, no padding
     text.line(fmt::format("input x {} and one filter w {}:", cnn::shape_to_string(x.shape()),
                           cnn::shape_to_string(k.shape())));
     print_maps(text, "x", x);
@@ -149,7 +149,7 @@ void channels_filters_batch(const fs::path& out) {
 // library: one image through a layer, and a batch through im2col and the matrix product.
 void flow_diagrams(const fs::path& out) {
     const std::size_t c = 3, h = 32, w = 32, fn = 16, fh = 5, fw = 5;
-    const auto g = cnn::Conv2dGeometry::keras(cnn::PaddingMode::valid, h, w, fh, fw, 1, 1);
+    const auto g = cnn::Conv2DGeometry::keras(cnn::PaddingMode::valid, h, w, fh, fw, 1, 1);
     const Tensor4 x = xt::zeros<float>({std::size_t{8}, c, h, w});
     const Tensor4 filters = xt::zeros<float>({fn, c, fh, fw});
     const auto [n, f, oh, ow] = cnn::conv2d_output_shape(x, filters, g);
@@ -182,7 +182,7 @@ void flow_diagrams(const fs::path& out) {
 void im2col_figures(const fs::path& out) {
     cnn::Transcript text(out / "ch04_im2col.txt");
     const Tensor4 x = example_input();
-    const cnn::Conv2dGeometry valid;
+    const cnn::Conv2DGeometry valid;
     //! [im2col_example]
     // The windows of the two-channel example as columns: (C*FH*FW, OH*OW) = (8, 4).
     const auto shape = cnn::im2col_shape(x, 2, 2, valid);
@@ -224,9 +224,9 @@ void im2col_figures(const fs::path& out) {
     //! [overlap]
     // col2im of a matrix of ones: each pixel receives 1 from every window that contains it.
     Tensor4 counts = xt::zeros<float>({1, 1, 5, 5});
-    cnn::Conv2dGeometry stride2;
+    cnn::Conv2DGeometry stride2;
     stride2.stride_rows = stride2.stride_cols = 2;
-    cnn::col2im(xt::ones<float>({9, 9}), 0, 3, 3, cnn::Conv2dGeometry{}, counts);
+    cnn::col2im(xt::ones<float>({9, 9}), 0, 3, 3, cnn::Conv2DGeometry{}, counts);
     Tensor4 counts2 = xt::zeros<float>({1, 1, 5, 5});
     cnn::col2im(xt::ones<float>({9, 4}), 0, 3, 3, stride2, counts2);
     //! [overlap]
@@ -312,7 +312,7 @@ void receptive_field(const fs::path& out) {
     // The pixels one unit sees, found by the backward pass: send a gradient of 1 from the centre
     // unit of the last layer down through two 3x3 convolutions with kernels of ones. Each input
     // pixel receives the number of paths that lead from it to that unit.
-    const cnn::Conv2dGeometry same1 = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, 9, 9, 3, 3, 1, 1);
+    const cnn::Conv2DGeometry same1 = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 9, 9, 3, 3, 1, 1);
     const Tensor4 x = xt::zeros<float>({1, 1, 9, 9});
     const Tensor4 ones = xt::ones<float>({1, 1, 3, 3});
     Tensor4 dw = xt::zeros<float>(ones.shape());
@@ -324,8 +324,8 @@ void receptive_field(const fs::path& out) {
     //! [field_picture]
 
     // The same through a 3x3 stride-2 convolution followed by a 3x3 one, on an 11x11 input.
-    const auto s2 = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, 11, 11, 3, 3, 2, 2);
-    const auto s1 = cnn::Conv2dGeometry::keras(cnn::PaddingMode::same, 6, 6, 3, 3, 1, 1);
+    const auto s2 = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 11, 11, 3, 3, 2, 2);
+    const auto s1 = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 6, 6, 3, 3, 1, 1);
     Tensor4 g2 = xt::zeros<float>({1, 1, 6, 6});
     g2(0, 0, 2, 2) = 1.0f;
     g2 = cnn::conv2d_naive_backward(g2, xt::zeros<float>({1, 1, 6, 6}), ones, s1, dw, db);
@@ -379,9 +379,9 @@ void speed(std::size_t batch, std::size_t repeats, std::uint64_t seed, const fs:
         for (float& v : x) {
             v = rng.normal();
         }
-        cnn::Conv2D layer({s.channels, s.filters, s.kernel, s.kernel, 1, 1, cnn::PaddingMode::same},
-                          rng);
-        const cnn::Conv2dGeometry g = layer.geometry(s.size, s.size);
+        cnn::Conv2D layer = cnn::Conv2D(s.filters, s.kernel).padding("same");
+        layer.build({s.channels, s.size, s.size}, rng);  // He-normal weights, zero biases
+        const cnn::Conv2DGeometry g = layer.geometry(s.size, s.size);
         const Tensor4& w = layer.weights();
         const Tensor1& b = layer.bias();
         // Forward: 2 FLOP per multiply-add; backward: twice that (dW and dx).

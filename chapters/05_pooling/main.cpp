@@ -18,15 +18,15 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
-#include "cnn/conv/conv2d_im2col.hpp"
-#include "cnn/conv/pooling.hpp"
-#include "cnn/io/dataset.hpp"
-#include "cnn/io/idx.hpp"  // DataError
+#include "support/app/program.hpp"
+#include "cnn/ops/conv2d_im2col.hpp"
+#include "cnn/ops/pooling.hpp"
+#include "support/io/dataset.hpp"
+#include "support/io/data_error.hpp"
 #include "cnn/layers/conv2d.hpp"
-#include "cnn/layers/pooling.hpp"
-#include "cnn/plot/number_grid.hpp"
-#include "cnn/plot/plot.hpp"
+#include "cnn/layers/pooling2d.hpp"
+#include "support/plot/number_grid.hpp"
+#include "support/plot/plot.hpp"
 #include "cnn/tensor/random.hpp"
 #include "cnn/tensor/tensor.hpp"
 #include "cnn/tensor/transform.hpp"
@@ -137,7 +137,8 @@ void shifted_images(const fs::path& out) {
 
 // Four 3x3 filters: vertical edges, horizontal edges, a blur, a centre-surround spot.
 cnn::Conv2D feature_layer(cnn::Rng& rng) {
-    cnn::Conv2D conv({1, 4, 3, 3, 1, 1, cnn::PaddingMode::same, "features"}, rng);
+    cnn::Conv2D conv = cnn::Conv2D(4, 3).padding("same");
+    conv.build({1, 28, 28}, rng);  // one input channel; the filters are set by hand below
     const Tensor4 filters = {{{{1, 0, -1}, {2, 0, -2}, {1, 0, -1}}},
                              {{{1, 2, 1}, {0, 0, 0}, {-1, -2, -1}}},
                              {{{1.f / 9, 1.f / 9, 1.f / 9}, {1.f / 9, 1.f / 9, 1.f / 9}, {1.f / 9, 1.f / 9, 1.f / 9}}},
@@ -198,12 +199,12 @@ void shift_study(cnn::Conv2D& conv, const Tensor4& images, std::size_t max_shift
     // For each shift s: move the images s pixels right and compare what comes out with the
     // output for the unshifted images.
     cnn::MaxPooling2D pool2;                                   // 2x2 max pooling
-    cnn::MaxPooling2D pool4({4, 4, 0, 0, cnn::PaddingMode::valid, "pool4"});  // 4x4 max pooling
+    cnn::MaxPooling2D pool4(4);                                // 4x4 max pooling
     const Tensor4 maps = conv.forward(images);
     const Tensor4 pooled2 = pool2.forward(maps);
     const Tensor4 pooled4 = pool4.forward(maps);
     cnn::GlobalAveragePooling2D global;
-    const Tensor2 averaged = global.forward(maps);
+    const Tensor4 averaged = global.forward(maps);  // (N, C, 1, 1)
     cnn::Series conv_in_place{"convolution, same positions", {}, {}};
     cnn::Series conv_shifted{"convolution, shifted back (equivariance)", {}, {}};
     cnn::Series pool2_series{"after 2x2 max pooling", {}, {}};

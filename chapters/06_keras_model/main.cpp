@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,18 +27,21 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
-#include "cnn/io/dataset.hpp"
-#include "cnn/io/idx.hpp"  // DataError
-#include "cnn/model/keras_layers.hpp"
+#include "cnn/layers/conv2d.hpp"
 #include "cnn/model/metrics.hpp"
+#include "cnn/model/schedule.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/standardize.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
-#include "cnn/plot/number_grid.hpp"
-#include "cnn/plot/plot.hpp"
 #include "cnn/tensor/tensor.hpp"
+#include "support/app/program.hpp"
+#include "support/io/checkpoint.hpp"
+#include "support/io/data_error.hpp"
+#include "support/io/dataset.hpp"
+#include "support/io/weights.hpp"
+#include "support/plot/number_grid.hpp"
+#include "support/plot/plot.hpp"
 
 namespace {
 
@@ -154,8 +158,7 @@ void misclassified(const cnn::Dataset& test, const cnn::Labels& predicted, const
 }
 
 void first_filters(cnn::Sequential& model, const fs::path& out) {
-    auto& conv = dynamic_cast<cnn::keras::Conv2D&>(model.layer(0));
-    const Tensor4& w = conv.layer().weights();  // (FN, 1, FH, FW)
+    const Tensor4& w = dynamic_cast<cnn::Conv2D&>(model.layer(0)).weights();  // (FN, 1, FH, FW)
     cnn::ImageGrid grid;
     grid.title = fmt::format("The {} learned filters of the first layer ({}x{}; red +, blue -)",
                              w.shape(0), w.shape(2), w.shape(3));
@@ -193,35 +196,35 @@ void feature_maps(cnn::Sequential& model, const Tensor4& inputs, const Tensor4& 
     cnn::save_image_grid(grid, out / "ch06_feature_maps.png");
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------------------------
+// 2. Training, and 4. saving and loading the weights
+// ---------------------------------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-    cnn::Program program("ch06_keras_model",
-                         "Chapter 06: a Keras-style CNN trained on Fashion-MNIST",
-                         cnn::ReadsData::yes);
+// What the command line asks for.
+struct Settings {
     std::string model_name;
     std::size_t epochs = 0, batch_size = 64;
     bool summary_only = false, resume = false, standardize = false;
     std::string checkpoint, optimizer = "adam";
     float learning_rate = 0.001f;
     std::vector<std::size_t> decay_at;
-    program.cli()
-        .add_option("--model", model_name,
-                    "Which model to train: lenet (default), seed (the study notes' model; about "
-                    "25 minutes for 10 epochs on 2 cores) or tiny (the --quick default)")
+};
+
+void add_flags(CLI::App& cli, Settings& s) {
+    cli.add_option("--model", s.model_name,
+                   "Which model to train: lenet (default), seed (the study notes' model) or "
+                   "tiny (the --quick default)")
         ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
-    program.cli().add_option("--epochs", epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
+    cli.add_option("--epochs", s.epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
         ->check(CLI::Range(1, 1000));
-    program.cli().add_option("--batch-size", batch_size, "Examples per training step")
+    cli.add_option("--batch-size", s.batch_size, "Examples per training step")
         ->capture_default_str()
         ->check(CLI::Range(1, 60000));
-    program.cli()
-        .add_option("--optimizer", optimizer,
-                    "adam, or nadam (Adam with Nesterov momentum, as the study notes' notebook)")
+    cli.add_option("--optimizer", s.optimizer,
+                   "adam, or nadam (Adam with Nesterov momentum, as the study notes' notebook)")
         ->capture_default_str()
         ->check(CLI::IsMember({"adam", "nadam"}));
-    program.cli()
-        .add_option("--learning-rate", learning_rate, "The optimizer's learning rate")
+    cli.add_option("--learning-rate", s.learning_rate, "The optimizer's learning rate")
         ->capture_default_str()
         ->check([](const std::string& text) {
             char* end = nullptr;
@@ -230,118 +233,147 @@ int main(int argc, char** argv) {
                        ? std::string()
                        : "expected a learning rate in (0, 1], got '" + text + "'";
         });
-    program.cli()
-        .add_option("--decay-at", decay_at,
-                    "Epochs from which the learning rate is 10 times smaller, e.g. --decay-at 11")
+    cli.add_option("--decay-at", s.decay_at,
+                   "Epochs from which the learning rate is 10 times smaller, e.g. --decay-at 11")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
-    program.cli().add_flag("--standardize", standardize,
-                           "Standardise every pixel with the training images' mean and deviation");
-    program.cli().add_flag("--summary", summary_only,
-                           "Print the study notes' model's summary and stop");
-    CLI::Option* checkpoint_option = program.cli().add_option(
-        "--checkpoint", checkpoint,
-        "Save the whole training state in this folder after every epoch");
-    program.cli()
-        .add_flag("--resume", resume,
-                  "Continue the training saved by --checkpoint (same --model, --seed, "
-                  "--batch-size, --optimizer, --learning-rate, --decay-at, --standardize and data) "
-                  "up to --epochs in all")
+    cli.add_flag("--standardize", s.standardize,
+                 "Standardise every pixel with the training images' mean and deviation");
+    cli.add_flag("--summary", s.summary_only, "Print the study notes' model's summary and stop");
+    CLI::Option* checkpoint_option = cli.add_option(
+        "--checkpoint", s.checkpoint, "Save the whole training state in this folder after every epoch");
+    cli.add_flag("--resume", s.resume,
+                 "Continue the training saved by --checkpoint (same --model, --seed, "
+                 "--batch-size, --optimizer, --learning-rate, --decay-at, --standardize and data) "
+                 "up to --epochs in all")
         ->needs(checkpoint_option);
+}
 
+struct TrainedModel {
+    cnn::Sequential model;
+    cnn::History history;
+    Tensor4 x_test;  // the test images as the model sees them (standardised or not)
+};
+
+TrainedModel train(const Settings& s, const cnn::Dataset& train_set, const cnn::Dataset& test,
+                   std::uint64_t seed) {
+    //! [train]
+    cnn::Sequential model = cnn::make_model(s.model_name, seed);
+    model.summary();
+    const cnn::AdamOptions adam{s.learning_rate};
+    model.compile(s.optimizer == "nadam" ? cnn::nadam(adam) : cnn::Adam(adam),
+                  "sparse_categorical_crossentropy", {"accuracy"});
+    cnn::FitOptions fit;
+    fit.epochs = s.epochs;
+    fit.batch_size = s.batch_size;
+    fit.validation_split = 1.0 / 12.0;  // the last 5,000 of 60,000 training images
+    if (!s.decay_at.empty()) {
+        fit.callbacks.push_back(std::make_shared<cnn::LearningRateScheduler>(
+            cnn::step_decay(s.learning_rate, s.decay_at)));
+    }
+    if (!s.checkpoint.empty()) {
+        fit.callbacks.push_back(std::make_shared<cnn::ModelCheckpoint>(s.checkpoint, s.resume));
+    }
+    Tensor4 x = train_set.images, x_test = test.images;
+    if (s.standardize) {
+        // Statistics of the images trained on, the part fit() keeps before the held-out tail.
+        const std::size_t held = cnn::validation_count(x.shape(0), fit.validation_split);
+        const cnn::PixelStatistics statistics = cnn::pixel_statistics(x, x.shape(0) - held);
+        cnn::standardize(x, statistics);
+        cnn::standardize(x_test, statistics);
+    }
+    cnn::History history = model.fit(x, train_set.labels, fit);
+    //! [train]
+    return {std::move(model), std::move(history), std::move(x_test)};
+}
+
+void report(const Settings& s, TrainedModel& run, const cnn::Dataset& test, std::size_t examples,
+            const fs::path& out) {
+    const cnn::Evaluation result = run.model.evaluate(run.x_test, test.labels);
+    double seconds = 0.0, training = 0.0;  // all of fit(), and its training steps alone
+    for (std::size_t e = 0; e < run.history.seconds.size(); ++e) {
+        seconds += run.history.seconds[e];
+        training += run.history.train_seconds[e];
+    }
+    const double trained = static_cast<double>(examples) * (1.0 - 1.0 / 12.0);
+    cnn::Transcript text(out / "ch06_result.txt");
+    text.line(fmt::format("model {}: {} parameters, {} {:g}{}{}, {} epochs of batch {} in "
+                          "{:.0f} s ({:.0f} s of training steps: {:.0f} training images/s)",
+                          s.model_name, cnn::thousands(run.model.parameter_count()), s.optimizer,
+                          s.learning_rate,
+                          s.decay_at.empty() ? "" : fmt::format(" / 10 at epochs {}",
+                                                                fmt::join(s.decay_at, ", ")),
+                          s.standardize ? ", standardised inputs" : "", s.epochs, s.batch_size,
+                          seconds, training, trained * static_cast<double>(s.epochs) / training));
+    text.line(fmt::format("test loss {:.4f}, test accuracy {:.4f}", result.loss, result.accuracy));
+    text.save();
+    std::cout << '\n';
+}
+
+void save_and_reload(const Settings& s, cnn::Sequential& model, const Tensor4& x_test,
+                     std::uint64_t seed, const fs::path& out) {
+    //! [save_load]
+    const fs::path weights = out / "ch06_weights";
+    cnn::save_weights(model.parameters(), weights);
+    cnn::Sequential reloaded = cnn::make_model(s.model_name, seed + 1);  // other weights
+    cnn::load_weights(reloaded.parameters(), weights);
+    const Tensor2 before = model.predict(x_test);
+    const Tensor2 after = reloaded.predict(x_test);
+    //! [save_load]
+    cnn::Transcript saved(out / "ch06_weights.txt");
+    saved.line(fmt::format("saved {} tensors to {}; a fresh model loaded them and predicts the "
+                           "{} test images with a largest difference of {:g}",
+                           model.parameters().size(), weights.filename().string(),
+                           x_test.shape(0), xt::amax(xt::abs(before - after))()));
+    saved.save();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Training takes minutes: the layers compute with chapter 07's engines unless
+    // `--engines book` asks for chapter 04's and 05's (cnn::Program installs them).
+    cnn::Program program("ch06_keras_model",
+                         "Chapter 06: a Keras-style CNN trained on Fashion-MNIST",
+                         cnn::ReadsData::yes, cnn::Engines::fast);
+    Settings s;
+    add_flags(program.cli(), s);
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         std::cout << "== 1. The study notes' model ==\n\n";
         describe_seed_model(options.seed, options.out);
-        if (summary_only) {
+        if (s.summary_only) {
             return;
         }
-        if (model_name.empty()) {
-            model_name = options.quick ? "tiny" : "lenet";
+        if (s.model_name.empty()) {
+            s.model_name = options.quick ? "tiny" : "lenet";
         }
-        if (epochs == 0) {
-            epochs = model_name == "seed" ? 10 : model_name == "lenet" ? 5 : 2;
+        if (s.epochs == 0) {
+            s.epochs = s.model_name == "seed" ? 10 : s.model_name == "lenet" ? 5 : 2;
         }
 
         std::cout << "== 2. Training ==\n\n";
         const fs::path dir = cnn::find_data_directory(options.data, options.quick);
-        const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train);
+        const cnn::Dataset train_set = cnn::load_split(dir, cnn::Split::train);
         const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
-        if (train.labels.size() < 12 || test.labels.empty()) {  // 1/12 is held out below
+        if (train_set.labels.size() < 12 || test.labels.empty()) {  // 1/12 is held out
             throw cnn::DataError(fmt::format("{}: expected at least 12 training images and 1 test "
                                              "image, found {} and {}", dir.string(),
-                                             train.labels.size(), test.labels.size()));
+                                             train_set.labels.size(), test.labels.size()));
         }
         std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
-                                 train.labels.size(), test.labels.size());
-
-        //! [train]
-        cnn::Sequential model = cnn::make_model(model_name, options.seed);
-        model.summary();
-        const cnn::AdamOptions adam{learning_rate};
-        model.compile(optimizer == "nadam" ? cnn::nadam(adam) : cnn::Adam(adam),
-                      "sparse_categorical_crossentropy", {"accuracy"});
-        cnn::FitOptions fit;
-        fit.epochs = epochs;
-        fit.batch_size = batch_size;
-        fit.validation_split = 1.0 / 12.0;  // the last 5,000 of 60,000 training images
-        fit.checkpoint_directory = checkpoint;
-        fit.resume = resume;
-        if (!decay_at.empty()) {
-            fit.learning_rate_schedule = cnn::step_decay(learning_rate, decay_at);
-        }
-        Tensor4 x = train.images, x_test = test.images;
-        if (standardize) {
-            // Statistics of the images trained on, the part fit() keeps before the held-out tail.
-            const std::size_t held = cnn::validation_count(x.shape(0), fit.validation_split);
-            const cnn::PixelStatistics statistics = cnn::pixel_statistics(x, x.shape(0) - held);
-            cnn::standardize(x, statistics);
-            cnn::standardize(x_test, statistics);
-        }
-        const cnn::History history = model.fit(x, train.labels, fit);
-        const cnn::Evaluation result = model.evaluate(x_test, test.labels);
-        //! [train]
-        double seconds = 0.0, training = 0.0;  // all of fit(), and its training steps alone
-        for (std::size_t e = 0; e < history.seconds.size(); ++e) {
-            seconds += history.seconds[e];
-            training += history.train_seconds[e];
-        }
-        const double trained = static_cast<double>(train.labels.size()) * (1.0 - fit.validation_split);
-        cnn::Transcript text(options.out / "ch06_result.txt");
-        text.line(fmt::format("model {}: {} parameters, {} {:g}{}{}, {} epochs of batch {} in "
-                              "{:.0f} s ({:.0f} s of training steps: {:.0f} training images/s)",
-                              model_name, cnn::thousands(model.parameter_count()), optimizer,
-                              learning_rate,
-                              decay_at.empty() ? "" : fmt::format(" / 10 at epochs {}",
-                                                                  fmt::join(decay_at, ", ")),
-                              standardize ? ", standardised inputs" : "", epochs,
-                              batch_size, seconds, training,
-                              trained * static_cast<double>(epochs) / training));
-        text.line(fmt::format("test loss {:.4f}, test accuracy {:.4f}", result.loss, result.accuracy));
-        text.save();
-        std::cout << '\n';
+                                 train_set.labels.size(), test.labels.size());
+        TrainedModel run = train(s, train_set, test, options.seed);
+        report(s, run, test, train_set.labels.size(), options.out);
 
         std::cout << "== 3. Plots ==\n\n";
-        const cnn::Labels predicted = cnn::predicted_classes(model.predict(x_test));
-        learning_curves(history, options.out);
+        const cnn::Labels predicted = cnn::predicted_classes(run.model.predict(run.x_test));
+        learning_curves(run.history, options.out);
         confusion(test.labels, predicted, options.out);
         misclassified(test, predicted, options.out);
-        first_filters(model, options.out);
-        feature_maps(model, x_test, test.images, options.out);
+        first_filters(run.model, options.out);
+        feature_maps(run.model, run.x_test, test.images, options.out);
 
         std::cout << "\n== 4. Saving and loading the weights ==\n\n";
-        //! [save_load]
-        const fs::path weights = options.out / "ch06_weights";
-        model.save_weights(weights);
-        cnn::Sequential reloaded = cnn::make_model(model_name, options.seed + 1);  // other weights
-        reloaded.load_weights(weights);
-        const Tensor2 before = model.predict(x_test);
-        const Tensor2 after = reloaded.predict(x_test);
-        //! [save_load]
-        cnn::Transcript saved(options.out / "ch06_weights.txt");
-        saved.line(fmt::format("saved {} tensors to {}; a fresh model loaded them and predicts the "
-                               "{} test images with a largest difference of {:g}",
-                               model.parameters().size(), weights.filename().string(),
-                               test.labels.size(), xt::amax(xt::abs(before - after))()));
-        saved.save();
+        save_and_reload(s, run.model, run.x_test, options.seed, options.out);
         std::cout << "\nplots and tables written to " << options.out.string() << '\n';
     });
 }

@@ -34,16 +34,17 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "cnn/app/program.hpp"
-#include "cnn/conv/conv2d_fast.hpp"
-#include "cnn/conv/conv2d_im2col.hpp"
-#include "cnn/conv/conv2d_naive.hpp"
-#include "cnn/conv/winograd.hpp"
+#include "support/app/program.hpp"
+#include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/fast/engines.hpp"
+#include "cnn/ops/conv2d_im2col.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
+#include "cnn/fast/winograd.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
-#include "cnn/parallel/threads.hpp"
-#include "cnn/plot/plot.hpp"
+#include "cnn/fast/threads.hpp"
+#include "support/plot/plot.hpp"
 #include "cnn/tensor/gemm.hpp"
 #include "cnn/tensor/random.hpp"
 
@@ -209,7 +210,7 @@ double relative_difference(const Tensor& expected, const Tensor& actual) {
 }
 
 LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
-    const cnn::Conv2dGeometry g = cnn::Conv2dGeometry::keras(
+    const cnn::Conv2DGeometry g = cnn::Conv2DGeometry::keras(
         cnn::PaddingMode::same, s.size, s.size, s.kernel, s.kernel, 1, 1);
     const Tensor4 w = random_batch({s.filters, s.channels, s.kernel, s.kernel}, rng);
     const Tensor1 b = xt::zeros<float>({s.filters});
@@ -234,7 +235,7 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
                 }) * row.flop / flop_at(budget.naive_batch);
     // Chapter 07's im2col engine, on one thread and then on all of them; then what the layers
     // run, which is Winograd's algorithm for the 3x3 convolutions with enough channels.
-    cnn::Conv2dWorkspace workspace;
+    cnn::Conv2DWorkspace workspace;
     cnn::FastConvOptions fast;
     fast.algorithm = cnn::ConvAlgorithm::gemm;
     for (const std::size_t threads : {std::size_t{1}, cnn::thread_count()}) {
@@ -365,18 +366,18 @@ void step_breakdown(const Budget& budget, std::uint64_t seed, const fs::path& ou
     std::vector<std::vector<double>> forward(layers), backward(layers);
     //! [step]
     for (std::size_t r = 0; r < budget.repeats + 1; ++r) {  // the first run warms up
-        std::vector<Tensor4> outputs{x};
+        Tensor4 h = x;  // each layer gets the one before's output, as the model hands it on
         for (std::size_t i = 0; i < layers; ++i) {
             const bool last = i + 1 == layers;
             forward[i].push_back(seconds_of([&] {
-                outputs.push_back(model.layer(i).forward(outputs.back(), true, !last));
+                h = model.layer(i).forward(std::move(h), /*training=*/true, !last);
             }));
         }
-        Tensor4 grad = xt::ones_like(outputs.back());
+        Tensor4 grad = xt::ones_like(h);
         for (std::size_t i = layers; i-- > 0;) {
             backward[i].push_back(seconds_of([&] {
-                grad = i + 1 == layers ? model.layer(i).backward_from_logits(grad)
-                                       : model.layer(i).backward(grad);
+                grad = i + 1 == layers ? model.layer(i).backward_from_logits(std::move(grad))
+                                       : model.layer(i).backward(std::move(grad));
             }));
         }
     }
@@ -495,6 +496,9 @@ int main(int argc, char** argv) {
         const std::vector<LadderRow> rows = ladder(budget, options.seed, options.out);
 
         std::cout << "\n== 2. Where a training step goes ==\n\n";
+        //! [use_fast_engines]
+        cnn::use_fast_engines();  // every Conv2D and MaxPooling2D built from here on
+        //! [use_fast_engines]
         step_breakdown(budget, options.seed, options.out);
 
         std::cout << "\n== 3. Images per second, and memory ==\n\n";

@@ -1,11 +1,11 @@
-// libFuzzer target for cnn::read_idx (cnn/io/idx.hpp): any bytes, raw or gzipped, must give
+// libFuzzer target for cnn::read_idx (support/io/idx.hpp): any bytes, raw or gzipped, must give
 // an IdxArray that agrees with its own header, or a DataError; never a crash, a sanitizer
 // report, another exception or a huge allocation.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 
-#include "cnn/io/idx.hpp"
+#include "support/io/idx.hpp"
 #include "fuzz_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-// libFuzzer target for loading saved weights (cnn/io/weights.hpp and cnn/io/npy.hpp).
+// libFuzzer target for loading saved weights (support/io/weights.hpp and support/io/npy.hpp).
 //
 // load_weights() reads a directory; a fuzzer hands out one string of bytes. The harness
 // splits it at the first zero byte: what comes before is written as manifest.txt (a text
@@ -18,8 +18,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "cnn/io/npy.hpp"
-#include "cnn/io/weights.hpp"
+#include "support/io/npy.hpp"
+#include "support/io/weights.hpp"
 #include "fuzz_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,68 +1,149 @@
 #include "cnn/layers/conv2d.hpp"
 
 #include <stdexcept>
+#include <utility>
 
+#include "cnn/ops/conv2d_im2col.hpp"
 #include "cnn/tensor/init.hpp"
 
 namespace cnn {
 
-Conv2D::Conv2D(const Conv2DOptions& options, Rng& rng)
-    : options_(options),
-      w_(Tensor4::from_shape({options.filters, options.input_channels, options.kernel_rows,
-                              options.kernel_cols})),
-      dw_(xt::zeros<float>(w_.shape())),
-      b_(xt::zeros<float>({options.filters})),
-      db_(xt::zeros<float>({options.filters})) {
-    if (options.input_channels == 0 || options.filters == 0 || options.kernel_rows == 0 ||
-        options.kernel_cols == 0 || options.stride_rows == 0 || options.stride_cols == 0) {
-        throw std::invalid_argument(
-            "Conv2D " + options.name + ": expected input channels, filters, kernel size and "
-            "strides >= 1, got " + std::to_string(options.input_channels) + " channels, " +
-            std::to_string(options.filters) + " filters, kernel " +
-            std::to_string(options.kernel_rows) + "x" + std::to_string(options.kernel_cols) +
-            ", stride " + std::to_string(options.stride_rows) + "x" +
-            std::to_string(options.stride_cols));
+namespace {
+
+//! [im2col_engine]
+// Chapter 04's engine: the im2col computation, as written to be read.
+class Im2colEngine : public Conv2DEngine {
+public:
+    std::string name() const override { return "im2col"; }
+    Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                    const Conv2DGeometry& geometry, bool) override {
+        return conv2d_im2col_forward(x, w, b, geometry);
     }
-    he_normal(w_, options.input_channels * options.kernel_rows * options.kernel_cols, rng);
+    Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4&, const Tensor4& w,
+                     const Conv2DGeometry& geometry, bool, Tensor4& dw, Tensor1& db) override {
+        return conv2d_im2col_backward(dy, x, w, geometry, dw, db);
+    }
+};
+//! [im2col_engine]
+
+Conv2DEngineFactory& default_engine() {
+    static Conv2DEngineFactory factory = make_im2col_engine;
+    return factory;
 }
 
-Conv2dGeometry Conv2D::geometry(std::size_t h, std::size_t w) const {
-    return Conv2dGeometry::keras(options_.padding, h, w, options_.kernel_rows,
+}  // namespace
+
+std::unique_ptr<Conv2DEngine> make_im2col_engine() { return std::make_unique<Im2colEngine>(); }
+
+void set_default_conv2d_engine(Conv2DEngineFactory factory) {
+    default_engine() = factory ? std::move(factory) : Conv2DEngineFactory(make_im2col_engine);
+}
+
+Conv2D::Conv2D(std::size_t filters, std::size_t kernel_size) {
+    options_.filters = filters;
+    options_.kernel_rows = options_.kernel_cols = kernel_size;
+}
+
+Conv2D::Conv2D(const Conv2DOptions& options) : options_(options) {}
+
+Conv2D& Conv2D::kernel_size(std::size_t rows, std::size_t cols) {
+    options_.kernel_rows = rows;
+    options_.kernel_cols = cols;
+    return *this;
+}
+
+Conv2D& Conv2D::strides(std::size_t rows, std::size_t cols) {
+    options_.stride_rows = rows;
+    options_.stride_cols = cols;
+    return *this;
+}
+
+Conv2D& Conv2D::padding(const std::string& mode) {
+    options_.padding = parse_padding(mode);
+    return *this;
+}
+
+Conv2D& Conv2D::activation(const std::string& name) {
+    options_.activation = parse_activation(name);
+    return *this;
+}
+
+Conv2D& Conv2D::engine(Conv2DEngineFactory factory) {
+    options_.engine = std::move(factory);
+    return *this;
+}
+
+Shape Conv2D::build(const Shape& input, Rng& rng) {
+    const Conv2DOptions& o = options_;
+    if (input.size() != 3) {
+        throw std::invalid_argument(layer_shape_error(*this, "(None, C, H, W)", input));
+    }
+    if (input[0] == 0 || o.filters == 0 || o.kernel_rows == 0 || o.kernel_cols == 0 ||
+        o.stride_rows == 0 || o.stride_cols == 0) {
+        throw std::invalid_argument(
+            "Conv2D " + name() + ": expected input channels, filters, kernel size and strides "
+            ">= 1, got " + std::to_string(input[0]) + " channels, " + std::to_string(o.filters) +
+            " filters, kernel " + std::to_string(o.kernel_rows) + "x" +
+            std::to_string(o.kernel_cols) + ", stride " + std::to_string(o.stride_rows) + "x" +
+            std::to_string(o.stride_cols));
+    }
+    const Conv2DGeometry g = geometry(input[1], input[2]);
+    Shape output;
+    try {
+        output = {o.filters,
+                  conv_output_size({input[1], o.kernel_rows, g.stride_rows, g.pad_rows}, g.policy),
+                  conv_output_size({input[2], o.kernel_cols, g.stride_cols, g.pad_cols}, g.policy)};
+    } catch (const GeometryError& e) {
+        throw GeometryError("Conv2D " + name() + " on input " + batch_shape_to_string(input) +
+                            ": " + e.what());
+    }
+    w_ = Tensor4::from_shape({o.filters, input[0], o.kernel_rows, o.kernel_cols});
+    dw_ = xt::zeros<float>(w_.shape());
+    b_ = xt::zeros<float>({o.filters});
+    db_ = xt::zeros<float>({o.filters});
+    he_normal(w_, input[0] * o.kernel_rows * o.kernel_cols, rng);
+    engine_.make(o.engine ? o.engine : default_engine());
+    return output;
+}
+
+Conv2DGeometry Conv2D::geometry(std::size_t h, std::size_t w) const {
+    return Conv2DGeometry::keras(options_.padding, h, w, options_.kernel_rows,
                                  options_.kernel_cols, options_.stride_rows, options_.stride_cols);
 }
 
-FastConvOptions Conv2D::fast_options() const {
-    FastConvOptions o;
-    o.epilogue = options_.relu ? Epilogue::bias_relu : Epilogue::bias;
-    return o;
+const Conv2DEngine& Conv2D::engine() const {
+    expect_built(*this, static_cast<bool>(engine_));
+    return *engine_;
 }
 
-Tensor4 Conv2D::forward(const Tensor4& x) {
-    if (x.shape(1) != options_.input_channels) {
-        throw std::invalid_argument("Conv2D " + options_.name + ": expected input (N, " +
-                                    std::to_string(options_.input_channels) + ", H, W), got " +
+std::vector<Parameter> Conv2D::parameters() {
+    expect_built(*this, static_cast<bool>(engine_));
+    return {make_parameter(name() + "/kernel", w_, dw_), make_parameter(name() + "/bias", b_, db_)};
+}
+
+//! [conv2d_layer]
+Tensor4 Conv2D::forward_operation(Tensor4 x, bool) {
+    expect_built(*this, static_cast<bool>(engine_));
+    if (x.shape(1) != w_.shape(1)) {
+        throw std::invalid_argument("Conv2D " + name() + ": expected input (N, " +
+                                    std::to_string(w_.shape(1)) + ", H, W), got " +
                                     shape_to_string(x.shape()));
     }
-    x_ = x;
-    Tensor4 y = conv2d_fast_forward(x_, w_, b_, geometry(x.shape(2), x.shape(3)), fast_options(),
-                                    workspace_);
-    if (options_.relu) {
-        y_ = y;
+    x_ = std::move(x);  // kept for the backward pass
+    Tensor4 y = engine_->forward(x_, w_, b_, geometry(x_.shape(2), x_.shape(3)), fused_relu());
+    if (fused_relu()) {
+        y_ = y;  // the ReLU's mask is y > 0
     }
     return y;
 }
 
-Tensor4 Conv2D::backward(const Tensor4& dy) {
+Tensor4 Conv2D::backward_operation(Tensor4 dy) {
     if (x_.size() == 0) {
-        throw std::logic_error("Conv2D " + options_.name + ": backward() called before forward()");
+        throw std::logic_error("Conv2D " + name() + ": backward() called before forward()");
     }
-    return conv2d_fast_backward(dy, x_, y_, w_, geometry(x_.shape(2), x_.shape(3)),
-                                fast_options(), workspace_, dw_, db_);
+    return engine_->backward(dy, x_, y_, w_, geometry(x_.shape(2), x_.shape(3)), fused_relu(),
+                             dw_, db_);
 }
-
-std::vector<Parameter> Conv2D::parameters() {
-    return {make_parameter(options_.name + "/kernel", w_, dw_),
-            make_parameter(options_.name + "/bias", b_, db_)};
-}
+//! [conv2d_layer]
 
 }  // namespace cnn

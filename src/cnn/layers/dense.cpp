@@ -2,101 +2,77 @@
 
 #include <stdexcept>
 
-#include "cnn/tensor/gemm.hpp"
+#include "cnn/ops/dense.hpp"
 #include "cnn/tensor/init.hpp"
 
 namespace cnn {
 
-namespace {
-
-void expect_dense_shapes(const char* where, const Tensor2& x, const Tensor2& w, const Tensor1& b) {
-    if (x.shape(1) != w.shape(0) || b.shape(0) != w.shape(1)) {
-        throw std::invalid_argument(std::string(where) + ": expected x (N, D), w (D, M), b (M); got x " +
-                                    shape_to_string(x.shape()) + ", w " +
-                                    shape_to_string(w.shape()) + ", b " +
-                                    shape_to_string(b.shape()));
+Dense::Dense(const DenseOptions& options) : options_(options) {
+    if (options.units == 0) {
+        throw std::invalid_argument("Dense: expected units > 0, got 0");
     }
 }
 
-}  // namespace
-
-//! [dense_impl]
-Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b) {
-    // x is (N, D), w is (D, M), b is (M); y is (N, M).
-    expect_dense_shapes("dense_forward", x, w, b);
-    const std::size_t n = x.shape(0);
-    const std::size_t m = w.shape(1);
-    Tensor2 y = Tensor2::from_shape({n, m});
-    // Start every row at the bias, then add x w on top of it (beta = 1).
-    for (std::size_t i = 0; i < n; ++i) {
-        std::copy(b.begin(), b.end(), y.begin() + static_cast<std::ptrdiff_t>(i * m));
-    }
-    gemm(x, Op::none, w, Op::none, y, 1.0f);
-    return y;
+Dense& Dense::activation(const std::string& name) {
+    options_.activation = parse_activation(name);
+    return *this;
 }
 
-Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Tensor2& dw,
-                       Tensor1& db) {
-    // dy is (N, M), x is (N, D), w and dw are (D, M), db is (M); dx is (N, D).
-    expect_dense_shapes("dense_backward", x, w, db);
-    if (dy.shape(0) != x.shape(0) || dy.shape(1) != w.shape(1) || dw.shape() != w.shape()) {
-        throw std::invalid_argument("dense_backward: expected dy (N, M) and dw (D, M) for x " +
-                                    shape_to_string(x.shape()) + " and w " +
-                                    shape_to_string(w.shape()) + "; got dy " +
-                                    shape_to_string(dy.shape()) + ", dw " +
-                                    shape_to_string(dw.shape()));
-    }
-    gemm(x, Op::transpose, dy, Op::none, dw, 1.0f);  // dw (D, M) += x^T (D, N) dy (N, M)
-    const std::size_t n = dy.shape(0);
-    const std::size_t m = dy.shape(1);
-    for (std::size_t i = 0; i < n; ++i) {  // db (M) += column sums of dy
-        for (std::size_t j = 0; j < m; ++j) {
-            db(j) += dy(i, j);
-        }
-    }
-    Tensor2 dx = Tensor2::from_shape({n, x.shape(1)});
-    gemm(dy, Op::none, w, Op::transpose, dx);  // dx (N, D) = dy (N, M) w^T (M, D)
-    return dx;
+Dense& Dense::init(Init init) {
+    options_.init = init;
+    return *this;
 }
-//! [dense_impl]
 
-Dense::Dense(const DenseOptions& options, Rng& rng)
-    : name_(options.name),
-      w_(Tensor2::from_shape({options.inputs, options.units})),
-      dw_(xt::zeros<float>({options.inputs, options.units})),
-      b_(xt::zeros<float>({options.units})),
-      db_(xt::zeros<float>({options.units})) {
-    if (options.inputs == 0 || options.units == 0) {
-        throw std::invalid_argument("Dense " + name_ + ": expected inputs > 0 and units > 0, got " +
-                                    std::to_string(options.inputs) + " inputs and " +
-                                    std::to_string(options.units) + " units");
+Shape Dense::build(const Shape& input, Rng& rng) {
+    if (input.size() != 1 || input[0] == 0) {
+        throw std::invalid_argument(
+            layer_shape_error(*this, "(None, D)", input, ": add Flatten() before a Dense layer"));
     }
-    if (options.init == Init::he_normal) {
-        he_normal(w_, options.inputs, rng);
+    const std::size_t d = input[0], m = options_.units;
+    w_ = Tensor2::from_shape({d, m});
+    dw_ = xt::zeros<float>({d, m});
+    b_ = xt::zeros<float>({m});
+    db_ = xt::zeros<float>({m});
+    // He initialisation before a ReLU, Glorot otherwise (Keras uses Glorot everywhere).
+    const bool he = options_.init == Init::he_normal ||
+                    (options_.init == Init::automatic && options_.activation == Activation::relu);
+    if (he) {
+        he_normal(w_, d, rng);
     } else {
-        glorot_uniform(w_, options.inputs, options.units, rng);
+        glorot_uniform(w_, d, m, rng);
     }
-}
-
-Tensor2 Dense::forward(const Tensor2& x) {
-    if (x.shape(1) != inputs()) {
-        throw std::invalid_argument("Dense " + name_ + ": expected input (N, " +
-                                    std::to_string(inputs()) + "), got " +
-                                    shape_to_string(x.shape()));
-    }
-    x_ = x;
-    return dense_forward(x_, w_, b_);
-}
-
-Tensor2 Dense::backward(const Tensor2& dy) {
-    if (x_.size() == 0 && dy.size() != 0) {
-        throw std::logic_error("Dense " + name_ + ": backward() called before forward()");
-    }
-    return dense_backward(dy, x_, w_, dw_, db_);
+    return {m};
 }
 
 std::vector<Parameter> Dense::parameters() {
-    return {make_parameter(name_ + "/kernel", w_, dw_), make_parameter(name_ + "/bias", b_, db_)};
+    expect_built(*this, w_.size() > 0);
+    return {make_parameter(name() + "/kernel", w_, dw_), make_parameter(name() + "/bias", b_, db_)};
 }
+
+//! [dense_layer]
+Tensor4 Dense::forward_operation(Tensor4 x, bool) {
+    expect_built(*this, w_.size() > 0);
+    const std::size_t n = x.shape(0);
+    if (x.size() != n * inputs()) {
+        throw std::invalid_argument(layer_shape_error(*this, "(None, " + std::to_string(inputs()) + ")",
+                                                      Shape(x.shape().begin() + 1, x.shape().end())));
+    }
+    x_ = reshaped<2>(std::move(x), {n, inputs()});           // (N, D, 1, 1) seen as (N, D)
+    return reshaped<4>(dense_forward(x_, w_, b_), {n, units(), 1, 1});  // (N, M) as (N, M, 1, 1)
+}
+
+Tensor4 Dense::backward_operation(Tensor4 dy) {
+    if (x_.size() == 0 && dy.size() != 0) {
+        throw std::logic_error("Dense " + name() + ": backward() called before forward()");
+    }
+    const std::size_t n = dy.shape(0);
+    if (dy.size() != n * units()) {
+        throw std::invalid_argument("Dense " + name() + ": expected dy (N, " +
+                                    std::to_string(units()) + "), got " + shape_to_string(dy.shape()));
+    }
+    Tensor2 dx = dense_backward(reshaped<2>(std::move(dy), {n, units()}), x_, w_, dw_, db_);
+    return reshaped<4>(std::move(dx), {n, inputs(), 1, 1});
+}
+//! [dense_layer]
 
 }  // namespace cnn

@@ -1,84 +1,70 @@
 /// \file
 /// \ingroup ch01
-/// \brief The fully connected (Dense, "Affine") layer: every input feeds every unit.
+/// \brief The Dense layer: every input feeds every unit, `y = x W + b`, then an activation.
 ///
-/// \f[ y = x\,W + b, \qquad x:(N, D),\; W:(D, M),\; b:(M),\; y:(N, M) \f]
+/// The layer owns its kernel W (D, M), its bias b (M), their gradients, and the input of the
+/// last forward pass, which is all its backward pass needs; the arithmetic is the operation
+/// of ops/dense.hpp. Its input is a batch of vectors (N, D), travelling between layers as
+/// (N, D, 1, 1) (layers/layer.hpp): the layer sees it as the matrix (N, D) without copying.
 ///
-/// Each of the M units has its own weight for every one of the D inputs, so the layer has
-/// \f$(D + 1)\,M\f$ parameters. Chapter 01 shows what that costs on images.
+/// Parameters: \f$(D + 1)\,M\f$.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
-#include "cnn/layers/parameter.hpp"
-#include "cnn/tensor/random.hpp"
+#include "cnn/layers/layer.hpp"
 #include "cnn/tensor/tensor.hpp"
 
 namespace cnn {
 
-//! [dense_forward]
-/// Forward pass: `y = x w + b`.
-/// x is (N, D), w is (D, M), b is (M); returns y (N, M).
-Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b);
-//! [dense_forward]
-
-//! [dense_backward]
-/// Backward pass. dy is (N, M), the gradient of the loss with respect to y;
-/// x (N, D) and w (D, M) are the forward pass's inputs.
-/// Accumulates `dw += x^T dy` (D, M) and `db += sum over n of dy` (M); returns dx = dy w^T (N, D).
-Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Tensor2& dw,
-                       Tensor1& db);
-//! [dense_backward]
-
-/// Parameters of a Dense layer with `inputs` inputs and `units` units: a weight per
-/// input-unit pair plus one bias per unit.
-constexpr std::size_t dense_parameter_count(std::size_t inputs, std::size_t units) {
-    return (inputs + 1) * units;
-}
-
 /// How a layer's weights start (biases always start at zero).
 enum class Init {
+    automatic,       ///< he_normal before a ReLU, glorot_uniform otherwise
     he_normal,       ///< for layers followed by ReLU
-    glorot_uniform,  ///< for the rest, e.g. the layer before softmax
+    glorot_uniform,  ///< for the rest, e.g. the layer before softmax (Keras's default)
 };
 
-/// Hyperparameters of a Dense layer.
+/// Everything a Dense layer can be asked for, named as in Keras.
 struct DenseOptions {
-    std::size_t inputs = 0;         ///< D, the length of each input row
-    std::size_t units = 0;          ///< M, the number of outputs
-    Init init = Init::he_normal;    ///< how the weights start
-    std::string name = "dense";     ///< prefix of the parameter names
+    std::size_t units = 0;                       ///< M, the number of outputs
+    Activation activation = Activation::linear;  ///< applied to x W + b
+    Init init = Init::automatic;                 ///< how the kernel starts
 };
 
-/// A Dense layer: owns W (D, M), b (M), their gradients and the cached input.
-class Dense {
+/// A fully connected layer on flat inputs (D).
+class Dense : public KerasLayer<Dense> {
 public:
-    Dense(const DenseOptions& options, Rng& rng);
+    explicit Dense(std::size_t units) : Dense(DenseOptions{units}) {}
+    explicit Dense(const DenseOptions& options);
+    Dense& activation(const std::string& name);
+    Dense& init(Init init);
 
-    /// x is (N, D); returns (N, M) and caches x for backward().
-    Tensor2 forward(const Tensor2& x);
-    /// dy is (N, M); accumulates the parameter gradients and returns dx (N, D).
-    Tensor2 backward(const Tensor2& dy);
+    std::string type() const override { return "Dense"; }
+    std::string default_name() const override { return "dense"; }
+    Shape build(const Shape& input_shape, Rng& rng) override;
+    /// W as "<name>/kernel" and b as "<name>/bias", with their gradients.
+    std::vector<Parameter> parameters() override;
+    Activation activation() const override { return options_.activation; }
 
-    /// Views of W and b with their gradients, for an optimizer.
-    std::vector<Parameter> parameters();
-    /// (D + 1) M.
-    std::size_t parameter_count() const { return w_.size() + b_.size(); }
-
+    const DenseOptions& options() const { return options_; }
     std::size_t inputs() const { return w_.shape(0); }
-    std::size_t units() const { return w_.shape(1); }
-    const Tensor2& weights() const { return w_; }
+    std::size_t units() const { return options_.units; }
     Tensor2& weights() { return w_; }
-    const Tensor1& bias() const { return b_; }
+    const Tensor2& weights() const { return w_; }
     Tensor1& bias() { return b_; }
+    const Tensor1& bias() const { return b_; }
+
+protected:
+    Tensor4 forward_operation(Tensor4 x, bool training) override;
+    Tensor4 backward_operation(Tensor4 dy) override;
 
 private:
-    std::string name_;
+    DenseOptions options_;
     Tensor2 w_, dw_;
     Tensor1 b_, db_;
-    Tensor2 x_;  // the input of the last forward(), all that backward() needs
+    Tensor2 x_;  // the input of the last forward pass, as (N, D)
 };
 
 }  // namespace cnn

@@ -1,29 +1,31 @@
 #include "cnn/layers/dropout.hpp"
 
 #include <stdexcept>
-#include <string>
+
+#include "cnn/ops/dropout.hpp"
 
 namespace cnn {
 
-Tensor4 dropout_forward(const Tensor4& x, float rate, Rng& rng, Tensor4& mask) {
-    if (!(rate >= 0.0f && rate < 1.0f)) {
-        throw std::invalid_argument("Dropout: expected a rate in [0, 1), got " + std::to_string(rate));
+Dropout::Dropout(const DropoutOptions& options) : options_(options) {
+    if (!(options.rate >= 0.0f && options.rate < 1.0f)) {
+        throw std::invalid_argument("Dropout: expected a rate in [0, 1), got " +
+                                    std::to_string(options.rate));
     }
-    const float keep_scale = 1.0f / (1.0f - rate);
-    mask = Tensor4::from_shape(x.shape());
-    for (float& m : mask) {
-        m = rng.uniform() < rate ? 0.0f : keep_scale;
-    }
-    return x * mask;
 }
 
-Tensor4 dropout_backward(const Tensor4& dy, const Tensor4& mask) {
-    if (dy.shape() != mask.shape()) {
-        throw std::invalid_argument("Dropout backward: dy " + shape_to_string(dy.shape()) +
-                                    " does not match the forward pass " +
-                                    shape_to_string(mask.shape()));
-    }
-    return dy * mask;
+Shape Dropout::build(const Shape& input, Rng& rng) {
+    rng_ = &rng;
+    return input;
+}
+
+Tensor4 Dropout::forward_operation(Tensor4 x, bool training) {
+    expect_built(*this, !training || rng_ != nullptr);
+    dropped_ = training;
+    return training ? dropout_forward(x, options_.rate, *rng_, mask_) : x;
+}
+
+Tensor4 Dropout::backward_operation(Tensor4 dy) {
+    return dropped_ ? dropout_backward(dy, mask_) : dy;
 }
 
 }  // namespace cnn

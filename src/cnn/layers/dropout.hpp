@@ -1,25 +1,42 @@
 /// \file
 /// \ingroup ch06
-/// \brief Dropout: during training, zero a random fraction of the values.
+/// \brief The Dropout layer: in training, zero a random fraction of the values.
 ///
-/// With rate p, each value is kept with probability 1 - p and multiplied by 1 / (1 - p), or set
-/// to 0 ("inverted dropout", as Keras does). The scaling keeps the expected value unchanged, so at
-/// inference the layer simply passes its input through. No unit can rely on any particular other
-/// unit being present, which discourages co-adapted features and reduces overfitting.
+/// The arithmetic (inverted dropout, as Keras does it) is ops/dropout.hpp. In training the
+/// layer draws a new mask for every batch from the generator it was built with (the model's,
+/// so a seed fixes the masks); at inference it passes its input through untouched.
 #pragma once
 
-#include <cstddef>
+#include <string>
 
-#include "cnn/tensor/random.hpp"
-#include "cnn/tensor/tensor.hpp"
+#include "cnn/layers/layer.hpp"
 
 namespace cnn {
 
-/// Forward in training. x is any shape (here (N, ...) as a Tensor4); `mask` receives the kept
-/// positions' scale (1 / (1 - rate)) or 0; returns x * mask.
-Tensor4 dropout_forward(const Tensor4& x, float rate, Rng& rng, Tensor4& mask);
+/// Everything a Dropout layer can be asked for.
+struct DropoutOptions {
+    float rate = 0.5f;  ///< the fraction of values zeroed in training, in [0, 1)
+};
 
-/// Backward: dy * mask, the same positions and scale as the forward pass.
-Tensor4 dropout_backward(const Tensor4& dy, const Tensor4& mask);
+/// Dropout (inverted, as Keras): active only in training.
+class Dropout : public KerasLayer<Dropout> {
+public:
+    explicit Dropout(float rate) : Dropout(DropoutOptions{rate}) {}
+    explicit Dropout(const DropoutOptions& options);
+    std::string type() const override { return "Dropout"; }
+    std::string default_name() const override { return "dropout"; }
+    Shape build(const Shape& input_shape, Rng& rng) override;
+    const DropoutOptions& options() const { return options_; }
+
+protected:
+    Tensor4 forward_operation(Tensor4 x, bool training) override;
+    Tensor4 backward_operation(Tensor4 dy) override;
+
+private:
+    DropoutOptions options_;
+    Rng* rng_ = nullptr;  // the model's generator, set by build()
+    Tensor4 mask_;
+    bool dropped_ = false;  // whether the last forward pass was a training pass
+};
 
 }  // namespace cnn

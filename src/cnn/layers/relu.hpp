@@ -1,55 +1,28 @@
 /// \file
 /// \ingroup ch01
-/// \brief The rectified linear unit, \f$\mathrm{ReLU}(x) = \max(x, 0)\f$, element by element.
+/// \brief ReLU as a layer of its own (Keras's `ReLU()`), for when it is not a layer's activation.
 ///
-/// Without a non-linearity between them, stacked Dense layers collapse into one linear map.
-/// ReLU is the simplest non-linearity that trains well: it passes positive values unchanged
-/// and zeroes the rest, so its gradient is 1 where the input was positive and 0 elsewhere.
+/// The arithmetic is ops/relu.hpp; the layer base applies it (layers/layer.hpp), so this
+/// layer's own operation passes its input through unchanged.
 #pragma once
 
-#include <cstddef>
-#include <stdexcept>
+#include <string>
 
-#include <xtensor/xtensor.hpp>
-
-#include "cnn/tensor/tensor.hpp"
+#include "cnn/layers/layer.hpp"
 
 namespace cnn {
 
-//! [relu]
-/// Forward: y = max(x, 0). x and y have the same shape, any rank.
-template <std::size_t Rank>
-xt::xtensor<float, Rank> relu_forward(const xt::xtensor<float, Rank>& x) {
-    return xt::maximum(x, 0.0f);
-}
-
-/// Backward: dx = dy where x > 0, else 0. dy and x have the same shape.
-/// At exactly x = 0 the derivative is undefined; like most libraries we use 0 there.
-template <std::size_t Rank>
-xt::xtensor<float, Rank> relu_backward(const xt::xtensor<float, Rank>& dy,
-                                       const xt::xtensor<float, Rank>& x) {
-    if (dy.shape() != x.shape()) {
-        throw std::invalid_argument("relu_backward: dy is " + shape_to_string(dy.shape()) +
-                                    " but the forward input was " + shape_to_string(x.shape()));
-    }
-    return xt::where(x > 0.0f, dy, 0.0f);
-}
-//! [relu]
-
-/// A ReLU layer for tensors of rank `Rank`. It has no parameters; it caches its input.
-template <std::size_t Rank>
-class ReLU {
+/// max(x, 0), element by element, on any shape.
+class ReLU : public KerasLayer<ReLU> {
 public:
-    using TensorType = xt::xtensor<float, Rank>;
+    std::string type() const override { return "ReLU"; }
+    std::string default_name() const override { return "re_lu"; }
+    Shape build(const Shape& input_shape, Rng&) override { return input_shape; }
+    Activation activation() const override { return Activation::relu; }
 
-    TensorType forward(const TensorType& x) {
-        x_ = x;
-        return relu_forward(x_);
-    }
-    TensorType backward(const TensorType& dy) const { return relu_backward(dy, x_); }
-
-private:
-    TensorType x_;
+protected:
+    Tensor4 forward_operation(Tensor4 x, bool) override { return x; }
+    Tensor4 backward_operation(Tensor4 dy) override { return dy; }
 };
 
 }  // namespace cnn

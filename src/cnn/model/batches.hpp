@@ -23,8 +23,8 @@ std::vector<std::vector<std::size_t>> shuffled_batches(std::size_t n, std::size_
 /// The same split in the original order, for evaluation.
 std::vector<std::vector<std::size_t>> ordered_batches(std::size_t n, std::size_t batch_size);
 
-/// Rows `indices` of x (N, D), in that order: (indices.size(), D).
-Tensor2 take_rows(const Tensor2& x, const std::vector<std::size_t>& indices);
+/// Examples `indices` of x (N, ...), in that order: (indices.size(), ...).
+Tensor4 take_examples(const Tensor4& x, const std::vector<std::size_t>& indices);
 
 /// Labels `indices` of y, in that order.
 Labels take_labels(const Labels& y, const std::vector<std::size_t>& indices);

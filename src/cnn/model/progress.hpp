@@ -1,5 +1,5 @@
 /// \file
-/// \ingroup ch06
+/// \ingroup ch01
 /// \brief Keras's training progress line: step/steps, a bar, the time left, the metrics.
 ///
 /// On a terminal the line is redrawn in place (with a carriage return) a few times a second:

@@ -2,7 +2,11 @@
 
 #include <stdexcept>
 
-#include "cnn/model/keras_layers.hpp"
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/dense.hpp"
+#include "cnn/layers/dropout.hpp"
+#include "cnn/layers/flatten.hpp"
+#include "cnn/layers/pooling2d.hpp"
 
 namespace cnn {
 
@@ -10,7 +14,6 @@ namespace cnn {
 // The model of the study notes (Hands-On Machine Learning, 2nd ed., chapter 14), layer for
 // layer. Keras's input_shape=[28, 28, 1] is {1, 28, 28} here: channels come first.
 Sequential seed_model(std::uint64_t seed) {
-    using keras::Conv2D, keras::Dense, keras::Dropout, keras::Flatten, keras::MaxPooling2D;
     Sequential model(seed);
     model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
     model.add(MaxPooling2D(2));
@@ -34,7 +37,6 @@ Sequential seed_model(std::uint64_t seed) {
 // A LeNet-style model with the same API: two small convolutions, two poolings, three Dense
 // layers. About 200 times fewer multiply-adds than the seed model, so it trains in minutes.
 Sequential lenet_model(std::uint64_t seed) {
-    using keras::Conv2D, keras::Dense, keras::Dropout, keras::Flatten, keras::MaxPooling2D;
     Sequential model(seed);
     model.add(Conv2D(6, 5).activation("relu").padding("same").input_shape({1, 28, 28}));
     model.add(MaxPooling2D(2));
@@ -50,7 +52,6 @@ Sequential lenet_model(std::uint64_t seed) {
 
 // For --quick: one convolution, one pooling, one Dense layer.
 Sequential tiny_model(std::uint64_t seed) {
-    using keras::Conv2D, keras::Dense, keras::Dropout, keras::Flatten, keras::MaxPooling2D;
     Sequential model(seed);
     model.add(Conv2D(8, 3).activation("relu").padding("same").input_shape({1, 28, 28}));
     model.add(MaxPooling2D(2));

@@ -34,12 +34,12 @@ double nadam_momentum(const AdamOptions& o, std::size_t t) {
 
 }  // namespace
 
-void Adam::set_learning_rate(float learning_rate) {
-    if (!(learning_rate > 0.0f) || !std::isfinite(learning_rate)) {
+void Adam::set_learning_rate(float rate) {
+    if (!(rate > 0.0f) || !std::isfinite(rate)) {
         throw std::invalid_argument(
-            fmt::format("Adam: expected learning_rate > 0, got {:g}", learning_rate));
+            fmt::format("Adam: expected learning_rate > 0, got {:g}", rate));
     }
-    options_.learning_rate = learning_rate;
+    options_.learning_rate = rate;
 }
 
 //! [adam_step]
@@ -104,6 +104,19 @@ void Adam::restore(std::size_t steps, std::vector<std::vector<float>> m,
     }
     m_ = std::move(m);
     v_ = std::move(v);
+}
+
+OptimizerState Adam::state() const {
+    return {options_.nesterov ? "nadam" : "adam", t_, {"m", "v"}, {m_, v_}};
+}
+
+void Adam::restore(OptimizerState state) {
+    const std::string kind = options_.nesterov ? "nadam" : "adam";
+    if (state.kind != kind || state.slots.size() != 2) {
+        throw std::invalid_argument("Adam::restore: expected the state of an " + kind +
+                                    " optimizer, got '" + state.kind + "'");
+    }
+    restore(state.steps, std::move(state.slots[0]), std::move(state.slots[1]));
 }
 
 }  // namespace cnn

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "cnn/layers/parameter.hpp"
+#include "cnn/optim/optimizer.hpp"
 
 namespace cnn {
 
@@ -46,17 +47,18 @@ struct AdamOptions {
 
 /// Adam, or Nadam with AdamOptions::nesterov. Its averages are created on the first step(),
 /// one pair per parameter.
-class Adam {
+class Adam : public Optimizer {
 public:
     explicit Adam(const AdamOptions& options = {});
 
     /// Updates every parameter from its gradient; same parameters, same order, every step.
-    void step(const std::vector<Parameter>& parameters);
+    void step(const std::vector<Parameter>& parameters) override;
 
     const AdamOptions& options() const { return options_; }
     /// Changes eta from the next step on (a learning-rate schedule); throws
     /// std::invalid_argument unless it is > 0.
-    void set_learning_rate(float learning_rate);
+    void set_learning_rate(float rate) override;
+    float learning_rate() const override { return options_.learning_rate; }
     std::size_t steps_taken() const { return t_; }
 
     /// The gradient averages m, one buffer per parameter in step()'s order (empty before the
@@ -70,6 +72,9 @@ public:
     /// of the same sizes, and steps is 0 exactly when they are empty.
     void restore(std::size_t steps, std::vector<std::vector<float>> m,
                  std::vector<std::vector<float>> v);
+    /// {"adam" or "nadam", steps, {"m", "v"}, {m, v}}.
+    OptimizerState state() const override;
+    void restore(OptimizerState state) override;
 
 private:
     AdamOptions options_;

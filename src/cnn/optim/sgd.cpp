@@ -17,12 +17,12 @@ Sgd::Sgd(const SgdOptions& options) : options_(options) {
     }
 }
 
-void Sgd::set_learning_rate(float learning_rate) {
-    if (!(learning_rate > 0.0f) || !std::isfinite(learning_rate)) {
+void Sgd::set_learning_rate(float rate) {
+    if (!(rate > 0.0f) || !std::isfinite(rate)) {
         throw std::invalid_argument(
-            fmt::format("Sgd: expected learning_rate > 0, got {:g}", learning_rate));
+            fmt::format("Sgd: expected learning_rate > 0, got {:g}", rate));
     }
-    options_.learning_rate = learning_rate;
+    options_.learning_rate = rate;
 }
 
 //! [sgd_step]
@@ -61,6 +61,16 @@ void Sgd::restore(std::size_t steps, std::vector<std::vector<float>> velocities)
     }
     steps_ = steps;
     velocity_ = std::move(velocities);
+}
+
+OptimizerState Sgd::state() const { return {"sgd", steps_, {"velocity"}, {velocity_}}; }
+
+void Sgd::restore(OptimizerState state) {
+    if (state.kind != "sgd" || state.slots.size() != 1) {
+        throw std::invalid_argument("Sgd::restore: expected the state of an sgd optimizer, got '" +
+                                    state.kind + "'");
+    }
+    restore(state.steps, std::move(state.slots[0]));
 }
 
 }  // namespace cnn

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cnn/layers/parameter.hpp"
+#include "cnn/optim/optimizer.hpp"
 
 namespace cnn {
 
@@ -22,18 +23,19 @@ struct SgdOptions {
 };
 
 /// SGD with momentum. Velocities are created on the first step(), one per parameter.
-class Sgd {
+class Sgd : public Optimizer {
 public:
     explicit Sgd(const SgdOptions& options);
 
     /// Updates every parameter from its gradient. Must be called with the same parameters,
     /// in the same order, every step.
-    void step(const std::vector<Parameter>& parameters);
+    void step(const std::vector<Parameter>& parameters) override;
 
     const SgdOptions& options() const { return options_; }
     /// Changes the step size from the next step on (a learning-rate schedule); throws
     /// std::invalid_argument unless it is > 0.
-    void set_learning_rate(float learning_rate);
+    void set_learning_rate(float rate) override;
+    float learning_rate() const override { return options_.learning_rate; }
 
     std::size_t steps_taken() const { return steps_; }
 
@@ -44,6 +46,9 @@ public:
     /// std::invalid_argument, changing nothing, unless steps is 0 exactly when there are no
     /// velocities.
     void restore(std::size_t steps, std::vector<std::vector<float>> velocities);
+    /// {"sgd", steps, {"velocity"}, {velocities}}.
+    OptimizerState state() const override;
+    void restore(OptimizerState state) override;
 
 private:
     SgdOptions options_;

@@ -8,8 +8,11 @@
 /// feature vectors, as a Dense layer sees it, is `(N, D)`.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,30 @@ std::string shape_to_string(const Shape& shape) {
     os << ')';
     return os.str();
 }
+
+/// The same values under another shape, without copying them: `x`'s storage moves into the
+/// result. `shape` must hold as many values as x (std::invalid_argument otherwise). Layers use
+/// it to pass a batch of vectors (N, D, 1, 1) to the matrix code of chapter 01 as (N, D), and
+/// back, for free.
+template <std::size_t To, std::size_t From>
+xt::xtensor<float, To> reshaped(xt::xtensor<float, From>&& x, const std::array<std::size_t, To>& shape) {
+    std::size_t size = 1;
+    for (std::size_t extent : shape) {
+        size *= extent;
+    }
+    if (size != x.size()) {
+        throw std::invalid_argument("reshaped: cannot view " + std::to_string(x.size()) +
+                                    " values as " + shape_to_string(shape));
+    }
+    typename xt::xtensor<float, To>::inner_shape_type new_shape;
+    std::copy(shape.begin(), shape.end(), new_shape.begin());
+    typename xt::xtensor<float, To>::inner_strides_type strides;
+    xt::compute_strides(new_shape, xt::layout_type::row_major, strides);
+    return xt::xtensor<float, To>(std::move(x.storage()), std::move(new_shape), std::move(strides));
+}
+
+/// A count as the book prints it, with thousands separators: 1413834 -> "1,413,834".
+std::string thousands(std::size_t n);
 
 /// Reshapes a batch of images `(N, C, H, W)` into the matrix `(N, C*H*W)` a Dense layer takes:
 /// each image becomes one row, its pixels laid out channel by channel, row by row.

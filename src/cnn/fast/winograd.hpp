@@ -1,0 +1,123 @@
+/// \file
+/// \ingroup ch07
+/// \brief Winograd's minimal filtering F(2x2, 3x3): 3x3 stride-1 convolutions with 2.25 times
+/// fewer multiplications, forward and backward.
+///
+/// Once the products run near the machine's peak (conv2d_fast.hpp), the only way to go faster
+/// is to do less arithmetic. Lavin and Gray ("Fast Algorithms for Convolutional Neural
+/// Networks", CVPR 2016) brought Winograd's minimal filtering algorithms to CNNs; the smallest
+/// useful one is F(2x2, 3x3).
+///
+/// **In one dimension, F(2, 3).** Two outputs of a 3-tap correlation of d = (d0, d1, d2, d3)
+/// with g = (g0, g1, g2) take 6 multiplications directly:
+/// \f$y_0 = d_0 g_0 + d_1 g_1 + d_2 g_2\f$ and \f$y_1 = d_1 g_0 + d_2 g_1 + d_3 g_2\f$.
+/// Winograd computes them with 4:
+/// \f[ m_0 = (d_0 - d_2)\,g_0,\quad m_1 = (d_1 + d_2)\,\frac{g_0 + g_1 + g_2}{2},\quad
+///     m_2 = (d_2 - d_1)\,\frac{g_0 - g_1 + g_2}{2},\quad m_3 = (d_1 - d_3)\,g_2, \f]
+/// \f[ y_0 = m_0 + m_1 + m_2, \qquad y_1 = m_1 - m_2 - m_3. \f]
+/// (Check \f$y_0\f$: \f$m_1 + m_2 = d_1 g_1 + d_2 g_0 + d_2 g_2\f$, and \f$m_0\f$ adds
+/// \f$d_0 g_0 - d_2 g_0\f$.) The terms in g depend only on the filter and are computed once per
+/// filter; the sums of d are additions, shared by every filter. As matrices,
+/// \f$y = A^T [(G g) \odot (B^T d)]\f$ with \f$\odot\f$ the elementwise product and
+/// \f[ B^T = \begin{pmatrix} 1 & 0 & -1 & 0 \\ 0 & 1 & 1 & 0 \\ 0 & -1 & 1 & 0
+///                           \\ 0 & 1 & 0 & -1 \end{pmatrix}, \quad
+///     G = \begin{pmatrix} 1 & 0 & 0 \\ \frac12 & \frac12 & \frac12
+///                         \\ \frac12 & -\frac12 & \frac12 \\ 0 & 0 & 1 \end{pmatrix}, \quad
+///     A^T = \begin{pmatrix} 1 & 1 & 1 & 0 \\ 0 & 1 & -1 & -1 \end{pmatrix}. \f]
+///
+/// **In two dimensions, F(2x2, 3x3)** nests the 1-D algorithm over rows and columns: a 2x2
+/// output tile of a 3x3 filter g reads a 4x4 input tile d, and
+/// \f[ Y = A^T \left[ (G g G^T) \odot (B^T d B) \right] A, \f]
+/// 16 multiplications instead of 36. Tiles overlap by two rows and two columns, like the
+/// windows they replace; tiles that stick out past the output read zeros and their extra
+/// outputs are dropped.
+///
+/// **Over channels and a batch** the products become matrix products again. Write
+/// \f$U = G g G^T\f$ for every filter f and channel c, \f$V = B^T d B\f$ for every channel c
+/// and tile t (t runs over the tiles of all images in a group), and \f$\xi\f$ for one of the 16
+/// positions of a 4x4 tile. The sum over channels happens before \f$A^T \cdot A\f$, which is
+/// linear, so for each \f$\xi\f$:
+/// \f[ M_\xi = U_\xi V_\xi, \qquad (FN, T) = (FN, C)\,(C, T), \f]
+/// 16 products of chapter 04's kind, after which \f$A^T M A\f$ gives every 2x2 output tile.
+///
+/// **Backward**, the two other products of training are Winograd convolutions too:
+/// - \f$dx\f$ is a 3x3 stride-1 correlation of dy with the filters rotated by 180 degrees and
+///   channels swapped, over dy padded by 2 - P on each side (P the forward's padding on that
+///   side; negative means cropped). Since \f$G\f$ applied to a reversed filter is \f$G\f$ with
+///   its first and last rows swapped, the rotated filters' U is U read at the mirrored position
+///   \f$\xi'\f$ (first and last rows and columns swapped), transposed: \f$U_{\xi'}^T\f$.
+/// - \f$dW\f$: the forward is linear in g, and its transpose is
+///   \f[ dW = G^T \Big[ \sum_t (A\, dY_t A^T) \odot (B^T d_t B) \Big] G, \f]
+///   \f$dY_t\f$ the 2x2 block of dy for tile t (zero past the output's edge): for each
+///   \f$\xi\f$ a product (FN, T) (T, C), summed over tiles by the product itself.
+///
+/// The engine runs like conv2d_fast.hpp's: the batch split between threads, each taking groups
+/// of images whose tiles give the products about FastConvOptions::min_columns columns, with
+/// the bias and ReLU fused into the copy of the results to y and the ReLU's mask applied while
+/// reading dy. conv2d_fast_forward() and conv2d_fast_backward() call it for 3x3 stride-1
+/// convolutions with enough channels (ConvAlgorithm::automatic, winograd_preferred()).
+///
+/// **Layout.** The transforms are only additions: they cost little arithmetic but touch every
+/// value, so they are as fast as their memory accesses and vector instructions make them. A 7x7
+/// image has 4x4 tiles: a loop over the tiles of one row is 4 long, too short for a vector of
+/// 16 floats. The engine therefore copies each image channels-last (C, H, W) -> (H, W, C) into
+/// a frame of zeros (the padding), where every pixel's channels are one contiguous run, and
+/// transforms 16 channels of a tile at once: one vector instruction per addition. V, E and M
+/// are stored (16, tiles, channels), so the products above are computed transposed, e.g.
+/// \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are copied back to
+/// (FN, OH, OW) with the bias and ReLU.
+///
+/// **Rounding.** The transforms add and subtract up to 9 values and halve, so results differ
+/// from the direct sums by a few float roundings more than im2col's; chapter 07's ladder prints
+/// the difference for the seed model's layers.
+#pragma once
+
+#include <array>
+
+#include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/ops/geometry.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// \f$B^T d B\f$ for one input tile d (4, 4), row-major.
+std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d);
+
+/// \f$G g G^T\f$ for one filter g (3, 3), row-major: (4, 4).
+std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g);
+
+/// \f$A^T m A\f$ for one tile m (4, 4) of products: the 2x2 outputs, row-major.
+std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m);
+
+/// \f$A\, dY A^T\f$ for one 2x2 block dY of dy: the transpose of winograd_output_tile(), which
+/// backward applies to dy. Returns (4, 4), row-major.
+std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy);
+
+/// \f$G^T m G\f$ for one tile m (4, 4): the transpose of winograd_filter_tile(), which takes
+/// dW's sums back to (3, 3), row-major.
+std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m);
+
+/// Whether the Winograd engine computes this convolution: 3x3 filters w (FN, C, 3, 3) and
+/// stride 1 along both axes (any padding).
+bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
+
+/// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
+/// least 16 input channels and 16 filters. The transforms run 16 channels at a time (one
+/// vector of floats); with fewer, most of each vector is wasted, and im2col is faster (chapter
+/// 07's exercise 5 measures it).
+bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
+
+/// conv2d_fast_forward() for ConvAlgorithm::winograd, which calls this. Throws
+/// std::invalid_argument unless winograd_applies() and the shapes fit.
+Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                const Conv2DGeometry& geometry, const FastConvOptions& options,
+                                Conv2DWorkspace& workspace);
+
+/// conv2d_fast_backward() for ConvAlgorithm::winograd, likewise (the same checks): accumulates
+/// dw and db, returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy.
+Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                 const Tensor4& w, const Conv2DGeometry& geometry,
+                                 const FastConvOptions& options, Conv2DWorkspace& workspace,
+                                 Tensor4& dw, Tensor1& db);
+
+}  // namespace cnn

@@ -1,0 +1,114 @@
+#include "cnn/layers/layer.hpp"
+
+#include <stdexcept>
+
+#include "cnn/losses/softmax_cross_entropy.hpp"
+#include "cnn/ops/relu.hpp"
+
+namespace cnn {
+
+std::string batch_shape_to_string(const Shape& shape) {
+    std::string text = "(None";
+    for (std::size_t extent : shape) {
+        text += ", " + std::to_string(extent);
+    }
+    return text + ")";
+}
+
+Activation parse_activation(const std::string& name) {
+    if (name.empty() || name == "linear") {
+        return Activation::linear;
+    }
+    if (name == "relu") {
+        return Activation::relu;
+    }
+    if (name == "softmax") {
+        return Activation::softmax;
+    }
+    throw std::invalid_argument("unknown activation '" + name +
+                                "': expected 'linear', 'relu' or 'softmax'");
+}
+
+std::string layer_shape_error(const Layer& layer, const std::string& expected, const Shape& got,
+                              const std::string& hint) {
+    return layer.type() + " " + layer.name() + ": expected input " + expected + ", got " +
+           batch_shape_to_string(got) + hint;
+}
+
+void expect_built(const Layer& layer, bool built) {
+    if (!built) {
+        throw std::logic_error(layer.type() + " " + layer.name() +
+                               ": the layer has not been built yet (build(), or add it to a model)");
+    }
+}
+
+namespace {
+
+void expect_one_input(const Layer& layer, std::size_t inputs) {
+    if (inputs != 1) {
+        throw std::invalid_argument(layer.type() + " " + layer.name() + ": expected 1 input, got " +
+                                    std::to_string(inputs));
+    }
+}
+
+}  // namespace
+
+Shape Layer::build_inputs(const std::vector<Shape>& input_shapes, Rng& rng) {
+    expect_one_input(*this, input_shapes.size());
+    return build(input_shapes[0], rng);
+}
+
+Tensor4 Layer::forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax) {
+    expect_one_input(*this, xs.size());
+    return forward(std::move(xs[0]), training, apply_softmax);
+}
+
+std::vector<Tensor4> Layer::backward_inputs(Tensor4 dy, bool from_logits) {
+    std::vector<Tensor4> dx;
+    dx.push_back(from_logits ? backward_from_logits(std::move(dy)) : backward(std::move(dy)));
+    return dx;
+}
+
+std::size_t Layer::parameter_count() { return count_values(parameters()); }
+
+//! [layer_activation]
+Tensor4 Layer::forward(Tensor4 x, bool training, bool apply_softmax) {
+    Tensor4 y = forward_operation(std::move(x), training);
+    if (applies_own_activation()) {
+        return y;
+    }
+    switch (activation()) {
+    case Activation::linear:
+        return y;
+    case Activation::relu:
+        relu_input_ = std::move(y);
+        return relu_forward(relu_input_);
+    case Activation::softmax:
+        if (!apply_softmax) {
+            return y;  // the logits, for the fused softmax cross-entropy
+        }
+        const std::array<std::size_t, 4> shape = {y.shape(0), y.shape(1), 1, 1};
+        return reshaped<4>(softmax(reshaped<2>(std::move(y), {shape[0], shape[1]})), shape);
+    }
+    return y;
+}
+
+Tensor4 Layer::backward(Tensor4 dy) {
+    if (applies_own_activation()) {
+        return backward_operation(std::move(dy));
+    }
+    switch (activation()) {
+    case Activation::linear:
+        return backward_operation(std::move(dy));
+    case Activation::relu:
+        return backward_operation(relu_backward(dy, relu_input_));
+    case Activation::softmax:
+        // A model never asks for this: it trains through the fused loss, from the logits.
+        break;
+    }
+    throw std::logic_error(name() + ": a softmax activation is trained through the fused "
+                           "softmax cross-entropy loss, not on its own");
+}
+//! [layer_activation]
+
+}  // namespace cnn

@@ -1,0 +1,137 @@
+#include "cnn/layers/merge.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace cnn {
+
+namespace {
+
+std::string shapes_to_string(const std::vector<Shape>& shapes) {
+    std::string text;
+    for (const Shape& s : shapes) {
+        text += (text.empty() ? "" : ", ") + batch_shape_to_string(s);
+    }
+    return text;
+}
+
+void expect_several(const Layer& layer, const std::vector<Shape>& shapes) {
+    if (shapes.size() < 2) {
+        throw std::invalid_argument(layer.type() + " " + layer.name() +
+                                    ": expected 2 or more inputs, got " +
+                                    std::to_string(shapes.size()) + " (" + shapes_to_string(shapes) +
+                                    "); call it on a list of nodes in a Graph model");
+    }
+}
+
+void expect_inputs(const Layer& layer, std::size_t expected, std::size_t got) {
+    if (expected != got) {
+        throw std::invalid_argument(layer.type() + " " + layer.name() + ": expected " +
+                                    std::to_string(expected) + " inputs, got " + std::to_string(got));
+    }
+}
+
+}  // namespace
+
+Shape Add::build_inputs(const std::vector<Shape>& shapes, Rng&) {
+    expect_several(*this, shapes);
+    for (const Shape& s : shapes) {
+        if (s != shapes.front()) {
+            throw std::invalid_argument("Add " + name() + ": expected inputs of one shape, got " +
+                                        shapes_to_string(shapes));
+        }
+    }
+    inputs_ = shapes.size();
+    return shapes.front();
+}
+
+//! [add]
+Tensor4 Add::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
+    expect_inputs(*this, inputs_, xs.size());
+    Tensor4 y = std::move(xs[0]);
+    for (std::size_t i = 1; i < xs.size(); ++i) {
+        if (xs[i].shape() != y.shape()) {
+            throw std::invalid_argument("Add " + name() + ": input " + std::to_string(i) + " is " +
+                                        shape_to_string(xs[i].shape()) + ", input 0 is " +
+                                        shape_to_string(y.shape()));
+        }
+        y += xs[i];
+    }
+    return y;
+}
+
+std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool) {
+    std::vector<Tensor4> dx(inputs_, dy);  // d(x1 + x2 + ...)/dxi = 1: each gets dy
+    dx.back() = std::move(dy);
+    return dx;
+}
+//! [add]
+
+Shape Concatenate::build_inputs(const std::vector<Shape>& shapes, Rng&) {
+    expect_several(*this, shapes);
+    Shape out = shapes.front();
+    for (std::size_t i = 1; i < shapes.size(); ++i) {
+        const Shape& s = shapes[i];
+        if (s.empty() || s.size() != out.size() || !std::equal(s.begin() + 1, s.end(), out.begin() + 1)) {
+            throw std::invalid_argument("Concatenate " + name() +
+                                        ": expected inputs that differ in their channels only, got " +
+                                        shapes_to_string(shapes));
+        }
+        out[0] += s[0];
+    }
+    x_shapes_.assign(shapes.size(), {});
+    return out;
+}
+
+//! [concatenate]
+Tensor4 Concatenate::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
+    expect_inputs(*this, x_shapes_.size(), xs.size());
+    const std::size_t n = xs[0].shape(0), h = xs[0].shape(2), w = xs[0].shape(3);
+    std::size_t channels = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const auto& s = xs[i].shape();
+        if (s[0] != n || s[2] != h || s[3] != w) {
+            throw std::invalid_argument("Concatenate " + name() + ": input " + std::to_string(i) +
+                                        " is " + shape_to_string(s) + ", input 0 is " +
+                                        shape_to_string(xs[0].shape()));
+        }
+        x_shapes_[i] = {s[0], s[1], s[2], s[3]};
+        channels += s[1];
+    }
+    // y[n] is x_1[n]'s channels, then x_2[n]'s, ...: one contiguous block per input and image.
+    Tensor4 y = Tensor4::from_shape({n, channels, h, w});
+    float* out = y.data();
+    for (std::size_t image = 0; image < n; ++image) {
+        for (const Tensor4& x : xs) {
+            const std::size_t block = x.shape(1) * h * w;
+            out = std::copy_n(x.data() + image * block, block, out);
+        }
+    }
+    return y;
+}
+
+std::vector<Tensor4> Concatenate::backward_inputs(Tensor4 dy, bool) {
+    std::vector<Tensor4> dx;
+    std::size_t values = 0;
+    for (const auto& s : x_shapes_) {
+        dx.push_back(Tensor4::from_shape(s));
+        values += dx.back().size();
+    }
+    if (dy.size() != values || x_shapes_.empty() || dy.shape(0) != x_shapes_[0][0]) {
+        throw std::invalid_argument("Concatenate " + name() + ": backward got dy " +
+                                    shape_to_string(dy.shape()) + " for " +
+                                    std::to_string(values) + " input values");
+    }
+    const float* in = dy.data();
+    for (std::size_t image = 0; image < dy.shape(0); ++image) {
+        for (Tensor4& d : dx) {
+            const std::size_t block = d.shape(1) * d.shape(2) * d.shape(3);
+            std::copy_n(in, block, d.data() + image * block);
+            in += block;
+        }
+    }
+    return dx;
+}
+//! [concatenate]
+
+}  // namespace cnn

@@ -1,0 +1,146 @@
+/// \file
+/// \ingroup ch05
+/// \brief The pooling layers: MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D.
+///
+/// Pooling layers have a window size, a stride and a padding, and no weights at all: they
+/// combine their inputs with a fixed rule (max or mean), so there is nothing to learn and
+/// parameter_count() is 0. As in Keras, the stride defaults to the window size, so windows
+/// tile the input without overlapping: MaxPooling2D(2) halves each side. The arithmetic is
+/// ops/pooling.hpp.
+///
+/// Max pooling has an engine, as Conv2D does (layers/conv2d.hpp): this chapter's loops by
+/// default; chapter 07 splits them between threads, with the same winners bit for bit.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cnn/layers/engine.hpp"
+#include "cnn/layers/layer.hpp"
+#include "cnn/ops/pooling.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Everything a pooling layer can be asked for, named as in Keras.
+struct Pooling2DOptions {
+    std::size_t pool_rows = 2;                 ///< window height
+    std::size_t pool_cols = 2;                 ///< window width
+    std::size_t stride_rows = 0;               ///< 0: the window height (Keras's strides=None)
+    std::size_t stride_cols = 0;               ///< 0: the window width
+    PaddingMode padding = PaddingMode::valid;  ///< 'valid' or 'same'
+};
+
+/// The window, strides and padding `options` give on an input of h rows and w columns.
+Pool2DWindow pool2d_window(const Pooling2DOptions& options, std::size_t h, std::size_t w);
+
+/// What pooling layers share: their options and how they shape their output.
+template <class Derived>
+class Pooling2D : public KerasLayer<Derived> {
+public:
+    explicit Pooling2D(std::size_t pool_size) {
+        options_.pool_rows = options_.pool_cols = pool_size;
+    }
+    explicit Pooling2D(const Pooling2DOptions& options) : options_(options) {}
+    Derived& strides(std::size_t stride) {
+        options_.stride_rows = options_.stride_cols = stride;
+        return static_cast<Derived&>(*this);
+    }
+    Derived& padding(const std::string& mode) {
+        options_.padding = parse_padding(mode);
+        return static_cast<Derived&>(*this);
+    }
+    Shape build(const Shape& input_shape, Rng&) override;
+    const Pooling2DOptions& options() const { return options_; }
+
+protected:
+    Pool2DWindow window(std::size_t h, std::size_t w) const { return pool2d_window(options_, h, w); }
+
+    Pooling2DOptions options_;
+    std::array<std::size_t, 4> x_shape_{};  // the shape of the last forward input
+};
+
+/// How a MaxPooling2D layer computes (chapter 07 adds a threaded engine).
+class MaxPooling2DEngine {
+public:
+    virtual ~MaxPooling2DEngine() = default;
+    /// Max pooling of x into `result` (its y and winners are resized as needed and reused).
+    virtual void forward(const Tensor4& x, const Pool2DWindow& window, MaxPoolResult& result) = 0;
+    /// dx of x_shape, each dy value added at its winner's position.
+    virtual Tensor4 backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+                             const std::array<std::size_t, 4>& x_shape) = 0;
+};
+
+/// Makes one engine per layer.
+using MaxPooling2DEngineFactory = std::function<std::unique_ptr<MaxPooling2DEngine>()>;
+
+/// This chapter's engine: the loops of ops/pooling.hpp.
+std::unique_ptr<MaxPooling2DEngine> make_loop_max_pooling2d_engine();
+
+/// The engine of every MaxPooling2D layer built from now on; this chapter's loops until a
+/// program sets another. An empty factory restores that default.
+void set_default_max_pooling2d_engine(MaxPooling2DEngineFactory factory);
+
+/// Max pooling: each window replaced by its largest value.
+class MaxPooling2D : public Pooling2D<MaxPooling2D> {
+public:
+    explicit MaxPooling2D(std::size_t pool_size = 2) : Pooling2D(pool_size) {}
+    explicit MaxPooling2D(const Pooling2DOptions& options) : Pooling2D(options) {}
+    std::string type() const override { return "MaxPooling2D"; }
+    std::string default_name() const override { return "max_pooling2d"; }
+    Shape build(const Shape& input_shape, Rng& rng) override;
+
+protected:
+    /// x is (N, C, H, W); returns (N, C, OH, OW) and remembers each window's winner.
+    Tensor4 forward_operation(Tensor4 x, bool training) override;
+    /// dy is (N, C, OH, OW); returns dx (N, C, H, W): the gradient goes to the winners.
+    Tensor4 backward_operation(Tensor4 dy) override;
+
+private:
+    EngineSlot<MaxPooling2DEngine> engine_;
+    MaxPoolResult result_;  // the output's memory and the winners, reused from call to call
+};
+
+/// Average pooling: each window replaced by the mean of its values.
+class AveragePooling2D : public Pooling2D<AveragePooling2D> {
+public:
+    explicit AveragePooling2D(std::size_t pool_size = 2) : Pooling2D(pool_size) {}
+    explicit AveragePooling2D(const Pooling2DOptions& options) : Pooling2D(options) {}
+    std::string type() const override { return "AveragePooling2D"; }
+    std::string default_name() const override { return "average_pooling2d"; }
+
+protected:
+    /// x is (N, C, H, W); returns (N, C, OH, OW).
+    Tensor4 forward_operation(Tensor4 x, bool training) override;
+    /// dy is (N, C, OH, OW); returns dx (N, C, H, W): each gradient shared by its window.
+    Tensor4 backward_operation(Tensor4 dy) override;
+};
+
+/// Global average pooling: each whole map replaced by its mean, (C, H, W) -> (C).
+class GlobalAveragePooling2D : public KerasLayer<GlobalAveragePooling2D> {
+public:
+    std::string type() const override { return "GlobalAveragePooling2D"; }
+    std::string default_name() const override { return "global_average_pooling2d"; }
+    Shape build(const Shape& input_shape, Rng& rng) override;
+
+protected:
+    Tensor4 forward_operation(Tensor4 x, bool training) override;
+    Tensor4 backward_operation(Tensor4 dy) override;
+
+private:
+    std::array<std::size_t, 4> x_shape_{};
+};
+
+/// The output shape (C, OH, OW) of a pooling layer on `input` (C, H, W); errors name the layer.
+Shape pooled_shape(const Layer& layer, const Pooling2DOptions& options, const Shape& input);
+
+template <class Derived>
+Shape Pooling2D<Derived>::build(const Shape& input_shape, Rng&) {
+    return pooled_shape(*this, options_, input_shape);
+}
+
+}  // namespace cnn

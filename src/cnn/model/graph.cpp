@@ -1,0 +1,155 @@
+#include "cnn/model/graph.hpp"
+
+#include <functional>
+#include <stdexcept>
+
+namespace cnn {
+
+Node Graph::input(const Shape& shape) {
+    expect_not_built();
+    if (has_input_) {
+        throw std::logic_error("Graph " + name() + ": the model already has an input");
+    }
+    if (shape.empty()) {
+        throw std::invalid_argument("Graph " + name() + ": the input needs a shape, e.g. {1, 28, 28}");
+    }
+    declared_input_ = shape;
+    has_input_ = true;
+    vertices_.push_back(Vertex{});
+    return Node{vertices_.size() - 1};
+}
+
+void Graph::expect_node(Node node, const char* where) const {
+    if (node.id >= vertices_.size()) {
+        throw std::invalid_argument(std::string(where) + ": node " + std::to_string(node.id) +
+                                    " is not a node of the graph " + name());
+    }
+}
+
+Node Graph::connect(Layer& layer, const std::vector<Node>& inputs) {
+    if (inputs.empty()) {
+        throw std::invalid_argument("Graph " + name() + ": " + layer.name() + " reads no node");
+    }
+    Vertex vertex{&layer, {}};
+    for (Node n : inputs) {
+        expect_node(n, "call");
+        vertex.inputs.push_back(n.id);
+    }
+    vertices_.push_back(std::move(vertex));
+    return Node{vertices_.size() - 1};
+}
+
+void Graph::output(Node node) {
+    expect_not_built();
+    expect_node(node, "output");
+    if (vertices_[node.id].layer == nullptr) {
+        throw std::invalid_argument("Graph " + name() + ": the output must be a layer's output");
+    }
+    output_ = node.id;
+    has_output_ = true;
+}
+
+//! [graph_build]
+Shape Graph::build_layers() {
+    if (!has_input_ || !has_output_) {
+        throw std::logic_error("Graph " + name() + ": give the model an input() and an output()");
+    }
+    // Topological order: a depth-first walk back from the output, each vertex placed after
+    // every vertex it reads. Calls can only read earlier nodes, so there are no cycles.
+    std::vector<bool> placed(vertices_.size(), false);
+    std::function<void(std::size_t)> place = [&](std::size_t v) {
+        if (placed[v]) {
+            return;
+        }
+        placed[v] = true;
+        for (std::size_t u : vertices_[v].inputs) {
+            place(u);
+        }
+        order_.push_back(v);
+    };
+    place(output_);
+    for (std::size_t v = 0; v < vertices_.size(); ++v) {
+        if (!placed[v]) {
+            throw std::invalid_argument("Graph " + name() + ": " +
+                                        (vertices_[v].layer ? vertices_[v].layer->name() : "the input") +
+                                        " does not lead to the output");
+        }
+    }
+    uses_.assign(vertices_.size(), 0);
+    std::vector<Shape> shapes(vertices_.size());
+    for (std::size_t v : order_) {
+        Vertex& vertex = vertices_[v];
+        if (vertex.layer == nullptr) {
+            shapes[v] = declared_input_;
+            continue;
+        }
+        std::vector<Shape> in;
+        for (std::size_t u : vertex.inputs) {
+            in.push_back(shapes[u]);
+            ++uses_[u];
+        }
+        shapes[v] = vertex.layer->build_inputs(in, rng());
+        set_output_shape(*vertex.layer, shapes[v]);
+    }
+    return declared_input_;
+}
+//! [graph_build]
+
+//! [graph_passes]
+Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {
+    std::vector<Tensor4> value(vertices_.size());
+    std::vector<std::size_t> unread = uses_;  // a value moves to its last reader, not copied
+    for (std::size_t v : order_) {
+        const Vertex& vertex = vertices_[v];
+        if (vertex.layer == nullptr) {
+            value[v] = std::move(x);
+            continue;
+        }
+        std::vector<Tensor4> in;
+        for (std::size_t u : vertex.inputs) {
+            in.push_back(--unread[u] == 0 ? std::move(value[u]) : value[u]);
+        }
+        value[v] = vertex.layer->forward_inputs(std::move(in), training, v != output_ || apply_softmax);
+    }
+    return std::move(value[output_]);
+}
+
+void Graph::run_backward(Tensor4 dlogits) {
+    std::vector<Tensor4> grad(vertices_.size());
+    grad[output_] = std::move(dlogits);
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+        const Vertex& vertex = vertices_[*it];
+        if (vertex.layer == nullptr) {
+            continue;  // the gradient with respect to the input itself is not needed
+        }
+        std::vector<Tensor4> dx = vertex.layer->backward_inputs(std::move(grad[*it]), *it == output_);
+        for (std::size_t k = 0; k < vertex.inputs.size(); ++k) {
+            Tensor4& g = grad[vertex.inputs[k]];
+            if (g.size() == 0) {
+                g = std::move(dx[k]);
+            } else {
+                g += dx[k];  // fan-out: the gradients of every reader add up
+            }
+        }
+    }
+}
+//! [graph_passes]
+
+const Layer& Graph::output_layer() const {
+    if (!has_output_) {
+        throw std::logic_error("Graph " + name() + ": the model has no output() yet");
+    }
+    return *vertices_[output_].layer;
+}
+
+std::vector<const Layer*> Graph::execution_order() const {
+    std::vector<const Layer*> layers;
+    for (std::size_t v : order_) {
+        if (vertices_[v].layer != nullptr) {
+            layers.push_back(vertices_[v].layer);
+        }
+    }
+    return layers;
+}
+
+}  // namespace cnn

@@ -1,0 +1,88 @@
+/// \file
+/// \ingroup ch08
+/// \brief A graph model (Keras's functional API): layers wired as any directed acyclic graph.
+///
+/// A Sequential model cannot say "add this block's input to its output" (a residual
+/// connection) or "join these two branches" (a U-Net's skips). A Graph can: every call of a
+/// layer names the nodes it reads, and returns the node of its output.
+///
+///     cnn::Graph model;
+///     cnn::Node x = model.input({1, 28, 28});
+///     cnn::Node h = model.call(Conv2D(16, 3).padding("same").activation("relu"), x);
+///     cnn::Node f = model.call(Conv2D(16, 3).padding("same"), h);
+///     cnn::Node r = model.call(Add(), {h, f});          // h + F(h): h fans out, Add fans in
+///     ...
+///     model.output(model.call(Dense(10).activation("softmax"), z));
+///
+/// is Keras's `h = Conv2D(...)(x)`, `r = Add()([h, f])`, `Model(inputs=x, outputs=y)`.
+///
+/// When the model is built, the layers are put in topological order, walking back from the
+/// output: every layer after all the layers it reads. forward() runs them in that order;
+/// backward() runs them in reverse and, where a node fed several layers (fan-out), adds up
+/// the gradients they send back to it. Layers that do not lead to the output are an error.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cnn/model/model.hpp"
+
+namespace cnn {
+
+/// A value in a graph model: its input, or the output of one layer call.
+struct Node {
+    std::size_t id = 0;
+};
+
+/// Layers wired as a directed acyclic graph, with one input and one output.
+class Graph : public Model {
+public:
+    explicit Graph(std::uint64_t seed = 42, std::string name = "model")
+        : Model(seed, std::move(name)) {}
+
+    /// The model's input, of shape (C, H, W) or (D) without the batch axis.
+    Node input(const Shape& shape);
+    /// Adds `layer`, reading `inputs` (one for most layers, several for Add and Concatenate);
+    /// returns the node of its output.
+    template <class L>
+    Node call(L layer, const std::vector<Node>& inputs) {
+        return connect(own(std::make_unique<L>(std::move(layer))), inputs);
+    }
+    template <class L>
+    Node call(L layer, Node input) {
+        return call(std::move(layer), std::vector<Node>{input});
+    }
+    /// Makes `node` the model's output.
+    void output(Node node);
+
+    /// The layers in the order forward() runs them (after build()).
+    std::vector<const Layer*> execution_order() const;
+
+protected:
+    Shape build_layers() override;
+    Tensor4 run_forward(Tensor4 x, bool training, bool apply_softmax) override;
+    void run_backward(Tensor4 dlogits) override;
+    const Layer& output_layer() const override;
+
+private:
+    struct Vertex {
+        Layer* layer = nullptr;           // nullptr for the input
+        std::vector<std::size_t> inputs;  // the vertices it reads
+    };
+    Node connect(Layer& layer, const std::vector<Node>& inputs);
+    void expect_node(Node node, const char* where) const;
+
+    std::vector<Vertex> vertices_;
+    Shape declared_input_;
+    bool has_input_ = false;
+    std::size_t output_ = 0;
+    bool has_output_ = false;
+    std::vector<std::size_t> order_;  // topological, the input first and the output last
+    std::vector<std::size_t> uses_;   // how many layers read each vertex
+};
+
+}  // namespace cnn

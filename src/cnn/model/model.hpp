@@ -1,0 +1,178 @@
+/// \file
+/// \ingroup ch01
+/// \brief A Keras-style model: layers wired together, then compile, fit, evaluate, predict.
+///
+/// Model is what every model shares, whatever its wiring: Sequential (model/sequential.hpp)
+/// stacks layers one after the other; Graph (model/graph.hpp, chapter 08) wires them as any
+/// directed acyclic graph. Either way:
+///
+///     model.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
+///     cnn::History history = model.fit(x_train, y_train, options);
+///     cnn::Evaluation test = model.evaluate(x_test, y_test);
+///
+/// When the model is built (by summary(), compile() or fit(), whichever comes first) every
+/// layer learns its input shape from the layers before it, checks it, and creates its
+/// weights; a mismatch is an error that names the layer and both shapes, before any data
+/// flows.
+///
+/// Training minimises the cross-entropy of the softmax output. The two are computed fused,
+/// from the last layer's logits, which is exact and numerically stable
+/// (losses/softmax_cross_entropy.hpp); the softmax itself only runs in predict().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cnn/layers/layer.hpp"
+#include "cnn/model/callbacks.hpp"
+#include "cnn/optim/optimizer.hpp"
+#include "cnn/tensor/random.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Loss and accuracy of a model on a data set.
+struct Evaluation {
+    double loss = 0.0;
+    double accuracy = 0.0;
+};
+
+/// How much fit() prints.
+enum class Verbosity {
+    silent,      ///< nothing
+    epoch_line,  ///< one line per epoch
+    automatic,   ///< a live progress bar on a terminal, one line per epoch otherwise
+};
+
+/// How fit() trains.
+struct FitOptions {
+    std::size_t epochs = 1;
+    std::size_t batch_size = 32;
+    /// Fraction of the training data held out, from its end, to measure after every epoch
+    /// (Keras's validation_split); ignored when validation data is passed to fit().
+    double validation_split = 0.0;
+    bool shuffle = true;
+    Verbosity verbose = Verbosity::automatic;
+    /// Called at fixed moments of training (model/callbacks.hpp), in this order.
+    std::vector<std::shared_ptr<Callback>> callbacks;
+};
+
+/// How many of `examples` fit() holds out, from the end, for FitOptions::validation_split:
+/// the fraction rounded down.
+std::size_t validation_count(std::size_t examples, double validation_split);
+
+/// Training stopped because the loss stopped being a finite number (NaN or infinity),
+/// usually because the steps were too large. The message says when, names the learning rate
+/// and what the callbacks add (where the last good checkpoint is).
+class TrainingDiverged : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class ProgressBar;
+
+/// Layers and how data flows through them; the training loop and everything else they share.
+class Model {
+public:
+    /// `seed` fixes the initial weights, the shuffling and the dropout masks.
+    Model(std::uint64_t seed, std::string name);
+    virtual ~Model() = default;
+    Model(Model&&) = default;
+    Model& operator=(Model&&) = default;
+
+    /// Infers every layer's shapes and creates the weights (once; later calls do nothing).
+    void build();
+    /// Keras's summary table: layer (type), output shape, parameters, then the totals.
+    void summary(std::ostream& out = std::cout);
+
+    /// Chooses the optimizer and the loss; only "sparse_categorical_crossentropy" (integer
+    /// labels, softmax output) and the metric "accuracy" are implemented, and the last layer
+    /// must end with a softmax.
+    template <class O>
+    void compile(O optimizer, const std::string& loss, const std::vector<std::string>& metrics) {
+        compile(std::unique_ptr<Optimizer>(std::make_unique<O>(std::move(optimizer))), loss,
+                metrics);
+    }
+    void compile(std::unique_ptr<Optimizer> optimizer, const std::string& loss,
+                 const std::vector<std::string>& metrics);
+
+    /// Trains on x (N, input shape...) with labels y; validation data from
+    /// options.validation_split. After every batch the loss is checked: if it is NaN or
+    /// infinite, training stops with TrainingDiverged.
+    History fit(const Tensor4& x, const Labels& y, const FitOptions& options,
+                std::ostream& out = std::cout);
+    /// Trains on x, y and measures x_val, y_val after every epoch.
+    History fit(const Tensor4& x, const Labels& y, const FitOptions& options, const Tensor4& x_val,
+                const Labels& y_val, std::ostream& out = std::cout);
+
+    /// Mean loss and accuracy on x, y (no dropout).
+    Evaluation evaluate(const Tensor4& x, const Labels& y, std::size_t batch_size = 256);
+    /// Class probabilities (N, K) for x (no dropout).
+    Tensor2 predict(const Tensor4& x, std::size_t batch_size = 256);
+
+    /// Runs every layer on x. `training` turns dropout on; `apply_softmax` false gives logits.
+    Tensor4 forward(Tensor4 x, bool training, bool apply_softmax = true);
+    /// Sends dlogits (the loss gradient at the last layer's logits) back through every layer.
+    void backward(Tensor4 dlogits);
+
+    /// Every layer's weights with their gradients, layer by layer.
+    std::vector<Parameter> parameters();
+    std::size_t parameter_count();
+    /// The layers, in the order they were added.
+    std::size_t size() const { return layers_.size(); }
+    Layer& layer(std::size_t i) { return *layers_.at(i); }
+    const Layer& layer(std::size_t i) const { return *layers_.at(i); }
+    /// The shape layer i produces (after build()).
+    const Shape& output_shape(std::size_t i) const { return output_shapes_.at(i); }
+    const Shape& input_shape() const { return input_shape_; }
+    const std::string& name() const { return name_; }
+
+    /// The generator behind the initial weights, the shuffling and the dropout masks.
+    Rng& rng() { return *rng_; }
+    /// The optimizer given to compile(); throws std::logic_error before compile().
+    Optimizer& optimizer();
+
+protected:
+    /// Takes ownership of `layer` and names it Keras's way (conv2d, conv2d_1, ...).
+    Layer& own(std::unique_ptr<Layer> layer);
+    void expect_not_built() const;
+    /// What the wiring decides: the input shape, and every layer built in an order where
+    /// its inputs come first (set_output_shape() for each).
+    virtual Shape build_layers() = 0;
+    void set_output_shape(const Layer& layer, Shape shape);
+    /// Runs the layers on x (the model's own copy); the last one gets `apply_softmax`.
+    virtual Tensor4 run_forward(Tensor4 x, bool training, bool apply_softmax) = 0;
+    /// Runs them backwards from the gradient at the last layer's logits.
+    virtual void run_backward(Tensor4 dlogits) = 0;
+    /// The layer whose output is the model's.
+    virtual const Layer& output_layer() const = 0;
+
+private:
+    void expect_input(const Tensor4& x, const char* where);  // builds the model first
+    // The parts of fit(): one epoch of steps, then its History entries and summary line.
+    Evaluation train_epoch(const Tensor4& x, const Labels& y,
+                           const std::vector<std::vector<std::size_t>>& batches,
+                           const std::vector<Parameter>& parameters, const TrainingState& state,
+                           ProgressBar& progress);
+    void record_epoch(TrainingState& state, const Evaluation& trained, ProgressBar& progress,
+                      const Tensor4& x_val, const Labels& y_val);
+
+    std::string name_;
+    // On the heap, so that its address survives moving the model: Dropout layers keep it.
+    std::unique_ptr<Rng> rng_;
+    std::vector<std::unique_ptr<Layer>> layers_;
+    std::vector<Shape> output_shapes_;
+    Shape input_shape_;
+    bool built_ = false;
+    std::unique_ptr<Optimizer> optimizer_;  // set by compile()
+    std::vector<std::pair<std::string, std::size_t>> name_counts_;
+};
+
+}  // namespace cnn

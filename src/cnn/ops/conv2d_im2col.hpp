@@ -1,0 +1,32 @@
+/// \file
+/// \ingroup ch04
+/// \brief The same convolution as conv2d_naive.hpp, as im2col plus one matrix product per image.
+///
+/// Forward, for each image n: im2col turns its windows into a matrix cols (C·FH·FW, OH·OW), and
+/// one product with the filters seen as a (FN, C·FH·FW) matrix gives its output (FN, OH·OW).
+/// Backward, for each image: with dy_n (FN, OH·OW),
+/// \f[ dW \mathrel{+}= dy_n\, \mathrm{cols}_n^\top, \qquad
+///     d\mathrm{cols}_n = W^\top dy_n, \qquad dx_n = \mathrm{col2im}(d\mathrm{cols}_n), \f]
+/// the same three products as a Dense layer's, with col2im summing each pixel's share.
+///
+/// The products run in OpenBLAS (cblas_sgemm), which is blocked for the caches and vectorised,
+/// and that is where the speed comes from. Working image by image keeps the NCHW layout: the
+/// product's result is already image n's (FN, OH, OW) block, with no transpose afterwards.
+#pragma once
+
+#include "cnn/ops/geometry.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Forward. x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); returns y (N, FN, OH, OW),
+/// equal to conv2d_naive_forward() up to float rounding.
+Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                              const Conv2DGeometry& geometry);
+
+/// Backward. dy is (N, FN, OH, OW); accumulates dw (FN, C, FH, FW) and db (FN); returns
+/// dx (N, C, H, W). Equal to conv2d_naive_backward() up to float rounding.
+Tensor4 conv2d_im2col_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                               const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db);
+
+}  // namespace cnn

@@ -1,0 +1,85 @@
+/// \file
+/// \ingroup ch05
+/// \brief Max and average pooling, forward and backward: summarising each window by one number.
+///
+/// A pooling window slides over each channel of the input exactly like a convolution window
+/// (same output-size formula, same stride and padding), but it has no weights: it replaces the
+/// window by its largest value (max pooling) or by its mean (average pooling). Channels stay
+/// separate: (N, C, H, W) becomes (N, C, OH, OW).
+///
+/// Rules that a learner should be able to rely on:
+/// - **Padding is never a candidate.** A max ignores padded positions; an average divides by
+///   the number of real input values in the window (Keras and TensorFlow do the same; PyTorch's
+///   AvgPool2d counts the zeros unless count_include_pad=false). Padding must be smaller than the
+///   window on each side, so every window holds at least one real value.
+/// - **Ties in max pooling**: the first maximum in reading order (row by row within the window)
+///   wins, as in PyTorch and Caffe, and its position alone receives the gradient.
+/// - **Overlapping windows** (stride smaller than the window): a value that wins, or lies in,
+///   several windows collects gradient from each of them: backward accumulates.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "cnn/ops/geometry.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// The window of a pooling layer and where it goes.
+struct Pool2DWindow {
+    std::size_t window_rows = 2;  ///< FH
+    std::size_t window_cols = 2;  ///< FW
+    Conv2DGeometry geometry;      ///< stride, padding and size policy (strides default to 1 here;
+                                  ///< the layers default them to the window, as Keras does)
+};
+
+/// The rows (or columns) of the real input that window position i covers: [first, last).
+struct WindowSpan {
+    std::size_t first, last;
+};
+
+/// Where window i lies along one axis of `size` values, with the padding cut off: it starts at
+/// i·stride in padded coordinates and is `window` long.
+WindowSpan window_span(std::size_t i, std::size_t stride, std::size_t pad_before,
+                       std::size_t window, std::size_t size);
+
+/// The output shape (N, C, OH, OW) of pooling x (N, C, H, W).
+std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2DWindow& options);
+
+/// What max pooling's forward pass returns: the output and, for its backward pass, where each
+/// output's winner sits in x (an index into x's elements in row-major order).
+struct MaxPoolResult {
+    Tensor4 y;                        ///< (N, C, OH, OW)
+    std::vector<std::size_t> winner;  ///< one per element of y
+};
+
+//! [max_pool]
+/// Max pooling, forward. x is (N, C, H, W); returns y (N, C, OH, OW) and the winners.
+MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
+
+/// Max pooling, backward. dy is (N, C, OH, OW); winner from the forward pass; returns dx with
+/// x's shape, where each dy value has been added to its winner's position and nothing else.
+Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+                            const std::array<std::size_t, 4>& x_shape);
+//! [max_pool]
+
+//! [average_pool]
+/// Average pooling, forward. x is (N, C, H, W); returns y (N, C, OH, OW), each output the mean
+/// of the real (not padded) values of its window.
+Tensor4 average_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
+
+/// Average pooling, backward. dy is (N, C, OH, OW); returns dx (N, C, H, W): each output's
+/// gradient shared equally among the real values of its window.
+Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t, 4>& x_shape,
+                                const Pool2DWindow& options);
+//! [average_pool]
+
+/// Global average pooling: the mean of each whole map. x is (N, C, H, W); returns (N, C).
+Tensor2 global_average_pool_forward(const Tensor4& x);
+
+/// Its backward pass: dy is (N, C); returns dx (N, C, H, W) with dy / (H W) everywhere.
+Tensor4 global_average_pool_backward(const Tensor2& dy, const std::array<std::size_t, 4>& x_shape);
+
+}  // namespace cnn

@@ -1,0 +1,82 @@
+#include "support/app/program.hpp"
+
+#include <exception>
+#include <fstream>
+#include <stdexcept>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cnn/fast/engines.hpp"
+
+namespace cnn {
+
+void Transcript::line(const std::string& text) {
+    std::cout << text << '\n';
+    text_ += text;
+    text_ += '\n';
+}
+
+std::string matrix_to_text(const Tensor2& m, int decimals, int width, int indent) {
+    std::string text;
+    for (std::size_t i = 0; i < m.shape(0); ++i) {
+        text += std::string(static_cast<std::size_t>(indent), ' ');
+        for (std::size_t j = 0; j < m.shape(1); ++j) {
+            text += decimals < 0 ? fmt::format("{:>{}g}", m(i, j), width)
+                                 : fmt::format("{:>{}.{}f}", m(i, j), width, decimals);
+        }
+        text += '\n';
+    }
+    return text;
+}
+
+void Transcript::save() const { write_file_atomically(file_, text_); }
+
+Program::Program(const std::string& name, const std::string& description, ReadsData reads_data,
+                 Engines engines)
+    : app_(description, name), out_text_("out/" + name.substr(0, name.find('_'))) {
+    app_.add_flag("--quick", options_.quick,
+                  "Run in seconds on the committed data sample (what the tests run)");
+    app_.add_option("--out", out_text_, "Folder for the plots and tables this program writes")
+        ->capture_default_str();
+    app_.add_option("--seed", options_.seed, "Seed for every random choice")
+        ->capture_default_str();
+    if (reads_data == ReadsData::yes) {
+        app_.add_option("--data", options_.data,
+                        "Folder with Fashion-MNIST (or MNIST) IDX files; default: $CNN_DATA, "
+                        "then data/, then /usr/share/datasets/fashion-mnist")
+            ->check(CLI::ExistingDirectory);
+    }
+    if (engines == Engines::fast) {
+        engines_text_ = "fast";
+        app_.add_option("--engines", engines_text_,
+                        "What computes the layers: fast (chapter 07's engines) or book (chapter "
+                        "04's im2col and chapter 05's loops; the same values, several times slower)")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"book", "fast"}));
+    }
+}
+
+int Program::run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body) {
+    try {
+        app_.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app_.exit(e);  // prints help, or the parse error with a hint
+    }
+    try {
+        options_.out = out_text_;
+        options_.engines = engines_text_ == "fast" ? Engines::fast : Engines::book;
+        if (options_.engines == Engines::fast) {
+            use_fast_engines();
+        }
+        std::filesystem::create_directories(options_.out);
+        body(options_);
+        return 0;
+    } catch (const std::exception& e) {
+        std::cout.flush();
+        std::cerr << "error: " << e.what() << '\n';
+        return 1;
+    }
+}
+
+}  // namespace cnn

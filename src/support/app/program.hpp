@@ -1,0 +1,92 @@
+/// \file
+/// \ingroup support
+/// \brief What every chapter program shares: the same flags, the output folder, and errors.
+///
+/// Every chapter program accepts `--help`, `--quick` (seconds, on the committed data sample;
+/// what the tests run), `--out DIR` (where plots and tables go), `--seed N` and, when it reads
+/// data, `--data DIR`. Any exception that escapes the chapter's code is caught here, printed as
+/// `error: ...` on standard error, and turned into exit status 1: a learner who passes a wrong
+/// file gets a sentence, not a crash.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "support/io/atomic_file.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+
+/// A small matrix as text, one row per line: each value right-aligned in `width` characters,
+/// with `decimals` digits after the point (or, with decimals < 0, as short as it prints),
+/// every line indented by `indent` spaces.
+std::string matrix_to_text(const Tensor2& m, int decimals = -1, int width = 6, int indent = 3);
+
+/// Lines a program prints that also belong in a file of their own, such as one result table
+/// that a docs page shows apart from the rest of the output. Each line goes to standard output
+/// at once; save() writes the file whole (to a temporary name, then renamed), so a failed run
+/// never leaves a half-written table behind.
+class Transcript {
+public:
+    explicit Transcript(std::filesystem::path file) : file_(std::move(file)) {}
+    /// Prints `text` and a newline to standard output and keeps it for save().
+    void line(const std::string& text = "");
+    /// Writes every line kept so far to the file.
+    void save() const;
+
+private:
+    std::filesystem::path file_;
+    std::string text_;
+};
+
+/// Whether a program reads a data set (and so offers --data).
+enum class ReadsData { no, yes };
+
+/// What computes the layers. Each layer runs the engine of the chapter that built it (Conv2D
+/// chapter 04's im2col, MaxPooling2D chapter 05's loops) unless the program asks for
+/// chapter 07's faster ones, which compute the same values (cnn/fast/engines.hpp). A program
+/// that trains for minutes, such as chapter 06's, starts with them and offers
+/// `--engines book` to run the chapters' own.
+enum class Engines { book, fast };
+
+/// The flags every chapter program understands.
+struct ProgramOptions {
+    bool quick = false;                          ///< --quick: small data, few epochs
+    std::filesystem::path out;                   ///< --out: folder for plots and tables
+    std::uint64_t seed = 42;                     ///< --seed: every random choice follows it
+    std::optional<std::filesystem::path> data;   ///< --data: where the data set is
+    Engines engines = Engines::book;             ///< --engines: what computes the layers
+};
+
+
+/// A chapter program's command line and its error handling.
+class Program {
+public:
+    /// `name` is the executable's name, e.g. "ch01_mlp_limits"; `--out` defaults to
+    /// `out/<chNN>` in the current directory. With `engines` fast, the program offers
+    /// `--engines book|fast` (default fast) and installs the engine chosen before the body runs.
+    Program(const std::string& name, const std::string& description, ReadsData reads_data,
+            Engines engines = Engines::book);
+
+    /// The CLI11 parser, for a chapter to add flags of its own before run().
+    CLI::App& cli() { return app_; }
+
+    /// Parses the command line, creates the output folder and calls `body`. Returns the exit
+    /// status for main(): 0 on success, 1 after printing `error: ...` for any exception,
+    /// CLI11's own status for --help and for bad flags.
+    int run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body);
+
+private:
+    CLI::App app_;
+    ProgramOptions options_;
+    std::string out_text_;
+    std::string engines_text_ = "book";
+};
+
+}  // namespace cnn

@@ -1,0 +1,424 @@
+#include "support/io/checkpoint.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "support/io/atomic_file.hpp"
+#include "support/io/checksum.hpp"
+#include "support/io/weights.hpp"
+
+namespace cnn {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(const fs::path& path, const std::string& what) {
+    throw DataError(path.string() + ": " + what);
+}
+
+using Buffers = std::vector<std::vector<float>>;
+
+// Views of `buffers` (resized to the model's parameters) named "<prefix>/<parameter>", or
+// just "<parameter>" without a prefix.
+std::vector<Parameter> views(const std::vector<Parameter>& model, const std::string& prefix,
+                             Buffers& buffers) {
+    std::vector<Parameter> out;
+    buffers.resize(model.size());
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        buffers[i].resize(model[i].size);
+        out.push_back(Parameter{prefix.empty() ? model[i].name : prefix + "/" + model[i].name,
+                                buffers[i].data(), nullptr,
+                                model[i].size, model[i].shape});
+    }
+    return out;
+}
+
+std::string join(const std::vector<double>& values) {
+    std::string text;
+    for (double v : values) {
+        text += " " + fmt::format("{}", v);  // the shortest text that reads back as v
+    }
+    return text;
+}
+
+// Reads checkpoint.txt line by line, each "key value...", the keys in a fixed order.
+class ProgressReader {
+public:
+    explicit ProgressReader(fs::path file) : file_(std::move(file)), in_(file_) {
+        if (!in_) {
+            fail(file_, "cannot open the checkpoint's description");
+        }
+    }
+
+    // The rest of the next line, which must start with "key ".
+    std::string next(const std::string& key) {
+        std::string line;
+        ++line_number_;
+        if (!std::getline(in_, line)) {
+            error("expected a line '" + key + " ...', found the end of the file");
+        }
+        if (line.compare(0, key.size() + 1, key + " ") != 0 && line != key) {
+            error("expected a line '" + key + " ...', found '" + line.substr(0, 80) + "'");
+        }
+        return line.size() > key.size() ? line.substr(key.size() + 1) : "";
+    }
+
+    std::size_t count(const std::string& key) {
+        const std::string text = next(key);
+        std::size_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+            error("expected a whole number after '" + key + "', found '" + text + "'");
+        }
+        return value;
+    }
+
+    std::vector<double> numbers(const std::string& key, std::size_t expected) {
+        std::istringstream fields(next(key));
+        std::vector<double> values;
+        for (std::string word; fields >> word;) {
+            double value = 0.0;
+            const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
+            if (ec != std::errc() || end != word.data() + word.size()) {
+                error("expected numbers after '" + key + "', found '" + word + "'");
+            }
+            values.push_back(value);
+        }
+        if (values.size() != expected) {
+            error(fmt::format("expected {} numbers after '{}' (one per epoch), found {}", expected,
+                              key, values.size()));
+        }
+        return values;
+    }
+
+    void expect_end() {
+        std::string rest;
+        if (in_ >> rest) {
+            ++line_number_;
+            error("expected the end of the file, found '" + rest.substr(0, 80) + "'");
+        }
+    }
+
+    [[noreturn]] void error(const std::string& what) const {
+        fail(file_, "line " + std::to_string(line_number_) + ": " + what);
+    }
+
+private:
+    fs::path file_;
+    std::ifstream in_;
+    std::size_t line_number_ = 0;
+};
+
+// Everything in checkpoint.txt.
+struct Description {
+    TrainingProgress progress;
+    std::string optimizer;
+    std::size_t optimizer_steps = 0;
+    std::string rng;
+    std::string weights_sha256, optimizer_sha256;
+};
+
+Description read_description(const fs::path& directory) {
+    const fs::path file = directory / checkpoint_file;
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+        fail(directory, fs::exists(directory, ec)
+                            ? "expected a checkpoint directory, found a file"
+                            : "no checkpoint: the directory does not exist");
+    }
+    if (!fs::exists(file, ec)) {
+        fail(file, "no checkpoint: the file is missing");
+    }
+    ProgressReader reader(file);
+    if (reader.next("#") != std::string(checkpoint_header).substr(2)) {
+        reader.error(std::string("expected the first line to be '") + checkpoint_header + "'");
+    }
+    Description d;
+    TrainingProgress& p = d.progress;
+    p.epoch = reader.count("epoch");
+    p.examples = reader.count("examples");
+    p.validation_examples = reader.count("validation_examples");
+    p.batch_size = reader.count("batch_size");
+    const std::size_t shuffle = reader.count("shuffle");
+    if (shuffle > 1) {
+        reader.error("expected shuffle 0 or 1, found " + std::to_string(shuffle));
+    }
+    p.shuffle = shuffle == 1;
+    std::istringstream optimizer(reader.next("optimizer"));
+    std::string steps_text, extra;
+    optimizer >> d.optimizer >> steps_text;
+    const auto [end, ec2] = std::from_chars(steps_text.data(),
+                                            steps_text.data() + steps_text.size(), d.optimizer_steps);
+    const bool known = d.optimizer == "adam" || d.optimizer == "nadam" || d.optimizer == "sgd";
+    if (!known || steps_text.empty() ||
+        ec2 != std::errc() || end != steps_text.data() + steps_text.size() || (optimizer >> extra)) {
+        reader.error("expected 'optimizer KIND STEPS' with KIND adam, nadam or sgd");
+    }
+    d.rng = reader.next("rng");
+    const std::size_t validated = p.validation_examples > 0 ? p.epoch : 0;
+    p.history.loss = reader.numbers("loss", p.epoch);
+    p.history.accuracy = reader.numbers("accuracy", p.epoch);
+    p.history.val_loss = reader.numbers("val_loss", validated);
+    p.history.val_accuracy = reader.numbers("val_accuracy", validated);
+    p.history.seconds = reader.numbers("seconds", p.epoch);
+    p.history.train_seconds = reader.numbers("train_seconds", p.epoch);
+    d.weights_sha256 = reader.next("weights");
+    d.optimizer_sha256 = reader.next("optimizer");
+    reader.expect_end();
+    return d;
+}
+
+// Throws unless `target` may be replaced by a checkpoint: it does not exist, or it is a
+// directory that is empty or holds a checkpoint. A wrong path must never cost files.
+void check_replaceable(const fs::path& target) {
+    std::error_code ec;
+    const fs::file_status status = fs::symlink_status(target, ec);
+    if (status.type() == fs::file_type::not_found) {
+        return;
+    }
+    const std::string refusing = "refusing to replace it with a checkpoint: ";
+    if (!fs::is_directory(status)) {
+        fail(target, refusing + "it exists and is not a directory");
+    }
+    if (fs::is_empty(target, ec) && !ec) {
+        return;
+    }
+    std::ifstream in(target / checkpoint_file);
+    std::string first;
+    std::getline(in, first);
+    if (first != checkpoint_header) {
+        fail(target, refusing + "it holds no " + checkpoint_file + " written by save_checkpoint");
+    }
+}
+
+void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
+                          const fs::path& directory) {
+    const std::vector<Parameter> parameters = model.parameters();
+    OptimizerState state = model.optimizer().state();
+    // Copies of the optimizer's buffers, as parameters named m/conv2d/kernel and so on.
+    std::vector<Parameter> slots;
+    Buffers copies;
+    copies.reserve(parameters.size() * state.slot_names.size());
+    for (std::size_t k = 0; k < state.slot_names.size(); ++k) {
+        if (state.slots[k].empty()) {
+            continue;  // no step taken yet
+        }
+        if (state.slots[k].size() != parameters.size()) {
+            throw std::logic_error("save_checkpoint: the optimizer holds " +
+                                   std::to_string(state.slots[k].size()) +
+                                   " buffers for the model's " +
+                                   std::to_string(parameters.size()) + " parameters");
+        }
+        for (std::size_t i = 0; i < parameters.size(); ++i) {
+            copies.push_back(state.slots[k][i]);
+            slots.push_back(Parameter{state.slot_names[k] + "/" + parameters[i].name,
+                                      copies.back().data(), nullptr, copies.back().size(),
+                                      parameters[i].shape});
+        }
+    }
+    const History& h = progress.history;
+    check_replaceable(directory);
+    replace_directory(directory, "checkpoint", [&](const fs::path& staging) {
+        save_weights(parameters, staging / "weights");
+        save_weights(slots, staging / "optimizer");
+        std::string text = std::string(checkpoint_header) + "\n";
+        text += fmt::format("epoch {}\nexamples {}\nvalidation_examples {}\nbatch_size {}\n"
+                            "shuffle {}\n",
+                            progress.epoch, progress.examples, progress.validation_examples,
+                            progress.batch_size, progress.shuffle ? 1 : 0);
+        text += fmt::format("optimizer {} {}\n", state.kind, state.steps);
+        text += "rng " + model.rng().state() + "\n";
+        text += "loss" + join(h.loss) + "\naccuracy" + join(h.accuracy) + "\nval_loss" +
+                join(h.val_loss) + "\nval_accuracy" + join(h.val_accuracy) + "\nseconds" +
+                join(h.seconds) + "\ntrain_seconds" + join(h.train_seconds) + "\n";
+        text += "weights " + sha256_hex(staging / "weights" / weights_manifest_file) + "\n";
+        text += "optimizer " + sha256_hex(staging / "optimizer" / weights_manifest_file) + "\n";
+        write_file_atomically(staging / checkpoint_file, text);
+    });
+}
+
+TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
+                                      const TrainingProgress* expected) {
+    const fs::path file = directory / checkpoint_file;
+    const Description d = read_description(directory);
+    if (expected != nullptr) {
+        const TrainingProgress& p = d.progress;
+        const auto differ = [&](const char* what, std::size_t saved, std::size_t now) {
+            if (saved != now) {
+                throw std::invalid_argument(fmt::format(
+                    "fit: cannot resume from {}: it was made with {} {}, this run has {}; "
+                    "resume with the same data and options, or start afresh in another "
+                    "directory",
+                    directory.string(), what, saved, now));
+            }
+        };
+        differ("training examples", p.examples, expected->examples);
+        differ("validation examples", p.validation_examples, expected->validation_examples);
+        differ("batch size", p.batch_size, expected->batch_size);
+        differ("shuffle", p.shuffle, expected->shuffle);
+    }
+    const std::vector<Parameter> parameters = model.parameters();
+    const OptimizerState current = model.optimizer().state();
+    if (d.optimizer != current.kind) {
+        fail(file, "the checkpoint holds the state of the optimizer '" + d.optimizer +
+                       "', but the model was compiled with '" + current.kind + "'");
+    }
+    for (const auto& [part, sha256] :
+         {std::make_pair("weights", d.weights_sha256), std::make_pair("optimizer", d.optimizer_sha256)}) {
+        const fs::path manifest = directory / part / weights_manifest_file;
+        std::error_code ec;
+        if (!fs::exists(manifest, ec)) {
+            fail(manifest, std::string("missing; ") + checkpoint_file + " lists it");
+        }
+        const std::string found = sha256_hex(manifest);
+        if (found != sha256) {
+            fail(manifest, "SHA-256 mismatch: " + file.string() + " expects " + sha256 +
+                               ", found " + found + "; this is not the manifest saved with "
+                               "the checkpoint");
+        }
+    }
+    Rng rng(0);
+    try {
+        rng.set_state(d.rng);
+    } catch (const std::invalid_argument& error) {
+        fail(file, std::string("the generator's state: ") + error.what());
+    }
+
+    // Everything is read into copies first. The optimizer's buffers exist only after a first
+    // step: before it, its directory holds an empty manifest.
+    Buffers weights;
+    load_weights(views(parameters, "", weights), directory / "weights");
+    const bool has_slots = d.optimizer_steps > 0;
+    std::vector<Buffers> slots(current.slot_names.size());
+    std::vector<Parameter> slot_views;
+    for (std::size_t k = 0; has_slots && k < current.slot_names.size(); ++k) {
+        for (Parameter& p : views(parameters, current.slot_names[k], slots[k])) {
+            slot_views.push_back(std::move(p));
+        }
+    }
+    load_weights(slot_views, directory / "optimizer");
+
+    // All checked: now, and only now, the model changes.
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        std::copy(weights[i].begin(), weights[i].end(), parameters[i].value);
+    }
+    model.optimizer().restore(
+        OptimizerState{d.optimizer, d.optimizer_steps, current.slot_names, std::move(slots)});
+    model.rng() = rng;
+    return d.progress;
+}
+
+}  // namespace
+
+void save_checkpoint(Model& model, const TrainingProgress& progress,
+                     const fs::path& directory) {
+    try {
+        save_checkpoint_impl(model, progress, directory);
+    } catch (const fs::filesystem_error& error) {
+        fail(directory, std::string("cannot save the checkpoint: ") + error.what());
+    } catch (const std::runtime_error& error) {
+        if (dynamic_cast<const DataError*>(&error) != nullptr) {
+            throw;
+        }
+        fail(directory, std::string("cannot save the checkpoint: ") + error.what());
+    }
+}
+
+bool has_checkpoint(const fs::path& directory) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(directory, ec))) {
+        return true;
+    }
+    fs::path target = directory.lexically_normal();
+    if (!target.has_filename()) {
+        target = target.parent_path();
+    }
+    const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string name = target.filename().string();
+    std::vector<std::string> left;
+    for (const fs::directory_entry& entry : fs::directory_iterator(parent, ec)) {
+        const std::string sibling = entry.path().filename().string();
+        if (sibling.rfind(name + ".old-", 0) == 0 || sibling.rfind(name + ".new-", 0) == 0) {
+            left.push_back(sibling);
+        }
+    }
+    if (!left.empty()) {
+        std::sort(left.begin(), left.end());
+        std::string names;
+        for (const std::string& s : left) {
+            names += " " + s;
+        }
+        fail(directory, "no checkpoint, but an interrupted save left" + names + " beside it " +
+                            "(.old-* holds the previous checkpoint, .new-* the new one if it " +
+                            "has a " + checkpoint_file + "); rename one to " + name +
+                            " to resume from it");
+    }
+    return false;
+}
+
+TrainingProgress read_checkpoint_progress(const fs::path& directory) {
+    return read_description(directory).progress;
+}
+
+TrainingProgress load_checkpoint(Model& model, const fs::path& directory) {
+    return load_checkpoint_impl(model, directory, nullptr);
+}
+
+TrainingProgress resume_from_checkpoint(Model& model, const fs::path& directory,
+                                        const TrainingProgress& expected) {
+    return load_checkpoint_impl(model, directory, &expected);
+}
+
+namespace {
+
+TrainingProgress progress_of(const TrainingState& state) {
+    return {state.epochs_done, state.examples,          state.validation_examples,
+            state.options.batch_size, state.options.shuffle, state.history};
+}
+
+}  // namespace
+
+ModelCheckpoint::ModelCheckpoint(fs::path directory, bool resume)
+    : directory_(std::move(directory)), resume_(resume) {
+    if (directory_.empty()) {
+        throw std::invalid_argument("ModelCheckpoint: expected a directory to save checkpoints in");
+    }
+}
+
+void ModelCheckpoint::on_train_begin(TrainingState& state) {
+    if (!resume_ || !has_checkpoint(directory_)) {
+        return;
+    }
+    const TrainingProgress done = resume_from_checkpoint(state.model, directory_, progress_of(state));
+    state.epochs_done = done.epoch;
+    state.history = done.history;
+    if (state.options.verbose != Verbosity::silent) {
+        fmt::print(state.out, "Resuming from {}: {} of {} epochs done\n", directory_.string(),
+                   done.epoch, state.options.epochs);
+    }
+}
+
+void ModelCheckpoint::on_epoch_end(TrainingState& state) {
+    save_checkpoint(state.model, progress_of(state), directory_);
+}
+
+std::string ModelCheckpoint::on_diverged(const TrainingState& state) {
+    if (state.epochs_done == 0) {
+        return fmt::format(" (no epoch was completed, so there is no checkpoint in {})",
+                           directory_.string());
+    }
+    return fmt::format("; the last good checkpoint (epoch {}) is in {}", state.epochs_done,
+                       directory_.string());
+}
+
+}  // namespace cnn

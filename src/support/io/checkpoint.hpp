@@ -1,0 +1,130 @@
+/// \file
+/// \ingroup support
+/// \brief Training checkpoints: everything fit() needs to continue an interrupted run exactly
+/// where it stopped, saved after every epoch and swapped in as a whole.
+///
+/// Continuing a run "exactly" takes more than the weights. Adam remembers two running
+/// averages per weight and how many steps it took (SGD with momentum, a velocity per weight);
+/// the random generator decides the next epoch's shuffling and dropout masks; and the History
+/// so far belongs in the final learning curves. A checkpoint holds all of it, so a run
+/// interrupted after epoch 2 of 5 and resumed ends with the same weights, bit for bit, as
+/// one that was never interrupted.
+///
+/// A checkpoint is a directory:
+///
+///     checkpoint.txt    what the run had done: epoch, sizes, optimizer, generator, History
+///     weights/          the model's weights, as save_weights() writes them (.npy files)
+///     optimizer/        the optimizer's buffers, in the same format: for Adam m/<parameter>
+///                       and v/<parameter>, for SGD velocity/<parameter>
+///
+/// so NumPy reads every tensor (`numpy.load("weights/conv2d.kernel.npy")`). `checkpoint.txt`
+/// is text, one `key value...` line each, in this order:
+///
+///     # cnn-steps checkpoint 1
+///     epoch 2                      epochs completed
+///     examples 55000               training examples
+///     validation_examples 5000
+///     batch_size 64
+///     shuffle 1
+///     optimizer adam 1720          adam, nadam or sgd, and its step count (the optimizer's
+///                                  options are not saved: resume with the same ones)
+///     rng 1234 5678 ... spare 0 0  the generator's state (Rng::state())
+///     loss 0.61 0.39               the History, one number per epoch completed
+///     accuracy 0.77 0.86
+///     val_loss 0.45 0.37
+///     val_accuracy 0.83 0.86
+///     seconds 31.2 30.9
+///     train_seconds 29.8 29.5
+///     weights 6d1f...e4a2          SHA-256 of weights/manifest.txt
+///     optimizer 03b9...77c0        SHA-256 of optimizer/manifest.txt
+///
+/// The numbers of the History are written in the shortest form that reads back as the same
+/// double. The two checksums tie the three parts together; each manifest in turn holds the
+/// checksum of every `.npy` file (see support/io/weights.hpp).
+///
+/// Saving writes the whole directory beside the old one and swaps the two with renames
+/// (replace_directory(), the steps of save_weights()), so a crash at any moment leaves the
+/// previous complete checkpoint or the new complete one. Loading checks everything (format,
+/// checksums, names and shapes against the model, the optimizer's kind) before changing
+/// anything: a failed load leaves the model as it was.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+#include "cnn/model/model.hpp"
+
+namespace cnn {
+
+/// The name of a checkpoint's text file, and its first line.
+inline constexpr const char* checkpoint_file = "checkpoint.txt";
+inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 1";
+
+/// Where a training run stands: what a checkpoint records besides the tensors.
+struct TrainingProgress {
+    std::size_t epoch = 0;                ///< epochs completed
+    std::size_t examples = 0;             ///< training examples per epoch
+    std::size_t validation_examples = 0;  ///< examples measured after each epoch
+    std::size_t batch_size = 0;           ///< examples per step
+    bool shuffle = true;                  ///< whether each epoch shuffles the examples
+    History history;                      ///< one entry per completed epoch
+};
+
+/// Saves `model`'s weights, its optimizer's state, its generator's state and `progress` as a
+/// checkpoint in `directory`, replacing the checkpoint there as a whole. The model must be
+/// compiled. An existing `directory` is replaced only if it is empty or holds a checkpoint
+/// (its checkpoint.txt starts with checkpoint_header); anything else is refused.
+///
+/// Throws DataError naming the directory or file on any refusal or file system error, with
+/// the old checkpoint, if any, left in place.
+void save_checkpoint(Model& model, const TrainingProgress& progress,
+                     const std::filesystem::path& directory);
+
+/// True if `directory` exists (it must then hold a checkpoint, which
+/// load_checkpoint() checks); false if it does not. Throws DataError if it does not exist
+/// but an interrupted save left its copies beside it (`<directory>.old-*`, `.new-*`), which
+/// must not be mistaken for "no checkpoint yet".
+bool has_checkpoint(const std::filesystem::path& directory);
+
+/// Reads only the checkpoint.txt of the checkpoint in `directory`: where the run stood.
+/// Throws DataError, naming the file, line, what was expected and what was found, if it is
+/// missing or malformed.
+TrainingProgress read_checkpoint_progress(const std::filesystem::path& directory);
+
+/// Loads the checkpoint in `directory` into `model` (compiled with the same kind of
+/// optimizer): weights, optimizer state and generator state; returns where the run stood.
+/// Throws DataError if anything is missing, malformed, damaged (a checksum differs) or
+/// does not fit the model (names, shapes, optimizer); the model is then left unchanged.
+TrainingProgress load_checkpoint(Model& model, const std::filesystem::path& directory);
+
+/// What fit() calls to resume: load_checkpoint(), after checking that the checkpoint was
+/// made with the sizes, batch size and shuffling of `expected` (without them the resumed run
+/// could not repeat the interrupted one). Throws std::invalid_argument naming the first
+/// difference, before the model is changed.
+TrainingProgress resume_from_checkpoint(Model& model, const std::filesystem::path& directory,
+                                        const TrainingProgress& expected);
+
+/// The callback that makes fit() save a checkpoint in `directory` after every epoch and,
+/// with `resume`, continue from the one there: fit() then trains the epochs after the one it
+/// saved, up to FitOptions::epochs in all, giving the same weights and History as a run that
+/// was never interrupted. Without a checkpoint there yet, training starts from the beginning.
+/// (Keras's ModelCheckpoint and BackupAndRestore in one.)
+///
+/// Resuming throws DataError if the checkpoint is damaged or belongs to another model, and
+/// std::invalid_argument if it was made with other data sizes, batch size or shuffling. If
+/// training diverges, the error says where the last good checkpoint is.
+class ModelCheckpoint : public Callback {
+public:
+    /// Throws std::invalid_argument if `directory` is empty.
+    explicit ModelCheckpoint(std::filesystem::path directory, bool resume = false);
+    void on_train_begin(TrainingState& state) override;
+    void on_epoch_end(TrainingState& state) override;
+    std::string on_diverged(const TrainingState& state) override;
+
+private:
+    std::filesystem::path directory_;
+    bool resume_;
+};
+
+}  // namespace cnn

@@ -1,0 +1,72 @@
+/// \file
+/// \ingroup support
+/// \brief Fashion-MNIST (or MNIST) as tensors: finding the files and loading a split.
+///
+/// A split is a pair of IDX files in one directory, images and labels:
+///
+/// | split | images                      | labels                      |
+/// |-------|-----------------------------|-----------------------------|
+/// | train | `train-images-idx3-ubyte.gz` | `train-labels-idx1-ubyte.gz` |
+/// | test  | `t10k-images-idx3-ubyte.gz`  | `t10k-labels-idx1-ubyte.gz`  |
+///
+/// Copies found in the wild are spelled `train-images-idx3-ubyte` or
+/// `train-images.idx3-ubyte`, gzipped or not; all four spellings are accepted.
+///
+/// Where the data comes from, in the order find_data_directory() looks:
+/// `--data DIR`, then `$CNN_DATA`, then `data/` in the source tree, then Debian's
+/// `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`). A `--quick` run
+/// uses the small sample committed in `data/fashion-mnist-sample` (4000 training and 1000
+/// test images). MNIST digits, in the same format, load the same way from `--data DIR`.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Images and their labels.
+struct Dataset {
+    Tensor4 images;  ///< (N, 1, H, W), each pixel byte/255, so in [0, 1]
+    Labels labels;   ///< N class indices, each below dataset_class_count
+};
+
+/// Which half of the dataset: 60000 training or 10000 test examples in the full data.
+enum class Split { train, test };
+
+/// Number of classes in Fashion-MNIST (and in MNIST): labels are 0..9.
+inline constexpr std::size_t dataset_class_count = 10;
+
+/// Loads one split from `directory`: finds its image and label files under any of the
+/// accepted spellings, checks each against `SHA256SUMS` when the directory has one (see
+/// verify_against_sums()), reads both, and checks they agree. If `limit` > 0, only the first
+/// `limit` examples are kept (all of them if the split has fewer).
+///
+/// Throws DataError if a file is missing (the message lists the spellings tried), fails its
+/// checksum or is malformed, if the image and label counts differ, or if a label is not
+/// below dataset_class_count.
+Dataset load_split(const std::filesystem::path& directory, Split split, std::size_t limit = 0);
+
+/// The directory of the committed sample, `<source dir>/data/fashion-mnist-sample`.
+std::filesystem::path sample_data_directory();
+
+/// Decides where a program reads its data from.
+///
+/// - `flag` (the program's `--data DIR`) given: that directory, which must hold the training
+///   files;
+/// - else `quick` (a `--quick` run): the committed sample, sample_data_directory();
+/// - else the first of `$CNN_DATA`, `<source dir>/data` and `/usr/share/datasets/fashion-mnist`
+///   that holds the training images.
+///
+/// Throws DataError if the chosen directory holds no data; when no place in the search does,
+/// the message lists each place and why it was skipped, and says how to get the data.
+std::filesystem::path find_data_directory(const std::optional<std::filesystem::path>& flag,
+                                          bool quick);
+
+/// The names of Fashion-MNIST's ten classes, indexed by label: "T-shirt/top", "Trouser", ...
+const std::array<const char*, dataset_class_count>& fashion_mnist_class_names();
+
+}  // namespace cnn

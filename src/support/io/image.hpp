@@ -1,0 +1,21 @@
+/// \file
+/// \ingroup support
+/// \brief Reading a photograph (PNG, JPEG, ...) as a grey image, through stb_image.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// Reads the image file `file` (any format stb_image reads: PNG, JPEG, BMP, GIF, ...) as one
+/// grey channel: a tensor (H, W) of values in [0, 1], row 0 at the top. Colour images are
+/// turned grey by stb_image's luma weights. When the longer side exceeds `max_side` (0: no
+/// limit), the image is shrunk by the smallest whole factor f that brings it within the limit,
+/// each output pixel the mean of an f x f block (a partial block at the edge is dropped).
+/// Throws DataError naming the file and stb_image's reason when it cannot be read.
+Tensor2 load_grayscale_image(const std::filesystem::path& file, std::size_t max_side = 0);
+
+}  // namespace cnn

@@ -1,0 +1,163 @@
+#include "support/plot/number_grid.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "support/plot/plot.hpp"
+
+namespace cnn {
+
+namespace {
+
+constexpr double margin = 16;        // pixels around the figure
+constexpr double gap = 28;           // pixels between matrices in a row
+constexpr double caption_band = 26;  // pixels above each matrix for its caption
+constexpr double title_band = 36;    // pixels above everything for the title
+
+// Rough width in pixels of a text in Sans 11 (captions) or 13 (the title): gnuplot cannot be
+// asked, so the layout leaves room for about this much.
+double text_pixels(const std::string& text, double points) {
+    return static_cast<double>(text.size()) * points * 0.72 + 8;
+}
+
+void validate(const NumberGridFigure& figure, const std::filesystem::path& png) {
+    const std::string where = "save_number_grids(" + png.string() + "): ";
+    if (figure.grids.empty()) {
+        throw std::invalid_argument(where + "expected at least one matrix, got none");
+    }
+    if (figure.columns == 0 || figure.cell_pixels < 12 || figure.decimals < 0 ||
+        figure.decimals > 4) {
+        throw std::invalid_argument(where + "expected columns >= 1, cell_pixels >= 12 and "
+                                    "decimals in 0..4, got " + std::to_string(figure.columns) +
+                                    ", " + std::to_string(figure.cell_pixels) + " and " +
+                                    std::to_string(figure.decimals));
+    }
+    for (std::size_t g = 0; g < figure.grids.size(); ++g) {
+        const NumberGrid& grid = figure.grids[g];
+        const std::string name = "matrix " + std::to_string(g) + " (\"" + grid.caption + "\")";
+        if (grid.values.size() == 0) {
+            throw std::invalid_argument(where + name + " is empty: " +
+                                        shape_to_string(grid.values.shape()));
+        }
+        for (float v : grid.values) {
+            if (!std::isfinite(v)) {
+                throw std::invalid_argument(where + name + " has a non-finite value");
+            }
+        }
+        for (const CellBox& box : grid.boxes) {
+            if (box.rows == 0 || box.cols == 0 || box.row + box.rows > grid.values.shape(0) ||
+                box.col + box.cols > grid.values.shape(1)) {
+                throw std::invalid_argument(
+                    where + name + " " + shape_to_string(grid.values.shape()) + ": a box of " +
+                    std::to_string(box.rows) + "x" + std::to_string(box.cols) + " cells at (" +
+                    std::to_string(box.row) + ", " + std::to_string(box.col) +
+                    ") does not fit inside it");
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png) {
+    validate(figure, png);
+    const double cell = static_cast<double>(figure.cell_pixels);
+    const std::size_t count = figure.grids.size();
+    const std::size_t rows_of_grids = (count + figure.columns - 1) / figure.columns;
+
+    // Lay the matrices out in pixels: each row of the figure is as tall as its tallest matrix.
+    // Each matrix gets a slot as wide as the matrix or its caption, whichever is wider.
+    std::vector<double> row_height(rows_of_grids, 0.0), row_width(rows_of_grids, 0.0);
+    std::vector<double> slot(count);
+    for (std::size_t g = 0; g < count; ++g) {
+        const std::size_t r = g / figure.columns;
+        const Tensor2& v = figure.grids[g].values;
+        slot[g] = std::max(static_cast<double>(v.shape(1)) * cell,
+                           text_pixels(figure.grids[g].caption, 11));
+        row_height[r] = std::max(row_height[r], static_cast<double>(v.shape(0)) * cell);
+        row_width[r] += slot[g] + (g % figure.columns ? gap : 0);
+    }
+    const double top = margin + (figure.title.empty() ? 0.0 : title_band);
+    double height = top + margin;
+    for (double h : row_height) {
+        height += caption_band + h + margin;
+    }
+    const double width =
+        std::max({2 * margin + *std::max_element(row_width.begin(), row_width.end()),
+                  2 * margin + text_pixels(figure.title, 13), 240.0});
+    const auto sx = [&](double px) { return fmt::format("{:.5f}", px / width); };
+    const auto sy = [&](double px) { return fmt::format("{:.5f}", 1.0 - px / height); };
+
+    const double font = std::clamp(cell * 0.30, 7.0, 14.0);
+    std::ostringstream gp;
+    gp << "set multiplot\n"
+       << "unset key\nunset colorbox\nset tics scale 0\nset format x ''\nset format y ''\n"
+       << "set mxtics 2\nset mytics 2\n"
+       << "set grid noxtics noytics mxtics mytics front lc rgb '#9a9a9a' lw 1 dt 1\n"
+       << "set border 15 lw 1.5 lc rgb '#404040' front\n"
+       << "set palette defined (0 '#ffffff', 1 '#a6cbe3')\n";
+    if (!figure.title.empty()) {
+        gp << "set label 1 " << gnuplot_text(figure.title) << " at screen 0.5, screen "
+           << sy(margin + title_band / 2) << " center font ',13'\n";
+    }
+    double y_top = top;
+    for (std::size_t r = 0; r < rows_of_grids; ++r) {
+        double x_left = margin + (width - 2 * margin - row_width[r]) / 2;  // centre the row
+        for (std::size_t g = r * figure.columns; g < std::min(count, (r + 1) * figure.columns);
+             ++g) {
+            const NumberGrid& grid = figure.grids[g];
+            const std::size_t rows = grid.values.shape(0), cols = grid.values.shape(1);
+            const double w = static_cast<double>(cols) * cell, h = static_cast<double>(rows) * cell;
+            const double x0 = x_left + (slot[g] - w) / 2;  // the matrix, centred in its slot
+            const double panel_top = y_top + caption_band;
+            gp << "$m" << g << " << EOD\n";
+            for (std::size_t i = 0; i < rows; ++i) {
+                for (std::size_t j = 0; j < cols; ++j) {
+                    gp << (j ? " " : "") << fmt::format("{:.6g}", grid.values(i, j));
+                }
+                gp << "\n";
+            }
+            gp << "EOD\n";
+            const float lo = *std::min_element(grid.values.begin(), grid.values.end());
+            const float hi = *std::max_element(grid.values.begin(), grid.values.end());
+            gp << "set cbrange [" << lo << ":" << (hi > lo ? hi : lo + 1) << "]\n"
+               << "set lmargin at screen " << sx(x0) << "\n"
+               << "set rmargin at screen " << sx(x0 + w) << "\n"
+               << "set tmargin at screen " << sy(panel_top) << "\n"
+               << "set bmargin at screen " << sy(panel_top + h) << "\n"
+               << "set xrange [-0.5:" << cols - 0.5 << "]\n"
+               << "set yrange [" << rows - 0.5 << ":-0.5]\n"
+               << "set xtics 0, 1, " << cols << "\nset ytics 0, 1, " << rows << "\n";
+            if (!grid.caption.empty()) {
+                gp << "set label 2 " << gnuplot_text(grid.caption) << " at screen "
+                   << sx(x0 + w / 2) << ", screen " << sy(y_top + caption_band / 2)
+                   << " center font ',11'\n";
+            } else {
+                gp << "unset label 2\n";
+            }
+            gp << "unset object\n";
+            for (std::size_t b = 0; b < grid.boxes.size(); ++b) {
+                const CellBox& box = grid.boxes[b];
+                gp << "set object " << b + 1 << " rect from " << box.col - 0.5 << ","
+                   << box.row - 0.5 << " to " << box.col + box.cols - 0.5 << ","
+                   << box.row + box.rows - 0.5
+                   << " front fillstyle empty border lc rgb '#d62728' lw 3\n";
+            }
+            gp << "plot $m" << g << " matrix with image, $m" << g
+               << " matrix using 1:2:(sprintf('%." << figure.decimals
+               << "f', $3)) with labels font '," << font << "'\n"
+               << "unset label 1\n";
+            x_left += slot[g] + gap;
+        }
+        y_top += caption_band + row_height[r] + margin;
+    }
+    gp << "unset multiplot\n";
+    save_gnuplot_png(gp.str(), png, static_cast<std::size_t>(std::ceil(width)),
+                     static_cast<std::size_t>(std::ceil(height)));
+}
+
+}  // namespace cnn

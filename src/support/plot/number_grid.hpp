@@ -1,0 +1,46 @@
+/// \file
+/// \ingroup support
+/// \brief Small matrices drawn with their numbers, and boxes around the cells that matter.
+///
+/// The figures of the worked examples: an input with the window of the current position boxed,
+/// a kernel, an output with the cell that window produced. Each matrix is drawn as a grid of
+/// cells shaded by value, with every value written in its cell.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// A rectangle of cells: `rows` x `cols` cells whose top-left cell is (row, col).
+struct CellBox {
+    std::size_t row = 0, col = 0;
+    std::size_t rows = 1, cols = 1;
+};
+
+/// One matrix of a NumberGridFigure.
+struct NumberGrid {
+    Tensor2 values;               ///< (rows, cols), row 0 drawn at the top
+    std::string caption;          ///< above the matrix
+    std::vector<CellBox> boxes;   ///< outlined in red
+};
+
+/// Several matrices side by side, in rows of `columns`.
+struct NumberGridFigure {
+    std::string title;
+    std::vector<NumberGrid> grids;  ///< at least one
+    std::size_t columns = 4;        ///< matrices per row, at least 1
+    std::size_t cell_pixels = 34;   ///< side of one cell in the PNG
+    int decimals = 0;               ///< digits after the decimal point of each value (0 to 4)
+};
+
+/// Draws `figure` into the PNG file `png` (directories created; replaced only on success).
+/// Throws std::invalid_argument for an empty figure, an empty matrix, a box outside its
+/// matrix, non-finite values or options out of range.
+void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png);
+
+}  // namespace cnn

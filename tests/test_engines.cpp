@@ -1,0 +1,78 @@
+#include <doctest/doctest.h>
+
+#include "cnn/fast/engines.hpp"
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/pooling2d.hpp"
+#include "cnn/model/zoo.hpp"
+#include "test_support.hpp"
+
+using cnn::Tensor4;
+
+TEST_CASE("fast engines: a Conv2D layer computes what chapter 04's engine computes") {
+    for (const char* activation : {"linear", "relu"}) {
+        CAPTURE(activation);
+        cnn::Rng rng(3);
+        cnn::Conv2D slow = cnn::Conv2D(16, 3).padding("same").activation(activation);
+        slow.build({16, 9, 7}, rng);
+        cnn::Conv2D fast = slow;
+        fast = cnn::Conv2D(slow.options()).engine(cnn::fast_conv2d_engine());
+        cnn::Rng same(3);
+        fast.build({16, 9, 7}, same);  // the same weights, drawn from the same seed
+        CHECK(fast.engine().name() == "fast");
+        CHECK(fast.engine().fuses_relu());
+        const Tensor4 x = cnn::testing::random_tensor<4>({3, 16, 9, 7}, rng);
+        const Tensor4 y_slow = slow.forward(x), y_fast = fast.forward(x);
+        CHECK(cnn::testing::relative_diff(y_fast, y_slow) < 1e-5);
+        const Tensor4 dy = cnn::testing::random_tensor<4>({3, 16, 9, 7}, rng);
+        cnn::zero_gradients(slow.parameters());
+        cnn::zero_gradients(fast.parameters());
+        CHECK(cnn::testing::relative_diff(fast.backward(dy), slow.backward(dy)) < 1e-5);
+        CHECK(cnn::testing::relative_diff(fast.weights(), slow.weights()) == 0);
+        const cnn::Parameter dw_fast = fast.parameters()[0], dw_slow = slow.parameters()[0];
+        double worst = 0.0;
+        for (std::size_t i = 0; i < dw_fast.size; ++i) {
+            worst = std::max(worst, std::abs(double(dw_fast.grad[i]) - dw_slow.grad[i]));
+        }
+        CHECK(worst < 1e-3);
+    }
+}
+
+TEST_CASE("fast engines: the Conv2D layer's numerical gradient check, Winograd and im2col") {
+    for (const std::size_t kernel : {3, 4}) {  // 3x3 with 16 channels and filters: Winograd
+        CAPTURE(kernel);
+        cnn::Rng rng(6 + kernel);
+        cnn::Conv2D layer = cnn::Conv2D(16, kernel).padding("same").engine(cnn::fast_conv2d_engine());
+        layer.build({16, 5, 5}, rng);
+        CHECK(cnn::testing::check_layer_gradients(layer, cnn::testing::random_tensor<4>({2, 16, 5, 5}, rng),
+                                                  rng, {1e-2, 1e-2}) == 0);
+    }
+}
+
+TEST_CASE("fast engines: max pooling gives chapter 05's values and winners bit for bit") {
+    cnn::Rng rng(5);
+    const Tensor4 x = cnn::testing::random_tensor<4>({4, 3, 9, 9}, rng);
+    cnn::MaxPooling2D slow = cnn::MaxPooling2D(3).strides(2);
+    slow.build({3, 9, 9}, rng);
+    cnn::set_default_max_pooling2d_engine(cnn::fast_max_pooling2d_engine(2));
+    cnn::MaxPooling2D fast = cnn::MaxPooling2D(3).strides(2);
+    fast.build({3, 9, 9}, rng);
+    cnn::set_default_max_pooling2d_engine(nullptr);
+    CHECK(cnn::testing::max_abs_diff(fast.forward(x), slow.forward(x)) == 0);
+    const Tensor4 dy = cnn::testing::random_tensor<4>({4, 3, 4, 4}, rng);
+    CHECK(cnn::testing::max_abs_diff(fast.backward(dy), slow.backward(dy)) == 0);
+}
+
+TEST_CASE("use_fast_engines: models built afterwards run them, and predict as before") {
+    cnn::Rng rng(8);
+    const Tensor4 x = cnn::testing::random_tensor<4>({5, 1, 28, 28}, rng);
+    cnn::Sequential plain = cnn::lenet_model(4);
+    const cnn::Tensor2 expected = plain.predict(x);
+    cnn::use_fast_engines();
+    cnn::Sequential fast = cnn::lenet_model(4);
+    const cnn::Tensor2 got = fast.predict(x);
+    cnn::set_default_conv2d_engine(nullptr);
+    cnn::set_default_max_pooling2d_engine(nullptr);
+    CHECK(dynamic_cast<cnn::Conv2D&>(fast.layer(0)).engine().name() == "fast");
+    CHECK(dynamic_cast<cnn::Conv2D&>(plain.layer(0)).engine().name() == "im2col");
+    CHECK(cnn::testing::max_abs_diff(got, expected) < 1e-5);
+}

@@ -1,0 +1,120 @@
+#include <sstream>
+#include <stdexcept>
+
+#include <doctest/doctest.h>
+
+#include "cnn/check/gradient_check.hpp"
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/dense.hpp"
+#include "cnn/layers/flatten.hpp"
+#include "cnn/layers/merge.hpp"
+#include "cnn/layers/pooling2d.hpp"
+#include "cnn/losses/softmax_cross_entropy.hpp"
+#include "cnn/model/graph.hpp"
+#include "cnn/model/sequential.hpp"
+#include "cnn/optim/sgd.hpp"
+#include "test_support.hpp"
+
+using cnn::Tensor4;
+
+namespace {
+
+// A residual block and a concatenation: the input fans out to a convolution and to the Add,
+// the block's output fans out to two branches that Concatenate joins again.
+cnn::Graph branching_model(std::uint64_t seed) {
+    cnn::Graph model(seed, "branching");
+    const cnn::Node x = model.input({2, 6, 6});
+    const cnn::Node h = model.call(cnn::Conv2D(2, 3).padding("same").activation("relu"), x);
+    const cnn::Node r = model.call(cnn::Add(), {x, h});  // x + F(x)
+    const cnn::Node a = model.call(cnn::Conv2D(3, 3).padding("same"), r);
+    const cnn::Node b = model.call(cnn::AveragePooling2D(1), r);
+    const cnn::Node joined = model.call(cnn::Concatenate(), {a, b});  // 3 + 2 channels
+    const cnn::Node flat = model.call(cnn::Flatten(), model.call(cnn::MaxPooling2D(2), joined));
+    model.output(model.call(cnn::Dense(4).activation("softmax"), flat));
+    return model;
+}
+
+}  // namespace
+
+TEST_CASE("Graph: a chain is a Sequential model, value for value") {
+    cnn::Graph graph(5);
+    cnn::Node h = graph.input({1, 6, 6});
+    h = graph.call(cnn::Conv2D(3, 3).activation("relu"), h);
+    h = graph.call(cnn::Flatten(), h);
+    graph.output(graph.call(cnn::Dense(4).activation("softmax"), h));
+    cnn::Sequential chain(5);
+    chain.add(cnn::Conv2D(3, 3).activation("relu").input_shape({1, 6, 6}));
+    chain.add(cnn::Flatten());
+    chain.add(cnn::Dense(4).activation("softmax"));
+    cnn::Rng rng(1);
+    const Tensor4 x = cnn::testing::random_tensor<4>({3, 1, 6, 6}, rng);
+    CHECK(cnn::testing::max_abs_diff(graph.predict(x), chain.predict(x)) == 0);
+    CHECK(graph.parameter_count() == chain.parameter_count());
+}
+
+TEST_CASE("Graph: shapes through fan-out and fan-in, in topological order") {
+    cnn::Graph model = branching_model(1);
+    std::ostringstream summary;
+    model.summary(summary);
+    CHECK(summary.str().find("concatenate (Concatenate)        (None, 5, 6, 6)") != std::string::npos);
+    CHECK(summary.str().find("add (Add)                        (None, 2, 6, 6)") != std::string::npos);
+    CHECK(summary.str().find("dense (Dense)                    (None, 4)") != std::string::npos);
+    const std::vector<const cnn::Layer*> order = model.execution_order();
+    REQUIRE(order.size() == 8);
+    CHECK(order.front()->name() == "conv2d");
+    CHECK(order.back()->name() == "dense");
+}
+
+TEST_CASE("Graph: the whole model passes the numerical gradient check through fan-out and fan-in") {
+    cnn::Graph model = branching_model(3);
+    cnn::Rng rng(7);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
+    const cnn::Labels y = {1, 3};
+    const auto logits = [&] { return cnn::reshaped<2>(model.forward(x, false, false), {2, 4}); };
+    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(logits(), y).loss; };
+    const std::vector<cnn::Parameter> params = model.parameters();
+    cnn::zero_gradients(params);
+    const cnn::Tensor2 d = cnn::softmax_cross_entropy_backward(cnn::softmax(logits()), y);
+    model.backward(cnn::reshaped<4>(cnn::Tensor2(d), {2, 4, 1, 1}));
+    for (const cnn::Parameter& p : params) {
+        const auto result = cnn::check_gradient(p, loss, {1e-3, 1e-2});
+        CHECK_MESSAGE(result.passed(), result.summary());
+    }
+}
+
+TEST_CASE("Graph: trains with fit like any model") {
+    cnn::Graph model = branching_model(2);
+    model.compile(cnn::Sgd({0.05f, 0.9f}), "sparse_categorical_crossentropy", {"accuracy"});
+    cnn::Rng rng(4);
+    const Tensor4 x = cnn::testing::random_tensor<4>({8, 2, 6, 6}, rng);
+    const cnn::Labels y = {0, 1, 2, 3, 0, 1, 2, 3};
+    cnn::FitOptions options;
+    options.epochs = 40;
+    options.batch_size = 4;
+    options.verbose = cnn::Verbosity::silent;
+    const cnn::History h = model.fit(x, y, options);
+    CHECK(h.loss.back() < 0.5 * h.loss.front());
+}
+
+TEST_CASE("Graph: wiring errors are named") {
+    cnn::Graph no_output;
+    no_output.call(cnn::Dense(2), no_output.input({3}));
+    CHECK_THROWS_WITH_AS(no_output.build(), doctest::Contains("input() and an output()"), std::logic_error);
+    cnn::Graph dangling;
+    const cnn::Node x = dangling.input({3});
+    dangling.call(cnn::Dense(2), x);  // leads nowhere
+    dangling.output(dangling.call(cnn::Dense(2).activation("softmax"), x));
+    CHECK_THROWS_WITH_AS(dangling.build(), doctest::Contains("dense does not lead to the output"),
+                         std::invalid_argument);
+    cnn::Graph foreign;
+    foreign.input({3});
+    CHECK_THROWS_WITH_AS(foreign.call(cnn::Dense(2), cnn::Node{7}), doctest::Contains("not a node"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(foreign.input({3}), std::logic_error);
+    cnn::Graph mismatched;
+    const cnn::Node m = mismatched.input({2, 4, 4});
+    const cnn::Node c = mismatched.call(cnn::Conv2D(3, 3), m);  // (3, 2, 2)
+    mismatched.output(mismatched.call(cnn::Add(), {m, c}));
+    CHECK_THROWS_WITH_AS(mismatched.build(), doctest::Contains("expected inputs of one shape"),
+                         std::invalid_argument);
+}

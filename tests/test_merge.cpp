@@ -1,0 +1,50 @@
+#include <stdexcept>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "cnn/layers/merge.hpp"
+#include "test_support.hpp"
+
+using cnn::Tensor4;
+
+TEST_CASE("Add: the sum of its inputs by hand, and each input gets the whole gradient") {
+    cnn::Rng rng(1);
+    cnn::Add add;
+    CHECK(add.build_inputs({{2, 1, 2}, {2, 1, 2}}, rng) == cnn::Shape{2, 1, 2});
+    const Tensor4 a = {{{{1, 2}}, {{3, 4}}}}, b = {{{{10, 20}}, {{30, 40}}}};
+    const Tensor4 y = add.forward_inputs({a, b}, false, true);
+    CHECK(cnn::testing::max_abs_diff(y, Tensor4{{{{11, 22}}, {{33, 44}}}}) == 0);
+    const Tensor4 dy = {{{{1, -1}}, {{0.5f, 2}}}};
+    const std::vector<Tensor4> dx = add.backward_inputs(dy, false);
+    REQUIRE(dx.size() == 2);
+    CHECK(cnn::testing::max_abs_diff(dx[0], dy) == 0);
+    CHECK(cnn::testing::max_abs_diff(dx[1], dy) == 0);
+    CHECK_THROWS_WITH_AS(add.build_inputs({{2, 1, 2}, {2, 2, 1}}, rng),
+                         doctest::Contains("expected inputs of one shape"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::Add().build({2, 1, 2}, rng), doctest::Contains("expected 2 or more inputs"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("Concatenate: channels one after the other, image by image, and the gradient cut back") {
+    cnn::Rng rng(2);
+    cnn::Concatenate cat;
+    CHECK(cat.build_inputs({{1, 2, 2}, {2, 2, 2}}, rng) == cnn::Shape{3, 2, 2});
+    // Two images; input a has one channel, input b two.
+    const Tensor4 a = {{{{1, 2}, {3, 4}}}, {{{5, 6}, {7, 8}}}};
+    const Tensor4 b = {{{{10, 11}, {12, 13}}, {{14, 15}, {16, 17}}},
+                       {{{20, 21}, {22, 23}}, {{24, 25}, {26, 27}}}};
+    const Tensor4 y = cat.forward_inputs({a, b}, false, true);
+    REQUIRE(y.shape() == std::array<std::size_t, 4>{2, 3, 2, 2});
+    CHECK(y(0, 0, 1, 1) == 4);   // image 0, channel 0: a's
+    CHECK(y(0, 1, 0, 0) == 10);  // image 0, channel 1: b's first
+    CHECK(y(1, 0, 0, 1) == 6);   // image 1, channel 0: a's
+    CHECK(y(1, 2, 1, 0) == 26);  // image 1, channel 2: b's second
+    const std::vector<Tensor4> dx = cat.backward_inputs(y, false);
+    REQUIRE(dx.size() == 2);
+    CHECK(cnn::testing::max_abs_diff(dx[0], a) == 0);  // the gradient of identity is cut back
+    CHECK(cnn::testing::max_abs_diff(dx[1], b) == 0);
+    CHECK_THROWS_WITH_AS(cat.build_inputs({{1, 2, 2}, {1, 3, 2}}, rng),
+                         doctest::Contains("differ in their channels only"), std::invalid_argument);
+    CHECK(cnn::Concatenate().build_inputs({{3}, {4}}, rng) == cnn::Shape{7});  // flat inputs
+}

@@ -1,0 +1,112 @@
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "cnn/model/metrics.hpp"
+#include "cnn/model/mlp.hpp"
+#include "cnn/model/model.hpp"
+#include "cnn/optim/sgd.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+// Two classes that a line separates: class 1 when x0 + x1 > 0, as (N, 2, 1, 1).
+void make_blobs(std::size_t n, cnn::Rng& rng, cnn::Tensor4& x, cnn::Labels& y) {
+    x = cnn::Tensor4::from_shape({n, 2, 1, 1});
+    y.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        x(i, 0, 0, 0) = rng.uniform(-1, 1);
+        x(i, 1, 0, 0) = rng.uniform(-1, 1);
+        y[i] = x(i, 0, 0, 0) + x(i, 1, 0, 0) > 0 ? 1 : 0;
+    }
+}
+
+// Writes down when fit() calls it, and what it sees.
+class Recorder : public cnn::Callback {
+public:
+    std::vector<std::string> events;
+    void on_train_begin(cnn::TrainingState& s) override { events.push_back("begin " + std::to_string(s.epochs_done)); }
+    void on_epoch_begin(cnn::TrainingState& s) override {
+        events.push_back("epoch " + std::to_string(s.epoch));
+        s.epoch_note += " (noted)";
+    }
+    void on_epoch_end(cnn::TrainingState& s) override {
+        events.push_back("end " + std::to_string(s.epochs_done) + " " + std::to_string(s.history.loss.size()));
+    }
+    std::string on_diverged(const cnn::TrainingState&) override { return "; the recorder was told"; }
+};
+
+}  // namespace
+
+TEST_CASE("fit: an MLP learns a separable problem, and evaluate agrees with one big batch") {
+    cnn::Rng rng(8);
+    cnn::Tensor4 x, x_val;
+    cnn::Labels y, y_val;
+    make_blobs(512, rng, x, y);
+    make_blobs(256, rng, x_val, y_val);
+    cnn::Sequential model = cnn::mlp({{2}, {16}, 2}, 8);
+    model.compile(cnn::Sgd({0.1f, 0.9f}), "sparse_categorical_crossentropy", {"accuracy"});
+    const double before = model.evaluate(x_val, y_val).accuracy;
+    cnn::FitOptions options;
+    options.epochs = 10;
+    options.verbose = cnn::Verbosity::epoch_line;
+    std::ostringstream log;
+    const cnn::History history = model.fit(x, y, options, x_val, y_val, log);
+    REQUIRE(history.loss.size() == 10);
+    CHECK(history.val_accuracy.back() > 0.95);
+    CHECK(history.val_accuracy.back() > before);
+    CHECK(history.loss.back() < history.loss.front());
+    CHECK(log.str().find("Epoch 10/10\n") != std::string::npos);
+    const cnn::Evaluation eval = model.evaluate(x_val, y_val, 7);
+    CHECK(eval.accuracy == doctest::Approx(cnn::accuracy(model.predict(x_val), y_val)));
+}
+
+TEST_CASE("fit: callbacks are called in order, can annotate epochs and explain a divergence") {
+    cnn::Rng rng(3);
+    cnn::Tensor4 x;
+    cnn::Labels y;
+    make_blobs(64, rng, x, y);
+    cnn::Sequential model = cnn::mlp({{2}, {4}, 2}, 3);
+    model.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
+    const auto recorder = std::make_shared<Recorder>();
+    cnn::FitOptions options;
+    options.epochs = 2;
+    options.verbose = cnn::Verbosity::epoch_line;
+    options.callbacks = {recorder};
+    std::ostringstream log;
+    model.fit(x, y, options, log);
+    CHECK(recorder->events ==
+          std::vector<std::string>{"begin 0", "epoch 1", "end 1 1", "epoch 2", "end 2 2"});
+    CHECK(log.str().find("Epoch 2/2 (noted)\n") != std::string::npos);
+
+    // An input that makes the loss infinite stops training with the callbacks' explanation.
+    x(5, 0, 0, 0) = std::numeric_limits<float>::infinity();
+    recorder->events.clear();
+    options.shuffle = false;
+    CHECK_THROWS_WITH_AS(model.fit(x, y, options, log),
+                         doctest::Contains("at epoch 1, step 1 of 2; the learning rate (0.1) is "
+                                           "probably too high: try one 10 times smaller; the "
+                                           "recorder was told"),
+                         cnn::TrainingDiverged);
+}
+
+TEST_CASE("fit: its arguments are checked before anything trains") {
+    cnn::Sequential model = cnn::mlp({{2}, {4}, 2}, 3);
+    cnn::Tensor4 x = xt::zeros<float>({4, 2, 1, 1});
+    cnn::FitOptions options;
+    CHECK_THROWS_WITH_AS(model.fit(x, {0, 1, 0, 1}, options), doctest::Contains("call compile() first"),
+                         std::logic_error);
+    model.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
+    CHECK_THROWS_WITH_AS(model.fit(x, {0, 1}, options), doctest::Contains("4 images but 2 labels"),
+                         std::invalid_argument);
+    options.validation_split = 1.0;
+    CHECK_THROWS_AS(model.fit(x, {0, 1, 0, 1}, options), std::invalid_argument);
+    CHECK(cnn::validation_count(60000, 1.0 / 12.0) == 5000);
+    CHECK_THROWS_WITH_AS(model.compile(cnn::Sgd({0.1f}), "mse", {}), doctest::Contains("unknown loss 'mse'"),
+                         std::invalid_argument);
+}
