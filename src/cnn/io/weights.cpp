@@ -330,6 +330,80 @@ bool shape_matches_size(const std::vector<std::size_t>& shape, std::size_t size)
     return product == size;
 }
 
+// Step 1 of replace_directory(): a new, empty directory `<name>.new-XXXXXXXX` in `parent`.
+fs::path make_staging_directory(const fs::path& parent, const std::string& name,
+                                const std::string& what) {
+    std::error_code ec;
+    fs::path staging;
+    do {
+        staging = parent / random_name(name + ".new-");
+    } while (!fs::create_directory(staging, ec) && !ec);
+    if (ec) {
+        fail(staging, "cannot create the temporary directory for saving " + what + ": " +
+                          ec.message());
+    }
+    return staging;
+}
+
+// Flushes everything in `staging` to the disk: files first, then the directories that list
+// them, the new directory itself last.
+void sync_tree(const fs::path& staging) {
+    std::vector<fs::path> directories;
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(staging)) {
+        if (entry.is_directory()) {
+            directories.push_back(entry.path());
+        } else {
+            sync_to_disk(entry.path());
+        }
+    }
+    for (auto d = directories.rbegin(); d != directories.rend(); ++d) {
+        sync_to_disk(*d);
+    }
+    sync_to_disk(staging);
+}
+
+// Step 2 of replace_directory(): renames an existing `target` to `<name>.old-XXXXXXXX` in
+// `parent`. Returns that path, or an empty one if there was nothing to move.
+fs::path move_aside(const fs::path& target, const fs::path& parent, const std::string& name,
+                    const std::string& what) {
+    fs::path old;
+    if (fs::exists(fs::symlink_status(target))) {
+        do {
+            old = parent / random_name(name + ".old-");
+        } while (fs::exists(fs::symlink_status(old)));
+        std::error_code ec;
+        fs::rename(target, old, ec);
+        if (ec) {
+            fail(target, "cannot move the old " + what + " aside to " + old.string() + ": " +
+                             ec.message());
+        }
+    }
+    return old;
+}
+
+// Step 3 of replace_directory(): renames `staging` to `target`. If that fails, the old
+// directory (if any) goes back to `target`; should that fail too, both copies are kept, the
+// new one released from `remove_staging`, and the message says where they are.
+void move_into_place(const fs::path& staging, const fs::path& target, const fs::path& old,
+                     const std::string& what, RemoveUnlessReleased& remove_staging) {
+    std::error_code ec;
+    fs::rename(staging, target, ec);
+    if (ec) {
+        const std::string reason = ec.message();
+        if (!old.empty()) {
+            fs::rename(old, target, ec);  // put the old directory back
+            if (ec) {
+                remove_staging.release();  // keep both copies: nothing may be lost
+                fail(target, "cannot move the new " + what + " into place (" + reason +
+                                 ") nor the old ones back (" + ec.message() + "): the old " +
+                                 what + " are in " + old.string() + ", the new ones in " +
+                                 staging.string());
+            }
+        }
+        fail(target, "cannot move the new " + what + " into place: " + reason);
+    }
+}
+
 }  // namespace
 
 void replace_directory(const fs::path& directory, const std::string& what,
@@ -347,57 +421,14 @@ void replace_directory(const fs::path& directory, const std::string& what,
     }
 
     // 1. Everything goes into a new directory beside the target first.
-    fs::path staging;
-    do {
-        staging = parent / random_name(name + ".new-");
-    } while (!fs::create_directory(staging, ec) && !ec);
-    if (ec) {
-        fail(staging, "cannot create the temporary directory for saving " + what + ": " +
-                          ec.message());
-    }
+    const fs::path staging = make_staging_directory(parent, name, what);
     RemoveUnlessReleased remove_staging(staging);
     fill(staging);
-    // Files first, then the directories that list them, the new directory itself last.
-    std::vector<fs::path> directories;
-    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(staging)) {
-        if (entry.is_directory()) {
-            directories.push_back(entry.path());
-        } else {
-            sync_to_disk(entry.path());
-        }
-    }
-    for (auto d = directories.rbegin(); d != directories.rend(); ++d) {
-        sync_to_disk(*d);
-    }
-    sync_to_disk(staging);
+    sync_tree(staging);
 
     // 2. and 3. Move the old directory aside, the new one into place.
-    fs::path old;
-    if (fs::exists(fs::symlink_status(target))) {
-        do {
-            old = parent / random_name(name + ".old-");
-        } while (fs::exists(fs::symlink_status(old)));
-        fs::rename(target, old, ec);
-        if (ec) {
-            fail(target, "cannot move the old " + what + " aside to " + old.string() + ": " +
-                             ec.message());
-        }
-    }
-    fs::rename(staging, target, ec);
-    if (ec) {
-        const std::string reason = ec.message();
-        if (!old.empty()) {
-            fs::rename(old, target, ec);  // put the old directory back
-            if (ec) {
-                remove_staging.release();  // keep both copies: nothing may be lost
-                fail(target, "cannot move the new " + what + " into place (" + reason +
-                                 ") nor the old ones back (" + ec.message() + "): the old " +
-                                 what + " are in " + old.string() + ", the new ones in " +
-                                 staging.string());
-            }
-        }
-        fail(target, "cannot move the new " + what + " into place: " + reason);
-    }
+    const fs::path old = move_aside(target, parent, name, what);
+    move_into_place(staging, target, old, what, remove_staging);
     remove_staging.release();
     try {
         sync_to_disk(parent);
