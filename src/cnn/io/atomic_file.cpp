@@ -25,6 +25,17 @@ namespace {
     throw DataError(path.string() + ": " + what);
 }
 
+// The first line of a text file, without its line break; "" if there is none.
+std::string first_line(const fs::path& file) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    return line;
+}
+
 // `prefix` followed by 8 random hexadecimal digits, e.g. "weights.new-3fa9c1d2".
 std::string random_name(const std::string& prefix) {
     std::random_device random;
@@ -183,6 +194,38 @@ fs::path without_trailing_separator(const fs::path& directory) {
 
 fs::path parent_directory(const fs::path& target) {
     return target.has_parent_path() ? target.parent_path() : fs::path(".");
+}
+
+void check_replaceable(const fs::path& target, const DirectoryOwner& owner) {
+    std::error_code ec;
+    const fs::file_status status = fs::symlink_status(target, ec);
+    if (status.type() == fs::file_type::not_found) {
+        return;
+    }
+    if (ec) {
+        fail(target, "cannot examine the existing directory: " + ec.message());
+    }
+    const std::string refusing = "refusing to replace it with " + owner.contents + ": ";
+    if (fs::is_symlink(status)) {
+        fail(target, refusing + "it is a symbolic link; pass the directory it points to");
+    }
+    if (!fs::is_directory(status)) {
+        fail(target, refusing + "it exists and is not a directory");
+    }
+    bool empty = true;
+    for (const fs::directory_entry& entry : fs::directory_iterator(target, ec)) {
+        empty = false;
+        if (!owner.is_own_entry(entry)) {
+            fail(target, refusing + "it holds '" + entry.path().filename().string() + "', which " +
+                             owner.writer + " did not write");
+        }
+    }
+    if (ec) {
+        fail(target, "cannot list the existing directory: " + ec.message());
+    }
+    if (!empty && first_line(target / owner.marker_file) != owner.marker_line) {
+        fail(target, refusing + "it holds no " + owner.marker_file + " written by " + owner.writer);
+    }
 }
 
 void replace_directory(const fs::path& directory, const std::string& what,

@@ -29,6 +29,25 @@ std::filesystem::path without_trailing_separator(const std::filesystem::path& di
 /// The directory holding `target`; `.` for a bare name such as `weights`.
 std::filesystem::path parent_directory(const std::filesystem::path& target);
 
+/// Who writes a directory that replace_directory() replaces, and what it puts there: how
+/// check_replaceable() tells such a directory from one of the learner's.
+struct DirectoryOwner {
+    std::string writer;       ///< the function that writes it, e.g. `save_weights`
+    std::string contents;     ///< what it holds, for messages: `saved weights`, `a checkpoint`
+    std::string marker_file;  ///< the file that marks it as the writer's: `manifest.txt`
+    std::string marker_line;  ///< the first line of `marker_file` (a trailing `\r` is ignored)
+    /// True for an entry that the writer puts in such a directory. An entry that cannot be
+    /// examined is not known to be the writer's: false.
+    std::function<bool(const std::filesystem::directory_entry& entry)> is_own_entry;
+};
+
+/// Throws DataError, naming `target`, unless replace_directory() may replace `target` with
+/// what `owner.writer` saves: `target` does not exist, or it is a real directory (not a
+/// symbolic link) that is empty or holds nothing but entries `owner.is_own_entry` accepts,
+/// among them `owner.marker_file` starting with `owner.marker_line`. A wrong path must never
+/// cost a learner their files: a home directory, a symbolic link or a file is refused.
+void check_replaceable(const std::filesystem::path& target, const DirectoryOwner& owner);
+
 /// Replaces the directory `directory` as a whole (this is how save_weights() and
 /// save_checkpoint() save), in steps chosen so that an interruption at any moment leaves at
 /// `directory` either the complete old contents or the complete new ones, never a mix:
@@ -41,8 +60,9 @@ std::filesystem::path parent_directory(const std::filesystem::path& target);
 /// A crash between steps 2 and 3 leaves no `directory`, with the old contents in `.old-*` and
 /// the new ones in `.new-*`, to be renamed back by hand. `what` names the contents in
 /// messages ("weights", "checkpoint"). The caller checks that an existing `directory` may be
-/// replaced. Throws DataError naming the directory on any file system error, or whatever
-/// `fill` throws; on any error the new directory is removed and `directory` is left as it was.
+/// replaced (check_replaceable()). Throws DataError naming the directory on any file system
+/// error, or whatever `fill` throws; on any error the new directory is removed and
+/// `directory` is left as it was.
 void replace_directory(const std::filesystem::path& directory, const std::string& what,
                        const std::function<void(const std::filesystem::path& staging)>& fill);
 

@@ -92,53 +92,13 @@ std::string parameter_label(std::size_t index, const std::string& name) {
     return "parameter " + std::to_string(index) + " '" + name + "'";
 }
 
-// The first line of a text file, without its line break; "" if there is none.
-std::string first_line(const fs::path& file) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-    }
-    return line;
-}
-
-// Throws unless `target` may be replaced by save_weights(): it does not exist, or it is a
-// real directory (not a symbolic link) that is empty or holds only a manifest written by
-// save_weights() and .npy files. A wrong path must never cost a learner their files.
-void check_replaceable(const fs::path& target) {
-    std::error_code ec;
-    const fs::file_status status = fs::symlink_status(target, ec);
-    if (status.type() == fs::file_type::not_found) {
-        return;
-    }
-    if (ec) {
-        fail(target, "cannot examine the existing directory: " + ec.message());
-    }
-    const std::string refusing = "refusing to replace it with saved weights: ";
-    if (fs::is_symlink(status)) {
-        fail(target, refusing + "it is a symbolic link; pass the directory it points to");
-    }
-    if (!fs::is_directory(status)) {
-        fail(target, refusing + "it exists and is not a directory");
-    }
-    bool empty = true;
-    for (const fs::directory_entry& entry : fs::directory_iterator(target, ec)) {
-        empty = false;
-        const std::string name = entry.path().filename().string();
-        std::error_code entry_ec;  // an entry that cannot be examined is not known to be ours
-        const bool ours = entry.is_regular_file(entry_ec) && !entry.is_symlink(entry_ec) &&
-                          (name == weights_manifest_file || entry.path().extension() == ".npy");
-        if (!ours) {
-            fail(target, refusing + "it holds '" + name + "', which save_weights did not write");
-        }
-    }
-    if (ec) {
-        fail(target, "cannot list the existing directory: " + ec.message());
-    }
-    if (!empty && first_line(target / weights_manifest_file) != weights_manifest_header) {
-        fail(target, refusing + "it holds no manifest.txt written by save_weights");
-    }
+// What save_weights() writes into its directory: the manifest and .npy files, each a regular
+// file (not a symbolic link).
+bool is_weights_file(const fs::directory_entry& entry) {
+    const std::string name = entry.path().filename().string();
+    std::error_code ec;  // an entry that cannot be examined is not known to be ours
+    return entry.is_regular_file(ec) && !entry.is_symlink(ec) &&
+           (name == weights_manifest_file || entry.path().extension() == ".npy");
 }
 
 // The siblings an interrupted save_weights() may have left next to `target`, for an error
@@ -319,7 +279,8 @@ void save_weights_impl(const std::vector<Parameter>& parameters, const fs::path&
             fail(target, "cannot save " + parameter_label(i, p.name) + ": it has no values");
         }
     }
-    check_replaceable(target);
+    check_replaceable(target, {"save_weights", "saved weights", weights_manifest_file,
+                               weights_manifest_header, is_weights_file});
     replace_directory(target, "weights", [&](const fs::path& staging) {
         std::string manifest = std::string(weights_manifest_header) + "\n";
         for (std::size_t i = 0; i < parameters.size(); ++i) {
