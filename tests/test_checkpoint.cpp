@@ -352,19 +352,36 @@ TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrup
     CHECK_THROWS_AS(a.fit(d.x, d.y, options(2, dir / "run", true)), cnn::DataError);
 }
 
-TEST_CASE("save_checkpoint refuses to replace a directory that holds no checkpoint") {
+TEST_CASE("save_checkpoint refuses to replace a directory that holds more than a checkpoint") {
     cnn::testing::TempDir dir;
+    cnn::Sequential model = small_model(5, cnn::Adam());
+    const auto check_refused = [&](const fs::path& directory, const char* message) {
+        CHECK_THROWS_WITH_AS(cnn::save_checkpoint(model, {}, directory), doctest::Contains(message),
+                             cnn::DataError);
+    };
     fs::create_directories(dir / "notes");
     write_text(dir / "notes" / "todo.txt", "keep me");
-    cnn::Sequential model = small_model(5, cnn::Adam());
-    CHECK_THROWS_WITH_AS(cnn::save_checkpoint(model, {}, dir / "notes"),
-                         doctest::Contains("refusing to replace it with a checkpoint: it holds "
-                                           "no checkpoint.txt"),
-                         cnn::DataError);
+    check_refused(dir / "notes",
+                  "refusing to replace it with a checkpoint: it holds 'todo.txt', which "
+                  "save_checkpoint did not write");
     CHECK(read_text(dir / "notes" / "todo.txt") == "keep me");
+    // Only what a checkpoint holds, but no checkpoint.txt: not a checkpoint either.
+    fs::create_directories(dir / "half" / "weights");
+    check_refused(dir / "half",
+                  "refusing to replace it with a checkpoint: it holds no checkpoint.txt "
+                  "written by save_checkpoint");
+    // A checkpoint with a file of the learner's beside it: the file is not lost.
+    cnn::save_checkpoint(model, {}, dir / "run");
+    write_text(dir / "run" / "notes.txt", "keep me too");
+    check_refused(dir / "run", "it holds 'notes.txt', which save_checkpoint did not write");
+    CHECK(read_text(dir / "run" / "notes.txt") == "keep me too");
+    fs::remove(dir / "run" / "notes.txt");
+    cnn::save_checkpoint(model, {}, dir / "run");  // a checkpoint alone is replaced
+    // A symbolic link, even to a checkpoint; a file.
+    fs::create_directory_symlink("run", dir / "link");
+    check_refused(dir / "link", "it is a symbolic link");
     write_text(dir / "file", "x");
-    CHECK_THROWS_WITH_AS(cnn::save_checkpoint(model, {}, dir / "file"),
-                         doctest::Contains("it exists and is not a directory"), cnn::DataError);
+    check_refused(dir / "file", "it exists and is not a directory");
 }
 
 TEST_CASE("a diverging run stops with a message about the learning rate and keeps its last good checkpoint") {

@@ -178,27 +178,18 @@ Description read_description(const fs::path& directory) {
     return d;
 }
 
-// Throws unless `target` may be replaced by a checkpoint: it does not exist, or it is a
-// directory that is empty or holds a checkpoint. A wrong path must never cost files.
-void check_replaceable(const fs::path& target) {
-    std::error_code ec;
-    const fs::file_status status = fs::symlink_status(target, ec);
-    if (status.type() == fs::file_type::not_found) {
-        return;
+// What save_checkpoint() writes into its directory: checkpoint.txt, a regular file, and the
+// directories weights and optimizer; none of them a symbolic link.
+bool is_checkpoint_entry(const fs::directory_entry& entry) {
+    const std::string name = entry.path().filename().string();
+    std::error_code ec;  // an entry that cannot be examined is not known to be ours
+    if (entry.is_symlink(ec) || ec) {
+        return false;
     }
-    const std::string refusing = "refusing to replace it with a checkpoint: ";
-    if (!fs::is_directory(status)) {
-        fail(target, refusing + "it exists and is not a directory");
+    if (name == checkpoint_file) {
+        return entry.is_regular_file(ec);
     }
-    if (fs::is_empty(target, ec) && !ec) {
-        return;
-    }
-    std::ifstream in(target / checkpoint_file);
-    std::string first;
-    std::getline(in, first);
-    if (first != checkpoint_header) {
-        fail(target, refusing + "it holds no " + checkpoint_file + " written by save_checkpoint");
-    }
+    return (name == "weights" || name == "optimizer") && entry.is_directory(ec);
 }
 
 void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
@@ -227,7 +218,8 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
         }
     }
     const History& h = progress.history;
-    check_replaceable(directory);
+    check_replaceable(directory, {"save_checkpoint", "a checkpoint", checkpoint_file,
+                                  checkpoint_header, is_checkpoint_entry});
     replace_directory(directory, "checkpoint", [&](const fs::path& staging) {
         save_weights(parameters, staging / "weights");
         save_weights(slots, staging / "optimizer");

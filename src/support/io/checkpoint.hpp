@@ -73,8 +73,9 @@ struct TrainingProgress {
 
 /// Saves `model`'s weights, its optimizer's state, its generator's state and `progress` as a
 /// checkpoint in `directory`, replacing the checkpoint there as a whole. The model must be
-/// compiled. An existing `directory` is replaced only if it is empty or holds a checkpoint
-/// (its checkpoint.txt starts with checkpoint_header); anything else is refused.
+/// compiled. An existing `directory` is replaced only if it is empty or holds nothing but a
+/// checkpoint (checkpoint.txt, starting with checkpoint_header, and the weights and optimizer
+/// folders); anything else is refused.
 ///
 /// Throws DataError naming the directory or file on any refusal or file system error, with
 /// the old checkpoint, if any, left in place.

@@ -111,12 +111,8 @@ std::string dims_to_string(const std::vector<std::size_t>& dims) {
     return text;
 }
 
-}  // namespace
-
-IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank) {
-    if (expected_rank == 0) {
-        fail(file, "read_idx was asked for rank 0; IDX arrays have rank 1 or more");
-    }
+// Opens `file` for reading through zlib, gzipped or raw.
+GzFile open_idx(const std::filesystem::path& file) {
     errno = 0;
     GzFile gz(gzopen(file.string().c_str(), "rb"));
     if (!gz) {
@@ -124,13 +120,17 @@ IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank) 
                        (errno != 0 ? std::strerror(errno) : "out of memory"));
     }
     gzbuffer(gz.get(), 128 * 1024);  // fewer, larger reads than zlib's default 8 KiB
+    return gz;
+}
 
-    // The fixed part of the header: two zero bytes, the type code, the rank.
+// Reads and checks the fixed part of the header: two zero bytes, the type code (unsigned
+// byte), the rank (`expected_rank`).
+void read_magic(gzFile gz, const std::filesystem::path& file, std::size_t expected_rank) {
     std::array<std::uint8_t, 4> magic{};
-    const std::size_t magic_got = read_up_to(gz.get(), file, magic.data(), magic.size());
+    const std::size_t magic_got = read_up_to(gz, file, magic.data(), magic.size());
     if (magic_got < magic.size()) {
         fail(file, "expected a 4-byte IDX magic number, found only " + std::to_string(magic_got) +
-                       " bytes" + truncation_note(gz.get(), file));
+                       " bytes" + truncation_note(gz, file));
     }
     if (magic[0] != 0 || magic[1] != 0) {
         fail(file, "not an IDX file: expected the first two bytes to be 0x00 0x00, found " +
@@ -148,78 +148,106 @@ IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank) 
                        rank_hint(expected_rank) + ", found rank " + std::to_string(rank) +
                        rank_hint(rank));
     }
+}
 
-    // The dimensions: `rank` big-endian 32-bit unsigned integers.
+// Reads the dimensions, `rank` big-endian 32-bit unsigned integers, none of which may be 0.
+std::vector<std::size_t> read_dimensions(gzFile gz, const std::filesystem::path& file,
+                                         std::size_t rank) {
     std::vector<std::uint8_t> dim_bytes(4 * rank);
-    const std::size_t dims_got = read_up_to(gz.get(), file, dim_bytes.data(), dim_bytes.size());
+    const std::size_t dims_got = read_up_to(gz, file, dim_bytes.data(), dim_bytes.size());
     if (dims_got < dim_bytes.size()) {
         fail(file, "expected " + std::to_string(dim_bytes.size()) + " bytes of dimensions after " +
                        "the magic number, found " + std::to_string(dims_got) +
-                       truncation_note(gz.get(), file));
+                       truncation_note(gz, file));
     }
-    IdxArray array;
-    array.dims.resize(rank);
+    std::vector<std::size_t> dims(rank);
     for (std::size_t i = 0; i < rank; ++i) {
         const std::uint8_t* b = &dim_bytes[4 * i];
-        array.dims[i] = (std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) |
-                        (std::size_t{b[2]} << 8) | std::size_t{b[3]};
-        if (array.dims[i] == 0) {
+        dims[i] = (std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) | (std::size_t{b[2]} << 8) |
+                  std::size_t{b[3]};
+        if (dims[i] == 0) {
             fail(file, "dimension " + std::to_string(i) + " is 0; expected every dimension to " +
-                           "be at least 1 (dimensions " + dims_to_string(array.dims) + ")");
+                           "be at least 1 (dimensions " + dims_to_string(dims) + ")");
         }
     }
+    return dims;
+}
 
-    // The payload size is the product of the dimensions. Each step checks
-    // `count * dim <= limit` as `dim <= limit / count`, so the product never overflows and
-    // never exceeds the limit: a corrupt header is refused before any memory is touched.
+// The payload size, the product of the dimensions. Each step checks `count * dim <= limit`
+// as `dim <= limit / count`, so the product never overflows and never exceeds the limit: a
+// corrupt header is refused before any memory is touched.
+std::size_t payload_bytes(const std::filesystem::path& file, const std::vector<std::size_t>& dims) {
     std::size_t count = 1;
-    for (std::size_t dim : array.dims) {
+    for (std::size_t dim : dims) {
         if (dim > idx_max_payload_bytes / count) {
-            fail(file, "the dimensions " + dims_to_string(array.dims) + " describe more than " +
+            fail(file, "the dimensions " + dims_to_string(dims) + " describe more than " +
                            std::to_string(idx_max_payload_bytes) + " bytes, the reader's limit " +
                            "(1 GiB); the header is probably corrupt");
         }
         count *= dim;
     }
+    return count;
+}
 
-    // The payload, a chunk at a time. The vector grows only as bytes arrive, so a header
-    // that claims more than the file holds costs no more memory than the file itself.
+// Reads the payload of `array`, `count` bytes, a chunk at a time. The vector grows only as
+// bytes arrive, so a header that claims more than the file holds costs no more memory than
+// the file itself.
+void read_payload(gzFile gz, const std::filesystem::path& file, std::size_t count,
+                  IdxArray& array) {
     while (array.data.size() < count) {
         const std::size_t have = array.data.size();
         const std::size_t want = std::min(chunk_bytes, count - have);
         array.data.resize(have + want);
-        const std::size_t got = read_up_to(gz.get(), file, array.data.data() + have, want);
+        const std::size_t got = read_up_to(gz, file, array.data.data() + have, want);
         array.data.resize(have + got);
         if (got < want) {
-            fail(file, "expected " + std::to_string(count) + " bytes of " + payload_name(rank) +
-                           " after the header, found " + std::to_string(array.data.size()) +
-                           " (dimensions " + dims_to_string(array.dims) + ")" +
-                           truncation_note(gz.get(), file));
+            fail(file, "expected " + std::to_string(count) + " bytes of " +
+                           payload_name(array.dims.size()) + " after the header, found " +
+                           std::to_string(array.data.size()) + " (dimensions " +
+                           dims_to_string(array.dims) + ")" + truncation_note(gz, file));
         }
     }
+}
 
-    // Nothing may follow: extra bytes mean the header and the data disagree. Count them all
-    // (the count is bounded by the file's real size) so the message can say how many.
+// Fails unless the file ends right after the payload of `array`: extra bytes mean the header
+// and the data disagree. Counts them all (the count is bounded by the file's real size) so
+// the message can say how many.
+void expect_end(gzFile gz, const std::filesystem::path& file, const IdxArray& array) {
     std::array<std::uint8_t, 64 * 1024> scratch;
     std::size_t extra = 0;
     for (;;) {
-        const std::size_t got = read_up_to(gz.get(), file, scratch.data(), scratch.size());
+        const std::size_t got = read_up_to(gz, file, scratch.data(), scratch.size());
         extra += got;
         if (got < scratch.size()) {
             break;
         }
     }
     if (extra > 0) {
-        fail(file, "expected the file to end after " + std::to_string(count) + " bytes of " +
-                       payload_name(rank) + ", found " + std::to_string(extra) +
-                       " trailing bytes (dimensions " + dims_to_string(array.dims) + ")");
+        fail(file, "expected the file to end after " + std::to_string(array.data.size()) +
+                       " bytes of " + payload_name(array.dims.size()) + ", found " +
+                       std::to_string(extra) + " trailing bytes (dimensions " +
+                       dims_to_string(array.dims) + ")");
     }
     // All the data arrived, but a gzip stream cut off in its 8-byte trailer (CRC and length)
     // cannot be verified: treat it as the truncated file it is.
-    if (gzip_ended_early(gz.get())) {
+    if (gzip_ended_early(gz)) {
         fail(file, "the gzip stream ends early, so its checksum cannot be verified: " +
-                       zlib_message(gz.get(), file));
+                       zlib_message(gz, file));
     }
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank) {
+    if (expected_rank == 0) {
+        fail(file, "read_idx was asked for rank 0; IDX arrays have rank 1 or more");
+    }
+    const GzFile gz = open_idx(file);
+    read_magic(gz.get(), file, expected_rank);
+    IdxArray array;
+    array.dims = read_dimensions(gz.get(), file, expected_rank);
+    read_payload(gz.get(), file, payload_bytes(file, array.dims), array);
+    expect_end(gz.get(), file, array);
     return array;
 }
 

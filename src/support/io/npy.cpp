@@ -422,7 +422,10 @@ void write_npy(const std::filesystem::path& file, const float* data,
     }
 }
 
-NpyArray read_npy(const std::filesystem::path& file) {
+namespace {
+
+// Fails unless `file` exists and is a regular file (not a directory, a device, a pipe...).
+void expect_regular_file(const std::filesystem::path& file) {
     std::error_code ec;
     const std::filesystem::file_status status = std::filesystem::status(file, ec);
     if (status.type() == std::filesystem::file_type::not_found) {
@@ -436,13 +439,16 @@ NpyArray read_npy(const std::filesystem::path& file) {
                        ? "expected a .npy file, found a directory"
                        : "expected a .npy file, found a special file (a device, a pipe...)");
     }
-    std::ifstream in(file, std::ios::binary);
-    const std::uintmax_t file_bytes = std::filesystem::file_size(file, ec);
-    if (!in || ec) {
-        fail(file, "cannot open the file" + (ec ? ": " + ec.message() : std::string()));
-    }
+}
 
-    // The magic string and the version.
+// The bytes of a file of `file_bytes` bytes after its first `offset` bytes: zero rather than
+// a wrapped-around difference, should the file have shrunk since its size was taken.
+std::uintmax_t bytes_after(std::uintmax_t file_bytes, std::uintmax_t offset) {
+    return file_bytes > offset ? file_bytes - offset : 0;
+}
+
+// Reads the magic string and the version; returns the major version, 1 or 2.
+unsigned read_magic_and_version(std::ifstream& in, const std::filesystem::path& file) {
     std::array<char, npy_magic_bytes + 2> preamble{};
     read_exactly(in, file, preamble.data(), preamble.size(), "magic string and version");
     if (std::memcmp(preamble.data(), npy_magic, npy_magic_bytes) != 0) {
@@ -456,9 +462,12 @@ NpyArray read_npy(const std::filesystem::path& file) {
                        std::to_string(minor) +
                        (major == 3 ? " (version 3.0's UTF-8 headers are not supported)" : ""));
     }
+    return major;
+}
 
-    // HEADER_LEN: 2 bytes in version 1.0, 4 in version 2.0, little-endian.
-    const std::size_t length_bytes = major == 1 ? 2 : 4;
+// Reads HEADER_LEN, `length_bytes` little-endian bytes (2 in version 1.0, 4 in version 2.0).
+std::size_t read_header_length(std::ifstream& in, const std::filesystem::path& file,
+                               std::size_t length_bytes) {
     std::array<unsigned char, 4> length_field{};
     read_exactly(in, file, reinterpret_cast<char*>(length_field.data()), length_bytes,
                  "header length");
@@ -466,27 +475,32 @@ NpyArray read_npy(const std::filesystem::path& file) {
     for (std::size_t i = 0; i < length_bytes; ++i) {
         header_length |= std::size_t{length_field[i]} << (8 * i);
     }
-    const std::size_t prefix_bytes = preamble.size() + length_bytes;
-    // The bytes of the file after its first `offset` bytes, by the size the file had when
-    // opened (zero rather than a wrapped-around difference, should it have shrunk since).
-    auto bytes_after = [file_bytes](std::uintmax_t offset) -> std::uintmax_t {
-        return file_bytes > offset ? file_bytes - offset : 0;
-    };
+    return header_length;
+}
+
+// Reads the header's `header_length` bytes, which follow the first `prefix_bytes` bytes of a
+// file of `file_bytes` bytes, after checking that the length is sane and that they are there.
+std::string read_header_text(std::ifstream& in, const std::filesystem::path& file,
+                             std::size_t header_length, std::size_t prefix_bytes,
+                             std::uintmax_t file_bytes) {
     if (header_length > npy_max_header_bytes) {
         fail(file, "expected a header of at most " + std::to_string(npy_max_header_bytes) +
                        " bytes (numpy.load's own limit), found a header length of " +
                        std::to_string(header_length) + "; the file is probably corrupt");
     }
-    if (header_length > bytes_after(prefix_bytes)) {
+    if (header_length > bytes_after(file_bytes, prefix_bytes)) {
         fail(file, "the file ends inside the header: its length field says " +
                        std::to_string(header_length) + " bytes, but only " +
-                       std::to_string(bytes_after(prefix_bytes)) + " follow");
+                       std::to_string(bytes_after(file_bytes, prefix_bytes)) + " follow");
     }
     std::string header_text(header_length, '\0');
     read_exactly(in, file, header_text.data(), header_length, "header");
-    const NpyHeader header = HeaderParser(file, header_text).parse();
+    return header_text;
+}
 
-    // What the header describes must be what this reader provides.
+// Fails unless the header describes what this reader provides: little-endian float32 values
+// in C order.
+void expect_float32_c_order(const std::filesystem::path& file, const NpyHeader& header) {
     if (header.descr != "<f4") {
         fail(file, "expected descr '<f4' (little-endian 32-bit float), found '" +
                        escaped(header.descr) + "'" + describe_descr(header.descr) +
@@ -497,13 +511,17 @@ NpyArray read_npy(const std::filesystem::path& file) {
              "expected 'fortran_order': False (C order, last index fastest), found True; "
              "in Python, save numpy.ascontiguousarray(a) instead");
     }
+}
+
+// The bytes of data the header's shape calls for, checked against the `data_in_file` bytes
+// actually there before anything is allocated.
+std::size_t expected_data_bytes(const std::filesystem::path& file, const NpyHeader& header,
+                                std::uintmax_t data_in_file) {
     std::size_t data_bytes = 0;
     if (!checked_data_bytes(header.shape, data_bytes)) {
         fail(file, "the shape " + python_tuple(header.shape) + " describes more than " +
                        std::to_string(size_max) + " bytes; the header is corrupt");
     }
-    // Compare with the bytes actually there before allocating anything.
-    const std::uintmax_t data_in_file = bytes_after(prefix_bytes + header_length);
     if (data_in_file < data_bytes) {
         fail(file, "the file is truncated: expected " + std::to_string(data_bytes) +
                        " bytes of float32 data for shape " + python_tuple(header.shape) +
@@ -515,27 +533,60 @@ NpyArray read_npy(const std::filesystem::path& file) {
                        ", found " + std::to_string(data_in_file - data_bytes) + " more (" +
                        "trailing bytes)");
     }
+    return data_bytes;
+}
 
-    // The data, decoded a chunk at a time. read_exactly() still checks each chunk arrives,
-    // in case the file shrank since its size was taken.
-    NpyArray array;
-    array.shape = header.shape;
-    array.data.resize(data_bytes / sizeof(float));
+// Reads `count` float32 values of an array of `shape`, decoded a chunk at a time, and checks
+// that nothing follows them. read_exactly() still checks each chunk arrives, in case the file
+// shrank since its size was taken; the final check catches a file that grew.
+std::vector<float> read_float32_data(std::ifstream& in, const std::filesystem::path& file,
+                                     const std::vector<std::size_t>& shape, std::size_t count) {
+    std::vector<float> data(count);
     std::vector<unsigned char> chunk(chunk_values * sizeof(float));
-    for (std::size_t done = 0; done < array.data.size();) {
-        const std::size_t count = std::min(chunk_values, array.data.size() - done);
-        read_exactly(in, file, reinterpret_cast<char*>(chunk.data()), count * sizeof(float),
-                     "float32 data for shape " + python_tuple(header.shape));
-        for (std::size_t i = 0; i < count; ++i) {
-            array.data[done + i] = decode_little_endian(&chunk[4 * i]);
+    for (std::size_t done = 0; done < data.size();) {
+        const std::size_t values = std::min(chunk_values, data.size() - done);
+        read_exactly(in, file, reinterpret_cast<char*>(chunk.data()), values * sizeof(float),
+                     "float32 data for shape " + python_tuple(shape));
+        for (std::size_t i = 0; i < values; ++i) {
+            data[done + i] = decode_little_endian(&chunk[4 * i]);
         }
-        done += count;
+        done += values;
     }
-    // And nothing may follow, in case the file grew.
     if (in.peek() != std::char_traits<char>::eof()) {
         fail(file, "expected the file to end after the float32 data for shape " +
-                       python_tuple(header.shape) + ", found more bytes");
+                       python_tuple(shape) + ", found more bytes");
     }
+    return data;
+}
+
+}  // namespace
+
+NpyArray read_npy(const std::filesystem::path& file) {
+    expect_regular_file(file);
+    std::error_code ec;
+    std::ifstream in(file, std::ios::binary);
+    const std::uintmax_t file_bytes = std::filesystem::file_size(file, ec);
+    if (!in || ec) {
+        fail(file, "cannot open the file" + (ec ? ": " + ec.message() : std::string()));
+    }
+
+    // The magic string and the version, HEADER_LEN (2 bytes in version 1.0, 4 in version 2.0),
+    // then the header: each part checked before the next is read.
+    const std::size_t length_bytes = read_magic_and_version(in, file) == 1 ? 2 : 4;
+    const std::size_t header_length = read_header_length(in, file, length_bytes);
+    const std::size_t prefix_bytes = npy_magic_bytes + 2 + length_bytes;
+    const std::string header_text =
+        read_header_text(in, file, header_length, prefix_bytes, file_bytes);
+    const NpyHeader header = HeaderParser(file, header_text).parse();
+
+    // The data, once the header is known to describe what this reader provides and the file
+    // to hold exactly that many bytes.
+    expect_float32_c_order(file, header);
+    const std::size_t data_bytes =
+        expected_data_bytes(file, header, bytes_after(file_bytes, prefix_bytes + header_length));
+    NpyArray array;
+    array.shape = header.shape;
+    array.data = read_float32_data(in, file, header.shape, data_bytes / sizeof(float));
     return array;
 }
 

@@ -2,20 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdint>
-#include <cstring>
 #include <fstream>
-#include <functional>
 #include <limits>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
-
-// POSIX, for fsync(): the C++ standard library can write a file but not make it durable.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "support/io/atomic_file.hpp"
 #include "support/io/checksum.hpp"
@@ -101,119 +92,13 @@ std::string parameter_label(std::size_t index, const std::string& name) {
     return "parameter " + std::to_string(index) + " '" + name + "'";
 }
 
-// The first line of a text file, without its line break; "" if there is none.
-std::string first_line(const fs::path& file) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-    }
-    return line;
-}
-
-// `directory` without a trailing separator ("out/weights/" -> "out/weights"): the path whose
-// last part is the name the renames work on.
-fs::path without_trailing_separator(const fs::path& directory) {
-    fs::path target = directory.lexically_normal();
-    if (!target.has_filename() && target.has_parent_path()) {
-        target = target.parent_path();
-    }
-    return target;
-}
-
-// The directory holding `target`; "." for a bare name such as "weights".
-fs::path parent_of(const fs::path& target) {
-    return target.has_parent_path() ? target.parent_path() : fs::path(".");
-}
-
-// `prefix` followed by 8 random hexadecimal digits, e.g. "weights.new-3fa9c1d2".
-std::string random_name(const std::string& prefix) {
-    std::random_device random;
-    static const char digits[] = "0123456789abcdef";
-    std::uint32_t bits = random();
-    std::string name = prefix;
-    for (int i = 0; i < 8; ++i, bits >>= 4) {
-        name += digits[bits & 0xF];
-    }
-    return name;
-}
-
-// Asks the operating system to put `path` on the disk now, not within the next seconds: a
-// file's bytes, or for a directory the list of names in it (which is where a rename lives).
-// Without this a power cut shortly after a save could undo renames or leave renamed files
-// empty, which is what the careful ordering of save_weights() is there to prevent.
-void sync_to_disk(const fs::path& path) {
-    const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (descriptor < 0) {
-        fail(path, std::string("cannot open it to flush it to disk: ") + std::strerror(errno));
-    }
-    const int result = ::fsync(descriptor);
-    const int error = errno;
-    ::close(descriptor);
-    // EINVAL: this file system cannot sync this kind of file (some cannot sync a directory),
-    // so there is nothing more that can be done.
-    if (result != 0 && error != EINVAL) {
-        fail(path, std::string("cannot flush it to disk: ") + std::strerror(error));
-    }
-}
-
-// Removes a directory tree when it goes out of scope, unless release() was called: the new
-// directory of a save that failed half way is cleaned up on every path out.
-class RemoveUnlessReleased {
-public:
-    explicit RemoveUnlessReleased(fs::path path) : path_(std::move(path)) {}
-    ~RemoveUnlessReleased() {
-        if (!released_) {
-            std::error_code ignored;  // a destructor must not throw; nothing else to do
-            fs::remove_all(path_, ignored);
-        }
-    }
-    RemoveUnlessReleased(const RemoveUnlessReleased&) = delete;
-    RemoveUnlessReleased& operator=(const RemoveUnlessReleased&) = delete;
-    void release() { released_ = true; }
-
-private:
-    fs::path path_;
-    bool released_ = false;
-};
-
-// Throws unless `target` may be replaced by save_weights(): it does not exist, or it is a
-// real directory (not a symbolic link) that is empty or holds only a manifest written by
-// save_weights() and .npy files. A wrong path must never cost a learner their files.
-void check_replaceable(const fs::path& target) {
-    std::error_code ec;
-    const fs::file_status status = fs::symlink_status(target, ec);
-    if (status.type() == fs::file_type::not_found) {
-        return;
-    }
-    if (ec) {
-        fail(target, "cannot examine the existing directory: " + ec.message());
-    }
-    const std::string refusing = "refusing to replace it with saved weights: ";
-    if (fs::is_symlink(status)) {
-        fail(target, refusing + "it is a symbolic link; pass the directory it points to");
-    }
-    if (!fs::is_directory(status)) {
-        fail(target, refusing + "it exists and is not a directory");
-    }
-    bool empty = true;
-    for (const fs::directory_entry& entry : fs::directory_iterator(target, ec)) {
-        empty = false;
-        const std::string name = entry.path().filename().string();
-        std::error_code entry_ec;  // an entry that cannot be examined is not known to be ours
-        const bool ours = entry.is_regular_file(entry_ec) && !entry.is_symlink(entry_ec) &&
-                          (name == weights_manifest_file || entry.path().extension() == ".npy");
-        if (!ours) {
-            fail(target, refusing + "it holds '" + name + "', which save_weights did not write");
-        }
-    }
-    if (ec) {
-        fail(target, "cannot list the existing directory: " + ec.message());
-    }
-    if (!empty && first_line(target / weights_manifest_file) != weights_manifest_header) {
-        fail(target, refusing + "it holds no manifest.txt written by save_weights");
-    }
+// What save_weights() writes into its directory: the manifest and .npy files, each a regular
+// file (not a symbolic link).
+bool is_weights_file(const fs::directory_entry& entry) {
+    const std::string name = entry.path().filename().string();
+    std::error_code ec;  // an entry that cannot be examined is not known to be ours
+    return entry.is_regular_file(ec) && !entry.is_symlink(ec) &&
+           (name == weights_manifest_file || entry.path().extension() == ".npy");
 }
 
 // The siblings an interrupted save_weights() may have left next to `target`, for an error
@@ -222,7 +107,7 @@ std::string interrupted_save_note(const fs::path& target) {
     const std::string name = target.filename().string();
     std::vector<std::string> found;
     std::error_code ec;
-    for (const fs::directory_entry& entry : fs::directory_iterator(parent_of(target), ec)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(parent_directory(target), ec)) {
         const std::string sibling = entry.path().filename().string();
         if (sibling.rfind(name + ".old-", 0) == 0 || sibling.rfind(name + ".new-", 0) == 0) {
             found.push_back(sibling);
@@ -332,88 +217,6 @@ bool shape_matches_size(const std::vector<std::size_t>& shape, std::size_t size)
 
 }  // namespace
 
-void replace_directory(const fs::path& directory, const std::string& what,
-                       const std::function<void(const fs::path&)>& fill) {
-    const fs::path target = without_trailing_separator(directory);
-    const std::string name = target.filename().string();
-    if (name.empty() || name == "." || name == "..") {
-        fail(directory, "expected a directory path ending in a name, such as 'out/" + what + "'");
-    }
-    const fs::path parent = parent_of(target);
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) {
-        fail(parent, "cannot create the directory to save " + what + " in: " + ec.message());
-    }
-
-    // 1. Everything goes into a new directory beside the target first.
-    fs::path staging;
-    do {
-        staging = parent / random_name(name + ".new-");
-    } while (!fs::create_directory(staging, ec) && !ec);
-    if (ec) {
-        fail(staging, "cannot create the temporary directory for saving " + what + ": " +
-                          ec.message());
-    }
-    RemoveUnlessReleased remove_staging(staging);
-    fill(staging);
-    // Files first, then the directories that list them, the new directory itself last.
-    std::vector<fs::path> directories;
-    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(staging)) {
-        if (entry.is_directory()) {
-            directories.push_back(entry.path());
-        } else {
-            sync_to_disk(entry.path());
-        }
-    }
-    for (auto d = directories.rbegin(); d != directories.rend(); ++d) {
-        sync_to_disk(*d);
-    }
-    sync_to_disk(staging);
-
-    // 2. and 3. Move the old directory aside, the new one into place.
-    fs::path old;
-    if (fs::exists(fs::symlink_status(target))) {
-        do {
-            old = parent / random_name(name + ".old-");
-        } while (fs::exists(fs::symlink_status(old)));
-        fs::rename(target, old, ec);
-        if (ec) {
-            fail(target, "cannot move the old " + what + " aside to " + old.string() + ": " +
-                             ec.message());
-        }
-    }
-    fs::rename(staging, target, ec);
-    if (ec) {
-        const std::string reason = ec.message();
-        if (!old.empty()) {
-            fs::rename(old, target, ec);  // put the old directory back
-            if (ec) {
-                remove_staging.release();  // keep both copies: nothing may be lost
-                fail(target, "cannot move the new " + what + " into place (" + reason +
-                                 ") nor the old ones back (" + ec.message() + "): the old " +
-                                 what + " are in " + old.string() + ", the new ones in " +
-                                 staging.string());
-            }
-        }
-        fail(target, "cannot move the new " + what + " into place: " + reason);
-    }
-    remove_staging.release();
-    try {
-        sync_to_disk(parent);
-    } catch (const DataError& error) {
-        fail(target, "the new " + what + " are in place, but could not be made durable: " +
-                         error.what());
-    }
-
-    // 4. The new directory is in place; the old copy is no longer needed. Failing to delete
-    // it does not undo the save, so it is not an error.
-    if (!old.empty()) {
-        std::error_code ignored;
-        fs::remove_all(old, ignored);
-    }
-}
-
 std::string weights_file_name(const std::string& parameter_name) {
     std::string file;
     bool part_is_empty = true;
@@ -476,7 +279,8 @@ void save_weights_impl(const std::vector<Parameter>& parameters, const fs::path&
             fail(target, "cannot save " + parameter_label(i, p.name) + ": it has no values");
         }
     }
-    check_replaceable(target);
+    check_replaceable(target, {"save_weights", "saved weights", weights_manifest_file,
+                               weights_manifest_header, is_weights_file});
     replace_directory(target, "weights", [&](const fs::path& staging) {
         std::string manifest = std::string(weights_manifest_header) + "\n";
         for (std::size_t i = 0; i < parameters.size(); ++i) {

@@ -91,16 +91,6 @@ std::string weights_file_name(const std::string& parameter_name);
 /// if any, are left at `directory` and the temporary directory is removed.
 void save_weights(const std::vector<Parameter>& parameters, const std::filesystem::path& directory);
 
-/// The swap save_weights() makes, for any directory of files: calls `fill` with a new, empty
-/// directory `<directory>.new-XXXXXXXX` to write into, flushes everything in it to the disk,
-/// then moves it to `directory` with steps 2 to 4 of save_weights(), with the same one gap.
-/// `what` names the contents in messages ("weights", "checkpoint"). The caller checks that
-/// an existing `directory` may be replaced. Throws DataError as save_weights() does, or
-/// whatever `fill` throws; on any error the new directory is removed and `directory` is left
-/// as it was.
-void replace_directory(const std::filesystem::path& directory, const std::string& what,
-                       const std::function<void(const std::filesystem::path& staging)>& fill);
-
 /// Loads the weights saved by save_weights() in `directory` into `parameters`, which must be
 /// the same model's: the same number of parameters with the same names, in the same order,
 /// with the same shapes.

@@ -625,6 +625,160 @@ void append_log_axis(std::ostringstream& script, char axis) {
            << "set format " << axis << " \"10^{%L}\"\n";
 }
 
+// ==============================================================================================
+// Bar chart parts
+// ==============================================================================================
+
+constexpr double bar_gap = 1;  // the space between groups of bars, in bar widths
+
+/// The sizes, in characters, of the texts of a bar chart that could collide.
+struct BarTexts {
+    std::size_t widest_value = 0;     // the widest value label
+    std::size_t widest_category = 0;  // the longest line of a category name
+    std::size_t category_lines = 0;   // the most lines a category name has
+};
+
+BarTexts measure_bar_texts(const BarChart& chart) {
+    BarTexts texts;
+    for (const auto& series : chart.series) {
+        for (double value : series.second) {
+            texts.widest_value = std::max(texts.widest_value, characters(value_label(value)));
+        }
+    }
+    for (const std::string& category : chart.categories) {
+        texts.widest_category = std::max(texts.widest_category, longest_line(category));
+        texts.category_lines = std::max(texts.category_lines, line_count(category));
+    }
+    return texts;
+}
+
+/// How a bar chart prints the texts that could collide: the category names under the groups
+/// (slanted when the widest does not fit its group), and the values above the bars (upright
+/// when wider than a bar), with the fraction `room` of the y range kept for them.
+struct BarTextLayout {
+    bool slanted_categories = false;
+    bool upright_values = false;
+    double room = 0;
+};
+
+/// Decides the BarTextLayout from rough pixel sizes of a group and of a bar.
+BarTextLayout lay_out_bar_texts(const BarChart& chart, const BarTexts& texts, const Frame& frame) {
+    const double group_pixels = frame.width / static_cast<double>(chart.categories.size());
+    const double bar_pixels = group_pixels / (static_cast<double>(chart.series.size()) + bar_gap);
+    const double value_pixels = 6.5 * static_cast<double>(texts.widest_value);  // at 10 points
+    BarTextLayout layout;
+    layout.slanted_categories =
+        7.7 * static_cast<double>(texts.widest_category) > 0.9 * group_pixels;
+    layout.upright_values = chart.value_labels && value_pixels > bar_pixels - 2;
+    layout.room = !chart.value_labels     ? 0.04
+                  : layout.upright_values ? std::min(0.4, (value_pixels + 14) / frame.height)
+                                          : 0.09;
+    return layout;
+}
+
+/// The clustered histogram style and the x axis: the category names as its tic labels,
+/// slanted when the widest would not fit its group.
+void append_category_axis(std::ostringstream& script, const BarChart& chart, bool slanted) {
+    const std::size_t categories = chart.categories.size();
+    script << "set style data histograms\n"
+           << "set style histogram clustered gap " << bar_gap << "\n"
+           << "set style fill solid 0.9 border rgb \"#404040\"\n"
+           << "set grid noxtics\n"
+           // In a clustered histogram, group i is centred on x = i.
+           << "set xrange [-0.5:" << number(static_cast<double>(categories) - 0.5) << "]\n";
+    script << "set xtics (";
+    for (std::size_t i = 0; i < categories; ++i) {
+        script << (i == 0 ? "" : ", ") << gnuplot_quote(chart.categories[i]) << " " << i;
+    }
+    script << ") scale 0 noenhanced" << (slanted ? " rotate by 30 right" : "") << "\n";
+}
+
+/// The y range: the data, plus a fraction `room` of the range above (and below, for negative
+/// bars) for the value labels.
+void append_bar_y_range(std::ostringstream& script, const BarChart& chart, double room) {
+    double low = chart.series[0].second[0], high = low;
+    for (const auto& series : chart.series) {
+        const auto [min, max] = std::minmax_element(series.second.begin(), series.second.end());
+        low = std::min(low, *min);
+        high = std::max(high, *max);
+    }
+    if (chart.log_y) {
+        // Whole decades, at least half a decade below the smallest bar so that it shows.
+        const double bottom = std::floor(std::log10(low) - 0.5);
+        const double decades = (std::log10(high) - bottom) / (1 - room);
+        append_log_axis(script, 'y');
+        script << "set yrange [" << number(std::pow(10.0, bottom)) << ":"
+               << number(std::pow(10.0, std::ceil(bottom + decades))) << "]\n";
+    } else {
+        low = std::min(low, 0.0);  // bars grow from 0, so 0 is always in view
+        high = std::max(high, 0.0);
+        const double sides = (high > 0 ? 1 : 0) + (low < 0 ? 1 : 0);
+        const double span = (high > low ? high - low : 1.0) / (1 - sides * room);
+        script << "set yrange [" << number(low < 0 ? low - room * span : low) << ":"
+               << number(high > 0 || low == 0 ? high + room * span : high) << "]\n";
+        if (low < 0) {
+            script << "set xzeroaxis lt 1 lw 1 lc rgb \"#404040\"\n";
+        }
+    }
+}
+
+/// The bars' values, one row per category and one column per series: the layout gnuplot's
+/// histograms read.
+std::string bar_rows(const BarChart& chart) {
+    std::string rows;
+    for (std::size_t i = 0; i < chart.categories.size(); ++i) {
+        for (std::size_t s = 0; s < chart.series.size(); ++s) {
+            rows += (s == 0 ? "" : " ") + number(chart.series[s].second[i]);
+        }
+        rows += "\n";
+    }
+    return rows;
+}
+
+/// The value labels, as "x y text" lines: bar s of group i is centred (s - (S - 1) / 2) bar
+/// widths from i, a bar being 1 / (S + gap) wide. Returns the labels of the positive bars,
+/// which go above them, and those of the negative ones, which go below.
+std::pair<std::string, std::string> value_label_rows(const BarChart& chart) {
+    const std::size_t series_count = chart.series.size();
+    const double bar = 1.0 / (static_cast<double>(series_count) + bar_gap);
+    std::string above, below;
+    for (std::size_t i = 0; i < chart.categories.size(); ++i) {
+        for (std::size_t s = 0; s < series_count; ++s) {
+            const double value = chart.series[s].second[i];
+            const double x =
+                static_cast<double>(i) +
+                (static_cast<double>(s) - (static_cast<double>(series_count) - 1) / 2) * bar;
+            (value < 0 ? below : above) +=
+                number(x) + " " + number(value) + " \"" + value_label(value) + "\"\n";
+        }
+    }
+    return {above, below};
+}
+
+/// The plot command: the bars of each series from $bars, then the value labels from $above
+/// and $below where there are any, upright (reading upwards) when they are wider than a bar.
+void append_bar_plot(std::ostringstream& script, const BarChart& chart, bool above, bool below,
+                     bool upright_values) {
+    script << "plot";
+    for (std::size_t s = 0; s < chart.series.size(); ++s) {
+        const std::string& label = chart.series[s].first;
+        script << (s == 0 ? " " : ", \\\n     ") << "$bars using " << s + 1 << " lc rgb \""
+               << series_colours[s % series_colours.size()] << "\""
+               << (label.empty() ? " notitle" : " title " + gnuplot_text(label));
+    }
+    if (above) {
+        script << ", \\\n     $above using 1:2:3 with labels font \",10\""
+               << (upright_values ? " rotate by 90 left offset 0,0.5" : " offset 0,0.7")
+               << " notitle";
+    }
+    if (below) {
+        script << ", \\\n     $below using 1:2:3 with labels font \",10\""
+               << (upright_values ? " rotate by 90 right offset 0,-0.5" : " offset 0,-0.7")
+               << " notitle";
+    }
+    script << "\n";
+}
+
 }  // namespace
 
 // ==============================================================================================
@@ -720,109 +874,27 @@ void save_bar_chart(const BarChart& chart, const fs::path& png) {
     const std::string here = where("save_bar_chart", png);
     check_bar_chart(here, chart);
 
-    const std::size_t categories = chart.categories.size();
-    const std::size_t series_count = chart.series.size();
-    constexpr double gap = 1;  // the space between groups, in bar widths
-
     std::vector<std::string> key_labels;
-    std::size_t widest_value = 0, widest_category = 0, category_lines = 0;
-    for (const auto& [label, values] : chart.series) {
-        key_labels.push_back(label);
-        for (double value : values) {
-            widest_value = std::max(widest_value, characters(value_label(value)));
-        }
+    for (const auto& series : chart.series) {
+        key_labels.push_back(series.first);
     }
-    for (const std::string& category : chart.categories) {
-        widest_category = std::max(widest_category, longest_line(category));
-        category_lines = std::max(category_lines, line_count(category));
-    }
+    const BarTexts texts = measure_bar_texts(chart);
     std::ostringstream script;
     const Frame frame =
         append_frame(script, chart.title, "", chart.y_label, key_labels, chart.width, chart.height);
-
-    // Rough pixel sizes of a group and of a bar, to decide how to print the text that could
-    // collide: the category names under the groups (slanted when the widest does not fit its
-    // group), and the values above the bars (upright when wider than a bar).
-    const double group_pixels = frame.width / static_cast<double>(categories);
-    const double bar_pixels = group_pixels / (static_cast<double>(series_count) + gap);
-    const bool slanted_categories = 7.7 * static_cast<double>(widest_category) > 0.9 * group_pixels;
-    const double value_pixels = 6.5 * static_cast<double>(widest_value);  // at 10 points
-    const bool upright_values = chart.value_labels && value_pixels > bar_pixels - 2;
+    const BarTextLayout layout = lay_out_bar_texts(chart, texts, frame);
     // A name slanted by 30 degrees reaches down half its length: about 0.25 line a character.
-    append_bottom_margin(script, frame,
-                         1.5 + (slanted_categories ? 0.25 * static_cast<double>(widest_category)
-                                                   : static_cast<double>(category_lines)));
+    append_bottom_margin(
+        script, frame,
+        1.5 + (layout.slanted_categories ? 0.25 * static_cast<double>(texts.widest_category)
+                                         : static_cast<double>(texts.category_lines)));
+    append_category_axis(script, chart, layout.slanted_categories);
+    append_bar_y_range(script, chart, layout.room);
 
-    script << "set style data histograms\n"
-           << "set style histogram clustered gap " << gap << "\n"
-           << "set style fill solid 0.9 border rgb \"#404040\"\n"
-           << "set grid noxtics\n"
-           // In a clustered histogram, group i is centred on x = i.
-           << "set xrange [-0.5:" << number(static_cast<double>(categories) - 0.5) << "]\n";
-
-    // The category names as the x tic labels, slanted when the widest would not fit its group.
-    script << "set xtics (";
-    for (std::size_t i = 0; i < categories; ++i) {
-        script << (i == 0 ? "" : ", ") << gnuplot_quote(chart.categories[i]) << " " << i;
-    }
-    script << ") scale 0 noenhanced" << (slanted_categories ? " rotate by 30 right" : "") << "\n";
-
-    // The y range: the data, plus a fraction `room` of the range above (and below, for negative
-    // bars) for the value labels.
-    double low = chart.series[0].second[0], high = low;
-    for (const auto& series : chart.series) {
-        const auto [min, max] = std::minmax_element(series.second.begin(), series.second.end());
-        low = std::min(low, *min);
-        high = std::max(high, *max);
-    }
-    const double room = !chart.value_labels ? 0.04
-                        : upright_values    ? std::min(0.4, (value_pixels + 14) / frame.height)
-                                            : 0.09;
-    if (chart.log_y) {
-        // Whole decades, at least half a decade below the smallest bar so that it shows.
-        const double bottom = std::floor(std::log10(low) - 0.5);
-        const double decades = (std::log10(high) - bottom) / (1 - room);
-        append_log_axis(script, 'y');
-        script << "set yrange [" << number(std::pow(10.0, bottom)) << ":"
-               << number(std::pow(10.0, std::ceil(bottom + decades))) << "]\n";
-    } else {
-        low = std::min(low, 0.0);  // bars grow from 0, so 0 is always in view
-        high = std::max(high, 0.0);
-        const double sides = (high > 0 ? 1 : 0) + (low < 0 ? 1 : 0);
-        const double span = (high > low ? high - low : 1.0) / (1 - sides * room);
-        script << "set yrange [" << number(low < 0 ? low - room * span : low) << ":"
-               << number(high > 0 || low == 0 ? high + room * span : high) << "]\n";
-        if (low < 0) {
-            script << "set xzeroaxis lt 1 lw 1 lc rgb \"#404040\"\n";
-        }
-    }
-
-    // One row per category, one column per series: the layout gnuplot's histograms read.
-    std::string rows;
-    for (std::size_t i = 0; i < categories; ++i) {
-        for (std::size_t s = 0; s < series_count; ++s) {
-            rows += (s == 0 ? "" : " ") + number(chart.series[s].second[i]);
-        }
-        rows += "\n";
-    }
-    append_data_block(script, "$bars", rows);
-
-    // The value labels, as "x y text" lines: bar s of group i is centred (s - (S - 1) / 2) bar
-    // widths from i, a bar being 1 / (S + gap) wide. Labels go above positive bars and below
-    // negative ones; upright (reading upwards) when they are wider than a bar.
+    append_data_block(script, "$bars", bar_rows(chart));
     std::string above, below;
     if (chart.value_labels) {
-        const double bar = 1.0 / (static_cast<double>(series_count) + gap);
-        for (std::size_t i = 0; i < categories; ++i) {
-            for (std::size_t s = 0; s < series_count; ++s) {
-                const double value = chart.series[s].second[i];
-                const double x =
-                    static_cast<double>(i) +
-                    (static_cast<double>(s) - (static_cast<double>(series_count) - 1) / 2) * bar;
-                (value < 0 ? below : above) +=
-                    number(x) + " " + number(value) + " \"" + value_label(value) + "\"\n";
-            }
-        }
+        std::tie(above, below) = value_label_rows(chart);
         if (!above.empty()) {
             append_data_block(script, "$above", above);
         }
@@ -830,25 +902,7 @@ void save_bar_chart(const BarChart& chart, const fs::path& png) {
             append_data_block(script, "$below", below);
         }
     }
-
-    script << "plot";
-    for (std::size_t s = 0; s < series_count; ++s) {
-        const std::string& label = chart.series[s].first;
-        script << (s == 0 ? " " : ", \\\n     ") << "$bars using " << s + 1 << " lc rgb \""
-               << series_colours[s % series_colours.size()] << "\""
-               << (label.empty() ? " notitle" : " title " + gnuplot_text(label));
-    }
-    if (!above.empty()) {
-        script << ", \\\n     $above using 1:2:3 with labels font \",10\""
-               << (upright_values ? " rotate by 90 left offset 0,0.5" : " offset 0,0.7")
-               << " notitle";
-    }
-    if (!below.empty()) {
-        script << ", \\\n     $below using 1:2:3 with labels font \",10\""
-               << (upright_values ? " rotate by 90 right offset 0,-0.5" : " offset 0,-0.7")
-               << " notitle";
-    }
-    script << "\n";
+    append_bar_plot(script, chart, !above.empty(), !below.empty(), layout.upright_values);
 
     render(here, script.str(), png, chart.width, chart.height);
 }
