@@ -359,8 +359,11 @@ int main(int argc, char** argv) {
                                              "image, found {} and {}", dir.string(),
                                              train_set.labels.size(), test.labels.size()));
         }
-        std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
+        std::cout << fmt::format("data: {} ({} training images, {} test images)\n", dir.string(),
                                  train_set.labels.size(), test.labels.size());
+        std::cout << (options.engines == cnn::Engines::fast
+                          ? "engines: chapter 07's (--engines book for chapter 04's and 05's)\n\n"
+                          : "engines: chapter 04's im2col and chapter 05's loops\n\n");
         TrainedModel run = train(s, train_set, test, options.seed);
         report(s, run, test, train_set.labels.size(), options.out);
 
