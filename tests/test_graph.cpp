@@ -70,16 +70,7 @@ TEST_CASE("Graph: the whole model passes the numerical gradient check through fa
     cnn::Rng rng(7);
     const Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
     const cnn::Labels y = {1, 3};
-    const auto logits = [&] { return cnn::reshaped<2>(model.forward(x, false, false), {2, 4}); };
-    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(logits(), y).loss; };
-    const std::vector<cnn::Parameter> params = model.parameters();
-    cnn::zero_gradients(params);
-    const cnn::Tensor2 d = cnn::softmax_cross_entropy_backward(cnn::softmax(logits()), y);
-    model.backward(cnn::reshaped<4>(cnn::Tensor2(d), {2, 4, 1, 1}));
-    for (const cnn::Parameter& p : params) {
-        const auto result = cnn::check_gradient(p, loss, {1e-3, 1e-2});
-        CHECK_MESSAGE(result.passed(), result.summary());
-    }
+    CHECK(cnn::testing::check_model_gradients(model, x, y) == 0);
 }
 
 TEST_CASE("Graph: trains with fit like any model") {

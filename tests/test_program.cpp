@@ -30,14 +30,6 @@ int run(const std::vector<std::string>& args, const std::function<void(const cnn
 }
 }  // namespace
 
-TEST_CASE("thousands: separators as Keras prints them") {
-    CHECK(cnn::thousands(0) == "0");
-    CHECK(cnn::thousands(999) == "999");
-    CHECK(cnn::thousands(1000) == "1,000");
-    CHECK(cnn::thousands(1413834) == "1,413,834");
-    CHECK(cnn::thousands(22658709504ULL) == "22,658,709,504");
-}
-
 TEST_CASE("Program: flags reach the body, --out is created, errors exit 1 with a message") {
     const auto out = std::filesystem::temp_directory_path() / "cnn_test_program_out";
     std::filesystem::remove_all(out);

@@ -66,8 +66,5 @@ xt::xtensor<float, To> reshaped(xt::xtensor<float, From>&& x, const std::array<s
 /// A count as the book prints it, with thousands separators: 1413834 -> "1,413,834".
 std::string thousands(std::size_t n);
 
-/// Reshapes a batch of images `(N, C, H, W)` into the matrix `(N, C*H*W)` a Dense layer takes:
-/// each image becomes one row, its pixels laid out channel by channel, row by row.
-Tensor2 flatten_images(const Tensor4& images);
 
 }  // namespace cnn
