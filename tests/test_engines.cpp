@@ -53,10 +53,8 @@ TEST_CASE("fast engines: max pooling gives chapter 05's values and winners bit f
     const Tensor4 x = cnn::testing::random_tensor<4>({4, 3, 9, 9}, rng);
     cnn::MaxPooling2D slow = cnn::MaxPooling2D(3).strides(2);
     slow.build({3, 9, 9}, rng);
-    cnn::set_default_max_pooling2d_engine(cnn::fast_max_pooling2d_engine(2));
-    cnn::MaxPooling2D fast = cnn::MaxPooling2D(3).strides(2);
+    cnn::MaxPooling2D fast = cnn::MaxPooling2D(3).strides(2).engine(cnn::fast_max_pooling2d_engine(2));
     fast.build({3, 9, 9}, rng);
-    cnn::set_default_max_pooling2d_engine(nullptr);
     CHECK(cnn::testing::max_abs_diff(fast.forward(x), slow.forward(x)) == 0);
     const Tensor4 dy = cnn::testing::random_tensor<4>({4, 3, 4, 4}, rng);
     CHECK(cnn::testing::max_abs_diff(fast.backward(dy), slow.backward(dy)) == 0);

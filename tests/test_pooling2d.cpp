@@ -7,8 +7,9 @@
 
 namespace {
 
-cnn::Pooling2DOptions pooling(std::size_t size, std::size_t stride, cnn::PaddingMode padding) {
-    cnn::Pooling2DOptions o;
+// Options for either pooling layer (a MaxPooling2DOptions is a Pooling2DOptions).
+cnn::MaxPooling2DOptions pooling(std::size_t size, std::size_t stride, cnn::PaddingMode padding) {
+    cnn::MaxPooling2DOptions o;
     o.pool_rows = o.pool_cols = size;
     o.stride_rows = o.stride_cols = stride;
     o.padding = padding;

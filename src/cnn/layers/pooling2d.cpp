@@ -70,13 +70,13 @@ void set_default_max_pooling2d_engine(MaxPooling2DEngineFactory factory) {
 
 Shape MaxPooling2D::build(const Shape& input_shape, Rng& rng) {
     Shape output = Pooling2D::build(input_shape, rng);
-    engine_.make(default_engine());
+    engine_.make(options_.engine ? options_.engine : default_engine());
     return output;
 }
 
 Tensor4 MaxPooling2D::forward_operation(Tensor4 x, bool) {
     if (!engine_) {
-        engine_.make(default_engine());  // used on its own, without build()
+        engine_.make(options_.engine ? options_.engine : default_engine());  // without build()
     }
     x_shape_ = shape_of(x);
     engine_->forward(x, window(x.shape(2), x.shape(3)), result_);

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cnn/layers/engine.hpp"
@@ -33,35 +34,6 @@ struct Pooling2DOptions {
     std::size_t stride_rows = 0;               ///< 0: the window height (Keras's strides=None)
     std::size_t stride_cols = 0;               ///< 0: the window width
     PaddingMode padding = PaddingMode::valid;  ///< 'valid' or 'same'
-};
-
-/// The window, strides and padding `options` give on an input of h rows and w columns.
-Pool2DWindow pool2d_window(const Pooling2DOptions& options, std::size_t h, std::size_t w);
-
-/// What pooling layers share: their options and how they shape their output.
-template <class Derived>
-class Pooling2D : public KerasLayer<Derived> {
-public:
-    explicit Pooling2D(std::size_t pool_size) {
-        options_.pool_rows = options_.pool_cols = pool_size;
-    }
-    explicit Pooling2D(const Pooling2DOptions& options) : options_(options) {}
-    Derived& strides(std::size_t stride) {
-        options_.stride_rows = options_.stride_cols = stride;
-        return static_cast<Derived&>(*this);
-    }
-    Derived& padding(const std::string& mode) {
-        options_.padding = parse_padding(mode);
-        return static_cast<Derived&>(*this);
-    }
-    Shape build(const Shape& input_shape, Rng&) override;
-    const Pooling2DOptions& options() const { return options_; }
-
-protected:
-    Pool2DWindow window(std::size_t h, std::size_t w) const { return pool2d_window(options_, h, w); }
-
-    Pooling2DOptions options_;
-    std::array<std::size_t, 4> x_shape_{};  // the shape of the last forward input
 };
 
 /// How a MaxPooling2D layer computes (chapter 07 adds a threaded engine).
@@ -85,11 +57,50 @@ std::unique_ptr<MaxPooling2DEngine> make_loop_max_pooling2d_engine();
 /// program sets another. An empty factory restores that default.
 void set_default_max_pooling2d_engine(MaxPooling2DEngineFactory factory);
 
+/// Everything a MaxPooling2D layer can be asked for: the window, and its engine.
+struct MaxPooling2DOptions : Pooling2DOptions {
+    MaxPooling2DEngineFactory engine;  ///< empty: the process-wide default
+};
+
+/// The window, strides and padding `options` give on an input of h rows and w columns.
+Pool2DWindow pool2d_window(const Pooling2DOptions& options, std::size_t h, std::size_t w);
+
+/// What pooling layers share: their options (Options derives from Pooling2DOptions) and how
+/// they shape their output.
+template <class Derived, class Options = Pooling2DOptions>
+class Pooling2D : public KerasLayer<Derived> {
+public:
+    explicit Pooling2D(std::size_t pool_size) {
+        options_.pool_rows = options_.pool_cols = pool_size;
+    }
+    explicit Pooling2D(const Options& options) : options_(options) {}
+    Derived& strides(std::size_t stride) {
+        options_.stride_rows = options_.stride_cols = stride;
+        return static_cast<Derived&>(*this);
+    }
+    Derived& padding(const std::string& mode) {
+        options_.padding = parse_padding(mode);
+        return static_cast<Derived&>(*this);
+    }
+    Shape build(const Shape& input_shape, Rng&) override;
+    const Options& options() const { return options_; }
+
+protected:
+    Pool2DWindow window(std::size_t h, std::size_t w) const { return pool2d_window(options_, h, w); }
+
+    Options options_;
+    std::array<std::size_t, 4> x_shape_{};  // the shape of the last forward input
+};
+
 /// Max pooling: each window replaced by its largest value.
-class MaxPooling2D : public Pooling2D<MaxPooling2D> {
+class MaxPooling2D : public Pooling2D<MaxPooling2D, MaxPooling2DOptions> {
 public:
     explicit MaxPooling2D(std::size_t pool_size = 2) : Pooling2D(pool_size) {}
-    explicit MaxPooling2D(const Pooling2DOptions& options) : Pooling2D(options) {}
+    explicit MaxPooling2D(const MaxPooling2DOptions& options) : Pooling2D(options) {}
+    MaxPooling2D& engine(MaxPooling2DEngineFactory factory) {
+        options_.engine = std::move(factory);
+        return *this;
+    }
     std::string type() const override { return "MaxPooling2D"; }
     std::string default_name() const override { return "max_pooling2d"; }
     Shape build(const Shape& input_shape, Rng& rng) override;
@@ -138,8 +149,8 @@ private:
 /// The output shape (C, OH, OW) of a pooling layer on `input` (C, H, W); errors name the layer.
 Shape pooled_shape(const Layer& layer, const Pooling2DOptions& options, const Shape& input);
 
-template <class Derived>
-Shape Pooling2D<Derived>::build(const Shape& input_shape, Rng&) {
+template <class Derived, class Options>
+Shape Pooling2D<Derived, Options>::build(const Shape& input_shape, Rng&) {
     return pooled_shape(*this, options_, input_shape);
 }
 
