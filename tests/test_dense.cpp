@@ -101,7 +101,7 @@ TEST_CASE("Dense: parameter count, initialisation and shape errors") {
     // Before a ReLU the kernel starts He-normal: variance 2 / fan-in.
     CHECK(xt::variance(layer.weights())() == doctest::Approx(2.0 / 784).epsilon(0.05));
     const Tensor4 wrong = xt::zeros<float>({2, 100, 1, 1});
-    CHECK_THROWS_WITH_AS(layer.forward(wrong), doctest::Contains("expected input (None, 784), got (None, 100, 1, 1)"),
+    CHECK_THROWS_WITH_AS(layer.forward(wrong), doctest::Contains("Dense dense_1: expected input (None, 784), got (None, 100, 1, 1)"),
                          std::invalid_argument);
     CHECK_THROWS_AS(cnn::Dense(0), std::invalid_argument);
     cnn::Dense unbuilt(3);

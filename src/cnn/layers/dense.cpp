@@ -49,27 +49,30 @@ std::vector<Parameter> Dense::parameters() {
     return {make_parameter(name() + "/kernel", w_, dw_), make_parameter(name() + "/bias", b_, db_)};
 }
 
+void Dense::expect_rows(const Tensor4& t, std::size_t width, const char* what) const {
+    expect_built(*this, w_.size() > 0);
+    if (t.size() != t.shape(0) * width) {
+        throw std::invalid_argument("Dense " + name() + ": expected " + what + " (None, " +
+                                    std::to_string(width) + "), got " +
+                                    batch_shape_to_string(Shape(t.shape().begin() + 1, t.shape().end())));
+    }
+}
+
 //! [dense_layer]
 Tensor4 Dense::forward_operation(Tensor4 x, bool) {
-    expect_built(*this, w_.size() > 0);
+    expect_rows(x, inputs(), "input");
     const std::size_t n = x.shape(0);
-    if (x.size() != n * inputs()) {
-        throw std::invalid_argument(layer_shape_error(*this, "(None, " + std::to_string(inputs()) + ")",
-                                                      Shape(x.shape().begin() + 1, x.shape().end())));
-    }
-    x_ = reshaped<2>(std::move(x), {n, inputs()});           // (N, D, 1, 1) seen as (N, D)
+    x_ = reshaped<2>(std::move(x), {n, inputs()});                      // (N, D, 1, 1) seen as (N, D)
     return reshaped<4>(dense_forward(x_, w_, b_), {n, units(), 1, 1});  // (N, M) as (N, M, 1, 1)
 }
 
 Tensor4 Dense::backward_operation(Tensor4 dy) {
-    if (x_.size() == 0 && dy.size() != 0) {
-        throw std::logic_error("Dense " + name() + ": backward() called before forward()");
+    expect_rows(dy, units(), "dy");
+    if (x_.shape(0) != dy.shape(0)) {
+        throw std::logic_error("Dense " + name() + ": backward() needs the forward() of a batch of " +
+                               std::to_string(dy.shape(0)) + " first");
     }
     const std::size_t n = dy.shape(0);
-    if (dy.size() != n * units()) {
-        throw std::invalid_argument("Dense " + name() + ": expected dy (N, " +
-                                    std::to_string(units()) + "), got " + shape_to_string(dy.shape()));
-    }
     Tensor2 dx = dense_backward(reshaped<2>(std::move(dy), {n, units()}), x_, w_, dw_, db_);
     return reshaped<4>(std::move(dx), {n, inputs(), 1, 1});
 }

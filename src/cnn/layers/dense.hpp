@@ -61,6 +61,9 @@ protected:
     Tensor4 backward_operation(Tensor4 dy) override;
 
 private:
+    // Throws unless t is (N, width) or (N, width, 1, 1) and the layer is built.
+    void expect_rows(const Tensor4& t, std::size_t width, const char* what) const;
+
     DenseOptions options_;
     Tensor2 w_, dw_;
     Tensor1 b_, db_;

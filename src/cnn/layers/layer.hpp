@@ -74,6 +74,23 @@ public:
     Tensor4 forward(Tensor4 x, bool training = false, bool apply_softmax = true);
     /// dy is the gradient of the output; accumulates the parameter gradients, returns dx.
     Tensor4 backward(Tensor4 dy);
+
+    /// The trainable tensors (none for most layers).
+    virtual std::vector<Parameter> parameters() { return {}; }
+    std::size_t parameter_count();
+    /// The activation the layer ends with.
+    virtual Activation activation() const { return Activation::linear; }
+
+protected:
+    /// The layer's own operation, before the activation.
+    virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
+    virtual Tensor4 backward_operation(Tensor4 dy) = 0;
+//! [layer]
+    /// True when the layer's own operation already ends with its activation (a ReLU fused
+    /// into a convolution engine), so forward() and backward() must not apply it again.
+    virtual bool applies_own_activation() const { return false; }
+
+public:
     /// For a last layer trained with the fused loss: dlogits is the gradient with respect to
     /// the logits (the output before the softmax); returns dx.
     Tensor4 backward_from_logits(Tensor4 dlogits) { return backward_operation(std::move(dlogits)); }
@@ -85,12 +102,6 @@ public:
     virtual Tensor4 forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax);
     virtual std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits);
 
-    /// The trainable tensors (none for most layers).
-    virtual std::vector<Parameter> parameters() { return {}; }
-    std::size_t parameter_count();
-    /// The activation the layer ends with.
-    virtual Activation activation() const { return Activation::linear; }
-
     /// The name a model gave the layer, or its default_name() before it has one.
     std::string name() const { return name_.empty() ? default_name() : name_; }
     void set_name(const std::string& name) { name_ = name; }
@@ -98,20 +109,12 @@ public:
     const Shape& declared_input_shape() const { return input_shape_; }
 
 protected:
-    /// The layer's own operation, before the activation.
-    virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
-    virtual Tensor4 backward_operation(Tensor4 dy) = 0;
-    /// True when the layer's own operation already ends with its activation (a ReLU fused
-    /// into a convolution engine), so forward() and backward() must not apply it again.
-    virtual bool applies_own_activation() const { return false; }
-
     Shape input_shape_;
 
 private:
     std::string name_;
     Tensor4 relu_input_;  // what the ReLU saw, for its backward pass
 };
-//! [layer]
 
 /// What every Keras layer offers: `input_shape`, for the first layer of a model. The layer's
 /// own type is returned so that option calls can be chained in any order:
