@@ -12,12 +12,13 @@ using cnn::Tensor4;
 
 namespace {
 
-// A Conv2D layer of `filters` fh x fw filters with stride s, built on (c, h, w).
+// A Conv2D layer of `filters` fh x fw filters with strides s (rows) and sc (columns; 0: s),
+// built on (c, h, w).
 cnn::Conv2D built(std::size_t filters, std::size_t fh, std::size_t fw, std::size_t s,
                   const char* padding, const cnn::Shape& input, cnn::Rng& rng,
-                  const char* activation = "linear") {
-    cnn::Conv2D layer = cnn::Conv2D(filters, fh).kernel_size(fh, fw).strides(s).padding(padding).activation(
-        activation);
+                  const char* activation = "linear", std::size_t sc = 0) {
+    cnn::Conv2D layer = cnn::Conv2D(filters, fh).kernel_size(fh, fw).strides(s, sc == 0 ? s : sc)
+                            .padding(padding).activation(activation);
     layer.build(input, rng);
     return layer;
 }
@@ -68,6 +69,7 @@ TEST_CASE("Conv2D: numerical gradient checks where bugs hide") {
         const char* padding;
         cnn::Shape input;
         const char* activation;
+        std::size_t stride_cols = 0;
     };
     // Even kernels, stride > 1, 'same' with asymmetric pads (even kernel, or stride 2 on an odd
     // size), batch 2, several channels. (The ReLU activation has a test of its own below: a
@@ -76,13 +78,15 @@ TEST_CASE("Conv2D: numerical gradient checks where bugs hide") {
                           Case{3, 2, 2, 1, "same", {2, 5, 4}, "linear"},
                           Case{2, 4, 2, 2, "same", {3, 7, 6}, "linear"},
                           Case{4, 3, 3, 2, "valid", {2, 7, 7}, "linear"},
-                          Case{3, 3, 3, 1, "same", {2, 5, 5}, "linear"}}) {
+                          Case{3, 3, 3, 1, "same", {2, 5, 5}, "linear"},
+                          Case{2, 3, 2, 2, "same", {2, 7, 6}, "linear", 1}}) {  // unequal strides
         CAPTURE(c.fh);
         CAPTURE(c.fw);
         CAPTURE(c.stride);
         CAPTURE(c.padding);
         cnn::Rng rng(31 + c.fh * 7 + c.stride);
-        cnn::Conv2D layer = built(c.filters, c.fh, c.fw, c.stride, c.padding, c.input, rng, c.activation);
+        cnn::Conv2D layer =
+            built(c.filters, c.fh, c.fw, c.stride, c.padding, c.input, rng, c.activation, c.stride_cols);
         const Tensor4 x = cnn::testing::random_tensor<4>({2, c.input[0], c.input[1], c.input[2]}, rng);
         CHECK(cnn::testing::check_layer_gradients(layer, x, rng, {1e-3, 5e-3}) == 0);
     }

@@ -63,13 +63,13 @@ TEST_CASE("Dense: its ReLU activation passes the gradient check too") {
                                               rng, {1e-3, 1e-2}) == 0);
 }
 
-TEST_CASE("Dense: the layer computes dense_forward, on (N, D, 1, 1) without copies") {
+TEST_CASE("Dense: the layer computes dense_forward on a batch of vectors (N, D, 1, 1)") {
     cnn::Rng rng(2);
     cnn::Dense layer(3);
     layer.build({2}, rng);
     layer.weights() = Tensor2{{1, 0, -1}, {2, 1, 0}};
     layer.bias() = Tensor1{0.5f, -1, 2};
-    const Tensor4 y = layer.forward(Tensor4{{{{1}}, {{2}}}, {{{3}}, {{4}}}});
+    const Tensor4 y = layer.forward(Tensor4{{{{1}}, {{2}}}, {{{3}}, {{4}}}});  // (2, 2, 1, 1)
     // The hand-computed case above: rows [5.5, 1, 1] and [11.5, 3, -1], as (2, 3, 1, 1).
     REQUIRE(y.shape() == std::array<std::size_t, 4>{2, 3, 1, 1});
     CHECK(cnn::testing::max_abs_diff(y, Tensor4{{{{5.5f}}, {{1}}, {{1}}}, {{{11.5f}}, {{3}}, {{-1}}}}) == 0.0);

@@ -99,7 +99,12 @@ TEST_CASE("Graph: wiring errors are named") {
                          std::invalid_argument);
     cnn::Graph foreign;
     foreign.input({3});
-    CHECK_THROWS_WITH_AS(foreign.call(cnn::Dense(2), cnn::Node{7}), doctest::Contains("not a node"),
+    CHECK_THROWS_WITH_AS(foreign.call(cnn::Dense(2), cnn::Node{0, 7}), doctest::Contains("not a node"),
+                         std::invalid_argument);
+    CHECK(foreign.size() == 0);  // the refused layer did not join the model
+    cnn::Graph other;
+    const cnn::Node theirs = other.input({3});
+    CHECK_THROWS_WITH_AS(foreign.call(cnn::Dense(2), theirs), doctest::Contains("not a node of this graph"),
                          std::invalid_argument);
     CHECK_THROWS_AS(foreign.input({3}), std::logic_error);
     cnn::Graph mismatched;
@@ -108,4 +113,51 @@ TEST_CASE("Graph: wiring errors are named") {
     mismatched.output(mismatched.call(cnn::Add(), {m, c}));
     CHECK_THROWS_WITH_AS(mismatched.build(), doctest::Contains("expected inputs of one shape"),
                          std::invalid_argument);
+}
+
+TEST_CASE("Graph: a failed build can be fixed and retried; every layer then runs once") {
+    cnn::Graph model(6);
+    const cnn::Node x = model.input({3});
+    const cnn::Node stray = model.call(cnn::Dense(2), x);
+    model.output(model.call(cnn::Dense(2).activation("softmax"), x));
+    CHECK_THROWS_AS(model.build(), std::invalid_argument);  // `stray` leads nowhere
+    model.output(model.call(cnn::Dense(2).activation("softmax"), model.call(cnn::Add(), {stray, model.call(cnn::Dense(2), x)})));
+    CHECK_THROWS_AS(model.build(), std::invalid_argument);  // now the first softmax leads nowhere
+    cnn::Graph fixed(6);
+    const cnn::Node y = fixed.input({3});
+    const cnn::Node a = fixed.call(cnn::Dense(2), y);
+    fixed.output(fixed.call(cnn::Dense(2).activation("softmax"), fixed.call(cnn::Add(), {a, a})));
+    fixed.build();
+    fixed.build();  // a second call changes nothing
+    CHECK(fixed.execution_order().size() == 3);
+    // Add({a, a}) is 2a: its gradient reaches a twice, and the two are added up.
+    cnn::Rng rng(2);
+    const cnn::Tensor4 in = cnn::testing::random_tensor<4>({4, 3, 1, 1}, rng);
+    CHECK(cnn::testing::check_model_gradients(fixed, in, {0, 1, 1, 0}) == 0);
+}
+
+TEST_CASE("Graph: a last layer without a softmax trains through its own activation") {
+    // Model::backward starts at the last layer's output; for a ReLU layer the ReLU's mask must
+    // apply, whichever engine computes it.
+    cnn::Graph model(3);
+    const cnn::Node x = model.input({2, 4, 4});
+    model.output(model.call(cnn::Conv2D(3, 3).activation("relu"), x));
+    model.build();
+    cnn::Rng rng(4);
+    const cnn::Tensor4 in = cnn::testing::random_tensor<4>({2, 2, 4, 4}, rng);
+    const cnn::Tensor4 y = model.forward(in, true, false);
+    const cnn::Tensor4 dy = cnn::testing::random_tensor<4>({2, 3, 2, 2}, rng);
+    cnn::zero_gradients(model.parameters());
+    model.backward(dy);
+    const std::vector<cnn::Parameter> relu_grads = model.parameters();
+    const std::vector<float> dw(relu_grads[0].grad, relu_grads[0].grad + relu_grads[0].size);
+    // The same layer without the ReLU, given dy masked where y = 0, gives the same gradient.
+    cnn::Graph linear(3);
+    linear.output(linear.call(cnn::Conv2D(3, 3), linear.input({2, 4, 4})));
+    linear.build();
+    linear.forward(in, true, false);
+    cnn::zero_gradients(linear.parameters());
+    linear.backward(xt::where(y > 0.0f, dy, 0.0f));
+    const cnn::Parameter p = linear.parameters()[0];
+    CHECK(std::equal(dw.begin(), dw.end(), p.grad));
 }

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "cnn/check/gradient_check.hpp"
 #include "cnn/layers/merge.hpp"
 #include "test_support.hpp"
 
@@ -47,4 +48,35 @@ TEST_CASE("Concatenate: channels one after the other, image by image, and the gr
     CHECK_THROWS_WITH_AS(cat.build_inputs({{1, 2, 2}, {1, 3, 2}}, rng),
                          doctest::Contains("differ in their channels only"), std::invalid_argument);
     CHECK(cnn::Concatenate().build_inputs({{3}, {4}}, rng) == cnn::Shape{7});  // flat inputs
+}
+
+TEST_CASE("merge layers: three inputs, and numerical gradient checks of every input") {
+    cnn::Rng rng(3);
+    const std::vector<Tensor4> xs = {cnn::testing::random_tensor<4>({2, 1, 3, 2}, rng),
+                                     cnn::testing::random_tensor<4>({2, 2, 3, 2}, rng),
+                                     cnn::testing::random_tensor<4>({2, 1, 3, 2}, rng)};
+    cnn::Concatenate cat;
+    CHECK(cat.build_inputs({{1, 3, 2}, {2, 3, 2}, {1, 3, 2}}, rng) == cnn::Shape{4, 3, 2});
+    cnn::Add add;
+    add.build_inputs({{1, 3, 2}, {1, 3, 2}, {1, 3, 2}}, rng);
+    const std::vector<Tensor4> same = {xs[0], xs[2], xs[0]};
+    for (cnn::Layer* layer : {static_cast<cnn::Layer*>(&cat), static_cast<cnn::Layer*>(&add)}) {
+        CAPTURE(layer->type());
+        std::vector<Tensor4> in = layer == &cat ? xs : same;
+        const Tensor4 y = layer->forward_inputs(in, true, true);
+        const Tensor4 r = cnn::testing::random_tensor<4>({y.shape(0), y.shape(1), y.shape(2), y.shape(3)}, rng);
+        const std::vector<Tensor4> dx = layer->backward_inputs(r, false);
+        REQUIRE(dx.size() == 3);
+        for (std::size_t k = 0; k < 3; ++k) {
+            const auto loss = [&] { return cnn::testing::dot(layer->forward_inputs(in, true, true), r); };
+            const cnn::GradientCheckResult result =
+                cnn::check_gradient("dx" + std::to_string(k), loss, in[k].data(), dx[k].data(), in[k].size());
+            CHECK_MESSAGE(result.passed(), result.summary());
+        }
+    }
+    CHECK_THROWS_WITH_AS(add.backward_inputs(xt::zeros<float>({2, 2, 3, 2}), false),
+                         doctest::Contains("expected dy (2, 1, 3, 2)"), std::invalid_argument);
+    cnn::Add unbuilt;
+    CHECK_THROWS_WITH_AS(unbuilt.forward_inputs(xs, false, true), doctest::Contains("has not been built"),
+                         std::logic_error);
 }

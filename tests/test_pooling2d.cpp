@@ -85,3 +85,24 @@ TEST_CASE("GlobalAveragePooling2D: the mean of each map, as (N, C), and its grad
     CHECK(cnn::testing::check_layer_gradients(
               global, cnn::testing::random_tensor<4>({2, 3, 4, 5}, rng), rng) == 0);
 }
+
+TEST_CASE("pooling layers: non-square windows and strides, and ties at the layer") {
+    cnn::Rng rng(12);
+    cnn::MaxPooling2DOptions o;
+    o.pool_rows = 2;
+    o.pool_cols = 3;
+    o.stride_rows = 1;
+    o.stride_cols = 2;
+    o.padding = cnn::PaddingMode::same;
+    cnn::MaxPooling2D max_pool(o);
+    CHECK(max_pool.build({2, 5, 7}, rng) == cnn::Shape{2, 5, 4});
+    const cnn::Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 5, 7}, rng);
+    CHECK(cnn::testing::check_layer_gradients(max_pool, x, rng, {1e-3, 2e-3}) == 0);
+    cnn::AveragePooling2D avg_pool(o);
+    CHECK(cnn::testing::check_layer_gradients(avg_pool, x, rng) == 0);
+    // Ties: the first value in reading order wins and gets the whole gradient.
+    cnn::MaxPooling2D tie;
+    const cnn::Tensor4 flat = {{{{5, 5}, {5, 1}}}};
+    CHECK(tie.forward(flat)(0, 0, 0, 0) == 5);
+    CHECK(cnn::testing::max_abs_diff(tie.backward(cnn::Tensor4{{{{1}}}}), cnn::Tensor4{{{{1, 0}, {0, 0}}}}) == 0);
+}

@@ -295,3 +295,27 @@ TEST_CASE("determinism: one thread repeats bit for bit, two threads stay within 
     CHECK(worst <= 1e-4 * largest);
     CHECK(worst_loss <= 1e-4);
 }
+
+TEST_CASE("a built model with dropout can be moved and still trains with its own generator") {
+    cnn::Rng rng(13);
+    const Tensor4 x = cnn::testing::random_tensor<4>({8, 1, 4, 4}, rng);
+    const cnn::Labels y = {0, 1, 2, 0, 1, 2, 0, 1};
+    const auto make = [] {
+        cnn::Sequential model(5);
+        model.add(Flatten().input_shape({1, 4, 4}));
+        model.add(Dropout(0.5f));
+        model.add(Dense(3).activation("softmax"));
+        model.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
+        return model;
+    };
+    cnn::FitOptions options;
+    options.epochs = 3;
+    options.verbose = cnn::Verbosity::silent;
+    cnn::Sequential stays = make();
+    const cnn::History a = stays.fit(x, y, options);
+    cnn::Sequential original = make();
+    original.build();
+    cnn::Sequential moved = std::move(original);  // Dropout keeps the generator's address
+    const cnn::History b = moved.fit(x, y, options);
+    CHECK(a.loss == b.loss);
+}

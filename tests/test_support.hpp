@@ -21,7 +21,6 @@
 
 #include "cnn/check/gradient_check.hpp"
 #include "cnn/layers/layer.hpp"
-#include "cnn/losses/softmax_cross_entropy.hpp"
 #include "cnn/model/model.hpp"
 #include "cnn/tensor/random.hpp"
 
@@ -151,27 +150,13 @@ inline std::size_t check_layer_gradients(Layer& layer, Tensor4 x, Rng& rng,
     return failed + (result_x.passed() ? 0 : 1);
 }
 
-/// The numerical gradient check of a whole model on the real loss: the softmax cross-entropy of
-/// its logits for x and labels y. Every parameter's gradient from one backward pass must match
-/// central differences. Returns the number of parameters that failed (each reported).
+/// cnn::check_model_gradients(), each parameter's result reported through doctest; returns the
+/// number that failed. The default nudge is small: a larger one could push a ReLU input across
+/// 0, or change which value wins a pooling window, where difference quotients are wrong.
 inline std::size_t check_model_gradients(Model& model, const Tensor4& x, const Labels& y,
                                          const GradientCheckOptions& options = {1e-3, 1e-2}) {
-    const auto logits = [&] {
-        Tensor4 z = model.forward(x, /*training=*/false, /*apply_softmax=*/false);
-        const std::size_t n = z.shape(0), k = z.shape(1);
-        return reshaped<2>(std::move(z), {n, k});
-    };
-    const auto loss = [&] { return softmax_cross_entropy_forward(logits(), y).loss; };
-    const std::vector<Parameter> params = model.parameters();
-    zero_gradients(params);
-    const Tensor2 z = logits();
-    Tensor2 dz = softmax_cross_entropy_backward(softmax(z), y);
-    model.backward(reshaped<4>(std::move(dz), {z.shape(0), z.shape(1), 1, 1}));
     std::size_t failed = 0;
-    for (const Parameter& p : params) {
-        // A small nudge: a larger one could push a ReLU input across 0, or change which value
-        // wins a pooling window, where the loss has a kink and the difference quotient is wrong.
-        const GradientCheckResult result = check_gradient(p, loss, options);
+    for (const GradientCheckResult& result : cnn::check_model_gradients(model, x, y, options)) {
         CHECK_MESSAGE(result.passed(), result.summary());
         failed += result.passed() ? 0 : 1;
     }

@@ -26,7 +26,6 @@
 #include "support/app/program.hpp"
 #include "cnn/check/gradient_check.hpp"
 #include "support/io/dataset.hpp"
-#include "cnn/losses/softmax_cross_entropy.hpp"
 #include "cnn/model/batches.hpp"
 #include "cnn/model/mlp.hpp"
 #include "cnn/ops/dense.hpp"
@@ -209,26 +208,13 @@ Trained train_mlp(const Data& data, const Setup& setup, std::uint64_t seed) {
 void check_backward(const Data& data, std::uint64_t seed, const fs::path& out) {
     cnn::Sequential mlp = cnn::mlp({image_shape(data.train.x), {8}, 10}, seed);
     const std::vector<std::size_t> rows = {0, 1, 2, 3};
-    const cnn::Tensor4 x = cnn::take_examples(data.train.x, rows);
-    const cnn::Labels y = cnn::take_labels(data.train.y, rows);
-    const auto logits = [&] {  // (N, 10, 1, 1) as (N, 10)
-        return cnn::reshaped<2>(mlp.forward(x, /*training=*/true, /*apply_softmax=*/false),
-                                {rows.size(), 10});
-    };
-    const auto loss = [&] { return cnn::softmax_cross_entropy_forward(logits(), y).loss; };
-
-    const std::vector<cnn::Parameter> parameters = mlp.parameters();
-    cnn::zero_gradients(parameters);
-    const cnn::SoftmaxCrossEntropy result = cnn::softmax_cross_entropy_forward(logits(), y);
-    mlp.backward(cnn::reshaped<4>(cnn::softmax_cross_entropy_backward(result.probs, y),
-                                  {rows.size(), 10, 1, 1}));
-
+    // A nudge of 1e-3: a hidden unit within epsilon of ReLU's kink at 0 would spoil the
+    // difference quotient, and a smaller nudge makes that rarer.
+    const std::vector<cnn::GradientCheckResult> checks = cnn::check_model_gradients(
+        mlp, cnn::take_examples(data.train.x, rows), cnn::take_labels(data.train.y, rows), {1e-3, 1e-3});
     cnn::Transcript table(out / "ch01_gradient_check.txt");
     bool all_passed = true;
-    for (const cnn::Parameter& p : parameters) {
-        // A nudge of 1e-3: a hidden unit within epsilon of ReLU's kink at 0 would spoil the
-        // difference quotient, and a smaller nudge makes that rarer.
-        const cnn::GradientCheckResult check = cnn::check_gradient(p, loss, {1e-3, 1e-3});
+    for (const cnn::GradientCheckResult& check : checks) {
         table.line(check.summary());
         all_passed = all_passed && check.passed();
     }

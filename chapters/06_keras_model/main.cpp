@@ -294,7 +294,7 @@ void report(const Settings& s, TrainedModel& run, const cnn::Dataset& test, std:
         seconds += run.history.seconds[e];
         training += run.history.train_seconds[e];
     }
-    const double trained = static_cast<double>(examples) * (1.0 - 1.0 / 12.0);
+    const double trained = static_cast<double>(examples - cnn::validation_count(examples, 1.0 / 12.0));
     cnn::Transcript text(out / "ch06_result.txt");
     text.line(fmt::format("model {}: {} parameters, {} {:g}{}{}, {} epochs of batch {} in "
                           "{:.0f} s ({:.0f} s of training steps: {:.0f} training images/s)",

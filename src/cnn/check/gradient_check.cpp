@@ -1,5 +1,8 @@
 #include "cnn/check/gradient_check.hpp"
 
+#include "cnn/losses/softmax_cross_entropy.hpp"
+#include "cnn/model/model.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -57,5 +60,29 @@ GradientCheckResult check_gradient(const Parameter& parameter, const std::functi
     return check_gradient(parameter.name, loss, parameter.value, parameter.grad, parameter.size,
                           options);
 }
+
+//! [check_model_gradients]
+std::vector<GradientCheckResult> check_model_gradients(Model& model, const Tensor4& x,
+                                                       const Labels& y,
+                                                       const GradientCheckOptions& options) {
+    const auto logits = [&] {  // (N, K, 1, 1) seen as (N, K)
+        Tensor4 z = model.forward(x, /*training=*/false, /*apply_softmax=*/false);
+        const std::size_t n = z.shape(0), k = z.shape(1);
+        return reshaped<2>(std::move(z), {n, k});
+    };
+    const auto loss = [&] { return softmax_cross_entropy_forward(logits(), y).loss; };
+    const std::vector<Parameter> parameters = model.parameters();
+    zero_gradients(parameters);
+    const SoftmaxCrossEntropy result = softmax_cross_entropy_forward(logits(), y);
+    Tensor2 dlogits = softmax_cross_entropy_backward(result.probs, y);
+    const std::size_t n = dlogits.shape(0), k = dlogits.shape(1);
+    model.backward(reshaped<4>(std::move(dlogits), {n, k, 1, 1}));
+    std::vector<GradientCheckResult> checks;
+    for (const Parameter& p : parameters) {
+        checks.push_back(check_gradient(p, loss, options));
+    }
+    return checks;
+}
+//! [check_model_gradients]
 
 }  // namespace cnn

@@ -20,10 +20,14 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cnn/layers/parameter.hpp"
+#include "cnn/tensor/tensor.hpp"
 
 namespace cnn {
+
+class Model;
 
 /// How check_gradient() probes.
 struct GradientCheckOptions {
@@ -58,5 +62,12 @@ GradientCheckResult check_gradient(const std::string& name, const std::function<
 /// analytic result (one forward and backward pass at the current values).
 GradientCheckResult check_gradient(const Parameter& parameter, const std::function<double()>& loss,
                                    const GradientCheckOptions& options = {});
+
+/// The check of every parameter of a whole model on the real loss: the softmax cross-entropy
+/// of its logits for x with labels y, after one forward and backward pass. Returns one result
+/// per parameter, in Model::parameters() order. (Model is chapter 01's: model/model.hpp.)
+std::vector<GradientCheckResult> check_model_gradients(Model& model, const Tensor4& x,
+                                                       const Labels& y,
+                                                       const GradientCheckOptions& options = {});
 
 }  // namespace cnn

@@ -129,18 +129,14 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool) {
                                     std::to_string(w_.shape(1)) + ", H, W), got " +
                                     shape_to_string(x.shape()));
     }
-    x_ = std::move(x);  // kept for the backward pass
-    Tensor4 y = engine_->forward(x_, w_, b_, geometry(x_.shape(2), x_.shape(3)), fused_relu());
-    if (fused_relu()) {
-        y_ = y;  // the ReLU's mask is y > 0
-    }
+    Tensor4 y = engine_->forward(x, w_, b_, geometry(x.shape(2), x.shape(3)), fused_relu());
+    x_ = std::move(x);  // kept for the backward pass (only once the forward pass succeeded)
+    y_ = fused_relu() ? y : Tensor4();  // a fused ReLU's mask is y > 0
     return y;
 }
 
 Tensor4 Conv2D::backward_operation(Tensor4 dy) {
-    if (x_.size() == 0) {
-        throw std::logic_error("Conv2D " + name() + ": backward() called before forward()");
-    }
+    expect_forward_first(*this, x_.size() > 0);
     return engine_->backward(dy, x_, y_, w_, geometry(x_.shape(2), x_.shape(3)), fused_relu(),
                              dw_, db_);
 }

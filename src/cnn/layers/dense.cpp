@@ -68,9 +68,10 @@ Tensor4 Dense::forward_operation(Tensor4 x, bool) {
 
 Tensor4 Dense::backward_operation(Tensor4 dy) {
     expect_rows(dy, units(), "dy");
+    expect_forward_first(*this, x_.size() > 0 || dy.size() == 0);
     if (x_.shape(0) != dy.shape(0)) {
-        throw std::logic_error("Dense " + name() + ": backward() needs the forward() of a batch of " +
-                               std::to_string(dy.shape(0)) + " first");
+        throw std::invalid_argument("Dense " + name() + ": dy holds " + std::to_string(dy.shape(0)) +
+                                    " examples, the last forward() " + std::to_string(x_.shape(0)));
     }
     const std::size_t n = dy.shape(0);
     Tensor2 dx = dense_backward(reshaped<2>(std::move(dy), {n, units()}), x_, w_, dw_, db_);

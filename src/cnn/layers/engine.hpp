@@ -22,12 +22,10 @@ public:
 
     EngineSlot() = default;
     EngineSlot(const EngineSlot& other)
-        : factory_(other.factory_), engine_(other.engine_ ? factory_() : nullptr) {}
+        : factory_(other.factory_), engine_(other.engine_ ? other.factory_() : nullptr) {}
     EngineSlot& operator=(const EngineSlot& other) {
-        if (this != &other) {
-            factory_ = other.factory_;
-            engine_ = other.engine_ ? factory_() : nullptr;
-        }
+        EngineSlot copy(other);  // may throw; *this changes only after it succeeded
+        *this = std::move(copy);
         return *this;
     }
     EngineSlot(EngineSlot&&) noexcept = default;

@@ -69,7 +69,21 @@ std::vector<Tensor4> Layer::backward_inputs(Tensor4 dy, bool from_logits) {
     return dx;
 }
 
+void expect_forward_first(const Layer& layer, bool ran) {
+    if (!ran) {
+        throw std::logic_error(layer.type() + " " + layer.name() +
+                               ": backward() called before forward()");
+    }
+}
+
 std::size_t Layer::parameter_count() { return count_values(parameters()); }
+
+Tensor4 Layer::backward_from_logits(Tensor4 dlogits) {
+    if (activation() == Activation::softmax && !applies_own_activation()) {
+        return backward_operation(std::move(dlogits));  // the softmax is the loss's business
+    }
+    return backward(std::move(dlogits));
+}
 
 //! [layer_activation]
 Tensor4 Layer::forward(Tensor4 x, bool training, bool apply_softmax) {
@@ -106,8 +120,8 @@ Tensor4 Layer::backward(Tensor4 dy) {
         // A model never asks for this: it trains through the fused loss, from the logits.
         break;
     }
-    throw std::logic_error(name() + ": a softmax activation is trained through the fused "
-                           "softmax cross-entropy loss, not on its own");
+    throw std::logic_error(type() + " " + name() + ": a softmax activation is trained through "
+                           "the fused softmax cross-entropy loss, not on its own");
 }
 //! [layer_activation]
 

@@ -91,9 +91,10 @@ protected:
     virtual bool applies_own_activation() const { return false; }
 
 public:
-    /// For a last layer trained with the fused loss: dlogits is the gradient with respect to
-    /// the logits (the output before the softmax); returns dx.
-    Tensor4 backward_from_logits(Tensor4 dlogits) { return backward_operation(std::move(dlogits)); }
+    /// For a model's last layer, whose forward() ran with `apply_softmax` false: dlogits is the
+    /// gradient with respect to what that forward() returned (for a softmax layer its logits,
+    /// the softmax being fused with the loss; for any other layer simply its output); returns dx.
+    Tensor4 backward_from_logits(Tensor4 dlogits);
 
     /// Layers with several inputs (Add, Concatenate: chapter 08) override these three; for
     /// every other layer they are build(), forward() and backward() (or
@@ -135,5 +136,8 @@ std::string layer_shape_error(const Layer& layer, const std::string& expected, c
 
 /// Throws std::logic_error naming `layer` unless `built`: for a layer used before build().
 void expect_built(const Layer& layer, bool built);
+
+/// Throws std::logic_error naming `layer` unless `ran`: for a backward() before any forward().
+void expect_forward_first(const Layer& layer, bool ran);
 
 }  // namespace cnn

@@ -25,6 +25,7 @@ void expect_several(const Layer& layer, const std::vector<Shape>& shapes) {
 }
 
 void expect_inputs(const Layer& layer, std::size_t expected, std::size_t got) {
+    expect_built(layer, expected > 0);
     if (expected != got) {
         throw std::invalid_argument(layer.type() + " " + layer.name() + ": expected " +
                                     std::to_string(expected) + " inputs, got " + std::to_string(got));
@@ -57,10 +58,17 @@ Tensor4 Add::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
         }
         y += xs[i];
     }
+    shape_ = {y.shape(0), y.shape(1), y.shape(2), y.shape(3)};
     return y;
 }
 
 std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool) {
+    expect_built(*this, inputs_ > 0);
+    expect_forward_first(*this, shape_[0] + shape_[1] > 0);
+    if (!std::equal(shape_.begin(), shape_.end(), dy.shape().begin())) {
+        throw std::invalid_argument("Add " + name() + ": expected dy " + shape_to_string(shape_) +
+                                    ", as the last forward() output, got " + shape_to_string(dy.shape()));
+    }
     std::vector<Tensor4> dx(inputs_, dy);  // d(x1 + x2 + ...)/dxi = 1: each gets dy
     dx.back() = std::move(dy);
     return dx;
@@ -88,6 +96,7 @@ Tensor4 Concatenate::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
     expect_inputs(*this, x_shapes_.size(), xs.size());
     const std::size_t n = xs[0].shape(0), h = xs[0].shape(2), w = xs[0].shape(3);
     std::size_t channels = 0;
+    std::vector<std::array<std::size_t, 4>> shapes;
     for (std::size_t i = 0; i < xs.size(); ++i) {
         const auto& s = xs[i].shape();
         if (s[0] != n || s[2] != h || s[3] != w) {
@@ -95,9 +104,10 @@ Tensor4 Concatenate::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
                                         " is " + shape_to_string(s) + ", input 0 is " +
                                         shape_to_string(xs[0].shape()));
         }
-        x_shapes_[i] = {s[0], s[1], s[2], s[3]};
+        shapes.push_back({s[0], s[1], s[2], s[3]});
         channels += s[1];
     }
+    x_shapes_ = std::move(shapes);  // kept only once every input is known to fit
     // y[n] is x_1[n]'s channels, then x_2[n]'s, ...: one contiguous block per input and image.
     Tensor4 y = Tensor4::from_shape({n, channels, h, w});
     float* out = y.data();
@@ -111,6 +121,8 @@ Tensor4 Concatenate::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
 }
 
 std::vector<Tensor4> Concatenate::backward_inputs(Tensor4 dy, bool) {
+    expect_built(*this, !x_shapes_.empty());
+    expect_forward_first(*this, x_shapes_.front()[0] + x_shapes_.front()[1] > 0);
     std::vector<Tensor4> dx;
     std::size_t values = 0;
     for (const auto& s : x_shapes_) {
@@ -118,9 +130,9 @@ std::vector<Tensor4> Concatenate::backward_inputs(Tensor4 dy, bool) {
         values += dx.back().size();
     }
     if (dy.size() != values || x_shapes_.empty() || dy.shape(0) != x_shapes_[0][0]) {
-        throw std::invalid_argument("Concatenate " + name() + ": backward got dy " +
-                                    shape_to_string(dy.shape()) + " for " +
-                                    std::to_string(values) + " input values");
+        throw std::invalid_argument("Concatenate " + name() + ": expected dy of " +
+                                    std::to_string(values) + " values, as the last forward() "
+                                    "output, got " + shape_to_string(dy.shape()));
     }
     const float* in = dy.data();
     for (std::size_t image = 0; image < dy.shape(0); ++image) {

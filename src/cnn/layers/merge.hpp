@@ -52,6 +52,7 @@ public:
 
 private:
     std::size_t inputs_ = 0;
+    std::array<std::size_t, 4> shape_{};  // of the last forward() output
 };
 
 /// The inputs' channels one after the other: (C1, H, W), (C2, H, W) -> (C1 + C2, H, W), or

@@ -11,13 +11,6 @@ std::array<std::size_t, 4> shape_of(const Tensor4& x) {
     return {x.shape(0), x.shape(1), x.shape(2), x.shape(3)};
 }
 
-void expect_forward_first(bool ran, const Layer& layer) {
-    if (!ran) {
-        throw std::logic_error(layer.type() + " " + layer.name() +
-                               ": backward() called before forward()");
-    }
-}
-
 // Chapter 05's loops.
 class LoopEngine : public MaxPooling2DEngine {
 public:
@@ -78,25 +71,26 @@ Tensor4 MaxPooling2D::forward_operation(Tensor4 x, bool) {
     if (!engine_) {
         engine_.make(options_.engine ? options_.engine : default_engine());  // without build()
     }
-    x_shape_ = shape_of(x);
     engine_->forward(x, window(x.shape(2), x.shape(3)), result_);
+    x_shape_ = shape_of(x);
     Tensor4 y = std::move(result_.y);  // the winners stay for backward()
     result_.y = Tensor4();             // not a moved-from shell with a shape and no storage
     return y;
 }
 
 Tensor4 MaxPooling2D::backward_operation(Tensor4 dy) {
-    expect_forward_first(x_shape_[0] + x_shape_[1] > 0, *this);
+    expect_forward_first(*this, x_shape_[0] + x_shape_[1] > 0);
     return engine_->backward(dy, result_.winner, x_shape_);
 }
 
 Tensor4 AveragePooling2D::forward_operation(Tensor4 x, bool) {
+    Tensor4 y = average_pool2d_forward(x, window(x.shape(2), x.shape(3)));
     x_shape_ = shape_of(x);
-    return average_pool2d_forward(x, window(x.shape(2), x.shape(3)));
+    return y;
 }
 
 Tensor4 AveragePooling2D::backward_operation(Tensor4 dy) {
-    expect_forward_first(x_shape_[0] + x_shape_[1] > 0, *this);
+    expect_forward_first(*this, x_shape_[0] + x_shape_[1] > 0);
     return average_pool2d_backward(dy, x_shape_, window(x_shape_[2], x_shape_[3]));
 }
 
@@ -108,12 +102,13 @@ Shape GlobalAveragePooling2D::build(const Shape& input, Rng&) {
 }
 
 Tensor4 GlobalAveragePooling2D::forward_operation(Tensor4 x, bool) {
+    Tensor2 means = global_average_pool_forward(x);  // (N, C)
     x_shape_ = shape_of(x);
-    return reshaped<4>(global_average_pool_forward(x), {x_shape_[0], x_shape_[1], 1, 1});
+    return reshaped<4>(std::move(means), {x_shape_[0], x_shape_[1], 1, 1});
 }
 
 Tensor4 GlobalAveragePooling2D::backward_operation(Tensor4 dy) {
-    expect_forward_first(x_shape_[0] + x_shape_[1] > 0, *this);
+    expect_forward_first(*this, x_shape_[0] + x_shape_[1] > 0);
     return global_average_pool_backward(reshaped<2>(std::move(dy), {x_shape_[0], x_shape_[1]}),
                                         x_shape_);
 }

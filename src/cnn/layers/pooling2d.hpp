@@ -40,7 +40,8 @@ struct Pooling2DOptions {
 class MaxPooling2DEngine {
 public:
     virtual ~MaxPooling2DEngine() = default;
-    /// Max pooling of x into `result` (its y and winners are resized as needed and reused).
+    /// Max pooling of x into `result` (its y and winners are resized as needed; the winners'
+    /// memory is reused from call to call).
     virtual void forward(const Tensor4& x, const Pool2DWindow& window, MaxPoolResult& result) = 0;
     /// dx of x_shape, each dy value added at its winner's position.
     virtual Tensor4 backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
@@ -113,7 +114,7 @@ protected:
 
 private:
     EngineSlot<MaxPooling2DEngine> engine_;
-    MaxPoolResult result_;  // the output's memory and the winners, reused from call to call
+    MaxPoolResult result_;  // the winners, kept for backward() (their memory reused)
 };
 
 /// Average pooling: each window replaced by the mean of its values.

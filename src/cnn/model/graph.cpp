@@ -1,9 +1,20 @@
 #include "cnn/model/graph.hpp"
 
-#include <functional>
+#include <atomic>
 #include <stdexcept>
 
 namespace cnn {
+
+namespace {
+
+std::size_t next_serial() {
+    static std::atomic<std::size_t> serial{0};
+    return ++serial;
+}
+
+}  // namespace
+
+Graph::Graph(std::uint64_t seed, std::string name) : Model(seed, std::move(name)), serial_(next_serial()) {}
 
 Node Graph::input(const Shape& shape) {
     expect_not_built();
@@ -16,32 +27,33 @@ Node Graph::input(const Shape& shape) {
     declared_input_ = shape;
     has_input_ = true;
     vertices_.push_back(Vertex{});
-    return Node{vertices_.size() - 1};
+    return Node{serial_, vertices_.size() - 1};
 }
 
-void Graph::expect_node(Node node, const char* where) const {
-    if (node.id >= vertices_.size()) {
-        throw std::invalid_argument(std::string(where) + ": node " + std::to_string(node.id) +
-                                    " is not a node of the graph " + name());
+void Graph::expect_nodes(const std::vector<Node>& nodes, const std::string& reader) const {
+    expect_not_built();
+    if (nodes.empty()) {
+        throw std::invalid_argument("Graph " + name() + ": " + reader + " reads no node");
+    }
+    for (Node n : nodes) {
+        if (n.graph != serial_ || n.id >= vertices_.size()) {
+            throw std::invalid_argument("Graph " + name() + ": " + reader + " reads node " +
+                                        std::to_string(n.id) + ", which is not a node of this graph");
+        }
     }
 }
 
 Node Graph::connect(Layer& layer, const std::vector<Node>& inputs) {
-    if (inputs.empty()) {
-        throw std::invalid_argument("Graph " + name() + ": " + layer.name() + " reads no node");
-    }
     Vertex vertex{&layer, {}};
     for (Node n : inputs) {
-        expect_node(n, "call");
         vertex.inputs.push_back(n.id);
     }
     vertices_.push_back(std::move(vertex));
-    return Node{vertices_.size() - 1};
+    return Node{serial_, vertices_.size() - 1};
 }
 
 void Graph::output(Node node) {
-    expect_not_built();
-    expect_node(node, "output");
+    expect_nodes({node}, "output");
     if (vertices_[node.id].layer == nullptr) {
         throw std::invalid_argument("Graph " + name() + ": the output must be a layer's output");
     }
@@ -54,30 +66,25 @@ Shape Graph::build_layers() {
     if (!has_input_ || !has_output_) {
         throw std::logic_error("Graph " + name() + ": give the model an input() and an output()");
     }
-    // Topological order: a depth-first walk back from the output, each vertex placed after
-    // every vertex it reads. Calls can only read earlier nodes, so there are no cycles.
-    std::vector<bool> placed(vertices_.size(), false);
-    std::function<void(std::size_t)> place = [&](std::size_t v) {
-        if (placed[v]) {
-            return;
-        }
-        placed[v] = true;
+    // Every vertex reads earlier ones only, so the order of the calls is topological. Walking
+    // it backwards from the output marks what the output needs; anything unmarked is an error.
+    std::vector<bool> needed(vertices_.size(), false);
+    needed[output_] = true;
+    for (std::size_t v = vertices_.size(); v-- > 0;) {
         for (std::size_t u : vertices_[v].inputs) {
-            place(u);
+            needed[u] = needed[u] || needed[v];
         }
-        order_.push_back(v);
-    };
-    place(output_);
-    for (std::size_t v = 0; v < vertices_.size(); ++v) {
-        if (!placed[v]) {
+        if (!needed[v]) {
             throw std::invalid_argument("Graph " + name() + ": " +
                                         (vertices_[v].layer ? vertices_[v].layer->name() : "the input") +
                                         " does not lead to the output");
         }
     }
+    order_.clear();
     uses_.assign(vertices_.size(), 0);
     std::vector<Shape> shapes(vertices_.size());
-    for (std::size_t v : order_) {
+    for (std::size_t v = 0; v < vertices_.size(); ++v) {
+        order_.push_back(v);
         Vertex& vertex = vertices_[v];
         if (vertex.layer == nullptr) {
             shapes[v] = declared_input_;
@@ -127,8 +134,12 @@ void Graph::run_backward(Tensor4 dlogits) {
             Tensor4& g = grad[vertex.inputs[k]];
             if (g.size() == 0) {
                 g = std::move(dx[k]);
-            } else {
+            } else if (g.shape() == dx[k].shape()) {
                 g += dx[k];  // fan-out: the gradients of every reader add up
+            } else {
+                throw std::logic_error("Graph " + name() + ": " + vertex.layer->name() +
+                                       " sent back a gradient of " + shape_to_string(dx[k].shape()) +
+                                       " for a value of " + shape_to_string(g.shape()));
             }
         }
     }

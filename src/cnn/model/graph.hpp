@@ -16,8 +16,9 @@
 ///
 /// is Keras's `h = Conv2D(...)(x)`, `r = Add()([h, f])`, `Model(inputs=x, outputs=y)`.
 ///
-/// When the model is built, the layers are put in topological order, walking back from the
-/// output: every layer after all the layers it reads. forward() runs them in that order;
+/// When the model is built, the layers are put in topological order: every layer after all the
+/// layers it reads. A call can only read nodes that exist already, so the order of the calls
+/// is one; building keeps, in that order, the layers that lead to the output. forward() runs them in that order;
 /// backward() runs them in reverse and, where a node fed several layers (fan-out), adds up
 /// the gradients they send back to it. Layers that do not lead to the output are an error.
 #pragma once
@@ -35,14 +36,14 @@ namespace cnn {
 
 /// A value in a graph model: its input, or the output of one layer call.
 struct Node {
-    std::size_t id = 0;
+    std::size_t graph = 0;  ///< which Graph made it (each has its own serial number)
+    std::size_t id = 0;     ///< which of its values
 };
 
 /// Layers wired as a directed acyclic graph, with one input and one output.
 class Graph : public Model {
 public:
-    explicit Graph(std::uint64_t seed = 42, std::string name = "model")
-        : Model(seed, std::move(name)) {}
+    explicit Graph(std::uint64_t seed = 42, std::string name = "model");
 
     /// The model's input, of shape (C, H, W) or (D) without the batch axis.
     Node input(const Shape& shape);
@@ -50,6 +51,7 @@ public:
     /// returns the node of its output.
     template <class L>
     Node call(L layer, const std::vector<Node>& inputs) {
+        expect_nodes(inputs, layer.name());  // before the layer joins the model
         return connect(own(std::make_unique<L>(std::move(layer))), inputs);
     }
     template <class L>
@@ -74,7 +76,9 @@ private:
         std::vector<std::size_t> inputs;  // the vertices it reads
     };
     Node connect(Layer& layer, const std::vector<Node>& inputs);
-    void expect_node(Node node, const char* where) const;
+    void expect_nodes(const std::vector<Node>& nodes, const std::string& reader) const;
+
+    std::size_t serial_;  // what this graph's nodes carry
 
     std::vector<Vertex> vertices_;
     Shape declared_input_;

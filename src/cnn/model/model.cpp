@@ -197,9 +197,15 @@ History Model::fit(const Tensor4& x, const Labels& y, const FitOptions& options,
         throw std::logic_error("fit: call compile() first");
     }
     expect_input(x, "fit");
+    if (x_val.shape(0) > 0) {
+        expect_input(x_val, "fit (validation data)");
+    }
     if (y.size() != x.shape(0) || y_val.size() != x_val.shape(0)) {
         throw std::invalid_argument(fmt::format("fit: {} images but {} labels (validation: {} and {})",
                                                 x.shape(0), y.size(), x_val.shape(0), y_val.size()));
+    }
+    if (x.shape(0) == 0) {
+        throw std::invalid_argument("fit: expected at least one training example, got none");
     }
     const bool interactive = options.verbose == Verbosity::automatic && &out == &std::cout &&
                              ProgressBar::stdout_is_terminal();
