@@ -1,11 +1,47 @@
 # Builds one textbook site and checks it.
-#   cmake -DDOXYGEN=doxygen -DDOXYFILE=Doxyfile -DSITE=dir -DMATHJAX=dir -P BuildDocs.cmake
+#   cmake -DDOXYGEN=doxygen -DDOXYFILE=Doxyfile -DSITE=dir -DMATHJAX=dir
+#         -DOUT_ROOT=dir -DSTAGE=dir -DSOURCE_DIR=dir -DBINARY_DIR=dir -P BuildDocs.cmake
+# First copies what the chapter programs wrote (OUT_ROOT/chNN/*) to STAGE/chNN/, where the
+# Doxyfile looks for it, with the absolute paths of this machine made relative in the text
+# files: the programs print where their data and plots are ("data: /home/.../data/...").
 # Fails when Doxygen fails, when it logs any warning, or when a page shows an image that is not
 # in the site. Links Debian's MathJax into the site so formulas render without a network.
-foreach(var DOXYGEN DOXYFILE SITE MATHJAX)
+foreach(var DOXYGEN DOXYFILE SITE MATHJAX OUT_ROOT STAGE SOURCE_DIR BINARY_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "BuildDocs.cmake: -D${var}=... is required")
   endif()
+endforeach()
+
+# The build folder is shown as the repository sees it (build/out/ch01), or as "build" when it
+# lies outside the repository; then the repository's own path is dropped (data/...).
+file(RELATIVE_PATH binary_shown "${SOURCE_DIR}" "${BINARY_DIR}")
+if(binary_shown STREQUAL "")
+  set(binary_shown ".")
+elseif(binary_shown MATCHES "^[.][.]/|^/")
+  set(binary_shown "build")
+endif()
+file(REMOVE_RECURSE "${STAGE}")
+file(GLOB chapter_folders LIST_DIRECTORIES true "${OUT_ROOT}/ch*")
+foreach(folder IN LISTS chapter_folders)
+  if(NOT IS_DIRECTORY "${folder}")
+    continue()
+  endif()
+  get_filename_component(chapter "${folder}" NAME)
+  file(MAKE_DIRECTORY "${STAGE}/${chapter}")
+  file(GLOB files LIST_DIRECTORIES false "${folder}/*")
+  foreach(file IN LISTS files)
+    get_filename_component(name "${file}" NAME)
+    if(name MATCHES "[.](txt|dot|csv|md)$")
+      file(READ "${file}" text)
+      string(REPLACE "${BINARY_DIR}/" "${binary_shown}/" text "${text}")
+      string(REPLACE "${BINARY_DIR}" "${binary_shown}" text "${text}")
+      string(REPLACE "${SOURCE_DIR}/" "" text "${text}")
+      string(REPLACE "${SOURCE_DIR}" "." text "${text}")
+      file(WRITE "${STAGE}/${chapter}/${name}" "${text}")
+    else()
+      file(COPY "${file}" DESTINATION "${STAGE}/${chapter}")
+    endif()
+  endforeach()
 endforeach()
 
 set(log "${SITE}/doxygen-warnings.log")
