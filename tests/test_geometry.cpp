@@ -5,7 +5,7 @@
 using cnn::AxisGeometry;
 using cnn::SizePolicy;
 
-TEST_CASE("conv_output_size: the three examples of the study notes") {
+TEST_CASE("conv_output_size: Saito's three examples") {
     // OH = (H + 2P - FH) / S + 1, computed by hand in the notes (Deep Learning from Scratch 7.2).
     CHECK(cnn::conv_output_size({4, 3, 1, {1, 1}}) == 4);   // (4 + 2 - 3) / 1 + 1
     CHECK(cnn::conv_output_size({7, 3, 2, {0, 0}}) == 3);   // (7 + 0 - 3) / 2 + 1

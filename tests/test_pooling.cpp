@@ -55,7 +55,7 @@ TEST_CASE("max pooling: ties go to the first maximum in reading order") {
     CHECK(max_abs_diff(xt::view(dx, 0, 0), xt::xtensor<float, 2>{{1, 0}, {0, 0}}) == 0);
 }
 
-TEST_CASE("the study notes' A, B, C: a one-pixel shift inside the windows is invisible after pooling") {
+TEST_CASE("Géron's A, B, C: a one-pixel shift inside the windows is invisible after pooling") {
     // A's bright pixels sit in the left column of 2x2 blocks; B moves them right, within their
     // blocks; C moves them left, into the neighbouring blocks.
     xt::xtensor<float, 2> a = xt::zeros<float>({4, 8});

@@ -25,7 +25,7 @@ TEST_CASE("pooling layers: no parameters, Keras's default stride, 'same' sizes")
     cnn::Rng rng(1);
     const cnn::Tensor4 x = cnn::testing::random_tensor<4>({2, 3, 28, 28}, rng);
     CHECK(max2.forward(x).shape() == std::array<std::size_t, 4>{2, 3, 14, 14});
-    // The study notes' model: 28 -> 14 -> 7 -> 3 (the last by rounding down).
+    // Géron's model: 28 -> 14 -> 7 -> 3 (the last by rounding down).
     const cnn::Tensor4 seven = cnn::testing::random_tensor<4>({1, 1, 7, 7}, rng);
     CHECK(max2.forward(seven).shape(2) == 3);
     CHECK(max2.build({64, 7, 7}, rng) == cnn::Shape{64, 3, 3});

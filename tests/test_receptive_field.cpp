@@ -5,7 +5,7 @@
 #include "cnn/ops/receptive_field.hpp"
 
 TEST_CASE("receptive_fields: stacks worked out by hand") {
-    // Two 3x3 layers, stride 1: 1 + 2 + 2 = 5 (the study notes' 5x5); a third gives 7.
+    // Two 3x3 layers, stride 1: 1 + 2 + 2 = 5 (Prince's 5x5); a third gives 7.
     const auto two = cnn::receptive_fields({{"a", 3, 1, 1}, {"b", 3, 1, 1}, {"c", 3, 1, 1}});
     REQUIRE(two.size() == 4);
     CHECK(two[1].size == 3);

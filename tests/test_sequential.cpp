@@ -43,7 +43,7 @@ cnn::Sequential tiny_model(std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("the study notes' model: every output shape and parameter count, derived by hand") {
+TEST_CASE("Géron's model: every output shape and parameter count, derived by hand") {
     cnn::Sequential model = cnn::seed_model(7);
     model.build();
     // Shapes: 'same' keeps 28, pooling halves (28 -> 14 -> 7 -> 3, the last rounded down).

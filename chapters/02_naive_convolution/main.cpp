@@ -49,7 +49,7 @@ const char* const default_photo = "/usr/share/backgrounds/friends_by_Aitzol_Bera
 
 //! [worked_example]
 // The input and filter of the worked example in Saito, "Deep Learning from Scratch" (2016),
-// figure 7-4, the (4, 4) input and (3, 3) filter of the study notes; there the output is
+// figure 7-4, the (4, 4) input and (3, 3) filter of Deep Learning from Scratch; there the output is
 // [[15, 16], [6, 15]], and [[18, 19], [9, 18]] with a bias of 3 (figure 7-5).
 const Tensor2 example_input = {{1, 2, 3, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 3, 0, 1}};
 const Tensor2 example_filter = {{2, 0, 1}, {0, 1, 2}, {1, 0, 2}};
@@ -124,7 +124,7 @@ void convolution_versus_correlation(const fs::path& out) {
 // ---------------------------------------------------------------------------------------------
 
 //! [line_filters]
-// The two filters of the study notes: 7x7, zero except for a middle column (or row) of ones.
+// The two filters of Géron's chapter 14: 7x7, zero except for a middle column (or row) of ones.
 Tensor2 vertical_line_filter() {
     Tensor2 k = xt::zeros<float>({7, 7});
     xt::view(k, xt::all(), 3) = 1.0f;

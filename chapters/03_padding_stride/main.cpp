@@ -1,6 +1,6 @@
 // Chapter 03: padding, stride and the output-size formula.
 //
-// Without options, the program works through the study notes' examples, compares 'valid' and
+// Without options, the program works through Saito's examples, compares 'valid' and
 // 'same' padding, draws where the windows land, shows the dark frame zero padding leaves on a
 // photograph and what a stride saves. With --input it is a calculator:
 //
@@ -130,7 +130,7 @@ Pair calculate(const Query& q, cnn::Transcript& out) {
 //! [calculate]
 
 // ---------------------------------------------------------------------------------------------
-// 1. The study notes' examples
+// 1. Saito's examples
 // ---------------------------------------------------------------------------------------------
 
 void worked_examples(const fs::path& out) {
@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
             out.save();
             return;
         }
-        std::cout << "== 1. The study notes' examples ==\n\n";
+        std::cout << "== 1. Saito's examples ==\n\n";
         worked_examples(options.out);
         std::cout << "== 2. 'valid' and 'same' ==\n\n";
         valid_and_same(options.out);

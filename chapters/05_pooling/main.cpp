@@ -1,7 +1,7 @@
 // Chapter 05: pooling — max and average, invariance, and what is thrown away.
 //
 //   1. Max and average pooling on a worked example.
-//   2. The study notes' shifted images A, B and C under 2x2 max pooling.
+//   2. Géron's shifted images A, B and C under 2x2 max pooling.
 //   3. Max pooling is destructive: 75% of the values dropped, counted on real feature maps, and
 //      what that saves the next layer.
 //   4. Equivariance and invariance, measured: how outputs change when the input shifts.

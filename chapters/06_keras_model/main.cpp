@@ -1,10 +1,10 @@
 // Chapter 06: a whole CNN, written like Keras, trained on Fashion-MNIST.
 //
-//   1. The study notes' model, layer for layer, and its summary; how the resolution shrinks
+//   1. Géron's model, layer for layer, and its summary; how the resolution shrinks
 //      while the depth grows.
 //   2. Training a model of the same API on Fashion-MNIST with a held-out validation set, then
 //      testing it: by default a LeNet-style model (under a minute on 2 cores); --model seed
-//      trains the study notes' model (about 25 minutes for 10 epochs on 2 cores); --quick a
+//      trains Géron's model (about 25 minutes for 10 epochs on 2 cores); --quick a
 //      tiny one in seconds.
 //   3. Plots: learning curves, the confusion matrix, misclassified images, the first layer's
 //      filters, and one image's feature maps through every layer.
@@ -212,7 +212,7 @@ struct Settings {
 
 void add_flags(CLI::App& cli, Settings& s) {
     cli.add_option("--model", s.model_name,
-                   "Which model to train: lenet (default), seed (the study notes' model) or "
+                   "Which model to train: lenet (default), seed (Géron's model, Hands-On Machine Learning ch. 14) or "
                    "tiny (the --quick default)")
         ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
     cli.add_option("--epochs", s.epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
@@ -221,7 +221,7 @@ void add_flags(CLI::App& cli, Settings& s) {
         ->capture_default_str()
         ->check(CLI::Range(1, 60000));
     cli.add_option("--optimizer", s.optimizer,
-                   "adam, or nadam (Adam with Nesterov momentum, as the study notes' notebook)")
+                   "adam, or nadam (Adam with Nesterov momentum, as Géron's notebook)")
         ->capture_default_str()
         ->check(CLI::IsMember({"adam", "nadam"}));
     cli.add_option("--learning-rate", s.learning_rate, "The optimizer's learning rate")
@@ -238,7 +238,7 @@ void add_flags(CLI::App& cli, Settings& s) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
     cli.add_flag("--standardize", s.standardize,
                  "Standardise every pixel with the training images' mean and deviation");
-    cli.add_flag("--summary", s.summary_only, "Print the study notes' model's summary and stop");
+    cli.add_flag("--summary", s.summary_only, "Print Géron's model's summary and stop");
     CLI::Option* checkpoint_option = cli.add_option(
         "--checkpoint", s.checkpoint, "Save the whole training state in this folder after every epoch");
     cli.add_flag("--resume", s.resume,
@@ -338,7 +338,7 @@ int main(int argc, char** argv) {
     Settings s;
     add_flags(program.cli(), s);
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
-        std::cout << "== 1. The study notes' model ==\n\n";
+        std::cout << "== 1. Géron's model ==\n\n";
         describe_seed_model(options.seed, options.out);
         if (s.summary_only) {
             return;

@@ -9,7 +9,7 @@
 /// \f[ x' = \frac{x - \mu_{\text{pixel}}}{\sigma_{\text{pixel}} + \epsilon}, \f]
 /// gives every input the same scale, which the first layer's initialisation assumes. The
 /// statistics come from the training images only and are reused, unchanged, for validation and
-/// test images: the test set must not leak into training. This is what the study notes'
+/// test images: the test set must not leak into training. This is what Géron's
 /// notebook does before it trains its model.
 ///
 /// A pixel that barely varies during training gets a tiny \f$\sigma\f$, so an unusual value there

@@ -11,7 +11,7 @@
 namespace cnn {
 
 //! [seed_model]
-// The model of the study notes (Hands-On Machine Learning, 2nd ed., chapter 14), layer for
+// The model of Hands-On Machine Learning (Géron, 2nd ed., chapter 14), layer for
 // layer. Keras's input_shape=[28, 28, 1] is {1, 28, 28} here: channels come first.
 Sequential seed_model(std::uint64_t seed) {
     Sequential model(seed);

@@ -1,6 +1,6 @@
 /// \file
 /// \ingroup ch06
-/// \brief The models the chapters train: the study notes' model, a LeNet-style one, a tiny one.
+/// \brief The models the chapters train: Géron's model, a LeNet-style one, a tiny one.
 ///
 /// Chapter 06 trains them and chapter 07 times them, so they are written once, here.
 #pragma once
@@ -12,7 +12,7 @@
 
 namespace cnn {
 
-/// The study notes' model (Hands-On Machine Learning, 2nd ed., chapter 14): five convolutions
+/// Géron's model (Hands-On Machine Learning, 2nd ed., chapter 14): five convolutions
 /// in three stages, 1,413,834 parameters.
 Sequential seed_model(std::uint64_t seed);
 

@@ -8,7 +8,7 @@
 /// \f[ OH = \frac{H + 2P - FH}{S} + 1 \f]
 /// (and the same for widths). With different padding before and after, \f$2P\f$ becomes
 /// \f$P_{before} + P_{after}\f$. When \f$H + 2P - FH\f$ is not a multiple of \f$S\f$ the windows
-/// do not tile the input. The study notes ask for an error then (SizePolicy::strict); PyTorch
+/// do not tile the input. Deep Learning from Scratch (Saito) asks for an error then (SizePolicy::strict); PyTorch
 /// and Keras round down and ignore the rows the last window cannot reach (SizePolicy::floor).
 ///
 /// Keras and TensorFlow name two paddings. 'valid' is no padding. 'same' pads just enough that
@@ -27,7 +27,7 @@ namespace cnn {
 
 /// What conv_output_size() does when the windows do not tile the padded input exactly.
 enum class SizePolicy {
-    strict,  ///< throw GeometryError: the study notes' rule
+    strict,  ///< throw GeometryError: Saito's rule
     floor,   ///< round down, leaving the last rows unused: what PyTorch and Keras do
 };
 

@@ -12,7 +12,7 @@
 /// \f[ r' = r + (k - 1)\,j, \qquad j' = j\,s, \qquad
 ///     \mathit{start}' = \mathit{start} + \left(\frac{k - 1}{2} - p\right) j. \f]
 /// The input itself is r = 1, j = 1, start = 0. Two 3x3 layers of stride 1 give
-/// r = 1 + 2 + 2 = 5: the 5x5 of the study notes. A stride multiplies every later growth.
+/// r = 1 + 2 + 2 = 5: the 5x5 of Prince's Understanding Deep Learning (chapter 10). A stride multiplies every later growth.
 #pragma once
 
 #include <cstddef>

@@ -83,7 +83,7 @@ private:
     std::vector<std::vector<float>> m_, v_;
 };
 
-/// Keras's `Nadam`: Adam with AdamOptions::nesterov set, the optimizer of the study notes'
+/// Keras's `Nadam`: Adam with AdamOptions::nesterov set, the optimizer of Géron's
 /// notebook.
 inline Adam nadam(AdamOptions options = {}) {
     options.nesterov = true;
