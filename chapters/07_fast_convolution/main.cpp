@@ -39,7 +39,6 @@
 #include "cnn/fast/engines.hpp"
 #include "cnn/ops/conv2d_im2col.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
-#include "cnn/fast/winograd.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
@@ -235,9 +234,8 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
                 }) * row.flop / flop_at(budget.naive_batch);
     // Chapter 07's im2col engine, on one thread and then on all of them; then what the layers
     // run, which is Winograd's algorithm for the 3x3 convolutions with enough channels.
-    cnn::Conv2DWorkspace workspace;
+    cnn::GemmWorkspace workspace;
     cnn::FastConvOptions fast;
-    fast.algorithm = cnn::ConvAlgorithm::gemm;
     for (const std::size_t threads : {std::size_t{1}, cnn::thread_count()}) {
         fast.threads = threads;
         (threads == 1 ? row.fast_one : row.fast_all) = median_seconds(budget.repeats, [&] {
@@ -245,12 +243,12 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
             cnn::conv2d_fast_backward(dy, x, y, w, g, fast, workspace, dw, db);
         });
     }
-    cnn::FastConvOptions layers;  // ConvAlgorithm::automatic, all threads
+    cnn::FastConv2DEngine layers;  // ConvAlgorithm::automatic, all threads
     row.layers = median_seconds(budget.repeats, [&] {
-        const Tensor4 y = cnn::conv2d_fast_forward(x, w, b, g, layers, workspace);
-        cnn::conv2d_fast_backward(dy, x, y, w, g, layers, workspace, dw, db);
+        const Tensor4 y = layers.forward(x, w, b, g, /*relu=*/false);
+        layers.backward(dy, x, y, w, g, /*relu=*/false, dw, db);
     });
-    row.winograd = cnn::winograd_preferred(w, g);
+    row.winograd = layers.algorithm_for(w, g) == cnn::ConvAlgorithm::winograd;
     // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
     {
         const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
@@ -286,12 +284,13 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
     Tensor1 db_naive = xt::zeros<float>(b.shape());
     const Tensor4 y_naive = cnn::conv2d_naive_forward(x_few, w, b, g);
     const Tensor4 dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw_naive, db_naive);
-    for (const cnn::FastConvOptions& engine : {fast, layers}) {
+    cnn::FastConv2DEngine gemm(fast, cnn::ConvAlgorithm::gemm);  // on all threads, as `fast` now
+    for (cnn::FastConv2DEngine* engine : {&gemm, &layers}) {
         Tensor4 dw_fast = xt::zeros<float>(w.shape());
         Tensor1 db_fast = xt::zeros<float>(b.shape());
-        const Tensor4 y_fast = cnn::conv2d_fast_forward(x_few, w, b, g, engine, workspace);
-        const Tensor4 dx_fast = cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, engine,
-                                                          workspace, dw_fast, db_fast);
+        const Tensor4 y_fast = engine->forward(x_few, w, b, g, /*relu=*/false);
+        const Tensor4 dx_fast =
+            engine->backward(dy_few, x_few, y_fast, w, g, /*relu=*/false, dw_fast, db_fast);
         row.difference = std::max({row.difference, relative_difference(y_naive, y_fast),
                                    relative_difference(dx_naive, dx_fast),
                                    relative_difference(dw_naive, dw_fast),

@@ -2,12 +2,10 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include "cnn/ops/conv2d_naive.hpp"  // conv2d_output_shape: the geometry checks
-#include "cnn/fast/threads.hpp"
 #include "cnn/tensor/gemm.hpp"
 
 namespace cnn {
@@ -17,7 +15,7 @@ namespace {
 // Nothing in a parallel region may throw or allocate: prepare() sizes every buffer first.
 
 constexpr std::size_t tile_positions = 16;  // xi = 4·row + column: the positions of a 4x4 tile
-constexpr std::size_t kLanes = 16;      // channels transformed at once
+constexpr std::size_t kLanes = winograd_lanes;  // channels transformed at once
 
 // B^T d B: rows combined as d0 - d2, d1 + d2, d2 - d1, d1 - d3; then the same on columns.
 inline void input_tile(const float (&d)[16], float (&v)[16]) {
@@ -138,10 +136,6 @@ bool winograd_applies(const Tensor4& w, const Conv2DGeometry& g) {
     return w.shape(2) == 3 && w.shape(3) == 3 && g.stride_rows == 1 && g.stride_cols == 1;
 }
 
-bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& g) {
-    return winograd_applies(w, g) && w.shape(0) >= kLanes && w.shape(1) >= kLanes;
-}
-
 namespace {
 
 std::size_t tiles_along(std::size_t outputs) {
@@ -204,46 +198,25 @@ struct WinogradSizes {
     std::size_t stage() const { return kLanes * std::max(h * w, oh * ow); }
 };
 
-// How the batch is cut, as in conv2d_fast.cpp: `shares` contiguous runs of images, taken
-// `group` images at a time so that a product has about min_columns tiles.
-struct WorkPlan {
-    std::size_t shares, group;
-
-    WorkPlan(const WinogradSizes& s, const FastConvOptions& o) {
-        const std::size_t wanted = o.threads == 0 ? thread_count() : o.threads;
-        shares = std::max<std::size_t>(1, std::min(wanted, s.n));
-        const std::size_t per_share = (s.n + shares - 1) / shares;
-        group = std::clamp<std::size_t>((o.min_columns + s.tiles() - 1) / s.tiles(), 1,
-                                        std::max<std::size_t>(1, per_share));
-    }
-    std::size_t first(const WinogradSizes& s, std::size_t share) const {
-        return s.n * share / shares;
-    }
-    std::size_t last(const WinogradSizes& s, std::size_t share) const {
-        return s.n * (share + 1) / shares;
-    }
-};
-
-void prepare(Conv2DWorkspace& workspace, const WinogradSizes& s, const WorkPlan& plan) {
-    const std::size_t cols = plan.group * s.tiles();      // the forward's and dW's
-    const std::size_t dcols = plan.group * s.dx_tiles();  // dx's
-    // One frame for x or an output, kLanes planes on their way in or out, then the group's
-    // framed dy, which both gradients read.
-    const std::size_t scratch = s.work_frame() + s.stage() + plan.group * s.dy_frame.floats(s.fn);
+void prepare(WinogradWorkspace& workspace, const WinogradSizes& s, const Conv2DPlan& plan) {
+    const std::size_t cols = plan.group() * s.tiles();      // the forward's and dW's
+    const std::size_t dcols = plan.group() * s.dx_tiles();  // dx's
     workspace.filters.resize(tile_positions * s.fn * s.c);
-    workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares));
-    for (std::size_t t = 0; t < plan.shares; ++t) {
-        Conv2DWorkspace::PerThread& mine = workspace.per_thread[t];
-        // Grow only; both passes size alike, so training allocates once.
-        const auto grow = [](std::vector<float>& v, std::size_t size) {
-            v.resize(std::max(v.size(), size));
-        };
-        grow(mine.cols, tile_positions * std::max(s.c * cols, s.fn * dcols));
-        grow(mine.product, tile_positions * std::max(s.fn * cols, s.c * dcols));
-        grow(mine.scratch, scratch);
-        mine.dw.resize(tile_positions * s.fn * s.c);
-        mine.db.resize(s.fn);
+    workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares()));
+    // Grow only; both passes size alike, so training allocates once.
+    const auto grow = [](std::vector<float>& v, std::size_t size) {
+        v.resize(std::max(v.size(), size));
+    };
+    for (std::size_t t = 0; t < plan.shares(); ++t) {
+        WinogradWorkspace::PerThread& mine = workspace.per_thread[t];
+        grow(mine.input_tiles, tile_positions * std::max(s.c * cols, s.fn * dcols));
+        grow(mine.output_tiles, tile_positions * std::max(s.fn * cols, s.c * dcols));
+        grow(mine.frame, s.work_frame());
+        grow(mine.stage, s.stage());
+        grow(mine.dy_frames, plan.group() * s.dy_frame.floats(s.fn));
     }
+    workspace.dw.resize(plan.shares(), tile_positions * s.fn * s.c);
+    workspace.db.resize(plan.shares(), s.fn);
 }
 
 // kLanes channels side by side: each tile transform runs on them in a loop over the lanes,
@@ -398,22 +371,14 @@ void transform_filters(const Tensor4& w, const WinogradSizes& s, std::size_t c_f
 
 // dw (FN, C, 3, 3) += G^T m G for the pairs (f, c) numbered [first, last) of FN·C, m being
 // the sum of the threads' (16, FN, C) products, added in thread order.
-void add_filter_gradients(const std::vector<Conv2DWorkspace::PerThread>& threads,
-                          std::size_t shares, const WinogradSizes& s, std::size_t first,
+void add_filter_gradients(const ThreadSums& shares, const WinogradSizes& s, std::size_t first,
                           std::size_t last, float* dw) {
     const std::size_t plane = s.fn * s.c;
     for (std::size_t fc0 = first; fc0 < last; fc0 += kLanes) {
         const std::size_t lanes = std::min(kLanes, last - fc0);
-        Lanes m[16], g[9];
+        Lanes m[16] = {}, g[9];
         for (std::size_t xi = 0; xi < tile_positions; ++xi) {
-            load(m[xi], threads[0].dw.data() + xi * plane + fc0, lanes);
-            for (std::size_t t = 1; t < shares; ++t) {
-                Lanes theirs;
-                load(theirs, threads[t].dw.data() + xi * plane + fc0, lanes);
-                for (std::size_t l = 0; l < kLanes; ++l) {
-                    m[xi][l] += theirs[l];
-                }
-            }
+            shares.sum(xi * plane + fc0, lanes, m[xi]);
         }
         transform_lanes<filter_gradient_tile>(m, g);
         for (std::size_t l = 0; l < lanes; ++l) {
@@ -527,37 +492,33 @@ void check_applies(const Tensor4& w, const Conv2DGeometry& g) {
 //! [conv2d_winograd_forward]
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                 const Conv2DGeometry& g, const FastConvOptions& options,
-                                Conv2DWorkspace& workspace) {
+                                WinogradWorkspace& workspace) {
     check_applies(w, g);
     const WinogradSizes s(x, w, g);
     if (b.shape(0) != s.fn) {
         throw std::invalid_argument("conv2d winograd: expected one bias per filter, (" +
                                     std::to_string(s.fn) + "), got " + shape_to_string(b.shape()));
     }
-    const WorkPlan plan(s, options);
+    const Conv2DPlan plan(s.n, s.tiles(), options);
     prepare(workspace, s, plan);
     float* u = workspace.filters.data();
-    run_shares(plan.shares, [&](std::size_t share) {
-        transform_filters(w, s, s.c * share / plan.shares, s.c * (share + 1) / plan.shares, u);
+    plan.run([&](std::size_t share) {
+        const IndexRange channels = plan.part(s.c, share);
+        transform_filters(w, s, channels.first, channels.last, u);
     });
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    if (plan.shares > 1) {
-        keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
-    }
-    run_shares(plan.shares, [&](std::size_t share) {
-        Conv2DWorkspace::PerThread& mine = workspace.per_thread[share];
-        float* v = mine.cols.data();
-        float* m = mine.product.data();
-        float* frame = mine.scratch.data();
-        float* stage = frame + s.work_frame();
-        const std::size_t last = plan.last(s, share);
-        for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
-            const std::size_t images = std::min(plan.group, last - first);
-            const std::size_t columns = images * s.tiles();  // the group's tiles, one per row
-            for (std::size_t j = 0; j < images; ++j) {
-                to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
-                         frame, nullptr, stage);
+    plan.run([&](std::size_t share) {
+        WinogradWorkspace::PerThread& mine = workspace.per_thread[share];
+        float* v = mine.input_tiles.data();
+        float* m = mine.output_tiles.data();
+        float* frame = mine.frame.data();
+        float* stage = mine.stage.data();
+        plan.for_each_group(share, [&](const ImageGroup& group) {
+            const std::size_t columns = group.count * s.tiles();  // the group's tiles, one per row
+            for (std::size_t j = 0; j < group.count; ++j) {
+                to_frame(x.data() + (group.first + j) * s.image_in(), nullptr, s.c, s.h, s.w,
+                         s.x_frame, frame, nullptr, stage);
                 input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns, j * s.tiles());
             }
             // For each position xi: M (columns, FN) = V (columns, C) U (C, FN).
@@ -565,12 +526,12 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
                 gemm(Op::none, Op::none, columns, s.fn, s.c, v + xi * columns * s.c,
                      u + xi * s.c * s.fn, 0.0f, m + xi * columns * s.fn);
             }
-            for (std::size_t j = 0; j < images; ++j) {
+            for (std::size_t j = 0; j < group.count; ++j) {
                 output_transform(m, columns, j * s.tiles(), s.fn, s.th, s.tw, frame);
                 from_frame(frame, 2 * s.tw, s.fn, s.oh, s.ow, b.data(), relu,
-                           y.data() + (first + j) * s.image_out(), stage);
+                           y.data() + (group.first + j) * s.image_out(), stage);
             }
-        }
+        });
     });
     return y;
 }
@@ -579,60 +540,57 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
 //! [conv2d_winograd_backward]
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                  const Tensor4& w, const Conv2DGeometry& g,
-                                 const FastConvOptions& options, Conv2DWorkspace& workspace,
+                                 const FastConvOptions& options, WinogradWorkspace& workspace,
                                  Tensor4& dw, Tensor1& db) {
     check_applies(w, g);
     const WinogradSizes s(x, w, g);
     check_conv2d_backward_shapes(dy, y, w, dw, db, {s.n, s.fn, s.oh, s.ow}, options.epilogue);
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    const WorkPlan plan(s, options);
+    const Conv2DPlan plan(s.n, s.tiles(), options);
     prepare(workspace, s, plan);
     float* u = workspace.filters.data();
-    run_shares(plan.shares, [&](std::size_t share) {
-        transform_filters(w, s, s.c * share / plan.shares, s.c * (share + 1) / plan.shares, u);
+    plan.run([&](std::size_t share) {
+        const IndexRange channels = plan.part(s.c, share);
+        transform_filters(w, s, channels.first, channels.last, u);
     });
     Tensor4 dx = Tensor4::from_shape(x.shape());
-    if (plan.shares > 1) {
-        keep_blas_on_one_thread();
-    }
-    run_shares(plan.shares, [&](std::size_t share) {
-        Conv2DWorkspace::PerThread& mine = workspace.per_thread[share];
-        std::fill(mine.dw.begin(), mine.dw.end(), 0.0f);
-        std::fill(mine.db.begin(), mine.db.end(), 0.0f);
-        float* v = mine.cols.data();
-        float* m = mine.product.data();
-        float* frame = mine.scratch.data();
+    plan.run([&](std::size_t share) {
+        WinogradWorkspace::PerThread& mine = workspace.per_thread[share];
+        float* dw_share = workspace.dw.zeroed(share);
+        float* db_share = workspace.db.zeroed(share);
+        float* v = mine.input_tiles.data();
+        float* m = mine.output_tiles.data();
+        float* frame = mine.frame.data();
+        float* stage = mine.stage.data();
         const std::size_t dy_floats = s.dy_frame.floats(s.fn);
-        float* stage = frame + s.work_frame();
-        float* dy_frames = stage + s.stage();  // the group's framed dy, one per image
+        float* dy_frames = mine.dy_frames.data();  // the group's framed dy, one per image
         const auto dy_of = [&](std::size_t image) { return dy.data() + image * s.image_out(); };
         const auto mask_of = [&](std::size_t image) {
             return relu ? y.data() + image * s.image_out() : nullptr;
         };
-        const std::size_t last = plan.last(s, share);
-        for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
-            const std::size_t images = std::min(plan.group, last - first);
-            const std::size_t columns = images * s.tiles(), dcolumns = images * s.dx_tiles();
+        plan.for_each_group(share, [&](const ImageGroup& group) {
+            const std::size_t columns = group.count * s.tiles();
+            const std::size_t dcolumns = group.count * s.dx_tiles();
             // dW: V (16, columns, C) from x, E (16, columns, FN) from dy, then for each xi
             // dW (FN, C) += E^T (FN, columns) V (columns, C). db is summed on the way.
-            for (std::size_t j = 0; j < images; ++j) {
-                to_frame(x.data() + (first + j) * s.image_in(), nullptr, s.c, s.h, s.w, s.x_frame,
-                         frame, nullptr, stage);
+            for (std::size_t j = 0; j < group.count; ++j) {
+                to_frame(x.data() + (group.first + j) * s.image_in(), nullptr, s.c, s.h, s.w,
+                         s.x_frame, frame, nullptr, stage);
                 input_transform(frame, s.x_frame, s.c, 0, 0, s.th, s.tw, v, columns, j * s.tiles());
                 float* dy_frame = dy_frames + j * dy_floats;
-                to_frame(dy_of(first + j), mask_of(first + j), s.fn, s.oh, s.ow, s.dy_frame,
-                         dy_frame, mine.db.data(), stage);
+                to_frame(dy_of(group.first + j), mask_of(group.first + j), s.fn, s.oh, s.ow,
+                         s.dy_frame, dy_frame, db_share, stage);
                 gradient_transform(dy_frame, s.dy_frame, s.fn, s.dy_frame.top, s.dy_frame.left,
                                    s.th, s.tw, m, columns, j * s.tiles());
             }
             for (std::size_t xi = 0; xi < tile_positions; ++xi) {
                 gemm(Op::transpose, Op::none, s.fn, s.c, columns, m + xi * columns * s.fn,
-                     v + xi * columns * s.c, 1.0f, mine.dw.data() + xi * s.fn * s.c);
+                     v + xi * columns * s.c, 1.0f, dw_share + xi * s.fn * s.c);
             }
             // dx: a Winograd correlation of dy (FN channels) with the rotated filters, whose
             // transform is U at the mirrored position, transposed:
             // M (dcolumns, C) = V (dcolumns, FN) U_mirrored^T (FN, C).
-            for (std::size_t j = 0; j < images; ++j) {
+            for (std::size_t j = 0; j < group.count; ++j) {
                 input_transform(dy_frames + j * dy_floats, s.dy_frame, s.fn, s.dx_row, s.dx_col,
                                 s.dth, s.dtw, v, dcolumns, j * s.dx_tiles());
             }
@@ -640,24 +598,20 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
                 gemm(Op::none, Op::transpose, dcolumns, s.c, s.fn, v + xi * dcolumns * s.fn,
                      u + mirrored(xi) * s.c * s.fn, 0.0f, m + xi * dcolumns * s.c);
             }
-            for (std::size_t j = 0; j < images; ++j) {
+            for (std::size_t j = 0; j < group.count; ++j) {
                 output_transform(m, dcolumns, j * s.dx_tiles(), s.c, s.dth, s.dtw, frame);
                 from_frame(frame, 2 * s.dtw, s.c, s.h, s.w, nullptr, false,
-                           dx.data() + (first + j) * s.image_in(), stage);
+                           dx.data() + (group.first + j) * s.image_in(), stage);
             }
-        }
+        });
     });
     // The threads' shares, always added in the same order: the same bits on every run; then
     // transformed back from 4x4 to 3x3. Both split between the threads by filter and channel.
-    run_shares(plan.shares, [&](std::size_t share) {
-        const std::size_t pairs = s.fn * s.c;
-        add_filter_gradients(workspace.per_thread, plan.shares, s, pairs * share / plan.shares,
-                             pairs * (share + 1) / plan.shares, dw.data());
+    plan.run([&](std::size_t share) {
+        const IndexRange pairs = plan.part(s.fn * s.c, share);
+        add_filter_gradients(workspace.dw, s, pairs.first, pairs.last, dw.data());
     });
-    for (std::size_t t = 0; t < plan.shares; ++t) {
-        const std::vector<float>& theirs = workspace.per_thread[t].db;
-        std::transform(db.begin(), db.end(), theirs.begin(), db.begin(), std::plus<>());
-    }
+    workspace.db.add_to(db.data());
     return dx;
 }
 //! [conv2d_winograd_backward]
