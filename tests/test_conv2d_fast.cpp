@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <utility>
+#include <vector>
+
 #include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/fast/conv2d_plan.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
 #include "cnn/ops/relu.hpp"
 #include "cnn/fast/threads.hpp"
@@ -8,6 +12,7 @@
 #include "test_support.hpp"
 
 using cnn::Conv2DGeometry;
+using cnn::Conv2DPlan;
 using cnn::Epilogue;
 using cnn::FastConvOptions;
 using cnn::Tensor1;
@@ -51,7 +56,7 @@ Problem random_problem(cnn::Rng& rng, int trial, std::size_t max_batch) {
 
 TEST_CASE("fast convolution equals the naive loops: random geometries, thread counts, groups") {
     cnn::Rng rng(2024);
-    cnn::Conv2DWorkspace workspace;  // shared by every trial: buffers must grow and be reused
+    cnn::GemmWorkspace workspace;  // shared by every trial: buffers must grow and be reused
     int tried = 0;
     for (int trial = 0; trial < 120; ++trial) {
         const Problem p = random_problem(rng, trial, 7);
@@ -95,7 +100,7 @@ TEST_CASE("fast convolution equals the naive loops: random geometries, thread co
 TEST_CASE("fast convolution accumulates into dw and db, as every backward pass here does") {
     cnn::Rng rng(5);
     const Problem p = random_problem(rng, 1, 4);
-    cnn::Conv2DWorkspace workspace;
+    cnn::GemmWorkspace workspace;
     const FastConvOptions o;
     const Tensor4 y = cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace);
     const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
@@ -112,7 +117,7 @@ TEST_CASE("fast convolution accumulates into dw and db, as every backward pass h
 TEST_CASE("fast convolution: agrees with PyTorch, and passes the numerical gradient check") {
     // The fused ReLU is checked against chapter 01's relu_backward above: a finite difference
     // across its kink would measure the step of the difference, not the gradient.
-    cnn::Conv2DWorkspace workspace;
+    cnn::GemmWorkspace workspace;
     FastConvOptions o;
     o.threads = 2;
     cnn::testing::check_against_conv2d_fixtures(
@@ -144,7 +149,7 @@ TEST_CASE("fast convolution: the thread count changes only the order of float su
         FastConvOptions o;
         o.threads = threads;
         o.min_columns = 1;  // one image per product, whatever the thread count
-        cnn::Conv2DWorkspace workspace;
+        cnn::GemmWorkspace workspace;
         Run r{cnn::conv2d_fast_forward(x, w, b, g, o, workspace), {}, xt::zeros<float>(w.shape())};
         Tensor1 db = xt::zeros<float>(b.shape());
         r.dx = cnn::conv2d_fast_backward(dy, x, r.y, w, g, o, workspace, r.dw, db);
@@ -158,7 +163,7 @@ TEST_CASE("fast convolution: the thread count changes only the order of float su
 }
 
 TEST_CASE("fast convolution rejects shapes that do not fit, before any thread starts") {
-    cnn::Conv2DWorkspace workspace;
+    cnn::GemmWorkspace workspace;
     const FastConvOptions o;
     const Tensor4 x = xt::zeros<float>({2, 3, 5, 5});
     const Tensor4 w = xt::zeros<float>({4, 3, 3, 3});
@@ -179,4 +184,49 @@ TEST_CASE("fast convolution rejects shapes that do not fit, before any thread st
                                                    g, relu, workspace, dw, db),
                          doctest::Contains("got dy (2, 4, 3, 3), y (0, 0, 0, 0)"),
                          std::invalid_argument);
+}
+
+TEST_CASE("the plan both engines share: shares in order, groups wide enough, sums in order") {
+    // 10 images of 49 columns (7x7 outputs) on 3 threads, products of at least 100 columns:
+    // shares [0, 3), [3, 6) and [6, 10), taken 3 images (147 columns) at a time.
+    FastConvOptions o;
+    o.threads = 3;
+    o.min_columns = 100;
+    const Conv2DPlan plan(10, 49, o);
+    CHECK(plan.shares() == 3);
+    CHECK(plan.group() == 3);
+    std::vector<std::pair<std::size_t, std::size_t>> groups;
+    for (std::size_t share = 0; share < plan.shares(); ++share) {
+        plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
+            groups.emplace_back(group.first, group.count);
+        });
+    }
+    CHECK(groups == std::vector<std::pair<std::size_t, std::size_t>>{
+                        {0, 3}, {3, 3}, {6, 3}, {9, 1}});
+    CHECK(plan.part(8, 0).first == 0);  // 8 channels, say, split the same way
+    CHECK(plan.part(8, 1).first == 2);
+    CHECK(plan.part(8, 2).last == 8);
+    // Never more threads than images, nor more images per group than a share holds.
+    o.threads = 8;
+    o.min_columns = 1000;
+    const Conv2DPlan few(2, 1, o);
+    CHECK(few.shares() == 2);
+    CHECK(few.group() == 1);
+
+    // Each thread's sum apart, then added in thread order: ((total + share 0) + share 1).
+    cnn::ThreadSums sums;
+    sums.resize(2, 3);
+    float* first = sums.zeroed(0);
+    float* second = sums.zeroed(1);
+    for (std::size_t i = 0; i < 3; ++i) {
+        first[i] = 1.0f + static_cast<float>(i);
+        second[i] = 10.0f;
+    }
+    std::vector<float> total = {100.0f, 200.0f, 300.0f};
+    sums.add_to(total.data());
+    CHECK(total == std::vector<float>{111.0f, 212.0f, 313.0f});
+    float two[2];
+    sums.sum(1, 2, two);
+    CHECK(two[0] == 12.0f);
+    CHECK(two[1] == 13.0f);
 }

@@ -43,6 +43,9 @@ TEST_CASE("fast engines: the Conv2D layer's numerical gradient check, Winograd a
         cnn::Rng rng(6 + kernel);
         cnn::Conv2D layer = cnn::Conv2D(16, kernel).padding("same").engine(cnn::fast_conv2d_engine());
         layer.build({16, 5, 5}, rng);
+        const auto& engine = dynamic_cast<const cnn::FastConv2DEngine&>(layer.engine());
+        CHECK((engine.algorithm_for(layer.weights(), layer.geometry(5, 5)) ==
+               cnn::ConvAlgorithm::winograd) == (kernel == 3));
         CHECK(cnn::testing::check_layer_gradients(layer, cnn::testing::random_tensor<4>({2, 16, 5, 5}, rng),
                                                   rng, {1e-2, 1e-2}) == 0);
     }

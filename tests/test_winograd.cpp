@@ -6,17 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "cnn/fast/conv2d_fast.hpp"
-#include "cnn/ops/conv2d_naive.hpp"
+#include "cnn/fast/engines.hpp"
 #include "cnn/fast/winograd.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
 #include "cnn/ops/relu.hpp"
-#include "cnn/fast/threads.hpp"
 #include "conv2d_fixtures.hpp"
 #include "test_support.hpp"
 
 using cnn::Conv2DGeometry;
 using cnn::ConvAlgorithm;
 using cnn::Epilogue;
+using cnn::FastConv2DEngine;
 using cnn::FastConvOptions;
 using cnn::Tensor1;
 using cnn::Tensor4;
@@ -66,14 +66,24 @@ struct Result {
     Tensor1 db;
 };
 
-// Forward then backward with `o`, dw and db starting at zero.
+// Forward then backward by the Winograd engine with `o`, dw and db starting at zero.
 Result run(const Problem& p, const Tensor4& dy, const FastConvOptions& o,
-           cnn::Conv2DWorkspace& workspace) {
-    Result r{cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace),
+           cnn::WinogradWorkspace& workspace) {
+    Result r{cnn::conv2d_winograd_forward(p.x, p.w, p.b, p.g, o, workspace),
              {},
              xt::zeros<float>(p.w.shape()),
              xt::zeros<float>(p.b.shape())};
-    r.dx = cnn::conv2d_fast_backward(dy, p.x, r.y, p.w, p.g, o, workspace, r.dw, r.db);
+    r.dx = cnn::conv2d_winograd_backward(dy, p.x, r.y, p.w, p.g, o, workspace, r.dw, r.db);
+    return r;
+}
+
+// The same by the layers' engine, which chooses the algorithm, with the ReLU when `relu`.
+Result run(const Problem& p, const Tensor4& dy, bool relu, FastConv2DEngine& engine) {
+    Result r{engine.forward(p.x, p.w, p.b, p.g, relu),
+             {},
+             xt::zeros<float>(p.w.shape()),
+             xt::zeros<float>(p.b.shape())};
+    r.dx = engine.backward(dy, p.x, r.y, p.w, p.g, relu, r.dw, r.db);
     return r;
 }
 
@@ -164,7 +174,7 @@ TEST_CASE("winograd: each backward tile transform is the transpose of its forwar
 
 TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, threads, groups") {
     cnn::Rng rng(3303);
-    cnn::Conv2DWorkspace workspace;  // shared by every trial: buffers must grow and be reused
+    cnn::WinogradWorkspace workspace;  // shared by every trial: buffers must grow and be reused
     int tried = 0;
     double worst = 0.0;
     for (int trial = 0; trial < 200; ++trial) {
@@ -176,7 +186,6 @@ TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, thre
         }
         ++tried;
         FastConvOptions o;
-        o.algorithm = ConvAlgorithm::winograd;
         o.threads = 1 + rng.below(3);       // 1, 2 or 3 shares, also more than images
         o.min_columns = 1 + rng.below(60);  // groups of one image up to all of a share
         const bool relu = trial % 2 == 1;
@@ -203,7 +212,7 @@ TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, thre
 TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
     // dx reads dy padded by 2 - P: negative for P >= 3, i.e. dy's first rows are skipped.
     cnn::Rng rng(8);
-    cnn::Conv2DWorkspace workspace;
+    cnn::WinogradWorkspace workspace;
     for (const auto& [top, bottom, left, right] :
          std::vector<std::array<std::size_t, 4>>{{3, 0, 0, 4}, {4, 3, 3, 1}, {0, 5, 2, 3}}) {
         Problem p;
@@ -215,7 +224,6 @@ TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
         CAPTURE(top);
         CAPTURE(left);
         FastConvOptions o;
-        o.algorithm = ConvAlgorithm::winograd;
         o.threads = 2;
         const Tensor4 dy =
             cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
@@ -227,7 +235,9 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
     // The channels-last copies work in 16x16 blocks of columns and channels: 33 columns take
     // three blocks, 17 channels and 19 filters leave partial ones.
     cnn::Rng rng(21);
-    cnn::Conv2DWorkspace workspace;
+    FastConvOptions o;
+    o.threads = 2;
+    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic, which must pick Winograd here
     Problem p;
     p.x = cnn::testing::random_tensor<4>({2, 17, 20, 33}, rng);
     p.w = cnn::testing::random_tensor<4>({19, 17, 3, 3}, rng);
@@ -235,33 +245,30 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
     p.g.pad_rows = {0, 1};
     p.g.pad_cols = {2, 1};
     REQUIRE(cnn::winograd_preferred(p.w, p.g));
-    for (const Epilogue epilogue : {Epilogue::bias, Epilogue::bias_relu}) {
-        FastConvOptions o;  // automatic, which must pick Winograd here
-        o.epilogue = epilogue;
-        o.threads = 2;
+    REQUIRE(engine.algorithm_for(p.w, p.g) == ConvAlgorithm::winograd);
+    for (const bool relu : {false, true}) {
         const Tensor4 dy =
             cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
-        check_equal(run(p, dy, o, workspace), naive(p, dy, epilogue == Epilogue::bias_relu), 1e-4);
+        check_equal(run(p, dy, relu, engine), naive(p, dy, relu), 1e-4);
     }
 }
 
 TEST_CASE("winograd accumulates into dw and db, as every backward pass here does") {
     cnn::Rng rng(6);
     const Problem p = random_problem(rng, 0);
-    cnn::Conv2DWorkspace workspace;
+    cnn::WinogradWorkspace workspace;
     FastConvOptions o;
-    o.algorithm = ConvAlgorithm::winograd;
     o.threads = 2;
-    const Tensor4 y = cnn::conv2d_fast_forward(p.x, p.w, p.b, p.g, o, workspace);
+    const Tensor4 y = cnn::conv2d_winograd_forward(p.x, p.w, p.b, p.g, o, workspace);
     const Tensor4 dy = cnn::testing::random_tensor<4>(y.shape(), rng);
     Tensor4 dw = cnn::testing::random_tensor<4>(p.w.shape(), rng);  // anything already there
     Tensor1 db = cnn::testing::random_tensor<1>(p.b.shape(), rng);
     const Tensor4 dw_before = dw;
     const Tensor1 db_before = db;
-    cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
+    cnn::conv2d_winograd_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
     const Tensor4 once = dw - dw_before;
     const Tensor1 db_once = db - db_before;
-    cnn::conv2d_fast_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
+    cnn::conv2d_winograd_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
     CHECK(max_abs_diff(dw, Tensor4(dw_before + 2.0f * once)) < 1e-5);
     CHECK(max_abs_diff(db, Tensor1(db_before + 2.0f * db_once)) < 1e-5);
 }
@@ -279,11 +286,10 @@ TEST_CASE("winograd: a fixed thread count gives the same bits on every run") {
     const Tensor4 dy = cnn::testing::random_tensor<4>({32, 8, 11, 12}, rng);
     const auto with = [&](std::size_t threads) {
         FastConvOptions o;
-        o.algorithm = ConvAlgorithm::winograd;
         o.epilogue = Epilogue::bias_relu;
         o.threads = threads;
         o.min_columns = 1;
-        cnn::Conv2DWorkspace workspace;
+        cnn::WinogradWorkspace workspace;
         return run(p, dy, o, workspace);
     };
     const Result one = with(1), two = with(2), again = with(2), three = with(3);
@@ -301,7 +307,9 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         std::size_t c, fn, size;
     };
     cnn::Rng rng(11);
-    cnn::Conv2DWorkspace workspace;
+    FastConvOptions o;
+    o.threads = 2;
+    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic: Winograd
     for (const Shape& s :
          {Shape{64, 128, 14}, Shape{128, 128, 14}, Shape{128, 256, 7}, Shape{256, 256, 7}}) {
         CAPTURE(s.c);
@@ -313,10 +321,7 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
         const Tensor4 dy = cnn::testing::random_tensor<4>({2, s.fn, s.size, s.size}, rng);
         REQUIRE(cnn::winograd_preferred(p.w, p.g));
-        FastConvOptions o;  // automatic: Winograd
-        o.epilogue = Epilogue::bias_relu;
-        o.threads = 2;
-        const double worst = check_equal(run(p, dy, o, workspace), naive(p, dy, true), 1e-4);
+        const double worst = check_equal(run(p, dy, true, engine), naive(p, dy, true), 1e-4);
         CHECK(worst < 1e-5);
     }
 }
@@ -325,7 +330,10 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
     // Every engine agrees with the naive loops; automatic gives the very bits of the engine it
     // picked, which (rounding differently) tells which one ran.
     cnn::Rng rng(21);
-    cnn::Conv2DWorkspace workspace;
+    FastConvOptions o;
+    o.threads = 2;
+    FastConv2DEngine automatic_engine(o), gemm_engine(o, ConvAlgorithm::gemm),
+        winograd_engine(o, ConvAlgorithm::winograd);
     struct Case {
         std::size_t c, fn, fh, fw, sr, sc;
         bool winograd;
@@ -352,17 +360,13 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
         const Tensor4 dy =
             cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
         const Result expected = naive(p, dy, true);
-        FastConvOptions o;
-        o.epilogue = Epilogue::bias_relu;
-        o.threads = 2;
-        const Result automatic = run(p, dy, o, workspace);
+        const Result automatic = run(p, dy, true, automatic_engine);
         check_equal(automatic, expected, 1e-5);
-        o.algorithm = ConvAlgorithm::gemm;  // always possible
-        const Result gemm = run(p, dy, o, workspace);
+        CHECK((automatic_engine.algorithm_for(p.w, p.g) == ConvAlgorithm::winograd) == k.winograd);
+        const Result gemm = run(p, dy, true, gemm_engine);  // always possible
         check_equal(gemm, expected, 1e-5);
-        o.algorithm = ConvAlgorithm::winograd;
         if (possible) {
-            const Result winograd = run(p, dy, o, workspace);
+            const Result winograd = run(p, dy, true, winograd_engine);
             check_equal(winograd, expected, 1e-5);
             CHECK_FALSE(winograd.y == gemm.y);  // they round differently: the bits tell
             const Result& picked = k.winograd ? winograd : gemm;
@@ -371,7 +375,7 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
             CHECK(automatic.dw == picked.dw);
         } else {
             CHECK(automatic.y == gemm.y);
-            CHECK_THROWS_WITH_AS(run(p, dy, o, workspace),
+            CHECK_THROWS_WITH_AS(run(p, dy, true, winograd_engine),
                                  doctest::Contains("expected 3x3 filters and stride 1"),
                                  std::invalid_argument);
         }
@@ -381,21 +385,19 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
 TEST_CASE("winograd: agrees with PyTorch, and passes the numerical gradient check") {
     // Winograd for the fixtures' 3x3 stride-1 cases ("plain", "batch_channels"), which have
     // too few channels for ConvAlgorithm::automatic to pick it; gemm for the others.
-    cnn::Conv2DWorkspace workspace;
-    const auto options = [](const Tensor4& w, const Conv2DGeometry& g) {
-        FastConvOptions o;
-        o.algorithm = cnn::winograd_applies(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
-        o.threads = 2;
-        return o;
+    FastConvOptions o;
+    o.threads = 2;
+    FastConv2DEngine winograd(o, ConvAlgorithm::winograd), gemm(o, ConvAlgorithm::gemm);
+    const auto engine = [&](const Tensor4& w, const Conv2DGeometry& g) -> FastConv2DEngine& {
+        return cnn::winograd_applies(w, g) ? winograd : gemm;
     };
     cnn::testing::check_against_conv2d_fixtures(
         [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g) {
-            return cnn::conv2d_fast_forward(x, w, b, g, options(w, g), workspace);
+            return engine(w, g).forward(x, w, b, g, /*relu=*/false);
         },
         [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2DGeometry& g,
             Tensor4& dw, Tensor1& db) {
-            return cnn::conv2d_fast_backward(dy, x, Tensor4(), w, g, options(w, g), workspace, dw,
-                                             db);
+            return engine(w, g).backward(dy, x, Tensor4(), w, g, /*relu=*/false, dw, db);
         },
         /*numerical=*/true);
 }

@@ -35,11 +35,9 @@
 #include <xtensor/xview.hpp>
 
 #include "support/app/program.hpp"
-#include "cnn/fast/conv2d_fast.hpp"
 #include "cnn/fast/engines.hpp"
 #include "cnn/ops/conv2d_im2col.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
-#include "cnn/fast/winograd.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/optim/adam.hpp"
@@ -197,11 +195,42 @@ const std::vector<ConvShape> seed_shapes = {{"conv1", 1, 64, 28, 7},
 
 struct LadderRow {
     std::string name;
-    double flop;  // forward + backward at the full batch
-    double naive, im2col, fast_one, fast_all, layers, sgemm;  // seconds at the full batch
-    bool winograd;     // the layers' engine (ConvAlgorithm::automatic) chose Winograd
-    double difference;  // both engines against naive, relative
+    double flop = 0;  // forward + backward at the full batch
+    double naive = 0, im2col = 0, fast_one = 0, fast_all = 0, layers = 0, sgemm = 0;  // seconds
+    bool winograd = false;  // the layers' engine (ConvAlgorithm::automatic) chose Winograd
+    double difference = 0;  // both engines against naive, relative
 };
+
+// Multiply-adds of the forward pass, times 2 FLOP each; backward does it twice (dW, dx).
+double flop_of(const ConvShape& s, std::size_t batch) {
+    return 3.0 * 2.0 *
+           static_cast<double>(batch * s.filters * s.size * s.size * s.channels * s.kernel *
+                               s.kernel);
+}
+
+// One convolution of the ladder: random filters, a random batch and a random gradient dy to
+// send back through it. dw and db collect every timed backward pass; their values do not matter.
+struct LadderProblem {
+    cnn::Conv2DGeometry g;
+    Tensor4 w, x, dy, dw;
+    Tensor1 b, db;
+    Tensor4 x_few, dy_few;  // the first images, for the naive loops
+};
+
+LadderProblem ladder_problem(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
+    LadderProblem p;
+    p.g = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, s.size, s.size, s.kernel, s.kernel, 1,
+                                     1);
+    p.w = random_batch({s.filters, s.channels, s.kernel, s.kernel}, rng);
+    p.b = xt::zeros<float>({s.filters});
+    p.x = random_batch({budget.batch, s.channels, s.size, s.size}, rng);
+    p.dy = random_batch({budget.batch, s.filters, s.size, s.size}, rng);
+    p.dw = xt::zeros<float>(p.w.shape());
+    p.db = xt::zeros<float>(p.b.shape());
+    p.x_few = xt::view(p.x, xt::range(0, budget.naive_batch));
+    p.dy_few = xt::view(p.dy, xt::range(0, budget.naive_batch));
+    return p;
+}
 
 template <class Tensor>
 double relative_difference(const Tensor& expected, const Tensor& actual) {
@@ -209,94 +238,113 @@ double relative_difference(const Tensor& expected, const Tensor& actual) {
            std::max(1.0, static_cast<double>(xt::amax(xt::abs(expected))()));
 }
 
-LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
-    const cnn::Conv2DGeometry g = cnn::Conv2DGeometry::keras(
-        cnn::PaddingMode::same, s.size, s.size, s.kernel, s.kernel, 1, 1);
-    const Tensor4 w = random_batch({s.filters, s.channels, s.kernel, s.kernel}, rng);
-    const Tensor1 b = xt::zeros<float>({s.filters});
-    const Tensor4 x = random_batch({budget.batch, s.channels, s.size, s.size}, rng);
-    const Tensor4 dy = random_batch({budget.batch, s.filters, s.size, s.size}, rng);
-    Tensor4 dw = xt::zeros<float>(w.shape());
-    Tensor1 db = xt::zeros<float>(b.shape());
-    // Multiply-adds of the forward pass, times 2 FLOP each; backward does it twice (dW, dx).
-    const auto flop_at = [&](std::size_t batch) {
-        return 3.0 * 2.0 * static_cast<double>(batch * s.filters * s.size * s.size * s.channels *
-                                               s.kernel * s.kernel);
-    };
-    LadderRow row{s.name, flop_at(budget.batch), 0, 0, 0, 0, 0, 0, false, 0};
+// What the naive loops compute on the first images: the forward's output and all three
+// gradients, which every engine must still compute.
+struct Expected {
+    Tensor4 y, dx, dw;
+    Tensor1 db;
+};
 
-    //! [ladder]
-    // Chapter 04's loops, on a few images (they are slow), scaled to the full batch.
-    const Tensor4 x_few = xt::view(x, xt::range(0, budget.naive_batch));
-    const Tensor4 dy_few = xt::view(dy, xt::range(0, budget.naive_batch));
-    row.naive = median_seconds(std::min<std::size_t>(budget.repeats, 3), [&] {
-                    cnn::conv2d_naive_forward(x_few, w, b, g);
-                    cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw, db);
-                }) * row.flop / flop_at(budget.naive_batch);
-    // Chapter 07's im2col engine, on one thread and then on all of them; then what the layers
-    // run, which is Winograd's algorithm for the 3x3 convolutions with enough channels.
-    cnn::Conv2DWorkspace workspace;
-    cnn::FastConvOptions fast;
-    fast.algorithm = cnn::ConvAlgorithm::gemm;
-    for (const std::size_t threads : {std::size_t{1}, cnn::thread_count()}) {
-        fast.threads = threads;
-        (threads == 1 ? row.fast_one : row.fast_all) = median_seconds(budget.repeats, [&] {
-            const Tensor4 y = cnn::conv2d_fast_forward(x, w, b, g, fast, workspace);
-            cnn::conv2d_fast_backward(dy, x, y, w, g, fast, workspace, dw, db);
-        });
-    }
-    cnn::FastConvOptions layers;  // ConvAlgorithm::automatic, all threads
-    row.layers = median_seconds(budget.repeats, [&] {
-        const Tensor4 y = cnn::conv2d_fast_forward(x, w, b, g, layers, workspace);
-        cnn::conv2d_fast_backward(dy, x, y, w, g, layers, workspace, dw, db);
+Expected naive_on_few(const LadderProblem& p) {
+    Expected e{cnn::conv2d_naive_forward(p.x_few, p.w, p.b, p.g),
+               {},
+               xt::zeros<float>(p.w.shape()),
+               xt::zeros<float>(p.b.shape())};
+    e.dx = cnn::conv2d_naive_backward(p.dy_few, p.x_few, p.w, p.g, e.dw, e.db);
+    return e;
+}
+
+// The largest relative difference between `engine` and the naive loops on the first images.
+double difference(const Expected& naive, const LadderProblem& p, cnn::Conv2DEngine& engine) {
+    Tensor4 dw = xt::zeros<float>(p.w.shape());
+    Tensor1 db = xt::zeros<float>(p.b.shape());
+    const Tensor4 y = engine.forward(p.x_few, p.w, p.b, p.g, /*relu=*/false);
+    const Tensor4 dx = engine.backward(p.dy_few, p.x_few, y, p.w, p.g, /*relu=*/false, dw, db);
+    return std::max({relative_difference(naive.y, y), relative_difference(naive.dx, dx),
+                     relative_difference(naive.dw, dw), relative_difference(naive.db, db)});
+}
+
+//! [ladder]
+// Chapter 04's loops, on a few images (they are slow); the caller scales the time to the batch.
+double time_naive(LadderProblem& p, const Budget& budget) {
+    return median_seconds(std::min<std::size_t>(budget.repeats, 3), [&] {
+        cnn::conv2d_naive_forward(p.x_few, p.w, p.b, p.g);
+        cnn::conv2d_naive_backward(p.dy_few, p.x_few, p.w, p.g, p.dw, p.db);
     });
-    row.winograd = cnn::winograd_preferred(w, g);
-    // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
+}
+
+// Chapter 07's engine, as a layer runs it: the im2col engine on one thread or on all of them,
+// or (ConvAlgorithm::automatic) Winograd's algorithm for the 3x3 convolutions with enough
+// channels.
+double time_engine(LadderProblem& p, const Budget& budget, cnn::Conv2DEngine& engine) {
+    return median_seconds(budget.repeats, [&] {
+        const Tensor4 y = engine.forward(p.x, p.w, p.b, p.g, /*relu=*/false);
+        engine.backward(p.dy, p.x, y, p.w, p.g, /*relu=*/false, p.dw, p.db);
+    });
+}
+
+// Chapter 07's engines, each checked against the naive loops: the im2col engine on one thread
+// and on all of them, then what the layers run. Each engine's workspace lives only while the
+// engine is measured.
+void measure_fast_engines(LadderProblem& p, const Budget& budget, const Expected& naive,
+                          LadderRow& row) {
+    cnn::FastConvOptions one_thread;
+    one_thread.threads = 1;
     {
-        const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
-        row.im2col = median_seconds(budget.repeats, [&] {
-            cnn::conv2d_im2col_forward(x, w, b, g);
-            cnn::conv2d_im2col_backward(dy, x, w, g, dw, db);
-        });
+        cnn::FastConv2DEngine gemm(one_thread, cnn::ConvAlgorithm::gemm);
+        row.fast_one = time_engine(p, budget, gemm);
     }
-    // The reference: OpenBLAS alone, on every core, computing the convolution's three products
-    // for the whole batch at once, with k = C·FH·FW and p = N·OH·OW:
-    // forward (FN, k)(k, p), dW = (FN, p)(p, k), dcols = (k, FN)(FN, p).
     {
-        const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
-        const std::size_t k = s.channels * s.kernel * s.kernel, p = budget.batch * s.size * s.size;
-        const Tensor2 filters = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, p});
-        const Tensor2 dz = xt::ones<float>({s.filters, p});
-        Tensor2 y = Tensor2::from_shape({s.filters, p}), dk = Tensor2::from_shape({s.filters, k});
-        Tensor2 dcols = Tensor2::from_shape({k, p});
-        using cnn::Op;
-        row.sgemm = median_seconds(budget.repeats, [&] {
-            cnn::gemm(filters, Op::none, cols, Op::none, y);
-            cnn::gemm(dz, Op::none, cols, Op::transpose, dk);
-            cnn::gemm(filters, Op::transpose, dz, Op::none, dcols);
-        });
+        cnn::FastConv2DEngine gemm({}, cnn::ConvAlgorithm::gemm);  // all threads
+        row.fast_all = time_engine(p, budget, gemm);
+        row.difference = difference(naive, p, gemm);
     }
-    //! [ladder]
+    cnn::FastConv2DEngine layers;  // ConvAlgorithm::automatic, all threads
+    row.layers = time_engine(p, budget, layers);
+    row.winograd = layers.algorithm_for(p.w, p.g) == cnn::ConvAlgorithm::winograd;
+    row.difference = std::max(row.difference, difference(naive, p, layers));
+}
+
+// Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
+double time_im2col(LadderProblem& p, const Budget& budget) {
+    const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
+    return median_seconds(budget.repeats, [&] {
+        cnn::conv2d_im2col_forward(p.x, p.w, p.b, p.g);
+        cnn::conv2d_im2col_backward(p.dy, p.x, p.w, p.g, p.dw, p.db);
+    });
+}
+
+// The reference: OpenBLAS alone, on every core, computing the convolution's three products
+// for the whole batch at once, with k = C·FH·FW and p = N·OH·OW:
+// forward (FN, k)(k, p), dW = (FN, p)(p, k), dcols = (k, FN)(FN, p).
+double time_sgemm(const ConvShape& s, const Budget& budget) {
+    const cnn::ScopedBlasThreads blas_on_every_core(cnn::thread_count());
+    const std::size_t k = s.channels * s.kernel * s.kernel, p = budget.batch * s.size * s.size;
+    const Tensor2 filters = xt::ones<float>({s.filters, k}), cols = xt::ones<float>({k, p});
+    const Tensor2 dz = xt::ones<float>({s.filters, p});
+    Tensor2 y = Tensor2::from_shape({s.filters, p}), dk = Tensor2::from_shape({s.filters, k});
+    Tensor2 dcols = Tensor2::from_shape({k, p});
+    using cnn::Op;
+    return median_seconds(budget.repeats, [&] {
+        cnn::gemm(filters, Op::none, cols, Op::none, y);
+        cnn::gemm(dz, Op::none, cols, Op::transpose, dk);
+        cnn::gemm(filters, Op::transpose, dz, Op::none, dcols);
+    });
+}
+//! [ladder]
+
+LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
+    LadderProblem p = ladder_problem(s, budget, rng);
+    LadderRow row;
+    row.name = s.name;
+    row.flop = flop_of(s, budget.batch);
+    row.naive = time_naive(p, budget) * row.flop / flop_of(s, budget.naive_batch);
+    measure_fast_engines(p, budget, naive_on_few(p), row);
+    row.im2col = time_im2col(p, budget);
+    row.sgemm = time_sgemm(s, budget);
     // OpenBLAS's threads spin for a while after their last product: let them settle before the
     // next layer's single-threaded measurements.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-
-    // Both engines must still compute what the loops compute, gradients included.
-    Tensor4 dw_naive = xt::zeros<float>(w.shape());
-    Tensor1 db_naive = xt::zeros<float>(b.shape());
-    const Tensor4 y_naive = cnn::conv2d_naive_forward(x_few, w, b, g);
-    const Tensor4 dx_naive = cnn::conv2d_naive_backward(dy_few, x_few, w, g, dw_naive, db_naive);
-    for (const cnn::FastConvOptions& engine : {fast, layers}) {
-        Tensor4 dw_fast = xt::zeros<float>(w.shape());
-        Tensor1 db_fast = xt::zeros<float>(b.shape());
-        const Tensor4 y_fast = cnn::conv2d_fast_forward(x_few, w, b, g, engine, workspace);
-        const Tensor4 dx_fast = cnn::conv2d_fast_backward(dy_few, x_few, y_fast, w, g, engine,
-                                                          workspace, dw_fast, db_fast);
-        row.difference = std::max({row.difference, relative_difference(y_naive, y_fast),
-                                   relative_difference(dx_naive, dx_fast),
-                                   relative_difference(dw_naive, dw_fast),
-                                   relative_difference(db_naive, db_fast)});
-    }
     return row;
 }
 
@@ -455,6 +503,97 @@ Throughput throughput(const std::string& name, std::size_t steps, const Budget& 
     return t;
 }
 
+// PyTorch's figures, when asked for (--torch on, or auto without --quick) and installed.
+Torch compare_with_torch(const std::string& mode, bool quick, const std::string& python,
+                         const Budget& budget) {
+    Torch torch;
+    torch.why_not = "PyTorch comparison skipped (--torch off, or --quick)";
+    if (mode == "on" || (mode == "auto" && !quick)) {
+        torch = measure_torch(python, budget, cnn::thread_count());
+        if (mode == "on" && !torch.available) {
+            throw std::runtime_error(torch.why_not);
+        }
+    }
+    return torch;
+}
+
+// Our images per second for the seed and the LeNet-style models.
+struct Throughputs {
+    Throughput seed, lenet;
+};
+
+// Section 3's table: images per second and memory, beside PyTorch's figures when it ran.
+void save_throughput_table(const fs::path& out, const Budget& budget, const Throughputs& ours,
+                           const Torch& torch, const std::vector<LadderRow>& rows) {
+    cnn::Transcript text(out / "ch07_throughput.txt");
+    text.line(fmt::format("{} threads; random 28x28 images. Training: Adam at batch {}, one timed "
+                          "fit() of {} steps (LeNet: {}) after 2 warm-up steps. Inference: "
+                          "predict() at batch {}, median of {} runs",
+                          cnn::thread_count(), budget.batch, budget.train_steps,
+                          budget.train_steps * 10, budget.infer_batch, budget.repeats));
+    const auto ratio = [&](const std::string& key, double figure) {
+        const auto it = torch.figures.find(key);
+        return it == torch.figures.end()
+                   ? std::string()
+                   : fmt::format("  PyTorch {:>8.0f}  ours/PyTorch {:.2f}", it->second,
+                                 figure / it->second);
+    };
+    for (const auto& [name, t] : {std::pair{"seed", ours.seed}, std::pair{"lenet", ours.lenet}}) {
+        text.line(fmt::format("{:<6} training  {:>8.0f} images/s{}", name, t.train,
+                              ratio(std::string(name) + "_train", t.train)));
+        text.line(fmt::format("{:<6} inference {:>8.0f} images/s{}", name, t.infer,
+                              ratio(std::string(name) + "_infer", t.infer)));
+    }
+    const Throughput& seed = ours.seed;
+    text.line(fmt::format("memory: seed model training resident {:.0f} MB before the timed "
+                          "steps, {:.0f} MB after ({:+.1f} MB over {} steps); peak of the "
+                          "whole program so far {:.0f} MB",
+                          seed.before.resident_mb, seed.after.resident_mb,
+                          seed.after.resident_mb - seed.before.resident_mb,
+                          budget.train_steps, seed.after.peak_mb));
+    if (torch.available) {
+        text.line("PyTorch " + torch.version + ", same threads, batch and models (" +
+                  std::string(CNN_CHAPTER_DIR).substr(std::string(CNN_CHAPTER_DIR).rfind('/') + 1) +
+                  "/torch_reference.py); per convolution, forward + backward:");
+        for (const LadderRow& r : rows) {
+            const double theirs = torch.figures.at(r.name);
+            text.line(fmt::format("  {:<6} ours {:>7.1f} ms ({:>5.1f} GFLOP/s)   PyTorch "
+                                  "{:>7.1f} ms ({:>5.1f} GFLOP/s)   ours/PyTorch speed {:.2f}",
+                                  r.name, r.layers * 1e3, r.flop / r.layers / 1e9,
+                                  theirs * 1e3, r.flop / theirs / 1e9, theirs / r.layers));
+        }
+    } else {
+        text.line(torch.why_not);
+    }
+    text.save();
+}
+
+// ... and its chart.
+void save_throughput_chart(const fs::path& out, const Throughputs& ours, const Torch& torch) {
+    cnn::BarChart chart;
+    chart.title = "Images per second on this machine (higher is better)";
+    chart.y_label = "images/s (log scale)";
+    chart.log_y = true;
+    chart.categories = {"seed training", "seed inference", "LeNet training", "LeNet inference"};
+    // Whole images per second: the bars' labels print integers in full.
+    const auto whole = [](std::vector<double> v) {
+        for (double& x : v) {
+            x = std::round(x);
+        }
+        return v;
+    };
+    chart.series = {{"this library", whole({ours.seed.train, ours.seed.infer, ours.lenet.train,
+                                            ours.lenet.infer})}};
+    if (torch.available) {
+        chart.series.push_back(
+            {"PyTorch " + torch.version,
+             whole({torch.figures.at("seed_train"), torch.figures.at("seed_infer"),
+                    torch.figures.at("lenet_train"), torch.figures.at("lenet_infer")})});
+    }
+    chart.width = 960;
+    cnn::save_bar_chart(chart, out / "ch07_throughput.png");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -505,77 +644,10 @@ int main(int argc, char** argv) {
         const Throughput seed = throughput("seed", budget.train_steps, budget, options.seed);
         const Throughput lenet = throughput("lenet", budget.train_steps * 10, budget, options.seed);
 
-        const bool compare = torch_mode == "on" || (torch_mode == "auto" && !options.quick);
-        Torch torch;
-        torch.why_not = "PyTorch comparison skipped (--torch off, or --quick)";
-        if (compare) {
-            torch = measure_torch(python, budget, cnn::thread_count());
-            if (torch_mode == "on" && !torch.available) {
-                throw std::runtime_error(torch.why_not);
-            }
-        }
-        cnn::Transcript text(options.out / "ch07_throughput.txt");
-        text.line(fmt::format("{} threads; random 28x28 images. Training: Adam at batch {}, one timed "
-                              "fit() of {} steps (LeNet: {}) after 2 warm-up steps. Inference: "
-                              "predict() at batch {}, median of {} runs",
-                              cnn::thread_count(), budget.batch, budget.train_steps,
-                              budget.train_steps * 10, budget.infer_batch, budget.repeats));
-        const auto ratio = [&](const std::string& key, double ours) {
-            const auto it = torch.figures.find(key);
-            return it == torch.figures.end()
-                       ? std::string()
-                       : fmt::format("  PyTorch {:>8.0f}  ours/PyTorch {:.2f}", it->second,
-                                     ours / it->second);
-        };
-        for (const auto& [name, t] : {std::pair{"seed", seed}, std::pair{"lenet", lenet}}) {
-            text.line(fmt::format("{:<6} training  {:>8.0f} images/s{}", name, t.train,
-                                  ratio(std::string(name) + "_train", t.train)));
-            text.line(fmt::format("{:<6} inference {:>8.0f} images/s{}", name, t.infer,
-                                  ratio(std::string(name) + "_infer", t.infer)));
-        }
-        text.line(fmt::format("memory: seed model training resident {:.0f} MB before the timed "
-                              "steps, {:.0f} MB after ({:+.1f} MB over {} steps); peak of the "
-                              "whole program so far {:.0f} MB",
-                              seed.before.resident_mb, seed.after.resident_mb,
-                              seed.after.resident_mb - seed.before.resident_mb,
-                              budget.train_steps, seed.after.peak_mb));
-        if (torch.available) {
-            text.line("PyTorch " + torch.version + ", same threads, batch and models (" +
-                      std::string(CNN_CHAPTER_DIR).substr(std::string(CNN_CHAPTER_DIR).rfind('/') + 1) +
-                      "/torch_reference.py); per convolution, forward + backward:");
-            for (const LadderRow& r : rows) {
-                const double theirs = torch.figures.at(r.name);
-                text.line(fmt::format("  {:<6} ours {:>7.1f} ms ({:>5.1f} GFLOP/s)   PyTorch "
-                                      "{:>7.1f} ms ({:>5.1f} GFLOP/s)   ours/PyTorch speed {:.2f}",
-                                      r.name, r.layers * 1e3, r.flop / r.layers / 1e9,
-                                      theirs * 1e3, r.flop / theirs / 1e9, theirs / r.layers));
-            }
-        } else {
-            text.line(torch.why_not);
-        }
-        text.save();
-
-        cnn::BarChart chart;
-        chart.title = "Images per second on this machine (higher is better)";
-        chart.y_label = "images/s (log scale)";
-        chart.log_y = true;
-        chart.categories = {"seed training", "seed inference", "LeNet training", "LeNet inference"};
-        // Whole images per second: the bars' labels print integers in full.
-        const auto whole = [](std::vector<double> v) {
-            for (double& x : v) {
-                x = std::round(x);
-            }
-            return v;
-        };
-        chart.series = {{"this library", whole({seed.train, seed.infer, lenet.train, lenet.infer})}};
-        if (torch.available) {
-            chart.series.push_back(
-                {"PyTorch " + torch.version,
-                 whole({torch.figures.at("seed_train"), torch.figures.at("seed_infer"),
-                        torch.figures.at("lenet_train"), torch.figures.at("lenet_infer")})});
-        }
-        chart.width = 960;
-        cnn::save_bar_chart(chart, options.out / "ch07_throughput.png");
+        const Torch torch = compare_with_torch(torch_mode, options.quick, python, budget);
+        const Throughputs ours{seed, lenet};
+        save_throughput_table(options.out, budget, ours, torch, rows);
+        save_throughput_chart(options.out, ours, torch);
         std::cout << "\nplots and tables written to " << options.out.string() << '\n';
     });
 }

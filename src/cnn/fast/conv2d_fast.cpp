@@ -1,14 +1,10 @@
 #include "cnn/fast/conv2d_fast.hpp"
 
 #include <algorithm>
-#include <array>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include "cnn/ops/conv2d_naive.hpp"  // conv2d_output_shape: the geometry checks
-#include "cnn/fast/winograd.hpp"
-#include "cnn/fast/threads.hpp"
 #include "cnn/tensor/gemm.hpp"
 
 namespace cnn {
@@ -37,43 +33,17 @@ struct ConvSizes {
     std::size_t image_out() const { return fn * p; }
 };
 
-// How the batch is cut: `shares` contiguous runs of images, taken `group` images at a time.
-struct WorkPlan {
-    std::size_t shares, group;
-
-    WorkPlan(const ConvSizes& s, const FastConvOptions& o) {
-        const std::size_t wanted = o.threads == 0 ? thread_count() : o.threads;
-        shares = std::max<std::size_t>(1, std::min(wanted, s.n));
-        const std::size_t per_share = (s.n + shares - 1) / shares;
-        group = std::clamp<std::size_t>((o.min_columns + s.p - 1) / s.p, 1, std::max<std::size_t>(1, per_share));
-    }
-    std::size_t first(const ConvSizes& s, std::size_t share) const { return s.n * share / shares; }
-    std::size_t last(const ConvSizes& s, std::size_t share) const { return s.n * (share + 1) / shares; }
-};
-
-void prepare(Conv2DWorkspace& workspace, const ConvSizes& s, const WorkPlan& plan) {
-    workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares));
-    for (std::size_t t = 0; t < plan.shares; ++t) {
-        Conv2DWorkspace::PerThread& mine = workspace.per_thread[t];
-        const std::size_t columns = plan.group * s.p;
+void prepare(GemmWorkspace& workspace, const ConvSizes& s, const Conv2DPlan& plan) {
+    workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares()));
+    const std::size_t columns = plan.group() * s.p;
+    for (std::size_t t = 0; t < plan.shares(); ++t) {
+        GemmWorkspace::PerThread& mine = workspace.per_thread[t];
         // Grow only: a smaller batch (the last one of an epoch) reuses the larger buffers.
-        mine.cols.resize(std::max(mine.cols.size(), s.k * columns));
-        mine.product.resize(std::max(mine.product.size(), s.fn * columns));
-        mine.dw.resize(s.fn * s.k);
-        mine.db.resize(s.fn);
+        mine.columns.resize(std::max(mine.columns.size(), s.k * columns));
+        mine.outputs.resize(std::max(mine.outputs.size(), s.fn * columns));
     }
-}
-
-bool use_winograd(const FastConvOptions& options, const Tensor4& w, const Conv2DGeometry& g) {
-    switch (options.algorithm) {
-        case ConvAlgorithm::gemm:
-            return false;
-        case ConvAlgorithm::winograd:
-            return true;  // conv2d_winograd_*() throws if it cannot
-        case ConvAlgorithm::automatic:
-            break;
-    }
-    return winograd_preferred(w, g);
+    workspace.dw.resize(plan.shares(), s.fn * s.k);
+    workspace.db.resize(plan.shares(), s.fn);
 }
 
 // The range of output positions j (along one axis) whose input index j·S + offset - before
@@ -160,54 +130,44 @@ void col2im_image(const float* cols, std::size_t ld, const ConvSizes& s, const C
     }
 }
 
-}  // namespace
-
-std::size_t Conv2DWorkspace::bytes() const {
-    std::size_t floats = 0;
-    for (const PerThread& t : per_thread) {
-        floats += t.cols.capacity() + t.product.capacity() + t.dw.capacity() + t.db.capacity() +
-                  t.scratch.capacity();
+// The group's images side by side: image j's columns of im2col are columns [j·p, (j + 1)·p)
+// of `columns`, a matrix (k, group.count·p).
+void im2col_group(const Tensor4& x, const ImageGroup& group, const ConvSizes& s,
+                  const Conv2DGeometry& g, float* columns) {
+    for (std::size_t j = 0; j < group.count; ++j) {
+        im2col_image(x.data() + (group.first + j) * s.image_in(), s, g, columns + j * s.p,
+                     group.count * s.p);
     }
-    return (floats + filters.capacity()) * sizeof(float);
 }
+
+}  // namespace
 
 //! [conv2d_fast_forward]
 Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& g, const FastConvOptions& options,
-                            Conv2DWorkspace& workspace) {
+                            GemmWorkspace& workspace) {
     const ConvSizes s(x, w, g);
     if (b.shape(0) != s.fn) {
         throw std::invalid_argument("conv2d: expected one bias per filter, (" +
                                     std::to_string(s.fn) + "), got " + shape_to_string(b.shape()));
     }
-    if (use_winograd(options, w, g)) {
-        return conv2d_winograd_forward(x, w, b, g, options, workspace);
-    }
-    const WorkPlan plan(s, options);
+    const Conv2DPlan plan(s.n, s.p, options);
     prepare(workspace, s, plan);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
-    if (plan.shares > 1) {
-        keep_blas_on_one_thread();  // the threads are ours: one BLAS thread inside each
-    }
-    run_shares(plan.shares, [&](std::size_t share) {
-        Conv2DWorkspace::PerThread& mine = workspace.per_thread[share];
-        const std::size_t last = plan.last(s, share);
-        for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
-            const std::size_t images = std::min(plan.group, last - first);
-            const std::size_t columns = images * s.p;  // the group's images side by side
-            for (std::size_t j = 0; j < images; ++j) {
-                im2col_image(x.data() + (first + j) * s.image_in(), s, g,
-                             mine.cols.data() + j * s.p, columns);
-            }
+    plan.run([&](std::size_t share) {
+        GemmWorkspace::PerThread& mine = workspace.per_thread[share];
+        plan.for_each_group(share, [&](const ImageGroup& group) {
+            const std::size_t columns = group.count * s.p;  // the group's images side by side
+            im2col_group(x, group, s, g, mine.columns.data());
             // (FN, columns) = W (FN, k) cols (k, columns)
-            gemm(Op::none, Op::none, s.fn, columns, s.k, w.data(), mine.cols.data(), 0.0f,
-                 mine.product.data());
+            gemm(Op::none, Op::none, s.fn, columns, s.k, w.data(), mine.columns.data(), 0.0f,
+                 mine.outputs.data());
             // The epilogue: each image's rows to their place in y, with the bias and the ReLU.
-            for (std::size_t j = 0; j < images; ++j) {
+            for (std::size_t j = 0; j < group.count; ++j) {
                 for (std::size_t f = 0; f < s.fn; ++f) {
-                    const float* from = mine.product.data() + f * columns + j * s.p;
-                    float* to = y.data() + (first + j) * s.image_out() + f * s.p;
+                    const float* from = mine.outputs.data() + f * columns + j * s.p;
+                    float* to = y.data() + (group.first + j) * s.image_out() + f * s.p;
                     const float bias = b(f);
                     for (std::size_t q = 0; q < s.p; ++q) {
                         const float v = from[q] + bias;
@@ -215,89 +175,60 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
                     }
                 }
             }
-        }
+        });
     });
     return y;
 }
 //! [conv2d_fast_forward]
 
-void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Tensor4& w,
-                                  const Tensor4& dw, const Tensor1& db,
-                                  const std::array<std::size_t, 4>& out, Epilogue epilogue) {
-    const bool relu = epilogue == Epilogue::bias_relu;
-    const auto same = [&](const Tensor4& t) {
-        return std::equal(out.begin(), out.end(), t.shape().begin());
-    };
-    if (!same(dy) || (relu && !same(y)) || dw.shape() != w.shape() || db.shape(0) != out[1]) {
-        throw std::invalid_argument(
-            "conv2d backward: expected dy" + std::string(relu ? " and y " : " ") +
-            shape_to_string(out) + ", dw like w " + shape_to_string(w.shape()) + " and db (" +
-            std::to_string(out[1]) + "), got dy " + shape_to_string(dy.shape()) +
-            (relu ? ", y " + shape_to_string(y.shape()) : std::string()) + ", dw " +
-            shape_to_string(dw.shape()) + " and db " + shape_to_string(db.shape()));
-    }
-}
-
 //! [conv2d_fast_backward]
 Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& g,
-                             const FastConvOptions& options, Conv2DWorkspace& workspace,
+                             const FastConvOptions& options, GemmWorkspace& workspace,
                              Tensor4& dw, Tensor1& db) {
     const ConvSizes s(x, w, g);
     const bool relu = options.epilogue == Epilogue::bias_relu;
     check_conv2d_backward_shapes(dy, y, w, dw, db, {s.n, s.fn, s.oh, s.ow}, options.epilogue);
-    if (use_winograd(options, w, g)) {
-        return conv2d_winograd_backward(dy, x, y, w, g, options, workspace, dw, db);
-    }
-    const WorkPlan plan(s, options);
+    const Conv2DPlan plan(s.n, s.p, options);
     prepare(workspace, s, plan);
     Tensor4 dx = Tensor4::from_shape(x.shape());
-    if (plan.shares > 1) {
-        keep_blas_on_one_thread();
-    }
-    run_shares(plan.shares, [&](std::size_t share) {
-        Conv2DWorkspace::PerThread& mine = workspace.per_thread[share];
-        std::fill(mine.dw.begin(), mine.dw.end(), 0.0f);
-        std::fill(mine.db.begin(), mine.db.end(), 0.0f);
-        const std::size_t last = plan.last(s, share);
-        std::fill(dx.data() + plan.first(s, share) * s.image_in(), dx.data() + last * s.image_in(), 0.0f);
-        for (std::size_t first = plan.first(s, share); first < last; first += plan.group) {
-            const std::size_t images = std::min(plan.group, last - first);
-            const std::size_t columns = images * s.p;
+    plan.run([&](std::size_t share) {
+        GemmWorkspace::PerThread& mine = workspace.per_thread[share];
+        float* dw_mine = workspace.dw.zeroed(share);
+        float* db_mine = workspace.db.zeroed(share);
+        const IndexRange images = plan.images(share);
+        std::fill(dx.data() + images.first * s.image_in(), dx.data() + images.last * s.image_in(),
+                  0.0f);
+        plan.for_each_group(share, [&](const ImageGroup& group) {
+            const std::size_t columns = group.count * s.p;
             // Gather dy as (FN, columns), through the ReLU's mask, summing db on the way.
-            for (std::size_t j = 0; j < images; ++j) {
+            for (std::size_t j = 0; j < group.count; ++j) {
                 for (std::size_t f = 0; f < s.fn; ++f) {
-                    const std::size_t at = (first + j) * s.image_out() + f * s.p;
-                    float* to = mine.product.data() + f * columns + j * s.p;
+                    const std::size_t at = (group.first + j) * s.image_out() + f * s.p;
+                    float* to = mine.outputs.data() + f * columns + j * s.p;
                     float sum = 0.0f;
                     for (std::size_t q = 0; q < s.p; ++q) {
                         to[q] = relu && !(y.data()[at + q] > 0.0f) ? 0.0f : dy.data()[at + q];
                         sum += to[q];
                     }
-                    mine.db[f] += sum;
+                    db_mine[f] += sum;
                 }
             }
-            for (std::size_t j = 0; j < images; ++j) {
-                im2col_image(x.data() + (first + j) * s.image_in(), s, g,
-                             mine.cols.data() + j * s.p, columns);
-            }
+            im2col_group(x, group, s, g, mine.columns.data());
             // dW (FN, k) += dz (FN, columns) cols^T; then cols is free to hold dcols = W^T dz.
-            gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.product.data(),
-                 mine.cols.data(), 1.0f, mine.dw.data());
-            gemm(Op::transpose, Op::none, s.k, columns, s.fn, w.data(), mine.product.data(), 0.0f,
-                 mine.cols.data());
-            for (std::size_t j = 0; j < images; ++j) {
-                col2im_image(mine.cols.data() + j * s.p, columns, s, g,
-                             dx.data() + (first + j) * s.image_in());
+            gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.outputs.data(),
+                 mine.columns.data(), 1.0f, dw_mine);
+            gemm(Op::transpose, Op::none, s.k, columns, s.fn, w.data(), mine.outputs.data(), 0.0f,
+                 mine.columns.data());
+            for (std::size_t j = 0; j < group.count; ++j) {
+                col2im_image(mine.columns.data() + j * s.p, columns, s, g,
+                             dx.data() + (group.first + j) * s.image_in());
             }
-        }
+        });
     });
     // The threads' shares, always added in the same order: the same bits on every run.
-    for (std::size_t t = 0; t < plan.shares; ++t) {
-        const Conv2DWorkspace::PerThread& theirs = workspace.per_thread[t];
-        std::transform(dw.begin(), dw.end(), theirs.dw.begin(), dw.begin(), std::plus<>());
-        std::transform(db.begin(), db.end(), theirs.db.begin(), db.begin(), std::plus<>());
-    }
+    workspace.dw.add_to(dw.data());
+    workspace.db.add_to(db.data());
     return dx;
 }
 //! [conv2d_fast_backward]

@@ -6,34 +6,44 @@
 
 namespace cnn {
 
+//! [fast_engine]
+bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& g) {
+    return winograd_applies(w, g) && w.shape(0) >= winograd_lanes && w.shape(1) >= winograd_lanes;
+}
+
+ConvAlgorithm FastConv2DEngine::algorithm_for(const Tensor4& w, const Conv2DGeometry& g) const {
+    if (algorithm_ != ConvAlgorithm::automatic) {
+        return algorithm_;  // conv2d_winograd_*() throws if Winograd cannot compute it
+    }
+    return winograd_preferred(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
+}
+
+Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                  const Conv2DGeometry& g, bool relu) {
+    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
+        return conv2d_winograd_forward(x, w, b, g, with_epilogue(relu), winograd_workspace_);
+    }
+    return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), gemm_workspace_);
+}
+
+Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                   const Tensor4& w, const Conv2DGeometry& g, bool relu,
+                                   Tensor4& dw, Tensor1& db) {
+    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
+        return conv2d_winograd_backward(dy, x, y, w, g, with_epilogue(relu), winograd_workspace_,
+                                        dw, db);
+    }
+    return conv2d_fast_backward(dy, x, y, w, g, with_epilogue(relu), gemm_workspace_, dw, db);
+}
+//! [fast_engine]
+
+FastConvOptions FastConv2DEngine::with_epilogue(bool relu) const {
+    FastConvOptions o = options_;
+    o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;
+    return o;
+}
+
 namespace {
-
-//! [fast_engine]
-class FastConv2DEngine : public Conv2DEngine {
-public:
-    explicit FastConv2DEngine(const FastConvOptions& options) : options_(options) {}
-    std::string name() const override { return "fast"; }
-    bool fuses_relu() const override { return true; }
-    Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
-                    const Conv2DGeometry& geometry, bool relu) override {
-        return conv2d_fast_forward(x, w, b, geometry, with_epilogue(relu), workspace_);
-    }
-    Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
-                     const Conv2DGeometry& geometry, bool relu, Tensor4& dw, Tensor1& db) override {
-        return conv2d_fast_backward(dy, x, y, w, geometry, with_epilogue(relu), workspace_, dw, db);
-    }
-
-private:
-    FastConvOptions with_epilogue(bool relu) const {
-        FastConvOptions o = options_;
-        o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;
-        return o;
-    }
-
-    FastConvOptions options_;
-    Conv2DWorkspace workspace_;  // kept from call to call, so a training loop allocates it once
-};
-//! [fast_engine]
 
 class FastMaxPooling2DEngine : public MaxPooling2DEngine {
 public:
@@ -52,16 +62,16 @@ private:
 
 }  // namespace
 
-Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options) {
-    return [options] { return std::make_unique<FastConv2DEngine>(options); };
+Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options, ConvAlgorithm algorithm) {
+    return [options, algorithm] { return std::make_unique<FastConv2DEngine>(options, algorithm); };
 }
 
 MaxPooling2DEngineFactory fast_max_pooling2d_engine(std::size_t threads) {
     return [threads] { return std::make_unique<FastMaxPooling2DEngine>(threads); };
 }
 
-void use_fast_engines(const FastConvOptions& options) {
-    set_default_conv2d_engine(fast_conv2d_engine(options));
+void use_fast_engines(const FastConvOptions& options, ConvAlgorithm algorithm) {
+    set_default_conv2d_engine(fast_conv2d_engine(options, algorithm));
     set_default_max_pooling2d_engine(fast_max_pooling2d_engine(options.threads));
 }
 

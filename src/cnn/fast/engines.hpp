@@ -1,6 +1,6 @@
 /// \file
 /// \ingroup ch07
-/// \brief The fast engines, as the layers take them: Conv2D's (im2col engine or Winograd,
+/// \brief The fast engines, as the layers take them: Conv2D's (the im2col engine or Winograd,
 /// chosen per layer) and MaxPooling2D's (chapter 05's loops split between threads).
 ///
 /// Chapter 04's Conv2D and chapter 05's MaxPooling2D compute through an engine they are
@@ -11,23 +11,85 @@
 ///
 /// The values are the same as the chapters' engines compute, up to float rounding for the
 /// convolution (the tests hold both to the naive loops) and bit for bit for max pooling.
+///
+/// **Which convolution.** Chapter 07 has two convolution engines that know nothing of each
+/// other: the im2col engine (conv2d_fast.hpp), which computes any geometry, and Winograd's
+/// F(2x2, 3x3) (winograd.hpp), which does less arithmetic but only for 3x3 filters with stride
+/// 1, and pays for it with transforms that want many channels. The choice between them is made
+/// here, in one place: FastConv2DEngine runs the engine its ConvAlgorithm names, by default
+/// Winograd where winograd_preferred() and the im2col engine everywhere else, and keeps each
+/// engine's workspace from step to step.
 #pragma once
 
+#include <cstddef>
+#include <string>
+
 #include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/fast/conv2d_plan.hpp"
+#include "cnn/fast/winograd.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/pooling2d.hpp"
 
 namespace cnn {
 
-/// A factory of chapter 07's convolution engine with `options` (the Epilogue is the layer's
-/// to choose: the engine fuses the ReLU when the layer has one).
-Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options = {});
+/// Which arithmetic computes a convolution.
+enum class ConvAlgorithm {
+    automatic,  ///< winograd where winograd_preferred(), gemm everywhere else
+    gemm,       ///< im2col and matrix products (conv2d_fast.hpp), any geometry
+    winograd,   ///< F(2x2, 3x3) (winograd.hpp): 3x3 filters with stride 1 only
+};
+
+/// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
+/// least winograd_lanes (16) input channels and as many filters. The transforms run 16
+/// channels at a time (one vector of floats); with fewer, most of each vector is wasted, and
+/// im2col is faster (chapter 07's exercise 5 measures it).
+bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
+
+/// Chapter 07's convolution engine for the Conv2D layer: the im2col engine or Winograd's, as
+/// its ConvAlgorithm says, with the ReLU fused when the layer has one.
+class FastConv2DEngine : public Conv2DEngine {
+public:
+    /// `options` apart from FastConvOptions::epilogue, which each call's `relu` sets.
+    explicit FastConv2DEngine(const FastConvOptions& options = {},
+                              ConvAlgorithm algorithm = ConvAlgorithm::automatic)
+        : options_(options), algorithm_(algorithm) {}
+
+    std::string name() const override { return "fast"; }
+    bool fuses_relu() const override { return true; }
+
+    /// The engine that computes filters w with this geometry: ConvAlgorithm::gemm or
+    /// ConvAlgorithm::winograd (the one asked for, or the automatic choice).
+    ConvAlgorithm algorithm_for(const Tensor4& w, const Conv2DGeometry& geometry) const;
+
+    /// conv2d_fast_forward() or conv2d_winograd_forward(), as algorithm_for() says.
+    Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                    const Conv2DGeometry& geometry, bool relu) override;
+    /// conv2d_fast_backward() or conv2d_winograd_backward(), as algorithm_for() says.
+    Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
+                     const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
+                     Tensor1& db) override;
+
+private:
+    FastConvOptions with_epilogue(bool relu) const;
+
+    FastConvOptions options_;
+    ConvAlgorithm algorithm_;
+    // Kept from call to call, so that a training loop allocates them once.
+    GemmWorkspace gemm_workspace_;
+    WinogradWorkspace winograd_workspace_;
+};
+
+/// A factory of FastConv2DEngine with `options` and `algorithm` (the Epilogue is the layer's to
+/// choose: the engine fuses the ReLU when the layer has one).
+Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options = {},
+                                       ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
 /// A factory of the threaded max pooling engine; `threads` 0 means thread_count().
 MaxPooling2DEngineFactory fast_max_pooling2d_engine(std::size_t threads = 0);
 
 /// Makes the fast engines the default of every Conv2D and MaxPooling2D layer built from now
 /// on in this process (set_default_conv2d_engine(), set_default_max_pooling2d_engine()).
-void use_fast_engines(const FastConvOptions& options = {});
+void use_fast_engines(const FastConvOptions& options = {},
+                      ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
 }  // namespace cnn

@@ -51,18 +51,20 @@
 ///   \f$dY_t\f$ the 2x2 block of dy for tile t (zero past the output's edge): for each
 ///   \f$\xi\f$ a product (FN, T) (T, C), summed over tiles by the product itself.
 ///
-/// The engine runs like conv2d_fast.hpp's: the batch split between threads, each taking groups
-/// of images whose tiles give the products about FastConvOptions::min_columns columns, with
-/// the bias and ReLU fused into the copy of the results to y and the ReLU's mask applied while
-/// reading dy. conv2d_fast_forward() and conv2d_fast_backward() call it for 3x3 stride-1
-/// convolutions with enough channels (ConvAlgorithm::automatic, winograd_preferred()).
+/// The engine runs like conv2d_fast.hpp's, on the same plan (conv2d_plan.hpp): the batch split
+/// between threads, each taking groups of images whose tiles give the products about
+/// FastConvOptions::min_columns columns, with the bias and ReLU fused into the copy of the
+/// results to y and the ReLU's mask applied while reading dy. The layers' engine
+/// (FastConv2DEngine, engines.hpp) runs it for 3x3 stride-1 convolutions with enough channels
+/// (ConvAlgorithm::automatic, winograd_preferred()).
 ///
 /// **Layout.** The transforms are only additions: they cost little arithmetic but touch every
 /// value, so they are as fast as their memory accesses and vector instructions make them. A 7x7
 /// image has 4x4 tiles: a loop over the tiles of one row is 4 long, too short for a vector of
 /// 16 floats. The engine therefore copies each image channels-last (C, H, W) -> (H, W, C) into
 /// a frame of zeros (the padding), where every pixel's channels are one contiguous run, and
-/// transforms 16 channels of a tile at once: one vector instruction per addition. V, E and M
+/// transforms winograd_lanes (16) channels of a tile at once: one vector instruction per
+/// addition. V, E and M
 /// are stored (16, tiles, channels), so the products above are computed transposed, e.g.
 /// \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are copied back to
 /// (FN, OH, OW) with the bias and ReLU.
@@ -73,12 +75,18 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <vector>
 
-#include "cnn/fast/conv2d_fast.hpp"
+#include "cnn/fast/conv2d_plan.hpp"
 #include "cnn/ops/geometry.hpp"
 #include "cnn/tensor/tensor.hpp"
 
 namespace cnn {
+
+/// Channels the engine transforms at once: one vector of 16 floats (one AVX-512 register, or
+/// two AVX2 ones) per addition of a tile transform.
+constexpr std::size_t winograd_lanes = 16;
 
 /// \f$B^T d B\f$ for one input tile d (4, 4), row-major.
 std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d);
@@ -101,23 +109,47 @@ std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>&
 /// stride 1 along both axes (any padding).
 bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
 
-/// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
-/// least 16 input channels and 16 filters. The transforms run 16 channels at a time (one
-/// vector of floats); with fewer, most of each vector is wasted, and im2col is faster (chapter
-/// 07's exercise 5 measures it).
-bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
+/// Scratch memory of the Winograd engine, kept between calls so that a training loop allocates
+/// it once. One workspace per layer; a call grows it when a batch needs more. Every tile buffer
+/// holds 16 matrices, one per position \f$\xi\f$ of a 4x4 tile, with one row per tile of the
+/// thread's group of images.
+struct WinogradWorkspace {
+    /// What one thread works in.
+    struct PerThread {
+        /// The input side of a correlation, transformed: V (16, tiles, C) from x for the
+        /// forward pass and dW; for dx, V (16, dx's tiles, FN) from dy.
+        std::vector<float> input_tiles;
+        /// The output side, in the 4x4 tiles' terms: the products M (16, tiles, FN) forward;
+        /// E (16, tiles, FN), dy transformed, for dW; then dx's products M (16, dx's tiles, C).
+        std::vector<float> output_tiles;
+        /// One image copied channels-last into a frame of zeros, (rows, cols, channels): x on
+        /// its way to V, or y's or dx's tiles on their way out.
+        std::vector<float> frame;
+        /// winograd_lanes planes of an image, read or written in one sequential run.
+        std::vector<float> stage;
+        /// The group's dy, framed channels-last, which both gradients read.
+        std::vector<float> dy_frames;
+    };
+    std::vector<PerThread> per_thread;
+    /// The transformed filters U (16, C, FN), shared by the threads.
+    std::vector<float> filters;
+    /// Each thread's share of the gradients: dW still transformed, (16, FN, C), and db (FN).
+    ThreadSums dw, db;
+};
 
-/// conv2d_fast_forward() for ConvAlgorithm::winograd, which calls this. Throws
-/// std::invalid_argument unless winograd_applies() and the shapes fit.
+/// Forward. x is (N, C, H, W), w is (FN, C, 3, 3), b is (FN); returns y (N, FN, OH, OW), equal
+/// to conv2d_naive_forward() (followed by a ReLU for Epilogue::bias_relu) up to a few float
+/// roundings. Throws std::invalid_argument unless winograd_applies() and the shapes fit.
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                 const Conv2DGeometry& geometry, const FastConvOptions& options,
-                                Conv2DWorkspace& workspace);
+                                WinogradWorkspace& workspace);
 
-/// conv2d_fast_backward() for ConvAlgorithm::winograd, likewise (the same checks): accumulates
-/// dw and db, returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy.
+/// Backward, with the same checks and check_conv2d_backward_shapes(): accumulates dw and db,
+/// returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy, otherwise y is
+/// ignored and may be empty.
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                  const Tensor4& w, const Conv2DGeometry& geometry,
-                                 const FastConvOptions& options, Conv2DWorkspace& workspace,
+                                 const FastConvOptions& options, WinogradWorkspace& workspace,
                                  Tensor4& dw, Tensor1& db);
 
 }  // namespace cnn

@@ -1,0 +1,163 @@
+/// \file
+/// \ingroup ch07
+/// \brief What chapter 07's two convolution engines share: their options, the epilogue, the
+/// backward pass's shape checks, and the plan by which a batch is split between threads.
+///
+/// The im2col engine (conv2d_fast.hpp) and the Winograd engine (winograd.hpp) compute
+/// differently, but they meet the hardware the same way. One call of either works like this:
+///
+/// 1. **The batch is split between threads.** Conv2DPlan cuts the N images into
+///    Conv2DPlan::shares() contiguous runs, one per thread: thread t takes images
+///    [N·t / shares, N·(t + 1) / shares). Each thread does everything for its images, so the
+///    memory-bound steps around the products run in parallel too. Work that is not split by
+///    image (filters to transform, gradients to add up) is cut the same way with
+///    Conv2DPlan::part().
+/// 2. **Images are grouped until a product is wide enough.** Each image gives a product some
+///    columns: its OH·OW output positions (im2col) or its tiles (Winograd). A 7x7 output has
+///    only 49, too few to keep the vector units busy, so a thread takes its images in groups of
+///    Conv2DPlan::group() whose columns sit side by side in one matrix, until a product has at
+///    least FastConvOptions::min_columns columns (or the thread runs out of images).
+/// 3. **Gradient sums are kept per thread and added in thread order.** dW and db sum over every
+///    image of the batch. If the threads added into one dW as they went, the order of the
+///    additions, and so the float rounding, would change from run to run. Instead each thread
+///    sums its own images into its own buffer (ThreadSums), and the buffers are added in thread
+///    order at the end: for a given thread count every run gives the same bits; another thread
+///    count changes only the order of the sums.
+///
+///     const Conv2DPlan plan(n, oh * ow, options);
+///     plan.run([&](std::size_t share) {           // on each thread
+///         plan.for_each_group(share, [&](const ImageGroup& group) {
+///             // images [group.first, group.first + group.count): one wide product
+///         });
+///     });
+///
+/// Nothing in a parallel region may throw or allocate: the engines check every shape and size
+/// every buffer before they call Conv2DPlan::run().
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "cnn/fast/threads.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// What runs after the product, on each output value while it is still in cache.
+enum class Epilogue {
+    bias,       ///< y = W x + b
+    bias_relu,  ///< y = max(0, W x + b)
+};
+
+/// What a fast convolution computes after its products, and how it splits its work.
+struct FastConvOptions {
+    Epilogue epilogue = Epilogue::bias;
+    /// Threads to split the batch between; 0 means thread_count().
+    std::size_t threads = 0;
+    /// Images are grouped until a product has at least this many columns (output positions,
+    /// or Winograd's tiles).
+    std::size_t min_columns = 256;
+};
+
+/// The backward pass's shape checks, shared by both engines: throws std::invalid_argument
+/// unless dy (and y, with Epilogue::bias_relu) have the forward's output shape `out`
+/// (N, FN, OH, OW), dw has w's shape and db holds one value per filter.
+void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Tensor4& w,
+                                  const Tensor4& dw, const Tensor1& db,
+                                  const std::array<std::size_t, 4>& out, Epilogue epilogue);
+
+/// The indices [first, last).
+struct IndexRange {
+    std::size_t first, last;
+    std::size_t size() const { return last - first; }
+};
+
+/// Images [first, first + count) of the batch, computed together in one product.
+struct ImageGroup {
+    std::size_t first, count;
+};
+
+/// How one call of a fast convolution splits its batch: Conv2DPlan::shares() threads, each
+/// taking its contiguous run of images Conv2DPlan::group() at a time.
+class Conv2DPlan {
+public:
+    /// A batch of `images` images, each giving a product `columns_per_image` columns (at least
+    /// 1): as many shares as FastConvOptions::threads asks, but no more than images; groups of
+    /// enough images for FastConvOptions::min_columns columns, but no more than a share holds.
+    Conv2DPlan(std::size_t images, std::size_t columns_per_image, const FastConvOptions& options);
+
+    std::size_t shares() const { return shares_; }
+    /// Images per group; a share's last group may hold fewer.
+    std::size_t group() const { return group_; }
+
+    /// Share `share`'s part of `count` things: [count·share / shares, count·(share + 1) / shares).
+    /// Consecutive shares take consecutive parts, which together cover [0, count).
+    IndexRange part(std::size_t count, std::size_t share) const {
+        return {count * share / shares_, count * (share + 1) / shares_};
+    }
+    /// The images of share `share`.
+    IndexRange images(std::size_t share) const { return part(images_, share); }
+
+    /// Calls body(share) for every share, each on its own thread (run_shares()). When there are
+    /// several, OpenBLAS is first kept on one thread (keep_blas_on_one_thread()): the threads are
+    /// ours, one BLAS thread inside each. `body` must not throw.
+    template <class Body>
+    void run(const Body& body) const {
+        if (shares_ > 1) {
+            keep_blas_on_one_thread();
+        }
+        run_shares(shares_, body);
+    }
+
+    /// Calls body(group) for the groups of share `share`'s images, in order.
+    template <class Body>
+    void for_each_group(std::size_t share, const Body& body) const {
+        const IndexRange mine = images(share);
+        for (std::size_t first = mine.first; first < mine.last; first += group_) {
+            body(ImageGroup{first, std::min(group_, mine.last - first)});
+        }
+    }
+
+private:
+    std::size_t images_, shares_, group_;
+};
+
+/// One sum per thread, such as each thread's share of dW, added together in thread order at the
+/// end: for a given thread count, the same bits on every run. The buffers are kept between calls
+/// and grow only, so a training loop allocates them once.
+class ThreadSums {
+public:
+    /// Makes `shares` sums of `size` floats each (their values are set by zeroed()).
+    void resize(std::size_t shares, std::size_t size);
+
+    /// Share `share`'s sum, set to zero: what its thread adds its images' terms to.
+    float* zeroed(std::size_t share) {
+        std::fill(sums_[share].begin(), sums_[share].end(), 0.0f);
+        return sums_[share].data();
+    }
+
+    /// total[i] += share 0's value i, then share 1's, and so on, for every i < the size given
+    /// to resize().
+    void add_to(float* total) const;
+
+    /// out[i] = share 0's value offset + i, plus share 1's, and so on in thread order, for
+    /// i < count: for sums that need work before they are added (Winograd's dW).
+    void sum(std::size_t offset, std::size_t count, float* out) const {
+        const float* first = sums_[0].data() + offset;
+        std::copy(first, first + count, out);
+        for (std::size_t t = 1; t < shares_; ++t) {
+            const float* theirs = sums_[t].data() + offset;
+            for (std::size_t i = 0; i < count; ++i) {
+                out[i] += theirs[i];
+            }
+        }
+    }
+
+private:
+    std::vector<std::vector<float>> sums_;  // one buffer per thread: no thread writes another's
+    std::size_t shares_ = 0;
+};
+
+}  // namespace cnn
