@@ -21,7 +21,7 @@ TEST_CASE("fast engines: a Conv2D layer computes what chapter 04's engine comput
         CHECK(fast.engine().name() == "fast");
         CHECK(fast.engine().fuses_relu());
         const Tensor4 x = cnn::testing::random_tensor<4>({3, 16, 9, 7}, rng);
-        const Tensor4 y_slow = slow.forward(x), y_fast = fast.forward(x);
+        const Tensor4 y_slow = slow.forward(x, true), y_fast = fast.forward(x, true);
         CHECK(cnn::testing::relative_diff(y_fast, y_slow) < 1e-5);
         const Tensor4 dy = cnn::testing::random_tensor<4>({3, 16, 9, 7}, rng);
         cnn::zero_gradients(slow.parameters());
@@ -76,4 +76,18 @@ TEST_CASE("use_fast_engines: models built afterwards run them, and predict as be
     CHECK(dynamic_cast<cnn::Conv2D&>(fast.layer(0)).engine().name() == "fast");
     CHECK(dynamic_cast<cnn::Conv2D&>(plain.layer(0)).engine().name() == "im2col");
     CHECK(cnn::testing::max_abs_diff(got, expected) < 1e-5);
+}
+
+TEST_CASE("fast engines: inference keeps no ReLU mask, and backward() then says what it needs") {
+    cnn::Rng rng(9);
+    cnn::Conv2D layer = cnn::Conv2D(4, 3).activation("relu").engine(cnn::fast_conv2d_engine());
+    layer.build({2, 5, 5}, rng);
+    const Tensor4 x = cnn::testing::random_tensor<4>({1, 2, 5, 5}, rng);
+    const Tensor4 dy = cnn::testing::random_tensor<4>({1, 4, 3, 3}, rng);
+    layer.forward(x, /*training=*/true);
+    layer.forward(x, /*training=*/false);  // a later inference pass drops the mask
+    CHECK_THROWS_WITH_AS(layer.backward(dy), doctest::Contains("needs a forward() in training"),
+                         std::logic_error);
+    layer.forward(x, /*training=*/true);
+    CHECK(layer.backward(dy).shape() == x.shape());
 }

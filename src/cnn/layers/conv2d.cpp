@@ -122,7 +122,7 @@ std::vector<Parameter> Conv2D::parameters() {
 }
 
 //! [conv2d_layer]
-Tensor4 Conv2D::forward_operation(Tensor4 x, bool) {
+Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     expect_built(*this, static_cast<bool>(engine_));
     if (x.shape(1) != w_.shape(1)) {
         throw std::invalid_argument("Conv2D " + name() + ": expected input (N, " +
@@ -131,12 +131,20 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool) {
     }
     Tensor4 y = engine_->forward(x, w_, b_, geometry(x.shape(2), x.shape(3)), fused_relu());
     x_ = std::move(x);  // kept for the backward pass (only once the forward pass succeeded)
-    y_ = fused_relu() ? y : Tensor4();  // a fused ReLU's mask is y > 0
+    if (fused_relu() && training) {
+        y_ = y;  // a fused ReLU's mask is y > 0 (copied into y_'s memory of the last batch)
+    } else if (fused_relu()) {
+        y_ = Tensor4();  // inference keeps no mask: no backward pass follows it
+    }
     return y;
 }
 
 Tensor4 Conv2D::backward_operation(Tensor4 dy) {
     expect_forward_first(*this, x_.size() > 0);
+    if (fused_relu() && y_.size() == 0) {
+        throw std::logic_error("Conv2D " + name() + ": backward() needs a forward() in training "
+                               "(training = true), which keeps the fused ReLU's mask");
+    }
     return engine_->backward(dy, x_, y_, w_, geometry(x_.shape(2), x_.shape(3)), fused_relu(),
                              dw_, db_);
 }
