@@ -73,6 +73,10 @@ Conv2D& Conv2D::engine(Conv2DEngineFactory factory) {
     return *this;
 }
 
+std::size_t Conv2D::multiply_adds(const Shape& output_shape) const {
+    return output_shape.size() == 3 ? output_shape[1] * output_shape[2] * w_.size() : 0;
+}
+
 Shape Conv2D::build(const Shape& input, Rng& rng) {
     const Conv2DOptions& o = options_;
     if (input.size() != 3) {

@@ -90,6 +90,8 @@ public:
     /// W as "<name>/kernel" and b as "<name>/bias", with their gradients.
     std::vector<Parameter> parameters() override;
     Activation activation() const override { return options_.activation; }
+    /// OH * OW * FN * C * FH * FW: one multiply-add per weight per output position.
+    std::size_t multiply_adds(const Shape& output_shape) const override;
 
     /// The stride and padding this layer uses on an input of h rows and w columns.
     Conv2DGeometry geometry(std::size_t h, std::size_t w) const;

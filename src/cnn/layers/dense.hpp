@@ -46,6 +46,8 @@ public:
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// W as "<name>/kernel" and b as "<name>/bias", with their gradients.
     std::vector<Parameter> parameters() override;
+    /// D * M: one multiply-add per weight.
+    std::size_t multiply_adds(const Shape&) const override { return w_.size(); }
     Activation activation() const override { return options_.activation; }
 
     const DenseOptions& options() const { return options_; }

@@ -80,6 +80,14 @@ public:
     std::size_t parameter_count();
     /// The activation the layer ends with.
     virtual Activation activation() const { return Activation::linear; }
+    /// Multiply-adds of one example's forward pass, given the shape the layer produces: what
+    /// the cost tables of AlexNet and VGG count (a FLOP count is twice it). 0 for layers whose
+    /// work is small beside a convolution's or a Dense layer's: activations, pooling,
+    /// normalisation, merges.
+    virtual std::size_t multiply_adds(const Shape& output_shape) const {
+        (void)output_shape;
+        return 0;
+    }
 
 protected:
     /// The layer's own operation, before the activation.

@@ -163,4 +163,21 @@ std::vector<const Layer*> Graph::execution_order() const {
     return layers;
 }
 
+// The names of the layers that layer i reads, "input" for the model's input.
+std::string Graph::connections(std::size_t i) const {
+    const Layer* wanted = &layer(i);
+    for (const Vertex& v : vertices_) {
+        if (v.layer != wanted) {
+            continue;
+        }
+        std::string names;
+        for (std::size_t u : v.inputs) {
+            names += (names.empty() ? "" : ", ") +
+                     (vertices_[u].layer ? vertices_[u].layer->name() : std::string("input"));
+        }
+        return names;
+    }
+    return {};
+}
+
 }  // namespace cnn

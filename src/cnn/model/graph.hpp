@@ -69,6 +69,7 @@ protected:
     Tensor4 run_forward(Tensor4 x, bool training, bool apply_softmax) override;
     void run_backward(Tensor4 dlogits) override;
     const Layer& output_layer() const override;
+    std::string connections(std::size_t i) const override;
 
 private:
     struct Vertex {

@@ -83,26 +83,48 @@ void Model::build() {
 }
 
 //! [summary]
-void Model::summary(std::ostream& out) {
+void Model::summary(std::ostream& out, const SummaryOptions& options) {
     build();
+    bool connected = false;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+        connected = connected || !connections(i).empty();
+    }
     // Keras's layout, with a first column wide enough for names like
     // "max_pooling2d_1 (MaxPooling2D)" (older Keras versions cut them short).
-    const std::string rule(69, '_'), double_rule(69, '=');
+    const std::size_t width = 69 + (options.flops ? 10 : 0) + (connected ? 34 : 0);
+    const std::string rule(width, '_'), double_rule(width, '=');
+    const auto row = [&](const std::string& layer, const std::string& shape,
+                         const std::string& params, const std::string& flops,
+                         const std::string& inputs) {
+        std::string text = fmt::format("{:<33}{:<26}{:<10}", layer, shape, params);
+        text += options.flops ? fmt::format("{:<10}", flops) : "";
+        text += connected ? inputs : "";
+        return text;
+    };
     fmt::print(out, "Model: \"{}\"\n{}\n", name_, rule);
-    fmt::print(out, "{:<33}{:<26}{:<10}\n{}\n", "Layer (type)", "Output Shape", "Param #",
+    fmt::print(out, "{}\n{}\n", row("Layer (type)", "Output Shape", "Param #", "FLOPs", "Connected to"),
                double_rule);
-    std::size_t total = 0;
+    std::size_t total = 0, multiply_adds = 0;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         Layer& layer = *layers_[i];
         const std::size_t count = layer.parameter_count();
+        const std::size_t macs = layer.multiply_adds(output_shapes_[i]);
         total += count;
-        fmt::print(out, "{:<33}{:<26}{:<10}\n{}\n",
-                   fmt::format("{} ({})", layer.name(), layer.type()),
-                   batch_shape_to_string(output_shapes_[i]), count,
+        multiply_adds += macs;
+        fmt::print(out, "{}\n{}\n",
+                   row(fmt::format("{} ({})", layer.name(), layer.type()),
+                       batch_shape_to_string(output_shapes_[i]), std::to_string(count),
+                       si_prefixed(2.0 * static_cast<double>(macs)), connections(i)),
                    i + 1 < layers_.size() ? rule : double_rule);
     }
-    fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: 0\n{}\n",
-               thousands(total), thousands(total), rule);
+    fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: 0\n",
+               thousands(total), thousands(total));
+    if (options.flops) {
+        fmt::print(out, "Forward FLOPs per example: {} ({} multiply-adds)\n",
+                   si_prefixed(2.0 * static_cast<double>(multiply_adds)),
+                   thousands(multiply_adds));
+    }
+    fmt::print(out, "{}\n", rule);
 }
 //! [summary]
 

@@ -51,6 +51,13 @@ enum class Verbosity {
     automatic,   ///< a live progress bar on a terminal, one line per epoch otherwise
 };
 
+/// What summary() prints besides Keras's columns.
+struct SummaryOptions {
+    /// A column of each layer's forward FLOPs per example (2 per multiply-add, from
+    /// Layer::multiply_adds()) and their total: what the cost tables of AlexNet and VGG show.
+    bool flops = false;
+};
+
 /// How fit() trains.
 struct FitOptions {
     std::size_t epochs = 1;
@@ -89,8 +96,9 @@ public:
 
     /// Infers every layer's shapes and creates the weights (once; later calls do nothing).
     void build();
-    /// Keras's summary table: layer (type), output shape, parameters, then the totals.
-    void summary(std::ostream& out = std::cout);
+    /// Keras's summary table: layer (type), output shape, parameters, then the totals; for a
+    /// graph model also what each layer reads (Keras's "Connected to").
+    void summary(std::ostream& out = std::cout, const SummaryOptions& options = {});
 
     /// Chooses the optimizer and the loss; only "sparse_categorical_crossentropy" (integer
     /// labels, softmax output) and the metric "accuracy" are implemented, and the last layer
@@ -153,6 +161,12 @@ protected:
     virtual void run_backward(Tensor4 dlogits) = 0;
     /// The layer whose output is the model's.
     virtual const Layer& output_layer() const = 0;
+    /// What layer i reads, for summary()'s "Connected to" column; empty for a stack, where
+    /// every layer reads the one before it.
+    virtual std::string connections(std::size_t i) const {
+        (void)i;
+        return {};
+    }
 
 private:
     void expect_input(const Tensor4& x, const char* where);  // builds the model first

@@ -13,7 +13,7 @@ namespace cnn {
 //! [seed_model]
 // The model of Hands-On Machine Learning (Géron, 2nd ed., chapter 14), layer for
 // layer. Keras's input_shape=[28, 28, 1] is {1, 28, 28} here: channels come first.
-Sequential seed_model(std::uint64_t seed) {
+Sequential seed_model(std::uint64_t seed, float dropout) {
     Sequential model(seed);
     model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
     model.add(MaxPooling2D(2));
@@ -25,9 +25,9 @@ Sequential seed_model(std::uint64_t seed) {
     model.add(MaxPooling2D(2));
     model.add(Flatten());
     model.add(Dense(128).activation("relu"));
-    model.add(Dropout(0.5f));
+    model.add(Dropout(dropout));
     model.add(Dense(64).activation("relu"));
-    model.add(Dropout(0.5f));
+    model.add(Dropout(dropout));
     model.add(Dense(10).activation("softmax"));
     return model;
 }

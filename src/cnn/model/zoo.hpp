@@ -13,8 +13,9 @@
 namespace cnn {
 
 /// Géron's model (Hands-On Machine Learning, 2nd ed., chapter 14): five convolutions
-/// in three stages, 1,413,834 parameters.
-Sequential seed_model(std::uint64_t seed);
+/// in three stages, 1,413,834 parameters. `dropout` is the rate of its two Dropout layers
+/// (Géron's 0.5; chapter 08 trains it with 0 to see what they do).
+Sequential seed_model(std::uint64_t seed, float dropout = 0.5f);
 
 /// A LeNet-style model: two small convolutions, two poolings, three Dense layers.
 Sequential lenet_model(std::uint64_t seed);

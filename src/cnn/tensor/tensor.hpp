@@ -66,5 +66,9 @@ xt::xtensor<float, To> reshaped(xt::xtensor<float, From>&& x, const std::array<s
 /// A count as the book prints it, with thousands separators: 1413834 -> "1,413,834".
 std::string thousands(std::size_t n);
 
+/// A large amount with an SI prefix and three significant digits, for tables of FLOPs:
+/// 211400000 -> "211M", 1135256096 -> "1.14G", 0 -> "0".
+std::string si_prefixed(double value);
+
 
 }  // namespace cnn

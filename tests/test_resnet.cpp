@@ -1,0 +1,88 @@
+#include <stdexcept>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "cnn/model/resnet.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+std::size_t count_type(const cnn::Model& model, const std::string& type) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        n += model.layer(i).type() == type ? 1 : 0;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("residual_block: the identity shortcut when the shape stays, a projection when not") {
+    cnn::Graph model(1);
+    cnn::Node h = model.input({4, 8, 8});
+    h = cnn::residual_block(model, h, {4, 4, 1, true});  // keeps (4, 8, 8): x itself
+    h = cnn::residual_block(model, h, {4, 8, 2, true});  // to (8, 4, 4): a 1x1 stride-2 conv
+    model.output(h);
+    model.build();
+    CHECK(count_type(model, "Conv2D") == 2 + 3);
+    CHECK(count_type(model, "Add") == 2);
+    CHECK(count_type(model, "BatchNormalization") == 2 + 3);
+    CHECK(model.output_shape(model.size() - 1) == cnn::Shape{8, 4, 4});
+    // The projection: (4 * 1 * 1 + 1) * 8 weights, 8 x 4 x 4 outputs.
+    bool found = false;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        if (model.layer(i).type() == "Conv2D" && model.layer(i).parameter_count() == 40) {
+            found = model.output_shape(i) == cnn::Shape{8, 4, 4};
+        }
+    }
+    CHECK(found);
+}
+
+TEST_CASE("resnet: depth 2 + 2n per stage, plain twins without additions") {
+    cnn::ResNetOptions o;
+    o.stage_filters = {4, 8, 16};
+    o.blocks_per_stage = 3;
+    CHECK(cnn::resnet_depth(o) == 20);
+    cnn::Graph residual = cnn::resnet(o, 1);
+    o.shortcuts = false;
+    cnn::Graph plain = cnn::resnet(o, 1);
+    residual.build();
+    plain.build();
+    // 19 convolutions on the main path, 2 projections (stages 2 and 3); the plain net has none.
+    CHECK(count_type(residual, "Conv2D") == 21);
+    CHECK(count_type(plain, "Conv2D") == 19);
+    CHECK(count_type(residual, "Add") == 9);
+    CHECK(count_type(plain, "Add") == 0);
+    CHECK(residual.output_shape(residual.size() - 2) == cnn::Shape{16});  // pooled features
+}
+
+TEST_CASE("resnet: gradients through shortcuts and projections match difference quotients") {
+    // Fan-out at every block input: the gradient reaching x is the sum of the one through
+    // F and the one through the shortcut. A wrong sum, or a projection's gradient dropped,
+    // fails the check.
+    cnn::ResNetOptions o;
+    o.input_shape = {2, 6, 6};
+    o.stage_filters = {3, 4};
+    o.blocks_per_stage = 1;
+    o.classes = 3;
+    cnn::Graph model = cnn::resnet(o, 3);
+    model.build();
+    cnn::Rng rng(5);
+    const cnn::Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
+    CHECK(cnn::testing::check_model_gradients(model, x, {0, 2}) == 0);
+}
+
+TEST_CASE("resnet: what cannot be built is refused with the reason") {
+    cnn::Graph model(1);
+    const cnn::Node x = model.input({4, 8, 8});
+    CHECK_THROWS_WITH_AS(cnn::residual_block(model, x, {0, 4, 1, true}),
+                         "residual_block: expected input channels, filters and stride >= 1, got 0 "
+                         "channels, 4 filters and stride 1",
+                         std::invalid_argument);
+    cnn::ResNetOptions none;
+    none.stage_filters = {};
+    CHECK_THROWS_WITH_AS(cnn::resnet(none, 1),
+                         "resnet: expected at least one stage of at least one block, got 0 stages of 3 blocks",
+                         std::invalid_argument);
+}
