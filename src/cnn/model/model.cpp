@@ -91,18 +91,20 @@ void Model::summary(std::ostream& out) {
     fmt::print(out, "Model: \"{}\"\n{}\n", name_, rule);
     fmt::print(out, "{:<33}{:<26}{:<10}\n{}\n", "Layer (type)", "Output Shape", "Param #",
                double_rule);
-    std::size_t total = 0;
+    std::size_t trainable = 0, non_trainable = 0;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         Layer& layer = *layers_[i];
-        const std::size_t count = layer.parameter_count();
-        total += count;
+        const std::size_t count = layer.parameter_count(), state = count_values(layer.state());
+        trainable += count;
+        non_trainable += state;
         fmt::print(out, "{:<33}{:<26}{:<10}\n{}\n",
                    fmt::format("{} ({})", layer.name(), layer.type()),
-                   batch_shape_to_string(output_shapes_[i]), count,
+                   batch_shape_to_string(output_shapes_[i]), count + state,
                    i + 1 < layers_.size() ? rule : double_rule);
     }
-    fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: 0\n{}\n",
-               thousands(total), thousands(total), rule);
+    fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n{}\n",
+               thousands(trainable + non_trainable), thousands(trainable),
+               thousands(non_trainable), rule);
 }
 //! [summary]
 
@@ -166,6 +168,17 @@ std::vector<Parameter> Model::parameters() {
 }
 
 std::size_t Model::parameter_count() { return count_values(parameters()); }
+
+std::vector<Parameter> Model::weights() {
+    build();
+    std::vector<Parameter> all;
+    for (const auto& layer : layers_) {
+        const std::vector<Parameter> trainable = layer->parameters(), state = layer->state();
+        all.insert(all.end(), trainable.begin(), trainable.end());
+        all.insert(all.end(), state.begin(), state.end());
+    }
+    return all;
+}
 
 std::size_t validation_count(std::size_t examples, double validation_split) {
     return static_cast<std::size_t>(static_cast<double>(examples) * validation_split);
