@@ -100,14 +100,16 @@ TEST_CASE("batch_norm_backward: what the normalisation undoes gets no gradient, 
     // dbeta and dgamma are the sums of dy and dy xhat.
     const Tensor4 x = hand_input();
     const Tensor1 gamma{2.0f, -1.0f};
-    const cnn::BatchNormResult r = cnn::batch_norm_forward(x, gamma, Tensor1{0.5f, 0.0f}, hand_epsilon);
+    const cnn::BatchNormResult r =
+        cnn::batch_norm_forward(x, gamma, Tensor1{0.5f, 0.0f}, hand_epsilon);
     Tensor1 dgamma = xt::zeros<float>({2}), dbeta = xt::zeros<float>({2});
     const Tensor4 shift = xt::ones<float>(x.shape());
     const Tensor4 dx = cnn::batch_norm_backward(shift, r.xhat, r.inv_std, gamma, dgamma, dbeta);
     CHECK(xt::amax(xt::abs(dx))() < 1e-6);
-    CHECK(dbeta(0) == doctest::Approx(4.0));  // four ones per channel
+    CHECK(dbeta(0) == doctest::Approx(4.0));   // four ones per channel
     CHECK(dgamma(0) == doctest::Approx(0.0));  // sum(xhat) = 0
-    const Tensor4 dx_scale = cnn::batch_norm_backward(r.xhat, r.xhat, r.inv_std, gamma, dgamma, dbeta);
+    const Tensor4 dx_scale =
+        cnn::batch_norm_backward(r.xhat, r.xhat, r.inv_std, gamma, dgamma, dbeta);
     // Channel 0, first value: 2 / 1.2 · (-1.25) · 0.19 / 1.44 = -0.2748843.
     CHECK(dx_scale(0, 0, 0, 0) == doctest::Approx(-0.2748843));
     // Accumulated: channel 0's sum(xhat²) = 2 (1.5625 + 0.1736) = 3.4722 = M var / (var + eps).
@@ -246,8 +248,8 @@ TEST_CASE("per channel over N·H·W is per feature over the pixels taken as exam
         for (std::size_t i = 0; i < n; ++i) {
             for (std::size_t ch = 0; ch < c; ++ch) {
                 for (std::size_t k = 0; k < h * w; ++k) {
-                    worst = std::max(worst, static_cast<double>(std::abs(
-                                                a(i, ch, k / w, k % w) - b(i * h * w + k, ch, 0, 0))));
+                    const float d = a(i, ch, k / w, k % w) - b(i * h * w + k, ch, 0, 0);
+                    worst = std::max(worst, static_cast<double>(std::abs(d)));
                 }
             }
         }
@@ -292,7 +294,8 @@ TEST_CASE("BatchNormalization: parameters, state, and what it refuses") {
     cnn::Rng rng(5);
     BatchNormalization layer;
     layer.set_name("bn");
-    CHECK_THROWS_WITH_AS(layer.parameters(), doctest::Contains("has not been built"), std::logic_error);
+    CHECK_THROWS_WITH_AS(layer.parameters(), doctest::Contains("has not been built"),
+                         std::logic_error);
     layer.build({4, 3, 3}, rng);
     const std::vector<cnn::Parameter> params = layer.parameters(), state = layer.state();
     REQUIRE(params.size() == 2);
@@ -308,16 +311,18 @@ TEST_CASE("BatchNormalization: parameters, state, and what it refuses") {
     CHECK(layer.parameter_count() == 8);  // the state is not trainable
 
     const Tensor4 x = cnn::testing::random_tensor<4>({2, 4, 3, 3}, rng);
-    CHECK_THROWS_WITH_AS(layer.backward(x),
-                         doctest::Contains("BatchNormalization bn: backward() called before forward()"),
-                         std::logic_error);
+    CHECK_THROWS_WITH_AS(
+        layer.backward(x),
+        doctest::Contains("BatchNormalization bn: backward() called before forward()"),
+        std::logic_error);
     CHECK_THROWS_WITH_AS(layer.forward(cnn::testing::random_tensor<4>({2, 3, 3, 3}, rng)),
                          doctest::Contains("BatchNormalization bn: expected input (None, 4, 3, 3), "
                                            "got (2, 3, 3, 3)"),
                          std::invalid_argument);
     layer.forward(x, true);
     CHECK_THROWS_WITH_AS(layer.backward(cnn::testing::random_tensor<4>({1, 4, 3, 3}, rng)),
-                         doctest::Contains("dy (1, 4, 3, 3) does not match"), std::invalid_argument);
+                         doctest::Contains("dy (1, 4, 3, 3) does not match"),
+                         std::invalid_argument);
     CHECK_THROWS_WITH_AS(layer.build({4, 3}, rng),
                          doctest::Contains("expected input (None, C, H, W) or (None, D), got "
                                            "(None, 4, 3)"),

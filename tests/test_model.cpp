@@ -116,10 +116,10 @@ TEST_CASE("fit: its arguments are checked before anything trains") {
                          std::invalid_argument);
 }
 
-TEST_CASE("weights() and summary: the layers' state is saved with the weights and counted as non-trainable") {
+TEST_CASE("weights() holds the layers' state too, which the summary counts as non-trainable") {
     cnn::Sequential model(1);
     model.add(cnn::Conv2D(4, 3).input_shape({1, 6, 6}));  // 4·1·3·3 + 4 = 40
-    model.add(cnn::BatchNormalization());                  // 4 channels: 4·4 = 16, 2·4 non-trainable
+    model.add(cnn::BatchNormalization());                  // 4·4 = 16, of them 2·4 non-trainable
     model.add(cnn::Flatten());
     model.add(cnn::Dense(3).activation("softmax"));         // 64·3 + 3 = 195
     std::vector<std::string> names;

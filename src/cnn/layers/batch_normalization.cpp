@@ -53,6 +53,7 @@ Shape BatchNormalization::build(const Shape& input, Rng&) {
         throw std::invalid_argument(
             layer_shape_error(*this, "(None, C, H, W) or (None, D)", input));
     }
+    input_ = input;
     shape_ = {input[0], image ? input[1] : 1, image ? input[2] : 1};
     const std::size_t c = input[0];
     gamma_ = xt::ones<float>({c});
@@ -78,10 +79,8 @@ std::vector<Parameter> BatchNormalization::state() {
 void BatchNormalization::expect_input(const Tensor4& t, const char* what) const {
     expect_built(*this, gamma_.size() > 0);
     if (!std::equal(shape_.begin(), shape_.end(), t.shape().begin() + 1)) {
-        const Shape expected = shape_[1] * shape_[2] == 1 ? Shape{shape_[0]}
-                                                           : Shape(shape_.begin(), shape_.end());
         throw std::invalid_argument(type() + " " + name() + ": expected " + what + " " +
-                                    batch_shape_to_string(expected) + ", got " +
+                                    batch_shape_to_string(input_) + ", got " +
                                     shape_to_string(t.shape()));
     }
 }

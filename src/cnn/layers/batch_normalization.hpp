@@ -90,7 +90,8 @@ private:
     enum class Pass { none, training, inference };
 
     BatchNormalizationOptions options_;
-    std::array<std::size_t, 3> shape_{};  // (C, H, W), or (D, 1, 1) for flat inputs
+    Shape input_;                         // the shape build() was given: (C, H, W) or (D)
+    std::array<std::size_t, 3> shape_{};  // as x carries it: (C, H, W), or (D, 1, 1)
     Tensor1 gamma_, dgamma_, beta_, dbeta_;
     BatchNormStatistics moving_;
     Pass last_ = Pass::none;  // the mode of the last forward pass

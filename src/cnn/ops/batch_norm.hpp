@@ -55,17 +55,17 @@ BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const
 ///
 /// The mean and the variance depend on every x of the channel, so each \f$x_j\f$ reaches the
 /// loss through every \f$\hat{x}_i = (x_i - \mu)/s\f$, where \f$s = \sqrt{\sigma^2 + \epsilon}\f$
-/// (inv_std is \f$1/s\f$). As \f$\partial\mu/\partial x_j = 1/M\f$ and
-/// \f$\partial\sigma^2/\partial x_j = 2(x_j - \mu)/M\f$, so that
-/// \f$\partial s/\partial x_j = \hat{x}_j/M\f$,
+/// (inv_std is \f$1/s\f$). Since \f$\partial\mu/\partial x_j = 1/M\f$ and
+/// \f$\partial\sigma^2/\partial x_j = 2(x_j - \mu)/M\f$,
+/// \f$\partial s/\partial x_j = \hat{x}_j/M\f$ and
 /// \f[ \frac{\partial \hat{x}_i}{\partial x_j}
 ///     = \frac{1}{s}\left(\delta_{ij} - \frac{1}{M} - \frac{\hat{x}_i \hat{x}_j}{M}\right). \f]
 /// Summing over i with \f$d\hat{x}_i = dy_i\,\gamma\f$ (the sums run over the channel's M values):
 /// \f[ dx_j = \frac{1}{M s}\left(M\, d\hat{x}_j - \sum_i d\hat{x}_i
 ///            - \hat{x}_j \sum_i d\hat{x}_i\, \hat{x}_i\right), \qquad
 ///     d\gamma = \sum_i dy_i\, \hat{x}_i, \qquad d\beta = \sum_i dy_i. \f]
-/// The two sums remove from the gradient what would only move the batch's mean or scale its
-/// spread, which the normalisation undoes anyway.
+/// The two sums take out of the gradient what would only shift the channel's values or
+/// stretch them about their mean: changes the normalisation undoes (a stretch, but for epsilon).
 Tensor4 batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
                             const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta);
 //! [batch_norm_backward]
