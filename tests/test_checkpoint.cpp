@@ -16,11 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/dense.hpp"
 #include "cnn/layers/dropout.hpp"
 #include "cnn/layers/flatten.hpp"
 #include "cnn/layers/pooling2d.hpp"
+#include "cnn/layers/relu.hpp"
 #include "cnn/model/schedule.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/optim/adam.hpp"
@@ -30,11 +32,13 @@
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+using cnn::BatchNormalization;
 using cnn::Conv2D;
 using cnn::Dense;
 using cnn::Dropout;
 using cnn::Flatten;
 using cnn::MaxPooling2D;
+using cnn::ReLU;
 using cnn::Tensor4;
 
 namespace {
@@ -65,6 +69,23 @@ cnn::Sequential small_model(std::uint64_t seed, const O& optimizer) {
     return small_model(seed, maker(optimizer));
 }
 
+// The same with batch normalisation, per channel after the convolution and per feature
+// after the first Dense layer: moving averages a checkpoint must carry too.
+cnn::Sequential bn_model(std::uint64_t seed, const OptimizerMaker& optimizer) {
+    cnn::Sequential model(seed);
+    model.add(Conv2D(3, 3).padding("same").input_shape({1, 6, 6}));
+    model.add(BatchNormalization().momentum(0.9f));
+    model.add(ReLU());
+    model.add(MaxPooling2D(2));
+    model.add(Flatten());
+    model.add(Dense(8));
+    model.add(BatchNormalization().momentum(0.9f));
+    model.add(ReLU());
+    model.add(Dense(3).activation("softmax"));
+    model.compile(optimizer(), "sparse_categorical_crossentropy", {"accuracy"});
+    return model;
+}
+
 struct Data {
     Tensor4 x;
     cnn::Labels y;
@@ -91,9 +112,10 @@ cnn::FitOptions options(std::size_t epochs, const fs::path& checkpoint = {}, boo
     return o;
 }
 
-// Every weight of both models, compared exactly (as bits: -0 and 0 differ, NaN equals NaN).
+// Every weight of both models, their state too, compared exactly (as bits: -0 and 0 differ,
+// NaN equals NaN).
 bool same_weights(cnn::Sequential& a, cnn::Sequential& b) {
-    const std::vector<cnn::Parameter> pa = a.parameters(), pb = b.parameters();
+    const std::vector<cnn::Parameter> pa = a.weights(), pb = b.weights();
     if (pa.size() != pb.size()) {
         return false;
     }
@@ -175,6 +197,43 @@ TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an 
         restarted.fit(d.x, d.y, options(2));
         CHECK_FALSE(same_weights(restarted, straight));
     }
+}
+
+TEST_CASE("with BatchNormalization, the moving averages are saved, loaded and resumed exactly") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    const OptimizerMaker adam = maker(cnn::Adam({0.01f}));
+    cnn::Sequential straight = bn_model(5, adam);
+    const cnn::History whole = straight.fit(d.x, d.y, options(3));
+    auto& bn = dynamic_cast<BatchNormalization&>(straight.layer(1));
+    CHECK(xt::amax(xt::abs(bn.moving().mean))() > 0.01f);  // trained away from the initial 0
+    CHECK(straight.weights().size() == straight.parameters().size() + 4);
+
+    // Interrupted after epoch 1, resumed by another object: the same bits, the moving
+    // averages included (the validation losses, measured with them, agree too).
+    cnn::Sequential first = bn_model(5, adam);
+    first.fit(d.x, d.y, options(1, dir / "checkpoint"));
+    cnn::Sequential resumed = bn_model(99, adam);
+    same_history(resumed.fit(d.x, d.y, options(3, dir / "checkpoint", true)), whole);
+    CHECK(same_weights(resumed, straight));
+    // The weights folder holds the moving averages; the optimizer's, only trainable tensors.
+    const fs::path saved = dir / "checkpoint";
+    CHECK(cnn::read_npy(saved / "weights" / "batch_normalization.moving_mean.npy").data ==
+          std::vector<float>(bn.moving().mean.begin(), bn.moving().mean.end()));
+    CHECK(fs::exists(saved / "optimizer" / "m.batch_normalization.gamma.npy"));
+    CHECK_FALSE(fs::exists(saved / "optimizer" / "m.batch_normalization.moving_mean.npy"));
+
+    // save_weights of Model::weights() and load_weights restore them: the same predictions.
+    cnn::save_weights(straight.weights(), dir / "w");
+    cnn::Sequential fresh = bn_model(7, adam);
+    CHECK_FALSE(same_weights(fresh, straight));
+    cnn::load_weights(fresh.weights(), dir / "w");
+    CHECK(same_weights(fresh, straight));
+    CHECK(cnn::testing::max_abs_diff(fresh.predict(d.x), straight.predict(d.x)) == 0);
+    // The trainable parameters alone are not the saved model.
+    CHECK_THROWS_WITH_AS(cnn::load_weights(fresh.parameters(), dir / "w"),
+                         doctest::Contains("lists more parameters than the model's"),
+                         cnn::DataError);
 }
 
 TEST_CASE("a checkpoint is a checkpoint.txt beside weights and optimizer folders NumPy can read") {

@@ -7,9 +7,14 @@
 
 #include <doctest/doctest.h>
 
+#include "cnn/layers/batch_normalization.hpp"
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/dense.hpp"
+#include "cnn/layers/flatten.hpp"
 #include "cnn/model/metrics.hpp"
 #include "cnn/model/mlp.hpp"
 #include "cnn/model/model.hpp"
+#include "cnn/model/sequential.hpp"
 #include "cnn/optim/sgd.hpp"
 #include "test_support.hpp"
 
@@ -109,4 +114,41 @@ TEST_CASE("fit: its arguments are checked before anything trains") {
     CHECK(cnn::validation_count(60000, 1.0 / 12.0) == 5000);
     CHECK_THROWS_WITH_AS(model.compile(cnn::Sgd({0.1f}), "mse", {}), doctest::Contains("unknown loss 'mse'"),
                          std::invalid_argument);
+}
+
+TEST_CASE("weights() holds the layers' state too, which the summary counts as non-trainable") {
+    cnn::Sequential model(1);
+    model.add(cnn::Conv2D(4, 3).input_shape({1, 6, 6}));  // 4·1·3·3 + 4 = 40
+    model.add(cnn::BatchNormalization());                  // 4·4 = 16, of them 2·4 non-trainable
+    model.add(cnn::Flatten());
+    model.add(cnn::Dense(3).activation("softmax"));         // 64·3 + 3 = 195
+    std::vector<std::string> names;
+    for (const cnn::Parameter& p : model.weights()) {
+        names.push_back(p.name);
+    }
+    // Keras's model.weights order: layer by layer, trainable then not.
+    CHECK(names == std::vector<std::string>{"conv2d/kernel", "conv2d/bias",
+                                            "batch_normalization/gamma", "batch_normalization/beta",
+                                            "batch_normalization/moving_mean",
+                                            "batch_normalization/moving_variance", "dense/kernel",
+                                            "dense/bias"});
+    CHECK(model.parameters().size() == 6);  // what the optimizer moves: no moving averages
+    CHECK(model.parameter_count() == 40 + 8 + 195);
+
+    std::ostringstream summary;
+    model.summary(summary);
+    const std::string text = summary.str();
+    CHECK(text.find("conv2d (Conv2D)                  (None, 4, 4, 4)           40        \n") !=
+          std::string::npos);
+    // gamma, beta, moving mean and variance of 4 channels (the label is longer than the first
+    // column, so the row is not held to its layout here).
+    const std::size_t row = text.find("batch_normalization (BatchNormalization)");
+    REQUIRE(row != std::string::npos);
+    const std::string line = text.substr(row, text.find('\n', row) - row);
+    CHECK(line.find("(None, 4, 4, 4)") != std::string::npos);
+    CHECK(line.find(" 16 ") != std::string::npos);
+    CHECK(text.find("dense (Dense)                    (None, 3)                 195 ") !=
+          std::string::npos);
+    CHECK(text.find("Total params: 251\nTrainable params: 243\nNon-trainable params: 8\n") !=
+          std::string::npos);
 }

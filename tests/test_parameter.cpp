@@ -21,3 +21,14 @@ TEST_CASE("Parameter: a flat view with name and shape, zeroing and counting") {
                          doctest::Contains("value is (2) but gradient is (3)"),
                          std::invalid_argument);
 }
+
+TEST_CASE("make_state: a view of values learnt without a gradient") {
+    xt::xtensor<float, 1> moving_mean = {0.5f, -1.0f, 2.0f};
+    const cnn::Parameter state = cnn::make_state("bn/moving_mean", moving_mean);
+    CHECK(state.name == "bn/moving_mean");
+    CHECK(state.value == moving_mean.data());
+    CHECK(state.grad == nullptr);
+    CHECK(state.size == 3);
+    CHECK(state.shape == std::vector<std::size_t>{3});
+    CHECK(cnn::count_values({state}) == 3);
+}

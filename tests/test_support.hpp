@@ -126,16 +126,20 @@ double relative_diff(const A& a, const B& b) {
 
 /// The numerical gradient check of a built layer: with the loss L = sum(layer(x) * r) for a
 /// random r, every parameter's gradient and dx from backward() must match central
-/// differences. `x` is the input; `options` the nudge and tolerance. Returns the number of
-/// checks that failed (each is also reported through doctest).
+/// differences. `x` is the input; `options` the nudge and tolerance; `training` the mode of
+/// every forward pass (a layer that computes differently in training, as BatchNormalization
+/// does, is checked in each mode; a layer that draws at random in training, as Dropout does,
+/// only with `training` false). Returns the number of checks that failed (each is also
+/// reported through doctest).
 inline std::size_t check_layer_gradients(Layer& layer, Tensor4 x, Rng& rng,
-                                         const GradientCheckOptions& options = {}) {
-    const Tensor4 y = layer.forward(x, /*training=*/true);
+                                         const GradientCheckOptions& options = {},
+                                         bool training = true) {
+    const Tensor4 y = layer.forward(x, training);
     const Tensor4 r = random_tensor<4>({y.shape(0), y.shape(1), y.shape(2), y.shape(3)}, rng);
-    const auto loss = [&] { return dot(layer.forward(x, true), r); };
+    const auto loss = [&] { return dot(layer.forward(x, training), r); };
     const std::vector<Parameter> params = layer.parameters();
     zero_gradients(params);
-    layer.forward(x, true);
+    layer.forward(x, training);
     const Tensor4 dx = layer.backward(r);
     std::size_t failed = 0;
     for (const Parameter& p : params) {

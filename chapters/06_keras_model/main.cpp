@@ -313,16 +313,16 @@ void save_and_reload(const Settings& s, cnn::Sequential& model, const Tensor4& x
                      std::uint64_t seed, const fs::path& out) {
     //! [save_load]
     const fs::path weights = out / "ch06_weights";
-    cnn::save_weights(model.parameters(), weights);
+    cnn::save_weights(model.weights(), weights);
     cnn::Sequential reloaded = cnn::make_model(s.model_name, seed + 1);  // other weights
-    cnn::load_weights(reloaded.parameters(), weights);
+    cnn::load_weights(reloaded.weights(), weights);
     const Tensor2 before = model.predict(x_test);
     const Tensor2 after = reloaded.predict(x_test);
     //! [save_load]
     cnn::Transcript saved(out / "ch06_weights.txt");
     saved.line(fmt::format("saved {} tensors to {}; a fresh model loaded them and predicts the "
                            "{} test images with a largest difference of {:g}",
-                           model.parameters().size(), weights.filename().string(),
+                           model.weights().size(), weights.filename().string(),
                            x_test.shape(0), xt::amax(xt::abs(before - after))()));
     saved.save();
 }

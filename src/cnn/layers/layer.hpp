@@ -11,7 +11,8 @@
 ///   (forward());
 /// - given the gradient of the loss with respect to its output, accumulates the gradients of
 ///   its own weights and returns the gradient with respect to its input (backward());
-/// - shows its weights and their gradients to the optimizer (parameters()).
+/// - shows its weights and their gradients to the optimizer (parameters()), and what it
+///   learns without gradients to whoever saves the model (state()).
 ///
 /// **What travels between layers.** Always a Tensor4 whose first axis is the batch. Images
 /// are (N, C, H, W); a batch of vectors, as Dense layers use them, is (N, D) stored as
@@ -99,6 +100,11 @@ protected:
     virtual bool applies_own_activation() const { return false; }
 
 public:
+    /// The values the layer learns without gradients, Keras's non-trainable weights (none for
+    /// most layers; BatchNormalization's moving averages): views whose `grad` is nullptr,
+    /// saved and loaded with the weights but never given to the optimizer.
+    virtual std::vector<Parameter> state() { return {}; }
+
     /// For a model's last layer, whose forward() ran with `apply_softmax` false: dlogits is the
     /// gradient with respect to what that forward() returned (for a softmax layer its logits,
     /// the softmax being fused with the loss; for any other layer simply its output); returns dx.

@@ -6,11 +6,17 @@
 /// `(D, M)`, a bias `(M)`). An optimizer does not care about shape: it walks the values and
 /// the gradients element by element. A Parameter is that flat view, plus the name and shape
 /// the book prints and saves.
+///
+/// The same view serves the values a layer learns *without* a gradient, its state
+/// (Layer::state(): BatchNormalization's moving averages, Keras's non-trainable weights). Their
+/// `grad` is nullptr: they are saved and loaded with the weights but never handed to an
+/// optimizer.
 #pragma once
 
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
@@ -19,11 +25,12 @@
 
 namespace cnn {
 
-/// A flat, non-owning view of one trainable tensor and its gradient (same size).
+/// A flat, non-owning view of one trainable tensor and its gradient (same size), or of a
+/// layer's state, without a gradient.
 struct Parameter {
     std::string name;                ///< e.g. "dense_1/kernel"
     float* value = nullptr;          ///< the weights, `size` floats
-    float* grad = nullptr;           ///< the gradient of the loss, `size` floats
+    float* grad = nullptr;           ///< the gradient of the loss, `size` floats; nullptr for state
     std::size_t size = 0;            ///< number of elements
     std::vector<std::size_t> shape;  ///< the tensor's shape, for printing and saving
 };
@@ -41,10 +48,17 @@ Parameter make_parameter(std::string name, xt::xtensor<float, Rank>& value,
                      std::vector<std::size_t>(value.shape().begin(), value.shape().end())};
 }
 
+/// Makes the view of a layer's state (Layer::state()): `value` without a gradient.
+template <std::size_t Rank>
+Parameter make_state(std::string name, xt::xtensor<float, Rank>& value) {
+    return Parameter{std::move(name), value.data(), nullptr, value.size(),
+                     std::vector<std::size_t>(value.shape().begin(), value.shape().end())};
+}
+
 /// Sets every gradient to zero; call once per step, before the backward pass accumulates.
 void zero_gradients(const std::vector<Parameter>& parameters);
 
-/// Total number of trainable values.
+/// Total number of values (of trainable parameters, or of state).
 std::size_t count_values(const std::vector<Parameter>& parameters);
 
 }  // namespace cnn

@@ -85,18 +85,20 @@ void Model::build() {
 //! [summary]
 void Model::summary(std::ostream& out, const SummaryOptions& options) {
     build();
+    // Keras's layout. The first column is at least as wide as Keras 2's, and wider when a
+    // name needs it ("batch_normalization_1 (BatchNormalization)").
+    std::size_t name_width = 33;
     bool connected = false;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
+        name_width = std::max(name_width, layers_[i]->name().size() + layers_[i]->type().size() + 4);
         connected = connected || !connections(i).empty();
     }
-    // Keras's layout, with a first column wide enough for names like
-    // "max_pooling2d_1 (MaxPooling2D)" (older Keras versions cut them short).
-    const std::size_t width = 69 + (options.flops ? 10 : 0) + (connected ? 34 : 0);
+    const std::size_t width = name_width + 36 + (options.flops ? 10 : 0) + (connected ? 34 : 0);
     const std::string rule(width, '_'), double_rule(width, '=');
     const auto row = [&](const std::string& layer, const std::string& shape,
                          const std::string& params, const std::string& flops,
                          const std::string& inputs) {
-        std::string text = fmt::format("{:<33}{:<26}{:<10}", layer, shape, params);
+        std::string text = fmt::format("{:<{}}{:<26}{:<10}", layer, name_width, shape, params);
         text += options.flops ? fmt::format("{:<10}", flops) : "";
         text += connected ? inputs : "";
         return text;
@@ -104,21 +106,23 @@ void Model::summary(std::ostream& out, const SummaryOptions& options) {
     fmt::print(out, "Model: \"{}\"\n{}\n", name_, rule);
     fmt::print(out, "{}\n{}\n", row("Layer (type)", "Output Shape", "Param #", "FLOPs", "Connected to"),
                double_rule);
-    std::size_t total = 0, multiply_adds = 0;
+    std::size_t trainable = 0, non_trainable = 0, multiply_adds = 0;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         Layer& layer = *layers_[i];
-        const std::size_t count = layer.parameter_count();
+        const std::size_t count = layer.parameter_count(), state = count_values(layer.state());
         const std::size_t macs = layer.multiply_adds(output_shapes_[i]);
-        total += count;
+        trainable += count;
+        non_trainable += state;
         multiply_adds += macs;
         fmt::print(out, "{}\n{}\n",
                    row(fmt::format("{} ({})", layer.name(), layer.type()),
-                       batch_shape_to_string(output_shapes_[i]), std::to_string(count),
+                       batch_shape_to_string(output_shapes_[i]), std::to_string(count + state),
                        si_prefixed(2.0 * static_cast<double>(macs)), connections(i)),
                    i + 1 < layers_.size() ? rule : double_rule);
     }
-    fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: 0\n",
-               thousands(total), thousands(total));
+    fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n",
+               thousands(trainable + non_trainable), thousands(trainable),
+               thousands(non_trainable));
     if (options.flops) {
         fmt::print(out, "Forward FLOPs per example: {} ({} multiply-adds)\n",
                    si_prefixed(2.0 * static_cast<double>(multiply_adds)),
@@ -188,6 +192,17 @@ std::vector<Parameter> Model::parameters() {
 }
 
 std::size_t Model::parameter_count() { return count_values(parameters()); }
+
+std::vector<Parameter> Model::weights() {
+    build();
+    std::vector<Parameter> all;
+    for (const auto& layer : layers_) {
+        const std::vector<Parameter> trainable = layer->parameters(), state = layer->state();
+        all.insert(all.end(), trainable.begin(), trainable.end());
+        all.insert(all.end(), state.begin(), state.end());
+    }
+    return all;
+}
 
 std::size_t validation_count(std::size_t examples, double validation_split) {
     return static_cast<std::size_t>(static_cast<double>(examples) * validation_split);

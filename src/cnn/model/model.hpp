@@ -96,8 +96,9 @@ public:
 
     /// Infers every layer's shapes and creates the weights (once; later calls do nothing).
     void build();
-    /// Keras's summary table: layer (type), output shape, parameters, then the totals; for a
-    /// graph model also what each layer reads (Keras's "Connected to").
+    /// Keras's summary table: layer (type), output shape, parameters (trainable and not),
+    /// then the totals: all, trainable, non-trainable (the layers' state()); for a graph
+    /// model also what each layer reads (Keras's "Connected to").
     void summary(std::ostream& out = std::cout, const SummaryOptions& options = {});
 
     /// Chooses the optimizer and the loss; only "sparse_categorical_crossentropy" (integer
@@ -130,9 +131,15 @@ public:
     /// Sends dlogits (the loss gradient at the last layer's logits) back through every layer.
     void backward(Tensor4 dlogits);
 
-    /// Every layer's weights with their gradients, layer by layer.
+    /// Every layer's trainable weights with their gradients, layer by layer: what the
+    /// optimizer moves.
     std::vector<Parameter> parameters();
+    /// The number of trainable values (the summary's "Trainable params").
     std::size_t parameter_count();
+    /// Everything the model has learnt, as Keras's model.weights: layer by layer, each
+    /// layer's parameters() then its state() (the non-trainable values, whose `grad` is
+    /// nullptr). What saving and loading a model's weights and checkpoints must cover.
+    std::vector<Parameter> weights();
     /// The layers, in the order they were added.
     std::size_t size() const { return layers_.size(); }
     Layer& layer(std::size_t i) { return *layers_.at(i); }

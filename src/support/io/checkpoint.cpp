@@ -194,6 +194,9 @@ bool is_checkpoint_entry(const fs::directory_entry& entry) {
 
 void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
                           const fs::path& directory) {
+    // The weights part holds everything the model learnt, its state too (moving averages);
+    // the optimizer's buffers exist only for the trainable parameters.
+    const std::vector<Parameter> weights = model.weights();
     const std::vector<Parameter> parameters = model.parameters();
     OptimizerState state = model.optimizer().state();
     // Copies of the optimizer's buffers, as parameters named m/conv2d/kernel and so on.
@@ -221,7 +224,7 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
     check_replaceable(directory, {"save_checkpoint", "a checkpoint", checkpoint_file,
                                   checkpoint_header, is_checkpoint_entry});
     replace_directory(directory, "checkpoint", [&](const fs::path& staging) {
-        save_weights(parameters, staging / "weights");
+        save_weights(weights, staging / "weights");
         save_weights(slots, staging / "optimizer");
         std::string text = std::string(checkpoint_header) + "\n";
         text += fmt::format("epoch {}\nexamples {}\nvalidation_examples {}\nbatch_size {}\n"
@@ -259,7 +262,8 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
         differ("batch size", p.batch_size, expected->batch_size);
         differ("shuffle", p.shuffle, expected->shuffle);
     }
-    const std::vector<Parameter> parameters = model.parameters();
+    const std::vector<Parameter> model_weights = model.weights();  // parameters and state
+    const std::vector<Parameter> parameters = model.parameters();  // the optimizer's
     const OptimizerState current = model.optimizer().state();
     if (d.optimizer != current.kind) {
         fail(file, "the checkpoint holds the state of the optimizer '" + d.optimizer +
@@ -289,7 +293,7 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
     // Everything is read into copies first. The optimizer's buffers exist only after a first
     // step: before it, its directory holds an empty manifest.
     Buffers weights;
-    load_weights(views(parameters, "", weights), directory / "weights");
+    load_weights(views(model_weights, "", weights), directory / "weights");
     const bool has_slots = d.optimizer_steps > 0;
     std::vector<Buffers> slots(current.slot_names.size());
     std::vector<Parameter> slot_views;
@@ -301,8 +305,8 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
     load_weights(slot_views, directory / "optimizer");
 
     // All checked: now, and only now, the model changes.
-    for (std::size_t i = 0; i < parameters.size(); ++i) {
-        std::copy(weights[i].begin(), weights[i].end(), parameters[i].value);
+    for (std::size_t i = 0; i < model_weights.size(); ++i) {
+        std::copy(weights[i].begin(), weights[i].end(), model_weights[i].value);
     }
     model.optimizer().restore(
         OptimizerState{d.optimizer, d.optimizer_steps, current.slot_names, std::move(slots)});

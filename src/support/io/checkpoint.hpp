@@ -13,7 +13,8 @@
 /// A checkpoint is a directory:
 ///
 ///     checkpoint.txt    what the run had done: epoch, sizes, optimizer, generator, History
-///     weights/          the model's weights, as save_weights() writes them (.npy files)
+///     weights/          the model's weights (Model::weights(): its parameters and its
+///                       layers' state), as save_weights() writes them (.npy files)
 ///     optimizer/        the optimizer's buffers, in the same format: for Adam m/<parameter>
 ///                       and v/<parameter>, for SGD velocity/<parameter>
 ///

@@ -3,10 +3,13 @@
 /// \brief Saving a model's weights to a directory of `.npy` files and loading them back,
 /// checked and all-or-nothing.
 ///
-/// A trained model is its parameters: a list of named tensors such as `conv2d/kernel`
-/// `(64, 1, 7, 7)` and `conv2d/bias` `(64)`. save_weights() writes each one to its own
-/// `.npy` file (support/io/npy.hpp), which NumPy opens directly, plus a `manifest.txt` that lists
-/// them in the model's order (checksums shortened here):
+/// A trained model is its weights (Model::weights()): a list of named tensors such as
+/// `conv2d/kernel` `(64, 1, 7, 7)` and `conv2d/bias` `(64)`, its trainable parameters, and
+/// the values its layers learn without gradients, such as `batch_normalization/moving_mean`
+/// `(64)`. Only values are saved and loaded: a Parameter's `grad` is never read, and may be
+/// nullptr. save_weights() writes each tensor to its own `.npy` file (support/io/npy.hpp),
+/// which NumPy opens directly, plus a `manifest.txt` that lists them in the model's order
+/// (checksums shortened here):
 ///
 ///     # cnn-steps weights 1: index name shape file sha256
 ///     0 conv2d/kernel (64,1,7,7) conv2d.kernel.npy 6d1f0c...e4a2
