@@ -60,17 +60,20 @@ TEST_CASE("resnet: depth 2 + 2n per stage, plain twins without additions") {
 TEST_CASE("resnet: gradients through shortcuts and projections match difference quotients") {
     // Fan-out at every block input: the gradient reaching x is the sum of the one through
     // F and the one through the shortcut. A wrong sum, or a projection's gradient dropped,
-    // fails the check.
+    // fails the check. The nudge is 1e-4: this model has eight ReLUs on its path, and a
+    // nudge of 1e-3 pushes some of their inputs across 0 for some seeds (seed 3 fails 7
+    // of its 22 checks at 1e-3 and none at 1e-4), where a difference quotient is wrong.
     cnn::ResNetOptions o;
     o.input_shape = {2, 6, 6};
     o.stage_filters = {3, 4};
     o.blocks_per_stage = 1;
+
     o.classes = 3;
     cnn::Graph model = cnn::resnet(o, 3);
     model.build();
     cnn::Rng rng(5);
     const cnn::Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
-    CHECK(cnn::testing::check_model_gradients(model, x, {0, 2}) == 0);
+    CHECK(cnn::testing::check_model_gradients(model, x, {0, 2}, {1e-4, 1e-2}) == 0);
 }
 
 TEST_CASE("resnet: what cannot be built is refused with the reason") {
