@@ -66,7 +66,7 @@ TEST_CASE("flip_forward: each image mirrored as its own Flip says, every channel
                          std::invalid_argument);
 }
 
-TEST_CASE("translate_forward: a shift by (+1, -1) and others, written out; the border is 0") {
+TEST_CASE("translate_forward: a shift by (+1, -1) and others, written out, with a border of 0") {
     const Tensor4 x = numbers_4x4();
     // Down 1, left 1: row 0 and the last column are uncovered, row 3 and column 0 are lost.
     const Tensor4 down1_left1{{{{0, 0, 0, 0}, {2, 3, 4, 0}, {6, 7, 8, 0}, {10, 11, 12, 0}}}};
@@ -95,7 +95,7 @@ TEST_CASE("translate_forward: a shift by (+1, -1) and others, written out; the b
                          std::invalid_argument);
 }
 
-TEST_CASE("crop_forward: each image's window; crop_backward puts dy back into a zero image") {
+TEST_CASE("crop_forward cuts each image's window, crop_backward puts dy back into a zero image") {
     const Tensor4 x = copies(numbers_4x4(), 2);
     // Not {{1, 1}, {0, 0}}: GCC 12.2 with -march=native on an AVX-512 machine builds that
     // constant as {{1, 1}, {1, 1}} (a compiler bug this test found).

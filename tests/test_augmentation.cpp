@@ -149,7 +149,8 @@ TEST_CASE("RandomFlip: the same seed flips the same images, another seed others"
     CHECK(differing_from_first(la.forward(xt::broadcast(image(x, 0), {16, 2, 5, 5}), true)) > 0);
 }
 
-TEST_CASE("RandomFlip: inference passes through without drawing; backward follows the last pass") {
+TEST_CASE(
+    "RandomFlip: inference passes through without drawing, and backward follows the last pass") {
     cnn::Rng rng(5);
     RandomFlip layer = built(RandomFlip("horizontal"), {2, 3, 3}, rng);
     const Tensor4 x = cnn::testing::random_tensor<4>({4, 2, 3, 3}, rng);
@@ -246,7 +247,7 @@ TEST_CASE("RandomTranslation: shifts cover -k..k uniformly and nothing beyond, p
     }
 }
 
-TEST_CASE("RandomTranslation: seeds decide the shifts; inference passes through") {
+TEST_CASE("RandomTranslation: seeds decide the shifts, and inference passes through") {
     cnn::Rng rng(9);
     const Tensor4 x = cnn::testing::random_tensor<4>({8, 3, 6, 6}, rng);
     cnn::Rng a(1), b(1), c(2);
@@ -415,7 +416,7 @@ bool same_weights(cnn::Model& a, cnn::Model& b) {
 
 }  // namespace
 
-TEST_CASE("a model with augmentation in front trains; evaluate and predict do not augment") {
+TEST_CASE("a model with augmentation in front trains, and evaluate and predict do not augment") {
     const Data d = tiny_data();
     cnn::Sequential model = augmented_model(5, true);
     cnn::Sequential plain = augmented_model(5, false);
