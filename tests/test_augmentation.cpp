@@ -57,7 +57,8 @@ std::size_t differing_from_first(const Tensor4& batch) {
     return differing;
 }
 
-// The transpose check of a layer's last training draw: sum(y * dy) == sum(x * dx).
+// One forward pass (a training pass draws) and the backward pass after it: for a random dy,
+// sum(y * dy) == sum(x * dx) holds when backward is the transpose of what forward did.
 void check_transpose(cnn::Layer& layer, const Tensor4& x, cnn::Rng& rng, bool training = true) {
     const Tensor4 y = layer.forward(x, training);
     const Tensor4 dy =
@@ -66,9 +67,6 @@ void check_transpose(cnn::Layer& layer, const Tensor4& x, cnn::Rng& rng, bool tr
     REQUIRE(dx.shape() == x.shape());
     CHECK(cnn::testing::dot(y, dy) == doctest::Approx(cnn::testing::dot(x, dx)).epsilon(1e-5));
 }
-
-const std::vector<std::array<std::size_t, 4>> transpose_shapes = {
-    {3, 2, 5, 5}, {2, 3, 6, 4}, {5, 1, 7, 8}};
 
 }  // namespace
 
@@ -342,7 +340,10 @@ TEST_CASE("RandomCrop: in training every window position is drawn, per image, an
 
 TEST_CASE("every augmentation layer's backward is the transpose of its last forward pass") {
     cnn::Rng rng(31);
-    for (const auto& shape : transpose_shapes) {
+    // Batches of several images, several channels, odd and even sides.
+    const std::vector<std::array<std::size_t, 4>> shapes = {
+        {3, 2, 5, 5}, {2, 3, 6, 4}, {5, 1, 7, 8}};
+    for (const auto& shape : shapes) {
         CAPTURE(cnn::shape_to_string(shape));
         const cnn::Shape image_shape = {shape[1], shape[2], shape[3]};
         const Tensor4 x = cnn::testing::random_tensor<4>(shape, rng);
