@@ -145,6 +145,13 @@ struct Training {
     std::vector<std::shared_ptr<cnn::Callback>> callbacks;
 };
 
+Training training(std::size_t examples, std::size_t epochs) {
+    Training t;
+    t.examples = examples;
+    t.epochs = epochs;
+    return t;
+}
+
 std::size_t multiply_adds(const cnn::Model& model) {
     std::size_t total = 0;
     for (std::size_t i = 0; i < model.size(); ++i) {
@@ -270,7 +277,7 @@ void five_against_three(const Data& data, const Budget& budget, std::uint64_t se
     for (const bool stacked : {false, true}) {
         cnn::Sequential model = five_or_three(stacked, seed);
         runs.push_back(train(stacked ? "two 3x3 convolutions" : "one 5x5 convolution", model, data,
-                             {budget.train, budget.epochs}));
+                             training(budget.train, budget.epochs)));
         text.line(run_line(runs.back()));
     }
     text.save();
@@ -300,7 +307,7 @@ void vgg_depth(const Data& data, const Budget& budget, std::uint64_t seed, const
         cnn::Sequential model = cnn::vgg(vgg_blocks(blocks), seed);
         runs.push_back(train(fmt::format("{} block{} ({} conv)", blocks, blocks > 1 ? "s" : "",
                                          2 * blocks),
-                             model, data, {budget.train, budget.epochs}));
+                             model, data, training(budget.train, budget.epochs)));
         text.line(run_line(runs.back()));
         test.x.push_back(static_cast<double>(blocks));
         test.y.push_back(runs.back().test_accuracy);
@@ -355,7 +362,7 @@ void dropout_on_numbers(std::uint64_t seed, const fs::path& out) {
 void dropout_experiment(const Data& data, const Budget& budget, std::uint64_t seed,
                         const fs::path& out) {
     // Few examples and more epochs: overfitting, which dropout fights, shows quickly.
-    const Training t{budget.quick ? budget.train : 4000, budget.quick ? 2 : 10};
+    const Training t = training(budget.quick ? budget.train : 4000, budget.quick ? 1 : 10);
     cnn::Transcript text(out / "ch08_dropout.txt");
     text.line(run_header() + "   train-val gap");
     std::vector<Run> runs;
@@ -457,7 +464,7 @@ void batch_norm_experiment(const Data& data, const Budget& budget, std::uint64_t
     const std::vector<float> rates = budget.quick ? std::vector<float>{0.01f, 0.3f}
                                                   : std::vector<float>{0.003f, 0.01f, 0.03f, 0.1f, 0.3f, 1.0f};
     cnn::Transcript text(out / "ch08_batch_norm.txt");
-    text.line(fmt::format("SGD with momentum 0.9, {} epochs on {} images", budget.epochs / 2,
+    text.line(fmt::format("SGD with momentum 0.9, {} epochs on {} images", std::max<std::size_t>(1, budget.epochs / 2),
                           cnn::thousands(budget.train / 2)));
     text.line(run_header());
     std::vector<Run> runs;
@@ -465,7 +472,7 @@ void batch_norm_experiment(const Data& data, const Budget& budget, std::uint64_t
     for (const float rate : rates) {
         for (const bool batch_norm : {false, true}) {
             cnn::Sequential model = plain_deep(batch_norm, seed);
-            Training t{budget.train / 2, std::max<std::size_t>(1, budget.epochs / 2)};
+            Training t = training(budget.train / 2, std::max<std::size_t>(1, budget.epochs / 2));
             t.optimizer = [rate] { return std::make_unique<cnn::Sgd>(cnn::SgdOptions{rate, 0.9f}); };
             runs.push_back(train(fmt::format("{} BN, rate {:g}", batch_norm ? "with" : "no", rate),
                                  model, data, t));
@@ -524,7 +531,7 @@ void degradation(const Data& data, const Budget& budget, std::uint64_t seed, con
             cnn::Graph model = cnn::resnet(o, seed);
             //! [degradation_models]
             runs.push_back(train(fmt::format("{}-{}", shortcuts ? "resnet" : "plain", cnn::resnet_depth(o)),
-                                 model, data, {budget.train, budget.epochs}));
+                                 model, data, training(budget.train, budget.epochs)));
             text.line(run_line(runs.back()) + fmt::format("   {:>10.4f}", runs.back().history.loss.back()));
         }
     }
@@ -544,8 +551,8 @@ void degradation(const Data& data, const Budget& budget, std::uint64_t seed, con
 cnn::Sequential augmented(bool augment, std::uint64_t seed) {
     cnn::Sequential model(seed);
     if (augment) {
-        model.add(cnn::RandomFlip().input_shape({1, 28, 28}));  // left-right, half the images
-        model.add(cnn::RandomTranslation(0.1f, 0.1f));          // up to 3 pixels each way
+        model.add(cnn::RandomFlip("horizontal").input_shape({1, 28, 28}));  // half the images
+        model.add(cnn::RandomTranslation(0.1f, 0.1f));  // up to 2 pixels each way
     }
     cnn::Conv2D first = cnn::Conv2D(32, 3).padding("same").activation("relu");
     model.add(augment ? first : first.input_shape({1, 28, 28}));
@@ -570,7 +577,7 @@ void augmentation_experiment(const Data& data, const Budget& budget, std::uint64
     for (const bool augment : {false, true}) {
         cnn::Sequential model = augmented(augment, seed);
         runs.push_back(train(augment ? "flips and shifts" : "no augmentation", model, data,
-                             {budget.train, budget.epochs + budget.epochs / 2}));
+                             training(budget.train, budget.epochs + budget.epochs / 2)));
         text.line(run_line(runs.back()));
         //! [shift_curve]
         cnn::Series s{runs.back().label, {}, {}};
@@ -603,12 +610,13 @@ void augmentation_experiment(const Data& data, const Budget& budget, std::uint64
 // 6. The book's ResNet
 // ---------------------------------------------------------------------------------------------
 
-void resnet_run(const Data& data, std::size_t epochs, std::uint64_t seed, const fs::path& out) {
+void resnet_run(const Data& data, const Budget& budget, std::size_t epochs, std::uint64_t seed,
+                const fs::path& out) {
     //! [resnet_run]
     cnn::Graph model = cnn::resnet_model(seed);
     std::ostringstream summary;
     model.summary(summary);
-    Training t{0, epochs};
+    Training t = training(budget.quick ? budget.train : 0, epochs);  // 0: all of them
     // Adam at 0.001, ten times smaller for the last quarter of the epochs.
     const std::size_t decay_at = epochs - epochs / 4 + 1;
     t.callbacks.push_back(std::make_shared<cnn::LearningRateScheduler>(cnn::step_decay(0.001f, {decay_at})));
@@ -676,7 +684,7 @@ int main(int argc, char** argv) {
         }
         if (wanted(6)) {
             std::cout << "\n== 6. The book's ResNet ==\n\n";
-            resnet_run(data, resnet_epochs > 0 ? resnet_epochs : options.quick ? 1 : 2, seed, out);
+            resnet_run(data, budget, resnet_epochs > 0 ? resnet_epochs : options.quick ? 1 : 2, seed, out);
         }
         std::cout << "\nplots and tables written to " << out.string() << '\n';
     });

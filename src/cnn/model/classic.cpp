@@ -33,7 +33,7 @@ std::vector<std::size_t> block_sizes(const VggOptions& o) {
 //! [vgg]
 Sequential vgg(const VggOptions& options, std::uint64_t seed) {
     const std::vector<std::size_t> sizes = block_sizes(options);
-    Sequential model(seed);
+    Sequential model(seed, options.name);
     for (std::size_t b = 0; b < sizes.size(); ++b) {
         if (sizes[b] == 0) {
             throw std::invalid_argument("vgg: block " + std::to_string(b + 1) +
@@ -67,12 +67,13 @@ Sequential vgg16(std::uint64_t seed) {
     o.block_sizes = {2, 2, 3, 3, 3};
     o.dense_units = {4096, 4096};
     o.classes = 1000;
+    o.name = "vgg16";
     return vgg(o, seed);
 }
 
 //! [alexnet]
 Sequential alexnet(std::uint64_t seed) {
-    Sequential model(seed);
+    Sequential model(seed, "alexnet");
     model.add(Conv2D(96, 11).strides(4).activation("relu").input_shape({3, 227, 227}));  // 55x55
     model.add(MaxPooling2D(3).strides(2));                                               // 27x27
     model.add(Conv2D(256, 5).padding("same").activation("relu"));

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "cnn/model/sequential.hpp"
@@ -36,6 +37,7 @@ struct VggOptions {
     std::vector<std::size_t> dense_units{128};  ///< hidden Dense layers after Flatten
     float dropout = 0.0f;                       ///< after each hidden Dense layer; 0: none
     std::size_t classes = 10;
+    std::string name = "vgg";  ///< the model's name in its summary
 };
 
 /// The network `options` describe; throws std::invalid_argument for an empty list of blocks,

@@ -163,7 +163,7 @@ std::vector<const Layer*> Graph::execution_order() const {
     return layers;
 }
 
-// The names of the layers that layer i reads, "input" for the model's input.
+// The names of the layers that layer i reads, one per line; "input" for the model's input.
 std::string Graph::connections(std::size_t i) const {
     const Layer* wanted = &layer(i);
     for (const Vertex& v : vertices_) {
@@ -172,7 +172,7 @@ std::string Graph::connections(std::size_t i) const {
         }
         std::string names;
         for (std::size_t u : v.inputs) {
-            names += (names.empty() ? "" : ", ") +
+            names += (names.empty() ? "" : "\n") +
                      (vertices_[u].layer ? vertices_[u].layer->name() : std::string("input"));
         }
         return names;

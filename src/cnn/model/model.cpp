@@ -82,6 +82,23 @@ void Model::build() {
     built_ = true;
 }
 
+namespace {
+
+// "a\nb" -> {"a", "b"}; "" -> {""}.
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines(1);
+    for (const char c : text) {
+        if (c == '\n') {
+            lines.emplace_back();
+        } else {
+            lines.back() += c;
+        }
+    }
+    return lines;
+}
+
+}  // namespace
+
 //! [summary]
 void Model::summary(std::ostream& out, const SummaryOptions& options) {
     build();
@@ -114,11 +131,16 @@ void Model::summary(std::ostream& out, const SummaryOptions& options) {
         trainable += count;
         non_trainable += state;
         multiply_adds += macs;
-        fmt::print(out, "{}\n{}\n",
+        // A layer reading several others lists them one per line, as Keras does.
+        std::vector<std::string> inputs = split_lines(connections(i));
+        fmt::print(out, "{}\n",
                    row(fmt::format("{} ({})", layer.name(), layer.type()),
                        batch_shape_to_string(output_shapes_[i]), std::to_string(count + state),
-                       si_prefixed(2.0 * static_cast<double>(macs)), connections(i)),
-                   i + 1 < layers_.size() ? rule : double_rule);
+                       si_prefixed(2.0 * static_cast<double>(macs)), inputs.front()));
+        for (std::size_t k = 1; k < inputs.size(); ++k) {
+            fmt::print(out, "{}\n", row("", "", "", "", inputs[k]));
+        }
+        fmt::print(out, "{}\n", i + 1 < layers_.size() ? rule : double_rule);
     }
     fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n",
                thousands(trainable + non_trainable), thousands(trainable),

@@ -168,8 +168,8 @@ protected:
     virtual void run_backward(Tensor4 dlogits) = 0;
     /// The layer whose output is the model's.
     virtual const Layer& output_layer() const = 0;
-    /// What layer i reads, for summary()'s "Connected to" column; empty for a stack, where
-    /// every layer reads the one before it.
+    /// What layer i reads, one name per line, for summary()'s "Connected to" column; empty
+    /// for a stack, where every layer reads the one before it.
     virtual std::string connections(std::size_t i) const {
         (void)i;
         return {};
