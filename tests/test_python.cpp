@@ -62,6 +62,12 @@ TEST_CASE("run_python_figures: runs the script with its arguments and reads its 
     CHECK(f.why_not.empty());
     CHECK(f.figure("args") == 3);  // each argument one word
     CHECK(f.figure("relu") == 0.5);
+
+    cnn::PythonScript with_environment = script;
+    with_environment.environment = {"CNN_TEST_SETTING=7"};
+    std::ofstream(dir / "env.sh") << "[ \"$1\" = --check ] || echo setting $CNN_TEST_SETTING\n";
+    with_environment.script = dir / "env.sh";
+    CHECK(cnn::run_python_figures(with_environment, {}).figure("setting") == 7);
 }
 
 TEST_CASE("run_python_figures: says why when --check fails, throws when the run fails") {

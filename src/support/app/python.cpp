@@ -89,6 +89,13 @@ PythonFigures run_python_figures(const PythonScript& script,
         return figures;
     }
     std::string command = program;
+    if (!script.environment.empty()) {
+        command = "env";
+        for (const std::string& setting : script.environment) {
+            command += " " + shell_quote(setting);
+        }
+        command += " " + program;
+    }
     for (const std::string& a : arguments) {
         command += " " + shell_quote(a);
     }

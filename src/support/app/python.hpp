@@ -27,6 +27,8 @@ struct PythonScript {
     std::filesystem::path script;             ///< the .py file
     std::string needs = "PyTorch";            ///< what `--check` looks for, for the message
     std::string package = "python3-torch";    ///< the Debian package that provides it
+    /// NAME=value settings for the script's environment, e.g. glibc's MALLOC_ tunables.
+    std::vector<std::string> environment = {};
 };
 
 /// What a script printed, or why it did not run.
@@ -56,7 +58,8 @@ std::map<std::string, std::string> read_name_value_lines(const std::string& outp
 
 /// Runs `python script --check`. If that fails, returns figures that are not available, with
 /// why_not "<needs> not found by <python>; install Debian's <package> (or pass --python) to
-/// compare". Otherwise runs `python script arguments...` (each argument one word) and returns
+/// compare". Otherwise runs `python script arguments...` (each argument one word), with
+/// `environment` added to its environment, and returns
 /// what it printed; throws std::runtime_error, with the command to run by hand, if it fails.
 /// The script's standard error is discarded.
 PythonFigures run_python_figures(const PythonScript& script,
