@@ -160,15 +160,20 @@ Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma
                                           float epsilon) {
     check_batch_norm_inference_forward(x, gamma, beta, moving, epsilon);
     const Planes p(x);
+    Tensor1 inv_std = Tensor1::from_shape({p.c});
+    for (std::size_t c = 0; c < p.c; ++c) {
+        inv_std(c) = inverse_std(moving.variance(c), epsilon);
+    }
+    // No statistics to gather: one pass over the planes in memory order, split between threads.
     Tensor4 y = Tensor4::from_shape(x.shape());
-    for_each_channel(p, [&](std::size_t c) {
-        const float mean = moving.mean(c), inv_std = inverse_std(moving.variance(c), epsilon);
-        const float g = gamma(c), b = beta(c);
-        for (std::size_t i = 0; i < p.n; ++i) {
-            const float* v = x.data() + p.offset(i, c);
-            float* out = y.data() + p.offset(i, c);
+    run_ranges(p.n * p.c, 2 * x.size(), [&](std::size_t first, std::size_t last) {
+        for (std::size_t plane = first; plane < last; ++plane) {  // plane = i·C + c
+            const std::size_t c = plane % p.c;
+            const float mean = moving.mean(c), s = inv_std(c), g = gamma(c), b = beta(c);
+            const float* v = x.data() + plane * p.hw;
+            float* out = y.data() + plane * p.hw;
             for (std::size_t k = 0; k < p.hw; ++k) {
-                out[k] = g * ((v[k] - mean) * inv_std) + b;
+                out[k] = g * ((v[k] - mean) * s) + b;
             }
         }
     });
