@@ -27,7 +27,8 @@ struct Weights {
 };
 
 Weights random_weights(std::size_t channels, cnn::Rng& rng) {
-    Weights w{Tensor1::from_shape({channels}), Tensor1::from_shape({channels}),
+    Weights w{Tensor1::from_shape({channels}),
+              Tensor1::from_shape({channels}),
               {Tensor1::from_shape({channels}), Tensor1::from_shape({channels})}};
     for (std::size_t c = 0; c < channels; ++c) {
         w.gamma(c) = rng.uniform(0.5f, 2.0f) * (rng.uniform() < 0.5f ? -1.0f : 1.0f);
@@ -112,15 +113,16 @@ TEST_CASE("batch_norm_fast: y is written over x and dx over dy, when they are ha
     Tensor4 x = random_input({3, 2, 4, 4}, rng);
     const float* storage = x.data();
     const Tensor4 expected = cnn::batch_norm_forward(x, w.gamma, w.beta, 1e-3f).y;
-    const cnn::BatchNormResult r = cnn::batch_norm_fast_forward(std::move(x), w.gamma, w.beta, 1e-3f);
+    const cnn::BatchNormResult r =
+        cnn::batch_norm_fast_forward(std::move(x), w.gamma, w.beta, 1e-3f);
     CHECK(r.y.data() == storage);
     CHECK(relative_diff(r.y, expected) < tolerance);
 
     Tensor4 dy = cnn::testing::random_tensor<4>({3, 2, 4, 4}, rng);
     const float* dy_storage = dy.data();
     Tensor1 dgamma = xt::zeros<float>({2}), dbeta = xt::zeros<float>({2});
-    const Tensor4 dx = cnn::batch_norm_fast_backward(std::move(dy), r.xhat, r.inv_std, w.gamma,
-                                                     dgamma, dbeta);
+    const Tensor4 dx =
+        cnn::batch_norm_fast_backward(std::move(dy), r.xhat, r.inv_std, w.gamma, dgamma, dbeta);
     CHECK(dx.data() == dy_storage);
 }
 
@@ -133,10 +135,9 @@ TEST_CASE("batch_norm_fast: the same errors as ops/batch_norm.hpp") {
                          "batch_norm_forward: expected gamma of 3 values, one per channel of "
                          "(2, 3, 2, 2), got 2",
                          std::invalid_argument);
-    CHECK_THROWS_WITH_AS(cnn::batch_norm_fast_forward(Tensor4::from_shape({0, 3, 2, 2}), w.gamma,
-                                                      w.beta, 1e-3f),
-                         doctest::Contains("expected at least one value per channel"),
-                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        cnn::batch_norm_fast_forward(Tensor4::from_shape({0, 3, 2, 2}), w.gamma, w.beta, 1e-3f),
+        doctest::Contains("expected at least one value per channel"), std::invalid_argument);
     CHECK_THROWS_WITH_AS(cnn::batch_norm_fast_inference_forward(x, w.gamma, w.beta, w.moving, 0.0f),
                          doctest::Contains("batch_norm_inference_forward: expected a finite "
                                            "epsilon > 0"),

@@ -75,8 +75,9 @@ TEST_CASE("run_python_figures: says why when --check fails, throws when the run 
     const cnn::PythonFigures missing =
         cnn::run_python_figures({"/bin/sh", write_script(dir, 1, "")}, {});
     CHECK_FALSE(missing.available);
-    CHECK(missing.why_not == "PyTorch not found by /bin/sh; install Debian's python3-torch (or "
-                             "pass --python) to compare");
+    CHECK(missing.why_not ==
+          "PyTorch not found by /bin/sh; install Debian's python3-torch (or "
+          "pass --python) to compare");
     const cnn::PythonFigures no_python =
         cnn::run_python_figures({"/nonexistent/python3", write_script(dir, 0, "")}, {});
     CHECK_FALSE(no_python.available);

@@ -47,11 +47,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using cnn::median_seconds;
+using cnn::seconds_of;
 using cnn::Tensor1;
 using cnn::Tensor2;
 using cnn::Tensor4;
-using cnn::median_seconds;
-using cnn::seconds_of;
 
 // How much to measure: the full run, or --quick's few seconds.
 struct Budget {

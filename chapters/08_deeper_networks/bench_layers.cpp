@@ -22,8 +22,10 @@
 #include <array>
 #include <cstddef>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -32,9 +34,6 @@
 
 #include <fmt/format.h>
 
-#include "support/app/program.hpp"
-#include "support/app/python.hpp"
-#include "support/app/timing.hpp"
 #include "cnn/fast/threads.hpp"
 #include "cnn/layers/augmentation.hpp"
 #include "cnn/layers/batch_normalization.hpp"
@@ -42,6 +41,9 @@
 #include "cnn/layers/pooling2d.hpp"
 #include "cnn/layers/relu.hpp"
 #include "cnn/tensor/random.hpp"
+#include "support/app/program.hpp"
+#include "support/app/python.hpp"
+#include "support/app/timing.hpp"
 
 namespace {
 
@@ -143,11 +145,11 @@ std::string shape_text(const Shape4& s, std::size_t inputs) {
     return inputs == 1 ? one : fmt::format("{} x {}", inputs, one);
 }
 
-Row row(const std::string& layer, const std::string& key, const Shape4& shape,
-        std::size_t inputs, const std::string& pass, const std::string& key_pass, double ours) {
-    return {layer, shape_text(shape, inputs), pass, ours,
-            fmt::format("{}.{}.{}x{}x{}x{}", key, key_pass, shape[0], shape[1], shape[2],
-                        shape[3])};
+Row row(const std::string& layer, const std::string& key, const Shape4& shape, std::size_t inputs,
+        const std::string& pass, const std::string& key_pass, double ours) {
+    return {
+        layer, shape_text(shape, inputs), pass, ours,
+        fmt::format("{}.{}.{}x{}x{}x{}", key, key_pass, shape[0], shape[1], shape[2], shape[3])};
 }
 
 // BatchNormalization at one shape: training forward and backward, inference forward.
@@ -164,17 +166,16 @@ std::vector<Row> measure_batch_norm(const Shape4& shape, std::size_t repeats, cn
 
 // A layer without weights that trains the same way it infers, at one shape: its forward and
 // backward passes in training, on `inputs` inputs of that shape.
-std::vector<Row> measure_layer(cnn::Layer& layer, const std::string& name,
-                               const std::string& key, std::size_t inputs, const Shape4& shape,
-                               std::size_t repeats, cnn::Rng& rng) {
+std::vector<Row> measure_layer(cnn::Layer& layer, const std::string& name, const std::string& key,
+                               std::size_t inputs, const Shape4& shape, std::size_t repeats,
+                               cnn::Rng& rng) {
     std::vector<Tensor4> xs;
     for (std::size_t i = 0; i < inputs; ++i) {
         xs.push_back(random_tensor(shape, rng));
     }
     Subject s = subject(layer, std::move(xs), rng);
     return {row(name, key, shape, inputs, "forward", "forward", time_forward(s, true, repeats)),
-            row(name, key, shape, inputs, "backward", "backward",
-                time_backward(s, true, repeats))};
+            row(name, key, shape, inputs, "backward", "backward", time_backward(s, true, repeats))};
 }
 
 // Every layer that follows the ResNet's convolutions, at each of its shapes, layer by layer.
@@ -239,13 +240,26 @@ const char* const torch_equivalents[] = {
     "RandomCrop(24, 24): each image's window sliced out (torch.randint corners), torch.stack",
 };
 
-void save_table(const std::vector<Row>& rows, const cnn::PythonFigures& torch,
-                std::size_t repeats, const std::filesystem::path& file) {
+// The machine's load when the measurements started: the 1-minute load average of
+// /proc/loadavg, or -1 where there is none. Above about half a busy core per core, other
+// programs share the cores, and threads wait for each other.
+double load_average() {
+    std::ifstream in("/proc/loadavg");
+    double load = -1.0;
+    in >> load;
+    return load;
+}
+
+void save_table(const std::vector<Row>& rows, const cnn::PythonFigures& torch, std::size_t repeats,
+                double load, const std::filesystem::path& file) {
     cnn::Transcript text(file);
-    text.line(fmt::format("batch {}, {} threads; each figure the median of {} passes after a "
-                          "warm-up, in ms; ratio = ours / PyTorch (below 1: ours is faster); "
-                          "freed memory kept for reuse on both sides",
-                          batch, cnn::thread_count(), repeats));
+    text.line(fmt::format("load average when the measurements started: {:.2f} on {} cores", load,
+                          std::thread::hardware_concurrency()));
+    text.line(
+        fmt::format("batch {}, {} threads; each figure the median of {} passes after a "
+                    "warm-up, in ms; ratio = ours / PyTorch (below 1: ours is faster); "
+                    "freed memory kept for reuse on both sides",
+                    batch, cnn::thread_count(), repeats));
     text.line(fmt::format("{:<22} {:<24} {:<20} {:>9} {:>9} {:>6}", "layer", "shape", "pass",
                           "ours", "PyTorch", "ratio"));
     for (const Row& r : rows) {
@@ -277,11 +291,10 @@ cnn::PythonFigures measure_torch(const std::string& mode, bool quick, const std:
     torch.why_not = "PyTorch comparison skipped (--torch off, or --quick)";
     if (mode == "on" || (mode == "auto" && !quick)) {
         const cnn::PythonScript script{python, std::string(CNN_CHAPTER_DIR) + "/torch_layers.py",
-                                       "PyTorch", "python3-torch",
-                                       keep_freed_memory_environment()};
-        torch = cnn::run_python_figures(script, {"--threads", std::to_string(cnn::thread_count()),
-                                                 "--batch", std::to_string(batch), "--repeats",
-                                                 std::to_string(repeats)});
+                                       "PyTorch", "python3-torch", keep_freed_memory_environment()};
+        torch = cnn::run_python_figures(
+            script, {"--threads", std::to_string(cnn::thread_count()), "--batch",
+                     std::to_string(batch), "--repeats", std::to_string(repeats)});
         if (mode == "on" && !torch.available) {
             throw std::runtime_error(torch.why_not);
         }
@@ -303,7 +316,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 256));
     program.cli()
         .add_option("--repeats", repeats,
-                    "Passes per timing; the median counts (default 9, 1 with --quick)")
+                    "Passes per timing; the median counts (default 21, 1 with --quick)")
         ->check(CLI::Range(1, 1000));
     program.cli()
         .add_option("--torch", torch_mode,
@@ -318,8 +331,9 @@ int main(int argc, char** argv) {
         cnn::set_thread_count(threads);
         keep_freed_memory();
         if (repeats == 0) {
-            repeats = options.quick ? 1 : 9;
+            repeats = options.quick ? 1 : 21;
         }
+        const double load = load_average();
         // PyTorch first: `--torch on` without it fails at once.
         const cnn::PythonFigures torch = measure_torch(torch_mode, options.quick, python, repeats);
         cnn::Rng rng(options.seed);
@@ -327,6 +341,6 @@ int main(int argc, char** argv) {
         for (Row& r : measure_augmentation(repeats, rng)) {
             rows.push_back(std::move(r));
         }
-        save_table(rows, torch, repeats, options.out / "ch08_layer_bench.txt");
+        save_table(rows, torch, repeats, load, options.out / "ch08_layer_bench.txt");
     });
 }

@@ -225,9 +225,8 @@ void check_batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Ten
     expect_gradients(where, dy, dgamma, dbeta);
 }
 
-void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma,
-                                        const Tensor1& beta, const BatchNormStatistics& moving,
-                                        float epsilon) {
+void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
+                                        const BatchNormStatistics& moving, float epsilon) {
     const char* where = "batch_norm_inference_forward";
     expect_channels(where, x, gamma, "gamma");
     expect_channels(where, x, beta, "beta");
@@ -236,10 +235,9 @@ void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma,
     expect_epsilon(where, epsilon);
 }
 
-void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x,
-                                         const Tensor1& gamma, const BatchNormStatistics& moving,
-                                         float epsilon, const Tensor1& dgamma,
-                                         const Tensor1& dbeta) {
+void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
+                                         const BatchNormStatistics& moving, float epsilon,
+                                         const Tensor1& dgamma, const Tensor1& dbeta) {
     const char* where = "batch_norm_inference_backward";
     expect_same_shape(where, dy, x, "the forward pass's x");
     expect_channels(where, x, gamma, "gamma");

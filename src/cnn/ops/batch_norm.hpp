@@ -99,14 +99,12 @@ void check_batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tens
 void check_batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
                                const Tensor1& gamma, const Tensor1& dgamma, const Tensor1& dbeta);
 /// See check_batch_norm_forward().
-void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma,
-                                        const Tensor1& beta, const BatchNormStatistics& moving,
-                                        float epsilon);
+void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
+                                        const BatchNormStatistics& moving, float epsilon);
 /// See check_batch_norm_forward().
-void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x,
-                                         const Tensor1& gamma, const BatchNormStatistics& moving,
-                                         float epsilon, const Tensor1& dgamma,
-                                         const Tensor1& dbeta);
+void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
+                                         const BatchNormStatistics& moving, float epsilon,
+                                         const Tensor1& dgamma, const Tensor1& dbeta);
 
 //! [batch_norm_moving]
 /// After a training step, as Keras 3 does: for the mean and the variance alike,

@@ -14,7 +14,7 @@ namespace {
 // Runs `command` in the shell, returning its standard output and whether it exited with 0.
 std::pair<std::string, bool> run_command(const std::string& command) {
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>/dev/null").c_str(), "r"),
-                                              pclose);
+                                               pclose);
     if (!pipe) {
         return {"", false};
     }
