@@ -5,7 +5,8 @@
 #   make docs   the textbook site alone (runs the chapters it shows first)
 #   make sanitize  the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
-#   make bench  measure speed and memory (chapter 07's program, full length; PyTorch if installed)
+#   make bench  measure speed and memory beside PyTorch (installs python3-torch): chapter 07's
+#               program at full length, then chapter 08's layers (ch08_layer_bench)
 #   make clean  remove the build folders
 # Everything is incremental: a second run redoes only what changed.
 
@@ -27,13 +28,17 @@ FUZZ_SECONDS ?= 45
 FUZZ_CXX     ?= clang++-14
 FUZZERS      := idx weights
 
-.PHONY: all demo test docs build deps bench clean sanitize fuzz
+.PHONY: all demo test docs build deps deps-bench bench clean sanitize fuzz
 
 all: build
 
 # The Debian packages are listed in .ci/packages.txt; only missing ones are installed.
 deps:
 	@.ci/install-packages
+
+# What only the benchmarks need (PyTorch, to compare with), listed in .ci/bench-packages.txt.
+deps-bench:
+	@.ci/install-packages .ci/bench-packages.txt
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCNN_WERROR=ON $(CMAKE_ARGS)
@@ -84,8 +89,9 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	  echo "corpus: $$(ls $(FUZZ_BUILD)/corpus/$$name | wc -l) inputs found, $$(ls tests/fuzz/corpus/$$name | wc -l) seeds"; \
 	done
 
-bench: build
+bench: deps-bench build
 	$(BUILD)/chapters/ch07_fast_convolution --out $(BUILD)/bench --repeats 7
+	$(BUILD)/chapters/ch08_layer_bench --out $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,9 +1,12 @@
+#include <array>
 #include <stdexcept>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
 
 #include "cnn/check/gradient_check.hpp"
+#include "cnn/fast/threads.hpp"
 #include "cnn/layers/merge.hpp"
 #include "test_support.hpp"
 
@@ -79,4 +82,42 @@ TEST_CASE("merge layers: three inputs, and numerical gradient checks of every in
     cnn::Add unbuilt;
     CHECK_THROWS_WITH_AS(unbuilt.forward_inputs(xs, false, true), doctest::Contains("has not been built"),
                          std::logic_error);
+}
+
+TEST_CASE("merge layers on three threads: every value where the loops of one thread put it") {
+    // Large enough for run_ranges() to split the values (Add) and the images (Concatenate)
+    // between three threads, with ranges of unequal length: 7 images, three inputs.
+    const std::size_t saved = cnn::thread_count();
+    cnn::set_thread_count(3);
+    cnn::Rng rng(4);
+    const std::array<std::size_t, 4> small = {7, 2, 28, 28}, large = {7, 3, 28, 28};
+    const std::vector<Tensor4> xs = {cnn::testing::random_tensor<4>(small, rng),
+                                     cnn::testing::random_tensor<4>(large, rng),
+                                     cnn::testing::random_tensor<4>(small, rng)};
+    cnn::Concatenate cat;
+    cat.build_inputs({{2, 28, 28}, {3, 28, 28}, {2, 28, 28}}, rng);
+    const Tensor4 y = cat.forward_inputs(xs, true, true);
+    REQUIRE(y.shape() == std::array<std::size_t, 4>{7, 7, 28, 28});
+    for (std::size_t n = 0; n < 7; ++n) {
+        CHECK(cnn::testing::max_abs_diff(xt::view(y, n, xt::range(0, 2)), xt::view(xs[0], n)) == 0);
+        CHECK(cnn::testing::max_abs_diff(xt::view(y, n, xt::range(2, 5)), xt::view(xs[1], n)) == 0);
+        CHECK(cnn::testing::max_abs_diff(xt::view(y, n, xt::range(5, 7)), xt::view(xs[2], n)) == 0);
+    }
+    const std::vector<Tensor4> dx = cat.backward_inputs(y, false);
+    REQUIRE(dx.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(cnn::testing::max_abs_diff(dx[i], xs[i]) == 0);
+    }
+
+    cnn::Add add;
+    add.build_inputs({{2, 28, 28}, {2, 28, 28}, {2, 28, 28}}, rng);
+    const std::vector<Tensor4> same = {xs[0], xs[2], xs[0]};
+    const Tensor4 expected = xs[0] + xs[2] + xs[0];
+    CHECK(cnn::testing::max_abs_diff(add.forward_inputs(same, true, true), expected) < 1e-6);
+    const std::vector<Tensor4> grads = add.backward_inputs(xs[2], false);
+    REQUIRE(grads.size() == 3);
+    for (const Tensor4& g : grads) {
+        CHECK(cnn::testing::max_abs_diff(g, xs[2]) == 0);
+    }
+    cnn::set_thread_count(saved);
 }

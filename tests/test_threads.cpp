@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "cnn/fast/threads.hpp"
@@ -14,6 +17,36 @@ TEST_CASE("run_shares runs every share exactly once, whatever the thread count")
             std::vector<int> runs(shares, 0);  // each share writes only its own slot
             cnn::run_shares(shares, [&](std::size_t share) { ++runs[share]; });
             CHECK(runs == std::vector<int>(shares, 1));
+        }
+    }
+    cnn::set_thread_count(saved);
+}
+
+TEST_CASE("run_ranges covers every item once, in contiguous ranges, fewer of them for small work") {
+    const std::size_t saved = cnn::thread_count();
+    cnn::set_thread_count(3);
+    const std::size_t threads = cnn::thread_count();  // 1 without OpenMP
+    const std::size_t enough = 3 * cnn::min_values_per_thread;
+    for (const std::size_t count : {0, 1, 2, 7, 100}) {
+        for (const std::size_t values : {std::size_t{10}, enough - 1, enough}) {
+            CAPTURE(count);
+            CAPTURE(values);
+            std::mutex lock;
+            std::vector<std::pair<std::size_t, std::size_t>> ranges;
+            cnn::run_ranges(count, values, [&](std::size_t first, std::size_t last) {
+                const std::lock_guard<std::mutex> hold(lock);
+                ranges.emplace_back(first, last);
+            });
+            std::sort(ranges.begin(), ranges.end());
+            std::size_t next = 0;  // the ranges follow each other from 0 to count
+            for (const auto& [first, last] : ranges) {
+                CHECK(first == next);
+                next = last;
+            }
+            CHECK(next == count);
+            // One range per thread, but no more than the items nor than the work is worth.
+            const std::size_t worth = std::max<std::size_t>(1, values / cnn::min_values_per_thread);
+            CHECK(ranges.size() == std::max<std::size_t>(1, std::min({threads, count, worth})));
         }
     }
     cnn::set_thread_count(saved);

@@ -20,12 +20,8 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
-#include <functional>
 #include <iostream>
-#include <map>
-#include <memory>
 #include <sstream>
 #include <thread>
 #include <string>
@@ -35,6 +31,8 @@
 #include <xtensor/xview.hpp>
 
 #include "support/app/program.hpp"
+#include "support/app/python.hpp"
+#include "support/app/timing.hpp"
 #include "cnn/fast/engines.hpp"
 #include "cnn/ops/conv2d_im2col.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
@@ -49,6 +47,8 @@
 namespace {
 
 namespace fs = std::filesystem;
+using cnn::median_seconds;
+using cnn::seconds_of;
 using cnn::Tensor1;
 using cnn::Tensor2;
 using cnn::Tensor4;
@@ -61,23 +61,6 @@ struct Budget {
     std::size_t train_steps;  // timed training steps of the seed model (LeNet: 10 times more)
     std::size_t infer_batch;
 };
-
-double seconds_of(const std::function<void()>& run) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// The median of `repeats` timed runs, after one untimed run that warms caches and buffers.
-double median_seconds(std::size_t repeats, const std::function<void()>& run) {
-    run();
-    std::vector<double> times;
-    for (std::size_t r = 0; r < repeats; ++r) {
-        times.push_back(seconds_of(run));
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
-}
 
 Tensor4 random_batch(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
     Tensor4 t = Tensor4::from_shape(shape);
@@ -114,65 +97,15 @@ Memory memory_now() {
 // PyTorch, when installed: its figures come from torch_reference.py beside this file.
 // ---------------------------------------------------------------------------------------------
 
-using Figures = std::map<std::string, double>;
-
-struct Torch {
-    bool available = false;
-    std::string version, why_not;
-    Figures figures;
-};
-
-std::string shell_quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) {
-        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return q + "'";
-}
-
-// Runs `command`, returning its standard output and whether it exited with 0.
-std::pair<std::string, bool> run_command(const std::string& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>/dev/null").c_str(), "r"),
-                                              pclose);
-    if (!pipe) {
-        return {"", false};
-    }
-    std::string output;
-    std::array<char, 4096> buffer{};
-    std::size_t got = 0;
-    while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
-        output.append(buffer.data(), got);
-    }
-    return {output, pclose(pipe.release()) == 0};
-}
+using Torch = cnn::PythonFigures;
 
 Torch measure_torch(const std::string& python, const Budget& budget, std::size_t threads) {
-    const std::string script = std::string(CNN_CHAPTER_DIR) + "/torch_reference.py";
-    Torch torch;
-    if (!run_command(shell_quote(python) + " " + shell_quote(script) + " --check").second) {
-        torch.why_not = "PyTorch not found by " + python +
-                        "; install Debian's python3-torch (or pass --python) to compare";
-        return torch;
-    }
-    const auto [output, ok] = run_command(fmt::format(
-        "{} {} --threads {} --batch {} --repeats {} --train-steps {} --infer-batch {}",
-        shell_quote(python), shell_quote(script), threads, budget.batch, budget.repeats,
-        budget.train_steps, budget.infer_batch));
-    if (!ok) {
-        throw std::runtime_error("torch_reference.py failed; run it by hand to see why: " +
-                                 python + " " + script);
-    }
-    std::istringstream lines(output);
-    std::string name, value;
-    while (lines >> name >> value) {
-        if (name == "torch_version") {
-            torch.version = value;
-        } else {
-            torch.figures[name] = std::stod(value);
-        }
-    }
-    torch.available = true;
-    return torch;
+    const cnn::PythonScript script{python, std::string(CNN_CHAPTER_DIR) + "/torch_reference.py"};
+    return cnn::run_python_figures(
+        script, {"--threads", std::to_string(threads), "--batch", std::to_string(budget.batch),
+                 "--repeats", std::to_string(budget.repeats), "--train-steps",
+                 std::to_string(budget.train_steps), "--infer-batch",
+                 std::to_string(budget.infer_batch)});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,11 +465,9 @@ void save_throughput_table(const fs::path& out, const Budget& budget, const Thro
                           cnn::thread_count(), budget.batch, budget.train_steps,
                           budget.train_steps * 10, budget.infer_batch, budget.repeats));
     const auto ratio = [&](const std::string& key, double figure) {
-        const auto it = torch.figures.find(key);
-        return it == torch.figures.end()
-                   ? std::string()
-                   : fmt::format("  PyTorch {:>8.0f}  ours/PyTorch {:.2f}", it->second,
-                                 figure / it->second);
+        return !torch.has(key) ? std::string()
+                               : fmt::format("  PyTorch {:>8.0f}  ours/PyTorch {:.2f}",
+                                             torch.figure(key), figure / torch.figure(key));
     };
     for (const auto& [name, t] : {std::pair{"seed", ours.seed}, std::pair{"lenet", ours.lenet}}) {
         text.line(fmt::format("{:<6} training  {:>8.0f} images/s{}", name, t.train,
@@ -552,11 +483,11 @@ void save_throughput_table(const fs::path& out, const Budget& budget, const Thro
                           seed.after.resident_mb - seed.before.resident_mb,
                           budget.train_steps, seed.after.peak_mb));
     if (torch.available) {
-        text.line("PyTorch " + torch.version + ", same threads, batch and models (" +
+        text.line("PyTorch " + torch.text("torch_version") + ", same threads, batch and models (" +
                   std::string(CNN_CHAPTER_DIR).substr(std::string(CNN_CHAPTER_DIR).rfind('/') + 1) +
                   "/torch_reference.py); per convolution, forward + backward:");
         for (const LadderRow& r : rows) {
-            const double theirs = torch.figures.at(r.name);
+            const double theirs = torch.figure(r.name);
             text.line(fmt::format("  {:<6} ours {:>7.1f} ms ({:>5.1f} GFLOP/s)   PyTorch "
                                   "{:>7.1f} ms ({:>5.1f} GFLOP/s)   ours/PyTorch speed {:.2f}",
                                   r.name, r.layers * 1e3, r.flop / r.layers / 1e9,
@@ -586,9 +517,9 @@ void save_throughput_chart(const fs::path& out, const Throughputs& ours, const T
                                             ours.lenet.infer})}};
     if (torch.available) {
         chart.series.push_back(
-            {"PyTorch " + torch.version,
-             whole({torch.figures.at("seed_train"), torch.figures.at("seed_infer"),
-                    torch.figures.at("lenet_train"), torch.figures.at("lenet_infer")})});
+            {"PyTorch " + torch.text("torch_version"),
+             whole({torch.figure("seed_train"), torch.figure("seed_infer"),
+                    torch.figure("lenet_train"), torch.figure("lenet_infer")})});
     }
     chart.width = 960;
     cnn::save_bar_chart(chart, out / "ch07_throughput.png");

@@ -51,6 +51,29 @@ void run_shares(std::size_t shares, const Body& body) {
 #endif
 }
 
+/// Below this many values per thread, a loop runs on fewer threads: starting and joining a
+/// thread costs more than it saves on less (PyTorch's grain size for element-wise loops).
+constexpr std::size_t min_values_per_thread = 32768;
+
+/// Splits the items 0 .. count - 1 into contiguous ranges, one per thread, and calls
+/// body(first, last) for each range [first, last) on its own thread (run_shares()). `values`
+/// is how many values the whole loop reads and writes: with fewer than min_values_per_thread
+/// per thread it uses fewer threads, down to one. `body` must not throw.
+template <class Body>
+void run_ranges(std::size_t count, std::size_t values, const Body& body) {
+    std::size_t shares = thread_count();
+    shares = shares < count ? shares : count;
+    const std::size_t worth = values / min_values_per_thread;
+    shares = shares < worth ? shares : worth;
+    if (shares <= 1) {
+        body(std::size_t{0}, count);
+        return;
+    }
+    run_shares(shares, [&](std::size_t share) {
+        body(count * share / shares, count * (share + 1) / shares);
+    });
+}
+
 /// Puts OpenBLAS on one thread, for the rest of the process. The fast convolution calls it when
 /// it splits a batch between threads: from then on every product, the Dense layers' too, runs
 /// on one thread. Switching OpenBLAS between one and several threads around every convolution

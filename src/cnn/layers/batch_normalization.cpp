@@ -92,9 +92,9 @@ Tensor4 BatchNormalization::forward_operation(Tensor4 x, bool training) {
         last_ = Pass::inference;
         xhat_ = Tensor4();
         x_ = std::move(x);  // kept for the backward pass, without a copy
-        return batch_norm_inference_forward(x_, gamma_, beta_, moving_, options_.epsilon);
+        return batch_norm_fast_inference_forward(x_, gamma_, beta_, moving_, options_.epsilon);
     }
-    BatchNormResult r = batch_norm_forward(x, gamma_, beta_, options_.epsilon);
+    BatchNormResult r = batch_norm_fast_forward(std::move(x), gamma_, beta_, options_.epsilon);
     batch_norm_update_moving(moving_, r.batch, options_.momentum);
     last_ = Pass::training;
     x_ = Tensor4();
@@ -107,10 +107,10 @@ Tensor4 BatchNormalization::backward_operation(Tensor4 dy) {
     expect_input(dy, "dy");
     expect_forward_first(*this, last_ != Pass::none);
     if (last_ == Pass::training) {
-        return batch_norm_backward(dy, xhat_, inv_std_, gamma_, dgamma_, dbeta_);
+        return batch_norm_fast_backward(std::move(dy), xhat_, inv_std_, gamma_, dgamma_, dbeta_);
     }
-    return batch_norm_inference_backward(dy, x_, gamma_, moving_, options_.epsilon, dgamma_,
-                                         dbeta_);
+    return batch_norm_fast_inference_backward(std::move(dy), x_, gamma_, moving_,
+                                              options_.epsilon, dgamma_, dbeta_);
 }
 //! [batch_normalization_layer]
 

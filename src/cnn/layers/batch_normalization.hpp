@@ -3,7 +3,9 @@
 /// \brief The BatchNormalization layer: each channel normalised over the batch, then scaled
 /// and shifted by learned weights.
 ///
-/// The arithmetic is ops/batch_norm.hpp. The layer works in two modes, as Keras's does:
+/// The arithmetic is ops/batch_norm.hpp; the layer runs it as ops/batch_norm_fast.hpp
+/// computes it (channels split between threads, outputs written over the tensors it is handed),
+/// which the tests hold to the same values. The layer works in two modes, as Keras's does:
 ///
 /// - **training** (`forward(x, true)`, what fit() runs): it normalises with the batch's own
 ///   mean and variance, and updates its moving averages of them,
@@ -31,6 +33,7 @@
 
 #include "cnn/layers/layer.hpp"
 #include "cnn/ops/batch_norm.hpp"
+#include "cnn/ops/batch_norm_fast.hpp"
 #include "cnn/tensor/tensor.hpp"
 
 namespace cnn {

@@ -115,7 +115,7 @@ Tensor4 Layer::backward(Tensor4 dy) {
     case Activation::linear:
         return backward_operation(std::move(dy));
     case Activation::relu:
-        return backward_operation(relu_backward(dy, relu_input_));
+        return backward_operation(relu_backward(std::move(dy), relu_input_));
     case Activation::softmax:
         // A model never asks for this: it trains through the fused loss, from the logits.
         break;

@@ -72,10 +72,6 @@ Tensor1 inverse_std(const Tensor1& variance, float epsilon) {
 // deviations from the mean, which loses less than sum(x²) - M·mean²).
 BatchNormStatistics batch_statistics(const Tensor4& x) {
     const Planes p(x);
-    if (p.n * p.hw == 0) {
-        throw std::invalid_argument("batch_norm_forward: expected at least one value per "
-                                    "channel, got x " + shape_to_string(x.shape()));
-    }
     std::vector<double> sum(p.c, 0.0), squares(p.c, 0.0);
     for (std::size_t i = 0; i < p.n; ++i) {
         for (std::size_t c = 0; c < p.c; ++c) {
@@ -123,14 +119,19 @@ ChannelSums channel_sums(const Tensor4& dy, const Tensor4& z) {
     return s;
 }
 
-// dgamma += sum(dy·xhat), dbeta += sum(dy), both (C).
-void accumulate(const ChannelSums& s, Tensor1& dgamma, Tensor1& dbeta, const char* where) {
-    if (dgamma.size() != s.dy.size() || dbeta.size() != s.dy.size()) {
+// dgamma and dbeta must hold one value per channel of dy.
+void expect_gradients(const char* where, const Tensor4& dy, const Tensor1& dgamma,
+                      const Tensor1& dbeta) {
+    if (dgamma.size() != dy.shape(1) || dbeta.size() != dy.shape(1)) {
         throw std::invalid_argument(std::string(where) + ": expected dgamma and dbeta of " +
-                                    std::to_string(s.dy.size()) + " values, got " +
+                                    std::to_string(dy.shape(1)) + " values, got " +
                                     std::to_string(dgamma.size()) + " and " +
                                     std::to_string(dbeta.size()));
     }
+}
+
+// dgamma += sum(dy·xhat), dbeta += sum(dy), both (C).
+void accumulate(const ChannelSums& s, Tensor1& dgamma, Tensor1& dbeta) {
     for (std::size_t c = 0; c < s.dy.size(); ++c) {
         dgamma(c) += static_cast<float>(s.dy_z[c]);
         dbeta(c) += static_cast<float>(s.dy[c]);
@@ -142,9 +143,7 @@ void accumulate(const ChannelSums& s, Tensor1& dgamma, Tensor1& dbeta, const cha
 //! [batch_norm_forward_impl]
 BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                                    float epsilon) {
-    expect_channels("batch_norm_forward", x, gamma, "gamma");
-    expect_channels("batch_norm_forward", x, beta, "beta");
-    expect_epsilon("batch_norm_forward", epsilon);
+    check_batch_norm_forward(x, gamma, beta, epsilon);
     BatchNormResult r;
     r.batch = batch_statistics(x);
     r.inv_std = inverse_std(r.batch.variance, epsilon);
@@ -159,11 +158,9 @@ BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const
 //! [batch_norm_backward_impl]
 Tensor4 batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
                             const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta) {
-    expect_same_shape("batch_norm_backward", dy, xhat, "the forward pass's xhat");
-    expect_channels("batch_norm_backward", dy, gamma, "gamma");
-    expect_channels("batch_norm_backward", dy, inv_std, "inv_std");
+    check_batch_norm_backward(dy, xhat, inv_std, gamma, dgamma, dbeta);
     const ChannelSums s = channel_sums(dy, xhat);  // sum(dy), sum(dy·xhat)
-    accumulate(s, dgamma, dbeta, "batch_norm_backward");
+    accumulate(s, dgamma, dbeta);
     // dx = inv_std / M · (M·dxhat - sum(dxhat) - xhat·sum(dxhat·xhat)) with dxhat = gamma·dy:
     // gamma·inv_std · (dy - mean(dy) - xhat·mean(dy·xhat)).
     const Planes p(dy);
@@ -187,12 +184,7 @@ Tensor4 batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor
 
 Tensor4 batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                                      const BatchNormStatistics& moving, float epsilon) {
-    const char* where = "batch_norm_inference_forward";
-    expect_channels(where, x, gamma, "gamma");
-    expect_channels(where, x, beta, "beta");
-    expect_channels(where, x, moving.mean, "a moving mean");
-    expect_channels(where, x, moving.variance, "a moving variance");
-    expect_epsilon(where, epsilon);
+    check_batch_norm_inference_forward(x, gamma, beta, moving, epsilon);
     const Tensor1 inv_std = inverse_std(moving.variance, epsilon);
     const Tensor1& mean = moving.mean;
     return map_channels(x, [&](std::size_t c, float v) {
@@ -203,18 +195,56 @@ Tensor4 batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, con
 Tensor4 batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
                                       const BatchNormStatistics& moving, float epsilon,
                                       Tensor1& dgamma, Tensor1& dbeta) {
+    check_batch_norm_inference_backward(dy, x, gamma, moving, epsilon, dgamma, dbeta);
+    const Tensor1 inv_std = inverse_std(moving.variance, epsilon);
+    const Tensor1& mean = moving.mean;
+    const Tensor4 xhat =
+        map_channels(x, [&](std::size_t c, float v) { return (v - mean(c)) * inv_std(c); });
+    accumulate(channel_sums(dy, xhat), dgamma, dbeta);
+    return map_channels(dy, [&](std::size_t c, float g) { return g * (gamma(c) * inv_std(c)); });
+}
+
+void check_batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
+                              float epsilon) {
+    const char* where = "batch_norm_forward";
+    expect_channels(where, x, gamma, "gamma");
+    expect_channels(where, x, beta, "beta");
+    expect_epsilon(where, epsilon);
+    if (x.shape(0) * x.shape(2) * x.shape(3) == 0) {
+        throw std::invalid_argument("batch_norm_forward: expected at least one value per "
+                                    "channel, got x " + shape_to_string(x.shape()));
+    }
+}
+
+void check_batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
+                               const Tensor1& gamma, const Tensor1& dgamma, const Tensor1& dbeta) {
+    const char* where = "batch_norm_backward";
+    expect_same_shape(where, dy, xhat, "the forward pass's xhat");
+    expect_channels(where, dy, gamma, "gamma");
+    expect_channels(where, dy, inv_std, "inv_std");
+    expect_gradients(where, dy, dgamma, dbeta);
+}
+
+void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
+                                        const BatchNormStatistics& moving, float epsilon) {
+    const char* where = "batch_norm_inference_forward";
+    expect_channels(where, x, gamma, "gamma");
+    expect_channels(where, x, beta, "beta");
+    expect_channels(where, x, moving.mean, "a moving mean");
+    expect_channels(where, x, moving.variance, "a moving variance");
+    expect_epsilon(where, epsilon);
+}
+
+void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
+                                         const BatchNormStatistics& moving, float epsilon,
+                                         const Tensor1& dgamma, const Tensor1& dbeta) {
     const char* where = "batch_norm_inference_backward";
     expect_same_shape(where, dy, x, "the forward pass's x");
     expect_channels(where, x, gamma, "gamma");
     expect_channels(where, x, moving.mean, "a moving mean");
     expect_channels(where, x, moving.variance, "a moving variance");
     expect_epsilon(where, epsilon);
-    const Tensor1 inv_std = inverse_std(moving.variance, epsilon);
-    const Tensor1& mean = moving.mean;
-    const Tensor4 xhat =
-        map_channels(x, [&](std::size_t c, float v) { return (v - mean(c)) * inv_std(c); });
-    accumulate(channel_sums(dy, xhat), dgamma, dbeta, where);
-    return map_channels(dy, [&](std::size_t c, float g) { return g * (gamma(c) * inv_std(c)); });
+    expect_gradients(where, dy, dgamma, dbeta);
 }
 
 void batch_norm_update_moving(BatchNormStatistics& moving, const BatchNormStatistics& batch,

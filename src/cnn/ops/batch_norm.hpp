@@ -18,7 +18,9 @@
 /// Images are (N, C, H, W), normalised per channel. A batch of vectors (N, D), as a Dense
 /// layer gives it, travels as (N, D, 1, 1) (layers/layer.hpp): the same code normalises it per
 /// feature, with C = D and H = W = 1. The loops walk the contiguous H·W plane of each example
-/// and channel, and add up in double.
+/// and channel, and add up in double. The BatchNormalization layer runs the same arithmetic
+/// from ops/batch_norm_fast.hpp: the channels split between threads, one pass less, and each
+/// output written over its input; its tests hold it to these functions.
 #pragma once
 
 #include "cnn/tensor/tensor.hpp"
@@ -85,6 +87,24 @@ Tensor4 batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const
                                       const BatchNormStatistics& moving, float epsilon,
                                       Tensor1& dgamma, Tensor1& dbeta);
 //! [batch_norm_inference]
+
+/// What each pass above checks before it computes, for a faster version of it to check the
+/// same (ops/batch_norm_fast.hpp). Each throws std::invalid_argument, its message starting with
+/// the pass's name, unless the arguments are as that pass's comment says: every (C) tensor of
+/// one value per channel of x (or dy), dy of the shape of the forward pass's tensor, epsilon a
+/// finite number > 0, and for the training forward pass at least one value per channel.
+void check_batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
+                              float epsilon);
+/// See check_batch_norm_forward().
+void check_batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
+                               const Tensor1& gamma, const Tensor1& dgamma, const Tensor1& dbeta);
+/// See check_batch_norm_forward().
+void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
+                                        const BatchNormStatistics& moving, float epsilon);
+/// See check_batch_norm_forward().
+void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
+                                         const BatchNormStatistics& moving, float epsilon,
+                                         const Tensor1& dgamma, const Tensor1& dbeta);
 
 //! [batch_norm_moving]
 /// After a training step, as Keras 3 does: for the mean and the variance alike,

@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <utility>
 
+#include <xtensor/xnoalias.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "cnn/tensor/tensor.hpp"
@@ -23,16 +25,19 @@ xt::xtensor<float, Rank> relu_forward(const xt::xtensor<float, Rank>& x) {
     return xt::maximum(x, 0.0f);
 }
 
-/// Backward: dx = dy where x > 0, else 0. dy and x have the same shape.
+/// Backward: dx = dy where x > 0, else 0, written over dy. dy and x have the same shape.
 /// At exactly x = 0 the derivative is undefined; like most libraries we use 0 there.
 template <std::size_t Rank>
-xt::xtensor<float, Rank> relu_backward(const xt::xtensor<float, Rank>& dy,
+xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy,
                                        const xt::xtensor<float, Rank>& x) {
     if (dy.shape() != x.shape()) {
         throw std::invalid_argument("relu_backward: dy is " + shape_to_string(dy.shape()) +
                                     " but the forward input was " + shape_to_string(x.shape()));
     }
-    return xt::where(x > 0.0f, dy, 0.0f);
+    // Each dx value needs only the dy value it replaces: noalias tells xtensor so, and it
+    // writes over dy instead of building the result in a temporary first.
+    xt::noalias(dy) = xt::where(x > 0.0f, dy, 0.0f);
+    return dy;
 }
 //! [relu]
 

@@ -1,0 +1,51 @@
+/// \file
+/// \ingroup ch08
+/// \brief Batch normalisation as the BatchNormalization layer runs it: ops/batch_norm.hpp's
+/// arithmetic, channel by channel, split between threads.
+///
+/// The functions of ops/batch_norm.hpp compute each pass as the formulas read: the statistics
+/// of every channel, then xhat, then y, each a pass over the whole tensor. These compute the
+/// same values (tests/test_batch_norm_fast.cpp holds them to those, within float rounding), in
+/// another order:
+///
+/// - **one channel at a time.** A channel's values depend on its own statistics alone. A
+///   thread takes a channel, reads its N planes of H·W values (200 KB for 64 images of
+///   28x28: they stay in its core's cache), adds them up, and writes its outputs while the
+///   values are still there. The channels are split between threads with chapter 07's
+///   run_ranges(). (The inference forward pass, with its statistics given, makes one pass
+///   over the planes in memory order instead.)
+/// - **SIMD-friendly sums.** The sums are in double, as in ops/batch_norm.hpp, but the
+///   compiler may keep several partial sums in the lanes of a SIMD register (`omp simd`):
+///   one long chain of additions would make every addition wait for the one before.
+/// - **no needless memory.** A pass that takes its tensor by value writes its output over it:
+///   the training forward pass writes y over x, the backward passes dx over dy. A layer that
+///   hands its tensor over with std::move allocates nothing for it.
+///
+/// Each function checks its arguments as its counterpart in ops/batch_norm.hpp does, with the
+/// same messages.
+#pragma once
+
+#include "cnn/ops/batch_norm.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// batch_norm_forward(), with y written over x.
+BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const Tensor1& beta,
+                                        float epsilon);
+
+/// batch_norm_backward(), with dx written over dy.
+Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1& inv_std,
+                                 const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta);
+
+/// batch_norm_inference_forward().
+Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
+                                          const Tensor1& beta, const BatchNormStatistics& moving,
+                                          float epsilon);
+
+/// batch_norm_inference_backward(), with dx written over dy.
+Tensor4 batch_norm_fast_inference_backward(Tensor4 dy, const Tensor4& x, const Tensor1& gamma,
+                                           const BatchNormStatistics& moving, float epsilon,
+                                           Tensor1& dgamma, Tensor1& dbeta);
+
+}  // namespace cnn

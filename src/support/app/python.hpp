@@ -1,0 +1,68 @@
+/// \file
+/// \ingroup support
+/// \brief Figures measured by a Python script: run it, read its "name value" lines.
+///
+/// The benchmarks compare this library with PyTorch on the same machine (chapter 07's program,
+/// ch08_layer_bench). The PyTorch half of each comparison is a Python script beside the
+/// program that prints one `name value` pair per line:
+///
+///     torch_version 1.13.0
+///     conv1 0.0123
+///
+/// A script answers `--check` with exit status 0 when what it needs can be imported, so that
+/// a machine without PyTorch gets a sentence saying so (PythonFigures::why_not) instead of an
+/// error, and the benchmark prints its own figures alone.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cnn {
+
+/// A measuring script and what it needs.
+struct PythonScript {
+    std::string python = "/usr/bin/python3";  ///< the interpreter
+    std::filesystem::path script;             ///< the .py file
+    std::string needs = "PyTorch";            ///< what `--check` looks for, for the message
+    std::string package = "python3-torch";    ///< the Debian package that provides it
+    /// NAME=value settings for the script's environment, e.g. glibc's MALLOC_ tunables.
+    std::vector<std::string> environment = {};
+};
+
+/// What a script printed, or why it did not run.
+struct PythonFigures {
+    bool available = false;  ///< the script ran and its output was read
+    std::string why_not;     ///< when not available: why, as a sentence for the reader
+    /// Every "name value" pair the script printed, values as printed (a version such as
+    /// "1.13.0a0" is no number).
+    std::map<std::string, std::string> values;
+
+    /// Whether the script printed `name`.
+    bool has(const std::string& name) const { return values.count(name) > 0; }
+    /// The value of `name` as a number; throws std::runtime_error, naming it, if the script
+    /// printed no such line or its value is not a number.
+    double figure(const std::string& name) const;
+    /// The value of `name` as printed, or "" if the script printed no such line.
+    std::string text(const std::string& name) const;
+};
+
+/// `s` in single quotes for a POSIX shell, every quote inside escaped: one word, whatever it
+/// holds.
+std::string shell_quote(const std::string& s);
+
+/// The "name value" pairs of `output`, one per line, separated by blanks; a line with no value
+/// throws std::runtime_error.
+std::map<std::string, std::string> read_name_value_lines(const std::string& output);
+
+/// Runs `python script --check`. If that fails, returns figures that are not available, with
+/// why_not "<needs> not found by <python>; install Debian's <package> (or pass --python) to
+/// compare". Otherwise runs `python script arguments...` (each argument one word), with
+/// `environment` added to its environment, and returns
+/// what it printed; throws std::runtime_error, with the command to run by hand, if it fails.
+/// The script's standard error is discarded.
+PythonFigures run_python_figures(const PythonScript& script,
+                                 const std::vector<std::string>& arguments);
+
+}  // namespace cnn

@@ -1,0 +1,27 @@
+/// \file
+/// \ingroup support
+/// \brief Timing code on a busy machine: one run by the steady clock, and the median of several.
+///
+/// A single timing is at the mercy of whatever else the machine does; the median of several
+/// runs, after one untimed run that warms the caches and fills the allocator's free lists,
+/// is the figure the benchmarks report.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+namespace cnn {
+
+/// Seconds that `run` takes, by the steady clock.
+double seconds_of(const std::function<void()>& run);
+
+/// The median of `repeats` (at least 1) measurements, after one untimed warm-up call;
+/// `measure` runs the code once and returns the seconds it took, so that it can prepare its
+/// inputs and drop its outputs outside the timed part.
+double median_of(std::size_t repeats, const std::function<double()>& measure);
+
+/// The median of `repeats` timed runs of `run`, after one untimed run that warms caches and
+/// buffers.
+double median_seconds(std::size_t repeats, const std::function<void()>& run);
+
+}  // namespace cnn

@@ -1,0 +1,88 @@
+// Tests of support/app/python.hpp: reading "name value" lines, quoting for the shell, and a
+// measuring script run for real, with /bin/sh standing in for Python so that the test needs
+// neither Python nor PyTorch.
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "support/app/python.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+// A script for /bin/sh that behaves as a measuring script: `--check` exits with `check_status`,
+// any other call prints `output` and exits with `run_status`.
+std::filesystem::path write_script(const cnn::testing::TempDir& dir, int check_status,
+                                   const std::string& output, int run_status = 0) {
+    const auto file = dir / "measure's.sh";  // a quote in the name, for shell_quote
+    std::ofstream(file) << "if [ \"$1\" = --check ]; then exit " << check_status << "; fi\n"
+                        << "echo \"args $#\"\nprintf '" << output << "'\nexit " << run_status
+                        << "\n";
+    return file;
+}
+
+}  // namespace
+
+TEST_CASE("read_name_value_lines: one pair per line, blank lines skipped, a lone name refused") {
+    const auto values = cnn::read_name_value_lines("torch_version 1.13.0a0\n\nconv1 0.0123\n");
+    CHECK(values.size() == 2);
+    CHECK(values.at("torch_version") == "1.13.0a0");
+    CHECK(values.at("conv1") == "0.0123");
+    CHECK_THROWS_WITH_AS(cnn::read_name_value_lines("conv1\n"),
+                         "expected 'name value', got 'conv1'", std::runtime_error);
+}
+
+TEST_CASE("PythonFigures: figures as numbers, text as printed, a clear error for the rest") {
+    cnn::PythonFigures f;
+    f.values = {{"bn_forward", "2.5e-3"}, {"torch_version", "1.13.0a0"}};
+    CHECK(f.has("bn_forward"));
+    CHECK_FALSE(f.has("relu"));
+    CHECK(f.figure("bn_forward") == doctest::Approx(0.0025));
+    CHECK(f.text("torch_version") == "1.13.0a0");
+    CHECK(f.text("relu").empty());
+    CHECK_THROWS_WITH_AS(f.figure("torch_version"),
+                         "the measuring script printed 'torch_version 1.13.0a0', expected a number",
+                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(f.figure("relu"), "the measuring script printed no figure 'relu'",
+                         std::runtime_error);
+}
+
+TEST_CASE("shell_quote: one word whatever it holds") {
+    CHECK(cnn::shell_quote("a b") == "'a b'");
+    CHECK(cnn::shell_quote("it's") == "'it'\\''s'");
+}
+
+TEST_CASE("run_python_figures: runs the script with its arguments and reads its figures") {
+    cnn::testing::TempDir dir;
+    const cnn::PythonScript script{"/bin/sh", write_script(dir, 0, "relu 0.5\\n")};
+    const cnn::PythonFigures f = cnn::run_python_figures(script, {"--repeats", "3", "two words"});
+    REQUIRE(f.available);
+    CHECK(f.why_not.empty());
+    CHECK(f.figure("args") == 3);  // each argument one word
+    CHECK(f.figure("relu") == 0.5);
+
+    cnn::PythonScript with_environment = script;
+    with_environment.environment = {"CNN_TEST_SETTING=7"};
+    std::ofstream(dir / "env.sh") << "[ \"$1\" = --check ] || echo setting $CNN_TEST_SETTING\n";
+    with_environment.script = dir / "env.sh";
+    CHECK(cnn::run_python_figures(with_environment, {}).figure("setting") == 7);
+}
+
+TEST_CASE("run_python_figures: says why when --check fails, throws when the run fails") {
+    cnn::testing::TempDir dir;
+    const cnn::PythonFigures missing =
+        cnn::run_python_figures({"/bin/sh", write_script(dir, 1, "")}, {});
+    CHECK_FALSE(missing.available);
+    CHECK(missing.why_not ==
+          "PyTorch not found by /bin/sh; install Debian's python3-torch (or "
+          "pass --python) to compare");
+    const cnn::PythonFigures no_python =
+        cnn::run_python_figures({"/nonexistent/python3", write_script(dir, 0, "")}, {});
+    CHECK_FALSE(no_python.available);
+    CHECK_THROWS_WITH_AS(cnn::run_python_figures({"/bin/sh", write_script(dir, 0, "", 2)}, {"-x"}),
+                         doctest::Contains("measure's.sh failed; run it by hand to see why: "
+                                           "'/bin/sh' '"),
+                         std::runtime_error);
+}
