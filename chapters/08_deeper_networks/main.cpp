@@ -143,6 +143,7 @@ struct Training {
         return std::make_unique<cnn::Adam>(cnn::AdamOptions{});
     };
     std::vector<std::shared_ptr<cnn::Callback>> callbacks;
+    cnn::Verbosity verbose = cnn::Verbosity::silent;  // the small runs print one line each
 };
 
 Training training(std::size_t examples, std::size_t epochs) {
@@ -169,7 +170,7 @@ Run train(const std::string& label, cnn::Model& model, const Data& data, const T
     cnn::FitOptions fit;
     fit.epochs = t.epochs;
     fit.batch_size = t.batch_size;
-    fit.verbose = cnn::Verbosity::silent;
+    fit.verbose = t.verbose;
     fit.callbacks = t.callbacks;
     const Part part = t.examples == 0 ? data.train : first(data.train, t.examples);
     Run run{label, {}, 0.0, 0.0, model.parameter_count(), multiply_adds(model), false};
@@ -621,6 +622,7 @@ void resnet_run(const Data& data, const Budget& budget, std::size_t epochs, std:
     std::ostringstream summary;
     model.summary(summary);
     Training t = training(budget.quick ? budget.train : 0, epochs);  // 0: all of them
+    t.verbose = cnn::Verbosity::epoch_line;
     // Adam at 0.001, ten times smaller for the last quarter of the epochs.
     const std::size_t decay_at = epochs - epochs / 4 + 1;
     t.callbacks.push_back(std::make_shared<cnn::LearningRateScheduler>(cnn::step_decay(0.001f, {decay_at})));

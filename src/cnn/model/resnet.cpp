@@ -77,9 +77,7 @@ Graph resnet(const ResNetOptions& options, std::uint64_t seed) {
 //! [resnet]
 
 Graph resnet_model(std::uint64_t seed) {
-    ResNetOptions options;
-    options.stage_filters = {32, 64, 128};
-    options.blocks_per_stage = 2;
+    ResNetOptions options;  // 16, 32 and 64 channels, three blocks per stage: ResNet-20
     return resnet(options, seed);
 }
 

@@ -61,7 +61,8 @@ Graph resnet(const ResNetOptions& options, std::uint64_t seed);
 std::size_t resnet_depth(const ResNetOptions& options);
 
 /// The book's ResNet for Fashion-MNIST (chapter 08), which beats Géron's model (chapter 06) in
-/// less training time: three stages of 32, 64 and 128 channels, two blocks each (depth 14).
+/// less training time: the paper's ResNet-20, three stages of 16, 32 and 64 channels with three
+/// blocks each, 0.27 million parameters.
 Graph resnet_model(std::uint64_t seed);
 
 }  // namespace cnn
