@@ -12,7 +12,7 @@
 //   5. Data augmentation: random flips and shifts, and accuracy under shifted test images.
 //   6. The book's ResNet against Géron's model.
 //
-// The full run trains about 40 small networks in about 20 minutes on 2 cores; to fit, every
+// The full run trains about 30 small networks in about 20 minutes on 2 cores; to fit, every
 // experiment but the last trains on a part of the training set for a few epochs (the page
 // says which). --quick runs everything on a few hundred images in seconds.
 //
