@@ -1,9 +1,11 @@
-// ch08_layer_bench: chapter 08's new layers, timed beside PyTorch's equivalents.
+// ch08_layer_bench: the layers of chapter 08's networks, timed beside PyTorch's equivalents.
+// `make bench` runs it after chapter 07's program.
 //
-// Every layer chapter 08 adds, at the shapes its ResNet gives them (batch 64, after each of the
-// three stages: 32x28x28, 64x14x14, 128x7x7) or, for the augmentation layers, on the input
-// images (1x28x28): BatchNormalization (training forward and backward, inference forward),
-// Add and Concatenate of two inputs, ReLU as a layer, GlobalAveragePooling2D (forward and
+// Every layer chapter 08 adds, and the two its ResNet takes from earlier chapters (ReLU as a
+// layer, GlobalAveragePooling2D), at the shapes the ResNet gives them (batch 64, after each
+// of its three stages: 32x28x28, 64x14x14, 128x7x7) or, for the augmentation layers, on the
+// input images (1x28x28): BatchNormalization (training forward and backward, inference
+// forward), Add and Concatenate of two inputs, ReLU, GlobalAveragePooling2D (forward and
 // backward each), and RandomFlip, RandomTranslation and RandomCrop (training forward).
 //
 // Each figure is the median of --repeats passes after one warm-up. A pass is timed alone: its
@@ -14,7 +16,6 @@
 // Both processes keep the memory they free (keep_freed_memory()): glibc's malloc hands large
 // freed blocks back to the kernel, and whichever side happened to get fresh pages from the
 // kernel for an output would be timed for the page faults, not for the layer.
-// `make bench` runs it after chapter 07's program.
 //
 // Run: ch08_layer_bench [--out DIR] [--repeats N] [--threads N] [--torch auto|on|off]
 //                       [--python PATH]
@@ -58,8 +59,8 @@ const Shape4 images = {batch, 1, 28, 28};
 
 // glibc's malloc serves blocks of 128 KiB and more (a 6.4 MB tensor) with fresh pages from the
 // kernel, and gives them back when they are freed. Touching a fresh page costs a page fault:
-// on the machine that wrote this, 3 ms for one (64, 32, 28, 28) tensor, ten times what a ReLU
-// on it takes. These limits keep freed blocks in the process for reuse, in this process
+// on the machine that wrote this, 3 ms for one (64, 32, 28, 28) tensor, over ten times what a
+// ReLU on it takes. These limits keep freed blocks in the process for reuse, in this process
 // (mallopt) and in PyTorch's (the same settings in its environment).
 const std::size_t mmap_threshold = std::size_t{32} << 20;  // glibc's largest: 32 MiB
 const std::size_t trim_threshold = std::size_t{1} << 30;
@@ -232,8 +233,8 @@ const char* const torch_equivalents[] = {
     "Add: a + b; its backward hands dy itself to both inputs, no copy",
     "Concatenate: torch.cat(dim=1); its backward returns views (slices) of dy, no copy",
     "ReLU: torch.relu; backward: autograd's threshold_backward",
-    "GlobalAveragePooling2D: x.mean(dim=(2, 3)); its backward returns dy / (H W) expanded over "
-    "H and W, a view",
+    "GlobalAveragePooling2D: x.mean(dim=(2, 3)); backward: autograd's, dy expanded over H and "
+    "W and divided by H W",
     "RandomFlip(\"horizontal\"): torch.rand(N) < 0.5, then torch.where(chosen, x.flip(3), x)",
     "RandomTranslation(0.1, 0.1): F.pad by 2 pixels, then each image's shifted window sliced "
     "out (torch.randint shifts)",
