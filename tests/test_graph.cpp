@@ -115,7 +115,7 @@ TEST_CASE("Graph: wiring errors are named") {
                          std::invalid_argument);
 }
 
-TEST_CASE("Graph: a failed build can be fixed and retried; every layer then runs once") {
+TEST_CASE("Graph: a failed build can be fixed and retried, and every layer then runs once") {
     cnn::Graph model(6);
     const cnn::Node x = model.input({3});
     const cnn::Node stray = model.call(cnn::Dense(2), x);

@@ -5,7 +5,7 @@
 #include "cnn/tensor/padding.hpp"
 #include "test_support.hpp"
 
-TEST_CASE("pad2d frames the input, thicker on one side when asked; crop2d undoes it") {
+TEST_CASE("pad2d frames the input, thicker on one side when asked, and crop2d undoes it") {
     const cnn::Tensor2 x = {{1, 2}, {3, 4}};
     const cnn::Tensor2 padded = cnn::pad2d(x, {1, 0}, {0, 2}, 9);
     const cnn::Tensor2 expected = {{9, 9, 9, 9}, {1, 2, 9, 9}, {3, 4, 9, 9}};

@@ -190,7 +190,7 @@ TEST_CASE("fit: validation_split holds out the end of the data, and dropout only
     CHECK(xt::sum(xt::view(p, 3))() == doctest::Approx(1.0));
 }
 
-TEST_CASE("save_weights and load_weights: identical predictions; a mismatched model is refused") {
+TEST_CASE("save_weights and load_weights: identical predictions, and a mismatched model is refused") {
     cnn::testing::TempDir dir;
     cnn::Sequential model = tiny_model(11);
     cnn::Rng rng(1);
