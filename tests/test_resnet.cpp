@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -88,4 +89,25 @@ TEST_CASE("resnet: what cannot be built is refused with the reason") {
     CHECK_THROWS_WITH_AS(cnn::resnet(none, 1),
                          "resnet: expected at least one stage of at least one block, got 0 stages of 3 blocks",
                          std::invalid_argument);
+}
+
+TEST_CASE("resnet_model: augmentation in front, the identity at inference") {
+    // The book's ResNet trains on flipped and shifted images; a test image must pass through
+    // untouched, so the model predicts exactly what the same network without those layers
+    // (same seed, so the same weights) predicts.
+    cnn::Graph book = cnn::resnet_model(7);
+    cnn::ResNetOptions o;  // resnet_model's network without the augmentation
+    cnn::Graph bare = cnn::resnet(o, 7);
+    book.build();
+    bare.build();
+    CHECK(count_type(book, "RandomFlip") == 1);
+    CHECK(count_type(book, "RandomTranslation") == 1);
+    CHECK(count_type(bare, "RandomFlip") == 0);
+    CHECK(book.parameter_count() == bare.parameter_count());
+    cnn::Rng rng(11);
+    const cnn::Tensor4 x = cnn::testing::random_tensor<4>({3, 1, 28, 28}, rng);
+    const cnn::Tensor2 a = book.predict(x);
+    const cnn::Tensor2 b = bare.predict(x);
+    REQUIRE(a.shape() == b.shape());
+    CHECK(std::equal(a.begin(), a.end(), b.begin()));
 }

@@ -652,7 +652,7 @@ int main(int argc, char** argv) {
     program.cli()
         .add_option("--resnet-epochs", resnet_epochs,
                     "Epochs of section 6's ResNet on the whole training set (default 2; the "
-                    "recorded run used 12)")
+                    "recorded run used 15)")
         ->check(CLI::Range(1, 200));
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cnn/layers/augmentation.hpp"
 #include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/dense.hpp"
@@ -56,7 +57,10 @@ Graph resnet(const ResNetOptions& options, std::uint64_t seed) {
                                     std::to_string(options.blocks_per_stage) + " blocks");
     }
     Graph model(seed, options.shortcuts ? "resnet" : "plain");
-    const Node x = model.input(options.input_shape);
+    Node x = model.input(options.input_shape);
+    if (options.augment) {  // new flips and shifts for every training batch
+        x = model.call(RandomTranslation(0.1f, 0.1f), model.call(RandomFlip("horizontal"), x));
+    }
     std::size_t channels = options.stage_filters.front();
     Node h = model.call(ReLU(), conv_bn(model, x, channels, 3, 1));  // the stem
     for (std::size_t stage = 0; stage < options.stage_filters.size(); ++stage) {
@@ -78,6 +82,7 @@ Graph resnet(const ResNetOptions& options, std::uint64_t seed) {
 
 Graph resnet_model(std::uint64_t seed) {
     ResNetOptions options;  // 16, 32 and 64 channels, three blocks per stage: ResNet-20
+    options.augment = true;
     return resnet(options, seed);
 }
 

@@ -52,6 +52,9 @@ struct ResNetOptions {
     std::size_t blocks_per_stage = 3;
     bool shortcuts = true;                         ///< false: the plain network of that depth
     std::size_t classes = 10;
+    /// True: RandomFlip("horizontal") and RandomTranslation(0.1, 0.1) right after the input,
+    /// chapter 08's augmentation inside the model, as Keras places it (identity at inference).
+    bool augment = false;
 };
 
 /// The network `options` describe; throws std::invalid_argument for no stage or no block.
@@ -62,7 +65,8 @@ std::size_t resnet_depth(const ResNetOptions& options);
 
 /// The book's ResNet for Fashion-MNIST (chapter 08), which beats Géron's model (chapter 06) in
 /// less training time: the paper's ResNet-20, three stages of 16, 32 and 64 channels with three
-/// blocks each, 0.27 million parameters.
+/// blocks each, 0.27 million parameters, with random horizontal flips and shifts of up to 10%
+/// in front (`augment`).
 Graph resnet_model(std::uint64_t seed);
 
 }  // namespace cnn
