@@ -5,7 +5,6 @@
 #include "cnn/layers/augmentation.hpp"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -379,19 +378,10 @@ cnn::Sequential augmented_model(std::uint64_t seed, bool augment) {
     return model;
 }
 
-struct Data {
-    Tensor4 x;
-    cnn::Labels y;
-};
+// 24 random 8x8 images of 3 classes.
+using cnn::testing::same_weights;
 
-Data tiny_data() {
-    cnn::Rng rng(12);
-    Data d{cnn::testing::random_tensor<4>({24, 1, 8, 8}, rng), cnn::Labels(24)};
-    for (std::size_t i = 0; i < d.y.size(); ++i) {
-        d.y[i] = i % 3;
-    }
-    return d;
-}
+cnn::testing::LabelledImages tiny_data() { return cnn::testing::labelled_noise({24, 1, 8, 8}, 3, 12); }
 
 cnn::FitOptions quiet(std::size_t epochs) {
     cnn::FitOptions o;
@@ -401,24 +391,10 @@ cnn::FitOptions quiet(std::size_t epochs) {
     return o;
 }
 
-bool same_weights(cnn::Model& a, cnn::Model& b) {
-    const std::vector<cnn::Parameter> pa = a.parameters(), pb = b.parameters();
-    if (pa.size() != pb.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < pa.size(); ++i) {
-        if (pa[i].size != pb[i].size ||
-            std::memcmp(pa[i].value, pb[i].value, pa[i].size * sizeof(float)) != 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
 }  // namespace
 
 TEST_CASE("a model with augmentation in front trains, and evaluate and predict do not augment") {
-    const Data d = tiny_data();
+    const auto d = tiny_data();
     cnn::Sequential model = augmented_model(5, true);
     cnn::Sequential plain = augmented_model(5, false);
     REQUIRE(model.parameter_count() == plain.parameter_count());
@@ -444,7 +420,7 @@ TEST_CASE("a model with augmentation in front trains, and evaluate and predict d
 
 TEST_CASE(
     "augmented training is reproducible, and a resumed run ends bit for bit like a straight one") {
-    const Data d = tiny_data();
+    const auto d = tiny_data();
     cnn::Sequential a = augmented_model(7, true), b = augmented_model(7, true);
     a.fit(d.x, d.y, quiet(2));
     b.fit(d.x, d.y, quiet(2));

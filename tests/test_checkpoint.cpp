@@ -7,7 +7,6 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -86,19 +85,10 @@ cnn::Sequential bn_model(std::uint64_t seed, const OptimizerMaker& optimizer) {
     return model;
 }
 
-struct Data {
-    Tensor4 x;
-    cnn::Labels y;
-};
+// 30 random 6x6 images of 3 classes.
+using cnn::testing::same_weights;
 
-Data small_data() {
-    cnn::Rng rng(11);
-    Data d{cnn::testing::random_tensor<4>({30, 1, 6, 6}, rng), cnn::Labels(30)};
-    for (std::size_t i = 0; i < d.y.size(); ++i) {
-        d.y[i] = i % 3;
-    }
-    return d;
-}
+cnn::testing::LabelledImages small_data() { return cnn::testing::labelled_noise({30, 1, 6, 6}, 3, 11); }
 
 cnn::FitOptions options(std::size_t epochs, const fs::path& checkpoint = {}, bool resume = false) {
     cnn::FitOptions o;
@@ -110,22 +100,6 @@ cnn::FitOptions options(std::size_t epochs, const fs::path& checkpoint = {}, boo
         o.callbacks.push_back(std::make_shared<cnn::ModelCheckpoint>(checkpoint, resume));
     }
     return o;
-}
-
-// Every weight of both models, their state too, compared exactly (as bits: -0 and 0 differ,
-// NaN equals NaN).
-bool same_weights(cnn::Sequential& a, cnn::Sequential& b) {
-    const std::vector<cnn::Parameter> pa = a.weights(), pb = b.weights();
-    if (pa.size() != pb.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < pa.size(); ++i) {
-        if (pa[i].size != pb[i].size ||
-            std::memcmp(pa[i].value, pb[i].value, pa[i].size * sizeof(float)) != 0) {
-            return false;
-        }
-    }
-    return true;
 }
 
 void same_history(const cnn::History& a, const cnn::History& b) {
@@ -157,7 +131,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 }  // namespace
 
 TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an uninterrupted one") {
-    const Data d = small_data();
+    const auto d = small_data();
     const std::vector<OptimizerMaker> optimizers = {maker(cnn::Adam({0.01f})), maker(cnn::nadam({0.01f})),
                                                     maker(cnn::Sgd({0.05f, 0.9f}))};
     for (const OptimizerMaker& optimizer : optimizers) {
@@ -200,7 +174,7 @@ TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an 
 }
 
 TEST_CASE("with BatchNormalization, the moving averages are saved, loaded and resumed exactly") {
-    const Data d = small_data();
+    const auto d = small_data();
     cnn::testing::TempDir dir;
     const OptimizerMaker adam = maker(cnn::Adam({0.01f}));
     cnn::Sequential straight = bn_model(5, adam);
@@ -237,7 +211,7 @@ TEST_CASE("with BatchNormalization, the moving averages are saved, loaded and re
 }
 
 TEST_CASE("a checkpoint is a checkpoint.txt beside weights and optimizer folders NumPy can read") {
-    const Data d = small_data();
+    const auto d = small_data();
     cnn::testing::TempDir dir;
     const fs::path checkpoint = dir / "run";
     cnn::Sequential model = small_model(5, cnn::Adam({0.01f}));
@@ -275,7 +249,7 @@ TEST_CASE("a checkpoint is a checkpoint.txt beside weights and optimizer folders
 }
 
 TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left unchanged") {
-    const Data d = small_data();
+    const auto d = small_data();
     cnn::testing::TempDir dir;
     const fs::path good = dir / "good";
     small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, good));
@@ -352,7 +326,7 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
 TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {
     // Epoch 1 at 0.05, epoch 2 at 0.01 is one fit() with the schedule, or two fit() calls
     // with the rate changed by hand between them: the same steps, so the same bits.
-    const Data d = small_data();
+    const auto d = small_data();
     const auto schedule = std::make_shared<cnn::LearningRateScheduler>(
         [](std::size_t epoch) { return epoch == 1 ? 0.05f : 0.01f; });
     cnn::FitOptions scheduled = options(2);
@@ -393,7 +367,7 @@ TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {
 }
 
 TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrupted save") {
-    const Data d = small_data();
+    const auto d = small_data();
     cnn::testing::TempDir dir;
     cnn::Sequential a = small_model(5, cnn::Adam({0.01f}));
     cnn::Sequential b = small_model(5, cnn::Adam({0.01f}));
@@ -444,7 +418,7 @@ TEST_CASE("save_checkpoint refuses to replace a directory that holds more than a
 }
 
 TEST_CASE("a diverging run stops with a message about the learning rate and keeps its last good checkpoint") {
-    const Data d = small_data();
+    const auto d = small_data();
     cnn::testing::TempDir dir;
     const fs::path checkpoint = dir / "run";
     // One good epoch, then the same run resumed with a learning rate no model survives: the

@@ -86,3 +86,45 @@ TEST_CASE("run_python_figures: says why when --check fails, throws when the run 
                                            "'/bin/sh' '"),
                          std::runtime_error);
 }
+
+TEST_CASE("compare_with_python: --torch off and auto with --quick skip, on demands the script") {
+    cnn::testing::TempDir dir;
+    const cnn::PythonScript works{"/unused", write_script(dir, 0, "relu 0.5\\n")};
+    cnn::PythonComparison c;
+    c.python = "/bin/sh";  // replaces the script's interpreter
+    for (const std::string mode : {"auto", "on"}) {
+        c.mode = mode;
+        CHECK(cnn::compare_with_python(c, false, works, {}).figure("relu") == 0.5);
+    }
+    const cnn::PythonFigures quick_auto = [&] {
+        c.mode = "auto";
+        return cnn::compare_with_python(c, true, works, {});
+    }();
+    CHECK_FALSE(quick_auto.available);
+    CHECK(quick_auto.why_not == "PyTorch comparison skipped (--torch off, or --quick)");
+    c.mode = "on";  // --quick does not skip what was asked for
+    CHECK(cnn::compare_with_python(c, true, works, {}).available);
+    c.mode = "off";
+    CHECK_FALSE(cnn::compare_with_python(c, false, works, {}).available);
+
+    const cnn::PythonScript missing{"/unused", write_script(dir, 1, "")};
+    c.mode = "auto";  // a machine without PyTorch: figures without the comparison
+    CHECK_FALSE(cnn::compare_with_python(c, false, missing, {}).available);
+    c.mode = "on";
+    CHECK_THROWS_WITH_AS(cnn::compare_with_python(c, false, missing, {}),
+                         "PyTorch not found by /bin/sh; install Debian's python3-torch (or "
+                         "pass --python) to compare",
+                         std::runtime_error);
+}
+
+TEST_CASE("add_comparison_options: --torch and --python, bad modes refused") {
+    cnn::PythonComparison c;
+    CLI::App app;
+    cnn::add_comparison_options(app, c);
+    app.parse("--torch on --python /opt/py", false);
+    CHECK(c.mode == "on");
+    CHECK(c.python == "/opt/py");
+    CLI::App bad;
+    cnn::add_comparison_options(bad, c);
+    CHECK_THROWS_AS(bad.parse("--torch maybe", false), CLI::ValidationError);
+}

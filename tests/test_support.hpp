@@ -1,5 +1,5 @@
 // Small helpers shared by the tests: temporary folders, random tensors, a dot product in
-// double, max |a - b|.
+// double, max |a - b|, gradient checks, a small labelled data set, weights compared bit for bit.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -165,6 +166,39 @@ inline std::size_t check_model_gradients(Model& model, const Tensor4& x, const L
         failed += result.passed() ? 0 : 1;
     }
     return failed;
+}
+
+/// Images and labels for a test that trains: random normal pixels of `shape` (N, C, H, W), and
+/// labels 0, 1, ..., classes - 1, 0, 1, ... in turn, so that every class has examples.
+struct LabelledImages {
+    Tensor4 x;
+    Labels y;
+};
+
+inline LabelledImages labelled_noise(const std::array<std::size_t, 4>& shape, std::size_t classes,
+                                     std::uint64_t seed) {
+    Rng rng(seed);
+    LabelledImages d{random_tensor<4>(shape, rng), Labels(shape[0])};
+    for (std::size_t i = 0; i < d.y.size(); ++i) {
+        d.y[i] = static_cast<Labels::value_type>(i % classes);
+    }
+    return d;
+}
+
+/// Whether two models hold the same weights, their layers' state (Model::weights()) too, bit
+/// for bit: -0 and 0 differ, a NaN equals the same NaN.
+inline bool same_weights(Model& a, Model& b) {
+    const std::vector<Parameter> pa = a.weights(), pb = b.weights();
+    if (pa.size() != pb.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        if (pa[i].size != pb[i].size ||
+            std::memcmp(pa[i].value, pb[i].value, pa[i].size * sizeof(float)) != 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 }  // namespace cnn::testing

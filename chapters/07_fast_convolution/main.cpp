@@ -99,13 +99,16 @@ Memory memory_now() {
 
 using Torch = cnn::PythonFigures;
 
-Torch measure_torch(const std::string& python, const Budget& budget, std::size_t threads) {
-    const cnn::PythonScript script{python, std::string(CNN_CHAPTER_DIR) + "/torch_reference.py"};
-    return cnn::run_python_figures(
-        script, {"--threads", std::to_string(threads), "--batch", std::to_string(budget.batch),
-                 "--repeats", std::to_string(budget.repeats), "--train-steps",
-                 std::to_string(budget.train_steps), "--infer-batch",
-                 std::to_string(budget.infer_batch)});
+// PyTorch's figures, when `comparison` asks for them (--torch on, or auto without --quick) and
+// it is installed.
+Torch measure_torch(const cnn::PythonComparison& comparison, bool quick, const Budget& budget) {
+    const cnn::PythonScript script{comparison.python,
+                                   std::string(CNN_CHAPTER_DIR) + "/torch_reference.py"};
+    return cnn::compare_with_python(
+        comparison, quick, script,
+        {"--threads", std::to_string(cnn::thread_count()), "--batch", std::to_string(budget.batch),
+         "--repeats", std::to_string(budget.repeats), "--train-steps",
+         std::to_string(budget.train_steps), "--infer-batch", std::to_string(budget.infer_batch)});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,20 +439,6 @@ Throughput throughput(const std::string& name, std::size_t steps, const Budget& 
     return t;
 }
 
-// PyTorch's figures, when asked for (--torch on, or auto without --quick) and installed.
-Torch compare_with_torch(const std::string& mode, bool quick, const std::string& python,
-                         const Budget& budget) {
-    Torch torch;
-    torch.why_not = "PyTorch comparison skipped (--torch off, or --quick)";
-    if (mode == "on" || (mode == "auto" && !quick)) {
-        torch = measure_torch(python, budget, cnn::thread_count());
-        if (mode == "on" && !torch.available) {
-            throw std::runtime_error(torch.why_not);
-        }
-    }
-    return torch;
-}
-
 // Our images per second for the seed and the LeNet-style models.
 struct Throughputs {
     Throughput seed, lenet;
@@ -533,7 +522,7 @@ int main(int argc, char** argv) {
                          "against PyTorch",
                          cnn::ReadsData::no);
     std::size_t threads = 0, repeats = 0;
-    std::string torch_mode = "auto", python = "/usr/bin/python3";
+    cnn::PythonComparison torch_comparison;
     program.cli()
         .add_option("--threads", threads, "Threads to use (default: one per core)")
         ->check(CLI::Range(1, 256));
@@ -541,14 +530,7 @@ int main(int argc, char** argv) {
         .add_option("--repeats", repeats, "Runs per timing; the median counts (default 5, 1 "
                                           "with --quick)")
         ->check(CLI::Range(1, 1000));
-    program.cli()
-        .add_option("--torch", torch_mode,
-                    "Compare with PyTorch: auto (when installed; not with --quick), on, off")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "on", "off"}));
-    program.cli()
-        .add_option("--python", python, "The Python interpreter that has torch")
-        ->capture_default_str();
+    cnn::add_comparison_options(program.cli(), torch_comparison);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         if (threads > 0) {
@@ -575,7 +557,7 @@ int main(int argc, char** argv) {
         const Throughput seed = throughput("seed", budget.train_steps, budget, options.seed);
         const Throughput lenet = throughput("lenet", budget.train_steps * 10, budget, options.seed);
 
-        const Torch torch = compare_with_torch(torch_mode, options.quick, python, budget);
+        const Torch torch = measure_torch(torch_comparison, options.quick, budget);
         const Throughputs ours{seed, lenet};
         save_throughput_table(options.out, budget, ours, torch, rows);
         save_throughput_chart(options.out, ours, torch);

@@ -179,6 +179,33 @@ std::vector<Row> measure_layer(cnn::Layer& layer, const std::string& name, const
             row(name, key, shape, inputs, "backward", "backward", time_backward(s, true, repeats))};
 }
 
+// The residual join of chapter 08's ResNet, z = BN(f) + s: the backward pass of Add and of the
+// BatchNormalization that reads Add's first gradient, timed together. Timed alone, Add is not
+// like for like: both its inputs need dy, and our BatchNormalization writes its dx over the dy
+// it is handed, so Add gives one input a copy. PyTorch's Add hands the same tensor to both and
+// pays instead in the layer that reads it: its batch normalization writes dx into new memory.
+// The pair holds the same work on both sides.
+Row measure_residual_join(const Shape4& shape, std::size_t repeats, cnn::Rng& rng) {
+    cnn::BatchNormalization bn;
+    cnn::Add add;
+    const cnn::Shape chw = {shape[1], shape[2], shape[3]};
+    bn.build_inputs({chw}, rng);
+    add.build_inputs({chw, chw}, rng);
+    const Tensor4 f = random_tensor(shape, rng), s = random_tensor(shape, rng);
+    const Tensor4 dz = random_tensor(shape, rng);
+    const double seconds = cnn::median_of(repeats, [&] {
+        add.forward_inputs({bn.forward_inputs({f}, true, true), s}, true, true);
+        Tensor4 dy = dz;
+        std::vector<Tensor4> dx;
+        return cnn::seconds_of([&] {
+            dx = add.backward_inputs(std::move(dy), false);       // dz to BN(f) and to s
+            dx[0] = std::move(bn.backward_inputs(std::move(dx[0]), false)[0]);  // to f
+        });
+    });
+    return row("Add + BatchNormalization", "residual_join", shape, 2, "backward", "backward",
+               seconds);
+}
+
 // Every layer that follows the ResNet's convolutions, at each of its shapes, layer by layer.
 std::vector<Row> measure_stages(std::size_t repeats, cnn::Rng& rng) {
     std::vector<Row> rows;
@@ -193,8 +220,20 @@ std::vector<Row> measure_stages(std::size_t repeats, cnn::Rng& rng) {
         append(measure_layer(add, "Add", "add", 2, shape, repeats, rng));
     }
     for (const Shape4& shape : stages) {
+        rows.push_back(measure_residual_join(shape, repeats, rng));
+    }
+    for (const Shape4& shape : stages) {
         cnn::Concatenate concatenate;
-        append(measure_layer(concatenate, "Concatenate", "concatenate", 2, shape, repeats, rng));
+        std::vector<Row> more = measure_layer(concatenate, "Concatenate", "concatenate", 2, shape, repeats, rng);
+        // PyTorch's dx are views into dy, strided as dy is; ours are contiguous tensors of
+        // their own. The second row holds ours beside PyTorch's views made contiguous: what a
+        // layer that reads contiguous memory has to do first.
+        Row contiguous = more.back();
+        contiguous.pass = "backward, contiguous";
+        contiguous.torch_key = fmt::format("concatenate.backward_contiguous.{}x{}x{}x{}", shape[0],
+                                           shape[1], shape[2], shape[3]);
+        more.push_back(contiguous);
+        append(std::move(more));
     }
     for (const Shape4& shape : stages) {
         cnn::ReLU relu;
@@ -231,7 +270,10 @@ const char* const torch_equivalents[] = {
     "BatchNormalization: nn.BatchNorm2d, train() and eval(); backward: torch.autograd.grad of "
     "x, gamma and beta",
     "Add: a + b; its backward hands dy itself to both inputs, no copy",
-    "Concatenate: torch.cat(dim=1); its backward returns views (slices) of dy, no copy",
+    "Add + BatchNormalization: bn(f) + s, the residual join; torch.autograd.grad of f, s, gamma "
+    "and beta",
+    "Concatenate: torch.cat(dim=1); its backward returns views (slices) of dy, no copy; "
+    "'contiguous': then .contiguous() on each, as a layer that reads contiguous memory must",
     "ReLU: torch.relu; backward: autograd's threshold_backward",
     "GlobalAveragePooling2D: x.mean(dim=(2, 3)); backward: autograd's, dy expanded over H and "
     "W and divided by H W",
@@ -285,22 +327,16 @@ void save_table(const std::vector<Row>& rows, const cnn::PythonFigures& torch, s
     text.save();
 }
 
-// PyTorch's figures, when asked for (--torch on, or auto without --quick) and installed.
-cnn::PythonFigures measure_torch(const std::string& mode, bool quick, const std::string& python,
+// PyTorch's figures, when `comparison` asks for them (--torch on, or auto without --quick) and
+// it is installed.
+cnn::PythonFigures measure_torch(const cnn::PythonComparison& comparison, bool quick,
                                  std::size_t repeats) {
-    cnn::PythonFigures torch;
-    torch.why_not = "PyTorch comparison skipped (--torch off, or --quick)";
-    if (mode == "on" || (mode == "auto" && !quick)) {
-        const cnn::PythonScript script{python, std::string(CNN_CHAPTER_DIR) + "/torch_layers.py",
-                                       "PyTorch", "python3-torch", keep_freed_memory_environment()};
-        torch = cnn::run_python_figures(
-            script, {"--threads", std::to_string(cnn::thread_count()), "--batch",
-                     std::to_string(batch), "--repeats", std::to_string(repeats)});
-        if (mode == "on" && !torch.available) {
-            throw std::runtime_error(torch.why_not);
-        }
-    }
-    return torch;
+    const cnn::PythonScript script{comparison.python,
+                                   std::string(CNN_CHAPTER_DIR) + "/torch_layers.py", "PyTorch",
+                                   "python3-torch", keep_freed_memory_environment()};
+    return cnn::compare_with_python(comparison, quick, script,
+                                    {"--threads", std::to_string(cnn::thread_count()), "--batch",
+                                     std::to_string(batch), "--repeats", std::to_string(repeats)});
 }
 
 }  // namespace
@@ -310,7 +346,7 @@ int main(int argc, char** argv) {
                          "Chapter 08's layers, forward and backward, timed beside PyTorch's",
                          cnn::ReadsData::no);
     std::size_t threads = 2, repeats = 0;
-    std::string torch_mode = "auto", python = "/usr/bin/python3";
+    cnn::PythonComparison torch_comparison;
     program.cli()
         .add_option("--threads", threads, "Threads for ours and PyTorch's")
         ->capture_default_str()
@@ -319,14 +355,7 @@ int main(int argc, char** argv) {
         .add_option("--repeats", repeats,
                     "Passes per timing; the median counts (default 21, 1 with --quick)")
         ->check(CLI::Range(1, 1000));
-    program.cli()
-        .add_option("--torch", torch_mode,
-                    "Compare with PyTorch: auto (when installed; not with --quick), on, off")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "on", "off"}));
-    program.cli()
-        .add_option("--python", python, "The Python interpreter that has torch")
-        ->capture_default_str();
+    cnn::add_comparison_options(program.cli(), torch_comparison);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         cnn::set_thread_count(threads);
@@ -336,7 +365,7 @@ int main(int argc, char** argv) {
         }
         const double load = load_average();
         // PyTorch first: `--torch on` without it fails at once.
-        const cnn::PythonFigures torch = measure_torch(torch_mode, options.quick, python, repeats);
+        const cnn::PythonFigures torch = measure_torch(torch_comparison, options.quick, repeats);
         cnn::Rng rng(options.seed);
         std::vector<Row> rows = measure_stages(repeats, rng);
         for (Row& r : measure_augmentation(repeats, rng)) {

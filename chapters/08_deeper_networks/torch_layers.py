@@ -71,12 +71,17 @@ def main():
             return timed(lambda: f(*inputs))
         return median_seconds(measure, repeats)
 
-    def backward(make_inputs, f, dy, wrt=()):
-        """Times the gradient of f's inputs (and of `wrt`) for dy alone, after an untimed forward."""
+    def backward(make_inputs, f, dy, wrt=(), contiguous=False):
+        """Times the gradient of f's inputs (and of `wrt`) for dy alone, after an untimed forward;
+        with `contiguous`, each gradient made contiguous too."""
+        def gradients(y, inputs):
+            grads = torch.autograd.grad(y, list(inputs) + list(wrt), dy)
+            return [g.contiguous() for g in grads] if contiguous else grads
+
         def measure():
             inputs = make_inputs()
             y = f(*inputs)
-            return timed(lambda: torch.autograd.grad(y, list(inputs) + list(wrt), dy))
+            return timed(lambda: gradients(y, inputs))
         return median_seconds(measure, repeats)
 
     for c, h, w in STAGES:
@@ -105,12 +110,23 @@ def main():
         print(key("add", "forward", shape), forward(two, torch.add))
         print(key("add", "backward", shape), backward(two, torch.add, dy))
 
+        # The residual join z = bn(f) + s, backward through both (ch08_layer_bench says why).
+        join_bn = nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+        join_bn.train()
+
+        def join(f, s):
+            return join_bn(f) + s
+        print(key("residual_join", "backward", shape),
+              backward(two, join, dy, [join_bn.weight, join_bn.bias]))
+
         # Concatenate: torch.cat on the channels.
         def cat(a, b):
             return torch.cat([a, b], dim=1)
         dy_cat = torch.randn(args.batch, 2 * c, h, w)
         print(key("concatenate", "forward", shape), forward(two, cat))
         print(key("concatenate", "backward", shape), backward(two, cat, dy_cat))
+        print(key("concatenate", "backward_contiguous", shape),
+              backward(two, cat, dy_cat, contiguous=True))
 
         # ReLU: torch.relu.
         print(key("relu", "forward", shape), forward(one, torch.relu))

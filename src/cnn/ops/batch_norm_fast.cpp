@@ -5,19 +5,11 @@
 #include <utility>
 
 #include "cnn/fast/threads.hpp"
+#include "cnn/ops/planes.hpp"
 
 namespace cnn {
 
 namespace {
-
-// The loops' view of an (N, C, H, W) tensor: N·C planes of H·W contiguous values, the plane
-// of example i and channel c starting at (i·C + c)·H·W.
-struct Planes {
-    std::size_t n, c, hw;
-    explicit Planes(const Tensor4& t) : n(t.shape(0)), c(t.shape(1)), hw(t.shape(2) * t.shape(3)) {}
-    std::size_t offset(std::size_t i, std::size_t channel) const { return (i * c + channel) * hw; }
-    double count() const { return static_cast<double>(n * hw); }  // M, the values per channel
-};
 
 // Calls body(c) for every channel c, the channels split between threads, each thread taking a
 // contiguous run of them. `body` must not throw.

@@ -109,4 +109,28 @@ PythonFigures run_python_figures(const PythonScript& script,
     return figures;
 }
 
+void add_comparison_options(CLI::App& cli, PythonComparison& comparison) {
+    cli.add_option("--torch", comparison.mode,
+                   "Compare with PyTorch: auto (when installed; not with --quick), on, off")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "on", "off"}));
+    cli.add_option("--python", comparison.python, "The Python interpreter that has torch")
+        ->capture_default_str();
+}
+
+PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
+                                  PythonScript script, const std::vector<std::string>& arguments) {
+    if (comparison.mode == "off" || (comparison.mode == "auto" && quick)) {
+        PythonFigures skipped;
+        skipped.why_not = script.needs + " comparison skipped (--torch off, or --quick)";
+        return skipped;
+    }
+    script.python = comparison.python;
+    PythonFigures figures = run_python_figures(script, arguments);
+    if (comparison.mode == "on" && !figures.available) {
+        throw std::runtime_error(figures.why_not);
+    }
+    return figures;
+}
+
 }  // namespace cnn

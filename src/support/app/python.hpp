@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 namespace cnn {
 
 /// A measuring script and what it needs.
@@ -64,5 +66,23 @@ std::map<std::string, std::string> read_name_value_lines(const std::string& outp
 /// The script's standard error is discarded.
 PythonFigures run_python_figures(const PythonScript& script,
                                  const std::vector<std::string>& arguments);
+
+/// Whether, and with which interpreter, a benchmark compares with its Python script: the
+/// `--torch auto|on|off` and `--python PATH` options every comparing program offers.
+struct PythonComparison {
+    /// "auto": when the script's needs are installed, and not with --quick; "on": always, and a
+    /// script that cannot run is an error; "off": never.
+    std::string mode = "auto";
+    std::string python = "/usr/bin/python3";  ///< the interpreter that has torch
+};
+
+/// Adds --torch and --python to `cli`, writing into `comparison`.
+void add_comparison_options(CLI::App& cli, PythonComparison& comparison);
+
+/// run_python_figures(script with comparison.python, arguments) when comparison.mode asks for
+/// it; otherwise figures that are not available, why_not saying the comparison was skipped.
+/// With mode "on", a script that cannot run throws std::runtime_error with its why_not.
+PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
+                                  PythonScript script, const std::vector<std::string>& arguments);
 
 }  // namespace cnn
