@@ -265,21 +265,22 @@ std::vector<Row> measure_augmentation(std::size_t repeats, cnn::Rng& rng) {
     return rows;
 }
 
-// What PyTorch computes for each layer in torch_layers.py.
+// What PyTorch computes for each layer in torch_layers.py, one line each, none wider than the
+// table.
 const char* const torch_equivalents[] = {
-    "BatchNormalization: nn.BatchNorm2d, train() and eval(); backward: torch.autograd.grad of "
-    "x, gamma and beta",
+    "BatchNormalization: nn.BatchNorm2d, train() and eval();",
+    "  backward: torch.autograd.grad of x, gamma and beta",
     "Add: a + b; its backward hands dy itself to both inputs, no copy",
-    "Add + BatchNormalization: bn(f) + s, the residual join; torch.autograd.grad of f, s, gamma "
-    "and beta",
-    "Concatenate: torch.cat(dim=1); its backward returns views (slices) of dy, no copy; "
-    "'contiguous': then .contiguous() on each, as a layer that reads contiguous memory must",
+    "Add + BatchNormalization: bn(f) + s, the residual join;",
+    "  backward: torch.autograd.grad of f, s, gamma and beta",
+    "Concatenate: torch.cat(dim=1); its backward returns views (slices) of dy, no copy;",
+    "  'contiguous': then .contiguous() on each, as a layer that reads contiguous memory must",
     "ReLU: torch.relu; backward: autograd's threshold_backward",
-    "GlobalAveragePooling2D: x.mean(dim=(2, 3)); backward: autograd's, dy expanded over H and "
-    "W and divided by H W",
+    "GlobalAveragePooling2D: x.mean(dim=(2, 3));",
+    "  backward: autograd's, dy expanded over H and W and divided by H W",
     "RandomFlip(\"horizontal\"): torch.rand(N) < 0.5, then torch.where(chosen, x.flip(3), x)",
-    "RandomTranslation(0.1, 0.1): F.pad by 2 pixels, then each image's shifted window sliced "
-    "out (torch.randint shifts)",
+    "RandomTranslation(0.1, 0.1): F.pad by 2 pixels, then each image's shifted window",
+    "  sliced out (torch.randint shifts)",
     "RandomCrop(24, 24): each image's window sliced out (torch.randint corners), torch.stack",
 };
 
@@ -299,11 +300,12 @@ void save_table(const std::vector<Row>& rows, const cnn::PythonFigures& torch, s
     text.line(fmt::format("load average when the measurements started: {:.2f} on {} cores", load,
                           std::thread::hardware_concurrency()));
     text.line(
-        fmt::format("batch {}, {} threads; each figure the median of {} passes after a "
-                    "warm-up, in ms; ratio = ours / PyTorch (below 1: ours is faster); "
-                    "freed memory kept for reuse on both sides",
+        fmt::format("batch {}, {} threads; each figure the median of {} passes after a warm-up, "
+                    "in ms;",
                     batch, cnn::thread_count(), repeats));
-    text.line(fmt::format("{:<22} {:<24} {:<20} {:>9} {:>9} {:>6}", "layer", "shape", "pass",
+    text.line("ratio = ours / PyTorch (below 1: ours is faster); freed memory kept for reuse on "
+              "both sides");
+    text.line(fmt::format("{:<24} {:<24} {:<20} {:>9} {:>9} {:>6}", "layer", "shape", "pass",
                           "ours", "PyTorch", "ratio"));
     for (const Row& r : rows) {
         std::string theirs = fmt::format("{:>9} {:>6}", "-", "-");
@@ -311,7 +313,7 @@ void save_table(const std::vector<Row>& rows, const cnn::PythonFigures& torch, s
             const double t = torch.figure(r.torch_key);
             theirs = fmt::format("{:>9.3f} {:>6.2f}", t * 1e3, r.ours / t);
         }
-        text.line(fmt::format("{:<22} {:<24} {:<20} {:>9.3f} {}", r.layer, r.shape, r.pass,
+        text.line(fmt::format("{:<24} {:<24} {:<20} {:>9.3f} {}", r.layer, r.shape, r.pass,
                               r.ours * 1e3, theirs));
     }
     text.line();

@@ -91,8 +91,10 @@ Tensor4 BatchNormalization::forward_operation(Tensor4 x, bool training) {
     if (!training) {
         last_ = Pass::inference;
         xhat_ = Tensor4();
-        x_ = std::move(x);  // kept for the backward pass, without a copy
-        return batch_norm_fast_inference_forward(x_, gamma_, beta_, moving_, options_.epsilon);
+        Tensor4 memory = std::move(x_);  // the last batch's input: storage for this output
+        x_ = std::move(x);               // kept for the backward pass, without a copy
+        return batch_norm_fast_inference_forward(x_, gamma_, beta_, moving_, options_.epsilon,
+                                                 std::move(memory));
     }
     BatchNormResult r = batch_norm_fast_forward(std::move(x), gamma_, beta_, options_.epsilon);
     batch_norm_update_moving(moving_, r.batch, options_.momentum);

@@ -149,23 +149,28 @@ Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1&
 
 Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
                                           const Tensor1& beta, const BatchNormStatistics& moving,
-                                          float epsilon) {
+                                          float epsilon, Tensor4 memory) {
     check_batch_norm_inference_forward(x, gamma, beta, moving, epsilon);
     const Planes p(x);
-    Tensor1 inv_std = Tensor1::from_shape({p.c});
+    // With fixed statistics, y = gamma (x - mean) / sqrt(var + eps) + beta is one multiply-add
+    // per value: y = scale x + shift, scale = gamma / sqrt(var + eps), shift = beta - scale mean.
+    Tensor1 scale = Tensor1::from_shape({p.c}), shift = Tensor1::from_shape({p.c});
     for (std::size_t c = 0; c < p.c; ++c) {
-        inv_std(c) = inverse_std(moving.variance(c), epsilon);
+        scale(c) = gamma(c) * inverse_std(moving.variance(c), epsilon);
+        shift(c) = beta(c) - scale(c) * moving.mean(c);
     }
     // No statistics to gather: one pass over the planes in memory order, split between threads.
-    Tensor4 y = Tensor4::from_shape(x.shape());
+    Tensor4 y = std::move(memory);
+    y.resize(x.shape());  // keeps the storage when the size is the same
     run_ranges(p.n * p.c, 2 * x.size(), [&](std::size_t first, std::size_t last) {
         for (std::size_t plane = first; plane < last; ++plane) {  // plane = i·C + c
             const std::size_t c = plane % p.c;
-            const float mean = moving.mean(c), s = inv_std(c), g = gamma(c), b = beta(c);
+            const float a = scale(c), b = shift(c);
             const float* v = x.data() + plane * p.hw;
             float* out = y.data() + plane * p.hw;
+#pragma omp simd
             for (std::size_t k = 0; k < p.hw; ++k) {
-                out[k] = g * ((v[k] - mean) * s) + b;
+                out[k] = a * v[k] + b;
             }
         }
     });
