@@ -378,10 +378,12 @@ cnn::Sequential augmented_model(std::uint64_t seed, bool augment) {
     return model;
 }
 
-// 24 random 8x8 images of 3 classes.
 using cnn::testing::same_weights;
 
-cnn::testing::LabelledImages tiny_data() { return cnn::testing::labelled_noise({24, 1, 8, 8}, 3, 12); }
+// 24 random 8x8 images of 3 classes.
+cnn::testing::LabelledImages tiny_data() {
+    return cnn::testing::labelled_noise({24, 1, 8, 8}, 3, 12);
+}
 
 cnn::FitOptions quiet(std::size_t epochs) {
     cnn::FitOptions o;

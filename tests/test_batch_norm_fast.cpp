@@ -153,3 +153,47 @@ TEST_CASE("batch_norm_fast: the same errors as ops/batch_norm.hpp") {
         "batch_norm_inference_backward: expected dgamma and dbeta of 3 values, got 2 and 3",
         std::invalid_argument);
 }
+
+TEST_CASE("batch_norm_fast inference: y written into the memory handed in, any shape of it") {
+    cnn::Rng rng(41);
+    const Weights w = random_weights(3, rng);
+    const Tensor4 x = random_input({2, 3, 4, 4}, rng);  // 96 values
+    const Tensor4 expected =
+        cnn::batch_norm_fast_inference_forward(x, w.gamma, w.beta, w.moving, 1e-3f);
+    CHECK(relative_diff(expected,
+                        cnn::batch_norm_inference_forward(x, w.gamma, w.beta, w.moving, 1e-3f)) <
+          tolerance);
+    // As many values in another shape: the storage is kept, the shape becomes x's.
+    for (const std::array<std::size_t, 4>& shape :
+         std::vector<std::array<std::size_t, 4>>{{2, 3, 4, 4}, {4, 2, 3, 4}}) {
+        Tensor4 memory = Tensor4::from_shape(shape);
+        const float* storage = memory.data();
+        const Tensor4 y = cnn::batch_norm_fast_inference_forward(x, w.gamma, w.beta, w.moving,
+                                                                 1e-3f, std::move(memory));
+        CHECK(y.data() == storage);
+        CHECK(y == expected);
+    }
+    // Another number of values: new storage, the same y.
+    CHECK(cnn::batch_norm_fast_inference_forward(x, w.gamma, w.beta, w.moving, 1e-3f,
+                                                 Tensor4::from_shape({1, 1, 2, 2})) == expected);
+    Tensor4 same = x;
+    CHECK_THROWS_WITH_AS(cnn::batch_norm_fast_inference_forward(same, w.gamma, w.beta, w.moving,
+                                                                1e-3f, std::move(same)),
+                         "batch_norm_fast_inference_forward: memory for y must be another tensor "
+                         "than x, which y is computed from",
+                         std::invalid_argument);
+}
+
+TEST_CASE("batch_norm_fast inference: no digits lost when the mean is large against the spread") {
+    // A channel of values 100 +- 0.1 (moving mean 100, variance 0.01): y = (x - mean) scale +
+    // beta subtracts first, exactly; y = scale x + (beta - scale mean) would cancel two numbers
+    // near 1000 and keep about four digits of a y near 1. The reference subtracts first too.
+    cnn::Rng rng(43);
+    Tensor4 x = cnn::testing::random_tensor<4>({4, 1, 6, 6}, rng);
+    x = 100.0f + 0.1f * x;
+    const Tensor1 gamma{1.0f}, beta{0.25f};
+    const cnn::BatchNormStatistics moving{Tensor1{100.0f}, Tensor1{0.01f}};
+    const Tensor4 fast = cnn::batch_norm_fast_inference_forward(x, gamma, beta, moving, 1e-3f);
+    const Tensor4 plain = cnn::batch_norm_inference_forward(x, gamma, beta, moving, 1e-3f);
+    CHECK(cnn::testing::max_abs_diff(fast, plain) < 1e-5);  // folded: about 6e-5
+}

@@ -173,6 +173,12 @@ TEST_CASE("moving statistics after one and two training steps, by hand") {
     CHECK(layer.moving().mean == before.mean);
     CHECK(layer.moving().variance == before.variance);
     CHECK(y(0, 0, 0, 0) == doctest::Approx((1.0 - 0.475) / std::sqrt(1.0475 + 0.19)));
+    // Inference passes in a row: each writes into the last batch's input, never into a y it
+    // returned before, so every y stays as it was returned.
+    const Tensor4 again = layer.forward(x, false);
+    const Tensor4 third = layer.forward(x, false);
+    CHECK(again == y);
+    CHECK(third == y);
 
     // Keras's default momentum, 0.99: one step moves the mean 1% of the way, to 0.025.
     BatchNormalization keras;

@@ -85,10 +85,12 @@ cnn::Sequential bn_model(std::uint64_t seed, const OptimizerMaker& optimizer) {
     return model;
 }
 
-// 30 random 6x6 images of 3 classes.
 using cnn::testing::same_weights;
 
-cnn::testing::LabelledImages small_data() { return cnn::testing::labelled_noise({30, 1, 6, 6}, 3, 11); }
+// 30 random 6x6 images of 3 classes.
+cnn::testing::LabelledImages small_data() {
+    return cnn::testing::labelled_noise({30, 1, 6, 6}, 3, 11);
+}
 
 cnn::FitOptions options(std::size_t epochs, const fs::path& checkpoint = {}, bool resume = false) {
     cnn::FitOptions o;

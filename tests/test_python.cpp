@@ -101,11 +101,17 @@ TEST_CASE("compare_with_python: --torch off and auto with --quick skip, on deman
         return cnn::compare_with_python(c, true, works, {});
     }();
     CHECK_FALSE(quick_auto.available);
-    CHECK(quick_auto.why_not == "PyTorch comparison skipped (--torch off, or --quick)");
+    CHECK(quick_auto.why_not == "PyTorch comparison skipped (--quick; --torch on compares)");
     c.mode = "on";  // --quick does not skip what was asked for
     CHECK(cnn::compare_with_python(c, true, works, {}).available);
     c.mode = "off";
-    CHECK_FALSE(cnn::compare_with_python(c, false, works, {}).available);
+    const cnn::PythonFigures off = cnn::compare_with_python(c, false, works, {});
+    CHECK_FALSE(off.available);
+    CHECK(off.why_not == "PyTorch comparison skipped (--torch off)");
+    c.mode = "sometimes";  // set in code, past the command line's check
+    CHECK_THROWS_WITH_AS(cnn::compare_with_python(c, false, works, {}),
+                         "compare_with_python: expected mode 'auto', 'on' or 'off', got 'sometimes'",
+                         std::invalid_argument);
 
     const cnn::PythonScript missing{"/unused", write_script(dir, 1, "")};
     c.mode = "auto";  // a machine without PyTorch: figures without the comparison

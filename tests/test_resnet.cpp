@@ -102,6 +102,8 @@ TEST_CASE("resnet_model: augmentation in front, the identity at inference") {
     bare.build();
     CHECK(count_type(book, "RandomFlip") == 1);
     CHECK(count_type(book, "RandomTranslation") == 1);
+    CHECK(book.layer(0).type() == "RandomFlip");  // right after the input, before any weight
+    CHECK(book.layer(1).type() == "RandomTranslation");
     CHECK(count_type(bare, "RandomFlip") == 0);
     CHECK(book.parameter_count() == bare.parameter_count());
     cnn::Rng rng(11);

@@ -177,6 +177,7 @@ struct LabelledImages {
 
 inline LabelledImages labelled_noise(const std::array<std::size_t, 4>& shape, std::size_t classes,
                                      std::uint64_t seed) {
+    REQUIRE_MESSAGE(classes > 0, "labelled_noise: expected at least one class");
     Rng rng(seed);
     LabelledImages d{random_tensor<4>(shape, rng), Labels(shape[0])};
     for (std::size_t i = 0; i < d.y.size(); ++i) {

@@ -2,10 +2,10 @@
 // `make bench` runs it after chapter 07's program.
 //
 // Every layer chapter 08 adds, and the two its ResNet takes from earlier chapters (ReLU as a
-// layer, GlobalAveragePooling2D), at the shapes the ResNet gives them (batch 64, after each
-// of its three stages: 32x28x28, 64x14x14, 128x7x7) or, for the augmentation layers, on the
-// input images (1x28x28): BatchNormalization (training forward and backward, inference
-// forward), Add and Concatenate of two inputs, ReLU, GlobalAveragePooling2D (forward and
+// layer, GlobalAveragePooling2D), at batch 64 and the shapes after each stage of a ResNet
+// twice as wide as the book's resnet_model() (32x28x28, 64x14x14, 128x7x7), or, for the
+// augmentation layers, on the input images (1x28x28): BatchNormalization (training forward
+// and backward, inference forward), Add and Concatenate of two inputs, ReLU, GlobalAveragePooling2D (forward and
 // backward each), and RandomFlip, RandomTranslation and RandomCrop (training forward).
 //
 // Each figure is the median of --repeats passes after one warm-up. A pass is timed alone: its
@@ -52,7 +52,7 @@ using cnn::Tensor4;
 using Shape4 = std::array<std::size_t, 4>;
 
 constexpr std::size_t batch = 64;
-// The shapes chapter 08's ResNet gives these layers: (C, H, W) after each of its stages.
+// (C, H, W) after each stage of a ResNet with 32, 64 and 128 channels, twice the book's.
 const std::vector<Shape4> stages = {{batch, 32, 28, 28}, {batch, 64, 14, 14}, {batch, 128, 7, 7}};
 // The augmentation layers work on the input images.
 const Shape4 images = {batch, 1, 28, 28};
@@ -180,11 +180,10 @@ std::vector<Row> measure_layer(cnn::Layer& layer, const std::string& name, const
 }
 
 // The residual join of chapter 08's ResNet, z = BN(f) + s: the backward pass of Add and of the
-// BatchNormalization that reads Add's first gradient, timed together. Timed alone, Add is not
-// like for like: both its inputs need dy, and our BatchNormalization writes its dx over the dy
-// it is handed, so Add gives one input a copy. PyTorch's Add hands the same tensor to both and
-// pays instead in the layer that reads it: its batch normalization writes dx into new memory.
-// The pair holds the same work on both sides.
+// BatchNormalization that reads Add's first gradient, timed together. Timed alone, Add is
+// bookkeeping in PyTorch, which hands the same tensor to both inputs because its layers write
+// every result into new memory; ours write over the gradient they are handed, so Add gives one
+// input a copy. The pair shows what that copy costs where the ResNet pays it.
 Row measure_residual_join(const Shape4& shape, std::size_t repeats, cnn::Rng& rng) {
     cnn::BatchNormalization bn;
     cnn::Add add;
@@ -224,7 +223,8 @@ std::vector<Row> measure_stages(std::size_t repeats, cnn::Rng& rng) {
     }
     for (const Shape4& shape : stages) {
         cnn::Concatenate concatenate;
-        std::vector<Row> more = measure_layer(concatenate, "Concatenate", "concatenate", 2, shape, repeats, rng);
+        std::vector<Row> more =
+            measure_layer(concatenate, "Concatenate", "concatenate", 2, shape, repeats, rng);
         // PyTorch's dx are views into dy, strided as dy is; ours are contiguous tensors of
         // their own. The second row holds ours beside PyTorch's views made contiguous: what a
         // layer that reads contiguous memory has to do first.
@@ -274,7 +274,8 @@ const char* const torch_equivalents[] = {
     "Add + BatchNormalization: bn(f) + s, the residual join;",
     "  backward: torch.autograd.grad of f, s, gamma and beta",
     "Concatenate: torch.cat(dim=1); its backward returns views (slices) of dy, no copy;",
-    "  'contiguous': then .contiguous() on each, as a layer that reads contiguous memory must",
+    "  'contiguous': then .contiguous() on each (ours: the backward figure again, already",
+    "  contiguous)",
     "ReLU: torch.relu; backward: autograd's threshold_backward",
     "GlobalAveragePooling2D: x.mean(dim=(2, 3));",
     "  backward: autograd's, dy expanded over H and W and divided by H W",

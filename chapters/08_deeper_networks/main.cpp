@@ -623,7 +623,7 @@ void resnet_run(const Data& data, const Budget& budget, std::size_t epochs, std:
     model.summary(summary);
     Training t = training(budget.quick ? budget.train : 0, epochs);  // 0: all of them
     t.verbose = cnn::Verbosity::epoch_line;
-    // Adam at 0.001, ten times smaller for the last quarter of the epochs.
+    // Adam at 0.001, ten times smaller for the last epochs / 4 epochs (3 of 15).
     const std::size_t decay_at = epochs - epochs / 4 + 1;
     t.callbacks.push_back(std::make_shared<cnn::LearningRateScheduler>(cnn::step_decay(0.001f, {decay_at})));
     //! [resnet_run]

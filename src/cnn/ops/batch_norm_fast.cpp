@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <stdexcept>
 #include <utility>
 
 #include "cnn/fast/threads.hpp"
@@ -149,28 +150,39 @@ Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1&
 
 Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
                                           const Tensor1& beta, const BatchNormStatistics& moving,
-                                          float epsilon, Tensor4 memory) {
+                                          float epsilon) {
+    return batch_norm_fast_inference_forward(x, gamma, beta, moving, epsilon, Tensor4());
+}
+
+Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
+                                          const Tensor1& beta, const BatchNormStatistics& moving,
+                                          float epsilon, Tensor4&& memory) {
     check_batch_norm_inference_forward(x, gamma, beta, moving, epsilon);
+    if (&memory == &x) {
+        throw std::invalid_argument("batch_norm_fast_inference_forward: memory for y must be "
+                                    "another tensor than x, which y is computed from");
+    }
     const Planes p(x);
-    // With fixed statistics, y = gamma (x - mean) / sqrt(var + eps) + beta is one multiply-add
-    // per value: y = scale x + shift, scale = gamma / sqrt(var + eps), shift = beta - scale mean.
-    Tensor1 scale = Tensor1::from_shape({p.c}), shift = Tensor1::from_shape({p.c});
+    // With fixed statistics, y = gamma (x - mean) / sqrt(var + eps) + beta is two operations per
+    // value: y = (x - mean) scale + beta, scale = gamma / sqrt(var + eps). (Folding the mean
+    // into the shift, y = scale x + shift, would be one, but loses digits to cancellation when
+    // |mean| is large against the standard deviation.)
+    Tensor1 scale = Tensor1::from_shape({p.c});
     for (std::size_t c = 0; c < p.c; ++c) {
         scale(c) = gamma(c) * inverse_std(moving.variance(c), epsilon);
-        shift(c) = beta(c) - scale(c) * moving.mean(c);
     }
     // No statistics to gather: one pass over the planes in memory order, split between threads.
     Tensor4 y = std::move(memory);
-    y.resize(x.shape());  // keeps the storage when the size is the same
+    y.resize(x.shape());  // keeps the storage when the number of values is the same
     run_ranges(p.n * p.c, 2 * x.size(), [&](std::size_t first, std::size_t last) {
         for (std::size_t plane = first; plane < last; ++plane) {  // plane = i·C + c
             const std::size_t c = plane % p.c;
-            const float a = scale(c), b = shift(c);
+            const float mean = moving.mean(c), s = scale(c), b = beta(c);
             const float* v = x.data() + plane * p.hw;
             float* out = y.data() + plane * p.hw;
 #pragma omp simd
             for (std::size_t k = 0; k < p.hw; ++k) {
-                out[k] = a * v[k] + b;
+                out[k] = (v[k] - mean) * s + b;
             }
         }
     });

@@ -38,12 +38,17 @@ BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const T
 Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1& inv_std,
                                  const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta);
 
-/// batch_norm_inference_forward(), y written into `memory`'s storage when it has x's size (a
-/// layer hands in the last batch's tensor, so that inference allocates nothing), into new
-/// storage otherwise.
+/// batch_norm_inference_forward().
 Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
                                           const Tensor1& beta, const BatchNormStatistics& moving,
-                                          float epsilon, Tensor4 memory = {});
+                                          float epsilon);
+
+/// The same, y written into `memory`'s storage when it holds as many values as x (a layer hands
+/// in the last batch's tensor, so that inference allocates nothing), into new storage
+/// otherwise. `memory` must be another tensor than x: throws std::invalid_argument if it is x.
+Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
+                                          const Tensor1& beta, const BatchNormStatistics& moving,
+                                          float epsilon, Tensor4&& memory);
 
 /// batch_norm_inference_backward(), with dx written over dy.
 Tensor4 batch_norm_fast_inference_backward(Tensor4 dy, const Tensor4& x, const Tensor1& gamma,

@@ -120,9 +120,15 @@ void add_comparison_options(CLI::App& cli, PythonComparison& comparison) {
 
 PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
                                   PythonScript script, const std::vector<std::string>& arguments) {
+    if (comparison.mode != "auto" && comparison.mode != "on" && comparison.mode != "off") {
+        throw std::invalid_argument("compare_with_python: expected mode 'auto', 'on' or 'off', got '" +
+                                    comparison.mode + "'");
+    }
     if (comparison.mode == "off" || (comparison.mode == "auto" && quick)) {
         PythonFigures skipped;
-        skipped.why_not = script.needs + " comparison skipped (--torch off, or --quick)";
+        skipped.why_not = script.needs + " comparison skipped (" +
+                          (comparison.mode == "off" ? "--torch off" : "--quick; --torch on compares") +
+                          ")";
         return skipped;
     }
     script.python = comparison.python;

@@ -81,7 +81,8 @@ void add_comparison_options(CLI::App& cli, PythonComparison& comparison);
 
 /// run_python_figures(script with comparison.python, arguments) when comparison.mode asks for
 /// it; otherwise figures that are not available, why_not saying the comparison was skipped.
-/// With mode "on", a script that cannot run throws std::runtime_error with its why_not.
+/// With mode "on", a script that cannot run throws std::runtime_error with its why_not; a mode
+/// other than "auto", "on" or "off" throws std::invalid_argument.
 PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
                                   PythonScript script, const std::vector<std::string>& arguments);
 
