@@ -102,7 +102,7 @@ Shape Graph::build_layers() {
 }
 //! [graph_build]
 
-//! [graph_passes]
+//! [graph_forward]
 Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {
     std::vector<Tensor4> value(vertices_.size());
     std::vector<std::size_t> unread = uses_;  // a value moves to its last reader, not copied
@@ -120,7 +120,9 @@ Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {
     }
     return std::move(value[output_]);
 }
+//! [graph_forward]
 
+//! [graph_backward]
 void Graph::run_backward(Tensor4 dlogits) {
     std::vector<Tensor4> grad(vertices_.size());
     grad[output_] = std::move(dlogits);
@@ -144,7 +146,7 @@ void Graph::run_backward(Tensor4 dlogits) {
         }
     }
 }
-//! [graph_passes]
+//! [graph_backward]
 
 const Layer& Graph::output_layer() const {
     if (!has_output_) {
