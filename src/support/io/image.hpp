@@ -1,6 +1,6 @@
 /// \file
 /// \ingroup support
-/// \brief Reading a photograph (PNG, JPEG, ...) as a grey image, through stb_image.
+/// \brief Reading a photograph (PNG, JPEG, ...) as a grey or a colour image, through stb_image.
 #pragma once
 
 #include <cstddef>
@@ -17,5 +17,11 @@ namespace cnn {
 /// each output pixel the mean of an f x f block (a partial block at the edge is dropped).
 /// Throws DataError naming the file and stb_image's reason when it cannot be read.
 Tensor2 load_grayscale_image(const std::filesystem::path& file, std::size_t max_side = 0);
+
+/// Reads the image file `file` as three channels, red, green and blue: a tensor (3, H, W) of
+/// values in [0, 1], each channel's plane together as the convolutions read it (a grey file
+/// gives three equal planes). Shrinks as load_grayscale_image() does, each channel on its own;
+/// throws DataError as it does.
+Tensor3 load_rgb_image(const std::filesystem::path& file, std::size_t max_side = 0);
 
 }  // namespace cnn
