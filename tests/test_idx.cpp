@@ -299,6 +299,38 @@ TEST_CASE("read_idx rejects a gzip file that was cut short") {
                          cnn::DataError);
 }
 
+TEST_CASE("read_idx rejects a large gzip file whose trailer is missing") {
+    // Large reads are where zlib's own gzread() once let such a file through: it decompresses
+    // a read of 256 KiB or more straight into the caller's buffer, can stop with the whole file
+    // consumed but the trailer (CRC-32 and length) unread, and the next read then reports a
+    // clean end. The committed sample's training images (3 MB of pixels) are the case the
+    // hostile test found on Debian's full file; a megabyte of random bytes is another shape of
+    // stream (stored blocks, not Huffman-coded ones).
+    cnn::testing::TempDir dir;
+    const fs::path sample =
+        fs::path(CNN_SOURCE_DIR) / "data" / "fashion-mnist-sample" / "train-images-idx3-ubyte.gz";
+    std::mt19937 random(22);
+    Bytes noise(1 << 20);
+    for (std::uint8_t& byte : noise) {
+        byte = static_cast<std::uint8_t>(random());
+    }
+    write_gz(dir / "noise.gz", concat(idx_header(0x08, {16, 256, 256}), noise));
+    for (const fs::path& complete : {sample, dir / "noise.gz"}) {
+        const Bytes bytes = read_raw(complete);
+        REQUIRE(bytes.size() > 8);
+        const std::size_t rank = 3;
+        REQUIRE_NOTHROW(cnn::read_idx(complete, rank));
+        for (std::size_t cut = 1; cut <= 8; ++cut) {  // every length of a cut into the trailer
+            CAPTURE(complete);
+            CAPTURE(cut);
+            const fs::path file = dir / "cut.gz";
+            write_raw(file, Bytes(bytes.begin(), bytes.end() - static_cast<long>(cut)));
+            CHECK_THROWS_WITH_AS(cnn::read_idx(file, rank),
+                                 doctest::Contains("the gzip stream ends early"), cnn::DataError);
+        }
+    }
+}
+
 TEST_CASE("every read_idx error message starts with the file's path") {
     cnn::testing::TempDir dir;
     const std::vector<std::pair<std::string, Bytes>> broken = {
