@@ -167,10 +167,11 @@ TEST_CASE("read_idx rejects a file of another rank than expected") {
 TEST_CASE("read_idx rejects a zero dimension") {
     cnn::testing::TempDir dir;
     const fs::path file = dir / "empty-rows";
-    write_raw(file, idx_header(0x08, {2, 0, 4}));
+    write_raw(file, idx_header(0x08, {4000, 0, 28}));
+    // The message shows every dimension as the header gives it, those after the zero too.
     CHECK_THROWS_WITH_AS(cnn::read_idx(file, 3),
                          doctest::Contains("dimension 1 is 0; expected every dimension to be at "
-                                           "least 1"),
+                                           "least 1 (dimensions 4000 x 0 x 28)"),
                          cnn::DataError);
 }
 

@@ -240,6 +240,9 @@ std::vector<std::size_t> read_dimensions(ByteReader& reader, const std::filesyst
         const std::uint8_t* b = &dim_bytes[4 * i];
         dims[i] = (std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) | (std::size_t{b[2]} << 8) |
                   std::size_t{b[3]};
+    }
+    // Checked once all are known, so that the message shows the header's dimensions in full.
+    for (std::size_t i = 0; i < rank; ++i) {
         if (dims[i] == 0) {
             fail(file, "dimension " + std::to_string(i) + " is 0; expected every dimension to " +
                            "be at least 1 (dimensions " + dims_to_string(dims) + ")");
