@@ -46,6 +46,14 @@ TEST_CASE("sha256_hex matches the FIPS 180-2 test vectors") {
           "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+TEST_CASE("sha256_of_text gives the same digests, for text in memory") {
+    CHECK(cnn::sha256_of_text("abc") == abc_sha256);  // FIPS 180-2, B.1, as above
+    CHECK(cnn::sha256_of_text("") ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(cnn::sha256_of_text(std::string(1000000, 'a')) ==
+          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 TEST_CASE("sha256_hex names a file it cannot read") {
     cnn::testing::TempDir dir;
     const fs::path missing = dir / "missing";
