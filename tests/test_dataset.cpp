@@ -165,6 +165,25 @@ TEST_CASE("load_split detects a file that does not match its SHA256SUMS") {
                          doctest::Contains(expected.c_str()), cnn::DataError);
 }
 
+TEST_CASE("require_images refuses images of another size, or too few, naming the file") {
+    cnn::testing::TempDir dir;
+    write_tiny_split(dir.path());  // two 2 x 3 images
+    const cnn::Dataset tiny = cnn::load_split(dir.path(), cnn::Split::train);
+    CHECK(tiny.image_file == dir / "train-images-idx3-ubyte.gz");
+    const std::string size_error = tiny.image_file.string() +
+                                   ": expected images of 28 x 28 pixels (the size of "
+                                   "Fashion-MNIST's and MNIST's, which the chapters' models are "
+                                   "made for), found 2 x 3";
+    CHECK_THROWS_WITH_AS(cnn::require_images(tiny, 1), size_error.c_str(), cnn::DataError);
+
+    const cnn::Dataset sample = cnn::load_split(cnn::sample_data_directory(), cnn::Split::test, 5);
+    CHECK_NOTHROW(cnn::require_images(sample, 5));
+    const std::string count_error =
+        sample.image_file.string() + ": expected at least 6 images (six in a figure), found 5";
+    CHECK_THROWS_WITH_AS(cnn::require_images(sample, 6, "six in a figure"), count_error.c_str(),
+                         cnn::DataError);
+}
+
 TEST_CASE("the committed sample loads: 4000 training and 1000 test images of 28 x 28") {
     for (const cnn::Split split : {cnn::Split::train, cnn::Split::test}) {
         const std::size_t count = split == cnn::Split::train ? 4000 : 1000;

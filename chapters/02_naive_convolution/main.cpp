@@ -338,10 +338,7 @@ int main(int argc, char** argv) {
         std::cout << "== 3. Hand-made filters ==\n\n";
         const fs::path data_dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset fashion = cnn::load_split(data_dir, cnn::Split::test, 16);
-        if (fashion.labels.size() < 9) {  // the figures show test images 0, 1, 2 and 8
-            throw cnn::DataError(fmt::format("{}: expected at least 9 test images, found {}",
-                                             data_dir.string(), fashion.labels.size()));
-        }
+        cnn::require_images(fashion, 9, "the figures show test images 0, 1, 2 and 8");
         const Tensor2 photo = cnn::load_grayscale_image(photo_file, 320);
         line_filters(fashion, photo, options.out);
 

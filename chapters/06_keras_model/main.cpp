@@ -354,11 +354,8 @@ int main(int argc, char** argv) {
         const fs::path dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset train_set = cnn::load_split(dir, cnn::Split::train);
         const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
-        if (train_set.labels.size() < 12 || test.labels.empty()) {  // 1/12 is held out
-            throw cnn::DataError(fmt::format("{}: expected at least 12 training images and 1 test "
-                                             "image, found {} and {}", dir.string(),
-                                             train_set.labels.size(), test.labels.size()));
-        }
+        cnn::require_images(train_set, 12, "1 in 12 is held out for validation");
+        cnn::require_images(test, 1);
         std::cout << fmt::format("data: {} ({} training images, {} test images)\n", dir.string(),
                                  train_set.labels.size(), test.labels.size());
         std::cout << (options.engines == cnn::Engines::fast

@@ -138,7 +138,26 @@ Dataset load_split(const std::filesystem::path& directory, Split split, std::siz
     }
     dataset.labels.assign(labels.data.begin(),
                           labels.data.begin() + static_cast<std::ptrdiff_t>(kept));
+    dataset.image_file = image_file;
     return dataset;
+}
+
+void require_images(const Dataset& data, std::size_t at_least, const std::string& why) {
+    const std::size_t height = data.images.shape(2), width = data.images.shape(3);
+    if (height != dataset_image_side || width != dataset_image_side) {
+        throw DataError(data.image_file.string() + ": expected images of " +
+                        std::to_string(dataset_image_side) + " x " +
+                        std::to_string(dataset_image_side) + " pixels (the size of " +
+                        "Fashion-MNIST's and MNIST's, which the chapters' models are made " +
+                        "for), found " + std::to_string(height) + " x " + std::to_string(width));
+    }
+    const std::size_t count = data.labels.size();
+    if (count < at_least) {
+        throw DataError(data.image_file.string() + ": expected at least " +
+                        std::to_string(at_least) + " images" +
+                        (why.empty() ? "" : " (" + why + ")") + ", found " +
+                        std::to_string(count));
+    }
 }
 
 std::filesystem::path sample_data_directory() {
