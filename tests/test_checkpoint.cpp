@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include "cnn/model/sequential.hpp"
 #include "cnn/optim/adam.hpp"
 #include "cnn/optim/sgd.hpp"
+#include "support/io/checksum.hpp"
 #include "support/io/npy.hpp"
 #include "support/io/weights.hpp"
 #include "test_support.hpp"
@@ -154,6 +156,24 @@ std::string replaced(std::string text, const std::string& from, const std::strin
     return text.replace(at, from.size(), to);
 }
 
+// `text` with the rest of its line that starts with "key " replaced by `value`.
+std::string with_line(const std::string& text, const std::string& key, const std::string& value) {
+    const std::size_t start = text.find("\n" + key + " ");
+    REQUIRE(start != std::string::npos);
+    const std::size_t end = text.find('\n', start + 1);
+    return text.substr(0, start + key.size() + 2) + value + text.substr(end);
+}
+
+// A checkpoint.txt's text after an edit, with its checksum line made to match again: what
+// a deliberate forgery, or a run that saved bad values itself, would leave.
+std::string sealed(std::string text) {
+    const std::size_t last = text.rfind("checksum ");
+    if (last != std::string::npos) {
+        text.erase(last);
+    }
+    return text + "checksum " + cnn::sha256_of_text(text) + "\n";
+}
+
 }  // namespace
 
 TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an uninterrupted one") {
@@ -253,7 +273,7 @@ TEST_CASE("a checkpoint is a checkpoint.txt beside weights and optimizer folders
     CHECK(p.history.seconds == h.seconds);  // written exactly, even the timings
 
     const std::string text = read_text(checkpoint / "checkpoint.txt");
-    CHECK(text.rfind("# cnn-steps checkpoint 1\nepoch 2\nexamples 24\n", 0) == 0);
+    CHECK(text.rfind("# cnn-steps checkpoint 2\nepoch 2\nexamples 24\n", 0) == 0);
     CHECK(text.find("\noptimizer adam 6\n") != std::string::npos);  // 2 epochs of 3 steps
 
     // The weights folder is what save_weights writes: a fresh model loads it.
@@ -300,10 +320,10 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
         write_text(c / "checkpoint.txt", replaced(description, "epoch 1\n", "epoch 2\n"));
     }, "expected 2 numbers after 'loss' (one per epoch), found 1");
     refused("bad-header", [&](const fs::path& c) {
-        write_text(c / "checkpoint.txt", replaced(description, "checkpoint 1", "checkpoint 9"));
-    }, "line 1: expected the first line to be '# cnn-steps checkpoint 1'");
+        write_text(c / "checkpoint.txt", replaced(description, "checkpoint 2", "checkpoint 9"));
+    }, "line 1: expected the first line to be '# cnn-steps checkpoint 2'");
     refused("bad-rng", [&](const fs::path& c) {
-        write_text(c / "checkpoint.txt", replaced(description, "\nrng ", "\nrng x"));
+        write_text(c / "checkpoint.txt", sealed(replaced(description, "\nrng ", "\nrng x")));
     }, "the generator's state: Rng::set_state: expected");
     refused("no-description", [&](const fs::path& c) { fs::remove(c / "checkpoint.txt"); },
             "checkpoint.txt: no checkpoint: the file is missing");
@@ -347,6 +367,88 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
     CHECK_THROWS_WITH_AS(cnn::ModelCheckpoint({}, true),
                          doctest::Contains("expected a directory to save checkpoints in"),
                          std::invalid_argument);
+}
+
+TEST_CASE("checkpoint.txt ends with a checksum of its lines, and an edited one is refused") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path checkpoint = dir / "run";
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, checkpoint));
+    const std::string description = read_text(checkpoint / "checkpoint.txt");
+    // The last line is the SHA-256 of every byte before it.
+    const std::size_t last = description.rfind("\nchecksum ") + 1;
+    REQUIRE(last > 0);
+    CHECK(description.substr(last) ==
+          "checksum " + cnn::sha256_of_text(description.substr(0, last)) + "\n");
+
+    // One step more in Adam's count reads as well as the true count, and a resumed run would
+    // end with other weights than an uninterrupted one (Adam's bias correction uses it).
+    write_text(checkpoint / "checkpoint.txt",
+               replaced(description, "\noptimizer adam 3\n", "\noptimizer adam 4\n"));
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, checkpoint),
+                         doctest::Contains("checkpoint.txt: line 17: checksum mismatch"),
+                         cnn::DataError);
+    CHECK(same_weights(model, untouched));
+    CHECK_THROWS_WITH_AS(cnn::read_checkpoint_progress(checkpoint),
+                         doctest::Contains("checksum mismatch"), cnn::DataError);
+
+    // A line cut off the end is no better.
+    write_text(checkpoint / "checkpoint.txt", description.substr(0, last));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, checkpoint),
+                         doctest::Contains("line 17: expected a line 'checksum ...', found the end "
+                                           "of the file"),
+                         cnn::DataError);
+}
+
+TEST_CASE("a checkpoint whose history or weights are not finite is neither saved nor loaded") {
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path good = dir / "good";
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, good));
+    const std::string description = read_text(good / "checkpoint.txt");
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+
+    // A NaN or an infinity in the History, even under a matching checksum: the run would
+    // train and save, then fail in a plot on every later resume.
+    for (const char* bad : {"nan", "inf", "-inf"}) {
+        CAPTURE(bad);
+        const fs::path c = dir / (std::string("history-") + bad);
+        fs::copy(good, c, fs::copy_options::recursive);
+        write_text(c / "checkpoint.txt", sealed(with_line(description, "val_loss", bad)));
+        const std::string expected =
+            std::string("line 11: expected finite numbers after 'val_loss', found '") + bad + "'";
+        CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, c), doctest::Contains(expected.c_str()),
+                             cnn::DataError);
+        CHECK(same_weights(model, untouched));
+    }
+
+    // A model whose weights went NaN is not saved: the last good checkpoint stays the last.
+    cnn::Sequential diverged = small_model(5, cnn::Adam({0.01f}));
+    diverged.fit(d.x, d.y, options(1));
+    diverged.weights()[2].value[1] = std::nanf("");
+    const std::string name = diverged.weights()[2].name;
+    CHECK_THROWS_WITH_AS(cnn::save_checkpoint(diverged, {}, good),
+                         doctest::Contains(("cannot save the checkpoint: expected finite weights, "
+                                            "found nan in '" + name + "' at index 1").c_str()),
+                         cnn::DataError);
+    CHECK(read_text(good / "checkpoint.txt") == description);
+
+    // And such weights in a checkpoint, with every checksum made to match, are not loaded.
+    const fs::path nan_weights = dir / "nan-weights";
+    fs::copy(good, nan_weights, fs::copy_options::recursive);
+    fs::remove_all(nan_weights / "weights");
+    cnn::save_weights(diverged.weights(), nan_weights / "weights");
+    const std::string manifest_sha256 = cnn::sha256_hex(nan_weights / "weights" / "manifest.txt");
+    write_text(nan_weights / "checkpoint.txt",
+               sealed(with_line(description, "weights", manifest_sha256)));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, nan_weights),
+                         doctest::Contains(("expected finite weights, found nan in '" + name +
+                                            "' at index 1").c_str()),
+                         cnn::DataError);
+    CHECK(same_weights(model, untouched));
 }
 
 TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {

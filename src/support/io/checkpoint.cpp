@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -51,13 +52,42 @@ std::string join(const std::vector<double>& values) {
     return text;
 }
 
+// Fails unless every value of `parameters` is a finite number. A NaN or an infinity is what
+// a diverged run leaves; a checkpoint holding one is no place to resume from.
+void expect_finite(const std::vector<Parameter>& parameters, const fs::path& where,
+                   const std::string& what) {
+    for (const Parameter& p : parameters) {
+        const float* begin = p.value;
+        const float* end = begin + p.size;
+        const float* bad = std::find_if(begin, end, [](float v) { return !std::isfinite(v); });
+        if (bad != end) {
+            fail(where, fmt::format("{}expected finite weights, found {} in '{}' at index {} "
+                                    "(the values of a run that diverged)",
+                                    what, *bad, p.name, bad - begin));
+        }
+    }
+}
+
 // Reads checkpoint.txt line by line, each "key value...", the keys in a fixed order.
 class ProgressReader {
 public:
-    explicit ProgressReader(fs::path file) : file_(std::move(file)), in_(file_) {
-        if (!in_) {
-            fail(file_, "cannot open the checkpoint's description");
+    explicit ProgressReader(fs::path file) : file_(std::move(file)) {
+        std::ifstream in(file_, std::ios::binary);
+        std::ostringstream text;
+        if (!in || !(text << in.rdbuf())) {
+            fail(file_, "cannot read the checkpoint's description");
         }
+        text_ = text.str();
+        in_.str(text_);
+    }
+
+    // The file's first `bytes` bytes, as read.
+    std::string text_before(std::size_t bytes) const { return text_.substr(0, bytes); }
+
+    // How many bytes the lines read so far take up.
+    std::size_t bytes_read() {
+        const std::streampos at = in_.tellg();
+        return at < 0 ? text_.size() : static_cast<std::size_t>(at);
     }
 
     // The rest of the next line, which must start with "key ".
@@ -92,6 +122,9 @@ public:
             if (ec != std::errc() || end != word.data() + word.size()) {
                 error("expected numbers after '" + key + "', found '" + word + "'");
             }
+            if (!std::isfinite(value)) {  // from_chars reads "nan" and "inf" too
+                error("expected finite numbers after '" + key + "', found '" + word + "'");
+            }
             values.push_back(value);
         }
         if (values.size() != expected) {
@@ -115,7 +148,8 @@ public:
 
 private:
     fs::path file_;
-    std::ifstream in_;
+    std::string text_;
+    std::istringstream in_;
     std::size_t line_number_ = 0;
 };
 
@@ -174,6 +208,16 @@ Description read_description(const fs::path& directory) {
     p.history.train_seconds = reader.numbers("train_seconds", p.epoch);
     d.weights_sha256 = reader.next("weights");
     d.optimizer_sha256 = reader.next("optimizer");
+    // The last line seals the others: an edit that still parses (one Adam step more, a
+    // changed number of the History) would resume a different run without a word.
+    const std::size_t sealed = reader.bytes_read();
+    const std::string stored = reader.next("checksum");
+    const std::string found = sha256_of_text(reader.text_before(sealed));
+    if (stored != found) {
+        reader.error("checksum mismatch: expected the SHA-256 of the lines above, " + found +
+                     ", found " + stored.substr(0, 80) + "; the file was changed after it " +
+                     "was saved, so resuming from it would not continue the same run");
+    }
     reader.expect_end();
     return d;
 }
@@ -220,6 +264,8 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
                                       parameters[i].shape});
         }
     }
+    expect_finite(weights, directory, "cannot save the checkpoint: ");
+    expect_finite(slots, directory, "cannot save the checkpoint: ");
     const History& h = progress.history;
     check_replaceable(directory, {"save_checkpoint", "a checkpoint", checkpoint_file,
                                   checkpoint_header, is_checkpoint_entry});
@@ -238,6 +284,7 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
                 join(h.seconds) + "\ntrain_seconds" + join(h.train_seconds) + "\n";
         text += "weights " + sha256_hex(staging / "weights" / weights_manifest_file) + "\n";
         text += "optimizer " + sha256_hex(staging / "optimizer" / weights_manifest_file) + "\n";
+        text += "checksum " + sha256_of_text(text) + "\n";
         write_file_atomically(staging / checkpoint_file, text);
     });
 }
@@ -293,7 +340,9 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
     // Everything is read into copies first. The optimizer's buffers exist only after a first
     // step: before it, its directory holds an empty manifest.
     Buffers weights;
-    load_weights(views(model_weights, "", weights), directory / "weights");
+    const std::vector<Parameter> weight_views = views(model_weights, "", weights);
+    load_weights(weight_views, directory / "weights");
+    expect_finite(weight_views, directory / "weights", "");
     const bool has_slots = d.optimizer_steps > 0;
     std::vector<Buffers> slots(current.slot_names.size());
     std::vector<Parameter> slot_views;
@@ -303,6 +352,7 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
         }
     }
     load_weights(slot_views, directory / "optimizer");
+    expect_finite(slot_views, directory / "optimizer", "");
 
     // All checked: now, and only now, the model changes.
     for (std::size_t i = 0; i < model_weights.size(); ++i) {

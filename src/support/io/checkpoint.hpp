@@ -21,7 +21,7 @@
 /// so NumPy reads every tensor (`numpy.load("weights/conv2d.kernel.npy")`). `checkpoint.txt`
 /// is text, one `key value...` line each, in this order:
 ///
-///     # cnn-steps checkpoint 1
+///     # cnn-steps checkpoint 2
 ///     epoch 2                      epochs completed
 ///     examples 55000               training examples
 ///     validation_examples 5000
@@ -38,10 +38,13 @@
 ///     train_seconds 29.8 29.5
 ///     weights 6d1f...e4a2          SHA-256 of weights/manifest.txt
 ///     optimizer 03b9...77c0        SHA-256 of optimizer/manifest.txt
+///     checksum 5e1a...90bd         SHA-256 of every byte above this line
 ///
 /// The numbers of the History are written in the shortest form that reads back as the same
 /// double. The two checksums tie the three parts together; each manifest in turn holds the
-/// checksum of every `.npy` file (see support/io/weights.hpp).
+/// checksum of every `.npy` file (see support/io/weights.hpp), and the last line seals the
+/// file itself, so that no edit goes unnoticed. Weights that are not finite (NaN, infinity)
+/// are neither saved nor loaded: a diverged run's values are no point to resume from.
 ///
 /// Saving writes the whole directory beside the old one and swaps the two with renames
 /// (replace_directory(), the steps of save_weights()), so a crash at any moment leaves the
@@ -60,7 +63,7 @@ namespace cnn {
 
 /// The name of a checkpoint's text file, and its first line.
 inline constexpr const char* checkpoint_file = "checkpoint.txt";
-inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 1";
+inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 2";
 
 /// Where a training run stands: what a checkpoint records besides the tensors.
 struct TrainingProgress {
@@ -78,8 +81,8 @@ struct TrainingProgress {
 /// checkpoint (checkpoint.txt, starting with checkpoint_header, and the weights and optimizer
 /// folders); anything else is refused.
 ///
-/// Throws DataError naming the directory or file on any refusal or file system error, with
-/// the old checkpoint, if any, left in place.
+/// Throws DataError naming the directory or file on any refusal (weights that are not finite
+/// among them) or file system error, with the old checkpoint, if any, left in place.
 void save_checkpoint(Model& model, const TrainingProgress& progress,
                      const std::filesystem::path& directory);
 
@@ -91,13 +94,15 @@ bool has_checkpoint(const std::filesystem::path& directory);
 
 /// Reads only the checkpoint.txt of the checkpoint in `directory`: where the run stood.
 /// Throws DataError, naming the file, line, what was expected and what was found, if it is
-/// missing or malformed.
+/// missing or malformed, its checksum line does not match it, or its History holds a number
+/// that is not finite.
 TrainingProgress read_checkpoint_progress(const std::filesystem::path& directory);
 
 /// Loads the checkpoint in `directory` into `model` (compiled with the same kind of
 /// optimizer): weights, optimizer state and generator state; returns where the run stood.
-/// Throws DataError if anything is missing, malformed, damaged (a checksum differs) or
-/// does not fit the model (names, shapes, optimizer); the model is then left unchanged.
+/// Throws DataError if anything is missing, malformed, damaged (a checksum differs), not
+/// finite (a weight, a buffer or a number of the History) or does not fit the model (names,
+/// shapes, optimizer); the model is then left unchanged.
 TrainingProgress load_checkpoint(Model& model, const std::filesystem::path& directory);
 
 /// What fit() calls to resume: load_checkpoint(), after checking that the checkpoint was
