@@ -251,6 +251,18 @@ TEST_CASE("find_data_directory: $CNN_DATA comes before the other places") {
     CHECK(cnn::find_data_directory(std::nullopt, false) == dir.path());
 }
 
+TEST_CASE("find_data_directory: a $CNN_DATA that holds no data is an error, not skipped") {
+    // Falling back to another folder would train on data the user did not ask for.
+    cnn::testing::TempDir dir;
+    const ScopedEnv env("CNN_DATA", (dir / "nonexistent").string());
+    const std::string expected =
+        (dir / "nonexistent").string() + " (given by $CNN_DATA): does not exist";
+    CHECK_THROWS_WITH_AS(cnn::find_data_directory(std::nullopt, false), expected.c_str(),
+                         cnn::DataError);
+    // --data and --quick do not read $CNN_DATA, so it does not stand in their way.
+    CHECK(cnn::find_data_directory(std::nullopt, true) == cnn::sample_data_directory());
+}
+
 TEST_CASE("fashion_mnist_class_names are Fashion-MNIST's ten classes in label order") {
     // The table in Zalando Research's README (github.com/zalandoresearch/fashion-mnist).
     const auto& names = cnn::fashion_mnist_class_names();

@@ -183,15 +183,20 @@ std::filesystem::path find_data_directory(const std::optional<std::filesystem::p
         return sample;
     }
 
-    // The search, first match wins. Each place that is skipped says why, for the message.
-    std::vector<std::pair<std::string, std::filesystem::path>> places;  // (label, directory)
-    std::string tried;
+    // $CNN_DATA, when set, is a choice like --data: a folder without data is an error, not
+    // a reason to train on whatever data another place holds.
     const char* environment = std::getenv("CNN_DATA");
     if (environment != nullptr && *environment != '\0') {
-        places.emplace_back("$CNN_DATA", environment);
-    } else {
-        tried += "\n  $CNN_DATA: not set";
+        const std::string why = why_no_data(environment);
+        if (!why.empty()) {
+            throw DataError(std::string(environment) + " (given by $CNN_DATA): " + why);
+        }
+        return environment;
     }
+
+    // The search, first match wins. Each place that is skipped says why, for the message.
+    std::vector<std::pair<std::string, std::filesystem::path>> places;  // (label, directory)
+    std::string tried = "\n  $CNN_DATA: not set";
     places.emplace_back("source tree", std::filesystem::path(CNN_SOURCE_DIR) / "data");
     places.emplace_back("Debian's dataset-fashion-mnist", debian_data_directory);
     for (const auto& [label, directory] : places) {

@@ -73,8 +73,9 @@ std::filesystem::path sample_data_directory();
 /// - `flag` (the program's `--data DIR`) given: that directory, which must hold the training
 ///   files;
 /// - else `quick` (a `--quick` run): the committed sample, sample_data_directory();
-/// - else the first of `$CNN_DATA`, `<source dir>/data` and `/usr/share/datasets/fashion-mnist`
-///   that holds the training images.
+/// - else `$CNN_DATA` if it is set, which must then hold the training files;
+/// - else the first of `<source dir>/data` and `/usr/share/datasets/fashion-mnist` that holds
+///   the training images.
 ///
 /// Throws DataError if the chosen directory holds no data; when no place in the search does,
 /// the message lists each place and why it was skipped, and says how to get the data.
