@@ -513,6 +513,49 @@ TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrup
     CHECK_THROWS_AS(a.fit(d.x, d.y, options(2, dir / "run", true)), cnn::DataError);
 }
 
+TEST_CASE("resuming a checkpoint that has more epochs than the run asks for is refused") {
+    // It would report 2 epochs with the weights of 3.
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(3, dir / "run"));
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+    CHECK_THROWS_WITH_AS(model.fit(d.x, d.y, options(2, dir / "run", true)),
+                         doctest::Contains("it holds 3 completed epochs, more than the 2 this run "
+                                           "asks for"),
+                         std::invalid_argument);
+    CHECK(same_weights(model, untouched));
+    CHECK(cnn::read_checkpoint_progress(dir / "run").epoch == 3);  // left as it was
+    // As many epochs as are done: nothing left to train, and that is no error.
+    CHECK(model.fit(d.x, d.y, options(3, dir / "run", true)).loss.size() == 3);
+}
+
+TEST_CASE("a checkpoint folder that cannot be saved to is refused before the first epoch") {
+    // Not after an epoch of training that is then lost.
+    const Data d = small_data();
+    cnn::testing::TempDir dir;
+    write_text(dir / "a-file", "not a folder\n");
+    fs::create_directory(dir / "notes");
+    write_text(dir / "notes" / "todo.txt", "a learner's file\n");
+    const std::vector<std::pair<fs::path, std::string>> unusable = {
+        {dir / "a-file", "it exists and is not a directory"},
+        {dir / "notes", "it holds 'todo.txt', which save_checkpoint did not write"},
+        {dir / "a-file" / "run", "cannot create the directory to save checkpoint in"},
+    };
+    for (const auto& [target, expected] : unusable) {
+        CAPTURE(target);
+        cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+        cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+        CHECK_THROWS_WITH_AS(model.fit(d.x, d.y, options(1, target)),
+                             doctest::Contains(expected.c_str()), cnn::DataError);
+        CHECK(same_weights(model, untouched));  // not one step was taken
+        // With --resume the folder must hold a checkpoint, or nothing at all.
+        CHECK_THROWS_AS(model.fit(d.x, d.y, options(1, target, true)), cnn::DataError);
+        CHECK(same_weights(model, untouched));
+    }
+    CHECK(dir.files().size() == 2);  // nothing left behind: a-file and notes
+}
+
 TEST_CASE("save_checkpoint refuses to replace a directory that holds more than a checkpoint") {
     cnn::testing::TempDir dir;
     cnn::Sequential model = small_model(5, cnn::Adam());

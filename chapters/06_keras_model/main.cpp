@@ -248,6 +248,21 @@ void add_flags(CLI::App& cli, Settings& s) {
         ->needs(checkpoint_option);
 }
 
+// --epochs counts every epoch, those in the checkpoint too: a checkpoint with more cannot be
+// continued to it. Said before the data is read and the model is built.
+void check_epochs_against_checkpoint(const Settings& s) {
+    if (!s.resume || !cnn::has_checkpoint(s.checkpoint)) {
+        return;
+    }
+    const std::size_t done = cnn::read_checkpoint_progress(s.checkpoint).epoch;
+    if (done > s.epochs) {
+        throw std::invalid_argument(fmt::format(
+            "--epochs {}: the checkpoint in {} holds {} completed epochs already; ask for "
+            "--epochs {} or more to continue it",
+            s.epochs, s.checkpoint, done, done));
+    }
+}
+
 struct TrainedModel {
     cnn::Sequential model;
     cnn::History history;
@@ -350,6 +365,7 @@ int main(int argc, char** argv) {
             s.epochs = s.model_name == "seed" ? 10 : s.model_name == "lenet" ? 5 : 2;
         }
 
+        check_epochs_against_checkpoint(s);
         std::cout << "== 2. Training ==\n\n";
         const fs::path dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset train_set = cnn::load_split(dir, cnn::Split::train);

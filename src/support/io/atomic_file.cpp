@@ -87,13 +87,14 @@ private:
     bool released_ = false;
 };
 
-// Step 1 of replace_directory(): a new, empty directory `<name>.new-XXXXXXXX` in `parent`.
+// Step 1 of replace_directory(): a new, empty directory `<name>.<kind>-XXXXXXXX` in
+// `parent`; kind "new" for a save, "probe" for check_can_save_directory().
 fs::path make_staging_directory(const fs::path& parent, const std::string& name,
-                                const std::string& what) {
+                                const std::string& what, const std::string& kind = "new") {
     std::error_code ec;
     fs::path staging;
     do {
-        staging = parent / random_name(name + ".new-");
+        staging = parent / random_name(name + "." + kind + "-");
     } while (!fs::create_directory(staging, ec) && !ec);
     if (ec) {
         fail(staging,
@@ -228,8 +229,17 @@ void check_replaceable(const fs::path& target, const DirectoryOwner& owner) {
     }
 }
 
-void replace_directory(const fs::path& directory, const std::string& what,
-                       const std::function<void(const fs::path&)>& fill) {
+namespace {
+
+// Where replace_directory() puts `directory`: the path without a trailing separator, its last
+// part, and the directory holding it, which is created if it is missing.
+struct Placement {
+    fs::path target;
+    std::string name;
+    fs::path parent;
+};
+
+Placement place(const fs::path& directory, const std::string& what) {
     const fs::path target = without_trailing_separator(directory);
     const std::string name = target.filename().string();
     if (name.empty() || name == "." || name == "..") {
@@ -241,6 +251,21 @@ void replace_directory(const fs::path& directory, const std::string& what,
     if (ec) {
         fail(parent, "cannot create the directory to save " + what + " in: " + ec.message());
     }
+    return {target, name, parent};
+}
+
+}  // namespace
+
+void check_can_save_directory(const fs::path& directory, const std::string& what) {
+    const Placement place_of = place(directory, what);
+    const fs::path probe = make_staging_directory(place_of.parent, place_of.name, what, "probe");
+    std::error_code ignored;
+    fs::remove(probe, ignored);
+}
+
+void replace_directory(const fs::path& directory, const std::string& what,
+                       const std::function<void(const fs::path&)>& fill) {
+    const auto [target, name, parent] = place(directory, what);
 
     // 1. Everything goes into a new directory beside the target first.
     const fs::path staging = make_staging_directory(parent, name, what);

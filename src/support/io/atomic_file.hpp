@@ -48,6 +48,13 @@ struct DirectoryOwner {
 /// cost a learner their files: a home directory, a symbolic link or a file is refused.
 void check_replaceable(const std::filesystem::path& target, const DirectoryOwner& owner);
 
+/// Checks that replace_directory() could save at `directory` now, before the work whose
+/// result it is to save: the path ends in a name, the directory holding it exists or can be
+/// created, and a directory can be made there (one, `<name>.probe-XXXXXXXX`, is made and
+/// removed at once). check_replaceable() checks what is at `directory` itself. Throws
+/// DataError naming the path otherwise.
+void check_can_save_directory(const std::filesystem::path& directory, const std::string& what);
+
 /// Replaces the directory `directory` as a whole (this is how save_weights() and
 /// save_checkpoint() save), in steps chosen so that an interruption at any moment leaves at
 /// `directory` either the complete old contents or the complete new ones, never a mix:

@@ -236,6 +236,12 @@ bool is_checkpoint_entry(const fs::directory_entry& entry) {
     return (name == "weights" || name == "optimizer") && entry.is_directory(ec);
 }
 
+// What check_replaceable() needs to know a checkpoint directory from one of the learner's.
+DirectoryOwner checkpoint_owner() {
+    return {"save_checkpoint", "a checkpoint", checkpoint_file, checkpoint_header,
+            is_checkpoint_entry};
+}
+
 void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
                           const fs::path& directory) {
     // The weights part holds everything the model learnt, its state too (moving averages);
@@ -267,8 +273,7 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
     expect_finite(weights, directory, "cannot save the checkpoint: ");
     expect_finite(slots, directory, "cannot save the checkpoint: ");
     const History& h = progress.history;
-    check_replaceable(directory, {"save_checkpoint", "a checkpoint", checkpoint_file,
-                                  checkpoint_header, is_checkpoint_entry});
+    check_replaceable(directory, checkpoint_owner());
     replace_directory(directory, "checkpoint", [&](const fs::path& staging) {
         save_weights(weights, staging / "weights");
         save_weights(slots, staging / "optimizer");
@@ -441,17 +446,38 @@ ModelCheckpoint::ModelCheckpoint(fs::path directory, bool resume)
     }
 }
 
-void ModelCheckpoint::on_train_begin(TrainingState& state) {
-    if (!resume_ || !has_checkpoint(directory_)) {
-        return;
+namespace {
+
+// Continues the run from the checkpoint in `directory`: loads it into the model and sets
+// where the run stands.
+void resume_run(const fs::path& directory, TrainingState& state) {
+    // Resumed to fewer epochs than it holds, the run would report those with the weights of
+    // more. Checked before anything is loaded.
+    const std::size_t saved_epochs = read_checkpoint_progress(directory).epoch;
+    if (saved_epochs > state.options.epochs) {
+        throw std::invalid_argument(fmt::format(
+            "fit: cannot resume from {}: it holds {} completed epochs, more than the {} this "
+            "run asks for; ask for {} or more epochs, or start afresh in another directory",
+            directory.string(), saved_epochs, state.options.epochs, saved_epochs));
     }
-    const TrainingProgress done = resume_from_checkpoint(state.model, directory_, progress_of(state));
+    const TrainingProgress done = resume_from_checkpoint(state.model, directory, progress_of(state));
     state.epochs_done = done.epoch;
     state.history = done.history;
     if (state.options.verbose != Verbosity::silent) {
-        fmt::print(state.out, "Resuming from {}: {} of {} epochs done\n", directory_.string(),
+        fmt::print(state.out, "Resuming from {}: {} of {} epochs done\n", directory.string(),
                    done.epoch, state.options.epochs);
     }
+}
+
+}  // namespace
+
+void ModelCheckpoint::on_train_begin(TrainingState& state) {
+    if (resume_ && has_checkpoint(directory_)) {
+        resume_run(directory_, state);
+    }
+    // A folder the first save would fail on is refused now, not after an epoch of training.
+    check_replaceable(directory_, checkpoint_owner());
+    check_can_save_directory(directory_, "checkpoint");
 }
 
 void ModelCheckpoint::on_epoch_end(TrainingState& state) {

@@ -118,9 +118,12 @@ TrainingProgress resume_from_checkpoint(Model& model, const std::filesystem::pat
 /// was never interrupted. Without a checkpoint there yet, training starts from the beginning.
 /// (Keras's ModelCheckpoint and BackupAndRestore in one.)
 ///
+/// Before the first epoch, fit() throws DataError if `directory` could not be saved to (it
+/// holds files of the learner's, is a file, or its parent cannot be created or written).
 /// Resuming throws DataError if the checkpoint is damaged or belongs to another model, and
-/// std::invalid_argument if it was made with other data sizes, batch size or shuffling. If
-/// training diverges, the error says where the last good checkpoint is.
+/// std::invalid_argument if it was made with other data sizes, batch size or shuffling, or
+/// holds more epochs than FitOptions::epochs. If training diverges, the error says where the
+/// last good checkpoint is.
 class ModelCheckpoint : public Callback {
 public:
     /// Throws std::invalid_argument if `directory` is empty.
