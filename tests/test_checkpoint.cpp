@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/dense.hpp"
@@ -494,7 +496,7 @@ TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {
     CHECK_THROWS_AS(cnn::Adam().set_learning_rate(-1.0f), std::invalid_argument);
 }
 
-TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrupted save") {
+TEST_CASE("resume starts afresh without a checkpoint, and has_checkpoint sees an interrupted save") {
     const Data d = small_data();
     cnn::testing::TempDir dir;
     cnn::Sequential a = small_model(5, cnn::Adam({0.01f}));
@@ -510,7 +512,68 @@ TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrup
                          doctest::Contains("no checkpoint, but an interrupted save left "
                                            "run.old-0123abcd beside it"),
                          cnn::DataError);
-    CHECK_THROWS_AS(a.fit(d.x, d.y, options(2, dir / "run", true)), cnn::DataError);
+}
+
+TEST_CASE("after an interrupted save, resume continues from the newest complete checkpoint") {
+    // What a kill at each moment of replace_directory()'s steps leaves, built from real
+    // checkpoints of epochs 1 and 2 of one run. Resuming must pick the newest complete one,
+    // say so, and remove every other copy; with none complete it starts afresh, saying so.
+    const Data d = small_data();
+    cnn::testing::TempDir saved;
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, saved / "epoch1"));
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(2, saved / "epoch2"));
+    fs::copy(saved / "epoch2", saved / "unfinished", fs::copy_options::recursive);
+    fs::remove(saved / "unfinished" / "checkpoint.txt");  // written last, so missing if cut
+    cnn::Sequential straight = small_model(5, cnn::Adam({0.01f}));
+    straight.fit(d.x, d.y, options(3));
+
+    struct Case {
+        const char* name;
+        std::vector<std::pair<const char*, const char*>> copies;  // (saved copy, name left)
+        std::size_t resumed_epoch;                                // 0: starts afresh
+    };
+    const std::vector<Case> cases = {
+        {"first save killed after its files", {{"epoch1", "run.new-0000000a"}}, 1},
+        {"first save killed while writing", {{"unfinished", "run.new-0000000a"}}, 0},
+        {"killed between the renames", {{"epoch1", "run.old-0000000b"}, {"epoch2", "run.new-0000000c"}}, 2},
+        {"killed while writing a later save", {{"epoch1", "run"}, {"unfinished", "run.new-0000000d"}}, 1},
+        {"killed before the old copy was deleted", {{"epoch2", "run"}, {"epoch1", "run.old-0000000e"}}, 2},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        cnn::testing::TempDir dir;
+        for (const auto& [from, to] : c.copies) {
+            fs::copy(saved / from, dir / to, fs::copy_options::recursive);
+        }
+        cnn::FitOptions resume = options(3, dir / "run", true);
+        resume.verbose = cnn::Verbosity::epoch_line;
+        std::ostringstream out;
+        cnn::Sequential model = small_model(c.resumed_epoch == 0 ? 5 : 9, cnn::Adam({0.01f}));
+        REQUIRE_NOTHROW(model.fit(d.x, d.y, resume, out));
+        CHECK(out.str().find("an interrupted save left") != std::string::npos);
+        const std::vector<std::string> said =
+            c.resumed_epoch == 0
+                ? std::vector<std::string>{"no complete checkpoint among them, so they were "
+                                           "removed",
+                                           "No checkpoint to resume from"}
+                : std::vector<std::string>{
+                      fmt::format("kept the checkpoint of epoch {}", c.resumed_epoch),
+                      fmt::format("run: {} of 3 epochs done", c.resumed_epoch)};
+        for (const std::string& words : said) {
+            CHECK_MESSAGE(out.str().find(words) != std::string::npos, out.str());
+        }
+        CHECK(same_weights(model, straight));  // resumed or afresh, the same run
+        CHECK(dir.files() == std::vector<std::string>{"run"});  // every other copy removed
+    }
+
+    // A folder of the learner's is never replaced by a copy beside it.
+    cnn::testing::TempDir dir;
+    fs::create_directory(dir / "run");
+    write_text(dir / "run" / "notes.txt", "mine\n");
+    fs::copy(saved / "epoch2", dir / "run.new-0000000f", fs::copy_options::recursive);
+    cnn::Sequential model = small_model(9, cnn::Adam({0.01f}));
+    CHECK_THROWS_AS(model.fit(d.x, d.y, options(3, dir / "run", true)), cnn::DataError);
+    CHECK(read_text(dir / "run" / "notes.txt") == "mine\n");
 }
 
 TEST_CASE("resuming a checkpoint that has more epochs than the run asks for is refused") {

@@ -248,10 +248,18 @@ void add_flags(CLI::App& cli, Settings& s) {
         ->needs(checkpoint_option);
 }
 
-// --epochs counts every epoch, those in the checkpoint too: a checkpoint with more cannot be
-// continued to it. Said before the data is read and the model is built.
-void check_epochs_against_checkpoint(const Settings& s) {
-    if (!s.resume || !cnn::has_checkpoint(s.checkpoint)) {
+// Before the data is read and the model is built: puts back the newest complete checkpoint
+// an interrupted save left, and refuses a checkpoint with more epochs than --epochs (which
+// counts every epoch, those in the checkpoint too).
+void prepare_resume(const Settings& s) {
+    if (!s.resume) {
+        return;
+    }
+    const std::string recovered = cnn::recover_checkpoint(s.checkpoint);
+    if (!recovered.empty()) {
+        std::cout << recovered << "\n\n";
+    }
+    if (!cnn::has_checkpoint(s.checkpoint)) {
         return;
     }
     const std::size_t done = cnn::read_checkpoint_progress(s.checkpoint).epoch;
@@ -365,7 +373,7 @@ int main(int argc, char** argv) {
             s.epochs = s.model_name == "seed" ? 10 : s.model_name == "lenet" ? 5 : 2;
         }
 
-        check_epochs_against_checkpoint(s);
+        prepare_resume(s);
         std::cout << "== 2. Training ==\n\n";
         const fs::path dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset train_set = cnn::load_split(dir, cnn::Split::train);

@@ -1,9 +1,11 @@
 #include "support/io/checkpoint.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -222,6 +224,25 @@ Description read_description(const fs::path& directory) {
     return d;
 }
 
+// Fails unless the manifests of the weights and optimizer folders in `directory` are the
+// ones its checkpoint.txt, read into `d`, lists.
+void check_manifests(const fs::path& directory, const Description& d) {
+    for (const auto& [part, sha256] :
+         {std::make_pair("weights", d.weights_sha256), std::make_pair("optimizer", d.optimizer_sha256)}) {
+        const fs::path manifest = directory / part / weights_manifest_file;
+        std::error_code ec;
+        if (!fs::exists(manifest, ec)) {
+            fail(manifest, std::string("missing; ") + checkpoint_file + " lists it");
+        }
+        const std::string found = sha256_hex(manifest);
+        if (found != sha256) {
+            fail(manifest, "SHA-256 mismatch: " + (directory / checkpoint_file).string() +
+                               " expects " + sha256 + ", found " + found +
+                               "; this is not the manifest saved with the checkpoint");
+        }
+    }
+}
+
 // What save_checkpoint() writes into its directory: checkpoint.txt, a regular file, and the
 // directories weights and optimizer; none of them a symbolic link.
 bool is_checkpoint_entry(const fs::directory_entry& entry) {
@@ -321,20 +342,7 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
         fail(file, "the checkpoint holds the state of the optimizer '" + d.optimizer +
                        "', but the model was compiled with '" + current.kind + "'");
     }
-    for (const auto& [part, sha256] :
-         {std::make_pair("weights", d.weights_sha256), std::make_pair("optimizer", d.optimizer_sha256)}) {
-        const fs::path manifest = directory / part / weights_manifest_file;
-        std::error_code ec;
-        if (!fs::exists(manifest, ec)) {
-            fail(manifest, std::string("missing; ") + checkpoint_file + " lists it");
-        }
-        const std::string found = sha256_hex(manifest);
-        if (found != sha256) {
-            fail(manifest, "SHA-256 mismatch: " + file.string() + " expects " + sha256 +
-                               ", found " + found + "; this is not the manifest saved with "
-                               "the checkpoint");
-        }
-    }
+    check_manifests(directory, d);
     Rng rng(0);
     try {
         rng.set_state(d.rng);
@@ -417,6 +425,100 @@ bool has_checkpoint(const fs::path& directory) {
     return false;
 }
 
+namespace {
+
+// True if `name` is `<base>.<kind>-XXXXXXXX`, with XXXXXXXX eight hexadecimal digits: a
+// directory replace_directory() or check_can_save_directory() made beside `<base>`.
+bool is_copy_name(const std::string& name, const std::string& base) {
+    for (const char* kind : {".new-", ".old-", ".probe-"}) {
+        const std::string prefix = base + kind;
+        if (name.size() == prefix.size() + 8 && name.compare(0, prefix.size(), prefix) == 0 &&
+            std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The copies an interrupted save left beside `target` (real directories only), sorted.
+std::vector<fs::path> copies_beside(const fs::path& target) {
+    std::vector<fs::path> copies;
+    std::error_code ec;
+    for (const fs::directory_entry& entry :
+         fs::directory_iterator(parent_directory(target), ec)) {
+        std::error_code type_error;
+        if (is_copy_name(entry.path().filename().string(), target.filename().string()) &&
+            !entry.is_symlink(type_error) && entry.is_directory(type_error)) {
+            copies.push_back(entry.path());
+        }
+    }
+    std::sort(copies.begin(), copies.end());
+    return copies;
+}
+
+// The epoch of the complete checkpoint in `directory`, or nothing if it is none: its
+// checkpoint.txt (written last) must read, and the manifests must be those it lists.
+std::optional<std::size_t> complete_epoch(const fs::path& directory) {
+    try {
+        const Description d = read_description(directory);
+        check_manifests(directory, d);
+        return d.progress.epoch;
+    } catch (const DataError&) {
+        return std::nullopt;
+    }
+}
+
+std::string names_of(const std::vector<fs::path>& paths) {
+    std::string names;
+    for (const fs::path& path : paths) {
+        names += (names.empty() ? "" : ", ") + path.filename().string();
+    }
+    return names;
+}
+
+}  // namespace
+
+std::string recover_checkpoint(const fs::path& directory) {
+    const fs::path target = without_trailing_separator(directory);
+    const std::vector<fs::path> copies = copies_beside(target);
+    std::error_code ec;
+    const bool target_exists = fs::exists(fs::symlink_status(target, ec));
+    const std::optional<std::size_t> target_epoch = complete_epoch(target);
+    if (copies.empty() || (target_exists && !target_epoch)) {
+        return "";  // nothing to do; or a folder that is no checkpoint, never to be replaced
+    }
+    // The newest complete checkpoint wins; at equal epochs, the one in place.
+    std::optional<fs::path> best;
+    std::size_t best_epoch = 0;
+    if (target_epoch) {
+        best = target;
+        best_epoch = *target_epoch;
+    }
+    for (const fs::path& copy : copies) {
+        const std::optional<std::size_t> epoch = complete_epoch(copy);
+        if (epoch && (!best || *epoch > best_epoch)) {
+            best = copy;
+            best_epoch = *epoch;
+        }
+    }
+    if (best && *best != target) {
+        fs::remove_all(target);  // an older complete checkpoint, or nothing
+        fs::rename(*best, target);
+    }
+    for (const fs::path& copy : copies) {
+        if (!best || copy != *best) {
+            fs::remove_all(copy);
+        }
+    }
+    const std::string left = target.string() + ": an interrupted save left " + names_of(copies);
+    return best ? fmt::format("{}; kept the checkpoint of epoch {}{}, the newest complete one, "
+                              "and removed the rest",
+                              left, best_epoch,
+                              *best == target ? "" : " (" + best->filename().string() + ")")
+                : left + "; no complete checkpoint among them, so they were removed";
+}
+
 TrainingProgress read_checkpoint_progress(const fs::path& directory) {
     return read_description(directory).progress;
 }
@@ -472,8 +574,15 @@ void resume_run(const fs::path& directory, TrainingState& state) {
 }  // namespace
 
 void ModelCheckpoint::on_train_begin(TrainingState& state) {
+    const std::string recovered = recover_checkpoint(directory_);
+    if (!recovered.empty() && state.options.verbose != Verbosity::silent) {
+        fmt::print(state.out, "{}\n", recovered);
+    }
     if (resume_ && has_checkpoint(directory_)) {
         resume_run(directory_, state);
+    } else if (resume_ && state.options.verbose != Verbosity::silent) {
+        fmt::print(state.out, "No checkpoint to resume from in {}: training from the start\n",
+                   directory_.string());
     }
     // A folder the first save would fail on is refused now, not after an epoch of training.
     check_replaceable(directory_, checkpoint_owner());

@@ -92,6 +92,16 @@ void save_checkpoint(Model& model, const TrainingProgress& progress,
 /// must not be mistaken for "no checkpoint yet".
 bool has_checkpoint(const std::filesystem::path& directory);
 
+/// Sorts out what an interrupted save (see replace_directory()) left beside `directory`:
+/// the copies `<directory>.new-*`, `.old-*` and `.probe-*`. The newest complete checkpoint
+/// among them and `directory` itself (checkpoint.txt reads, manifests match) is put in place
+/// at `directory`, and every other copy is removed. Returns a note of what it found and did
+/// ("" if there was nothing to do). A `directory` that exists but holds no complete
+/// checkpoint (a folder of the learner's) is never replaced: then nothing is done and "" is
+/// returned. ModelCheckpoint calls it before training. Throws std::filesystem::filesystem_error
+/// if a rename or removal fails.
+std::string recover_checkpoint(const std::filesystem::path& directory);
+
 /// Reads only the checkpoint.txt of the checkpoint in `directory`: where the run stood.
 /// Throws DataError, naming the file, line, what was expected and what was found, if it is
 /// missing or malformed, its checksum line does not match it, or its History holds a number
