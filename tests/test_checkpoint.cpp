@@ -329,6 +329,10 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
     }, "the generator's state: Rng::set_state: expected");
     refused("no-description", [&](const fs::path& c) { fs::remove(c / "checkpoint.txt"); },
             "checkpoint.txt: no checkpoint: the file is missing");
+    refused("device-description", [&](const fs::path& c) {  // a FIFO would block the reader
+        fs::remove(c / "checkpoint.txt");
+        fs::create_symlink("/dev/null", c / "checkpoint.txt");
+    }, "checkpoint.txt: expected a regular file, found a character device");
     refused("damaged-weights", [&](const fs::path& c) {
         const fs::path file = c / "weights" / "dense.kernel.npy";
         std::string bytes = read_text(file);

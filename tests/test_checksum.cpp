@@ -54,6 +54,21 @@ TEST_CASE("sha256_of_text gives the same digests, for text in memory") {
           "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+TEST_CASE("sha256_hex refuses a device or a named pipe, which it would read forever") {
+    // A link to /dev/zero as a weights file once hung the loader here. /dev/null (which reads
+    // as empty) comes first: before the check it gave an answer rather than a hang.
+    cnn::testing::TempDir dir;
+    fs::create_symlink("/dev/null", dir / "device");
+    REQUIRE_THROWS_WITH_AS(cnn::sha256_hex(dir / "device"),
+                           doctest::Contains("device: expected a regular file, found a "
+                                             "character device"),
+                           cnn::DataError);
+    cnn::testing::make_fifo(dir / "pipe");
+    CHECK_THROWS_WITH_AS(cnn::sha256_hex(dir / "pipe"),
+                         doctest::Contains("pipe: expected a regular file, found a named pipe"),
+                         cnn::DataError);
+}
+
 TEST_CASE("sha256_hex names a file it cannot read") {
     cnn::testing::TempDir dir;
     const fs::path missing = dir / "missing";

@@ -256,6 +256,19 @@ TEST_CASE("read_idx names the path of a file it cannot open") {
                          cnn::DataError);
 }
 
+TEST_CASE("read_idx refuses a device or a named pipe instead of opening it") {
+    cnn::testing::TempDir dir;
+    fs::create_symlink("/dev/zero", dir / "zeros");
+    REQUIRE_THROWS_WITH_AS(cnn::read_idx(dir / "zeros", 3),
+                           doctest::Contains("zeros: expected a regular file, found a character "
+                                             "device"),
+                           cnn::DataError);
+    cnn::testing::make_fifo(dir / "pipe");  // opening it to read would wait for a writer
+    CHECK_THROWS_WITH_AS(cnn::read_idx(dir / "pipe", 3),
+                         doctest::Contains("pipe: expected a regular file, found a named pipe"),
+                         cnn::DataError);
+}
+
 TEST_CASE("read_idx reports a corrupt gzip stream with zlib's message") {
     cnn::testing::TempDir dir;
     // The gzip signature and method (1F 8B 08, RFC 1952), then bytes that are not deflate data.

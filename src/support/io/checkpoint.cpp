@@ -74,6 +74,7 @@ void expect_finite(const std::vector<Parameter>& parameters, const fs::path& whe
 class ProgressReader {
 public:
     explicit ProgressReader(fs::path file) : file_(std::move(file)) {
+        require_regular_file(file_);
         std::ifstream in(file_, std::ios::binary);
         std::ostringstream text;
         if (!in || !(text << in.rdbuf())) {

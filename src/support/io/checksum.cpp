@@ -53,9 +53,7 @@ std::string finish_hex(EVP_MD_CTX* context) {
 }  // namespace
 
 std::string sha256_hex(const std::filesystem::path& file) {
-    if (std::filesystem::is_directory(file)) {
-        fail(file, "expected a file to compute the SHA-256 of, found a directory");
-    }
+    require_regular_file(file);  // a named pipe would block the open, a device never end
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         fail(file, "cannot open the file to compute its SHA-256");

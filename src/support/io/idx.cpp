@@ -66,6 +66,7 @@ private:
 };
 
 ByteReader::ByteReader(const std::filesystem::path& file) : path_(file) {
+    require_regular_file(file);  // a named pipe would block the open, a device never end
     errno = 0;
     file_.reset(std::fopen(file.string().c_str(), "rb"));
     if (!file_) {
