@@ -70,6 +70,25 @@ TEST_CASE("run_python_figures: runs the script with its arguments and reads its 
     CHECK(cnn::run_python_figures(with_environment, {}).figure("setting") == 7);
 }
 
+TEST_CASE("run_python_figures: a script or interpreter that hangs is stopped at its time limit") {
+    cnn::testing::TempDir dir;
+    std::ofstream(dir / "hangs.sh") << "[ \"$1\" = --check ] || sleep 30\necho never 1\n";
+    cnn::PythonScript hangs{"/bin/sh", dir / "hangs.sh"};
+    hangs.time_limit_seconds = 1;
+    CHECK_THROWS_WITH_AS(cnn::run_python_figures(hangs, {}),
+                         doctest::Contains("hangs.sh did not finish within 1 s "
+                                           "(PythonScript::time_limit_seconds); run it by hand "
+                                           "to see why: "),
+                         std::runtime_error);
+    std::ofstream(dir / "check-hangs.sh") << "sleep 30\n";
+    cnn::PythonScript check_hangs{"/bin/sh", dir / "check-hangs.sh"};
+    check_hangs.check_time_limit_seconds = 1;
+    const cnn::PythonFigures unanswered = cnn::run_python_figures(check_hangs, {});
+    CHECK_FALSE(unanswered.available);
+    CHECK(unanswered.why_not == "/bin/sh did not answer check-hangs.sh --check within 1 s; "
+                                "check the interpreter (or pass --python) to compare");
+}
+
 TEST_CASE("run_python_figures: says why when --check fails, throws when the run fails") {
     cnn::testing::TempDir dir;
     const cnn::PythonFigures missing =
