@@ -72,6 +72,15 @@ TEST_CASE("Program: a --seed that is negative or too large is refused, never cha
     CHECK(seen.seed == 18446744073709551615ULL);
 }
 
+TEST_CASE("Program: an empty --out is refused, naming the flag") {
+    std::string err;
+    bool ran = false;
+    CHECK(run({"--out", ""}, [&](const cnn::ProgramOptions&) { ran = true; }, &err) != 0);
+    CHECK_FALSE(ran);
+    CHECK(err.find("--out: expected a folder for the plots and tables, got ''") !=
+          std::string::npos);
+}
+
 TEST_CASE("Transcript: prints each line at once, writes the file only on save()") {
     cnn::testing::TempDir dir;
     const auto file = dir / "table.txt";

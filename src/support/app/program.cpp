@@ -59,7 +59,12 @@ Program::Program(const std::string& name, const std::string& description, ReadsD
     app_.add_flag("--quick", options_.quick,
                   "Run in seconds on the committed data sample (what the tests run)");
     app_.add_option("--out", out_text_, "Folder for the plots and tables this program writes")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check([](const std::string& text) {
+            // An empty path would reach the file system as "Invalid argument []".
+            return text.empty() ? "expected a folder for the plots and tables, got ''"
+                                : std::string();
+        });
     app_.add_option("--seed", options_.seed, "Seed for every random choice")
         ->capture_default_str()
         ->check(seed_problem);
