@@ -184,6 +184,18 @@ TEST_CASE("require_images refuses images of another size, or too few, naming the
                          cnn::DataError);
 }
 
+TEST_CASE("require_images refuses images that are all one shade, naming the file") {
+    // All-black data once made chapter 05 blame a plot and chapter 01 its gradient check.
+    cnn::testing::TempDir dir;
+    write_idx(dir / "t10k-images-idx3-ubyte", {3, 28, 28}, Bytes(3 * 28 * 28, 0));
+    write_idx(dir / "t10k-labels-idx1-ubyte", {3}, {1, 2, 3});
+    const cnn::Dataset black = cnn::load_split(dir.path(), cnn::Split::test);
+    const std::string expected = black.image_file.string() +
+                                 ": expected images with more than one shade of grey, found "
+                                 "every pixel of every image 0 (black)";
+    CHECK_THROWS_WITH_AS(cnn::require_images(black, 1), expected.c_str(), cnn::DataError);
+}
+
 TEST_CASE("the committed sample loads: 4000 training and 1000 test images of 28 x 28") {
     for (const cnn::Split split : {cnn::Split::train, cnn::Split::test}) {
         const std::size_t count = split == cnn::Split::train ? 4000 : 1000;

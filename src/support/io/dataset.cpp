@@ -1,5 +1,7 @@
 #include "support/io/dataset.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -157,6 +159,18 @@ void require_images(const Dataset& data, std::size_t at_least, const std::string
                         std::to_string(at_least) + " images" +
                         (why.empty() ? "" : " (" + why + ")") + ", found " +
                         std::to_string(count));
+    }
+    // One shade everywhere (all black, say) leaves nothing to learn or to draw: training, the
+    // gradient check and the plots would all fail, each blaming itself.
+    if (data.images.size() > 0) {
+        const auto [low, high] = std::minmax_element(data.images.begin(), data.images.end());
+        if (*low == *high) {
+            const auto byte = static_cast<int>(std::lround(*low * 255.0f));
+            throw DataError(data.image_file.string() +
+                            ": expected images with more than one shade of grey, found every " +
+                            "pixel of every image " + std::to_string(byte) +
+                            (byte == 0 ? " (black)" : byte == 255 ? " (white)" : ""));
+        }
     }
 }
 
