@@ -49,6 +49,16 @@ TEST_CASE("PythonFigures: figures as numbers, text as printed, a clear error for
                          std::runtime_error);
 }
 
+TEST_CASE("run_python_figures: a figure that is no number names the script that printed it") {
+    cnn::testing::TempDir dir;
+    const cnn::PythonFigures f =
+        cnn::run_python_figures({"/bin/sh", write_script(dir, 0, "conv1 fast\\n")}, {});
+    CHECK_THROWS_WITH_AS(f.figure("conv1"), "measure's.sh printed 'conv1 fast', expected a number",
+                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(f.figure("relu"), "measure's.sh printed no figure 'relu'",
+                         std::runtime_error);
+}
+
 TEST_CASE("shell_quote: one word whatever it holds") {
     CHECK(cnn::shell_quote("a b") == "'a b'");
     CHECK(cnn::shell_quote("it's") == "'it'\\''s'");

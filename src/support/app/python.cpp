@@ -48,7 +48,7 @@ CommandResult run_command(const std::string& command, unsigned seconds) {
 double PythonFigures::figure(const std::string& name) const {
     const auto it = values.find(name);
     if (it == values.end()) {
-        throw std::runtime_error("the measuring script printed no figure '" + name + "'");
+        throw std::runtime_error(source + " printed no figure '" + name + "'");
     }
     std::size_t used = 0;
     double value = 0;
@@ -58,7 +58,7 @@ double PythonFigures::figure(const std::string& name) const {
         used = 0;
     }
     if (used == 0 || used != it->second.size()) {
-        throw std::runtime_error("the measuring script printed '" + name + " " + it->second +
+        throw std::runtime_error(source + " printed '" + name + " " + it->second +
                                  "', expected a number");
     }
     return value;
@@ -134,6 +134,7 @@ PythonFigures run_python_figures(const PythonScript& script,
                                  " failed; run it by hand to see why: " + command);
     }
     figures.values = read_name_value_lines(run.output);
+    figures.source = script.script.filename().string();
     figures.available = true;
     return figures;
 }

@@ -43,11 +43,13 @@ struct PythonFigures {
     /// Every "name value" pair the script printed, values as printed (a version such as
     /// "1.13.0a0" is no number).
     std::map<std::string, std::string> values;
+    /// Who printed them, for messages: the script's file name once run_python_figures() ran it.
+    std::string source = "the measuring script";
 
     /// Whether the script printed `name`.
     bool has(const std::string& name) const { return values.count(name) > 0; }
-    /// The value of `name` as a number; throws std::runtime_error, naming it, if the script
-    /// printed no such line or its value is not a number.
+    /// The value of `name` as a number; throws std::runtime_error, naming it and `source`, if
+    /// the script printed no such line or its value is not a number.
     double figure(const std::string& name) const;
     /// The value of `name` as printed, or "" if the script printed no such line.
     std::string text(const std::string& name) const;
