@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "cnn/layers/batch_normalization.hpp"
@@ -30,6 +33,7 @@
 #include "cnn/model/sequential.hpp"
 #include "cnn/optim/adam.hpp"
 #include "cnn/optim/sgd.hpp"
+#include "support/io/atomic_file.hpp"
 #include "support/io/checksum.hpp"
 #include "support/io/npy.hpp"
 #include "support/io/weights.hpp"
@@ -578,6 +582,67 @@ TEST_CASE("after an interrupted save, resume continues from the newest complete 
     cnn::Sequential model = small_model(9, cnn::Adam({0.01f}));
     CHECK_THROWS_AS(model.fit(d.x, d.y, options(3, dir / "run", true)), cnn::DataError);
     CHECK(read_text(dir / "run" / "notes.txt") == "mine\n");
+}
+
+TEST_CASE("a save killed before any one of its file-system steps resumes to the same weights") {
+    // The experiment of issue 22, kept as a test: epoch 2's checkpoint is saved over epoch 1's
+    // in a child process that ends (as kill -9 would: no destructor, no clean-up) just before
+    // its n-th step, for every n. Resuming must then train to the weights of a run never
+    // interrupted, from epoch 1 or 2, whichever survived, and leave no copy behind.
+    const Data d = small_data();
+    cnn::testing::TempDir saved;
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, saved / "epoch1"));
+    cnn::Sequential two = small_model(5, cnn::Adam({0.01f}));
+    const cnn::TrainingProgress at_two{2, 24, 6, 8, true, two.fit(d.x, d.y, options(2))};
+    cnn::Sequential straight = small_model(5, cnn::Adam({0.01f}));
+    straight.fit(d.x, d.y, options(3));
+
+    std::vector<std::string> steps;  // the steps of one save, counted on a copy
+    fs::copy(saved / "epoch1", saved / "counted", fs::copy_options::recursive);
+    cnn::file_system_step_hook = [&](const char* step) { steps.emplace_back(step); };
+    cnn::save_checkpoint(two, at_two, saved / "counted");
+    cnn::file_system_step_hook = nullptr;
+    REQUIRE(steps.size() > 10);
+
+    std::size_t resumed_from_two = 0;
+    for (std::size_t kill_at = 1; kill_at <= steps.size(); ++kill_at) {
+        CAPTURE(kill_at);
+        CAPTURE(steps[kill_at - 1]);
+        cnn::testing::TempDir dir;
+        fs::copy(saved / "epoch1", dir / "run", fs::copy_options::recursive);
+        const pid_t child = fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {  // the child saves, and ends before step kill_at
+            std::size_t step = 0;
+            cnn::file_system_step_hook = [&](const char*) {
+                if (++step == kill_at) {
+                    _exit(0);
+                }
+            };
+            try {
+                cnn::save_checkpoint(two, at_two, dir / "run");
+            } catch (...) {
+                _exit(2);
+            }
+            _exit(1);  // the save finished: it had fewer steps than counted
+        }
+        int status = 0;
+        REQUIRE(waitpid(child, &status, 0) == child);
+        REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+
+        cnn::FitOptions resume = options(3, dir / "run", true);
+        resume.verbose = cnn::Verbosity::epoch_line;
+        std::ostringstream out;
+        cnn::Sequential resumed = small_model(9, cnn::Adam({0.01f}));
+        REQUIRE_NOTHROW(resumed.fit(d.x, d.y, resume, out));
+        CHECK(same_weights(resumed, straight));
+        CHECK(dir.files() == std::vector<std::string>{"run"});
+        resumed_from_two += out.str().find("run: 2 of 3 epochs done") != std::string::npos;
+    }
+    // Killed early, the old checkpoint survives; killed late, the new one: both happened.
+    CHECK(resumed_from_two > 0);
+    CHECK(resumed_from_two < steps.size());
+    MESSAGE(steps.size() << " kill points tried; every resumed run ended with the same weights");
 }
 
 TEST_CASE("resuming a checkpoint that has more epochs than the run asks for is refused") {

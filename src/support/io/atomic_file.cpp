@@ -87,6 +87,13 @@ private:
     bool released_ = false;
 };
 
+// Calls file_system_step_hook, if a test set it, before the step `step`.
+void before(const char* step) {
+    if (file_system_step_hook) {
+        file_system_step_hook(step);
+    }
+}
+
 // Step 1 of replace_directory(): a new, empty directory `<name>.<kind>-XXXXXXXX` in
 // `parent`; kind "new" for a save, "probe" for check_can_save_directory().
 fs::path make_staging_directory(const fs::path& parent, const std::string& name,
@@ -168,6 +175,7 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
     std::filesystem::path partial = file;
     partial += ".partial";
     std::error_code ec;
+    before("write a file");
     {
         std::ofstream out(partial, std::ios::binary | std::ios::trunc);
         out << text;
@@ -177,6 +185,7 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
             throw std::runtime_error("cannot write " + partial.string());
         }
     }
+    before("rename the file into place");
     std::filesystem::rename(partial, file, ec);
     if (ec) {
         std::filesystem::remove(partial, ec);
@@ -268,16 +277,21 @@ void replace_directory(const fs::path& directory, const std::string& what,
     const auto [target, name, parent] = place(directory, what);
 
     // 1. Everything goes into a new directory beside the target first.
+    before("make the new directory");
     const fs::path staging = make_staging_directory(parent, name, what);
     RemoveUnlessReleased remove_staging(staging);
     fill(staging);
+    before("flush the new directory");
     sync_tree(staging);
 
     // 2. and 3. Move the old directory aside, the new one into place.
+    before("move the old directory aside");
     const fs::path old = move_aside(target, parent, name, what);
+    before("move the new directory into place");
     move_into_place(staging, target, old, what, remove_staging);
     remove_staging.release();
     try {
+        before("flush the renames");
         sync_to_disk(parent);
     } catch (const DataError& error) {
         fail(target,
@@ -287,6 +301,7 @@ void replace_directory(const fs::path& directory, const std::string& what,
     // 4. The new directory is in place; the old copy is no longer needed. Failing to delete
     // it does not undo the save, so it is not an error.
     if (!old.empty()) {
+        before("delete the old directory");
         std::error_code ignored;
         fs::remove_all(old, ignored);
     }

@@ -17,6 +17,12 @@
 
 namespace cnn {
 
+/// For tests of interrupted saves: when set, called with a short name of each step of
+/// write_file_atomically() and replace_directory() that changes the file system, just before
+/// the step. The test of interrupted checkpoints (tests/test_checkpoint.cpp) ends a child
+/// process there, as a kill would; nothing else sets it.
+inline std::function<void(const char* step)> file_system_step_hook;
+
 /// Writes `text` to `file` whole: first to `<file>.partial`, renamed into place only once
 /// everything is written. On failure the partial file is removed and std::runtime_error names
 /// the file.
