@@ -420,8 +420,8 @@ bool has_checkpoint(const fs::path& directory) {
         }
         fail(directory, "no checkpoint, but an interrupted save left" + names + " beside it " +
                             "(.old-* holds the previous checkpoint, .new-* the new one if it " +
-                            "has a " + checkpoint_file + "); rename one to " + name +
-                            " to resume from it");
+                            "has a " + checkpoint_file + "); recover_checkpoint(), which a " +
+                            "resumed run calls first, puts the newest complete one back");
     }
     return false;
 }

@@ -89,7 +89,7 @@ void save_checkpoint(Model& model, const TrainingProgress& progress,
 /// True if `directory` exists (it must then hold a checkpoint, which
 /// load_checkpoint() checks); false if it does not. Throws DataError if it does not exist
 /// but an interrupted save left its copies beside it (`<directory>.old-*`, `.new-*`), which
-/// must not be mistaken for "no checkpoint yet".
+/// must not be mistaken for "no checkpoint yet": recover_checkpoint() sorts those out.
 bool has_checkpoint(const std::filesystem::path& directory);
 
 /// Sorts out what an interrupted save (see replace_directory()) left beside `directory`:
