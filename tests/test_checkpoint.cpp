@@ -504,7 +504,7 @@ TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {
     CHECK_THROWS_AS(cnn::Adam().set_learning_rate(-1.0f), std::invalid_argument);
 }
 
-TEST_CASE("resume starts afresh without a checkpoint, and has_checkpoint sees an interrupted save") {
+TEST_CASE("resume starts afresh without a checkpoint, has_checkpoint sees an interrupted save") {
     const Data d = small_data();
     cnn::testing::TempDir dir;
     cnn::Sequential a = small_model(5, cnn::Adam({0.01f}));
@@ -543,9 +543,15 @@ TEST_CASE("after an interrupted save, resume continues from the newest complete 
     const std::vector<Case> cases = {
         {"first save killed after its files", {{"epoch1", "run.new-0000000a"}}, 1},
         {"first save killed while writing", {{"unfinished", "run.new-0000000a"}}, 0},
-        {"killed between the renames", {{"epoch1", "run.old-0000000b"}, {"epoch2", "run.new-0000000c"}}, 2},
-        {"killed while writing a later save", {{"epoch1", "run"}, {"unfinished", "run.new-0000000d"}}, 1},
-        {"killed before the old copy was deleted", {{"epoch2", "run"}, {"epoch1", "run.old-0000000e"}}, 2},
+        {"killed between the renames",
+         {{"epoch1", "run.old-0000000b"}, {"epoch2", "run.new-0000000c"}},
+         2},
+        {"killed while writing a later save",
+         {{"epoch1", "run"}, {"unfinished", "run.new-0000000d"}},
+         1},
+        {"killed before the old copy was deleted",
+         {{"epoch2", "run"}, {"epoch1", "run.old-0000000e"}},
+         2},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);

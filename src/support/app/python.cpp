@@ -39,7 +39,8 @@ CommandResult run_command(const std::string& command, unsigned seconds) {
     const int status = pclose(pipe.release());
     result.ok = status == 0;
     // timeout exits with 124 when it stopped the command, 137 when it had to kill it.
-    result.timed_out = WIFEXITED(status) && (WEXITSTATUS(status) == 124 || WEXITSTATUS(status) == 137);
+    result.timed_out =
+        WIFEXITED(status) && (WEXITSTATUS(status) == 124 || WEXITSTATUS(status) == 137);
     return result;
 }
 

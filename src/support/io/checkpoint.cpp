@@ -228,8 +228,8 @@ Description read_description(const fs::path& directory) {
 // Fails unless the manifests of the weights and optimizer folders in `directory` are the
 // ones its checkpoint.txt, read into `d`, lists.
 void check_manifests(const fs::path& directory, const Description& d) {
-    for (const auto& [part, sha256] :
-         {std::make_pair("weights", d.weights_sha256), std::make_pair("optimizer", d.optimizer_sha256)}) {
+    for (const auto& [part, sha256] : {std::make_pair("weights", d.weights_sha256),
+                                       std::make_pair("optimizer", d.optimizer_sha256)}) {
         const fs::path manifest = directory / part / weights_manifest_file;
         std::error_code ec;
         if (!fs::exists(manifest, ec)) {
@@ -563,7 +563,8 @@ void resume_run(const fs::path& directory, TrainingState& state) {
             "run asks for; ask for {} or more epochs, or start afresh in another directory",
             directory.string(), saved_epochs, state.options.epochs, saved_epochs));
     }
-    const TrainingProgress done = resume_from_checkpoint(state.model, directory, progress_of(state));
+    const TrainingProgress done =
+        resume_from_checkpoint(state.model, directory, progress_of(state));
     state.epochs_done = done.epoch;
     state.history = done.history;
     if (state.options.verbose != Verbosity::silent) {

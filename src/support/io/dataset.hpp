@@ -57,12 +57,13 @@ inline constexpr std::size_t dataset_image_side = 28;
 Dataset load_split(const std::filesystem::path& directory, Split split, std::size_t limit = 0);
 
 /// Checks that `data` holds images a program can use: of dataset_image_side x
-/// dataset_image_side pixels, not all of one shade, and at least `at_least` of them. load_split() reads any size;
-/// a program calls this before the first use, so that data of another size is refused up
-/// front instead of failing deep inside a model, or drawing nonsense, after minutes of work.
-/// `why` (for example "500 are held out for validation") completes the count's message.
+/// dataset_image_side pixels, at least `at_least` of them, and not all of one shade.
+/// load_split() reads any size; a program calls this before the first use, so that unusable
+/// data is refused up front instead of failing deep inside a model, or drawing nonsense,
+/// after minutes of work. `why` (for example "500 are held out for validation") completes
+/// the count's message.
 ///
-/// Throws DataError naming `data.image_file`, the size or count expected and the one found.
+/// Throws DataError naming `data.image_file`, what was expected and what was found.
 void require_images(const Dataset& data, std::size_t at_least, const std::string& why = "");
 
 /// The directory of the committed sample, `<source dir>/data/fashion-mnist-sample`.

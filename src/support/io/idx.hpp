@@ -48,11 +48,12 @@ inline constexpr std::size_t idx_max_payload_bytes = std::size_t{1} << 30;
 /// Reads the IDX file `file` (gzipped or raw) whose rank must be `expected_rank`
 /// (1 for labels, 3 for images).
 ///
-/// Throws DataError if the file is missing or unreadable, if its gzip stream is corrupt or
-/// cut short (its trailer missing or not matching the data), if the magic number, type code
-/// or rank is not the expected one, if a dimension is zero or their product exceeds
-/// idx_max_payload_bytes, or if the payload is shorter or longer than the header says. Memory use follows the bytes actually read, never the header's
-/// claim, so a lying header cannot make the reader allocate gigabytes.
+/// Throws DataError if the file is missing, not a regular file or unreadable, if its gzip
+/// stream is corrupt or cut short (its trailer missing or not matching the data), if the
+/// magic number, type code or rank is not the expected one, if a dimension is zero or their
+/// product exceeds idx_max_payload_bytes, or if the payload is shorter or longer than the
+/// header says. Memory use follows the bytes actually read, never the header's claim, so a
+/// lying header cannot make the reader allocate gigabytes.
 IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank);
 
 }  // namespace cnn
