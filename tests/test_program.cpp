@@ -59,7 +59,8 @@ TEST_CASE("Program: a --seed that is negative or too large is refused, never cha
         CAPTURE(bad);
         std::string err;
         bool ran = false;
-        CHECK(run({"--seed=" + bad, "--out", out.path().string()},
+        CHECK(run(
+                  {"--seed=" + bad, "--out", out.path().string()},
                   [&](const cnn::ProgramOptions&) { ran = true; }, &err) != 0);
         CHECK_FALSE(ran);
         const std::string expected =
@@ -75,7 +76,8 @@ TEST_CASE("Program: a --seed that is negative or too large is refused, never cha
 TEST_CASE("Program: an empty --out is refused, naming the flag") {
     std::string err;
     bool ran = false;
-    CHECK(run({"--out", ""}, [&](const cnn::ProgramOptions&) { ran = true; }, &err) != 0);
+    CHECK(run(
+              {"--out", ""}, [&](const cnn::ProgramOptions&) { ran = true; }, &err) != 0);
     CHECK_FALSE(ran);
     CHECK(err.find("--out: expected a folder for the plots and tables, got ''") !=
           std::string::npos);

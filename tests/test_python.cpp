@@ -95,8 +95,9 @@ TEST_CASE("run_python_figures: a script or interpreter that hangs is stopped at 
     check_hangs.check_time_limit_seconds = 1;
     const cnn::PythonFigures unanswered = cnn::run_python_figures(check_hangs, {});
     CHECK_FALSE(unanswered.available);
-    CHECK(unanswered.why_not == "/bin/sh did not answer check-hangs.sh --check within 1 s; "
-                                "check the interpreter (or pass --python) to compare");
+    CHECK(unanswered.why_not ==
+          "/bin/sh did not answer check-hangs.sh --check within 1 s; "
+          "check the interpreter (or pass --python) to compare");
 }
 
 TEST_CASE("run_python_figures: says why when --check fails, throws when the run fails") {

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <exception>
 #include <fstream>
-#include <stdexcept>
 #include <iostream>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>

@@ -128,7 +128,8 @@ PythonFigures run_python_figures(const PythonScript& script,
         throw std::runtime_error(script.script.filename().string() + " did not finish within " +
                                  std::to_string(script.time_limit_seconds) +
                                  " s (PythonScript::time_limit_seconds); run it by hand to see "
-                                 "why: " + command);
+                                 "why: " +
+                                 command);
     }
     if (!run.ok) {
         throw std::runtime_error(script.script.filename().string() +

@@ -446,8 +446,7 @@ bool is_copy_name(const std::string& name, const std::string& base) {
 std::vector<fs::path> copies_beside(const fs::path& target) {
     std::vector<fs::path> copies;
     std::error_code ec;
-    for (const fs::directory_entry& entry :
-         fs::directory_iterator(parent_directory(target), ec)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(parent_directory(target), ec)) {
         std::error_code type_error;
         if (is_copy_name(entry.path().filename().string(), target.filename().string()) &&
             !entry.is_symlink(type_error) && entry.is_directory(type_error)) {
@@ -513,10 +512,11 @@ std::string recover_checkpoint(const fs::path& directory) {
         }
     }
     const std::string left = target.string() + ": an interrupted save left " + names_of(copies);
-    return best ? fmt::format("{}; kept the checkpoint of epoch {}{}, the newest complete one, "
-                              "and removed the rest",
-                              left, best_epoch,
-                              *best == target ? "" : " (" + best->filename().string() + ")")
+    return best ? fmt::format(
+                      "{}; kept the checkpoint of epoch {}{}, the newest complete one, "
+                      "and removed the rest",
+                      left, best_epoch,
+                      *best == target ? "" : " (" + best->filename().string() + ")")
                 : left + "; no complete checkpoint among them, so they were removed";
 }
 

@@ -33,8 +33,8 @@ inline void require_regular_file(const std::filesystem::path& file,
     if (ec) {
         throw DataError(file.string() + ": cannot open the file: " + ec.message());
     }
-    const char* found = fs::is_directory(status)   ? "a directory"
-                        : fs::is_fifo(status)      ? "a named pipe (FIFO)"
+    const char* found = fs::is_directory(status)        ? "a directory"
+                        : fs::is_fifo(status)           ? "a named pipe (FIFO)"
                         : fs::is_character_file(status) ? "a character device"
                         : fs::is_block_file(status)     ? "a block device"
                         : fs::is_socket(status)         ? "a socket"

@@ -157,8 +157,7 @@ void require_images(const Dataset& data, std::size_t at_least, const std::string
     if (count < at_least) {
         throw DataError(data.image_file.string() + ": expected at least " +
                         std::to_string(at_least) + " images" +
-                        (why.empty() ? "" : " (" + why + ")") + ", found " +
-                        std::to_string(count));
+                        (why.empty() ? "" : " (" + why + ")") + ", found " + std::to_string(count));
     }
     // One shade everywhere (all black, say) leaves nothing to learn or to draw: training, the
     // gradient check and the plots would all fail, each blaming itself.
@@ -169,7 +168,9 @@ void require_images(const Dataset& data, std::size_t at_least, const std::string
             throw DataError(data.image_file.string() +
                             ": expected images with more than one shade of grey, found every " +
                             "pixel of every image " + std::to_string(byte) +
-                            (byte == 0 ? " (black)" : byte == 255 ? " (white)" : ""));
+                            (byte == 0     ? " (black)"
+                             : byte == 255 ? " (white)"
+                                           : ""));
         }
     }
 }

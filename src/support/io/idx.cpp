@@ -310,9 +310,10 @@ void expect_end(ByteReader& reader, const std::filesystem::path& file, const Idx
     // All the data arrived, but a gzip stream cut off in its 8-byte trailer (CRC and length)
     // cannot be verified: treat it as the truncated file it is.
     if (reader.ended_early()) {
-        fail(file, "the gzip stream ends early, so its checksum cannot be verified: expected "
-                   "the 8-byte gzip trailer (CRC-32 and length) after the data, found the end "
-                   "of the file");
+        fail(file,
+             "the gzip stream ends early, so its checksum cannot be verified: expected "
+             "the 8-byte gzip trailer (CRC-32 and length) after the data, found the end "
+             "of the file");
     }
 }
 
