@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -14,6 +15,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
 
 #include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/conv2d.hpp"
@@ -26,6 +32,8 @@
 #include "cnn/model/sequential.hpp"
 #include "cnn/optim/adam.hpp"
 #include "cnn/optim/sgd.hpp"
+#include "support/io/atomic_file.hpp"
+#include "support/io/checksum.hpp"
 #include "support/io/npy.hpp"
 #include "support/io/weights.hpp"
 #include "test_support.hpp"
@@ -130,6 +138,24 @@ std::string replaced(std::string text, const std::string& from, const std::strin
     return text.replace(at, from.size(), to);
 }
 
+// `text` with the rest of its line that starts with "key " replaced by `value`.
+std::string with_line(const std::string& text, const std::string& key, const std::string& value) {
+    const std::size_t start = text.find("\n" + key + " ");
+    REQUIRE(start != std::string::npos);
+    const std::size_t end = text.find('\n', start + 1);
+    return text.substr(0, start + key.size() + 2) + value + text.substr(end);
+}
+
+// A checkpoint.txt's text after an edit, with its checksum line made to match again: what
+// a deliberate forgery, or a run that saved bad values itself, would leave.
+std::string sealed(std::string text) {
+    const std::size_t last = text.rfind("checksum ");
+    if (last != std::string::npos) {
+        text.erase(last);
+    }
+    return text + "checksum " + cnn::sha256_of_text(text) + "\n";
+}
+
 }  // namespace
 
 TEST_CASE("a run interrupted after epoch 1 and resumed ends bit for bit like an uninterrupted one") {
@@ -229,7 +255,7 @@ TEST_CASE("a checkpoint is a checkpoint.txt beside weights and optimizer folders
     CHECK(p.history.seconds == h.seconds);  // written exactly, even the timings
 
     const std::string text = read_text(checkpoint / "checkpoint.txt");
-    CHECK(text.rfind("# cnn-steps checkpoint 1\nepoch 2\nexamples 24\n", 0) == 0);
+    CHECK(text.rfind("# cnn-steps checkpoint 2\nepoch 2\nexamples 24\n", 0) == 0);
     CHECK(text.find("\noptimizer adam 6\n") != std::string::npos);  // 2 epochs of 3 steps
 
     // The weights folder is what save_weights writes: a fresh model loads it.
@@ -276,13 +302,17 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
         write_text(c / "checkpoint.txt", replaced(description, "epoch 1\n", "epoch 2\n"));
     }, "expected 2 numbers after 'loss' (one per epoch), found 1");
     refused("bad-header", [&](const fs::path& c) {
-        write_text(c / "checkpoint.txt", replaced(description, "checkpoint 1", "checkpoint 9"));
-    }, "line 1: expected the first line to be '# cnn-steps checkpoint 1'");
+        write_text(c / "checkpoint.txt", replaced(description, "checkpoint 2", "checkpoint 9"));
+    }, "line 1: expected the first line to be '# cnn-steps checkpoint 2'");
     refused("bad-rng", [&](const fs::path& c) {
-        write_text(c / "checkpoint.txt", replaced(description, "\nrng ", "\nrng x"));
+        write_text(c / "checkpoint.txt", sealed(replaced(description, "\nrng ", "\nrng x")));
     }, "the generator's state: Rng::set_state: expected");
     refused("no-description", [&](const fs::path& c) { fs::remove(c / "checkpoint.txt"); },
             "checkpoint.txt: no checkpoint: the file is missing");
+    refused("device-description", [&](const fs::path& c) {  // a FIFO would block the reader
+        fs::remove(c / "checkpoint.txt");
+        fs::create_symlink("/dev/null", c / "checkpoint.txt");
+    }, "checkpoint.txt: expected a regular file, found a character device");
     refused("damaged-weights", [&](const fs::path& c) {
         const fs::path file = c / "weights" / "dense.kernel.npy";
         std::string bytes = read_text(file);
@@ -323,6 +353,88 @@ TEST_CASE("a damaged or mismatched checkpoint is refused and the model is left u
     CHECK_THROWS_WITH_AS(cnn::ModelCheckpoint({}, true),
                          doctest::Contains("expected a directory to save checkpoints in"),
                          std::invalid_argument);
+}
+
+TEST_CASE("checkpoint.txt ends with a checksum of its lines, and an edited one is refused") {
+    const auto d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path checkpoint = dir / "run";
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, checkpoint));
+    const std::string description = read_text(checkpoint / "checkpoint.txt");
+    // The last line is the SHA-256 of every byte before it.
+    const std::size_t last = description.rfind("\nchecksum ") + 1;
+    REQUIRE(last > 0);
+    CHECK(description.substr(last) ==
+          "checksum " + cnn::sha256_of_text(description.substr(0, last)) + "\n");
+
+    // One step more in Adam's count reads as well as the true count, and a resumed run would
+    // end with other weights than an uninterrupted one (Adam's bias correction uses it).
+    write_text(checkpoint / "checkpoint.txt",
+               replaced(description, "\noptimizer adam 3\n", "\noptimizer adam 4\n"));
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, checkpoint),
+                         doctest::Contains("checkpoint.txt: line 17: checksum mismatch"),
+                         cnn::DataError);
+    CHECK(same_weights(model, untouched));
+    CHECK_THROWS_WITH_AS(cnn::read_checkpoint_progress(checkpoint),
+                         doctest::Contains("checksum mismatch"), cnn::DataError);
+
+    // A line cut off the end is no better.
+    write_text(checkpoint / "checkpoint.txt", description.substr(0, last));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, checkpoint),
+                         doctest::Contains("line 17: expected a line 'checksum ...', found the end "
+                                           "of the file"),
+                         cnn::DataError);
+}
+
+TEST_CASE("a checkpoint whose history or weights are not finite is neither saved nor loaded") {
+    const auto d = small_data();
+    cnn::testing::TempDir dir;
+    const fs::path good = dir / "good";
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, good));
+    const std::string description = read_text(good / "checkpoint.txt");
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+
+    // A NaN or an infinity in the History, even under a matching checksum: the run would
+    // train and save, then fail in a plot on every later resume.
+    for (const char* bad : {"nan", "inf", "-inf"}) {
+        CAPTURE(bad);
+        const fs::path c = dir / (std::string("history-") + bad);
+        fs::copy(good, c, fs::copy_options::recursive);
+        write_text(c / "checkpoint.txt", sealed(with_line(description, "val_loss", bad)));
+        const std::string expected =
+            std::string("line 11: expected finite numbers after 'val_loss', found '") + bad + "'";
+        CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, c), doctest::Contains(expected.c_str()),
+                             cnn::DataError);
+        CHECK(same_weights(model, untouched));
+    }
+
+    // A model whose weights went NaN is not saved: the last good checkpoint stays the last.
+    cnn::Sequential diverged = small_model(5, cnn::Adam({0.01f}));
+    diverged.fit(d.x, d.y, options(1));
+    diverged.weights()[2].value[1] = std::nanf("");
+    const std::string name = diverged.weights()[2].name;
+    CHECK_THROWS_WITH_AS(cnn::save_checkpoint(diverged, {}, good),
+                         doctest::Contains(("cannot save the checkpoint: expected finite weights, "
+                                            "found nan in '" + name + "' at index 1").c_str()),
+                         cnn::DataError);
+    CHECK(read_text(good / "checkpoint.txt") == description);
+
+    // And such weights in a checkpoint, with every checksum made to match, are not loaded.
+    const fs::path nan_weights = dir / "nan-weights";
+    fs::copy(good, nan_weights, fs::copy_options::recursive);
+    fs::remove_all(nan_weights / "weights");
+    cnn::save_weights(diverged.weights(), nan_weights / "weights");
+    const std::string manifest_sha256 = cnn::sha256_hex(nan_weights / "weights" / "manifest.txt");
+    write_text(nan_weights / "checkpoint.txt",
+               sealed(with_line(description, "weights", manifest_sha256)));
+    CHECK_THROWS_WITH_AS(cnn::load_checkpoint(model, nan_weights),
+                         doctest::Contains(("expected finite weights, found nan in '" + name +
+                                            "' at index 1").c_str()),
+                         cnn::DataError);
+    CHECK(same_weights(model, untouched));
 }
 
 TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {
@@ -368,7 +480,7 @@ TEST_CASE("a learning-rate schedule: epoch by epoch, resumed exactly") {
     CHECK_THROWS_AS(cnn::Adam().set_learning_rate(-1.0f), std::invalid_argument);
 }
 
-TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrupted save") {
+TEST_CASE("resume starts afresh without a checkpoint, has_checkpoint sees an interrupted save") {
     const auto d = small_data();
     cnn::testing::TempDir dir;
     cnn::Sequential a = small_model(5, cnn::Adam({0.01f}));
@@ -384,7 +496,178 @@ TEST_CASE("resume starts afresh without a checkpoint, but not beside an interrup
                          doctest::Contains("no checkpoint, but an interrupted save left "
                                            "run.old-0123abcd beside it"),
                          cnn::DataError);
-    CHECK_THROWS_AS(a.fit(d.x, d.y, options(2, dir / "run", true)), cnn::DataError);
+}
+
+TEST_CASE("after an interrupted save, resume continues from the newest complete checkpoint") {
+    // What a kill at each moment of replace_directory()'s steps leaves, built from real
+    // checkpoints of epochs 1 and 2 of one run. Resuming must pick the newest complete one,
+    // say so, and remove every other copy; with none complete it starts afresh, saying so.
+    const auto d = small_data();
+    cnn::testing::TempDir saved;
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, saved / "epoch1"));
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(2, saved / "epoch2"));
+    fs::copy(saved / "epoch2", saved / "unfinished", fs::copy_options::recursive);
+    fs::remove(saved / "unfinished" / "checkpoint.txt");  // written last, so missing if cut
+    cnn::Sequential straight = small_model(5, cnn::Adam({0.01f}));
+    straight.fit(d.x, d.y, options(3));
+
+    struct Case {
+        const char* name;
+        std::vector<std::pair<const char*, const char*>> copies;  // (saved copy, name left)
+        std::size_t resumed_epoch;                                // 0: starts afresh
+    };
+    const std::vector<Case> cases = {
+        {"first save killed after its files", {{"epoch1", "run.new-0000000a"}}, 1},
+        {"first save killed while writing", {{"unfinished", "run.new-0000000a"}}, 0},
+        {"killed between the renames",
+         {{"epoch1", "run.old-0000000b"}, {"epoch2", "run.new-0000000c"}},
+         2},
+        {"killed while writing a later save",
+         {{"epoch1", "run"}, {"unfinished", "run.new-0000000d"}},
+         1},
+        {"killed before the old copy was deleted",
+         {{"epoch2", "run"}, {"epoch1", "run.old-0000000e"}},
+         2},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        cnn::testing::TempDir dir;
+        for (const auto& [from, to] : c.copies) {
+            fs::copy(saved / from, dir / to, fs::copy_options::recursive);
+        }
+        cnn::FitOptions resume = options(3, dir / "run", true);
+        resume.verbose = cnn::Verbosity::epoch_line;
+        std::ostringstream out;
+        cnn::Sequential model = small_model(c.resumed_epoch == 0 ? 5 : 9, cnn::Adam({0.01f}));
+        REQUIRE_NOTHROW(model.fit(d.x, d.y, resume, out));
+        CHECK(out.str().find("an interrupted save left") != std::string::npos);
+        const std::vector<std::string> said =
+            c.resumed_epoch == 0
+                ? std::vector<std::string>{"no complete checkpoint among them, so they were "
+                                           "removed",
+                                           "No checkpoint to resume from"}
+                : std::vector<std::string>{
+                      fmt::format("kept the checkpoint of epoch {}", c.resumed_epoch),
+                      fmt::format("run: {} of 3 epochs done", c.resumed_epoch)};
+        for (const std::string& words : said) {
+            CHECK_MESSAGE(out.str().find(words) != std::string::npos, out.str());
+        }
+        CHECK(same_weights(model, straight));  // resumed or afresh, the same run
+        CHECK(dir.files() == std::vector<std::string>{"run"});  // every other copy removed
+    }
+
+    // A folder of the learner's is never replaced by a copy beside it.
+    cnn::testing::TempDir dir;
+    fs::create_directory(dir / "run");
+    write_text(dir / "run" / "notes.txt", "mine\n");
+    fs::copy(saved / "epoch2", dir / "run.new-0000000f", fs::copy_options::recursive);
+    cnn::Sequential model = small_model(9, cnn::Adam({0.01f}));
+    CHECK_THROWS_AS(model.fit(d.x, d.y, options(3, dir / "run", true)), cnn::DataError);
+    CHECK(read_text(dir / "run" / "notes.txt") == "mine\n");
+}
+
+TEST_CASE("a save killed before any one of its file-system steps resumes to the same weights") {
+    // The experiment of issue 22, kept as a test: epoch 2's checkpoint is saved over epoch 1's
+    // in a child process that ends (as kill -9 would: no destructor, no clean-up) just before
+    // its n-th step, for every n. Resuming must then train to the weights of a run never
+    // interrupted, from epoch 1 or 2, whichever survived, and leave no copy behind.
+    const auto d = small_data();
+    cnn::testing::TempDir saved;
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(1, saved / "epoch1"));
+    cnn::Sequential two = small_model(5, cnn::Adam({0.01f}));
+    const cnn::TrainingProgress at_two{2, 24, 6, 8, true, two.fit(d.x, d.y, options(2))};
+    cnn::Sequential straight = small_model(5, cnn::Adam({0.01f}));
+    straight.fit(d.x, d.y, options(3));
+
+    std::vector<std::string> steps;  // the steps of one save, counted on a copy
+    fs::copy(saved / "epoch1", saved / "counted", fs::copy_options::recursive);
+    cnn::file_system_step_hook = [&](const char* step) { steps.emplace_back(step); };
+    cnn::save_checkpoint(two, at_two, saved / "counted");
+    cnn::file_system_step_hook = nullptr;
+    REQUIRE(steps.size() > 10);
+
+    std::size_t resumed_from_two = 0;
+    for (std::size_t kill_at = 1; kill_at <= steps.size(); ++kill_at) {
+        CAPTURE(kill_at);
+        CAPTURE(steps[kill_at - 1]);
+        cnn::testing::TempDir dir;
+        fs::copy(saved / "epoch1", dir / "run", fs::copy_options::recursive);
+        const pid_t child = fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {  // the child saves, and ends before step kill_at
+            std::size_t step = 0;
+            cnn::file_system_step_hook = [&](const char*) {
+                if (++step == kill_at) {
+                    _exit(0);
+                }
+            };
+            try {
+                cnn::save_checkpoint(two, at_two, dir / "run");
+            } catch (...) {
+                _exit(2);
+            }
+            _exit(1);  // the save finished: it had fewer steps than counted
+        }
+        int status = 0;
+        REQUIRE(waitpid(child, &status, 0) == child);
+        REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+
+        cnn::FitOptions resume = options(3, dir / "run", true);
+        resume.verbose = cnn::Verbosity::epoch_line;
+        std::ostringstream out;
+        cnn::Sequential resumed = small_model(9, cnn::Adam({0.01f}));
+        REQUIRE_NOTHROW(resumed.fit(d.x, d.y, resume, out));
+        CHECK(same_weights(resumed, straight));
+        CHECK(dir.files() == std::vector<std::string>{"run"});
+        resumed_from_two += out.str().find("run: 2 of 3 epochs done") != std::string::npos;
+    }
+    // Killed early, the old checkpoint survives; killed late, the new one: both happened.
+    CHECK(resumed_from_two > 0);
+    CHECK(resumed_from_two < steps.size());
+    MESSAGE(steps.size() << " kill points tried; every resumed run ended with the same weights");
+}
+
+TEST_CASE("resuming a checkpoint that has more epochs than the run asks for is refused") {
+    // It would report 2 epochs with the weights of 3.
+    const auto d = small_data();
+    cnn::testing::TempDir dir;
+    small_model(5, cnn::Adam({0.01f})).fit(d.x, d.y, options(3, dir / "run"));
+    cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+    cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+    CHECK_THROWS_WITH_AS(model.fit(d.x, d.y, options(2, dir / "run", true)),
+                         doctest::Contains("it holds 3 completed epochs, more than the 2 this run "
+                                           "asks for"),
+                         std::invalid_argument);
+    CHECK(same_weights(model, untouched));
+    CHECK(cnn::read_checkpoint_progress(dir / "run").epoch == 3);  // left as it was
+    // As many epochs as are done: nothing left to train, and that is no error.
+    CHECK(model.fit(d.x, d.y, options(3, dir / "run", true)).loss.size() == 3);
+}
+
+TEST_CASE("a checkpoint folder that cannot be saved to is refused before the first epoch") {
+    // Not after an epoch of training that is then lost.
+    const auto d = small_data();
+    cnn::testing::TempDir dir;
+    write_text(dir / "a-file", "not a folder\n");
+    fs::create_directory(dir / "notes");
+    write_text(dir / "notes" / "todo.txt", "a learner's file\n");
+    const std::vector<std::pair<fs::path, std::string>> unusable = {
+        {dir / "a-file", "it exists and is not a directory"},
+        {dir / "notes", "it holds 'todo.txt', which save_checkpoint did not write"},
+        {dir / "a-file" / "run", "cannot create the directory to save checkpoint in"},
+    };
+    for (const auto& [target, expected] : unusable) {
+        CAPTURE(target);
+        cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
+        cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));
+        CHECK_THROWS_WITH_AS(model.fit(d.x, d.y, options(1, target)),
+                             doctest::Contains(expected.c_str()), cnn::DataError);
+        CHECK(same_weights(model, untouched));  // not one step was taken
+        // With --resume the folder must hold a checkpoint, or nothing at all.
+        CHECK_THROWS_AS(model.fit(d.x, d.y, options(1, target, true)), cnn::DataError);
+        CHECK(same_weights(model, untouched));
+    }
+    CHECK(dir.files().size() == 2);  // nothing left behind: a-file and notes
 }
 
 TEST_CASE("save_checkpoint refuses to replace a directory that holds more than a checkpoint") {

@@ -46,6 +46,29 @@ TEST_CASE("sha256_hex matches the FIPS 180-2 test vectors") {
           "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+TEST_CASE("sha256_of_text gives the same digests, for text in memory") {
+    CHECK(cnn::sha256_of_text("abc") == abc_sha256);  // FIPS 180-2, B.1, as above
+    CHECK(cnn::sha256_of_text("") ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(cnn::sha256_of_text(std::string(1000000, 'a')) ==
+          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("sha256_hex refuses a device or a named pipe, which it would read forever") {
+    // A link to /dev/zero as a weights file once hung the loader here. /dev/null (which reads
+    // as empty) comes first: before the check it gave an answer rather than a hang.
+    cnn::testing::TempDir dir;
+    fs::create_symlink("/dev/null", dir / "device");
+    REQUIRE_THROWS_WITH_AS(cnn::sha256_hex(dir / "device"),
+                           doctest::Contains("device: expected a regular file, found a "
+                                             "character device"),
+                           cnn::DataError);
+    cnn::testing::make_fifo(dir / "pipe");
+    CHECK_THROWS_WITH_AS(cnn::sha256_hex(dir / "pipe"),
+                         doctest::Contains("pipe: expected a regular file, found a named pipe"),
+                         cnn::DataError);
+}
+
 TEST_CASE("sha256_hex names a file it cannot read") {
     cnn::testing::TempDir dir;
     const fs::path missing = dir / "missing";

@@ -165,6 +165,37 @@ TEST_CASE("load_split detects a file that does not match its SHA256SUMS") {
                          doctest::Contains(expected.c_str()), cnn::DataError);
 }
 
+TEST_CASE("require_images refuses images of another size, or too few, naming the file") {
+    cnn::testing::TempDir dir;
+    write_tiny_split(dir.path());  // two 2 x 3 images
+    const cnn::Dataset tiny = cnn::load_split(dir.path(), cnn::Split::train);
+    CHECK(tiny.image_file == dir / "train-images-idx3-ubyte.gz");
+    const std::string size_error = tiny.image_file.string() +
+                                   ": expected images of 28 x 28 pixels (the size of "
+                                   "Fashion-MNIST's and MNIST's, which the chapters' models are "
+                                   "made for), found 2 x 3";
+    CHECK_THROWS_WITH_AS(cnn::require_images(tiny, 1), size_error.c_str(), cnn::DataError);
+
+    const cnn::Dataset sample = cnn::load_split(cnn::sample_data_directory(), cnn::Split::test, 5);
+    CHECK_NOTHROW(cnn::require_images(sample, 5));
+    const std::string count_error =
+        sample.image_file.string() + ": expected at least 6 images (six in a figure), found 5";
+    CHECK_THROWS_WITH_AS(cnn::require_images(sample, 6, "six in a figure"), count_error.c_str(),
+                         cnn::DataError);
+}
+
+TEST_CASE("require_images refuses images that are all one shade, naming the file") {
+    // All-black data once made chapter 05 blame a plot and chapter 01 its gradient check.
+    cnn::testing::TempDir dir;
+    write_idx(dir / "t10k-images-idx3-ubyte", {3, 28, 28}, Bytes(3 * 28 * 28, 0));
+    write_idx(dir / "t10k-labels-idx1-ubyte", {3}, {1, 2, 3});
+    const cnn::Dataset black = cnn::load_split(dir.path(), cnn::Split::test);
+    const std::string expected = black.image_file.string() +
+                                 ": expected images with more than one shade of grey, found "
+                                 "every pixel of every image 0 (black)";
+    CHECK_THROWS_WITH_AS(cnn::require_images(black, 1), expected.c_str(), cnn::DataError);
+}
+
 TEST_CASE("the committed sample loads: 4000 training and 1000 test images of 28 x 28") {
     for (const cnn::Split split : {cnn::Split::train, cnn::Split::test}) {
         const std::size_t count = split == cnn::Split::train ? 4000 : 1000;
@@ -230,6 +261,18 @@ TEST_CASE("find_data_directory: $CNN_DATA comes before the other places") {
     write_tiny_split(dir.path());
     const ScopedEnv env("CNN_DATA", dir.path().string());
     CHECK(cnn::find_data_directory(std::nullopt, false) == dir.path());
+}
+
+TEST_CASE("find_data_directory: a $CNN_DATA that holds no data is an error, not skipped") {
+    // Falling back to another folder would train on data the user did not ask for.
+    cnn::testing::TempDir dir;
+    const ScopedEnv env("CNN_DATA", (dir / "nonexistent").string());
+    const std::string expected =
+        (dir / "nonexistent").string() + " (given by $CNN_DATA): does not exist";
+    CHECK_THROWS_WITH_AS(cnn::find_data_directory(std::nullopt, false), expected.c_str(),
+                         cnn::DataError);
+    // --data and --quick do not read $CNN_DATA, so it does not stand in their way.
+    CHECK(cnn::find_data_directory(std::nullopt, true) == cnn::sample_data_directory());
 }
 
 TEST_CASE("fashion_mnist_class_names are Fashion-MNIST's ten classes in label order") {

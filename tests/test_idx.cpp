@@ -167,10 +167,11 @@ TEST_CASE("read_idx rejects a file of another rank than expected") {
 TEST_CASE("read_idx rejects a zero dimension") {
     cnn::testing::TempDir dir;
     const fs::path file = dir / "empty-rows";
-    write_raw(file, idx_header(0x08, {2, 0, 4}));
+    write_raw(file, idx_header(0x08, {4000, 0, 28}));
+    // The message shows every dimension as the header gives it, those after the zero too.
     CHECK_THROWS_WITH_AS(cnn::read_idx(file, 3),
                          doctest::Contains("dimension 1 is 0; expected every dimension to be at "
-                                           "least 1"),
+                                           "least 1 (dimensions 4000 x 0 x 28)"),
                          cnn::DataError);
 }
 
@@ -255,6 +256,19 @@ TEST_CASE("read_idx names the path of a file it cannot open") {
                          cnn::DataError);
 }
 
+TEST_CASE("read_idx refuses a device or a named pipe instead of opening it") {
+    cnn::testing::TempDir dir;
+    fs::create_symlink("/dev/zero", dir / "zeros");
+    REQUIRE_THROWS_WITH_AS(cnn::read_idx(dir / "zeros", 3),
+                           doctest::Contains("zeros: expected a regular file, found a character "
+                                             "device"),
+                           cnn::DataError);
+    cnn::testing::make_fifo(dir / "pipe");  // opening it to read would wait for a writer
+    CHECK_THROWS_WITH_AS(cnn::read_idx(dir / "pipe", 3),
+                         doctest::Contains("pipe: expected a regular file, found a named pipe"),
+                         cnn::DataError);
+}
+
 TEST_CASE("read_idx reports a corrupt gzip stream with zlib's message") {
     cnn::testing::TempDir dir;
     // The gzip signature and method (1F 8B 08, RFC 1952), then bytes that are not deflate data.
@@ -297,6 +311,38 @@ TEST_CASE("read_idx rejects a gzip file that was cut short") {
                          doctest::Contains("the gzip stream ends early, so its checksum cannot be "
                                            "verified"),
                          cnn::DataError);
+}
+
+TEST_CASE("read_idx rejects a large gzip file whose trailer is missing") {
+    // Large reads are where zlib's own gzread() once let such a file through: it decompresses
+    // a read of 256 KiB or more straight into the caller's buffer, can stop with the whole file
+    // consumed but the trailer (CRC-32 and length) unread, and the next read then reports a
+    // clean end. The committed sample's training images (3 MB of pixels) are the case the
+    // hostile test found on Debian's full file; a megabyte of random bytes is another shape of
+    // stream (stored blocks, not Huffman-coded ones).
+    cnn::testing::TempDir dir;
+    const fs::path sample =
+        fs::path(CNN_SOURCE_DIR) / "data" / "fashion-mnist-sample" / "train-images-idx3-ubyte.gz";
+    std::mt19937 random(22);
+    Bytes noise(1 << 20);
+    for (std::uint8_t& byte : noise) {
+        byte = static_cast<std::uint8_t>(random());
+    }
+    write_gz(dir / "noise.gz", concat(idx_header(0x08, {16, 256, 256}), noise));
+    for (const fs::path& complete : {sample, dir / "noise.gz"}) {
+        const Bytes bytes = read_raw(complete);
+        REQUIRE(bytes.size() > 8);
+        const std::size_t rank = 3;
+        REQUIRE_NOTHROW(cnn::read_idx(complete, rank));
+        for (std::size_t cut = 1; cut <= 8; ++cut) {  // every length of a cut into the trailer
+            CAPTURE(complete);
+            CAPTURE(cut);
+            const fs::path file = dir / "cut.gz";
+            write_raw(file, Bytes(bytes.begin(), bytes.end() - static_cast<long>(cut)));
+            CHECK_THROWS_WITH_AS(cnn::read_idx(file, rank),
+                                 doctest::Contains("the gzip stream ends early"), cnn::DataError);
+        }
+    }
 }
 
 TEST_CASE("every read_idx error message starts with the file's path") {

@@ -52,6 +52,37 @@ TEST_CASE("Program: flags reach the body, --out is created, errors exit 1 with a
     std::filesystem::remove_all(out);
 }
 
+TEST_CASE("Program: a --seed that is negative or too large is refused, never changed") {
+    // CLI11 alone reads "-5" into an unsigned seed as 2^64 - 5, and 2^64 or more as 2^64 - 1.
+    cnn::testing::TempDir out;
+    for (const std::string bad : {"-5", "18446744073709551616", "99999999999999999999999", "7x"}) {
+        CAPTURE(bad);
+        std::string err;
+        bool ran = false;
+        CHECK(run(
+                  {"--seed=" + bad, "--out", out.path().string()},
+                  [&](const cnn::ProgramOptions&) { ran = true; }, &err) != 0);
+        CHECK_FALSE(ran);
+        const std::string expected =
+            "--seed: expected a whole number from 0 to 18446744073709551615, got '" + bad + "'";
+        CHECK(err.find(expected) != std::string::npos);
+    }
+    cnn::ProgramOptions seen;
+    CHECK(run({"--seed", "18446744073709551615", "--out", out.path().string()},
+              [&](const cnn::ProgramOptions& o) { seen = o; }) == 0);
+    CHECK(seen.seed == 18446744073709551615ULL);
+}
+
+TEST_CASE("Program: an empty --out is refused, naming the flag") {
+    std::string err;
+    bool ran = false;
+    CHECK(run(
+              {"--out", ""}, [&](const cnn::ProgramOptions&) { ran = true; }, &err) != 0);
+    CHECK_FALSE(ran);
+    CHECK(err.find("--out: expected a folder for the plots and tables, got ''") !=
+          std::string::npos);
+}
+
 TEST_CASE("Transcript: prints each line at once, writes the file only on save()") {
     cnn::testing::TempDir dir;
     const auto file = dir / "table.txt";

@@ -49,6 +49,16 @@ TEST_CASE("PythonFigures: figures as numbers, text as printed, a clear error for
                          std::runtime_error);
 }
 
+TEST_CASE("run_python_figures: a figure that is no number names the script that printed it") {
+    cnn::testing::TempDir dir;
+    const cnn::PythonFigures f =
+        cnn::run_python_figures({"/bin/sh", write_script(dir, 0, "conv1 fast\\n")}, {});
+    CHECK_THROWS_WITH_AS(f.figure("conv1"), "measure's.sh printed 'conv1 fast', expected a number",
+                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(f.figure("relu"), "measure's.sh printed no figure 'relu'",
+                         std::runtime_error);
+}
+
 TEST_CASE("shell_quote: one word whatever it holds") {
     CHECK(cnn::shell_quote("a b") == "'a b'");
     CHECK(cnn::shell_quote("it's") == "'it'\\''s'");
@@ -68,6 +78,26 @@ TEST_CASE("run_python_figures: runs the script with its arguments and reads its 
     std::ofstream(dir / "env.sh") << "[ \"$1\" = --check ] || echo setting $CNN_TEST_SETTING\n";
     with_environment.script = dir / "env.sh";
     CHECK(cnn::run_python_figures(with_environment, {}).figure("setting") == 7);
+}
+
+TEST_CASE("run_python_figures: a script or interpreter that hangs is stopped at its time limit") {
+    cnn::testing::TempDir dir;
+    std::ofstream(dir / "hangs.sh") << "[ \"$1\" = --check ] || sleep 30\necho never 1\n";
+    cnn::PythonScript hangs{"/bin/sh", dir / "hangs.sh"};
+    hangs.time_limit_seconds = 1;
+    CHECK_THROWS_WITH_AS(cnn::run_python_figures(hangs, {}),
+                         doctest::Contains("hangs.sh did not finish within 1 s "
+                                           "(PythonScript::time_limit_seconds); run it by hand "
+                                           "to see why: "),
+                         std::runtime_error);
+    std::ofstream(dir / "check-hangs.sh") << "sleep 30\n";
+    cnn::PythonScript check_hangs{"/bin/sh", dir / "check-hangs.sh"};
+    check_hangs.check_time_limit_seconds = 1;
+    const cnn::PythonFigures unanswered = cnn::run_python_figures(check_hangs, {});
+    CHECK_FALSE(unanswered.available);
+    CHECK(unanswered.why_not ==
+          "/bin/sh did not answer check-hangs.sh --check within 1 s; "
+          "check the interpreter (or pass --python) to compare");
 }
 
 TEST_CASE("run_python_figures: says why when --check fails, throws when the run fails") {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xtensor.hpp>
@@ -60,6 +61,12 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+/// Makes `path` a named pipe (FIFO). Opening one to read waits for a writer, forever if none
+/// comes: the readers must refuse it rather than open it.
+inline void make_fifo(const std::filesystem::path& path) {
+    REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+}
 
 struct PngSize {
     std::uint32_t width = 0, height = 0;

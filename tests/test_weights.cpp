@@ -266,6 +266,22 @@ TEST_CASE("load_weights refuses a model whose parameter has another name") {
         "'dense/bias'");
 }
 
+TEST_CASE("load_weights refuses a device in place of a weights file or the manifest") {
+    // Linked to /dev/zero, either would be read forever; /dev/null reads as empty, which
+    // shows the difference without a hang.
+    TinyModel destination(2);
+    const auto device_instead_of = [](const std::string& name) {
+        return [name](const fs::path& weights) {
+            fs::remove(weights / name);
+            fs::create_symlink("/dev/null", weights / name);
+        };
+    };
+    check_load_fails(destination.parameters(), device_instead_of("dense.kernel.npy"),
+                     "dense.kernel.npy: expected a regular file, found a character device");
+    check_load_fails(destination.parameters(), device_instead_of("manifest.txt"),
+                     "manifest.txt: expected a regular file, found a character device");
+}
+
 TEST_CASE("load_weights refuses a save with a missing file") {
     TinyModel destination(2);
     check_load_fails(

@@ -152,11 +152,13 @@ Data load_data(const cnn::ProgramOptions& options, const Setup& setup) {
     std::cout << "data: " << dir.string() << '\n';
     const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train, setup.train_limit);
     const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
+    // The gradient check takes four training images; the figures and the shift experiment
+    // draw 28 x 28 pictures.
+    cnn::require_images(train, setup.validation + 4,
+                        fmt::format("{} held out for validation, 4 more to train on",
+                                    setup.validation));
+    cnn::require_images(test, 1);
     const std::size_t n = train.labels.size();
-    if (n <= setup.validation) {
-        throw std::runtime_error(fmt::format("expected more than {} training images in {}, found {}",
-                                             setup.validation, dir.string(), n));
-    }
     // The last `validation` training images are held out; the test set is only used at the end.
     std::vector<std::size_t> fit_rows(n - setup.validation), val_rows(setup.validation);
     for (std::size_t i = 0; i < n; ++i) {

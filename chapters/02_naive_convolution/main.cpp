@@ -10,9 +10,11 @@
 //
 // Run: ch02_naive_convolution [--quick] [--out DIR] [--seed N] [--data DIR] [--photo FILE]
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -318,6 +320,54 @@ void parameter_counts(const fs::path& out) {
 }
 //! [parameter_counts]
 
+// Section 5 learns on a 96 x 96 crop of the photo, from 11/20 of its height and 1/4 of its
+// width: its planks and posts give every weight something to learn from.
+constexpr std::size_t crop_side = 96;
+std::size_t crop_top(std::size_t height) { return height * 11 / 20; }
+std::size_t crop_left(std::size_t width) { return width / 4; }
+
+// Refuses a photo this chapter cannot use, naming --photo: one without room for section 5's
+// crop, or of a single shade (no edges to find, no spread to standardise by).
+void check_photo(const Tensor2& photo, const std::string& file) {
+    const std::size_t h = photo.shape(0), w = photo.shape(1);
+    if (h < crop_top(h) + crop_side || w < crop_left(w) + crop_side) {
+        std::size_t rows = crop_side, cols = crop_side;  // the smallest sizes that hold it
+        while (rows < crop_top(rows) + crop_side) {
+            ++rows;
+        }
+        while (cols < crop_left(cols) + crop_side) {
+            ++cols;
+        }
+        throw std::invalid_argument(fmt::format(
+            "--photo {}: expected a photo with room for section 5's {} x {} crop (at least {} x "
+            "{} pixels once shrunk to 320 at most), found {} x {}",
+            file, crop_side, crop_side, rows, cols, h, w));
+    }
+    const auto [low, high] = std::minmax_element(photo.begin(), photo.end());
+    if (*low == *high) {
+        throw std::invalid_argument(
+            fmt::format("--photo {}: expected a photo with more than one shade of grey, found "
+                        "{} everywhere",
+                        file, std::lround(*low * 255.0f)));
+    }
+}
+
+// Section 5's input: the crop, standardised to mean 0 and standard deviation 1. Throws, naming
+// --photo, if the crop is of a single shade, which has no deviation to divide by.
+Tensor2 learning_crop(const Tensor2& photo, const std::string& file) {
+    const std::size_t top = crop_top(photo.shape(0)), left = crop_left(photo.shape(1));
+    Tensor2 crop = xt::view(photo, xt::range(top, top + crop_side),
+                            xt::range(left, left + crop_side));
+    const float deviation = xt::stddev(crop)();
+    if (!(deviation > 0.0f)) {
+        throw std::invalid_argument(fmt::format(
+            "--photo {}: expected some contrast in the {} x {} crop at row {}, column {} that "
+            "section 5 learns on, found a single shade",
+            file, crop_side, crop_side, top, left));
+    }
+    return (crop - xt::mean(crop)()) / deviation;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -338,23 +388,18 @@ int main(int argc, char** argv) {
         std::cout << "== 3. Hand-made filters ==\n\n";
         const fs::path data_dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset fashion = cnn::load_split(data_dir, cnn::Split::test, 16);
-        if (fashion.labels.size() < 9) {  // the figures show test images 0, 1, 2 and 8
-            throw cnn::DataError(fmt::format("{}: expected at least 9 test images, found {}",
-                                             data_dir.string(), fashion.labels.size()));
-        }
+        cnn::require_images(fashion, 9, "the figures show test images 0, 1, 2 and 8");
         const Tensor2 photo = cnn::load_grayscale_image(photo_file, 320);
+        check_photo(photo, photo_file);
         line_filters(fashion, photo, options.out);
 
         std::cout << "== 4. An edge detector ==\n\n";
         edge_detector(fashion, options.out);
 
         std::cout << "== 5. Learning a kernel ==\n\n";
-        // A 96x96 crop of the photo keeps each step cheap; its planks and posts give every
-        // weight something to learn from.
-        const std::size_t top = photo.shape(0) * 11 / 20, left = photo.shape(1) / 4;
-        Tensor2 crop = xt::view(photo, xt::range(top, top + 96), xt::range(left, left + 96));
-        crop = (crop - xt::mean(crop)()) / xt::stddev(crop)();  // mean 0, standard deviation 1
-        learn_kernel(crop, options.quick ? 300 : 600, options.seed, options.out);
+        // A 96x96 crop of the photo keeps each step cheap (see learning_crop()).
+        learn_kernel(learning_crop(photo, photo_file), options.quick ? 300 : 600, options.seed,
+                     options.out);
 
         std::cout << "== 6. Why so few parameters ==\n\n";
         parameter_counts(options.out);

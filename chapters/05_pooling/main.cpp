@@ -285,10 +285,7 @@ int main(int argc, char** argv) {
 
         const fs::path dir = cnn::find_data_directory(options.data, options.quick);
         const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test, options.quick ? 100 : 1000);
-        if (test.labels.size() < 2) {  // the pooled maps show test image 1
-            throw cnn::DataError(fmt::format("{}: expected at least 2 test images, found {}",
-                                             dir.string(), test.labels.size()));
-        }
+        cnn::require_images(test, 2, "the pooled maps show test image 1");
         cnn::Rng rng(options.seed);
         cnn::Conv2D conv = feature_layer(rng);
         std::cout << "== 3. What max pooling throws away ==\n\n";

@@ -106,16 +106,10 @@ Data load_data(const cnn::ProgramOptions& options, const Budget& budget) {
     const fs::path dir = cnn::find_data_directory(options.data, options.quick);
     const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train);
     const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
-    const std::size_t needed = budget.train + budget.validation;
-    if (train.labels.size() < needed || test.labels.size() < budget.test ||
-        train.images.shape(2) != 28 || train.images.shape(3) != 28 ||
-        test.images.shape(2) != 28 || test.images.shape(3) != 28) {
-        throw cnn::DataError(fmt::format(
-            "{}: expected 28x28 images, at least {} for training and {} for testing; found "
-            "{} training images of {}x{} and {} test images of {}x{}",
-            dir.string(), needed, budget.test, train.labels.size(), train.images.shape(2),
-            train.images.shape(3), test.labels.size(), test.images.shape(2), test.images.shape(3)));
-    }
+    cnn::require_images(train, budget.train + budget.validation,
+                        fmt::format("{} to train on, {} for validation", budget.train,
+                                    budget.validation));
+    cnn::require_images(test, budget.test);
     std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
                              train.labels.size(), test.labels.size());
     const std::size_t n = train.labels.size();

@@ -1,9 +1,13 @@
 #include "support/app/program.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <exception>
 #include <fstream>
-#include <stdexcept>
 #include <iostream>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -32,15 +36,38 @@ std::string matrix_to_text(const Tensor2& m, int decimals, int width, int indent
 
 void Transcript::save() const { write_file_atomically(file_, text_); }
 
+namespace {
+
+// What is wrong with `text` as a --seed, or "" if nothing is. CLI11 alone would read "-5"
+// into the unsigned seed as 2^64 - 5 and a number of 2^64 or more as 2^64 - 1: a run with
+// another seed than the one asked for, without a word.
+std::string seed_problem(const std::string& text) {
+    std::uint64_t seed = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+        return fmt::format("expected a whole number from 0 to {}, got '{}'",
+                           std::numeric_limits<std::uint64_t>::max(), text);
+    }
+    return "";
+}
+
+}  // namespace
+
 Program::Program(const std::string& name, const std::string& description, ReadsData reads_data,
                  Engines engines)
     : app_(description, name), out_text_("out/" + name.substr(0, name.find('_'))) {
     app_.add_flag("--quick", options_.quick,
                   "Run in seconds on the committed data sample (what the tests run)");
     app_.add_option("--out", out_text_, "Folder for the plots and tables this program writes")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check([](const std::string& text) {
+            // An empty path would reach the file system as "Invalid argument []".
+            return text.empty() ? "expected a folder for the plots and tables, got ''"
+                                : std::string();
+        });
     app_.add_option("--seed", options_.seed, "Seed for every random choice")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(seed_problem);
     if (reads_data == ReadsData::yes) {
         app_.add_option("--data", options_.data,
                         "Folder with Fashion-MNIST (or MNIST) IDX files; default: $CNN_DATA, "

@@ -5,26 +5,43 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <utility>
+
+#include <sys/wait.h>
 
 namespace cnn {
 
 namespace {
 
-// Runs `command` in the shell, returning its standard output and whether it exited with 0.
-std::pair<std::string, bool> run_command(const std::string& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>/dev/null").c_str(), "r"),
-                                               pclose);
+// What a command printed and how it ended.
+struct CommandResult {
+    std::string output;      // its standard output
+    bool ok = false;         // it exited with status 0
+    bool timed_out = false;  // it was stopped at its time limit
+};
+
+// Runs `command` in the shell under coreutils' `timeout`: stopped (TERM, then KILL 10 s
+// later) after `seconds`, so that a hanging child cannot hang the program waiting for it.
+CommandResult run_command(const std::string& command, unsigned seconds) {
+    const std::string limited =
+        "timeout -k 10 " + std::to_string(seconds) + " " + command + " 2>/dev/null";
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(limited.c_str(), "r"), pclose);
     if (!pipe) {
-        return {"", false};
+        return {};
     }
-    std::string output;
+    CommandResult result;
     std::array<char, 4096> buffer{};
     std::size_t got = 0;
     while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
-        output.append(buffer.data(), got);
+        result.output.append(buffer.data(), got);
     }
-    return {output, pclose(pipe.release()) == 0};
+    const int status = pclose(pipe.release());
+    result.ok = status == 0;
+    // timeout exits with 124 when it stopped the command, 137 when it had to kill it.
+    result.timed_out =
+        WIFEXITED(status) && (WEXITSTATUS(status) == 124 || WEXITSTATUS(status) == 137);
+    return result;
 }
 
 }  // namespace
@@ -32,7 +49,7 @@ std::pair<std::string, bool> run_command(const std::string& command) {
 double PythonFigures::figure(const std::string& name) const {
     const auto it = values.find(name);
     if (it == values.end()) {
-        throw std::runtime_error("the measuring script printed no figure '" + name + "'");
+        throw std::runtime_error(source + " printed no figure '" + name + "'");
     }
     std::size_t used = 0;
     double value = 0;
@@ -42,7 +59,7 @@ double PythonFigures::figure(const std::string& name) const {
         used = 0;
     }
     if (used == 0 || used != it->second.size()) {
-        throw std::runtime_error("the measuring script printed '" + name + " " + it->second +
+        throw std::runtime_error(source + " printed '" + name + " " + it->second +
                                  "', expected a number");
     }
     return value;
@@ -83,7 +100,14 @@ PythonFigures run_python_figures(const PythonScript& script,
                                  const std::vector<std::string>& arguments) {
     const std::string program = shell_quote(script.python) + " " + shell_quote(script.script);
     PythonFigures figures;
-    if (!run_command(program + " --check").second) {
+    const CommandResult check = run_command(program + " --check", script.check_time_limit_seconds);
+    if (check.timed_out) {
+        figures.why_not = script.python + " did not answer " + script.script.filename().string() +
+                          " --check within " + std::to_string(script.check_time_limit_seconds) +
+                          " s; check the interpreter (or pass --python) to compare";
+        return figures;
+    }
+    if (!check.ok) {
         figures.why_not = script.needs + " not found by " + script.python + "; install Debian's " +
                           script.package + " (or pass --python) to compare";
         return figures;
@@ -99,12 +123,20 @@ PythonFigures run_python_figures(const PythonScript& script,
     for (const std::string& a : arguments) {
         command += " " + shell_quote(a);
     }
-    const auto [output, ok] = run_command(command);
-    if (!ok) {
+    const CommandResult run = run_command(command, script.time_limit_seconds);
+    if (run.timed_out) {
+        throw std::runtime_error(script.script.filename().string() + " did not finish within " +
+                                 std::to_string(script.time_limit_seconds) +
+                                 " s (PythonScript::time_limit_seconds); run it by hand to see "
+                                 "why: " +
+                                 command);
+    }
+    if (!run.ok) {
         throw std::runtime_error(script.script.filename().string() +
                                  " failed; run it by hand to see why: " + command);
     }
-    figures.values = read_name_value_lines(output);
+    figures.values = read_name_value_lines(run.output);
+    figures.source = script.script.filename().string();
     figures.available = true;
     return figures;
 }

@@ -31,6 +31,11 @@ struct PythonScript {
     std::string package = "python3-torch";    ///< the Debian package that provides it
     /// NAME=value settings for the script's environment, e.g. glibc's MALLOC_ tunables.
     std::vector<std::string> environment = {};
+    /// How long the measuring run may take before it is stopped (a hanging interpreter must
+    /// not hang the program that waits for it): 30 minutes, far more than `make bench` needs.
+    unsigned time_limit_seconds = 1800;
+    /// How long `--check` may take: an import of PyTorch takes seconds.
+    unsigned check_time_limit_seconds = 120;
 };
 
 /// What a script printed, or why it did not run.
@@ -40,11 +45,13 @@ struct PythonFigures {
     /// Every "name value" pair the script printed, values as printed (a version such as
     /// "1.13.0a0" is no number).
     std::map<std::string, std::string> values;
+    /// Who printed them, for messages: the script's file name once run_python_figures() ran it.
+    std::string source = "the measuring script";
 
     /// Whether the script printed `name`.
     bool has(const std::string& name) const { return values.count(name) > 0; }
-    /// The value of `name` as a number; throws std::runtime_error, naming it, if the script
-    /// printed no such line or its value is not a number.
+    /// The value of `name` as a number; throws std::runtime_error, naming it and `source`, if
+    /// the script printed no such line or its value is not a number.
     double figure(const std::string& name) const;
     /// The value of `name` as printed, or "" if the script printed no such line.
     std::string text(const std::string& name) const;
@@ -60,10 +67,11 @@ std::map<std::string, std::string> read_name_value_lines(const std::string& outp
 
 /// Runs `python script --check`. If that fails, returns figures that are not available, with
 /// why_not "<needs> not found by <python>; install Debian's <package> (or pass --python) to
-/// compare". Otherwise runs `python script arguments...` (each argument one word), with
-/// `environment` added to its environment, and returns
-/// what it printed; throws std::runtime_error, with the command to run by hand, if it fails.
-/// The script's standard error is discarded.
+/// compare" (or, if it did not answer within check_time_limit_seconds, a sentence saying so).
+/// Otherwise runs `python script arguments...` (each argument one word), with `environment`
+/// added to its environment, and returns what it printed; throws std::runtime_error, with the
+/// command to run by hand, if it fails or is stopped at time_limit_seconds. Both run under
+/// coreutils' `timeout`. The script's standard error is discarded.
 PythonFigures run_python_figures(const PythonScript& script,
                                  const std::vector<std::string>& arguments);
 

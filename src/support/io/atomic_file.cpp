@@ -87,13 +87,21 @@ private:
     bool released_ = false;
 };
 
-// Step 1 of replace_directory(): a new, empty directory `<name>.new-XXXXXXXX` in `parent`.
+// Calls file_system_step_hook, if a test set it, before the step `step`.
+void before(const char* step) {
+    if (file_system_step_hook) {
+        file_system_step_hook(step);
+    }
+}
+
+// Step 1 of replace_directory(): a new, empty directory `<name>.<kind>-XXXXXXXX` in
+// `parent`; kind "new" for a save, "probe" for check_can_save_directory().
 fs::path make_staging_directory(const fs::path& parent, const std::string& name,
-                                const std::string& what) {
+                                const std::string& what, const std::string& kind = "new") {
     std::error_code ec;
     fs::path staging;
     do {
-        staging = parent / random_name(name + ".new-");
+        staging = parent / random_name(name + "." + kind + "-");
     } while (!fs::create_directory(staging, ec) && !ec);
     if (ec) {
         fail(staging,
@@ -167,6 +175,7 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
     std::filesystem::path partial = file;
     partial += ".partial";
     std::error_code ec;
+    before("write a file");
     {
         std::ofstream out(partial, std::ios::binary | std::ios::trunc);
         out << text;
@@ -176,6 +185,7 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
             throw std::runtime_error("cannot write " + partial.string());
         }
     }
+    before("rename the file into place");
     std::filesystem::rename(partial, file, ec);
     if (ec) {
         std::filesystem::remove(partial, ec);
@@ -228,8 +238,17 @@ void check_replaceable(const fs::path& target, const DirectoryOwner& owner) {
     }
 }
 
-void replace_directory(const fs::path& directory, const std::string& what,
-                       const std::function<void(const fs::path&)>& fill) {
+namespace {
+
+// Where replace_directory() puts `directory`: the path without a trailing separator, its last
+// part, and the directory holding it, which is created if it is missing.
+struct Placement {
+    fs::path target;
+    std::string name;
+    fs::path parent;
+};
+
+Placement place(const fs::path& directory, const std::string& what) {
     const fs::path target = without_trailing_separator(directory);
     const std::string name = target.filename().string();
     if (name.empty() || name == "." || name == "..") {
@@ -241,18 +260,38 @@ void replace_directory(const fs::path& directory, const std::string& what,
     if (ec) {
         fail(parent, "cannot create the directory to save " + what + " in: " + ec.message());
     }
+    return {target, name, parent};
+}
+
+}  // namespace
+
+void check_can_save_directory(const fs::path& directory, const std::string& what) {
+    const Placement place_of = place(directory, what);
+    const fs::path probe = make_staging_directory(place_of.parent, place_of.name, what, "probe");
+    std::error_code ignored;
+    fs::remove(probe, ignored);
+}
+
+void replace_directory(const fs::path& directory, const std::string& what,
+                       const std::function<void(const fs::path&)>& fill) {
+    const auto [target, name, parent] = place(directory, what);
 
     // 1. Everything goes into a new directory beside the target first.
+    before("make the new directory");
     const fs::path staging = make_staging_directory(parent, name, what);
     RemoveUnlessReleased remove_staging(staging);
     fill(staging);
+    before("flush the new directory");
     sync_tree(staging);
 
     // 2. and 3. Move the old directory aside, the new one into place.
+    before("move the old directory aside");
     const fs::path old = move_aside(target, parent, name, what);
+    before("move the new directory into place");
     move_into_place(staging, target, old, what, remove_staging);
     remove_staging.release();
     try {
+        before("flush the renames");
         sync_to_disk(parent);
     } catch (const DataError& error) {
         fail(target,
@@ -262,6 +301,7 @@ void replace_directory(const fs::path& directory, const std::string& what,
     // 4. The new directory is in place; the old copy is no longer needed. Failing to delete
     // it does not undo the save, so it is not an error.
     if (!old.empty()) {
+        before("delete the old directory");
         std::error_code ignored;
         fs::remove_all(old, ignored);
     }

@@ -17,6 +17,12 @@
 
 namespace cnn {
 
+/// For tests of interrupted saves: when set, called with a short name of each step of
+/// write_file_atomically() and replace_directory() that changes the file system, just before
+/// the step. The test of interrupted checkpoints (tests/test_checkpoint.cpp) ends a child
+/// process there, as a kill would; nothing else sets it.
+inline std::function<void(const char* step)> file_system_step_hook;
+
 /// Writes `text` to `file` whole: first to `<file>.partial`, renamed into place only once
 /// everything is written. On failure the partial file is removed and std::runtime_error names
 /// the file.
@@ -47,6 +53,13 @@ struct DirectoryOwner {
 /// among them `owner.marker_file` starting with `owner.marker_line`. A wrong path must never
 /// cost a learner their files: a home directory, a symbolic link or a file is refused.
 void check_replaceable(const std::filesystem::path& target, const DirectoryOwner& owner);
+
+/// Checks that replace_directory() could save at `directory` now, before the work whose
+/// result it is to save: the path ends in a name, the directory holding it exists or can be
+/// created, and a directory can be made there (one, `<name>.probe-XXXXXXXX`, is made and
+/// removed at once). check_replaceable() checks what is at `directory` itself. Throws
+/// DataError naming the path otherwise.
+void check_can_save_directory(const std::filesystem::path& directory, const std::string& what);
 
 /// Replaces the directory `directory` as a whole (this is how save_weights() and
 /// save_checkpoint() save), in steps chosen so that an interruption at any moment leaves at

@@ -1,8 +1,11 @@
 #include "support/io/checkpoint.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -51,13 +54,43 @@ std::string join(const std::vector<double>& values) {
     return text;
 }
 
+// Fails unless every value of `parameters` is a finite number. A NaN or an infinity is what
+// a diverged run leaves; a checkpoint holding one is no place to resume from.
+void expect_finite(const std::vector<Parameter>& parameters, const fs::path& where,
+                   const std::string& what) {
+    for (const Parameter& p : parameters) {
+        const float* begin = p.value;
+        const float* end = begin + p.size;
+        const float* bad = std::find_if(begin, end, [](float v) { return !std::isfinite(v); });
+        if (bad != end) {
+            fail(where, fmt::format("{}expected finite weights, found {} in '{}' at index {} "
+                                    "(the values of a run that diverged)",
+                                    what, *bad, p.name, bad - begin));
+        }
+    }
+}
+
 // Reads checkpoint.txt line by line, each "key value...", the keys in a fixed order.
 class ProgressReader {
 public:
-    explicit ProgressReader(fs::path file) : file_(std::move(file)), in_(file_) {
-        if (!in_) {
-            fail(file_, "cannot open the checkpoint's description");
+    explicit ProgressReader(fs::path file) : file_(std::move(file)) {
+        require_regular_file(file_);
+        std::ifstream in(file_, std::ios::binary);
+        std::ostringstream text;
+        if (!in || !(text << in.rdbuf())) {
+            fail(file_, "cannot read the checkpoint's description");
         }
+        text_ = text.str();
+        in_.str(text_);
+    }
+
+    // The file's first `bytes` bytes, as read.
+    std::string text_before(std::size_t bytes) const { return text_.substr(0, bytes); }
+
+    // How many bytes the lines read so far take up.
+    std::size_t bytes_read() {
+        const std::streampos at = in_.tellg();
+        return at < 0 ? text_.size() : static_cast<std::size_t>(at);
     }
 
     // The rest of the next line, which must start with "key ".
@@ -92,6 +125,9 @@ public:
             if (ec != std::errc() || end != word.data() + word.size()) {
                 error("expected numbers after '" + key + "', found '" + word + "'");
             }
+            if (!std::isfinite(value)) {  // from_chars reads "nan" and "inf" too
+                error("expected finite numbers after '" + key + "', found '" + word + "'");
+            }
             values.push_back(value);
         }
         if (values.size() != expected) {
@@ -115,7 +151,8 @@ public:
 
 private:
     fs::path file_;
-    std::ifstream in_;
+    std::string text_;
+    std::istringstream in_;
     std::size_t line_number_ = 0;
 };
 
@@ -174,8 +211,37 @@ Description read_description(const fs::path& directory) {
     p.history.train_seconds = reader.numbers("train_seconds", p.epoch);
     d.weights_sha256 = reader.next("weights");
     d.optimizer_sha256 = reader.next("optimizer");
+    // The last line seals the others: an edit that still parses (one Adam step more, a
+    // changed number of the History) would resume a different run without a word.
+    const std::size_t sealed = reader.bytes_read();
+    const std::string stored = reader.next("checksum");
+    const std::string found = sha256_of_text(reader.text_before(sealed));
+    if (stored != found) {
+        reader.error("checksum mismatch: expected the SHA-256 of the lines above, " + found +
+                     ", found " + stored.substr(0, 80) + "; the file was changed after it " +
+                     "was saved, so resuming from it would not continue the same run");
+    }
     reader.expect_end();
     return d;
+}
+
+// Fails unless the manifests of the weights and optimizer folders in `directory` are the
+// ones its checkpoint.txt, read into `d`, lists.
+void check_manifests(const fs::path& directory, const Description& d) {
+    for (const auto& [part, sha256] : {std::make_pair("weights", d.weights_sha256),
+                                       std::make_pair("optimizer", d.optimizer_sha256)}) {
+        const fs::path manifest = directory / part / weights_manifest_file;
+        std::error_code ec;
+        if (!fs::exists(manifest, ec)) {
+            fail(manifest, std::string("missing; ") + checkpoint_file + " lists it");
+        }
+        const std::string found = sha256_hex(manifest);
+        if (found != sha256) {
+            fail(manifest, "SHA-256 mismatch: " + (directory / checkpoint_file).string() +
+                               " expects " + sha256 + ", found " + found +
+                               "; this is not the manifest saved with the checkpoint");
+        }
+    }
 }
 
 // What save_checkpoint() writes into its directory: checkpoint.txt, a regular file, and the
@@ -190,6 +256,12 @@ bool is_checkpoint_entry(const fs::directory_entry& entry) {
         return entry.is_regular_file(ec);
     }
     return (name == "weights" || name == "optimizer") && entry.is_directory(ec);
+}
+
+// What check_replaceable() needs to know a checkpoint directory from one of the learner's.
+DirectoryOwner checkpoint_owner() {
+    return {"save_checkpoint", "a checkpoint", checkpoint_file, checkpoint_header,
+            is_checkpoint_entry};
 }
 
 void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
@@ -220,9 +292,10 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
                                       parameters[i].shape});
         }
     }
+    expect_finite(weights, directory, "cannot save the checkpoint: ");
+    expect_finite(slots, directory, "cannot save the checkpoint: ");
     const History& h = progress.history;
-    check_replaceable(directory, {"save_checkpoint", "a checkpoint", checkpoint_file,
-                                  checkpoint_header, is_checkpoint_entry});
+    check_replaceable(directory, checkpoint_owner());
     replace_directory(directory, "checkpoint", [&](const fs::path& staging) {
         save_weights(weights, staging / "weights");
         save_weights(slots, staging / "optimizer");
@@ -238,6 +311,7 @@ void save_checkpoint_impl(Model& model, const TrainingProgress& progress,
                 join(h.seconds) + "\ntrain_seconds" + join(h.train_seconds) + "\n";
         text += "weights " + sha256_hex(staging / "weights" / weights_manifest_file) + "\n";
         text += "optimizer " + sha256_hex(staging / "optimizer" / weights_manifest_file) + "\n";
+        text += "checksum " + sha256_of_text(text) + "\n";
         write_file_atomically(staging / checkpoint_file, text);
     });
 }
@@ -269,20 +343,7 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
         fail(file, "the checkpoint holds the state of the optimizer '" + d.optimizer +
                        "', but the model was compiled with '" + current.kind + "'");
     }
-    for (const auto& [part, sha256] :
-         {std::make_pair("weights", d.weights_sha256), std::make_pair("optimizer", d.optimizer_sha256)}) {
-        const fs::path manifest = directory / part / weights_manifest_file;
-        std::error_code ec;
-        if (!fs::exists(manifest, ec)) {
-            fail(manifest, std::string("missing; ") + checkpoint_file + " lists it");
-        }
-        const std::string found = sha256_hex(manifest);
-        if (found != sha256) {
-            fail(manifest, "SHA-256 mismatch: " + file.string() + " expects " + sha256 +
-                               ", found " + found + "; this is not the manifest saved with "
-                               "the checkpoint");
-        }
-    }
+    check_manifests(directory, d);
     Rng rng(0);
     try {
         rng.set_state(d.rng);
@@ -293,7 +354,9 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
     // Everything is read into copies first. The optimizer's buffers exist only after a first
     // step: before it, its directory holds an empty manifest.
     Buffers weights;
-    load_weights(views(model_weights, "", weights), directory / "weights");
+    const std::vector<Parameter> weight_views = views(model_weights, "", weights);
+    load_weights(weight_views, directory / "weights");
+    expect_finite(weight_views, directory / "weights", "");
     const bool has_slots = d.optimizer_steps > 0;
     std::vector<Buffers> slots(current.slot_names.size());
     std::vector<Parameter> slot_views;
@@ -303,6 +366,7 @@ TrainingProgress load_checkpoint_impl(Model& model, const fs::path& directory,
         }
     }
     load_weights(slot_views, directory / "optimizer");
+    expect_finite(slot_views, directory / "optimizer", "");
 
     // All checked: now, and only now, the model changes.
     for (std::size_t i = 0; i < model_weights.size(); ++i) {
@@ -356,10 +420,104 @@ bool has_checkpoint(const fs::path& directory) {
         }
         fail(directory, "no checkpoint, but an interrupted save left" + names + " beside it " +
                             "(.old-* holds the previous checkpoint, .new-* the new one if it " +
-                            "has a " + checkpoint_file + "); rename one to " + name +
-                            " to resume from it");
+                            "has a " + checkpoint_file + "); recover_checkpoint(), which a " +
+                            "resumed run calls first, puts the newest complete one back");
     }
     return false;
+}
+
+namespace {
+
+// True if `name` is `<base>.<kind>-XXXXXXXX`, with XXXXXXXX eight hexadecimal digits: a
+// directory replace_directory() or check_can_save_directory() made beside `<base>`.
+bool is_copy_name(const std::string& name, const std::string& base) {
+    for (const char* kind : {".new-", ".old-", ".probe-"}) {
+        const std::string prefix = base + kind;
+        if (name.size() == prefix.size() + 8 && name.compare(0, prefix.size(), prefix) == 0 &&
+            std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The copies an interrupted save left beside `target` (real directories only), sorted.
+std::vector<fs::path> copies_beside(const fs::path& target) {
+    std::vector<fs::path> copies;
+    std::error_code ec;
+    for (const fs::directory_entry& entry : fs::directory_iterator(parent_directory(target), ec)) {
+        std::error_code type_error;
+        if (is_copy_name(entry.path().filename().string(), target.filename().string()) &&
+            !entry.is_symlink(type_error) && entry.is_directory(type_error)) {
+            copies.push_back(entry.path());
+        }
+    }
+    std::sort(copies.begin(), copies.end());
+    return copies;
+}
+
+// The epoch of the complete checkpoint in `directory`, or nothing if it is none: its
+// checkpoint.txt (written last) must read, and the manifests must be those it lists.
+std::optional<std::size_t> complete_epoch(const fs::path& directory) {
+    try {
+        const Description d = read_description(directory);
+        check_manifests(directory, d);
+        return d.progress.epoch;
+    } catch (const DataError&) {
+        return std::nullopt;
+    }
+}
+
+std::string names_of(const std::vector<fs::path>& paths) {
+    std::string names;
+    for (const fs::path& path : paths) {
+        names += (names.empty() ? "" : ", ") + path.filename().string();
+    }
+    return names;
+}
+
+}  // namespace
+
+std::string recover_checkpoint(const fs::path& directory) {
+    const fs::path target = without_trailing_separator(directory);
+    const std::vector<fs::path> copies = copies_beside(target);
+    std::error_code ec;
+    const bool target_exists = fs::exists(fs::symlink_status(target, ec));
+    const std::optional<std::size_t> target_epoch = complete_epoch(target);
+    if (copies.empty() || (target_exists && !target_epoch)) {
+        return "";  // nothing to do; or a folder that is no checkpoint, never to be replaced
+    }
+    // The newest complete checkpoint wins; at equal epochs, the one in place.
+    std::optional<fs::path> best;
+    std::size_t best_epoch = 0;
+    if (target_epoch) {
+        best = target;
+        best_epoch = *target_epoch;
+    }
+    for (const fs::path& copy : copies) {
+        const std::optional<std::size_t> epoch = complete_epoch(copy);
+        if (epoch && (!best || *epoch > best_epoch)) {
+            best = copy;
+            best_epoch = *epoch;
+        }
+    }
+    if (best && *best != target) {
+        fs::remove_all(target);  // an older complete checkpoint, or nothing
+        fs::rename(*best, target);
+    }
+    for (const fs::path& copy : copies) {
+        if (!best || copy != *best) {
+            fs::remove_all(copy);
+        }
+    }
+    const std::string left = target.string() + ": an interrupted save left " + names_of(copies);
+    return best ? fmt::format(
+                      "{}; kept the checkpoint of epoch {}{}, the newest complete one, "
+                      "and removed the rest",
+                      left, best_epoch,
+                      *best == target ? "" : " (" + best->filename().string() + ")")
+                : left + "; no complete checkpoint among them, so they were removed";
 }
 
 TrainingProgress read_checkpoint_progress(const fs::path& directory) {
@@ -391,17 +549,46 @@ ModelCheckpoint::ModelCheckpoint(fs::path directory, bool resume)
     }
 }
 
-void ModelCheckpoint::on_train_begin(TrainingState& state) {
-    if (!resume_ || !has_checkpoint(directory_)) {
-        return;
+namespace {
+
+// Continues the run from the checkpoint in `directory`: loads it into the model and sets
+// where the run stands.
+void resume_run(const fs::path& directory, TrainingState& state) {
+    // Resumed to fewer epochs than it holds, the run would report those with the weights of
+    // more. Checked before anything is loaded.
+    const std::size_t saved_epochs = read_checkpoint_progress(directory).epoch;
+    if (saved_epochs > state.options.epochs) {
+        throw std::invalid_argument(fmt::format(
+            "fit: cannot resume from {}: it holds {} completed epochs, more than the {} this "
+            "run asks for; ask for {} or more epochs, or start afresh in another directory",
+            directory.string(), saved_epochs, state.options.epochs, saved_epochs));
     }
-    const TrainingProgress done = resume_from_checkpoint(state.model, directory_, progress_of(state));
+    const TrainingProgress done =
+        resume_from_checkpoint(state.model, directory, progress_of(state));
     state.epochs_done = done.epoch;
     state.history = done.history;
     if (state.options.verbose != Verbosity::silent) {
-        fmt::print(state.out, "Resuming from {}: {} of {} epochs done\n", directory_.string(),
+        fmt::print(state.out, "Resuming from {}: {} of {} epochs done\n", directory.string(),
                    done.epoch, state.options.epochs);
     }
+}
+
+}  // namespace
+
+void ModelCheckpoint::on_train_begin(TrainingState& state) {
+    const std::string recovered = recover_checkpoint(directory_);
+    if (!recovered.empty() && state.options.verbose != Verbosity::silent) {
+        fmt::print(state.out, "{}\n", recovered);
+    }
+    if (resume_ && has_checkpoint(directory_)) {
+        resume_run(directory_, state);
+    } else if (resume_ && state.options.verbose != Verbosity::silent) {
+        fmt::print(state.out, "No checkpoint to resume from in {}: training from the start\n",
+                   directory_.string());
+    }
+    // A folder the first save would fail on is refused now, not after an epoch of training.
+    check_replaceable(directory_, checkpoint_owner());
+    check_can_save_directory(directory_, "checkpoint");
 }
 
 void ModelCheckpoint::on_epoch_end(TrainingState& state) {

@@ -21,7 +21,7 @@
 /// so NumPy reads every tensor (`numpy.load("weights/conv2d.kernel.npy")`). `checkpoint.txt`
 /// is text, one `key value...` line each, in this order:
 ///
-///     # cnn-steps checkpoint 1
+///     # cnn-steps checkpoint 2
 ///     epoch 2                      epochs completed
 ///     examples 55000               training examples
 ///     validation_examples 5000
@@ -38,10 +38,13 @@
 ///     train_seconds 29.8 29.5
 ///     weights 6d1f...e4a2          SHA-256 of weights/manifest.txt
 ///     optimizer 03b9...77c0        SHA-256 of optimizer/manifest.txt
+///     checksum 5e1a...90bd         SHA-256 of every byte above this line
 ///
 /// The numbers of the History are written in the shortest form that reads back as the same
 /// double. The two checksums tie the three parts together; each manifest in turn holds the
-/// checksum of every `.npy` file (see support/io/weights.hpp).
+/// checksum of every `.npy` file (see support/io/weights.hpp), and the last line seals the
+/// file itself, so that no edit goes unnoticed. Weights that are not finite (NaN, infinity)
+/// are neither saved nor loaded: a diverged run's values are no point to resume from.
 ///
 /// Saving writes the whole directory beside the old one and swaps the two with renames
 /// (replace_directory(), the steps of save_weights()), so a crash at any moment leaves the
@@ -60,7 +63,7 @@ namespace cnn {
 
 /// The name of a checkpoint's text file, and its first line.
 inline constexpr const char* checkpoint_file = "checkpoint.txt";
-inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 1";
+inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 2";
 
 /// Where a training run stands: what a checkpoint records besides the tensors.
 struct TrainingProgress {
@@ -78,26 +81,38 @@ struct TrainingProgress {
 /// checkpoint (checkpoint.txt, starting with checkpoint_header, and the weights and optimizer
 /// folders); anything else is refused.
 ///
-/// Throws DataError naming the directory or file on any refusal or file system error, with
-/// the old checkpoint, if any, left in place.
+/// Throws DataError naming the directory or file on any refusal (weights that are not finite
+/// among them) or file system error, with the old checkpoint, if any, left in place.
 void save_checkpoint(Model& model, const TrainingProgress& progress,
                      const std::filesystem::path& directory);
 
 /// True if `directory` exists (it must then hold a checkpoint, which
 /// load_checkpoint() checks); false if it does not. Throws DataError if it does not exist
 /// but an interrupted save left its copies beside it (`<directory>.old-*`, `.new-*`), which
-/// must not be mistaken for "no checkpoint yet".
+/// must not be mistaken for "no checkpoint yet": recover_checkpoint() sorts those out.
 bool has_checkpoint(const std::filesystem::path& directory);
+
+/// Sorts out what an interrupted save (see replace_directory()) left beside `directory`:
+/// the copies `<directory>.new-*`, `.old-*` and `.probe-*`. The newest complete checkpoint
+/// among them and `directory` itself (checkpoint.txt reads, manifests match) is put in place
+/// at `directory`, and every other copy is removed. Returns a note of what it found and did
+/// ("" if there was nothing to do). A `directory` that exists but holds no complete
+/// checkpoint (a folder of the learner's) is never replaced: then nothing is done and "" is
+/// returned. ModelCheckpoint calls it before training. Throws std::filesystem::filesystem_error
+/// if a rename or removal fails.
+std::string recover_checkpoint(const std::filesystem::path& directory);
 
 /// Reads only the checkpoint.txt of the checkpoint in `directory`: where the run stood.
 /// Throws DataError, naming the file, line, what was expected and what was found, if it is
-/// missing or malformed.
+/// missing or malformed, its checksum line does not match it, or its History holds a number
+/// that is not finite.
 TrainingProgress read_checkpoint_progress(const std::filesystem::path& directory);
 
 /// Loads the checkpoint in `directory` into `model` (compiled with the same kind of
 /// optimizer): weights, optimizer state and generator state; returns where the run stood.
-/// Throws DataError if anything is missing, malformed, damaged (a checksum differs) or
-/// does not fit the model (names, shapes, optimizer); the model is then left unchanged.
+/// Throws DataError if anything is missing, malformed, damaged (a checksum differs), not
+/// finite (a weight, a buffer or a number of the History) or does not fit the model (names,
+/// shapes, optimizer); the model is then left unchanged.
 TrainingProgress load_checkpoint(Model& model, const std::filesystem::path& directory);
 
 /// What fit() calls to resume: load_checkpoint(), after checking that the checkpoint was
@@ -113,9 +128,12 @@ TrainingProgress resume_from_checkpoint(Model& model, const std::filesystem::pat
 /// was never interrupted. Without a checkpoint there yet, training starts from the beginning.
 /// (Keras's ModelCheckpoint and BackupAndRestore in one.)
 ///
+/// Before the first epoch, fit() throws DataError if `directory` could not be saved to (it
+/// holds files of the learner's, is a file, or its parent cannot be created or written).
 /// Resuming throws DataError if the checkpoint is damaged or belongs to another model, and
-/// std::invalid_argument if it was made with other data sizes, batch size or shuffling. If
-/// training diverges, the error says where the last good checkpoint is.
+/// std::invalid_argument if it was made with other data sizes, batch size or shuffling, or
+/// holds more epochs than FitOptions::epochs. If training diverges, the error says where the
+/// last good checkpoint is.
 class ModelCheckpoint : public Callback {
 public:
     /// Throws std::invalid_argument if `directory` is empty.

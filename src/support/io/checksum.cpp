@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include <openssl/evp.h>
@@ -33,12 +34,26 @@ std::string to_lower(std::string text) {
     return text;
 }
 
+// The finished digest of `context` as lower-case hexadecimal digits; "" if OpenSSL fails.
+std::string finish_hex(EVP_MD_CTX* context) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_DigestFinal_ex(context, digest, &length) != 1) {
+        return "";
+    }
+    static const char digits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+        hex += digits[digest[i] >> 4];
+        hex += digits[digest[i] & 0x0F];
+    }
+    return hex;
+}
+
 }  // namespace
 
 std::string sha256_hex(const std::filesystem::path& file) {
-    if (std::filesystem::is_directory(file)) {
-        fail(file, "expected a file to compute the SHA-256 of, found a directory");
-    }
+    require_regular_file(file);  // a named pipe would block the open, a device never end
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         fail(file, "cannot open the file to compute its SHA-256");
@@ -59,16 +74,22 @@ std::string sha256_hex(const std::filesystem::path& file) {
     if (in.bad()) {  // eof (with fail) is the normal end; bad is a read error
         fail(file, "read error while computing its SHA-256");
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
+    const std::string hex = finish_hex(context.get());
+    if (hex.empty()) {
         fail(file, "OpenSSL could not finish the SHA-256 digest");
     }
-    static const char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < length; ++i) {
-        hex += digits[digest[i] >> 4];
-        hex += digits[digest[i] & 0x0F];
+    return hex;
+}
+
+std::string sha256_of_text(const std::string& text) {
+    std::unique_ptr<EVP_MD_CTX, DigestContextFree> context(EVP_MD_CTX_new());
+    if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1) {
+        throw std::runtime_error("sha256_of_text: OpenSSL could not compute a SHA-256 digest");
+    }
+    const std::string hex = finish_hex(context.get());
+    if (hex.empty()) {
+        throw std::runtime_error("sha256_of_text: OpenSSL could not finish the SHA-256 digest");
     }
     return hex;
 }

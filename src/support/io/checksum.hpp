@@ -22,6 +22,10 @@ namespace cnn {
 /// Throws DataError (from support/io/idx.hpp) naming the file if it cannot be opened or read.
 std::string sha256_hex(const std::filesystem::path& file);
 
+/// The SHA-256 digest of the bytes of `text`, in the same form as sha256_hex(): what a file
+/// holding exactly `text` would give. Throws std::runtime_error if OpenSSL fails.
+std::string sha256_of_text(const std::string& text);
+
 /// Checks `file` against the `SHA256SUMS` file in the same directory, if there is one and it
 /// lists the file's name. Throws DataError naming the file, the expected and the found hash
 /// on a mismatch, or naming `SHA256SUMS` and the line if that list is malformed. No

@@ -1,5 +1,7 @@
 #include "support/io/dataset.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -138,7 +140,39 @@ Dataset load_split(const std::filesystem::path& directory, Split split, std::siz
     }
     dataset.labels.assign(labels.data.begin(),
                           labels.data.begin() + static_cast<std::ptrdiff_t>(kept));
+    dataset.image_file = image_file;
     return dataset;
+}
+
+void require_images(const Dataset& data, std::size_t at_least, const std::string& why) {
+    const std::size_t height = data.images.shape(2), width = data.images.shape(3);
+    if (height != dataset_image_side || width != dataset_image_side) {
+        throw DataError(data.image_file.string() + ": expected images of " +
+                        std::to_string(dataset_image_side) + " x " +
+                        std::to_string(dataset_image_side) + " pixels (the size of " +
+                        "Fashion-MNIST's and MNIST's, which the chapters' models are made " +
+                        "for), found " + std::to_string(height) + " x " + std::to_string(width));
+    }
+    const std::size_t count = data.labels.size();
+    if (count < at_least) {
+        throw DataError(data.image_file.string() + ": expected at least " +
+                        std::to_string(at_least) + " images" +
+                        (why.empty() ? "" : " (" + why + ")") + ", found " + std::to_string(count));
+    }
+    // One shade everywhere (all black, say) leaves nothing to learn or to draw: training, the
+    // gradient check and the plots would all fail, each blaming itself.
+    if (data.images.size() > 0) {
+        const auto [low, high] = std::minmax_element(data.images.begin(), data.images.end());
+        if (*low == *high) {
+            const auto byte = static_cast<int>(std::lround(*low * 255.0f));
+            throw DataError(data.image_file.string() +
+                            ": expected images with more than one shade of grey, found every " +
+                            "pixel of every image " + std::to_string(byte) +
+                            (byte == 0     ? " (black)"
+                             : byte == 255 ? " (white)"
+                                           : ""));
+        }
+    }
 }
 
 std::filesystem::path sample_data_directory() {
@@ -164,15 +198,20 @@ std::filesystem::path find_data_directory(const std::optional<std::filesystem::p
         return sample;
     }
 
-    // The search, first match wins. Each place that is skipped says why, for the message.
-    std::vector<std::pair<std::string, std::filesystem::path>> places;  // (label, directory)
-    std::string tried;
+    // $CNN_DATA, when set, is a choice like --data: a folder without data is an error, not
+    // a reason to train on whatever data another place holds.
     const char* environment = std::getenv("CNN_DATA");
     if (environment != nullptr && *environment != '\0') {
-        places.emplace_back("$CNN_DATA", environment);
-    } else {
-        tried += "\n  $CNN_DATA: not set";
+        const std::string why = why_no_data(environment);
+        if (!why.empty()) {
+            throw DataError(std::string(environment) + " (given by $CNN_DATA): " + why);
+        }
+        return environment;
     }
+
+    // The search, first match wins. Each place that is skipped says why, for the message.
+    std::vector<std::pair<std::string, std::filesystem::path>> places;  // (label, directory)
+    std::string tried = "\n  $CNN_DATA: not set";
     places.emplace_back("source tree", std::filesystem::path(CNN_SOURCE_DIR) / "data");
     places.emplace_back("Debian's dataset-fashion-mnist", debian_data_directory);
     for (const auto& [label, directory] : places) {

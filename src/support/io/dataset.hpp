@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "cnn/tensor/tensor.hpp"
 
@@ -30,8 +31,9 @@ namespace cnn {
 
 /// Images and their labels.
 struct Dataset {
-    Tensor4 images;  ///< (N, 1, H, W), each pixel byte/255, so in [0, 1]
-    Labels labels;   ///< N class indices, each below dataset_class_count
+    Tensor4 images;                    ///< (N, 1, H, W), each pixel byte/255, so in [0, 1]
+    Labels labels;                     ///< N class indices, each below dataset_class_count
+    std::filesystem::path image_file;  ///< the file the images came from, for messages
 };
 
 /// Which half of the dataset: 60000 training or 10000 test examples in the full data.
@@ -39,6 +41,10 @@ enum class Split { train, test };
 
 /// Number of classes in Fashion-MNIST (and in MNIST): labels are 0..9.
 inline constexpr std::size_t dataset_class_count = 10;
+
+/// The height and width of the images every chapter's models and figures are made for:
+/// 28 pixels, as in Fashion-MNIST and MNIST.
+inline constexpr std::size_t dataset_image_side = 28;
 
 /// Loads one split from `directory`: finds its image and label files under any of the
 /// accepted spellings, checks each against `SHA256SUMS` when the directory has one (see
@@ -50,6 +56,16 @@ inline constexpr std::size_t dataset_class_count = 10;
 /// below dataset_class_count.
 Dataset load_split(const std::filesystem::path& directory, Split split, std::size_t limit = 0);
 
+/// Checks that `data` holds images a program can use: of dataset_image_side x
+/// dataset_image_side pixels, at least `at_least` of them, and not all of one shade.
+/// load_split() reads any size; a program calls this before the first use, so that unusable
+/// data is refused up front instead of failing deep inside a model, or drawing nonsense,
+/// after minutes of work. `why` (for example "500 are held out for validation") completes
+/// the count's message.
+///
+/// Throws DataError naming `data.image_file`, what was expected and what was found.
+void require_images(const Dataset& data, std::size_t at_least, const std::string& why = "");
+
 /// The directory of the committed sample, `<source dir>/data/fashion-mnist-sample`.
 std::filesystem::path sample_data_directory();
 
@@ -58,8 +74,9 @@ std::filesystem::path sample_data_directory();
 /// - `flag` (the program's `--data DIR`) given: that directory, which must hold the training
 ///   files;
 /// - else `quick` (a `--quick` run): the committed sample, sample_data_directory();
-/// - else the first of `$CNN_DATA`, `<source dir>/data` and `/usr/share/datasets/fashion-mnist`
-///   that holds the training images.
+/// - else `$CNN_DATA` if it is set, which must then hold the training files;
+/// - else the first of `<source dir>/data` and `/usr/share/datasets/fashion-mnist` that holds
+///   the training images.
 ///
 /// Throws DataError if the chosen directory holds no data; when no place in the search does,
 /// the message lists each place and why it was skipped, and says how to get the data.

@@ -13,9 +13,11 @@
 /// | 4 + 4r | product  | the values, one byte each for type 0x08                    |
 ///
 /// so `train-images-idx3-ubyte` holds (60000, 28, 28) pixels and `train-labels-idx1-ubyte`
-/// holds (60000) labels. The files are distributed gzipped; the reader goes through zlib,
-/// whose `gzread` passes a file without the gzip signature through unchanged, so `.gz` and
-/// raw files read the same way.
+/// holds (60000) labels. The files are distributed gzipped; the reader inflates a file that
+/// starts with the gzip signature through zlib and reads any other file as it is, so `.gz` and
+/// raw files read the same way. A gzip stream counts as complete only once zlib has checked
+/// its trailer, the CRC-32 and length of the data: a file cut anywhere, even in those last
+/// 8 bytes, is refused.
 ///
 /// The header is untrusted input. The reader checks every field, never believes a size
 /// before the bytes have arrived, and reports any problem as a DataError whose message
@@ -46,11 +48,12 @@ inline constexpr std::size_t idx_max_payload_bytes = std::size_t{1} << 30;
 /// Reads the IDX file `file` (gzipped or raw) whose rank must be `expected_rank`
 /// (1 for labels, 3 for images).
 ///
-/// Throws DataError if the file is missing or unreadable, if its gzip stream is corrupt,
-/// if the magic number, type code or rank is not the expected one, if a dimension is zero
-/// or their product exceeds idx_max_payload_bytes, or if the payload is shorter or longer
-/// than the header says. Memory use follows the bytes actually read, never the header's
-/// claim, so a lying header cannot make the reader allocate gigabytes.
+/// Throws DataError if the file is missing, not a regular file or unreadable, if its gzip
+/// stream is corrupt or cut short (its trailer missing or not matching the data), if the
+/// magic number, type code or rank is not the expected one, if a dimension is zero or their
+/// product exceeds idx_max_payload_bytes, or if the payload is shorter or longer than the
+/// header says. Memory use follows the bytes actually read, never the header's claim, so a
+/// lying header cannot make the reader allocate gigabytes.
 IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank);
 
 }  // namespace cnn

@@ -424,23 +424,6 @@ void write_npy(const std::filesystem::path& file, const float* data,
 
 namespace {
 
-// Fails unless `file` exists and is a regular file (not a directory, a device, a pipe...).
-void expect_regular_file(const std::filesystem::path& file) {
-    std::error_code ec;
-    const std::filesystem::file_status status = std::filesystem::status(file, ec);
-    if (status.type() == std::filesystem::file_type::not_found) {
-        fail(file, "cannot open the file: it does not exist");
-    }
-    if (ec) {
-        fail(file, "cannot open the file: " + ec.message());
-    }
-    if (!std::filesystem::is_regular_file(status)) {
-        fail(file, std::filesystem::is_directory(status)
-                       ? "expected a .npy file, found a directory"
-                       : "expected a .npy file, found a special file (a device, a pipe...)");
-    }
-}
-
 // The bytes of a file of `file_bytes` bytes after its first `offset` bytes: zero rather than
 // a wrapped-around difference, should the file have shrunk since its size was taken.
 std::uintmax_t bytes_after(std::uintmax_t file_bytes, std::uintmax_t offset) {
@@ -562,7 +545,7 @@ std::vector<float> read_float32_data(std::ifstream& in, const std::filesystem::p
 }  // namespace
 
 NpyArray read_npy(const std::filesystem::path& file) {
-    expect_regular_file(file);
+    require_regular_file(file, "a .npy file");
     std::error_code ec;
     std::ifstream in(file, std::ios::binary);
     const std::uintmax_t file_bytes = std::filesystem::file_size(file, ec);

@@ -137,6 +137,7 @@ struct ManifestEntry {
 // with indexes 0, 1, 2, ... Stops with an error as soon as the manifest lists more than
 // `expected_count` parameters, so a huge corrupt manifest is not read to its end.
 std::vector<ManifestEntry> read_manifest(const fs::path& manifest, std::size_t expected_count) {
+    require_regular_file(manifest);
     std::ifstream in(manifest);
     if (!in) {
         fail(manifest, "cannot open the manifest");
