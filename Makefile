@@ -26,7 +26,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initia
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 45
 FUZZ_CXX     ?= clang++-14
-FUZZERS      := idx weights
+FUZZERS      := idx weights checkpoint
 
 .PHONY: all demo test docs build deps deps-bench bench clean sanitize fuzz
 

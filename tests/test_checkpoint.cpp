@@ -702,7 +702,9 @@ TEST_CASE("save_checkpoint refuses to replace a directory that holds more than a
     check_refused(dir / "file", "it exists and is not a directory");
 }
 
-TEST_CASE("a diverging run stops with a message about the learning rate and keeps its last good checkpoint") {
+TEST_CASE(
+    "a diverging run stops with a message about the learning rate and keeps its last good "
+    "checkpoint") {
     const auto d = small_data();
     cnn::testing::TempDir dir;
     const fs::path checkpoint = dir / "run";
@@ -737,4 +739,34 @@ TEST_CASE("a diverging run stops with a message about the learning rate and keep
                          doctest::Contains("at epoch 1, step 2 of 3; the learning rate (1e+30) is "
                                            "probably too high"),
                          cnn::TrainingDiverged);
+}
+
+TEST_CASE("every input of the checkpoint fuzz corpus reads, or fails with a DataError naming it") {
+    // tests/fuzz/corpus/checkpoint holds the seeds of fuzz_checkpoint: a first byte, then the
+    // text of checkpoint.txt; an even first byte means the harness appends the checksum line
+    // (tests/fuzz/fuzz_checkpoint.cpp), as done here. The seeds are real checkpoints, so they
+    // must read: the fuzzer then starts from descriptions that pass every check.
+    const fs::path corpus = fs::path(CNN_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "checkpoint";
+    std::size_t inputs = 0, read = 0;
+    for (const fs::directory_entry& entry : fs::directory_iterator(corpus)) {
+        CAPTURE(entry.path());
+        ++inputs;
+        const std::string bytes = read_text(entry.path());
+        REQUIRE_FALSE(bytes.empty());
+        std::string text = bytes.substr(1);
+        if (bytes[0] % 2 == 0) {
+            text += "checksum " + cnn::sha256_of_text(text) + "\n";
+        }
+        cnn::testing::TempDir dir;
+        write_text(dir / cnn::checkpoint_file, text);
+        try {
+            const cnn::CheckpointDescription d = cnn::read_checkpoint_description(dir.path());
+            CHECK(d.progress.history.loss.size() == d.progress.epoch);
+            ++read;
+        } catch (const cnn::DataError& e) {
+            CHECK(std::string(e.what()).find(cnn::checkpoint_file) != std::string::npos);
+        }
+    }
+    CHECK(inputs >= 3);
+    CHECK(read == inputs);
 }

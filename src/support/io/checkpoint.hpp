@@ -58,22 +58,9 @@
 #include <string>
 
 #include "cnn/model/model.hpp"
+#include "support/io/checkpoint_description.hpp"
 
 namespace cnn {
-
-/// The name of a checkpoint's text file, and its first line.
-inline constexpr const char* checkpoint_file = "checkpoint.txt";
-inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 2";
-
-/// Where a training run stands: what a checkpoint records besides the tensors.
-struct TrainingProgress {
-    std::size_t epoch = 0;                ///< epochs completed
-    std::size_t examples = 0;             ///< training examples per epoch
-    std::size_t validation_examples = 0;  ///< examples measured after each epoch
-    std::size_t batch_size = 0;           ///< examples per step
-    bool shuffle = true;                  ///< whether each epoch shuffles the examples
-    History history;                      ///< one entry per completed epoch
-};
 
 /// Saves `model`'s weights, its optimizer's state, its generator's state and `progress` as a
 /// checkpoint in `directory`, replacing the checkpoint there as a whole. The model must be
