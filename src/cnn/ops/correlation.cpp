@@ -47,6 +47,9 @@ double neighbour_correlation(const Tensor2& image, std::size_t distance, Directi
     }
     // The pairs as two lists: each pixel, and its neighbour `distance` steps away.
     std::vector<float> first, second;
+    const std::size_t pairs = (right ? h : h - distance) * (right ? w - distance : w);
+    first.reserve(pairs);
+    second.reserve(pairs);
     for (std::size_t i = 0; i + (right ? 0 : distance) < h; ++i) {
         for (std::size_t j = 0; j + (right ? distance : 0) < w; ++j) {
             first.push_back(image(i, j));
@@ -60,8 +63,9 @@ Tensor2 channel_correlations(const Tensor3& image) {
     const std::size_t c = image.shape(0), values = image.shape(1) * image.shape(2);
     Tensor2 r = Tensor2::from_shape({c, c});
     for (std::size_t i = 0; i < c; ++i) {
-        for (std::size_t j = 0; j < c; ++j) {
-            r(i, j) = static_cast<float>(
+        // r(i, i) = 1, but computed: it also checks that channel i is not constant.
+        for (std::size_t j = i; j < c; ++j) {  // r is symmetric: each pair once
+            r(i, j) = r(j, i) = static_cast<float>(
                 correlation(image.data() + i * values, image.data() + j * values, values));
         }
     }

@@ -326,10 +326,13 @@ std::string names_of(const std::vector<fs::path>& paths) {
 std::string recover_checkpoint(const fs::path& directory) {
     const fs::path target = without_trailing_separator(directory);
     const std::vector<fs::path> copies = copies_beside(target);
+    if (copies.empty()) {
+        return "";  // nothing interrupted: no need to read the checkpoint in place
+    }
     std::error_code ec;
     const bool target_exists = fs::exists(fs::symlink_status(target, ec));
     const std::optional<std::size_t> target_epoch = complete_epoch(target);
-    if (copies.empty() || (target_exists && !target_epoch)) {
+    if (target_exists && !target_epoch) {
         return "";  // nothing to do; or a folder that is no checkpoint, never to be replaced
     }
     // The newest complete checkpoint wins; at equal epochs, the one in place.

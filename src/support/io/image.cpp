@@ -1,11 +1,11 @@
 #include "support/io/image.hpp"
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 
 #include <stb_image.h>
-#include <xtensor/xview.hpp>
 
 #include "support/io/data_error.hpp"  // DataError
 
@@ -60,7 +60,8 @@ Tensor3 load_image(const std::filesystem::path& file, int channels, std::size_t 
 
 Tensor2 load_grayscale_image(const std::filesystem::path& file, std::size_t max_side) {
     Tensor3 grey = load_image(file, 1, max_side);
-    return Tensor2(xt::view(grey, 0, xt::all(), xt::all()));
+    const std::array<std::size_t, 2> shape = {grey.shape(1), grey.shape(2)};
+    return reshaped<2>(std::move(grey), shape);  // the one channel's plane, without a copy
 }
 
 Tensor3 load_rgb_image(const std::filesystem::path& file, std::size_t max_side) {
