@@ -152,3 +152,42 @@ TEST_CASE("weights() holds the layers' state too, which the summary counts as no
     CHECK(text.find("Total params: 251\nTrainable params: 243\nNon-trainable params: 8\n") !=
           std::string::npos);
 }
+
+TEST_CASE("train_on_batch: one step of fit, and no step when the loss is not finite") {
+    cnn::Rng rng(5);
+    cnn::Tensor4 x;
+    cnn::Labels y;
+    make_blobs(32, rng, x, y);
+    cnn::Sequential stepped = cnn::mlp({{2}, {4}, 2}, 5);
+    cnn::Sequential fitted = cnn::mlp({{2}, {4}, 2}, 5);
+    CHECK_THROWS_WITH_AS(stepped.train_on_batch(x, y), doctest::Contains("compile()"), std::logic_error);
+    stepped.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
+    fitted.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
+    const cnn::Evaluation before = stepped.evaluate(x, y);
+    const cnn::Evaluation step = stepped.train_on_batch(x, y);
+    // The loss and accuracy are those of the batch before the step ...
+    CHECK(step.loss == doctest::Approx(before.loss).epsilon(1e-6));
+    CHECK(step.accuracy == doctest::Approx(before.accuracy));
+    // ... and the step is fit()'s: one epoch of one batch, in order, moves the weights alike.
+    cnn::FitOptions options;
+    options.epochs = 1;
+    options.batch_size = 32;
+    options.shuffle = false;
+    options.verbose = cnn::Verbosity::silent;
+    fitted.fit(x, y, options);
+    CHECK(cnn::testing::same_weights(stepped, fitted));
+    CHECK(stepped.evaluate(x, y).loss < before.loss);
+
+    // An infinite input makes the loss NaN: the weights stay as they were.
+    const auto values = [](cnn::Model& model) {
+        std::vector<float> all;
+        for (const cnn::Parameter& p : model.weights()) {
+            all.insert(all.end(), p.value, p.value + p.size);
+        }
+        return all;
+    };
+    const std::vector<float> kept = values(stepped);
+    x(3, 0, 0, 0) = std::numeric_limits<float>::infinity();
+    CHECK_FALSE(std::isfinite(stepped.train_on_batch(x, y).loss));
+    CHECK(values(stepped) == kept);
+}

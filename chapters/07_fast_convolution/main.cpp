@@ -20,9 +20,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <string>
 #include <vector>
@@ -30,6 +28,7 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
+#include "support/app/resident_memory.hpp"
 #include "support/app/program.hpp"
 #include "support/app/python.hpp"
 #include "support/app/timing.hpp"
@@ -70,28 +69,6 @@ Tensor4 random_batch(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
     return t;
 }
 
-// This process's memory, from Linux's /proc/self/status: resident now, and its peak.
-struct Memory {
-    double resident_mb = 0, peak_mb = 0;
-};
-
-Memory memory_now() {
-    std::ifstream status("/proc/self/status");
-    Memory m;
-    std::string line;
-    while (std::getline(status, line)) {
-        std::istringstream in(line);
-        std::string key;
-        double kb = 0;
-        in >> key >> kb;
-        if (key == "VmRSS:") {
-            m.resident_mb = kb / 1024.0;
-        } else if (key == "VmHWM:") {
-            m.peak_mb = kb / 1024.0;
-        }
-    }
-    return m;
-}
 
 // ---------------------------------------------------------------------------------------------
 // PyTorch, when installed: its figures come from torch_reference.py beside this file.
@@ -408,7 +385,7 @@ void step_breakdown(const Budget& budget, std::uint64_t seed, const fs::path& ou
 
 struct Throughput {
     double train = 0, infer = 0;
-    Memory before, after;  // around the timed training
+    cnn::ResidentMemory before, after;  // around the timed training
 };
 
 Throughput throughput(const std::string& name, std::size_t steps, const Budget& budget,
@@ -428,9 +405,9 @@ Throughput throughput(const std::string& name, std::size_t steps, const Budget& 
     const Tensor4 warm_x = xt::view(x, xt::range(0, 2 * budget.batch));
     model.fit(warm_x, cnn::Labels(y.begin(), y.begin() + 2 * budget.batch), fit);  // warm-up
     Throughput t;
-    t.before = memory_now();
+    t.before = cnn::resident_memory();
     const cnn::History h = model.fit(x, y, fit);
-    t.after = memory_now();
+    t.after = cnn::resident_memory();
     t.train = static_cast<double>(x.shape(0)) / h.train_seconds.front();
     const Tensor4 images = xt::view(x, xt::range(0, std::min(x.shape(0), budget.infer_batch)));
     t.infer = static_cast<double>(images.shape(0)) /
@@ -468,8 +445,8 @@ void save_throughput_table(const fs::path& out, const Budget& budget, const Thro
     text.line(fmt::format("memory: seed model training resident {:.0f} MB before the timed "
                           "steps, {:.0f} MB after ({:+.1f} MB over {} steps); peak of the "
                           "whole program so far {:.0f} MB",
-                          seed.before.resident_mb, seed.after.resident_mb,
-                          seed.after.resident_mb - seed.before.resident_mb,
+                          seed.before.now_mb, seed.after.now_mb,
+                          seed.after.now_mb - seed.before.now_mb,
                           budget.train_steps, seed.after.peak_mb));
     if (torch.available) {
         text.line("PyTorch " + torch.text("torch_version") + ", same threads, batch and models (" +

@@ -93,6 +93,8 @@ public:
 
 protected:
     /// x is (N, C, H, W); returns (N, C, H, W), flipped as drawn when `training`.
+    /// The draws of the last training pass.
+    std::size_t kept_by_operation() const override { return flips_.size() * sizeof(Flip); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, H, W); returns dx: dy flipped back as the last forward pass flipped.
     Tensor4 backward_operation(Tensor4 dy) override;
@@ -155,6 +157,8 @@ public:
 
 protected:
     /// x is (N, C, H, W); returns (N, C, H, W), moved as drawn when `training`.
+    /// The draws of the last training pass.
+    std::size_t kept_by_operation() const override { return shifts_.size() * sizeof(Shift); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, H, W); returns dx: dy moved back, 0 where a pixel fell off the edge.
     Tensor4 backward_operation(Tensor4 dy) override;
@@ -209,6 +213,8 @@ public:
 
 protected:
     /// x is (N, C, H, W); returns (N, C, OH, OW): each image's window.
+    /// The windows of the last forward pass.
+    std::size_t kept_by_operation() const override { return corners_.size() * sizeof(Corner); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, OH, OW); returns dx (N, C, H, W): zeros, dy put back into each window.
     Tensor4 backward_operation(Tensor4 dy) override;

@@ -83,6 +83,10 @@ public:
     const BatchNormStatistics& moving() const { return moving_; }
 
 protected:
+    /// The normalised input and 1 / sigma of a training pass, or the input of an inference pass.
+    std::size_t kept_by_operation() const override {
+        return (xhat_.size() + inv_std_.size() + x_.size()) * sizeof(float);
+    }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
 

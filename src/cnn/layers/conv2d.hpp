@@ -104,6 +104,10 @@ public:
     const Tensor1& bias() const { return b_; }
 
 protected:
+    /// The input and, with a fused ReLU, the output.
+    std::size_t kept_by_operation() const override {
+        return (x_.size() + y_.size()) * sizeof(float);
+    }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
     bool applies_own_activation() const override { return fused_relu(); }

@@ -59,6 +59,8 @@ public:
     const Tensor1& bias() const { return b_; }
 
 protected:
+    /// The input.
+    std::size_t kept_by_operation() const override { return x_.size() * sizeof(float); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
 

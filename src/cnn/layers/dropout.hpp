@@ -29,6 +29,8 @@ public:
     const DropoutOptions& options() const { return options_; }
 
 protected:
+    /// The mask of the last training pass.
+    std::size_t kept_by_operation() const override { return mask_.size() * sizeof(float); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
 

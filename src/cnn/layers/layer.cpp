@@ -78,6 +78,10 @@ void expect_forward_first(const Layer& layer, bool ran) {
 
 std::size_t Layer::parameter_count() { return count_values(parameters()); }
 
+std::size_t Layer::kept_for_backward() const {
+    return relu_input_.size() * sizeof(float) + kept_by_operation();
+}
+
 Tensor4 Layer::backward_from_logits(Tensor4 dlogits) {
     if (activation() == Activation::softmax && !applies_own_activation()) {
         return backward_operation(std::move(dlogits));  // the softmax is the loss's business

@@ -76,6 +76,10 @@ public:
     /// dy is the gradient of the output; accumulates the parameter gradients, returns dx.
     Tensor4 backward(Tensor4 dy);
 
+    /// Bytes the layer holds after its last forward pass so that backward() can run: what
+    /// its operation keeps plus what its activation keeps (a ReLU's input). Chapter 09 adds
+    /// them up to see where the memory of training goes.
+    std::size_t kept_for_backward() const;
     /// The trainable tensors (none for most layers).
     virtual std::vector<Parameter> parameters() { return {}; }
     std::size_t parameter_count();
@@ -91,6 +95,9 @@ public:
     }
 
 protected:
+    /// Bytes of what the layer's own operation keeps for its backward pass (its input, a
+    /// mask, the winners of a pooling); the layers that keep something override it.
+    virtual std::size_t kept_by_operation() const { return 0; }
     /// The layer's own operation, before the activation.
     virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
     virtual Tensor4 backward_operation(Tensor4 dy) = 0;

@@ -108,6 +108,10 @@ public:
 
 protected:
     /// x is (N, C, H, W); returns (N, C, OH, OW) and remembers each window's winner.
+    /// The winners: one index (a std::size_t, 8 bytes) per output value.
+    std::size_t kept_by_operation() const override {
+        return result_.winner.size() * sizeof(std::size_t);
+    }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, OH, OW); returns dx (N, C, H, W): the gradient goes to the winners.
     Tensor4 backward_operation(Tensor4 dy) override;

@@ -295,6 +295,27 @@ History Model::fit(const Tensor4& x, const Labels& y, const FitOptions& options,
 }
 //! [fit]
 
+Evaluation Model::train_on_batch(const Tensor4& x, const Labels& y) {
+    return train_step(x, y, parameters());
+}
+
+//! [train_step]
+Evaluation Model::train_step(const Tensor4& x, const Labels& y,
+                             const std::vector<Parameter>& parameters) {
+    optimizer();  // throws before compile()
+    zero_gradients(parameters);
+    const Tensor2 logits = as_matrix(forward(x, true, false));
+    const SoftmaxCrossEntropy result = softmax_cross_entropy_forward(logits, y);
+    if (!std::isfinite(result.loss)) {
+        return {result.loss, accuracy(logits, y)};
+    }
+    Tensor2 dlogits = softmax_cross_entropy_backward(result.probs, y);
+    backward(reshaped<4>(std::move(dlogits), {y.size(), logits.shape(1), 1, 1}));
+    optimizer_->step(parameters);
+    return {result.loss, accuracy(logits, y)};
+}
+//! [train_step]
+
 //! [train_epoch]
 Evaluation Model::train_epoch(const Tensor4& x, const Labels& y,
                               const std::vector<std::vector<std::size_t>>& batches,
@@ -303,9 +324,7 @@ Evaluation Model::train_epoch(const Tensor4& x, const Labels& y,
     double loss_sum = 0.0, correct = 0.0, seen = 0.0;
     for (std::size_t b = 0; b < batches.size(); ++b) {
         const Labels labels = take_labels(y, batches[b]);
-        zero_gradients(parameters);
-        const Tensor2 logits = as_matrix(forward(take_examples(x, batches[b]), true, false));
-        const SoftmaxCrossEntropy result = softmax_cross_entropy_forward(logits, labels);
+        const Evaluation result = train_step(take_examples(x, batches[b]), labels, parameters);
         if (!std::isfinite(result.loss)) {
             progress.abandon();
             std::string message = fmt::format(
@@ -318,12 +337,9 @@ Evaluation Model::train_epoch(const Tensor4& x, const Labels& y,
             }
             throw TrainingDiverged(message);
         }
-        Tensor2 dlogits = softmax_cross_entropy_backward(result.probs, labels);
-        backward(reshaped<4>(std::move(dlogits), {labels.size(), logits.shape(1), 1, 1}));
-        optimizer_->step(parameters);
         const double count = static_cast<double>(labels.size());
         loss_sum += result.loss * count;
-        correct += accuracy(logits, labels) * count;
+        correct += result.accuracy * count;
         seen += count;
         progress.update(b + 1, loss_sum / seen, correct / seen);
     }

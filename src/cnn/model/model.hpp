@@ -121,6 +121,13 @@ public:
     History fit(const Tensor4& x, const Labels& y, const FitOptions& options, const Tensor4& x_val,
                 const Labels& y_val, std::ostream& out = std::cout);
 
+    /// One training step on one batch, Keras's train_on_batch: the gradients are zeroed, x
+    /// runs forward (dropout on), the loss and its gradient are computed, the gradient runs
+    /// back through every layer and the optimizer moves the weights. Returns the batch's loss
+    /// and accuracy before the step. When the loss is not a finite number, no gradient is
+    /// computed and the weights stay as they were: the caller decides what to do (fit() stops
+    /// with TrainingDiverged). Needs compile() first.
+    Evaluation train_on_batch(const Tensor4& x, const Labels& y);
     /// Mean loss and accuracy on x, y (no dropout).
     Evaluation evaluate(const Tensor4& x, const Labels& y, std::size_t batch_size = 256);
     /// Class probabilities (N, K) for x (no dropout).
@@ -178,6 +185,8 @@ protected:
 private:
     void expect_input(const Tensor4& x, const char* where);  // builds the model first
     // The parts of fit(): one epoch of steps, then its History entries and summary line.
+    /// train_on_batch() with the model's parameters() already gathered.
+    Evaluation train_step(const Tensor4& x, const Labels& y, const std::vector<Parameter>& parameters);
     Evaluation train_epoch(const Tensor4& x, const Labels& y,
                            const std::vector<std::vector<std::size_t>>& batches,
                            const std::vector<Parameter>& parameters, const TrainingState& state,

@@ -1,0 +1,29 @@
+#include "cnn/inspect/memory.hpp"
+
+namespace cnn {
+
+std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch) {
+    model.build();
+    model.forward(batch, /*training=*/true, /*apply_softmax=*/false);
+    std::vector<LayerMemory> layers;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        Layer& layer = model.layer(i);
+        LayerMemory m{layer.name(), layer.type(), model.output_shape(i), 0, 0, 0, 0};
+        for (const Parameter& p : layer.parameters()) {
+            m.weight_bytes += p.size * sizeof(float);
+            m.gradient_bytes += p.size * sizeof(float);
+        }
+        for (const Parameter& p : layer.state()) {
+            m.weight_bytes += p.size * sizeof(float);
+        }
+        m.output_bytes = batch.shape(0) * sizeof(float);
+        for (const std::size_t d : m.output_shape) {
+            m.output_bytes *= d;
+        }
+        m.kept_bytes = layer.kept_for_backward();
+        layers.push_back(std::move(m));
+    }
+    return layers;
+}
+
+}  // namespace cnn

@@ -1,0 +1,43 @@
+/// \file
+/// \ingroup ch09
+/// \brief Where the memory of training goes: weights, gradients, and what each layer keeps
+/// for its backward pass.
+///
+/// Backpropagation needs, at every layer, values of the forward pass: a convolution's weight
+/// gradient is its input correlated with the output gradient, so the input must still be
+/// there when the gradient arrives; a ReLU needs to know which of its inputs were positive;
+/// max pooling which input won each window. So a training step keeps, from the forward pass
+/// until the backward pass has gone by, something of the size of every layer's activations,
+/// for every image of the batch. The weights, their gradients and the optimizer's moments do
+/// not depend on the batch; the activations grow with it and usually dominate. Inference keeps
+/// nothing: each layer's output is only needed by the next layer.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "cnn/model/model.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+/// The memory of one layer during a training step, in bytes.
+struct LayerMemory {
+    std::string name;               ///< the layer's name in the model
+    std::string type;               ///< its type, e.g. "Conv2D"
+    Shape output_shape;             ///< without the batch axis
+    std::size_t weight_bytes = 0;   ///< trainable weights and state (float32)
+    std::size_t gradient_bytes = 0; ///< one gradient per trainable weight
+    std::size_t output_bytes = 0;   ///< its output for the whole batch
+    std::size_t kept_bytes = 0;     ///< what it keeps for backward (Layer::kept_for_backward())
+};
+
+//! [training_memory]
+/// Runs `model` forward on `batch` in training mode, as a training step does, then asks every
+/// layer what it keeps for the backward pass; with the sizes of its weights, gradients and
+/// output at this batch. The model is built first if needed.
+std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch);
+//! [training_memory]
+
+}  // namespace cnn

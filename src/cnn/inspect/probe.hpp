@@ -1,0 +1,89 @@
+/// \file
+/// \ingroup ch09
+/// \brief Looking inside a trained network: any layer's output, and its gradient with respect
+/// to the input image.
+///
+/// Training sends the gradient of the loss back to the weights. The same backward pass, sent
+/// from any other number the network computes, says how that number depends on each input
+/// pixel. Chapter 09 sends it from two places:
+///
+/// - a class score (the last layer's logit for one class): the gradient is a *saliency map*
+///   (Simonyan, Vedaldi and Zisserman, 2014), large where changing a pixel would change the
+///   score most;
+/// - one unit of a hidden layer: following the gradient *uphill*, from a grey image, builds
+///   the input that excites the unit most, *activation maximisation* (Erhan, Bengio, Courville
+///   and Vincent, 2009).
+///
+/// Both run the layers in inference mode (no dropout, batch normalization's moving averages)
+/// and leave the model's weights and their gradients as they found them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cnn/model/sequential.hpp"
+#include "cnn/tensor/tensor.hpp"
+
+namespace cnn {
+
+//! [probe]
+/// Runs layers 0 to `layer` of `model` (built first if needed) on x, in inference mode;
+/// returns layer `layer`'s output, its logits when it ends with a softmax. x is
+/// (N, the model's input shape); throws std::invalid_argument naming what was expected for
+/// another shape or a layer index past the last layer.
+Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer);
+
+/// The backward pass of the forward_to() that just ran up to `layer`: `output_gradient` is
+/// the gradient of some number with respect to that layer's output (its shape); returns the
+/// gradient of the same number with respect to the input x. The weights' gradients it
+/// accumulates on the way are set back to zero.
+Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradient);
+//! [probe]
+
+/// The saliency map of each image: the gradient of the logit of `classes[n]` (the last
+/// layer's output before its softmax) with respect to image n of x, x's shape. Throws
+/// std::invalid_argument when there is not one class per image or a class is out of range.
+Tensor4 saliency(Sequential& model, const Tensor4& x, const Labels& classes);
+
+/// How activation maximisation climbs.
+struct AscentOptions {
+    std::size_t steps = 200;  ///< gradient steps
+    /// Each step adds step_size * g / rms(g): steps of a fixed length whatever the scale of the
+    /// unit's gradient, which differs by orders of magnitude between layers.
+    float step_size = 0.05f;
+    /// After each step the image is pulled towards grey: x <- start + (1 - decay)(x - start),
+    /// an L2 penalty on the distance from the grey start that keeps pixels the unit does not
+    /// care about grey.
+    float decay = 0.01f;
+    /// Every `blur_every` steps the image is smoothed with a 3x3 Gaussian of this sigma
+    /// (pixels), which removes the high-frequency patterns that excite a unit without looking
+    /// like anything; 0 turns blurring off.
+    float blur_sigma = 0.5f;
+    std::size_t blur_every = 4;  ///< steps between blurs (at least 1)
+    float low = 0.0f;            ///< pixels are clipped to [low, high] after every step
+    float high = 1.0f;
+    float start = 0.5f;          ///< the grey the image starts from ...
+    float noise = 0.01f;         ///< ... plus normal noise of this deviation
+    std::uint64_t seed = 42;     ///< draws the noise
+};
+
+/// What activation maximisation built.
+struct Ascent {
+    Tensor4 image;                  ///< (1, the model's input shape)
+    double initial_activation = 0;  ///< the unit's value on the starting image
+    double final_activation = 0;    ///< and on `image`
+};
+
+//! [maximise_unit]
+/// Gradient ascent on the input towards the largest value of one unit: channel `channel` of
+/// layer `layer`'s output at the centre of its map (row H / 2, column W / 2; for a Dense
+/// layer, unit `channel`; for the last layer, the logit of class `channel`). A unit that
+/// the starting image leaves at 0 behind a ReLU has no gradient and stays there
+/// (final_activation is then initial_activation, 0): try another seed or unit. Throws
+/// std::invalid_argument for a channel out of range or options that cannot work
+/// (blur_every 0, low >= high).
+Ascent maximise_unit(Sequential& model, std::size_t layer, std::size_t channel,
+                     const AscentOptions& options = {});
+//! [maximise_unit]
+
+}  // namespace cnn

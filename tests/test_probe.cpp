@@ -1,0 +1,159 @@
+// Tests of inspect/probe.hpp: saliency by hand on a linear model and against central
+// differences on a convolutional one; activation maximisation by hand on a linear unit, and
+// climbing on a convolutional one.
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
+
+#include "cnn/inspect/probe.hpp"
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/dense.hpp"
+#include "cnn/layers/dropout.hpp"
+#include "cnn/layers/flatten.hpp"
+#include "cnn/layers/pooling2d.hpp"
+#include "test_support.hpp"
+
+using cnn::Tensor4;
+
+namespace {
+
+// Flatten, then Dense(2) with a softmax, on 1x2x2 images, with weights set by hand:
+// logit 0 = x . (1, -2, 0.5, -0.1) + 0.25; logit 1 = x . (0, 3, 0, 0).
+cnn::Sequential linear_model() {
+    cnn::Sequential model(1);
+    model.add(cnn::Flatten().input_shape({1, 2, 2}));
+    model.add(cnn::Dense(2).activation("softmax"));
+    model.build();
+    auto& dense = dynamic_cast<cnn::Dense&>(model.layer(1));
+    dense.weights() = cnn::Tensor2{{1.0f, 0.0f}, {-2.0f, 3.0f}, {0.5f, 0.0f}, {-0.1f, 0.0f}};
+    dense.bias() = cnn::Tensor1{0.25f, 0.0f};
+    return model;
+}
+
+// Two 'same' convolutions (an even kernel, a stride of 2), an overlapping max pooling, dropout
+// (off at inference) and a softmax classifier, on 2x9x9 images.
+cnn::Sequential conv_model() {
+    cnn::Sequential model(7);
+    model.add(cnn::Conv2D(3, 3).padding("same").activation("relu").input_shape({2, 9, 9}));
+    model.add(cnn::MaxPooling2D(3).strides(2));
+    model.add(cnn::Conv2D(4, 2).strides(2, 2).padding("same").activation("relu"));
+    model.add(cnn::Dropout(0.5f));
+    model.add(cnn::Flatten());
+    model.add(cnn::Dense(5).activation("softmax"));
+    model.build();
+    return model;
+}
+
+double logit(cnn::Sequential& model, const Tensor4& x, std::size_t n, std::size_t k) {
+    return cnn::forward_to(model, x, model.size() - 1)(n, k, 0, 0);
+}
+
+}  // namespace
+
+TEST_CASE("saliency: the gradient of a linear logit is the class's weights, by hand") {
+    cnn::Sequential model = linear_model();
+    const Tensor4 x = Tensor4{{{{0.1f, 0.2f}, {0.3f, 0.4f}}}, {{{0.9f, 0.8f}, {0.7f, 0.6f}}}};
+    // forward_to gives the logits, before the softmax: 0.1 - 0.4 + 0.15 - 0.04 + 0.25 = 0.06.
+    const Tensor4 logits = cnn::forward_to(model, x, 1);
+    CHECK(logits(0, 0, 0, 0) == doctest::Approx(0.06));
+    CHECK(logits(0, 1, 0, 0) == doctest::Approx(0.6));
+    const Tensor4 s = cnn::saliency(model, x, {0, 1});
+    CHECK(s == Tensor4{{{{1.0f, -2.0f}, {0.5f, -0.1f}}}, {{{0.0f, 3.0f}, {0.0f, 0.0f}}}});
+}
+
+TEST_CASE("saliency: equal to central differences of the logit, image by image") {
+    cnn::Sequential model = conv_model();
+    cnn::Rng rng(11);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 9, 9}, rng);
+    const cnn::Labels classes = {3, 1};
+    const Tensor4 s = cnn::saliency(model, x, classes);
+    REQUIRE(s.shape() == x.shape());
+    const double eps = 1e-3;
+    double worst = 0.0, largest = 0.0;
+    for (std::size_t n = 0; n < 2; ++n) {
+        for (std::size_t i = 0; i < x.size() / 2; ++i) {
+            Tensor4 up = x, down = x;
+            up.flat(n * x.size() / 2 + i) += static_cast<float>(eps);
+            down.flat(n * x.size() / 2 + i) -= static_cast<float>(eps);
+            const double numeric =
+                (logit(model, up, n, classes[n]) - logit(model, down, n, classes[n])) / (2 * eps);
+            worst = std::max(worst, std::abs(numeric - s.flat(n * x.size() / 2 + i)));
+            largest = std::max(largest, std::abs(numeric));
+        }
+    }
+    CHECK(largest > 0.01);  // the check compares something
+    CHECK(worst < 2e-3 * std::max(1.0, largest));
+    // Image 1's map does not depend on image 0: the same alone.
+    const Tensor4 alone = cnn::saliency(model, xt::view(x, xt::range(1, 2)), {1});
+    CHECK(cnn::testing::max_abs_diff(alone, xt::view(s, xt::range(1, 2))) < 1e-6);
+    // The weights' gradients, a by-product, are left at zero.
+    for (const cnn::Parameter& p : model.parameters()) {
+        for (std::size_t i = 0; i < p.size; ++i) {
+            REQUIRE(p.grad[i] == 0.0f);
+        }
+    }
+}
+
+TEST_CASE("saliency and forward_to: clear errors") {
+    cnn::Sequential model = linear_model();
+    const Tensor4 x = xt::zeros<float>({2, 1, 2, 2});
+    CHECK_THROWS_WITH_AS(cnn::saliency(model, x, {0}),
+                         "saliency: one class per image expected, got 1 classes for 2 images",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::saliency(model, x, {0, 2}), doctest::Contains("class 2 of image 1 is out of range"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::forward_to(model, x, 2), doctest::Contains("layer 2 requested, but model sequential has 2 layers"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::forward_to(model, xt::zeros<float>({2, 1, 3, 2}), 1),
+                         "forward_to: model sequential expects input (None, 1, 2, 2), got (2, 1, 3, 2)",
+                         std::invalid_argument);
+}
+
+TEST_CASE("maximise_unit: a linear unit's best image is its weights' signs, by hand") {
+    cnn::Sequential model = linear_model();
+    cnn::AscentOptions options;
+    options.steps = 60;
+    options.step_size = 0.2f;  // the smallest weight's pixel moves 0.2 * 0.1 / rms(w) per step
+    options.decay = 0.0f;
+    options.blur_sigma = 0.0f;
+    const cnn::Ascent a = cnn::maximise_unit(model, 1, 0, options);
+    // Positive weights drive a pixel to 1, negative ones to 0.
+    CHECK(a.image == Tensor4{{{{1.0f, 0.0f}, {1.0f, 0.0f}}}});
+    CHECK(a.final_activation == doctest::Approx(1.0 + 0.5 + 0.25));
+    // The start is grey plus a little noise: about 0.5 * (1 - 2 + 0.5 - 0.1) + 0.25 = -0.05.
+    CHECK(std::abs(a.initial_activation - (-0.05)) < 0.1);
+    // Class 1's only weight is on pixel (0, 1); the others keep their grey start.
+    const cnn::Ascent b = cnn::maximise_unit(model, 1, 1, options);
+    CHECK(b.image(0, 0, 0, 1) == 1.0f);
+    CHECK(std::abs(b.image(0, 0, 1, 1) - 0.5f) < 0.05f);
+    CHECK_THROWS_WITH_AS(cnn::maximise_unit(model, 1, 2, options),
+                         doctest::Contains("channel 2 of dense requested, which has 2"), std::invalid_argument);
+    options.blur_every = 0;
+    CHECK_THROWS_AS(cnn::maximise_unit(model, 1, 0, options), std::invalid_argument);
+}
+
+TEST_CASE("maximise_unit: climbs on a hidden convolution unit, the same for the same seed") {
+    cnn::Sequential model = conv_model();
+    cnn::AscentOptions options;
+    options.steps = 30;
+    // A unit that the grey start leaves at 0 behind its ReLU has no gradient and cannot climb:
+    // take the first one the start excites.
+    std::size_t channel = 0;
+    options.steps = 0;
+    while (channel < 4 && cnn::maximise_unit(model, 2, channel, options).initial_activation <= 0.0) {
+        ++channel;
+    }
+    REQUIRE(channel < 4);
+    options.steps = 30;
+    const cnn::Ascent a = cnn::maximise_unit(model, 2, channel, options);
+    CHECK(a.final_activation > 2 * a.initial_activation);
+    CHECK(xt::amin(a.image)() >= 0.0f);
+    CHECK(xt::amax(a.image)() <= 1.0f);
+    const cnn::Ascent again = cnn::maximise_unit(model, 2, channel, options);
+    CHECK(again.image == a.image);
+    options.seed = 43;
+    CHECK(cnn::maximise_unit(model, 2, channel, options).image != a.image);
+}
