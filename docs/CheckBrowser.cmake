@@ -13,7 +13,8 @@
 # page, which --dump-dom prints. Fails when a page has
 #   - raw TeX in its text (\f$, \(, $$, \frac, ...) after MathJax ran, or MathJax did not run;
 #   - a formula MathJax could not typeset (a TeX error or a MathJax error);
-#   - an image the browser could not show (a missing file or one that is not a picture);
+#   - an image the browser could not show (a missing file or one that is not a picture), or a
+#     PNG file of the site that is cut short (which a browser shows in part);
 #   - previous/next bars missing, hidden, or leading elsewhere than the book's order says;
 #   - a script or style sheet that does not load.
 # The checks run inside the page because only the browser knows whether an image could be
@@ -68,6 +69,25 @@ file(REAL_PATH "${SCRIPT}" script_real)
 file_url("${html_real}/" base_url)
 file_url("${script_real}" script_url)
 
+# Whether a PNG file is whole: the PNG signature first and the IEND chunk last. A browser
+# draws the part of a cut-short PNG that is there, and gives it its full width.
+function(check_png file out)
+  set(${out} "" PARENT_SCOPE)
+  file(SIZE "${file}" size)
+  if(size LESS 57)  # signature (8), IHDR chunk (25), an IDAT chunk (12 or more), IEND (12)
+    set(${out} "is not a whole PNG file (${size} bytes)" PARENT_SCOPE)
+    return()
+  endif()
+  file(READ "${file}" signature LIMIT 8 HEX)
+  math(EXPR from "${size} - 12")
+  file(READ "${file}" ending OFFSET ${from} LIMIT 12 HEX)
+  if(NOT signature STREQUAL "89504e470d0a1a0a")
+    set(${out} "is not a PNG file (no PNG signature)" PARENT_SCOPE)
+  elseif(NOT ending STREQUAL "0000000049454e44ae426082")
+    set(${out} "is not a whole PNG file (it does not end with the IEND chunk)" PARENT_SCOPE)
+  endif()
+endfunction()
+
 function(elapsed_ms since out)
   string(TIMESTAMP now "%s%f" UTC)
   math(EXPR ms "(${now} - ${since}) / 1000")
@@ -78,6 +98,7 @@ file(REMOVE_RECURSE "${work}")
 file(MAKE_DIRECTORY "${work}")
 set(profile "${work}/chromium-profile")
 set(problems "")  # one line per problem, each starting with "\n  "
+set(whole_images "")  # image files found whole, not checked again
 string(ASCII 1 semicolon)  # stands for ";" in text that passes through a CMake list
 string(TIMESTAMP started "%s%f" UTC)
 list(LENGTH book count)
@@ -157,11 +178,31 @@ foreach(name IN LISTS pages)
   string(REGEX MATCH "^checked: [^\n]*" summary "${report}")
   string(REPLACE ";" "${semicolon}" report "${report}")
   string(REGEX MATCHALL "\nproblem: [^\n]*" found "${report}")
+  string(REGEX MATCHALL "\nimage: [^\n]*" images "${report}")
+  foreach(image IN LISTS images)
+    string(REGEX REPLACE "^\nimage: " "" image "${image}")
+    string(REPLACE "%20" " " image "${image}")
+    string(TOLOWER "${image}" lower)
+    if(NOT lower MATCHES "[.]png$" OR image IN_LIST whole_images
+       OR NOT EXISTS "${html}/${image}")  # a missing file is a problem the page reported
+      continue()
+    endif()
+    check_png("${html}/${image}" wrong)
+    if(wrong)
+      list(APPEND found "\nproblem: broken image: ${image} ${wrong}")
+    else()
+      list(APPEND whole_images "${image}")
+    endif()
+  endforeach()
   list(LENGTH found n)
   if(n EQUAL 0)
     message(STATUS "${name}.html: ${summary}; no problem (${ms} ms)")
   else()
-    message(STATUS "${name}.html: ${summary}; ${n} problems (${ms} ms)")
+    set(plural "s")
+    if(n EQUAL 1)
+      set(plural "")
+    endif()
+    message(STATUS "${name}.html: ${summary}; ${n} problem${plural} (${ms} ms)")
     foreach(problem IN LISTS found)
       string(REGEX REPLACE "^\nproblem: " "" problem "${problem}")
       string(REPLACE "${semicolon}" ";" problem "${problem}")

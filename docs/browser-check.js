@@ -4,6 +4,7 @@
 // at the end of the page, which Chromium's --dump-dom hands back to CheckBrowser.cmake:
 //   checked: 14 formulas, 5 images, 2 previous/next bars
 //   problem: raw TeX left in the text: ...see \f$x\f$ here...
+//   image: ch01_parameters.png
 //   end
 // window.cnnBrowserCheck, written by CheckBrowser.cmake before this script, says where the
 // page's previous/next bars must lead: { previous: "chapter01.html", next: "chapter03.html" }
@@ -92,12 +93,18 @@
   }
 
   // Images: by now the page has loaded, so an image the browser could not show (a missing file,
-  // or one that is not a picture) has no width.
+  // or one that is not a picture) has no width. A picture cut short still has one (the browser
+  // draws what arrived), so the page's own image files are listed for CheckBrowser.cmake to
+  // check that each is whole.
+  var files = [];
   function checkImages() {
     var images = Array.prototype.slice.call(document.images);
     images.forEach(function (image) {
+      var source = image.getAttribute("src") || "";
       if (!image.complete || image.naturalWidth === 0) {
-        problems.push("broken image: " + (image.getAttribute("src") || "(no src)"));
+        problems.push("broken image: " + (source || "(no src)"));
+      } else if (source && !/^[a-z]+:/i.test(source) && files.indexOf(source) === -1) {
+        files.push(source);
       }
     });
     return images.length;
@@ -180,6 +187,7 @@
       problems.map(function (problem) {
         return "problem: " + problem.replace(/\s+/g, " ") + "\n";  // one line each
       }).join("") +
+      files.map(function (file) { return "image: " + file + "\n"; }).join("") +
       "end\n";
     document.body.appendChild(report);
   }
