@@ -10,7 +10,8 @@
 # <head>: a <base> that points back into SITE/html, so that the copy loads the same scripts,
 # MathJax and images as the page itself, and SCRIPT (browser-check.js). Chromium opens the
 # copy; the script waits for MathJax to typeset the page, then writes its findings into the
-# page, which --dump-dom prints. Fails when a page has
+# page, which --dump-dom prints (the copies stay: opened in a browser, each shows its report at
+# the bottom). Fails when a page has
 #   - raw TeX in its text (\f$, \(, $$, \frac, ...) after MathJax ran, or MathJax did not run;
 #   - a formula MathJax could not typeset (a TeX error or a MathJax error);
 #   - an image the browser could not show (a missing file or one that is not a picture), or a
