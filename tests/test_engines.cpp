@@ -78,16 +78,42 @@ TEST_CASE("use_fast_engines: models built afterwards run them, and predict as be
     CHECK(cnn::testing::max_abs_diff(got, expected) < 1e-5);
 }
 
-TEST_CASE("fast engines: inference keeps no ReLU mask, and backward() then says what it needs") {
+TEST_CASE("fast engines: inference keeps no ReLU mask; a backward() after it recomputes it") {
     cnn::Rng rng(9);
     cnn::Conv2D layer = cnn::Conv2D(4, 3).activation("relu").engine(cnn::fast_conv2d_engine());
     layer.build({2, 5, 5}, rng);
+    cnn::Conv2D book = cnn::Conv2D(4, 3).activation("relu").engine(cnn::make_im2col_engine);
+    book.build({2, 5, 5}, rng);
+    book.weights() = layer.weights();  // the same layer, computed by chapter 04's engine
+    book.bias() = layer.bias();
     const Tensor4 x = cnn::testing::random_tensor<4>({1, 2, 5, 5}, rng);
     const Tensor4 dy = cnn::testing::random_tensor<4>({1, 4, 3, 3}, rng);
     layer.forward(x, /*training=*/true);
-    layer.forward(x, /*training=*/false);  // a later inference pass drops the mask
-    CHECK_THROWS_WITH_AS(layer.backward(dy), doctest::Contains("needs a forward() in training"),
-                         std::logic_error);
-    layer.forward(x, /*training=*/true);
-    CHECK(layer.backward(dy).shape() == x.shape());
+    const Tensor4 trained = layer.backward(dy);
+    layer.forward(x, /*training=*/false);  // keeps the input, not the mask
+    CHECK(layer.kept_for_backward() == x.size() * sizeof(float));
+    const Tensor4 inferred = layer.backward(dy);
+    CHECK(inferred == trained);
+    book.forward(x, /*training=*/false);
+    CHECK(cnn::testing::max_abs_diff(book.backward(dy), inferred) < 1e-5);
+}
+
+TEST_CASE("fast engines: workspace_bytes() counts the buffers kept between calls") {
+    cnn::Rng rng(4);
+    cnn::Conv2D gemm = cnn::Conv2D(2, 3).engine(cnn::fast_conv2d_engine());
+    gemm.build({1, 6, 6}, rng);
+    CHECK(gemm.workspace_bytes() == 0);  // nothing before the first call
+    gemm.forward(cnn::testing::random_tensor<4>({4, 1, 6, 6}, rng));
+    // At least one image's im2col matrix (9, 4 x 4) and its product (2, 4 x 4).
+    CHECK(gemm.workspace_bytes() >= (9 * 16 + 2 * 16) * sizeof(float));
+    // Winograd (3x3, 16 channels and filters) keeps the transformed filters, 16 x 16 x 16.
+    cnn::Conv2D winograd = cnn::Conv2D(16, 3).padding("same").engine(cnn::fast_conv2d_engine());
+    winograd.build({16, 8, 8}, rng);
+    winograd.forward(cnn::testing::random_tensor<4>({2, 16, 8, 8}, rng));
+    CHECK(winograd.workspace_bytes() >= 16 * 16 * 16 * sizeof(float));
+    // Chapter 04's engine keeps nothing.
+    cnn::Conv2D book = cnn::Conv2D(2, 3).engine(cnn::make_im2col_engine);
+    book.build({1, 6, 6}, rng);
+    book.forward(cnn::testing::random_tensor<4>({4, 1, 6, 6}, rng));
+    CHECK(book.workspace_bytes() == 0);
 }

@@ -30,6 +30,7 @@ TEST_CASE("training_memory: weights, gradients, outputs and what each layer keep
     CHECK(m[0].gradient_bytes == 20 * 4);
     CHECK(m[0].output_bytes == 4 * 2 * 6 * 6 * 4);
     CHECK(m[0].kept_bytes == (4 * 36 + 4 * 2 * 36) * 4);
+    CHECK(m[0].workspace_bytes == 0);  // chapter 04's engine keeps no scratch memory
     // max_pooling2d: one winner index, 8 bytes, per output value (4 * 2 * 3 * 3).
     CHECK(m[1].weight_bytes == 0);
     CHECK(m[1].kept_bytes == 4 * 2 * 9 * 8);

@@ -112,48 +112,57 @@ TEST_CASE("saliency and forward_to: clear errors") {
                          std::invalid_argument);
 }
 
-TEST_CASE("maximise_unit: a linear unit's best image is its weights' signs, by hand") {
+TEST_CASE("maximise_units: a linear unit's best image is its weights' signs, by hand") {
     cnn::Sequential model = linear_model();
     cnn::AscentOptions options;
     options.steps = 60;
     options.step_size = 0.2f;  // the smallest weight's pixel moves 0.2 * 0.1 / rms(w) per step
     options.decay = 0.0f;
     options.blur_sigma = 0.0f;
-    const cnn::Ascent a = cnn::maximise_unit(model, 1, 0, options);
+    // Both classes at once: image 0 climbs logit 0, image 1 logit 1.
+    const cnn::Ascent a = cnn::maximise_units(model, 1, {0, 1}, options);
+    REQUIRE(a.images.shape(0) == 2);
     // Positive weights drive a pixel to 1, negative ones to 0.
-    CHECK(a.image == Tensor4{{{{1.0f, 0.0f}, {1.0f, 0.0f}}}});
-    CHECK(a.final_activation == doctest::Approx(1.0 + 0.5 + 0.25));
+    CHECK(xt::view(a.images, 0) == cnn::Tensor3{{{1.0f, 0.0f}, {1.0f, 0.0f}}});
+    CHECK(a.final_activation[0] == doctest::Approx(1.0 + 0.5 + 0.25));
     // The start is grey plus a little noise: about 0.5 * (1 - 2 + 0.5 - 0.1) + 0.25 = -0.05.
-    CHECK(std::abs(a.initial_activation - (-0.05)) < 0.1);
+    CHECK(std::abs(a.initial_activation[0] - (-0.05)) < 0.1);
     // Class 1's only weight is on pixel (0, 1); the others keep their grey start.
-    const cnn::Ascent b = cnn::maximise_unit(model, 1, 1, options);
-    CHECK(b.image(0, 0, 0, 1) == 1.0f);
-    CHECK(std::abs(b.image(0, 0, 1, 1) - 0.5f) < 0.05f);
-    CHECK_THROWS_WITH_AS(cnn::maximise_unit(model, 1, 2, options),
+    CHECK(a.images(1, 0, 0, 1) == 1.0f);
+    CHECK(std::abs(a.images(1, 0, 1, 1) - 0.5f) < 0.05f);
+    CHECK(a.final_activation[1] == doctest::Approx(3.0));
+    CHECK_THROWS_WITH_AS(cnn::maximise_units(model, 1, {2}, options),
                          doctest::Contains("channel 2 of dense requested, which has 2"), std::invalid_argument);
+    CHECK_THROWS_AS(cnn::maximise_units(model, 1, {}, options), std::invalid_argument);
     options.blur_every = 0;
-    CHECK_THROWS_AS(cnn::maximise_unit(model, 1, 0, options), std::invalid_argument);
+    CHECK_THROWS_AS(cnn::maximise_units(model, 1, {0}, options), std::invalid_argument);
 }
 
-TEST_CASE("maximise_unit: climbs on a hidden convolution unit, the same for the same seed") {
+TEST_CASE("maximise_units: climbs on hidden convolution units, the same for the same seed") {
     cnn::Sequential model = conv_model();
     cnn::AscentOptions options;
-    options.steps = 30;
     // A unit that the grey start leaves at 0 behind its ReLU has no gradient and cannot climb:
-    // take the first one the start excites.
-    std::size_t channel = 0;
+    // take the units the start excites.
     options.steps = 0;
-    while (channel < 4 && cnn::maximise_unit(model, 2, channel, options).initial_activation <= 0.0) {
-        ++channel;
+    const cnn::Ascent start = cnn::maximise_units(model, 2, {0, 1, 2, 3}, options);
+    std::vector<std::size_t> alive;
+    for (std::size_t c = 0; c < 4; ++c) {
+        if (start.initial_activation[c] > 0.0) {
+            alive.push_back(c);
+        }
     }
-    REQUIRE(channel < 4);
+    REQUIRE(!alive.empty());
     options.steps = 30;
-    const cnn::Ascent a = cnn::maximise_unit(model, 2, channel, options);
-    CHECK(a.final_activation > 2 * a.initial_activation);
-    CHECK(xt::amin(a.image)() >= 0.0f);
-    CHECK(xt::amax(a.image)() <= 1.0f);
-    const cnn::Ascent again = cnn::maximise_unit(model, 2, channel, options);
-    CHECK(again.image == a.image);
+    const cnn::Ascent a = cnn::maximise_units(model, 2, alive, options);
+    for (std::size_t k = 0; k < alive.size(); ++k) {
+        CHECK(a.final_activation[k] > 2 * a.initial_activation[k]);
+    }
+    CHECK(xt::amin(a.images)() >= 0.0f);
+    CHECK(xt::amax(a.images)() <= 1.0f);
+    // One unit alone climbs as it does in company.
+    const cnn::Ascent alone = cnn::maximise_units(model, 2, {alive[0]}, options);
+    CHECK(cnn::testing::max_abs_diff(xt::view(alone.images, 0), xt::view(a.images, 0)) < 1e-5);
+    CHECK(cnn::maximise_units(model, 2, alive, options).images == a.images);
     options.seed = 43;
-    CHECK(cnn::maximise_unit(model, 2, channel, options).image != a.image);
+    CHECK(cnn::maximise_units(model, 2, alive, options).images != a.images);
 }

@@ -24,6 +24,7 @@
 #include <xtensor/xview.hpp>
 
 #include "support/app/program.hpp"
+#include "support/app/statistics.hpp"
 #include "cnn/check/gradient_check.hpp"
 #include "support/io/dataset.hpp"
 #include "cnn/model/batches.hpp"
@@ -228,26 +229,6 @@ void check_backward(const Data& data, std::uint64_t seed, const fs::path& out) {
 }
 //! [check_backward]
 
-double mean(const std::vector<double>& v) {
-    double sum = 0.0;
-    for (double x : v) {
-        sum += x;
-    }
-    return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
-}
-
-double sample_stddev(const std::vector<double>& v) {
-    if (v.size() < 2) {
-        return 0.0;
-    }
-    const double m = mean(v);
-    double ss = 0.0;
-    for (double x : v) {
-        ss += (x - m) * (x - m);
-    }
-    return std::sqrt(ss / static_cast<double>(v.size() - 1));
-}
-
 // The first channel of image `row` of x (N, C, H, W), as a picture (H, W).
 cnn::Tensor2 image_of(const cnn::Tensor4& x, std::size_t row) {
     return xt::view(x, row, 0);
@@ -307,17 +288,17 @@ cnn::Sequential shuffle_experiment(const Data& data, const Setup& setup, std::ui
         table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>+12.4f}", seed + s, original_acc[s],
                                shuffled_acc[s], differences.back()));
     }
-    table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>+12.4f}", "mean", mean(original_acc),
-                           mean(shuffled_acc), mean(differences)));
+    table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>+12.4f}", "mean", cnn::mean(original_acc),
+                           cnn::mean(shuffled_acc), cnn::mean(differences)));
     if (setup.seeds > 1) {
-        const double spread = sample_stddev(differences);
-        const double standard_error = spread / std::sqrt(static_cast<double>(setup.seeds));
+        const double spread = cnn::sample_stddev(differences);
+        const double standard_error = cnn::standard_error(differences);
         table.line(fmt::format("{:>6} {:>10.4f} {:>10.4f} {:>12.4f}", "stddev",
-                               sample_stddev(original_acc), sample_stddev(shuffled_acc), spread));
+                               cnn::sample_stddev(original_acc), cnn::sample_stddev(shuffled_acc), spread));
         table.line(fmt::format("mean difference {:+.4f} +- {:.4f} (standard error): {:.1f} "
                                "standard errors from 0",
-                               mean(differences), standard_error,
-                               std::abs(mean(differences)) / std::max(standard_error, 1e-12)));
+                               cnn::mean(differences), standard_error,
+                               std::abs(cnn::mean(differences)) / std::max(standard_error, 1e-12)));
     }
     table.save();
     std::cout << '\n';

@@ -40,9 +40,6 @@ namespace {
 namespace fs = std::filesystem;
 using cnn::Tensor2;
 
-// The photograph of section 3: "Friends" by Aitzol Berasategi (2018), CC-BY-4.0, shipped by
-// Debian's lomiri-wallpapers-16.04 package.
-const char* const default_photo = "/usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg";
 
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +370,7 @@ Tensor2 learning_crop(const Tensor2& photo, const std::string& file) {
 int main(int argc, char** argv) {
     cnn::Program program("ch02_naive_convolution",
                          "Chapter 02: convolution as a loop you can read", cnn::ReadsData::yes);
-    std::string photo_file = default_photo;
+    std::string photo_file = cnn::debian_photo;  // section 3's photograph
     program.cli()
         .add_option("--photo", photo_file, "A photograph (PNG, JPEG, ...) for the feature maps")
         ->capture_default_str();

@@ -155,6 +155,15 @@ public:
         }
     }
 
+    /// The bytes the buffers hold (their capacity).
+    std::size_t bytes() const {
+        std::size_t floats = 0;
+        for (const std::vector<float>& s : sums_) {
+            floats += s.capacity();
+        }
+        return floats * sizeof(float);
+    }
+
 private:
     std::vector<std::vector<float>> sums_;  // one buffer per thread: no thread writes another's
     std::size_t shares_ = 0;

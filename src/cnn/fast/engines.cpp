@@ -37,6 +37,19 @@ Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Te
 }
 //! [fast_engine]
 
+std::size_t FastConv2DEngine::workspace_bytes() const {
+    std::size_t floats = winograd_workspace_.filters.capacity();
+    for (const GemmWorkspace::PerThread& t : gemm_workspace_.per_thread) {
+        floats += t.columns.capacity() + t.outputs.capacity();
+    }
+    for (const WinogradWorkspace::PerThread& t : winograd_workspace_.per_thread) {
+        floats += t.input_tiles.capacity() + t.output_tiles.capacity() + t.frame.capacity() +
+                  t.stage.capacity() + t.dy_frames.capacity();
+    }
+    return floats * sizeof(float) + gemm_workspace_.dw.bytes() + gemm_workspace_.db.bytes() +
+           winograd_workspace_.dw.bytes() + winograd_workspace_.db.bytes();
+}
+
 FastConvOptions FastConv2DEngine::with_epilogue(bool relu) const {
     FastConvOptions o = options_;
     o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;

@@ -68,6 +68,9 @@ public:
     Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
                      const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
                      Tensor1& db) override;
+    /// The buffers of both algorithms: per-thread im2col columns and products, Winograd's
+    /// transformed tiles and filters, each thread's share of the gradients.
+    std::size_t workspace_bytes() const override;
 
 private:
     FastConvOptions with_epilogue(bool relu) const;

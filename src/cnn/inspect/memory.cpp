@@ -8,7 +8,7 @@ std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch) {
     std::vector<LayerMemory> layers;
     for (std::size_t i = 0; i < model.size(); ++i) {
         Layer& layer = model.layer(i);
-        LayerMemory m{layer.name(), layer.type(), model.output_shape(i), 0, 0, 0, 0};
+        LayerMemory m{layer.name(), layer.type(), model.output_shape(i), 0, 0, 0, 0, 0};
         for (const Parameter& p : layer.parameters()) {
             m.weight_bytes += p.size * sizeof(float);
             m.gradient_bytes += p.size * sizeof(float);
@@ -21,6 +21,7 @@ std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch) {
             m.output_bytes *= d;
         }
         m.kept_bytes = layer.kept_for_backward();
+        m.workspace_bytes = layer.workspace_bytes();
         layers.push_back(std::move(m));
     }
     return layers;

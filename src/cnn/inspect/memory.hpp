@@ -31,12 +31,16 @@ struct LayerMemory {
     std::size_t gradient_bytes = 0; ///< one gradient per trainable weight
     std::size_t output_bytes = 0;   ///< its output for the whole batch
     std::size_t kept_bytes = 0;     ///< what it keeps for backward (Layer::kept_for_backward())
+    /// Scratch memory its engine keeps between calls (Layer::workspace_bytes()), measured
+    /// after the forward pass; a backward pass may grow it.
+    std::size_t workspace_bytes = 0;
 };
 
 //! [training_memory]
 /// Runs `model` forward on `batch` in training mode, as a training step does, then asks every
-/// layer what it keeps for the backward pass; with the sizes of its weights, gradients and
-/// output at this batch. The model is built first if needed.
+/// layer what it keeps for the backward pass and what scratch memory its engine holds; with
+/// the sizes of its weights, gradients and output at this batch. The model is built first if
+/// needed.
 std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch);
 //! [training_memory]
 

@@ -113,60 +113,78 @@ Tensor4 saliency(Sequential& model, const Tensor4& x, const Labels& classes) {
 }
 //! [saliency]
 
-Ascent maximise_unit(Sequential& model, std::size_t layer, std::size_t channel,
-                     const AscentOptions& options) {
-    if (options.blur_every == 0 || !(options.low < options.high)) {
-        throw std::invalid_argument("maximise_unit: blur_every must be at least 1 and low below high");
+Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<std::size_t>& channels,
+                      const AscentOptions& options) {
+    if (channels.empty() || options.blur_every == 0 || !(options.low < options.high)) {
+        throw std::invalid_argument("maximise_units: expected at least one channel, blur_every >= 1 "
+                                    "and low < high");
     }
     model.build();
-    expect_layer(model, layer, "maximise_unit");
-    const Shape& in = model.input_shape();
-    Shape shape{1};
-    shape.insert(shape.end(), in.begin(), in.end());
+    expect_layer(model, layer, "maximise_units");
+    const std::size_t units = channels.size();
+    Shape shape{units};
+    shape.insert(shape.end(), model.input_shape().begin(), model.input_shape().end());
     while (shape.size() < 4) {
         shape.push_back(1);
     }
-    Tensor4 x = xt::zeros<float>({shape[0], shape[1], shape[2], shape[3]});
+    Tensor4 x = Tensor4::from_shape({shape[0], shape[1], shape[2], shape[3]});
     Rng rng(options.seed);
     for (float& v : x) {
         v = std::clamp(options.start + options.noise * rng.normal(), options.low, options.high);
     }
+    const std::size_t per_image = x.size() / units;
 
-    // The unit: channel `channel` at the centre of the layer's map.
+    // Unit k: channel channels[k] at the centre of the layer's map, seen by image k.
     const Tensor4 first = forward_to(model, x, layer);
-    if (channel >= first.shape(1)) {
-        throw std::invalid_argument("maximise_unit: channel " + std::to_string(channel) + " of " +
-                                    model.layer(layer).name() + " requested, which has " +
-                                    std::to_string(first.shape(1)));
+    for (const std::size_t c : channels) {
+        if (c >= first.shape(1)) {
+            throw std::invalid_argument("maximise_units: channel " + std::to_string(c) + " of " +
+                                        model.layer(layer).name() + " requested, which has " +
+                                        std::to_string(first.shape(1)));
+        }
     }
     const std::size_t row = first.shape(2) / 2, col = first.shape(3) / 2;
+    const auto unit_values = [&](const Tensor4& out) {
+        std::vector<double> values(units);
+        for (std::size_t k = 0; k < units; ++k) {
+            values[k] = out(k, channels[k], row, col);
+        }
+        return values;
+    };
     Ascent result;
-    result.initial_activation = first(0, channel, row, col);
+    result.initial_activation = unit_values(first);
 
     //! [ascent_step]
     for (std::size_t step = 1; step <= options.steps; ++step) {
         const Tensor4 out = forward_to(model, x, layer);
         Tensor4 d_out = xt::zeros<float>(out.shape());
-        d_out(0, channel, row, col) = 1.0f;  // d(unit) / d(layer output)
-        const Tensor4 g = backward_from(model, layer, std::move(d_out));
-        double squares = 0.0;
-        for (const float v : g) {
-            squares += static_cast<double>(v) * v;
+        for (std::size_t k = 0; k < units; ++k) {
+            d_out(k, channels[k], row, col) = 1.0f;  // d(unit k) / d(layer output)
         }
-        const auto rms = static_cast<float>(std::sqrt(squares / static_cast<double>(g.size())));
-        const float scale = options.step_size / (rms + 1e-12f);  // a step of fixed length
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            float v = x.flat(i) + scale * g.flat(i);                          // uphill
-            v = options.start + (1.0f - options.decay) * (v - options.start);  // towards grey
-            x.flat(i) = std::clamp(v, options.low, options.high);
+        const Tensor4 g = backward_from(model, layer, std::move(d_out));
+        for (std::size_t k = 0; k < units; ++k) {
+            const float* gk = g.data() + k * per_image;
+            float* xk = x.data() + k * per_image;
+            double squares = 0.0;
+            for (std::size_t i = 0; i < per_image; ++i) {
+                squares += static_cast<double>(gk[i]) * gk[i];
+            }
+            const double rms = std::sqrt(squares / static_cast<double>(per_image));
+            // A step of fixed length, whatever the scale of this unit's gradient.
+            const auto scale = static_cast<float>(rms > 0 ? options.step_size / rms : 0.0);
+            for (std::size_t i = 0; i < per_image; ++i) {
+                float v = xk[i] + scale * gk[i];                                   // uphill
+                v = options.start + (1.0f - options.decay) * (v - options.start);  // to grey
+                xk[i] = std::clamp(v, options.low, options.high);
+            }
         }
         if (options.blur_sigma > 0.0f && step % options.blur_every == 0) {
             blur3x3(x, options.blur_sigma);
         }
     }
     //! [ascent_step]
-    result.final_activation = forward_to(model, x, layer)(0, channel, row, col);
-    result.image = std::move(x);
+    result.final_activation = unit_values(forward_to(model, x, layer));
+    result.images = std::move(x);
     return result;
 }
 

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "cnn/model/sequential.hpp"
 #include "cnn/tensor/tensor.hpp"
@@ -67,23 +68,24 @@ struct AscentOptions {
     std::uint64_t seed = 42;     ///< draws the noise
 };
 
-/// What activation maximisation built.
+/// What activation maximisation built, one image per unit.
 struct Ascent {
-    Tensor4 image;                  ///< (1, the model's input shape)
-    double initial_activation = 0;  ///< the unit's value on the starting image
-    double final_activation = 0;    ///< and on `image`
+    Tensor4 images;                          ///< (units, the model's input shape)
+    std::vector<double> initial_activation;  ///< each unit's value on its starting image
+    std::vector<double> final_activation;    ///< and on its image in `images`
 };
 
-//! [maximise_unit]
-/// Gradient ascent on the input towards the largest value of one unit: channel `channel` of
-/// layer `layer`'s output at the centre of its map (row H / 2, column W / 2; for a Dense
-/// layer, unit `channel`; for the last layer, the logit of class `channel`). A unit that
-/// the starting image leaves at 0 behind a ReLU has no gradient and stays there
-/// (final_activation is then initial_activation, 0): try another seed or unit. Throws
-/// std::invalid_argument for a channel out of range or options that cannot work
-/// (blur_every 0, low >= high).
-Ascent maximise_unit(Sequential& model, std::size_t layer, std::size_t channel,
-                     const AscentOptions& options = {});
-//! [maximise_unit]
+//! [maximise_units]
+/// Gradient ascent on the input towards the largest value of each unit: channel
+/// `channels[k]` of layer `layer`'s output at the centre of its map (row H / 2, column W / 2;
+/// for a Dense layer, unit `channels[k]`; for the last layer, the logit of that class). The
+/// units climb together, one image each, as one batch (inference mode keeps the images
+/// independent). A unit that its starting image leaves at 0 behind a ReLU has no gradient and
+/// stays there (its final activation is its initial one, 0): try another seed or unit.
+/// Throws std::invalid_argument for no channels, a channel out of range, or options that
+/// cannot work (blur_every 0, low >= high).
+Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<std::size_t>& channels,
+                      const AscentOptions& options = {});
+//! [maximise_units]
 
 }  // namespace cnn

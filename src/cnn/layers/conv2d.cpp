@@ -145,12 +145,15 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
 
 Tensor4 Conv2D::backward_operation(Tensor4 dy) {
     expect_forward_first(*this, x_.size() > 0);
+    const Conv2DGeometry g = geometry(x_.shape(2), x_.shape(3));
     if (fused_relu() && y_.size() == 0) {
-        throw std::logic_error("Conv2D " + name() + ": backward() needs a forward() in training "
-                               "(training = true), which keeps the fused ReLU's mask");
+        // The forward pass ran for inference, which keeps no mask (chapter 09 sends gradients
+        // back through a network run for inference, to see what it looks at). The mask is
+        // recomputed from the kept input: time traded for memory, as training with gradient
+        // checkpointing does on a large scale.
+        y_ = engine_->forward(x_, w_, b_, g, true);
     }
-    return engine_->backward(dy, x_, y_, w_, geometry(x_.shape(2), x_.shape(3)), fused_relu(),
-                             dw_, db_);
+    return engine_->backward(dy, x_, y_, w_, g, fused_relu(), dw_, db_);
 }
 //! [conv2d_layer]
 

@@ -47,6 +47,8 @@ public:
     virtual Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& geometry, bool relu,
                              Tensor4& dw, Tensor1& db) = 0;
+    /// Bytes of scratch memory the engine keeps from call to call (0 for chapter 04's).
+    virtual std::size_t workspace_bytes() const { return 0; }
 };
 
 /// Makes one engine per layer (an engine may keep scratch memory between calls).
@@ -98,6 +100,8 @@ public:
     const Conv2DOptions& options() const { return options_; }
     /// The engine chosen at build().
     const Conv2DEngine& engine() const;
+    /// The engine's scratch memory (Conv2DEngine::workspace_bytes()).
+    std::size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
     Tensor4& weights() { return w_; }
     const Tensor4& weights() const { return w_; }
     Tensor1& bias() { return b_; }

@@ -45,6 +45,7 @@ double neighbour_correlation(const Tensor2& image, std::size_t distance, Directi
             " in an image of " + std::to_string(h) + "x" + std::to_string(w) +
             " pixels (at least 2 pairs), got " + std::to_string(distance));
     }
+    //! [neighbour_correlation]
     // The pairs as two lists: each pixel, and its neighbour `distance` steps away.
     std::vector<float> first, second;
     const std::size_t pairs = (right ? h : h - distance) * (right ? w - distance : w);
@@ -57,6 +58,7 @@ double neighbour_correlation(const Tensor2& image, std::size_t distance, Directi
         }
     }
     return correlation(first.data(), second.data(), first.size());
+    //! [neighbour_correlation]
 }
 
 Tensor2 channel_correlations(const Tensor3& image) {

@@ -51,6 +51,7 @@ void return_freed_memory() {
     if (mallopt(M_MMAP_THRESHOLD, threshold) != 1 || mallopt(M_TRIM_THRESHOLD, threshold) != 1) {
         throw std::runtime_error("the C library refused mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD)");
     }
+    malloc_trim(0);
 }
 
 }  // namespace cnn

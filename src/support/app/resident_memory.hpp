@@ -30,10 +30,12 @@ ResidentMemory resident_memory();
 /// when the kernel refuses.
 void reset_resident_peak();
 
-/// From now on every block of 128 KiB or more is taken from the system on its own and given
-/// back when freed (glibc's mallopt M_MMAP_THRESHOLD; fixing the threshold also stops glibc
-/// from raising it as large blocks come and go), and free memory at the top of the heap
-/// beyond 128 KiB is given back too (M_TRIM_THRESHOLD). Slower for programs that allocate
+/// Gives the memory freed so far back to the system (glibc's malloc_trim: a later reuse of
+/// it counts as resident again), and from now on takes every block of 128 KiB or more from
+/// the system on its own and gives it back when freed (mallopt M_MMAP_THRESHOLD; fixing the
+/// threshold also stops glibc from raising it as large blocks come and go), and gives back
+/// free memory at the top of the heap beyond 128 KiB (M_TRIM_THRESHOLD). Call it before
+/// taking the resident size that a peak is compared with. Slower for programs that allocate
 /// large blocks often; meant for measuring.
 void return_freed_memory();
 

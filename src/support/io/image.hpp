@@ -10,6 +10,10 @@
 
 namespace cnn {
 
+/// The photograph chapters 02 and 09 read by default: "Friends" by Aitzol Berasategi (2018),
+/// CC-BY-4.0, shipped by Debian's lomiri-wallpapers-16.04 package (which `make` installs).
+inline constexpr const char* debian_photo = "/usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg";
+
 /// Reads the image file `file` (any format stb_image reads: PNG, JPEG, BMP, GIF, ...) as one
 /// grey channel: a tensor (H, W) of values in [0, 1], row 0 at the top. Colour images are
 /// turned grey by stb_image's luma weights. When the longer side exceeds `max_side` (0: no

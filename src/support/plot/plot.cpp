@@ -516,7 +516,7 @@ std::pair<std::size_t, std::size_t> repeats(const Tensor2& pixels) {
 /// The pixels of one image as a gnuplot `matrix` block: one text line per image row, each
 /// value already turned into its place t in [0, 1] on the colour scale (written with 3
 /// decimals, finer than the 256 shades a PNG can show), repeated as repeats() says.
-std::string colour_scale_rows(const Tensor2& pixels, const ImageGrid& grid) {
+std::string colour_scale_rows(const Tensor2& pixels, const ImageGrid& grid, bool diverging) {
     double low = 0, high = 0;
     if (grid.value_range) {
         std::tie(low, high) = *grid.value_range;
@@ -525,7 +525,7 @@ std::string colour_scale_rows(const Tensor2& pixels, const ImageGrid& grid) {
         low = *min;
         high = *max;
     }
-    if (grid.diverging) {  // symmetric about 0, so that 0 is the white in the middle
+    if (diverging) {  // symmetric about 0, so that 0 is the white in the middle
         high = std::max(std::fabs(low), std::fabs(high));
         low = -high;
     }
@@ -922,14 +922,12 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
     script << "unset key\nunset tics\nunset colorbox\n"
            << "set border lw 1 lc rgb \"#909090\"\n"
            << "set cbrange [0:1]\n";
-    if (grid.diverging) {
-        script << "set palette defined (0 \"#2166AC\", 0.5 \"#FFFFFF\", 1 \"#B2182B\")\n";
-    } else {
-        script << "set palette defined (0 \"black\", 1 \"white\")\n";
-    }
+    const auto diverging = [&](std::size_t k) {
+        return grid.images[k].diverging.value_or(grid.diverging);
+    };
     for (std::size_t k = 0; k < grid.images.size(); ++k) {
         append_data_block(script, "$image" + std::to_string(k),
-                          colour_scale_rows(grid.images[k].pixels, grid));
+                          colour_scale_rows(grid.images[k].pixels, grid, diverging(k)));
     }
 
     // Every image is a plot of its own, placed by setting its margins at exact screen positions.
@@ -976,6 +974,8 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
                << "set bmargin at screen " << screen_y(top + h) << "\n"
                << "set xrange [-0.5:" << number(columns - 0.5) << "]\n"
                << "set yrange [" << number(rows - 0.5) << ":-0.5]\n"
+               << (diverging(k) ? "set palette defined (0 \"#2166AC\", 0.5 \"#FFFFFF\", 1 \"#B2182B\")\n"
+                                : "set palette defined (0 \"black\", 1 \"white\")\n")
                << "plot $image" << k << " matrix with image\n";
         if (k == 0) {
             script << "unset label 1\n";  // the title is drawn once, with the first image

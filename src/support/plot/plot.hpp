@@ -116,6 +116,9 @@ void save_bar_chart(const BarChart& chart, const std::filesystem::path& png);
 struct GridImage {
     Tensor2 pixels;       ///< (H, W), both at least 1
     std::string caption;  ///< printed above the image; may be empty, may hold `\n`
+    /// This image's palette, when it differs from the grid's (ImageGrid::diverging): a grid
+    /// can show an input in grey beside a signed map in blue-white-red.
+    std::optional<bool> diverging = std::nullopt;
 };
 
 /// Images laid out row by row, `columns` to a row, each with its caption above it.
