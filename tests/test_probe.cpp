@@ -166,3 +166,33 @@ TEST_CASE("maximise_units: climbs on hidden convolution units, the same for the 
     options.seed = 43;
     CHECK(cnn::maximise_units(model, 2, alive, options).images != a.images);
 }
+
+TEST_CASE("maximise_units: a whole channel's mean, and climbing before the ReLU") {
+    cnn::Sequential model = conv_model();
+    cnn::AscentOptions options;
+    options.whole_channel = true;
+    options.steps = 0;
+    const cnn::Ascent start = cnn::maximise_units(model, 2, {0, 1, 2, 3}, options);
+    // The value is the mean of the channel's map, computed here from forward_to().
+    const Tensor4 out = cnn::forward_to(model, start.images, 2);
+    for (std::size_t k = 0; k < 4; ++k) {
+        CHECK(start.initial_activation[k] ==
+              doctest::Approx(xt::mean(xt::view(out, k, k))()).epsilon(1e-5));
+    }
+    // Before the ReLU every channel has a gradient, dead or not, and climbs.
+    options.before_relu = true;
+    const cnn::Ascent below = cnn::maximise_units(model, 2, {0, 1, 2, 3}, options);
+    options.steps = 40;
+    const cnn::Ascent a = cnn::maximise_units(model, 2, {0, 1, 2, 3}, options);
+    for (std::size_t k = 0; k < 4; ++k) {
+        CHECK(below.initial_activation[k] <= start.initial_activation[k] + 1e-6);  // ReLU(z) >= z
+        CHECK(a.final_activation[k] > below.initial_activation[k] + 0.05);
+    }
+    // The image climbed the pre-activation; after the ReLU, the channel is now alive.
+    options.before_relu = false;
+    options.steps = 0;
+    const Tensor4 after = cnn::forward_to(model, a.images, 2);
+    for (std::size_t k = 0; k < 4; ++k) {
+        CHECK(xt::mean(xt::view(after, k, k))() > 0.0f);
+    }
+}

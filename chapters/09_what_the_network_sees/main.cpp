@@ -390,16 +390,16 @@ void activation_maximisation(cnn::Sequential& model, const std::vector<FeatureLa
     cnn::AscentOptions options;
     options.steps = budget.ascent_steps;
     options.seed = seed;
-    // A start of noise rather than flat grey: on a flat image many ReLU units sit at 0, where
-    // they have no gradient to climb.
-    options.noise = 0.2f;
+    // The unit at the centre of each channel's map, climbed before its ReLU: from a grey start
+    // a ReLU unit often sits at 0, where the value after the ReLU has no gradient.
+    options.before_relu = true;
     cnn::Transcript text(out / "ch09_maximisation.txt");
     text.line(fmt::format("Gradient ascent from grey {} with noise {}, {} steps of {} "
                           "(normalised), decay {}, a 3x3 blur (sigma {}) every {} steps; seed {}",
                           options.start, options.noise, options.steps, options.step_size,
                           options.decay, options.blur_sigma, options.blur_every, seed));
     cnn::ImageGrid grid;
-    grid.title = "What gradient ascent builds for the channels of figure 9.3-9.5, cut to their field";
+    grid.title = "What gradient ascent builds for the centre unit of the channels of figures 9.3-9.5, cut to its field";
     grid.columns = units_per_layer;
     grid.value_range = std::make_pair(0.0, 1.0);
     grid.cell_pixels = 120;
@@ -409,7 +409,7 @@ void activation_maximisation(cnn::Sequential& model, const std::vector<FeatureLa
         const cnn::Shape& map = model.output_shape(f.index);
         const cnn::InputWindow field = cnn::receptive_window(model, f.index, map[1] / 2, map[2] / 2);
         //! [maximise_channels]
-        std::string line = fmt::format("{:<10} channel: activation at the start -> at the end:",
+        std::string line = fmt::format("{:<10} channel: centre unit before its ReLU, start -> end:",
                                        model.layer(f.index).name());
         for (std::size_t k = 0; k < f.channels.size(); ++k) {
             const Tensor3 crop = cnn::crop_window(xt::view(ascent.images, k), field, options.start);
@@ -422,7 +422,7 @@ void activation_maximisation(cnn::Sequential& model, const std::vector<FeatureLa
     }
     cnn::save_image_grid(grid, out / "ch09_maximisation.png");
 
-    // Each class's logit.
+    // Each class's logit (a Dense unit: the whole channel is the unit).
     std::vector<std::size_t> classes(10);
     for (std::size_t k = 0; k < 10; ++k) {
         classes[k] = k;
@@ -477,10 +477,10 @@ void where_it_looks(cnn::Sequential& model, const Data& data, const fs::path& ou
     grid.columns = 6;
     grid.cell_pixels = 130;
     cnn::Transcript text(out / "ch09_where.txt");
-    text.line(fmt::format("{:>6} {:<12} {:<12} {:>7} {:>10} {:>10} {:>14}", "image", "true",
-                          "predicted", "p(true)", "saliency", "occlusion", "largest drop"));
-    text.line(fmt::format("{:>6} {:<12} {:<12} {:>7} {:>10} {:>10} {:>14}", "", "", "", "",
-                          "on item", "on item", "of p(true)"));
+    text.line(fmt::format("{:>6} {:<12} {:<12} {:>7} {:>6} {:>9} {:>9} {:>9}", "image", "true",
+                          "predicted", "p(true)", "item", "saliency", "occlusion", "largest"));
+    text.line(fmt::format("{:>6} {:<12} {:<12} {:>7} {:>6} {:>9} {:>9} {:>9}", "", "", "", "",
+                          "area", "on item", "on item", "drop"));
     for (std::size_t r = 0; r < rows; ++r) {
         for (const std::size_t n : {right[r], wrong[r]}) {
             const std::size_t truth = data.test.y[n];
@@ -497,9 +497,10 @@ void where_it_looks(cnn::Sequential& model, const Data& data, const fs::path& ou
             grid.images.push_back({pixels, said});
             grid.images.push_back({salient, "saliency", false});
             grid.images.push_back({occluded, "occlusion", true});
-            text.line(fmt::format("{:>6} {:<12} {:<12} {:>7.3f} {:>9.0f}% {:>9.0f}% {:>14.3f}", n,
+            const Tensor2 ones = xt::ones_like(pixels);
+            text.line(fmt::format("{:>6} {:<12} {:<12} {:>7.3f} {:>5.0f}% {:>8.0f}% {:>8.0f}% {:>9.3f}", n,
                                   names.at(truth), names.at(predicted[n]), probabilities(n, truth),
-                                  100 * share_on_item(salient, pixels),
+                                  100 * share_on_item(ones, pixels), 100 * share_on_item(salient, pixels),
                                   100 * share_on_item(occluded, pixels), xt::amax(occluded)()));
         }
     }

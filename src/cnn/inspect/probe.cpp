@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "cnn/layers/conv2d.hpp"
+#include "cnn/layers/dense.hpp"
 #include "cnn/layers/parameter.hpp"
 #include "cnn/tensor/random.hpp"
 
@@ -134,8 +137,32 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
     }
     const std::size_t per_image = x.size() / units;
 
+    // With before_relu, the layer is run through a copy of itself without its ReLU, after the
+    // layers below it.
+    std::unique_ptr<Layer> linear;
+    if (options.before_relu && model.layer(layer).activation() == Activation::relu) {
+        if (const auto* conv = dynamic_cast<const Conv2D*>(&model.layer(layer))) {
+            linear = std::make_unique<Conv2D>(Conv2D(*conv).activation("linear"));
+        } else if (const auto* dense = dynamic_cast<const Dense*>(&model.layer(layer))) {
+            linear = std::make_unique<Dense>(Dense(*dense).activation("linear"));
+        }
+    }
+    const auto forward = [&](const Tensor4& input) {
+        if (!linear) {
+            return forward_to(model, input, layer);
+        }
+        return linear->forward(layer == 0 ? input : forward_to(model, input, layer - 1));
+    };
+    const auto backward = [&](Tensor4 d_out) {
+        if (!linear) {
+            return backward_from(model, layer, std::move(d_out));
+        }
+        Tensor4 g = linear->backward(std::move(d_out));
+        return layer == 0 ? g : backward_from(model, layer - 1, std::move(g));
+    };
+
     // Unit k: channel channels[k] at the centre of the layer's map, seen by image k.
-    const Tensor4 first = forward_to(model, x, layer);
+    const Tensor4 first = forward(x);
     for (const std::size_t c : channels) {
         if (c >= first.shape(1)) {
             throw std::invalid_argument("maximise_units: channel " + std::to_string(c) + " of " +
@@ -143,11 +170,22 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
                                         std::to_string(first.shape(1)));
         }
     }
-    const std::size_t row = first.shape(2) / 2, col = first.shape(3) / 2;
+    const std::size_t rows = first.shape(2), cols = first.shape(3);
+    const bool whole = options.whole_channel;
+    // d(unit) / d(output) at one position of channel c: 1 at the centre, or 1 / (H W) everywhere
+    // for the mean of the map.
+    const float share = whole ? 1.0f / static_cast<float>(rows * cols) : 1.0f;
+    const auto counts = [&](std::size_t i, std::size_t j) {
+        return whole || (i == rows / 2 && j == cols / 2);
+    };
     const auto unit_values = [&](const Tensor4& out) {
-        std::vector<double> values(units);
+        std::vector<double> values(units, 0.0);
         for (std::size_t k = 0; k < units; ++k) {
-            values[k] = out(k, channels[k], row, col);
+            for (std::size_t i = 0; i < rows; ++i) {
+                for (std::size_t j = 0; j < cols; ++j) {
+                    values[k] += counts(i, j) ? share * out(k, channels[k], i, j) : 0.0;
+                }
+            }
         }
         return values;
     };
@@ -156,12 +194,16 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
 
     //! [ascent_step]
     for (std::size_t step = 1; step <= options.steps; ++step) {
-        const Tensor4 out = forward_to(model, x, layer);
+        const Tensor4 out = forward(x);
         Tensor4 d_out = xt::zeros<float>(out.shape());
-        for (std::size_t k = 0; k < units; ++k) {
-            d_out(k, channels[k], row, col) = 1.0f;  // d(unit k) / d(layer output)
+        for (std::size_t k = 0; k < units; ++k) {  // d(unit k) / d(layer output)
+            for (std::size_t i = 0; i < rows; ++i) {
+                for (std::size_t j = 0; j < cols; ++j) {
+                    d_out(k, channels[k], i, j) = counts(i, j) ? share : 0.0f;
+                }
+            }
         }
-        const Tensor4 g = backward_from(model, layer, std::move(d_out));
+        const Tensor4 g = backward(std::move(d_out));
         for (std::size_t k = 0; k < units; ++k) {
             const float* gk = g.data() + k * per_image;
             float* xk = x.data() + k * per_image;
@@ -183,7 +225,7 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
         }
     }
     //! [ascent_step]
-    result.final_activation = unit_values(forward_to(model, x, layer));
+    result.final_activation = unit_values(forward(x));
     result.images = std::move(x);
     return result;
 }

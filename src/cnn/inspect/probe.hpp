@@ -66,6 +66,15 @@ struct AscentOptions {
     float start = 0.5f;          ///< the grey the image starts from ...
     float noise = 0.01f;         ///< ... plus normal noise of this deviation
     std::uint64_t seed = 42;     ///< draws the noise
+    /// What climbs: false, the unit at the centre of the channel's map; true, the mean of
+    /// the whole map, which a ReLU channel rarely has at 0 everywhere (a single unit often
+    /// is, and then has no gradient), and which builds a pattern over the whole image.
+    bool whole_channel = false;
+    /// Climb the value before the layer's ReLU rather than after it: the same direction where
+    /// the unit is positive, and a way up where the ReLU holds it at 0 (there the value after
+    /// it has no gradient). The activations reported are then those before the ReLU. Applies
+    /// to Conv2D and Dense layers that end with a ReLU.
+    bool before_relu = false;
 };
 
 /// What activation maximisation built, one image per unit.
@@ -77,8 +86,9 @@ struct Ascent {
 
 //! [maximise_units]
 /// Gradient ascent on the input towards the largest value of each unit: channel
-/// `channels[k]` of layer `layer`'s output at the centre of its map (row H / 2, column W / 2;
-/// for a Dense layer, unit `channels[k]`; for the last layer, the logit of that class). The
+/// `channels[k]` of layer `layer`'s output at the centre of its map (row H / 2, column W / 2),
+/// or its mean over the map with AscentOptions::whole_channel (for a Dense layer, unit
+/// `channels[k]`; for the last layer, the logit of that class). The
 /// units climb together, one image each, as one batch (inference mode keeps the images
 /// independent). A unit that its starting image leaves at 0 behind a ReLU has no gradient and
 /// stays there (its final activation is its initial one, 0): try another seed or unit.
