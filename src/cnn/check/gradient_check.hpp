@@ -65,7 +65,8 @@ GradientCheckResult check_gradient(const Parameter& parameter, const std::functi
 
 /// The check of every parameter of a whole model on the real loss: the softmax cross-entropy
 /// of its logits for x with labels y, after one forward and backward pass. Returns one result
-/// per parameter, in Model::parameters() order. (Model is chapter 01's: model/model.hpp.)
+/// per parameter, in Model::parameters() order. (Model is \ref chapter01 "chapter 01's":
+/// model/model.hpp.)
 std::vector<GradientCheckResult> check_model_gradients(Model& model, const Tensor4& x,
                                                        const Labels& y,
                                                        const GradientCheckOptions& options = {});

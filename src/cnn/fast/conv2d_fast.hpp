@@ -1,11 +1,11 @@
 /// \file
 /// \ingroup ch07
-/// \brief Chapter 04's im2col convolution, reorganised for the machine: chapter 07's im2col
-/// engine.
+/// \brief \ref chapter04 "Chapter 04's" im2col convolution, reorganised for the machine:
+/// \ref chapter07 "chapter 07's" im2col engine.
 ///
-/// The arithmetic is exactly chapter 04's: for every image, im2col, one matrix product forward,
-/// two backward, col2im. What changes is how the work meets the hardware, one measured step
-/// at a time (ch07_fast_convolution times each):
+/// The arithmetic is exactly \ref chapter04 "chapter 04's": for every image, im2col, one matrix
+/// product forward, two backward, col2im. What changes is how the work meets the hardware, one
+/// measured step at a time (ch07_fast_convolution times each):
 ///
 /// 1. **Buffers are reused.** The column matrices and the per-thread gradient sums live in a
 ///    GemmWorkspace that the layer's engine keeps from step to step, instead of being allocated

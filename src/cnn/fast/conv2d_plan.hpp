@@ -1,7 +1,8 @@
 /// \file
 /// \ingroup ch07
-/// \brief What chapter 07's two convolution engines share: their options, the epilogue, the
-/// backward pass's shape checks, and the plan by which a batch is split between threads.
+/// \brief What \ref chapter07 "chapter 07's" two convolution engines share: their options, the
+/// epilogue, the backward pass's shape checks, and the plan by which a batch is split between
+/// threads.
 ///
 /// The im2col engine (conv2d_fast.hpp) and the Winograd engine (winograd.hpp) compute
 /// differently, but they meet the hardware the same way. One call of either works like this:

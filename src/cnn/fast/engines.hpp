@@ -1,10 +1,12 @@
 /// \file
 /// \ingroup ch07
 /// \brief The fast engines, as the layers take them: Conv2D's (the im2col engine or Winograd,
-/// chosen per layer) and MaxPooling2D's (chapter 05's loops split between threads).
+/// chosen per layer) and MaxPooling2D's (\ref chapter05 "chapter 05's" loops split between
+/// threads).
 ///
-/// Chapter 04's Conv2D and chapter 05's MaxPooling2D compute through an engine they are
-/// handed (layers/conv2d.hpp, layers/pooling2d.hpp). This header makes the fast ones:
+/// \ref chapter04 "Chapter 04's" Conv2D and \ref chapter05 "chapter 05's" MaxPooling2D compute
+/// through an engine they are handed (layers/conv2d.hpp, layers/pooling2d.hpp). This header makes
+/// the fast ones:
 ///
 ///     cnn::use_fast_engines();   // every layer built from now on, in this process
 ///     model.add(Conv2D(64, 3).engine(cnn::fast_conv2d_engine()));   // or one layer
@@ -12,8 +14,8 @@
 /// The values are the same as the chapters' engines compute, up to float rounding for the
 /// convolution (the tests hold both to the naive loops) and bit for bit for max pooling.
 ///
-/// **Which convolution.** Chapter 07 has two convolution engines that know nothing of each
-/// other: the im2col engine (conv2d_fast.hpp), which computes any geometry, and Winograd's
+/// **Which convolution.** \ref chapter07 "Chapter 07" has two convolution engines that know nothing
+/// of each other: the im2col engine (conv2d_fast.hpp), which computes any geometry, and Winograd's
 /// F(2x2, 3x3) (winograd.hpp), which does less arithmetic but only for 3x3 filters with stride
 /// 1, and pays for it with transforms that want many channels. The choice between them is made
 /// here, in one place: FastConv2DEngine runs the engine its ConvAlgorithm names, by default
@@ -42,11 +44,11 @@ enum class ConvAlgorithm {
 /// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
 /// least winograd_lanes (16) input channels and as many filters. The transforms run 16
 /// channels at a time (one vector of floats); with fewer, most of each vector is wasted, and
-/// im2col is faster (chapter 07's exercise 5 measures it).
+/// im2col is faster (\ref chapter07 "chapter 07's" exercise 5 measures it).
 bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
 
-/// Chapter 07's convolution engine for the Conv2D layer: the im2col engine or Winograd's, as
-/// its ConvAlgorithm says, with the ReLU fused when the layer has one.
+/// \ref chapter07 "Chapter 07's" convolution engine for the Conv2D layer: the im2col engine or
+/// Winograd's, as its ConvAlgorithm says, with the ReLU fused when the layer has one.
 class FastConv2DEngine : public Conv2DEngine {
 public:
     /// `options` apart from FastConvOptions::epilogue, which each call's `relu` sets.

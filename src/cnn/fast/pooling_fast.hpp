@@ -1,6 +1,7 @@
 /// \file
 /// \ingroup ch07
-/// \brief Chapter 05's max pooling with the batch split between threads: the layer's engine.
+/// \brief \ref chapter05 "Chapter 05's" max pooling with the batch split between threads: the
+/// layer's engine.
 ///
 /// The same windows, the same tie rule (the first maximum wins) and the same winners as
 /// max_pool2d_forward(), so the two agree bit for bit; only the work is organised differently.

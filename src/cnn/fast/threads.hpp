@@ -4,9 +4,9 @@
 ///
 /// Two libraries could split work between the cores: OpenBLAS inside every matrix product, and
 /// this library over the images of a batch (OpenMP). Using both at once puts four busy threads
-/// on two cores. Chapter 07 chooses the batch: each thread runs whole images (im2col, product,
-/// bias, ReLU, col2im) on single-threaded BLAS, so the memory-bound steps run in parallel too
-/// and each thread's scratch matrix stays in its own core's cache.
+/// on two cores. \ref chapter07 "Chapter 07" chooses the batch: each thread runs whole images
+/// (im2col, product, bias, ReLU, col2im) on single-threaded BLAS, so the memory-bound steps run in
+/// parallel too and each thread's scratch matrix stays in its own core's cache.
 ///
 /// The thread count is OpenMP's: the environment variable OMP_NUM_THREADS, or
 /// set_thread_count(), or else one per core.
@@ -78,13 +78,13 @@ void run_ranges(std::size_t count, std::size_t values, const Body& body) {
 /// it splits a batch between threads: from then on every product, the Dense layers' too, runs
 /// on one thread. Switching OpenBLAS between one and several threads around every convolution
 /// cost more than the small Dense products gain from a second thread (on the machine that
-/// wrote chapter 07, a Dense forward pass of the seed model took about 7 ms that way and under
-/// 1 ms on one thread). OpenBLAS's OpenMP build needs nothing: inside a parallel region it runs
-/// on one thread by itself, so it is left alone.
+/// wrote \ref chapter07 "chapter 07", a Dense forward pass of the seed model took about 7 ms that
+/// way and under 1 ms on one thread). OpenBLAS's OpenMP build needs nothing: inside a parallel
+/// region it runs on one thread by itself, so it is left alone.
 void keep_blas_on_one_thread();
 
 /// While alive, OpenBLAS uses `threads` threads; the previous count comes back afterwards.
-/// For measurements that want BLAS's own threading, such as chapter 04's im2col.
+/// For measurements that want BLAS's own threading, such as \ref chapter04 "chapter 04's" im2col.
 class ScopedBlasThreads {
 public:
     explicit ScopedBlasThreads(std::size_t threads);

@@ -38,7 +38,8 @@
 /// positions of a 4x4 tile. The sum over channels happens before \f$A^T \cdot A\f$, which is
 /// linear, so for each \f$\xi\f$:
 /// \f[ M_\xi = U_\xi V_\xi, \qquad (FN, T) = (FN, C)\,(C, T), \f]
-/// 16 products of chapter 04's kind, after which \f$A^T M A\f$ gives every 2x2 output tile.
+/// 16 products of \ref chapter04 "chapter 04's" kind, after which \f$A^T M A\f$ gives every 2x2
+/// output tile.
 ///
 /// **Backward**, the two other products of training are Winograd convolutions too:
 /// - \f$dx\f$ is a 3x3 stride-1 correlation of dy with the filters rotated by 180 degrees and
@@ -70,8 +71,8 @@
 /// (FN, OH, OW) with the bias and ReLU.
 ///
 /// **Rounding.** The transforms add and subtract up to 9 values and halve, so results differ
-/// from the direct sums by a few float roundings more than im2col's; chapter 07's ladder prints
-/// the difference for the seed model's layers.
+/// from the direct sums by a few float roundings more than im2col's; \ref chapter07 "chapter 07's"
+/// ladder prints the difference for the seed model's layers.
 #pragma once
 
 #include <array>

@@ -9,10 +9,10 @@
 /// whatever the image size.
 ///
 /// **Engines.** What computes the convolution is the layer's engine, a Conv2DEngine. By
-/// default it is this chapter's im2col and matrix product (ops/conv2d_im2col.hpp). Chapter 07
-/// adds faster engines that compute the same values; a program that wants them says so,
-/// through Conv2DOptions::engine for one layer or set_default_conv2d_engine() for every layer
-/// built afterwards. The layer itself never changes: only the engine it is handed.
+/// default it is this chapter's im2col and matrix product (ops/conv2d_im2col.hpp).
+/// \ref chapter07 "Chapter 07" adds faster engines that compute the same values; a program that
+/// wants them says so, through Conv2DOptions::engine for one layer or set_default_conv2d_engine()
+/// for every layer built afterwards. The layer itself never changes: only the engine it is handed.
 #pragma once
 
 #include <cstddef>
@@ -52,11 +52,13 @@ public:
 /// Makes one engine per layer (an engine may keep scratch memory between calls).
 using Conv2DEngineFactory = std::function<std::unique_ptr<Conv2DEngine>()>;
 
-/// Chapter 04's engine: im2col and one matrix product per image (ops/conv2d_im2col.hpp).
+/// \ref chapter04 "Chapter 04's" engine: im2col and one matrix product per image
+/// (ops/conv2d_im2col.hpp).
 std::unique_ptr<Conv2DEngine> make_im2col_engine();
 
-/// The engine of every Conv2D layer built from now on whose options name none; chapter 04's
-/// im2col engine until a program sets another. An empty factory restores that default.
+/// The engine of every Conv2D layer built from now on whose options name none;
+/// \ref chapter04 "chapter 04's" im2col engine until a program sets another. An empty factory
+/// restores that default.
 void set_default_conv2d_engine(Conv2DEngineFactory factory);
 
 /// Everything a Conv2D layer can be asked for, named as in Keras.

@@ -117,8 +117,8 @@ public:
     /// the softmax being fused with the loss; for any other layer simply its output); returns dx.
     Tensor4 backward_from_logits(Tensor4 dlogits);
 
-    /// Layers with several inputs (Add, Concatenate: chapter 08) override these three; for
-    /// every other layer they are build(), forward() and backward() (or
+    /// Layers with several inputs (Add, Concatenate: \ref chapter08 "chapter 08") override these
+    /// three; for every other layer they are build(), forward() and backward() (or
     /// backward_from_logits()) of its one input. A graph model calls only these.
     virtual Shape build_inputs(const std::vector<Shape>& input_shapes, Rng& rng);
     virtual Tensor4 forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax);

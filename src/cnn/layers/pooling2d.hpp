@@ -9,7 +9,8 @@
 /// ops/pooling.hpp.
 ///
 /// Max pooling has an engine, as Conv2D does (layers/conv2d.hpp): this chapter's loops by
-/// default; chapter 07 splits them between threads, with the same winners bit for bit.
+/// default; \ref chapter07 "chapter 07" splits them between threads, with the same winners bit for
+/// bit.
 #pragma once
 
 #include <array>
@@ -36,7 +37,7 @@ struct Pooling2DOptions {
     PaddingMode padding = PaddingMode::valid;  ///< 'valid' or 'same'
 };
 
-/// How a MaxPooling2D layer computes (chapter 07 adds a threaded engine).
+/// How a MaxPooling2D layer computes (\ref chapter07 "chapter 07" adds a threaded engine).
 class MaxPooling2DEngine {
 public:
     virtual ~MaxPooling2DEngine() = default;

@@ -4,8 +4,8 @@
 ///
 /// \f[ L = \frac{1}{n} \sum_i (y_i - t_i)^2, \qquad
 ///     \frac{\partial L}{\partial y_i} = \frac{2}{n} (y_i - t_i), \f]
-/// over all n elements of the prediction y and the target t. Chapter 02 uses it to learn a
-/// kernel from the feature map it should produce.
+/// over all n elements of the prediction y and the target t. \ref chapter02 "Chapter 02" uses it to
+/// learn a kernel from the feature map it should produce.
 #pragma once
 
 #include <cstddef>

@@ -6,8 +6,9 @@
 /// backward pass and an optimizer step, then a measurement on the validation data. Everything
 /// else a run may want (saving a checkpoint after every epoch and resuming from it, changing
 /// the learning rate on a schedule) is a Callback that fit() calls at fixed moments, so the
-/// loop stays the same size whatever is added around it. Chapter 06 adds the learning-rate
-/// schedule (model/schedule.hpp); checkpoints are support code (support/io/checkpoint.hpp).
+/// loop stays the same size whatever is added around it. \ref chapter06 "Chapter 06" adds the
+/// learning-rate schedule (model/schedule.hpp); checkpoints are support code
+/// (support/io/checkpoint.hpp).
 #pragma once
 
 #include <cstddef>

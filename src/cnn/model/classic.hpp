@@ -7,8 +7,8 @@
 /// already uses 11x11 kernels with stride 4 to shrink the image quickly. VGG (Simonyan and
 /// Zisserman, 2014) went deeper with one idea repeated: blocks of 3x3 convolutions, each block
 /// ending in a 2x2 max-pooling that halves the resolution while the next block doubles the
-/// channels. Chapter 08 prints their summaries at their real input sizes and trains VGG-style
-/// stacks at Fashion-MNIST's scale.
+/// channels. \ref chapter08 "Chapter 08" prints their summaries at their real input sizes and
+/// trains VGG-style stacks at Fashion-MNIST's scale.
 ///
 /// Two simplifications, both about training tricks, not shapes: AlexNet's local response
 /// normalisation is left out (later work found it adds little, and batch normalization

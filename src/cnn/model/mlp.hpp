@@ -2,9 +2,10 @@
 /// \ingroup ch01
 /// \brief A multi-layer perceptron: Flatten, then Dense + ReLU layers, then a Dense softmax.
 ///
-/// The network chapter 01 puts to the test on images. Flatten turns each image into a vector
-/// (and with it forgets which pixels were neighbours); every hidden layer is Dense with a ReLU;
-/// the last Dense layer gives one score per class, which the softmax turns into probabilities.
+/// The network \ref chapter01 "chapter 01" puts to the test on images. Flatten turns each image
+/// into a vector (and with it forgets which pixels were neighbours); every hidden layer is Dense
+/// with a ReLU; the last Dense layer gives one score per class, which the softmax turns into
+/// probabilities.
 #pragma once
 
 #include <cstddef>

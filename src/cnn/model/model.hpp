@@ -3,8 +3,8 @@
 /// \brief A Keras-style model: layers wired together, then compile, fit, evaluate, predict.
 ///
 /// Model is what every model shares, whatever its wiring: Sequential (model/sequential.hpp)
-/// stacks layers one after the other; Graph (model/graph.hpp, chapter 08) wires them as any
-/// directed acyclic graph. Either way:
+/// stacks layers one after the other; Graph (model/graph.hpp, \ref chapter08 "chapter 08") wires
+/// them as any directed acyclic graph. Either way:
 ///
 ///     model.compile(cnn::Sgd({0.1f}), "sparse_categorical_crossentropy", {"accuracy"});
 ///     cnn::History history = model.fit(x_train, y_train, options);

@@ -7,7 +7,8 @@
 /// deep residual network starts close to a shallow one, and the gradient reaches every block
 /// through the additions without passing through all the layers above it. That is why the
 /// ResNet paper could train 152 layers where plain networks of 20 and 56 layers already trained
-/// worse than shallower ones (its "degradation" experiment, which chapter 08 repeats).
+/// worse than shallower ones (its "degradation" experiment, which \ref chapter08 "chapter 08"
+/// repeats).
 ///
 /// The block, as in the paper's CIFAR networks, and in Keras's functional style:
 ///
@@ -53,7 +54,8 @@ struct ResNetOptions {
     bool shortcuts = true;                         ///< false: the plain network of that depth
     std::size_t classes = 10;
     /// True: RandomFlip("horizontal") and RandomTranslation(0.1, 0.1) right after the input,
-    /// chapter 08's augmentation inside the model, as Keras places it (identity at inference).
+    /// \ref chapter08 "chapter 08's" augmentation inside the model, as Keras places it (identity at
+    /// inference).
     bool augment = false;
 };
 
@@ -63,10 +65,10 @@ Graph resnet(const ResNetOptions& options, std::uint64_t seed);
 /// The layers on the main path of that network: 2 + 2 * blocks_per_stage * stages.
 std::size_t resnet_depth(const ResNetOptions& options);
 
-/// The book's ResNet for Fashion-MNIST (chapter 08), which beats Géron's model (chapter 06) in
-/// less training time: the paper's ResNet-20, three stages of 16, 32 and 64 channels with three
-/// blocks each, 0.27 million parameters, with random horizontal flips and shifts of up to 10%
-/// in front (`augment`).
+/// The book's ResNet for Fashion-MNIST (\ref chapter08 "chapter 08"), which beats Géron's model
+/// (\ref chapter06 "chapter 06") in less training time: the paper's ResNet-20, three stages of 16,
+/// 32 and 64 channels with three blocks each, 0.27 million parameters, with random horizontal flips
+/// and shifts of up to 10% in front (`augment`).
 Graph resnet_model(std::uint64_t seed);
 
 }  // namespace cnn

@@ -4,7 +4,7 @@
 ///
 /// Large steps cross the loss landscape quickly; small ones settle into a minimum. Dividing
 /// the learning rate by 10 once the validation accuracy stops improving often gains a last
-/// few tenths of a percent (chapter 06's recorded seed run does it at epoch 11).
+/// few tenths of a percent (\ref chapter06 "chapter 06's" recorded seed run does it at epoch 11).
 #pragma once
 
 #include <cstddef>

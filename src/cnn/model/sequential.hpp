@@ -2,8 +2,8 @@
 /// \ingroup ch01
 /// \brief A Keras-style Sequential model: a stack of layers, each feeding the next.
 ///
-/// Chapter 01's multi-layer perceptron and chapter 06's convolutional network are both
-/// written with it, almost line for line like their Keras originals:
+/// \ref chapter01 "Chapter 01's" multi-layer perceptron and \ref chapter06 "chapter 06's"
+/// convolutional network are both written with it, almost line for line like their Keras originals:
 ///
 ///     cnn::Sequential model;
 ///     model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));

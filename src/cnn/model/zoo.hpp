@@ -2,7 +2,8 @@
 /// \ingroup ch06
 /// \brief The models the chapters train: Géron's model, a LeNet-style one, a tiny one.
 ///
-/// Chapter 06 trains them and chapter 07 times them, so they are written once, here.
+/// \ref chapter06 "Chapter 06" trains them and \ref chapter07 "chapter 07" times them, so they are
+/// written once, here.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace cnn {
 
 /// Géron's model (Hands-On Machine Learning, 2nd ed., chapter 14): five convolutions
 /// in three stages, 1,413,834 parameters. `dropout` is the rate of its two Dropout layers
-/// (Géron's 0.5; chapter 08 trains it with 0 to see what they do).
+/// (Géron's 0.5; \ref chapter08 "chapter 08" trains it with 0 to see what they do).
 Sequential seed_model(std::uint64_t seed, float dropout = 0.5f);
 
 /// A LeNet-style model: two small convolutions, two poolings, three Dense layers.

@@ -11,9 +11,9 @@
 /// - **one channel at a time.** A channel's values depend on its own statistics alone. A
 ///   thread takes a channel, reads its N planes of H·W values (200 KB for 64 images of
 ///   28x28: they stay in its core's cache), adds them up, and writes its outputs while the
-///   values are still there. The channels are split between threads with chapter 07's
-///   run_ranges(). (The inference forward pass, with its statistics given, makes one pass
-///   over the planes in memory order instead.)
+/// values are still there. The channels are split between threads with
+/// \ref chapter07 "chapter 07's" run_ranges(). (The inference forward pass, with its statistics
+/// given, makes one pass over the planes in memory order instead.)
 /// - **SIMD-friendly sums.** The sums are in double, as in ops/batch_norm.hpp, but the
 ///   compiler may keep several partial sums in the lanes of a SIMD register (`omp simd`):
 ///   one long chain of additions would make every addition wait for the one before.

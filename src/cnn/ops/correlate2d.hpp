@@ -11,10 +11,11 @@
 /// This is *cross-correlation*. The convolution of mathematics flips the kernel first,
 /// \f$y_{ij} = \sum_{u,v} x_{i+u,\,j+v}\, k_{FH-1-u,\,FW-1-v}\f$. A network learns its kernels, so
 /// it would simply learn them flipped: deep-learning libraries compute cross-correlation and
-/// still call it convolution, and so does this book from chapter 03 on.
+/// still call it convolution, and so does this book from \ref chapter03 "chapter 03" on.
 ///
 /// These loops are the reference every faster convolution in the book is tested against.
-/// Padding and stride come in chapter 03, channels and batches in chapter 04.
+/// Padding and stride come in \ref chapter03 "chapter 03", channels and batches in
+/// \ref chapter04 "chapter 04".
 #pragma once
 
 #include "cnn/tensor/tensor.hpp"

@@ -5,8 +5,8 @@
 /// \f[ y = x\,W + b, \qquad x:(N, D),\; W:(D, M),\; b:(M),\; y:(N, M) \f]
 ///
 /// Each of the M units has its own weight for every one of the D inputs, so the layer has
-/// \f$(D + 1)\,M\f$ parameters. Chapter 01 shows what that costs on images. These are the
-/// operation's two passes, functions on arrays; the Dense layer (layers/dense.hpp) owns the
+/// \f$(D + 1)\,M\f$ parameters. \ref chapter01 "Chapter 01" shows what that costs on images. These
+/// are the operation's two passes, functions on arrays; the Dense layer (layers/dense.hpp) owns the
 /// weights and calls them.
 #pragma once
 

@@ -2,8 +2,8 @@
 /// \ingroup ch04
 /// \brief Receptive-field arithmetic: how much of the input one unit of a deep layer sees.
 ///
-/// Walk a stack of window layers (convolutions, and from chapter 05 pooling) from the input up,
-/// keeping three numbers per layer, in input pixels:
+/// Walk a stack of window layers (convolutions, and from \ref chapter05 "chapter 05" pooling) from
+/// the input up, keeping three numbers per layer, in input pixels:
 /// - the size r of the receptive field: the side of the input square a unit sees;
 /// - the jump j: how far apart, in the input, two neighbouring units of this layer are;
 /// - the start: the input coordinate of the centre of the first unit's field.
@@ -12,7 +12,8 @@
 /// \f[ r' = r + (k - 1)\,j, \qquad j' = j\,s, \qquad
 ///     \mathit{start}' = \mathit{start} + \left(\frac{k - 1}{2} - p\right) j. \f]
 /// The input itself is r = 1, j = 1, start = 0. Two 3x3 layers of stride 1 give
-/// r = 1 + 2 + 2 = 5: the 5x5 of Prince's Understanding Deep Learning (chapter 10). A stride multiplies every later growth.
+/// r = 1 + 2 + 2 = 5: the 5x5 of Prince's Understanding Deep Learning (chapter 10). A stride
+/// multiplies every later growth.
 #pragma once
 
 #include <cstddef>

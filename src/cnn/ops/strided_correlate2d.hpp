@@ -1,6 +1,6 @@
 /// \file
 /// \ingroup ch03
-/// \brief Chapter 02's cross-correlation with stride and zero padding, per axis.
+/// \brief \ref chapter02 "Chapter 02's" cross-correlation with stride and zero padding, per axis.
 ///
 /// The input is framed with zeros first (tensor/padding.hpp); then the window starts at every
 /// S-th row and column of the padded input:

@@ -8,9 +8,10 @@
 ///     conv(x, stride S)[i, j] = conv(x, stride 1)[i S, j S]      (same padding on both)
 ///
 /// and subsample() of the stride-1 output gives the stride-S output exactly: the stride throws
-/// away all but one output in S x S, and saves their arithmetic. Chapter 03's formula agrees:
-/// subsampling the H + P_before + P_after - FH + 1 rows of the stride-1 output every S rows
-/// keeps floor((H + P_before + P_after - FH) / S) + 1 of them, the stride-S output size.
+/// away all but one output in S x S, and saves their arithmetic. \ref chapter03 "Chapter 03's"
+/// formula agrees: subsampling the H + P_before + P_after - FH + 1 rows of the stride-1 output
+/// every S rows keeps floor((H + P_before + P_after - FH) / S) + 1 of them, the stride-S output
+/// size.
 ///
 /// The padding must be the same on both sides of that equation. Keras's 'same' padding is not:
 /// for stride 1 and a 3x3 kernel it pads 1 row above and 1 below, for stride 2 on an even size

@@ -3,10 +3,10 @@
 /// \brief What every optimizer is: it moves the weights against their gradients, one step per
 /// batch, and remembers whatever it needs from step to step.
 ///
-/// A model is compiled with one optimizer (Sgd in chapter 01, Adam from chapter 06) and calls
-/// step() after every backward pass. What an optimizer remembers (SGD's velocities, Adam's
-/// running averages) is its state: a training checkpoint saves it and puts it back, so a
-/// resumed run continues exactly where it stopped.
+/// A model is compiled with one optimizer (Sgd in \ref chapter01 "chapter 01", Adam from
+/// \ref chapter06 "chapter 06") and calls step() after every backward pass. What an optimizer
+/// remembers (SGD's velocities, Adam's running averages) is its state: a training checkpoint saves
+/// it and puts it back, so a resumed run continues exactly where it stopped.
 #pragma once
 
 #include <cstddef>

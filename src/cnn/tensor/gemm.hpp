@@ -2,10 +2,11 @@
 /// \ingroup ch01
 /// \brief Matrix product through BLAS (OpenBLAS, via xtensor-blas), with its shapes checked.
 ///
-/// Dense layers, and from chapter 04 the im2col convolution, spend nearly all their time in
-/// one operation: \f$C \leftarrow \operatorname{op}(A)\,\operatorname{op}(B) + \beta C\f$,
-/// where op transposes its argument or leaves it alone. BLAS computes it far faster than a
-/// loop nest can, and reads a transposed operand in place, without copying it.
+/// Dense layers, and from \ref chapter04 "chapter 04" the im2col convolution, spend nearly all
+/// their time in one operation:
+/// \f$C \leftarrow \operatorname{op}(A)\,\operatorname{op}(B) + \beta C\f$, where op transposes its
+/// argument or leaves it alone. BLAS computes it far faster than a loop nest can, and reads a
+/// transposed operand in place, without copying it.
 #pragma once
 
 #include <cstddef>

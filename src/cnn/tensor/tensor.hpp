@@ -44,8 +44,8 @@ std::string shape_to_string(const Shape& shape) {
 
 /// The same values under another shape, without copying them: `x`'s storage moves into the
 /// result. `shape` must hold as many values as x (std::invalid_argument otherwise). Layers use
-/// it to pass a batch of vectors (N, D, 1, 1) to the matrix code of chapter 01 as (N, D), and
-/// back, for free.
+/// it to pass a batch of vectors (N, D, 1, 1) to the matrix code of \ref chapter01 "chapter 01" as
+/// (N, D), and back, for free.
 template <std::size_t To, std::size_t From>
 xt::xtensor<float, To> reshaped(xt::xtensor<float, From>&& x, const std::array<std::size_t, To>& shape) {
     std::size_t size = 1;

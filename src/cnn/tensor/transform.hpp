@@ -2,8 +2,9 @@
 /// \ingroup ch01
 /// \brief Moving pixels around: shifting images and permuting their pixels.
 ///
-/// Chapter 01 uses both to ask what a network can see: a shift moves the same picture a few
-/// pixels; a fixed permutation scrambles where every pixel sits while keeping all of them.
+/// \ref chapter01 "Chapter 01" uses both to ask what a network can see: a shift moves the same
+/// picture a few pixels; a fixed permutation scrambles where every pixel sits while keeping all of
+/// them.
 #pragma once
 
 #include <cstddef>

@@ -49,10 +49,11 @@ private:
 enum class ReadsData { no, yes };
 
 /// What computes the layers. Each layer runs the engine of the chapter that built it (Conv2D
-/// chapter 04's im2col, MaxPooling2D chapter 05's loops) unless the program asks for
-/// chapter 07's faster ones, which compute the same values (cnn/fast/engines.hpp). A program
-/// that trains for minutes, such as chapter 06's, starts with them and offers
-/// `--engines book` to run the chapters' own.
+/// \ref chapter04 "chapter 04's" im2col, MaxPooling2D \ref chapter05 "chapter 05's" loops) unless
+/// the program asks for
+/// \ref chapter07 "chapter 07's" faster ones, which compute the same values (cnn/fast/engines.hpp).
+/// A program that trains for minutes, such as \ref chapter06 "chapter 06's", starts with them and
+/// offers `--engines book` to run the chapters' own.
 enum class Engines { book, fast };
 
 /// The flags every chapter program understands.

@@ -2,9 +2,9 @@
 /// \ingroup support
 /// \brief Figures measured by a Python script: run it, read its "name value" lines.
 ///
-/// The benchmarks compare this library with PyTorch on the same machine (chapter 07's program,
-/// ch08_layer_bench). The PyTorch half of each comparison is a Python script beside the
-/// program that prints one `name value` pair per line:
+/// The benchmarks compare this library with PyTorch on the same machine (\ref chapter07 "chapter
+/// 07's" program, ch08_layer_bench). The PyTorch half of each comparison is a Python script beside
+/// the program that prints one `name value` pair per line:
 ///
 ///     torch_version 1.13.0
 ///     conv1 0.0123

@@ -107,7 +107,7 @@ void save_weights(const std::vector<Parameter>& parameters, const std::filesyste
 /// rejects it.
 ///
 /// Memory: the values are held in a second copy until every file has been checked (about
-/// 5.7 MB for chapter 06's 1,413,834-parameter model).
+/// 5.7 MB for \ref chapter06 "chapter 06's" 1,413,834-parameter model).
 void load_weights(const std::vector<Parameter>& parameters, const std::filesystem::path& directory);
 
 }  // namespace cnn
