@@ -29,10 +29,15 @@ struct History {
     std::vector<double> train_seconds;           ///< the part of it spent training
 };
 
+/// \var History::loss
+/// The mean training loss of each epoch, as the epoch went.
+/// \var History::val_loss
+/// The loss on the validation data after each epoch.
+
 /// Where a fit() run stands, as its callbacks see it (and may change it).
 struct TrainingState {
-    Model& model;
-    const FitOptions& options;
+    Model& model;               ///< the model being trained
+    const FitOptions& options;  ///< the options fit() was given
     std::ostream& out;                    ///< where fit() prints
     std::size_t examples = 0;             ///< training examples per epoch
     std::size_t validation_examples = 0;  ///< examples measured after each epoch
@@ -54,6 +59,7 @@ public:
     virtual void on_epoch_end(TrainingState&) {}
     /// When training diverges: text to add to the error message (e.g. where the last good
     /// checkpoint is), or nothing.
+    /// \return the text, starting with a separator; empty by default
     virtual std::string on_diverged(const TrainingState&) { return ""; }
 };
 

@@ -26,6 +26,9 @@ struct MlpOptions {
 
 /// Flatten, a Dense + ReLU layer per entry of options.hidden, and Dense(classes) with a
 /// softmax; `seed` fixes its weights and its training's shuffling.
+/// \param options the input shape, the hidden layers' units and the classes
+/// \param seed fixes the initial weights and the shuffling
+/// \return the model, not yet built
 Sequential mlp(const MlpOptions& options, std::uint64_t seed);
 
 }  // namespace cnn

@@ -30,11 +30,17 @@ namespace cnn {
 class Sequential : public Model {
 public:
     /// `seed` fixes the initial weights, the shuffling and the dropout masks.
+    /// \param seed the seed of the model's Rng
+    /// \param name the model's name, for the summary and error messages
     explicit Sequential(std::uint64_t seed = 42, std::string name = "sequential")
         : Model(seed, std::move(name)) {}
 
     /// Appends a layer; its name is Keras's default (conv2d, conv2d_1, ...). Layers can only be
     /// added before the model is built.
+    /// \tparam L the layer's class
+    /// \param layer the layer, copied into the model
+    /// \return this model, for chaining
+    /// \throws std::logic_error once the model is built
     template <class L>
     Sequential& add(L layer) {
         own(std::make_unique<L>(std::move(layer)));
