@@ -30,6 +30,12 @@ namespace cnn {
 /// x is (N, C, H, W); returns (N, C, OH, OW) with OH = ceil((H - offset_rows) / stride_rows),
 /// OW likewise, and y[n, c, i, j] = x[n, c, offset_rows + i stride_rows, offset_cols + j
 /// stride_cols]. Throws std::invalid_argument for a zero stride or an offset outside the map.
+/// \param x the maps (N, C, H, W)
+/// \param stride_rows keep every stride_rows-th row, at least 1
+/// \param stride_cols keep every stride_cols-th column, at least 1
+/// \param offset_rows the first row kept, below H
+/// \param offset_cols the first column kept, below W
+/// \return (N, C, OH, OW)
 Tensor4 subsample(const Tensor4& x, std::size_t stride_rows, std::size_t stride_cols,
                   std::size_t offset_rows = 0, std::size_t offset_cols = 0);
 //! [subsample]
