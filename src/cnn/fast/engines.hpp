@@ -45,6 +45,9 @@ enum class ConvAlgorithm {
 /// least winograd_lanes (16) input channels and as many filters. The transforms run 16
 /// channels at a time (one vector of floats); with fewer, most of each vector is wasted, and
 /// im2col is faster (\ref chapter07 "chapter 07's" exercise 5 measures it).
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry strides and padding
+/// \return true when ConvAlgorithm::automatic should take Winograd
 bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
 
 /// \ref chapter07 "Chapter 07's" convolution engine for the Conv2D layer: the im2col engine or
@@ -52,6 +55,8 @@ bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
 class FastConv2DEngine : public Conv2DEngine {
 public:
     /// `options` apart from FastConvOptions::epilogue, which each call's `relu` sets.
+    /// \param options how to split the batch
+    /// \param algorithm which arithmetic, or the automatic choice
     explicit FastConv2DEngine(const FastConvOptions& options = {},
                               ConvAlgorithm algorithm = ConvAlgorithm::automatic)
         : options_(options), algorithm_(algorithm) {}
@@ -61,12 +66,30 @@ public:
 
     /// The engine that computes filters w with this geometry: ConvAlgorithm::gemm or
     /// ConvAlgorithm::winograd (the one asked for, or the automatic choice).
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry strides and padding
+    /// \return gemm or winograd, never automatic
     ConvAlgorithm algorithm_for(const Tensor4& w, const Conv2DGeometry& geometry) const;
 
     /// conv2d_fast_forward() or conv2d_winograd_forward(), as algorithm_for() says.
+    /// \param x the input (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param b the biases (FN)
+    /// \param geometry strides, padding and size policy
+    /// \param relu whether to end with a ReLU
+    /// \return y (N, FN, OH, OW)
     Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                     const Conv2DGeometry& geometry, bool relu) override;
     /// conv2d_fast_backward() or conv2d_winograd_backward(), as algorithm_for() says.
+    /// \param dy the gradient of y (N, FN, OH, OW)
+    /// \param x forward()'s input (N, C, H, W)
+    /// \param y forward()'s output, or empty unless `relu`
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry forward()'s
+    /// \param relu whether forward() ended with a ReLU
+    /// \param dw the filters' gradient (FN, C, FH, FW), added to
+    /// \param db the biases' gradient (FN), added to
+    /// \return dx (N, C, H, W)
     Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
                      const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
                      Tensor1& db) override;
@@ -83,14 +106,21 @@ private:
 
 /// A factory of FastConv2DEngine with `options` and `algorithm` (the Epilogue is the layer's to
 /// choose: the engine fuses the ReLU when the layer has one).
+/// \param options how to split the batch
+/// \param algorithm which arithmetic, or the automatic choice
+/// \return the factory, for Conv2D::engine() or set_default_conv2d_engine()
 Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options = {},
                                        ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
 /// A factory of the threaded max pooling engine; `threads` 0 means thread_count().
+/// \param threads how many threads split the batch; 0 for thread_count()
+/// \return the factory, for MaxPooling2D::engine() or set_default_max_pooling2d_engine()
 MaxPooling2DEngineFactory fast_max_pooling2d_engine(std::size_t threads = 0);
 
 /// Makes the fast engines the default of every Conv2D and MaxPooling2D layer built from now
 /// on in this process (set_default_conv2d_engine(), set_default_max_pooling2d_engine()).
+/// \param options how the convolutions split the batch
+/// \param algorithm which arithmetic the convolutions use, or the automatic choice
 void use_fast_engines(const FastConvOptions& options = {},
                       ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
