@@ -138,9 +138,12 @@ public:
     std::string default_name() const override { return "conv2d"; }
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// W as "<name>/kernel" and b as "<name>/bias", with their gradients.
+    /// \return the two views, kernel first
     std::vector<Parameter> parameters() override;
     Activation activation() const override { return options_.activation; }
     /// OH * OW * FN * C * FH * FW: one multiply-add per weight per output position.
+    /// \param output_shape (FN, OH, OW)
+    /// \return OH · OW · FN · C · FH · FW (0 before build())
     std::size_t multiply_adds(const Shape& output_shape) const override;
 
     /// The stride and padding this layer uses on an input of h rows and w columns.
