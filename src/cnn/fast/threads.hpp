@@ -97,6 +97,7 @@ void keep_blas_on_one_thread();
 /// For measurements that want BLAS's own threading, such as \ref chapter04 "chapter 04's" im2col.
 class ScopedBlasThreads {
 public:
+    /// Sets OpenBLAS's thread count, remembering the previous one.
     /// \param threads OpenBLAS's thread count while this object lives
     explicit ScopedBlasThreads(std::size_t threads);
     ~ScopedBlasThreads();

@@ -3,15 +3,15 @@
 /// \brief Data augmentation as layers: RandomFlip, RandomTranslation and RandomCrop.
 ///
 /// **What augmentation is for.** A convolution slides the same filters over the whole image,
-/// so a pattern moved by a few pixels gives the same responses, moved with it (\ref chapter05
-/// "chapter 05" calls this equivariance). The network as a whole is still not shift-invariant:
-/// padding treats the border differently, max pooling with stride 2 absorbs some one-pixel shifts
-/// and not others (\ref chapter05 "chapter 05" again), and the Dense layers after Flatten give
-/// every position its own weights. \ref chapter01 "Chapter 01" showed what a shift costs a network
-/// that never saw one: accuracy falls within a few pixels. Augmentation shows the network each
-/// training image in a new version at every epoch (mirrored, moved a few pixels, cut from another
-/// place) under the same label. It learns that these changes do not matter, and it cannot memorise
-/// 60,000 fixed pictures, so it overfits less.
+/// so a pattern moved by a few pixels gives the same responses, moved with it
+/// (\ref chapter05 "chapter 05" calls this equivariance). The network as a whole is still not
+/// shift-invariant: padding treats the border differently, max pooling with stride 2 absorbs
+/// some one-pixel shifts and not others (\ref chapter05 "chapter 05" again), and the Dense layers
+/// after Flatten give every position its own weights. \ref chapter01 "Chapter 01" showed what a
+/// shift costs a network that never saw one: accuracy falls within a few pixels. Augmentation shows
+/// the network each training image in a new version at every epoch (mirrored, moved a few pixels,
+/// cut from another place) under the same label. It learns that these changes do not matter, and it
+/// cannot memorise 60,000 fixed pictures, so it overfits less.
 ///
 /// We choose the invariances, and they must hold for the data. A jacket mirrored left to
 /// right is still a jacket, so RandomFlip("horizontal") suits Fashion-MNIST. Up and down are

@@ -77,7 +77,8 @@ std::unique_ptr<Conv2DEngine> make_im2col_engine();
 /// The engine of every Conv2D layer built from now on whose options name none;
 /// \ref chapter04 "chapter 04's" im2col engine until a program sets another. An empty factory
 /// restores that default.
-/// \param factory makes each layer's engine; empty for chapter 04's im2col engine
+/// \param factory makes each layer's engine; empty for \ref chapter04 "chapter 04's" im2col
+///        engine
 void set_default_conv2d_engine(Conv2DEngineFactory factory);
 
 /// Everything a Conv2D layer can be asked for, named as in Keras.

@@ -24,6 +24,7 @@ using Schedule = std::function<float(std::size_t epoch)>;
 /// epoch alone, so a resumed run follows it exactly as an uninterrupted one.
 class LearningRateScheduler : public Callback {
 public:
+    /// A callback that sets the rate `schedule` gives before every epoch.
     /// \param schedule the rate for each epoch
     /// \throws std::invalid_argument for an empty function
     explicit LearningRateScheduler(Schedule schedule);

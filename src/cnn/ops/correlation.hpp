@@ -38,7 +38,8 @@ enum class Direction { right, down };
 double neighbour_correlation(const Tensor2& image, std::size_t distance, Direction direction);
 //! [neighbour_correlation]
 
-/// \fn double neighbour_correlation(const Tensor2& image, std::size_t distance, Direction direction)
+/// \fn double neighbour_correlation(const Tensor2& image, std::size_t distance, \
+///                                  Direction direction)
 /// \param image one channel (H, W)
 /// \param distance d, in pixels, at least 1
 /// \param direction right or down

@@ -90,7 +90,8 @@ AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kerne
 /// \return OH, at least 1
 /// \throws GeometryError as above
 ///
-/// \fn AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel, std::size_t stride)
+/// \fn AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel, \
+///                               std::size_t stride)
 /// \param mode valid or same
 /// \param input H, the input's size along the axis
 /// \param kernel FH, the window's size

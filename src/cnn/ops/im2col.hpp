@@ -47,7 +47,8 @@ void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
             const Conv2DGeometry& geometry, Tensor4& dx);
 //! [im2col]
 
-/// \fn void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw, const Conv2DGeometry& geometry, Tensor2& cols)
+/// \fn void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw, \
+///                 const Conv2DGeometry& geometry, Tensor2& cols)
 /// \param x the images (N, C, H, W)
 /// \param n which image, below N
 /// \param fh FH, the filters' height
@@ -57,7 +58,8 @@ void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
 /// \throws std::out_of_range for n >= N
 /// \throws std::invalid_argument when cols does not have im2col_shape()
 ///
-/// \fn void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw, const Conv2DGeometry& geometry, Tensor4& dx)
+/// \fn void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw, \
+///                 const Conv2DGeometry& geometry, Tensor4& dx)
 /// \param cols gradients (C·FH·FW, OH·OW), one per entry of im2col's matrix
 /// \param n which image, below N
 /// \param fh FH, the filters' height

@@ -41,12 +41,15 @@ xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy,
 }
 //! [relu]
 
-/// \fn template <std::size_t Rank> xt::xtensor<float, Rank> relu_forward(const xt::xtensor<float, Rank>& x)
+/// \fn template <std::size_t Rank> \
+///     xt::xtensor<float, Rank> relu_forward(const xt::xtensor<float, Rank>& x)
 /// \tparam Rank the tensors' rank
 /// \param x the input, any shape
 /// \return y, x's shape
 ///
-/// \fn template <std::size_t Rank> xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy, const xt::xtensor<float, Rank>& x)
+/// \fn template <std::size_t Rank> \
+///     xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy, \
+///                                            const xt::xtensor<float, Rank>& x)
 /// \tparam Rank the tensors' rank
 /// \param dy the gradient of y, overwritten by dx
 /// \param x the forward pass's input, dy's shape

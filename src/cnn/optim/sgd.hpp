@@ -25,6 +25,7 @@ struct SgdOptions {
 /// SGD with momentum. Velocities are created on the first step(), one per parameter.
 class Sgd : public Optimizer {
 public:
+    /// SGD with the given step size and momentum.
     /// \param options the step size and momentum
     /// \throws std::invalid_argument for a step size that is not a finite number > 0 or a
     ///         momentum outside [0, 1)

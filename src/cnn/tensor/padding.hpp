@@ -17,8 +17,10 @@ namespace cnn {
 struct AxisPadding {
     std::size_t before = 0;  ///< top, or left
     std::size_t after = 0;   ///< bottom, or right
+    /// Rows (or columns) added in all.
     /// \return before + after
     std::size_t total() const { return before + after; }
+    /// Whether two paddings add the same on each side.
     /// \param other the padding compared
     /// \return true when both sides are equal
     bool operator==(const AxisPadding& other) const {

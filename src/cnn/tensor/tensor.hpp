@@ -18,6 +18,9 @@
 
 #include <xtensor/xtensor.hpp>
 
+/// Everything cnn-steps defines: the library in src/cnn that the chapters build, and the
+/// support code in src/support that their programs run on. Each header belongs to the group of
+/// the chapter that introduces it.
 namespace cnn {
 
 using Tensor1 = xt::xtensor<float, 1>;  ///< a vector, e.g. a bias `(M)`

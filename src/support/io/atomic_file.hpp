@@ -36,9 +36,9 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
 /// \return the same path without it
 std::filesystem::path without_trailing_separator(const std::filesystem::path& directory);
 
-/// The directory holding `target`; `.` for a bare name such as `weights`.
+/// The directory holding `target`; "." for a bare name such as `weights`.
 /// \param target a path
-/// \return its parent, or `.`
+/// \return its parent directory, or "." when it has none
 std::filesystem::path parent_directory(const std::filesystem::path& target);
 
 /// Who writes a directory that replace_directory() replaces, and what it puts there: how
