@@ -167,6 +167,7 @@ private:
     Tensor4 relu_input_;  // what the ReLU saw, for its backward pass
 };
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 /// \fn std::string Layer::type() const
 /// \return the class name, e.g. "Conv2D"
 ///

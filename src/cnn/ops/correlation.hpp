@@ -35,15 +35,12 @@ enum class Direction { right, down };
 /// `direction`, over every pair that fits in the image: H (W - d) pairs to the right, (H - d) W
 /// downwards. Throws std::invalid_argument for distance 0, for a distance that leaves fewer
 /// than two pairs, or for an image whose pairs are constant.
-double neighbour_correlation(const Tensor2& image, std::size_t distance, Direction direction);
-//! [neighbour_correlation]
-
-/// \fn double neighbour_correlation(const Tensor2& image, std::size_t distance, \
-///                                  Direction direction)
 /// \param image one channel (H, W)
 /// \param distance d, in pixels, at least 1
 /// \param direction right or down
 /// \return r, in [-1, 1]
+double neighbour_correlation(const Tensor2& image, std::size_t distance, Direction direction);
+//! [neighbour_correlation]
 
 /// The C x C correlations between the channels of `image` (C, H, W), each channel's H W
 /// values one list: entry (i, j) is r(channel i, channel j), 1 on the diagonal. Throws

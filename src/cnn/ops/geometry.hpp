@@ -84,20 +84,22 @@ AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kerne
                           std::size_t stride);
 //! [keras_padding]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
 /// \fn std::size_t conv_output_size(const AxisGeometry& axis, SizePolicy policy)
 /// \param axis the input, window, stride and padding along the axis
 /// \param policy strict (Saito's rule) or floor (Keras's and PyTorch's)
 /// \return OH, at least 1
 /// \throws GeometryError as above
 ///
-/// \fn AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel, \
-///                               std::size_t stride)
+/// \fn AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel, std::size_t stride)
 /// \param mode valid or same
 /// \param input H, the input's size along the axis
 /// \param kernel FH, the window's size
 /// \param stride S
 /// \return the padding before and after
 /// \throws GeometryError when input, kernel or stride is 0
+// clang-format on
 
 /// Stride and padding of a 2-D window, per axis: the options of every strided operation.
 struct Conv2DGeometry {

@@ -47,8 +47,9 @@ void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
             const Conv2DGeometry& geometry, Tensor4& dx);
 //! [im2col]
 
-/// \fn void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw, \
-///                 const Conv2DGeometry& geometry, Tensor2& cols)
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw, const Conv2DGeometry& geometry, Tensor2& cols)
 /// \param x the images (N, C, H, W)
 /// \param n which image, below N
 /// \param fh FH, the filters' height
@@ -58,8 +59,7 @@ void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
 /// \throws std::out_of_range for n >= N
 /// \throws std::invalid_argument when cols does not have im2col_shape()
 ///
-/// \fn void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw, \
-///                 const Conv2DGeometry& geometry, Tensor4& dx)
+/// \fn void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw, const Conv2DGeometry& geometry, Tensor4& dx)
 /// \param cols gradients (C·FH·FW, OH·OW), one per entry of im2col's matrix
 /// \param n which image, below N
 /// \param fh FH, the filters' height
@@ -68,5 +68,6 @@ void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
 /// \param dx the gradient of the images (N, C, H, W), image n added to
 /// \throws std::out_of_range for n >= N
 /// \throws std::invalid_argument when cols does not have im2col_shape()
+// clang-format on
 
 }  // namespace cnn

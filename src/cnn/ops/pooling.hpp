@@ -92,6 +92,8 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
                                 const Pool2DWindow& options);
 //! [average_pool]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
 /// \fn MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& options)
 /// \param x the input (N, C, H, W)
 /// \param options the window, strides and padding
@@ -99,8 +101,7 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
 ///         in x (the first one, on a tie)
 /// \throws GeometryError as pool2d_output_shape()
 ///
-/// \fn Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner, \
-///                                 const std::array<std::size_t, 4>& x_shape)
+/// \fn Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner, const std::array<std::size_t, 4>& x_shape)
 /// \param dy the gradient of y (N, C, OH, OW)
 /// \param winner max_pool2d_forward()'s winners, one per element of dy
 /// \param x_shape the shape of the forward pass's x, (N, C, H, W)
@@ -113,14 +114,13 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
 /// \return y (N, C, OH, OW)
 /// \throws GeometryError as pool2d_output_shape()
 ///
-/// \fn Tensor4 average_pool2d_backward(const Tensor4& dy, \
-///                                     const std::array<std::size_t, 4>& x_shape, \
-///                                     const Pool2DWindow& options)
+/// \fn Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t, 4>& x_shape, const Pool2DWindow& options)
 /// \param dy the gradient of y (N, C, OH, OW)
 /// \param x_shape the shape of the forward pass's x, (N, C, H, W)
 /// \param options the window, strides and padding of the forward pass
 /// \return dx (N, C, H, W)
 /// \throws std::invalid_argument when dy does not have the forward pass's output shape
+// clang-format on
 
 /// Global average pooling: the mean of each whole map. x is (N, C, H, W); returns (N, C).
 /// \param x the input (N, C, H, W)
