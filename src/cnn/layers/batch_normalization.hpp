@@ -108,6 +108,7 @@ public:
 
 protected:
     /// The normalised input and 1 / sigma of a training pass, or the input of an inference pass.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override {
         return (xhat_.size() + inv_std_.size() + x_.size()) * sizeof(float);
     }

@@ -174,6 +174,7 @@ public:
 
 protected:
     /// The input and, with a fused ReLU, the output.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override {
         return (x_.size() + y_.size()) * sizeof(float);
     }

@@ -90,6 +90,7 @@ public:
 
 protected:
     /// The input.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override { return x_.size() * sizeof(float); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;

@@ -38,6 +38,7 @@ public:
 
 protected:
     /// The mask of the last training pass.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override { return mask_.size() * sizeof(float); }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;

@@ -192,6 +192,12 @@ private:
 /// \throws std::logic_error for a softmax activation, which trains only through
 ///         backward_from_logits()
 ///
+/// \fn std::size_t Layer::kept_for_backward() const
+/// \return the number of bytes: kept_by_operation() and, with a ReLU activation, its input
+///
+/// \fn std::size_t Layer::kept_by_operation() const
+/// \return the number of bytes; 0 unless a layer overrides it
+///
 /// \fn std::vector<Parameter> Layer::parameters()
 /// \return views of the weights and their gradients, in a fixed order; empty for most layers
 ///

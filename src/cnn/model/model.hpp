@@ -169,6 +169,11 @@ public:
     /// and accuracy before the step. When the loss is not a finite number, no gradient is
     /// computed and the weights stay as they were: the caller decides what to do (fit() stops
     /// with TrainingDiverged). Needs compile() first.
+    /// \param x the batch (N, input shape...)
+    /// \param y one class index per example
+    /// \return the batch's mean loss and accuracy, computed before the weights moved
+    /// \throws std::logic_error before compile()
+    /// \throws std::invalid_argument when x has the wrong shape or y another length
     Evaluation train_on_batch(const Tensor4& x, const Labels& y);
     /// Mean loss and accuracy on x, y (no dropout).
     /// \param x the examples (N, input shape...)
