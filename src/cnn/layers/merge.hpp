@@ -30,7 +30,7 @@ public:
     /// build_inputs() of one input, which it rejects: a merge needs two or more.
     /// \param input_shape the one input's shape
     /// \param rng passed on; merges draw nothing
-    /// \return never returns
+    /// \return nothing: it always throws
     /// \throws std::invalid_argument always
     Shape build(const Shape& input_shape, Rng& rng) override {
         return this->build_inputs({input_shape}, rng);
@@ -40,7 +40,7 @@ protected:
     /// forward_inputs() of one input, which a built merge rejects.
     /// \param x the one input
     /// \param training passed on
-    /// \return never returns
+    /// \return nothing: it always throws
     /// \throws std::invalid_argument (std::logic_error before build())
     Tensor4 forward_operation(Tensor4 x, bool training) override {
         std::vector<Tensor4> xs;

@@ -28,7 +28,7 @@ enum class Op { none, transpose };
 /// \param b the second matrix
 /// \param op_b whether to read b transposed
 /// \param c the result (M, N), overwritten or added to
-/// \param beta the weight of c's old values: 0 or 1
+/// \param beta the weight of c's old values: 0 overwrites c, 1 adds to it
 void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, float beta = 0.0f);
 
 /// The same product on row-major blocks inside larger tensors, such as one image's (FN, OH·OW)
@@ -41,7 +41,7 @@ void gemm(const Tensor2& a, Op op_a, const Tensor2& b, Op op_b, Tensor2& c, floa
 /// \param k columns of op(a), rows of op(b)
 /// \param a the first block, m·k floats
 /// \param b the second block, k·n floats
-/// \param beta the weight of c's old values: 0 or 1
+/// \param beta the weight of c's old values: 0 overwrites c, 1 adds to it
 /// \param c the result, m·n floats, overwritten or added to
 void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
           const float* b, float beta, float* c);
