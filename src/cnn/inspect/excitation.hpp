@@ -7,10 +7,10 @@
 /// what it detects, run many images through the network, note for each image where the
 /// channel responds most and how strongly, and keep the images where it responds most of all
 /// (Zeiler and Fergus, 2014, show such patches for every layer of their network). Each
-/// response comes from a window of the input, the unit's receptive field (chapter 04's
-/// arithmetic, cnn/ops/receptive_field.hpp); cutting that window out of the image shows what
-/// the unit saw. Low layers see a few pixels and respond to edges and spots; higher layers
-/// see most of the image and respond to parts and shapes.
+/// response comes from a window of the input, the unit's receptive field
+/// (\ref chapter04 "chapter 04's" arithmetic, cnn/ops/receptive_field.hpp); cutting that window out
+/// of the image shows what the unit saw. Low layers see a few pixels and respond to edges and
+/// spots; higher layers see most of the image and respond to parts and shapes.
 #pragma once
 
 #include <cstddef>
