@@ -43,9 +43,12 @@ struct GradientCheckResult {
     std::size_t worst_index = 0; ///< where it was
     double analytic = 0.0;       ///< a_i there
     double numeric = 0.0;        ///< n_i there
-    double tolerance = 0.0;
+    double tolerance = 0.0;      ///< the largest acceptable error, from the options
+    /// Whether every element is within tolerance.
+    /// \return max_error <= tolerance
     bool passed() const { return max_error <= tolerance; }
     /// One line: name, pass/fail, worst error against tolerance, and the two values there.
+    /// \return the line, without a newline
     std::string summary() const;
 };
 
@@ -53,6 +56,14 @@ struct GradientCheckResult {
 /// Checks the `size` analytic derivatives in `analytic` against central differences of `loss`,
 /// nudging `values[i]` by +-epsilon (and restoring it exactly) for each i. `loss` must
 /// recompute the scalar loss from the current values; it is called 2 * size times.
+/// \param name what is checked, for the result
+/// \param loss recomputes the loss from `values`
+/// \param values the `size` values nudged, left as they were
+/// \param analytic the `size` derivatives to check, copied before the first nudge
+/// \param size how many values
+/// \param options epsilon and tolerance, both > 0
+/// \return the worst element and whether it passed
+/// \throws std::invalid_argument for an epsilon or tolerance that is not > 0
 GradientCheckResult check_gradient(const std::string& name, const std::function<double()>& loss,
                                    float* values, const float* analytic, std::size_t size,
                                    const GradientCheckOptions& options = {});
@@ -60,12 +71,23 @@ GradientCheckResult check_gradient(const std::string& name, const std::function<
 
 /// The same for a Parameter: its value against its grad. The gradient must already hold the
 /// analytic result (one forward and backward pass at the current values).
+/// \param parameter the values and their analytic gradient
+/// \param loss recomputes the loss from the parameter's values
+/// \param options epsilon and tolerance, both > 0
+/// \return the worst element and whether it passed
+/// \throws std::invalid_argument for an epsilon or tolerance that is not > 0
 GradientCheckResult check_gradient(const Parameter& parameter, const std::function<double()>& loss,
                                    const GradientCheckOptions& options = {});
 
 /// The check of every parameter of a whole model on the real loss: the softmax cross-entropy
 /// of its logits for x with labels y, after one forward and backward pass. Returns one result
-/// per parameter, in Model::parameters() order. (Model is chapter 01's: model/model.hpp.)
+/// per parameter, in Model::parameters() order. (Model is \ref chapter01 "chapter 01's":
+/// model/model.hpp.)
+/// \param model a model whose last layer ends with a softmax
+/// \param x the examples (N, input shape...)
+/// \param y one class index per example
+/// \param options epsilon and tolerance, both > 0
+/// \return one result per parameter
 std::vector<GradientCheckResult> check_model_gradients(Model& model, const Tensor4& x,
                                                        const Labels& y,
                                                        const GradientCheckOptions& options = {});

@@ -1,11 +1,11 @@
 /// \file
 /// \ingroup ch07
-/// \brief Chapter 04's im2col convolution, reorganised for the machine: chapter 07's im2col
-/// engine.
+/// \brief \ref chapter04 "Chapter 04's" im2col convolution, reorganised for the machine:
+/// \ref chapter07 "chapter 07's" im2col engine.
 ///
-/// The arithmetic is exactly chapter 04's: for every image, im2col, one matrix product forward,
-/// two backward, col2im. What changes is how the work meets the hardware, one measured step
-/// at a time (ch07_fast_convolution times each):
+/// The arithmetic is exactly \ref chapter04 "chapter 04's": for every image, im2col, one matrix
+/// product forward, two backward, col2im. What changes is how the work meets the hardware, one
+/// measured step at a time (ch07_fast_convolution times each):
 ///
 /// 1. **Buffers are reused.** The column matrices and the per-thread gradient sums live in a
 ///    GemmWorkspace that the layer's engine keeps from step to step, instead of being allocated
@@ -58,15 +58,24 @@ struct GemmWorkspace {
         /// W·columns before the epilogue, backward dz (dy through the ReLU's mask).
         std::vector<float> outputs;
     };
-    std::vector<PerThread> per_thread;
+    std::vector<PerThread> per_thread;  ///< one per share of the batch
     /// Each thread's share of the filter and bias gradients, (FN, C·FH·FW) and (FN).
     ThreadSums dw, db;
 };
+/// \var GemmWorkspace::db
+/// Each thread's share of the bias gradient (FN).
 
 /// Forward. x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); returns y (N, FN, OH, OW),
 /// equal to conv2d_naive_forward() (followed by a ReLU for Epilogue::bias_relu) up to float
 /// rounding. Any geometry; throws std::invalid_argument or GeometryError when the shapes do not
 /// fit.
+/// \param x the input (N, C, H, W)
+/// \param w the filters (FN, C, FH, FW)
+/// \param b the biases (FN)
+/// \param geometry strides, padding and size policy
+/// \param options the epilogue and how to split the batch
+/// \param workspace scratch memory, grown as needed
+/// \return y (N, FN, OH, OW)
 Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& geometry, const FastConvOptions& options,
                             GemmWorkspace& workspace);
@@ -75,6 +84,16 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
 /// Epilogue::bias_relu, y (that output) gives the ReLU's mask, otherwise y is ignored and may be
 /// empty. Accumulates dw (FN, C, FH, FW) and db (FN); returns dx (N, C, H, W). Throws as
 /// check_conv2d_backward_shapes() does.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param x the forward's input (N, C, H, W)
+/// \param y the forward's output (N, FN, OH, OW), or empty without a ReLU
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry the forward's
+/// \param options the forward's
+/// \param workspace scratch memory, grown as needed
+/// \param dw the filters' gradient (FN, C, FH, FW), added to
+/// \param db the biases' gradient (FN), added to
+/// \return dx (N, C, H, W)
 Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& geometry,
                              const FastConvOptions& options, GemmWorkspace& workspace,

@@ -1,7 +1,8 @@
 /// \file
 /// \ingroup ch07
-/// \brief What chapter 07's two convolution engines share: their options, the epilogue, the
-/// backward pass's shape checks, and the plan by which a batch is split between threads.
+/// \brief What \ref chapter07 "chapter 07's" two convolution engines share: their options, the
+/// epilogue, the backward pass's shape checks, and the plan by which a batch is split between
+/// threads.
 ///
 /// The im2col engine (conv2d_fast.hpp) and the Winograd engine (winograd.hpp) compute
 /// differently, but they meet the hardware the same way. One call of either works like this:
@@ -53,7 +54,7 @@ enum class Epilogue {
 
 /// What a fast convolution computes after its products, and how it splits its work.
 struct FastConvOptions {
-    Epilogue epilogue = Epilogue::bias;
+    Epilogue epilogue = Epilogue::bias;  ///< bias only, or bias then ReLU
     /// Threads to split the batch between; 0 means thread_count().
     std::size_t threads = 0;
     /// Images are grouped until a product has at least this many columns (output positions,
@@ -64,6 +65,13 @@ struct FastConvOptions {
 /// The backward pass's shape checks, shared by both engines: throws std::invalid_argument
 /// unless dy (and y, with Epilogue::bias_relu) have the forward's output shape `out`
 /// (N, FN, OH, OW), dw has w's shape and db holds one value per filter.
+/// \param dy the gradient of y
+/// \param y the forward's output; checked only with Epilogue::bias_relu
+/// \param w the filters (FN, C, FH, FW)
+/// \param dw the filters' gradient
+/// \param db the biases' gradient
+/// \param out the forward's output shape (N, FN, OH, OW)
+/// \param epilogue the forward's
 void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Tensor4& w,
                                   const Tensor4& dw, const Tensor1& db,
                                   const std::array<std::size_t, 4>& out, Epilogue epilogue);
@@ -71,13 +79,23 @@ void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Ten
 /// The indices [first, last).
 struct IndexRange {
     std::size_t first, last;
+    /// How many indices the range holds.
+    /// \return last - first
     std::size_t size() const { return last - first; }
 };
+/// \var IndexRange::first
+/// The first index.
+/// \var IndexRange::last
+/// One past the last index.
 
 /// Images [first, first + count) of the batch, computed together in one product.
 struct ImageGroup {
     std::size_t first, count;
 };
+/// \var ImageGroup::first
+/// The group's first image in the batch.
+/// \var ImageGroup::count
+/// How many images the group holds, at least 1.
 
 /// How one call of a fast convolution splits its batch: Conv2DPlan::shares() threads, each
 /// taking its contiguous run of images Conv2DPlan::group() at a time.
@@ -86,23 +104,36 @@ public:
     /// A batch of `images` images, each giving a product `columns_per_image` columns (at least
     /// 1): as many shares as FastConvOptions::threads asks, but no more than images; groups of
     /// enough images for FastConvOptions::min_columns columns, but no more than a share holds.
+    /// \param images N, the batch's images
+    /// \param columns_per_image the product's columns per image, at least 1
+    /// \param options the threads and the columns wanted per product
     Conv2DPlan(std::size_t images, std::size_t columns_per_image, const FastConvOptions& options);
 
+    /// How many threads share the batch.
+    /// \return at least 1, at most the number of images (unless there are none)
     std::size_t shares() const { return shares_; }
     /// Images per group; a share's last group may hold fewer.
+    /// \return at least 1
     std::size_t group() const { return group_; }
 
     /// Share `share`'s part of `count` things: [count·share / shares, count·(share + 1) / shares).
     /// Consecutive shares take consecutive parts, which together cover [0, count).
+    /// \param count how many things are shared out
+    /// \param share which share, below shares()
+    /// \return the share's part
     IndexRange part(std::size_t count, std::size_t share) const {
         return {count * share / shares_, count * (share + 1) / shares_};
     }
     /// The images of share `share`.
+    /// \param share which share, below shares()
+    /// \return its images, consecutive
     IndexRange images(std::size_t share) const { return part(images_, share); }
 
     /// Calls body(share) for every share, each on its own thread (run_shares()). When there are
     /// several, OpenBLAS is first kept on one thread (keep_blas_on_one_thread()): the threads are
     /// ours, one BLAS thread inside each. `body` must not throw.
+    /// \tparam Body callable as body(std::size_t share)
+    /// \param body the work of one share
     template <class Body>
     void run(const Body& body) const {
         if (shares_ > 1) {
@@ -112,6 +143,9 @@ public:
     }
 
     /// Calls body(group) for the groups of share `share`'s images, in order.
+    /// \tparam Body callable as body(ImageGroup group)
+    /// \param share which share, below shares()
+    /// \param body the work of one group
     template <class Body>
     void for_each_group(std::size_t share, const Body& body) const {
         const IndexRange mine = images(share);
@@ -130,9 +164,13 @@ private:
 class ThreadSums {
 public:
     /// Makes `shares` sums of `size` floats each (their values are set by zeroed()).
+    /// \param shares how many threads, at least 1
+    /// \param size floats per sum
     void resize(std::size_t shares, std::size_t size);
 
     /// Share `share`'s sum, set to zero: what its thread adds its images' terms to.
+    /// \param share which share, below the count given to resize()
+    /// \return its buffer, of the size given to resize()
     float* zeroed(std::size_t share) {
         std::fill(sums_[share].begin(), sums_[share].end(), 0.0f);
         return sums_[share].data();
@@ -140,10 +178,14 @@ public:
 
     /// total[i] += share 0's value i, then share 1's, and so on, for every i < the size given
     /// to resize().
+    /// \param total the buffer added to, of the size given to resize()
     void add_to(float* total) const;
 
     /// out[i] = share 0's value offset + i, plus share 1's, and so on in thread order, for
     /// i < count: for sums that need work before they are added (Winograd's dW).
+    /// \param offset the first value summed
+    /// \param count how many values, offset + count at most the size given to resize()
+    /// \param out receives the count sums
     void sum(std::size_t offset, std::size_t count, float* out) const {
         const float* first = sums_[0].data() + offset;
         std::copy(first, first + count, out);

@@ -1,10 +1,12 @@
 /// \file
 /// \ingroup ch07
 /// \brief The fast engines, as the layers take them: Conv2D's (the im2col engine or Winograd,
-/// chosen per layer) and MaxPooling2D's (chapter 05's loops split between threads).
+/// chosen per layer) and MaxPooling2D's (\ref chapter05 "chapter 05's" loops split between
+/// threads).
 ///
-/// Chapter 04's Conv2D and chapter 05's MaxPooling2D compute through an engine they are
-/// handed (layers/conv2d.hpp, layers/pooling2d.hpp). This header makes the fast ones:
+/// \ref chapter04 "Chapter 04's" Conv2D and \ref chapter05 "chapter 05's" MaxPooling2D compute
+/// through an engine they are handed (layers/conv2d.hpp, layers/pooling2d.hpp). This header makes
+/// the fast ones:
 ///
 ///     cnn::use_fast_engines();   // every layer built from now on, in this process
 ///     model.add(Conv2D(64, 3).engine(cnn::fast_conv2d_engine()));   // or one layer
@@ -12,8 +14,8 @@
 /// The values are the same as the chapters' engines compute, up to float rounding for the
 /// convolution (the tests hold both to the naive loops) and bit for bit for max pooling.
 ///
-/// **Which convolution.** Chapter 07 has two convolution engines that know nothing of each
-/// other: the im2col engine (conv2d_fast.hpp), which computes any geometry, and Winograd's
+/// **Which convolution.** \ref chapter07 "Chapter 07" has two convolution engines that know nothing
+/// of each other: the im2col engine (conv2d_fast.hpp), which computes any geometry, and Winograd's
 /// F(2x2, 3x3) (winograd.hpp), which does less arithmetic but only for 3x3 filters with stride
 /// 1, and pays for it with transforms that want many channels. The choice between them is made
 /// here, in one place: FastConv2DEngine runs the engine its ConvAlgorithm names, by default
@@ -42,14 +44,19 @@ enum class ConvAlgorithm {
 /// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
 /// least winograd_lanes (16) input channels and as many filters. The transforms run 16
 /// channels at a time (one vector of floats); with fewer, most of each vector is wasted, and
-/// im2col is faster (chapter 07's exercise 5 measures it).
+/// im2col is faster (\ref chapter07 "chapter 07's" exercise 5 measures it).
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry strides and padding
+/// \return true when ConvAlgorithm::automatic should take Winograd
 bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
 
-/// Chapter 07's convolution engine for the Conv2D layer: the im2col engine or Winograd's, as
-/// its ConvAlgorithm says, with the ReLU fused when the layer has one.
+/// \ref chapter07 "Chapter 07's" convolution engine for the Conv2D layer: the im2col engine or
+/// Winograd's, as its ConvAlgorithm says, with the ReLU fused when the layer has one.
 class FastConv2DEngine : public Conv2DEngine {
 public:
     /// `options` apart from FastConvOptions::epilogue, which each call's `relu` sets.
+    /// \param options how to split the batch
+    /// \param algorithm which arithmetic, or the automatic choice
     explicit FastConv2DEngine(const FastConvOptions& options = {},
                               ConvAlgorithm algorithm = ConvAlgorithm::automatic)
         : options_(options), algorithm_(algorithm) {}
@@ -59,12 +66,30 @@ public:
 
     /// The engine that computes filters w with this geometry: ConvAlgorithm::gemm or
     /// ConvAlgorithm::winograd (the one asked for, or the automatic choice).
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry strides and padding
+    /// \return gemm or winograd, never automatic
     ConvAlgorithm algorithm_for(const Tensor4& w, const Conv2DGeometry& geometry) const;
 
     /// conv2d_fast_forward() or conv2d_winograd_forward(), as algorithm_for() says.
+    /// \param x the input (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param b the biases (FN)
+    /// \param geometry strides, padding and size policy
+    /// \param relu whether to end with a ReLU
+    /// \return y (N, FN, OH, OW)
     Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                     const Conv2DGeometry& geometry, bool relu) override;
     /// conv2d_fast_backward() or conv2d_winograd_backward(), as algorithm_for() says.
+    /// \param dy the gradient of y (N, FN, OH, OW)
+    /// \param x forward()'s input (N, C, H, W)
+    /// \param y forward()'s output, or empty unless `relu`
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry forward()'s
+    /// \param relu whether forward() ended with a ReLU
+    /// \param dw the filters' gradient (FN, C, FH, FW), added to
+    /// \param db the biases' gradient (FN), added to
+    /// \return dx (N, C, H, W)
     Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
                      const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
                      Tensor1& db) override;
@@ -84,14 +109,21 @@ private:
 
 /// A factory of FastConv2DEngine with `options` and `algorithm` (the Epilogue is the layer's to
 /// choose: the engine fuses the ReLU when the layer has one).
+/// \param options how to split the batch
+/// \param algorithm which arithmetic, or the automatic choice
+/// \return the factory, for Conv2D::engine() or set_default_conv2d_engine()
 Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options = {},
                                        ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 
 /// A factory of the threaded max pooling engine; `threads` 0 means thread_count().
+/// \param threads how many threads split the batch; 0 for thread_count()
+/// \return the factory, for MaxPooling2D::engine() or set_default_max_pooling2d_engine()
 MaxPooling2DEngineFactory fast_max_pooling2d_engine(std::size_t threads = 0);
 
 /// Makes the fast engines the default of every Conv2D and MaxPooling2D layer built from now
 /// on in this process (set_default_conv2d_engine(), set_default_max_pooling2d_engine()).
+/// \param options how the convolutions split the batch
+/// \param algorithm which arithmetic the convolutions use, or the automatic choice
 void use_fast_engines(const FastConvOptions& options = {},
                       ConvAlgorithm algorithm = ConvAlgorithm::automatic);
 

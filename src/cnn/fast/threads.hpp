@@ -4,9 +4,9 @@
 ///
 /// Two libraries could split work between the cores: OpenBLAS inside every matrix product, and
 /// this library over the images of a batch (OpenMP). Using both at once puts four busy threads
-/// on two cores. Chapter 07 chooses the batch: each thread runs whole images (im2col, product,
-/// bias, ReLU, col2im) on single-threaded BLAS, so the memory-bound steps run in parallel too
-/// and each thread's scratch matrix stays in its own core's cache.
+/// on two cores. \ref chapter07 "Chapter 07" chooses the batch: each thread runs whole images
+/// (im2col, product, bias, ReLU, col2im) on single-threaded BLAS, so the memory-bound steps run in
+/// parallel too and each thread's scratch matrix stays in its own core's cache.
 ///
 /// The thread count is OpenMP's: the environment variable OMP_NUM_THREADS, or
 /// set_thread_count(), or else one per core.
@@ -21,17 +21,23 @@
 namespace cnn {
 
 /// The number of threads parallel code in this library uses (at least 1).
+/// \return OpenMP's thread count (set_thread_count() sets it); 1 without OpenMP
 std::size_t thread_count();
 
 /// Sets the number of threads parallel code in this library uses; 0 means one per core.
+/// \param threads the count; 0 for one per core (ignored without OpenMP)
 void set_thread_count(std::size_t threads);
 
 /// Whether the library was built with OpenMP; without it every loop runs on one thread.
+/// \return true with OpenMP
 bool has_openmp();
 
 /// Calls body(share) for share = 0 .. shares - 1, each share on its own thread when there are
 /// enough (OpenMP), the shares in order on one thread without OpenMP. `body` must not throw:
 /// an exception cannot leave a parallel region, so check every input before.
+/// \tparam Body callable as body(std::size_t share)
+/// \param shares how many calls
+/// \param body the work of one share
 template <class Body>
 void run_shares(std::size_t shares, const Body& body) {
 #ifdef _OPENMP
@@ -59,6 +65,10 @@ constexpr std::size_t min_values_per_thread = 32768;
 /// body(first, last) for each range [first, last) on its own thread (run_shares()). `values`
 /// is how many values the whole loop reads and writes: with fewer than min_values_per_thread
 /// per thread it uses fewer threads, down to one. `body` must not throw.
+/// \tparam Body callable as body(std::size_t first, std::size_t last)
+/// \param count how many items
+/// \param values how many values the loop reads and writes
+/// \param body the work of one range
 template <class Body>
 void run_ranges(std::size_t count, std::size_t values, const Body& body) {
     std::size_t shares = thread_count();
@@ -78,15 +88,17 @@ void run_ranges(std::size_t count, std::size_t values, const Body& body) {
 /// it splits a batch between threads: from then on every product, the Dense layers' too, runs
 /// on one thread. Switching OpenBLAS between one and several threads around every convolution
 /// cost more than the small Dense products gain from a second thread (on the machine that
-/// wrote chapter 07, a Dense forward pass of the seed model took about 7 ms that way and under
-/// 1 ms on one thread). OpenBLAS's OpenMP build needs nothing: inside a parallel region it runs
-/// on one thread by itself, so it is left alone.
+/// wrote \ref chapter07 "chapter 07", a Dense forward pass of the seed model took about 7 ms that
+/// way and under 1 ms on one thread). OpenBLAS's OpenMP build needs nothing: inside a parallel
+/// region it runs on one thread by itself, so it is left alone.
 void keep_blas_on_one_thread();
 
 /// While alive, OpenBLAS uses `threads` threads; the previous count comes back afterwards.
-/// For measurements that want BLAS's own threading, such as chapter 04's im2col.
+/// For measurements that want BLAS's own threading, such as \ref chapter04 "chapter 04's" im2col.
 class ScopedBlasThreads {
 public:
+    /// Sets OpenBLAS's thread count, remembering the previous one.
+    /// \param threads OpenBLAS's thread count while this object lives
     explicit ScopedBlasThreads(std::size_t threads);
     ~ScopedBlasThreads();
     ScopedBlasThreads(const ScopedBlasThreads&) = delete;

@@ -38,7 +38,8 @@
 /// positions of a 4x4 tile. The sum over channels happens before \f$A^T \cdot A\f$, which is
 /// linear, so for each \f$\xi\f$:
 /// \f[ M_\xi = U_\xi V_\xi, \qquad (FN, T) = (FN, C)\,(C, T), \f]
-/// 16 products of chapter 04's kind, after which \f$A^T M A\f$ gives every 2x2 output tile.
+/// 16 products of \ref chapter04 "chapter 04's" kind, after which \f$A^T M A\f$ gives every 2x2
+/// output tile.
 ///
 /// **Backward**, the two other products of training are Winograd convolutions too:
 /// - \f$dx\f$ is a 3x3 stride-1 correlation of dy with the filters rotated by 180 degrees and
@@ -70,8 +71,8 @@
 /// (FN, OH, OW) with the bias and ReLU.
 ///
 /// **Rounding.** The transforms add and subtract up to 9 values and halve, so results differ
-/// from the direct sums by a few float roundings more than im2col's; chapter 07's ladder prints
-/// the difference for the seed model's layers.
+/// from the direct sums by a few float roundings more than im2col's; \ref chapter07 "chapter 07's"
+/// ladder prints the difference for the seed model's layers.
 #pragma once
 
 #include <array>
@@ -89,24 +90,37 @@ namespace cnn {
 constexpr std::size_t winograd_lanes = 16;
 
 /// \f$B^T d B\f$ for one input tile d (4, 4), row-major.
+/// \param d the tile, 16 values
+/// \return V's 16 values for the tile
 std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d);
 
 /// \f$G g G^T\f$ for one filter g (3, 3), row-major: (4, 4).
+/// \param g the filter, 9 values
+/// \return U's 16 values for the filter
 std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g);
 
 /// \f$A^T m A\f$ for one tile m (4, 4) of products: the 2x2 outputs, row-major.
+/// \param m the products, 16 values
+/// \return the 2x2 outputs
 std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m);
 
 /// \f$A\, dY A^T\f$ for one 2x2 block dY of dy: the transpose of winograd_output_tile(), which
 /// backward applies to dy. Returns (4, 4), row-major.
+/// \param dy the block's 4 gradients
+/// \return 16 values
 std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy);
 
 /// \f$G^T m G\f$ for one tile m (4, 4): the transpose of winograd_filter_tile(), which takes
 /// dW's sums back to (3, 3), row-major.
+/// \param m 16 values
+/// \return the filter's 9 gradients
 std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m);
 
 /// Whether the Winograd engine computes this convolution: 3x3 filters w (FN, C, 3, 3) and
 /// stride 1 along both axes (any padding).
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry strides and padding
+/// \return true for FH = FW = 3 and strides 1
 bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
 
 /// Scratch memory of the Winograd engine, kept between calls so that a training loop allocates
@@ -130,16 +144,25 @@ struct WinogradWorkspace {
         /// The group's dy, framed channels-last, which both gradients read.
         std::vector<float> dy_frames;
     };
-    std::vector<PerThread> per_thread;
+    std::vector<PerThread> per_thread;  ///< one per share of the batch
     /// The transformed filters U (16, C, FN), shared by the threads.
     std::vector<float> filters;
     /// Each thread's share of the gradients: dW still transformed, (16, FN, C), and db (FN).
     ThreadSums dw, db;
 };
+/// \var WinogradWorkspace::db
+/// Each thread's share of the bias gradient (FN).
 
 /// Forward. x is (N, C, H, W), w is (FN, C, 3, 3), b is (FN); returns y (N, FN, OH, OW), equal
 /// to conv2d_naive_forward() (followed by a ReLU for Epilogue::bias_relu) up to a few float
 /// roundings. Throws std::invalid_argument unless winograd_applies() and the shapes fit.
+/// \param x the input (N, C, H, W)
+/// \param w the filters (FN, C, 3, 3)
+/// \param b the biases (FN)
+/// \param geometry padding; strides must be 1
+/// \param options the epilogue and how to split the batch
+/// \param workspace scratch memory, grown as needed
+/// \return y (N, FN, OH, OW)
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                 const Conv2DGeometry& geometry, const FastConvOptions& options,
                                 WinogradWorkspace& workspace);
@@ -147,6 +170,17 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
 /// Backward, with the same checks and check_conv2d_backward_shapes(): accumulates dw and db,
 /// returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy, otherwise y is
 /// ignored and may be empty.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param x the forward's input (N, C, H, W)
+/// \param y the forward's output (N, FN, OH, OW), or empty without a ReLU
+/// \param w the filters (FN, C, 3, 3)
+/// \param geometry the forward's
+/// \param options the forward's
+/// \param workspace scratch memory, grown as needed
+/// \param dw the filters' gradient (FN, C, 3, 3), added to
+/// \param db the biases' gradient (FN), added to
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument as the forward pass, or when the gradients' shapes are wrong
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                  const Tensor4& w, const Conv2DGeometry& geometry,
                                  const FastConvOptions& options, WinogradWorkspace& workspace,

@@ -7,10 +7,10 @@
 /// what it detects, run many images through the network, note for each image where the
 /// channel responds most and how strongly, and keep the images where it responds most of all
 /// (Zeiler and Fergus, 2014, show such patches for every layer of their network). Each
-/// response comes from a window of the input, the unit's receptive field (chapter 04's
-/// arithmetic, cnn/ops/receptive_field.hpp); cutting that window out of the image shows what
-/// the unit saw. Low layers see a few pixels and respond to edges and spots; higher layers
-/// see most of the image and respond to parts and shapes.
+/// response comes from a window of the input, the unit's receptive field
+/// (\ref chapter04 "chapter 04's" arithmetic, cnn/ops/receptive_field.hpp); cutting that window out
+/// of the image shows what the unit saw. Low layers see a few pixels and respond to edges and
+/// spots; higher layers see most of the image and respond to parts and shapes.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +25,7 @@ namespace cnn {
 struct Excitation {
     std::size_t image = 0;  ///< row of x given to strongest_excitations()
     std::size_t row = 0;    ///< the position in the layer's output map
-    std::size_t col = 0;
+    std::size_t col = 0;    ///< the column of that position
     float value = 0.0f;     ///< the layer's output there (after its activation)
 };
 
@@ -38,6 +38,19 @@ std::vector<std::vector<Excitation>> strongest_excitations(Sequential& model, co
                                                            std::size_t layer, std::size_t count,
                                                            std::size_t batch_size = 256);
 //! [strongest_excitations]
+
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn std::vector<std::vector<Excitation> > strongest_excitations(Sequential& model, const Tensor4& x, std::size_t layer, std::size_t count, std::size_t batch_size)
+/// \param model a built model whose layer `layer` outputs maps (N, C, H, W)
+/// \param x the images (N, the model's input shape)
+/// \param layer the layer's index in the model
+/// \param count how many images to keep per channel
+/// \param batch_size images per forward pass, at least 1
+/// \return C lists of the strongest responses, strongest first
+/// \throws std::invalid_argument for a batch_size of 0, a layer index past the last layer or
+///         images of the wrong shape
+// clang-format on
 
 /// A rectangle of the input, which may reach past its borders (into the padding).
 struct InputWindow {
@@ -53,10 +66,20 @@ struct InputWindow {
 /// activations, dropout and batch normalization, work pixel by pixel and change nothing).
 /// Throws std::invalid_argument when a layer on the way mixes all positions (Flatten, Dense,
 /// global pooling): its units see the whole input.
+/// \param model the model
+/// \param layer the layer's index in the model
+/// \param row the unit's row in the layer's output
+/// \param col the unit's column in the layer's output
+/// \return the window, in input pixels
+/// \throws std::invalid_argument also for a layer index past the last layer
 InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t row, std::size_t col);
 
 /// The part of image (C, H, W) inside `window`, as (C, rows, cols); what lies outside the
 /// image is `fill` (0: the zeros 'same' padding adds).
+/// \param image the image (C, H, W)
+/// \param window the rectangle, which may reach past the image
+/// \param fill the value of the pixels outside the image
+/// \return (C, window.rows, window.cols)
 Tensor3 crop_window(const Tensor3& image, const InputWindow& window, float fill = 0.0f);
 
 }  // namespace cnn

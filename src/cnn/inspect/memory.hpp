@@ -44,4 +44,10 @@ struct LayerMemory {
 std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch);
 //! [training_memory]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+/// \fn std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch)
+/// \param model the model; its forward pass runs once, in training mode
+/// \param batch a batch (N, the model's input shape)
+/// \return one entry per layer, in the model's order
+
 }  // namespace cnn

@@ -33,4 +33,14 @@ Tensor2 occlusion_map(Model& model, const Tensor4& image, std::size_t label,
                       const OcclusionOptions& options = {});
 //! [occlusion_map]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn Tensor2 occlusion_map(Model& model, const Tensor4& image, std::size_t label, const OcclusionOptions& options)
+/// \param model a classifier ending with a softmax
+/// \param image one image (1, C, H, W)
+/// \param label the class whose probability is watched, below the model's K
+/// \param options the patch's side and grey, and the batch size
+/// \return the map (H, W): positive where covering the image lowers p(label)
+// clang-format on
+
 }  // namespace cnn

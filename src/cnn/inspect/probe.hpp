@@ -41,9 +41,27 @@ Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer);
 Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradient);
 //! [probe]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+/// \fn Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer)
+/// \param model the model
+/// \param x the examples (N, the model's input shape)
+/// \param layer the last layer run, an index below the model's size()
+/// \return layer `layer`'s output (N, its output shape...)
+///
+/// \fn Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradient)
+/// \param model the model forward_to() ran
+/// \param layer the layer forward_to() stopped at
+/// \param output_gradient the gradient with respect to that layer's output, its shape
+/// \return the gradient with respect to x, x's shape
+/// \throws std::invalid_argument for a layer index past the last layer
+
 /// The saliency map of each image: the gradient of the logit of `classes[n]` (the last
 /// layer's output before its softmax) with respect to image n of x, x's shape. Throws
 /// std::invalid_argument when there is not one class per image or a class is out of range.
+/// \param model a classifier
+/// \param x the images (N, the model's input shape)
+/// \param classes one class index per image
+/// \return the saliency maps, x's shape
 Tensor4 saliency(Sequential& model, const Tensor4& x, const Labels& classes);
 
 /// How activation maximisation climbs.
@@ -62,7 +80,7 @@ struct AscentOptions {
     float blur_sigma = 0.5f;
     std::size_t blur_every = 4;  ///< steps between blurs (at least 1)
     float low = 0.0f;            ///< pixels are clipped to [low, high] after every step
-    float high = 1.0f;
+    float high = 1.0f;           ///< the upper end of that range, above low
     float start = 0.5f;          ///< the grey the image starts from ...
     float noise = 0.01f;         ///< ... plus normal noise of this deviation
     std::uint64_t seed = 42;     ///< draws the noise
@@ -97,5 +115,15 @@ struct Ascent {
 Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<std::size_t>& channels,
                       const AscentOptions& options = {});
 //! [maximise_units]
+
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn Ascent maximise_unit(Sequential& model, std::size_t layer, std::size_t channel, const AscentOptions& options)
+/// \param model the model
+/// \param layer the layer's index in the model
+/// \param channel the channel (or Dense unit, or class) whose value is raised
+/// \param options the steps, the penalty, the blur, the range and the start
+/// \return the image, and the unit's value before and after
+// clang-format on
 
 }  // namespace cnn

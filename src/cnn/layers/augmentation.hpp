@@ -3,15 +3,15 @@
 /// \brief Data augmentation as layers: RandomFlip, RandomTranslation and RandomCrop.
 ///
 /// **What augmentation is for.** A convolution slides the same filters over the whole image,
-/// so a pattern moved by a few pixels gives the same responses, moved with it (chapter 05
-/// calls this equivariance). The network as a whole is still not shift-invariant: padding
-/// treats the border differently, max pooling with stride 2 absorbs some one-pixel shifts and
-/// not others (chapter 05 again), and the Dense layers after Flatten give every position its
-/// own weights. Chapter 01 showed what a shift costs a network that never saw one: accuracy
-/// falls within a few pixels. Augmentation shows the network each training image in a new
-/// version at every epoch (mirrored, moved a few pixels, cut from another place) under the
-/// same label. It learns that these changes do not matter, and it cannot memorise 60,000
-/// fixed pictures, so it overfits less.
+/// so a pattern moved by a few pixels gives the same responses, moved with it
+/// (\ref chapter05 "chapter 05" calls this equivariance). The network as a whole is still not
+/// shift-invariant: padding treats the border differently, max pooling with stride 2 absorbs
+/// some one-pixel shifts and not others (\ref chapter05 "chapter 05" again), and the Dense layers
+/// after Flatten give every position its own weights. \ref chapter01 "Chapter 01" showed what a
+/// shift costs a network that never saw one: accuracy falls within a few pixels. Augmentation shows
+/// the network each training image in a new version at every epoch (mirrored, moved a few pixels,
+/// cut from another place) under the same label. It learns that these changes do not matter, and it
+/// cannot memorise 60,000 fixed pictures, so it overfits less.
 ///
 /// We choose the invariances, and they must hold for the data. A jacket mirrored left to
 /// right is still a jacket, so RandomFlip("horizontal") suits Fashion-MNIST. Up and down are
@@ -60,6 +60,9 @@ enum class FlipMode {
 
 /// Reads Keras's names "horizontal", "vertical", "horizontal_and_vertical"; anything else is
 /// an error that lists them.
+/// \param mode the mode's name
+/// \return the mode it names
+/// \throws std::invalid_argument for any other name
 FlipMode parse_flip_mode(const std::string& mode);
 
 /// Everything a RandomFlip layer can be asked for.
@@ -78,25 +81,41 @@ struct RandomFlipOptions {
 class RandomFlip : public KerasLayer<RandomFlip> {
 public:
     /// `mode` as Keras's: "horizontal", "vertical" or "horizontal_and_vertical".
+    /// \param mode which mirror images the layer may take
+    /// \throws std::invalid_argument for any other mode
     explicit RandomFlip(const std::string& mode = "horizontal_and_vertical");
     /// The same, from its options.
+    /// \param options the mode
     explicit RandomFlip(const RandomFlipOptions& options) : options_(options) {}
     std::string type() const override { return "RandomFlip"; }
     std::string default_name() const override { return "random_flip"; }
     /// Expects images (C, H, W) and keeps `rng` for the draws; the output shape is the input's.
+    /// \param input_shape (C, H, W)
+    /// \param rng the model's generator, which must outlive the layer's forward passes
+    /// \return `input_shape`
+    /// \throws std::invalid_argument for another rank
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// The options it was made with.
+    /// \return the mode
     const RandomFlipOptions& options() const { return options_; }
     /// The flips of the last training forward pass, one per image (empty after an inference
     /// pass).
+    /// \return the draws, in batch order
     const std::vector<Flip>& last_flips() const { return flips_; }
 
 protected:
-    /// x is (N, C, H, W); returns (N, C, H, W), flipped as drawn when `training`.
     /// The draws of the last training pass.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override { return flips_.size() * sizeof(Flip); }
+    /// x is (N, C, H, W); returns (N, C, H, W), flipped as drawn when `training`.
+    /// \param x the images (N, C, H, W)
+    /// \param training true to draw and flip; false to pass x through
+    /// \return the images, flipped or not
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, H, W); returns dx: dy flipped back as the last forward pass flipped.
+    /// \param dy the gradient of the output (N, C, H, W)
+    /// \return dx (N, C, H, W)
+    /// \throws std::invalid_argument unless dy has the last output's shape
     Tensor4 backward_operation(Tensor4 dy) override;
 
 private:
@@ -117,6 +136,9 @@ struct RandomTranslationOptions {
 /// The largest whole-pixel shift `factor` allows on `size` pixels: factor * size rounded
 /// down. A product within 1e-4 below a whole number counts as that number, so that 0.7 of 10
 /// is 7 although 0.7f * 10 is 6.9999999 in float arithmetic.
+/// \param factor a fraction of the size, in [0, 1)
+/// \param size the number of pixels along the axis (H or W)
+/// \return the shift, in whole pixels
 std::size_t max_translation(float factor, std::size_t size);
 
 /// In training, moves each image by a random whole number of pixels and fills the uncovered
@@ -139,28 +161,45 @@ std::size_t max_translation(float factor, std::size_t size);
 class RandomTranslation : public KerasLayer<RandomTranslation> {
 public:
     /// Keras's RandomTranslation(height_factor, width_factor); each in [0, 1).
+    /// \param height_factor the largest shift up or down, as a fraction of H
+    /// \param width_factor the largest shift left or right, as a fraction of W
+    /// \throws std::invalid_argument unless both are in [0, 1)
     RandomTranslation(float height_factor, float width_factor)
         : RandomTranslation(RandomTranslationOptions{height_factor, width_factor}) {}
     /// The same, from its options. Throws std::invalid_argument, naming the factor, unless
     /// both are in [0, 1) (NaN and infinity are not).
+    /// \param options the two factors
     explicit RandomTranslation(const RandomTranslationOptions& options);
     std::string type() const override { return "RandomTranslation"; }
     std::string default_name() const override { return "random_translation"; }
     /// Expects images (C, H, W), each factor either 0 or worth at least a whole pixel on them,
     /// and keeps `rng` for the draws; the output shape is the input's.
+    /// \param input_shape (C, H, W)
+    /// \param rng the model's generator, which must outlive the layer's forward passes
+    /// \return `input_shape`
+    /// \throws std::invalid_argument for another rank, or a factor worth less than a pixel
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// The options it was made with.
+    /// \return the two factors
     const RandomTranslationOptions& options() const { return options_; }
     /// The shifts of the last training forward pass, one per image (empty after an inference
     /// pass).
+    /// \return the draws, in batch order
     const std::vector<Shift>& last_shifts() const { return shifts_; }
 
 protected:
-    /// x is (N, C, H, W); returns (N, C, H, W), moved as drawn when `training`.
     /// The draws of the last training pass.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override { return shifts_.size() * sizeof(Shift); }
+    /// x is (N, C, H, W); returns (N, C, H, W), moved as drawn when `training`.
+    /// \param x the images (N, C, H, W)
+    /// \param training true to draw and move; false to pass x through
+    /// \return the images, moved or not
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, H, W); returns dx: dy moved back, 0 where a pixel fell off the edge.
+    /// \param dy the gradient of the output (N, C, H, W)
+    /// \return dx (N, C, H, W)
+    /// \throws std::invalid_argument unless dy has the last output's shape
     Tensor4 backward_operation(Tensor4 dy) override;
 
 private:
@@ -196,27 +235,44 @@ struct RandomCropOptions {
 class RandomCrop : public KerasLayer<RandomCrop> {
 public:
     /// Keras's RandomCrop(height, width): the window's size, each at least 1.
+    /// \param height OH, the window's rows
+    /// \param width OW, the window's columns
+    /// \throws std::invalid_argument for a height or width of 0
     RandomCrop(std::size_t height, std::size_t width)
         : RandomCrop(RandomCropOptions{height, width}) {}
     /// The same, from its options. Throws std::invalid_argument for a height or width of 0.
+    /// \param options the window's size
     explicit RandomCrop(const RandomCropOptions& options);
     std::string type() const override { return "RandomCrop"; }
     std::string default_name() const override { return "random_crop"; }
     /// Expects images (C, H, W) at least as large as the window and keeps `rng` for the draws;
     /// returns (C, OH, OW).
+    /// \param input_shape (C, H, W) with H >= OH and W >= OW
+    /// \param rng the model's generator, which must outlive the layer's forward passes
+    /// \return (C, OH, OW)
+    /// \throws std::invalid_argument for another rank or images smaller than the window
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// The options it was made with.
+    /// \return the window's size
     const RandomCropOptions& options() const { return options_; }
     /// The windows of the last forward pass, one per image: drawn in training, centred at
     /// inference.
+    /// \return each window's top-left corner, in batch order
     const std::vector<Corner>& last_corners() const { return corners_; }
 
 protected:
-    /// x is (N, C, H, W); returns (N, C, OH, OW): each image's window.
     /// The windows of the last forward pass.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override { return corners_.size() * sizeof(Corner); }
+    /// x is (N, C, H, W); returns (N, C, OH, OW): each image's window.
+    /// \param x the images (N, C, H, W)
+    /// \param training true for random windows; false for centred ones
+    /// \return the windows (N, C, OH, OW)
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     /// dy is (N, C, OH, OW); returns dx (N, C, H, W): zeros, dy put back into each window.
+    /// \param dy the gradient of the output (N, C, OH, OW)
+    /// \return dx (N, C, H, W)
+    /// \throws std::invalid_argument unless dy has the last output's shape
     Tensor4 backward_operation(Tensor4 dy) override;
 
 private:

@@ -55,35 +55,60 @@ public:
     BatchNormalization() : BatchNormalization(BatchNormalizationOptions{}) {}
     /// Throws std::invalid_argument, naming the option, if momentum is not in [0, 1) or
     /// epsilon is not a finite number > 0.
+    /// \param options momentum and epsilon
     explicit BatchNormalization(const BatchNormalizationOptions& options);
     /// Sets the momentum (checked as by the constructor): `BatchNormalization().momentum(0.9f)`.
+    /// \param momentum the weight of the old moving averages, in [0, 1)
+    /// \return this layer, for chaining
+    /// \throws std::invalid_argument if `momentum` is outside [0, 1)
     BatchNormalization& momentum(float momentum);
     /// Sets epsilon (checked as by the constructor).
+    /// \param epsilon added to the variance, a finite number > 0
+    /// \return this layer, for chaining
+    /// \throws std::invalid_argument if `epsilon` is not a finite number > 0
     BatchNormalization& epsilon(float epsilon);
 
     std::string type() const override { return "BatchNormalization"; }
     std::string default_name() const override { return "batch_normalization"; }
     /// Accepts (C, H, W) or (D); gamma starts at 1, beta at 0, the moving mean at 0 and the
     /// moving variance at 1 (Keras's initial values). Returns the input shape.
+    /// \param input_shape (C, H, W), normalised per channel, or (D), per feature
+    /// \param rng unused: the starting values are constants
+    /// \return `input_shape`
+    /// \throws std::invalid_argument for any other rank
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// gamma as "<name>/gamma" and beta as "<name>/beta", with their gradients.
+    /// \return the two views, gamma first
     std::vector<Parameter> parameters() override;
     /// The moving averages, "<name>/moving_mean" and "<name>/moving_variance", without gradients.
+    /// \return the two views, the mean first
     std::vector<Parameter> state() override;
 
+    /// The options the layer was made with or set since.
+    /// \return momentum and epsilon
     const BatchNormalizationOptions& options() const { return options_; }
     /// The scale gamma (C).
+    /// \return gamma, one value per channel (or feature); empty before build()
     Tensor1& gamma() { return gamma_; }
+    /// The scale gamma (C).
+    /// \return gamma; empty before build()
     const Tensor1& gamma() const { return gamma_; }
     /// The shift beta (C).
+    /// \return beta, one value per channel (or feature); empty before build()
     Tensor1& beta() { return beta_; }
+    /// The shift beta (C).
+    /// \return beta; empty before build()
     const Tensor1& beta() const { return beta_; }
     /// The moving mean and the moving (biased) variance (C each) that inference uses.
+    /// \return both; empty before build()
     BatchNormStatistics& moving() { return moving_; }
+    /// The moving mean and the moving (biased) variance (C each) that inference uses.
+    /// \return both; empty before build()
     const BatchNormStatistics& moving() const { return moving_; }
 
 protected:
     /// The normalised input and 1 / sigma of a training pass, or the input of an inference pass.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override {
         return (xhat_.size() + inv_std_.size() + x_.size()) * sizeof(float);
     }

@@ -9,10 +9,10 @@
 /// whatever the image size.
 ///
 /// **Engines.** What computes the convolution is the layer's engine, a Conv2DEngine. By
-/// default it is this chapter's im2col and matrix product (ops/conv2d_im2col.hpp). Chapter 07
-/// adds faster engines that compute the same values; a program that wants them says so,
-/// through Conv2DOptions::engine for one layer or set_default_conv2d_engine() for every layer
-/// built afterwards. The layer itself never changes: only the engine it is handed.
+/// default it is this chapter's im2col and matrix product (ops/conv2d_im2col.hpp).
+/// \ref chapter07 "Chapter 07" adds faster engines that compute the same values; a program that
+/// wants them says so, through Conv2DOptions::engine for one layer or set_default_conv2d_engine()
+/// for every layer built afterwards. The layer itself never changes: only the engine it is handed.
 #pragma once
 
 #include <cstddef>
@@ -34,16 +34,33 @@ class Conv2DEngine {
 public:
     virtual ~Conv2DEngine() = default;
     /// A short name for reports, e.g. "im2col".
+    /// \return the name
     virtual std::string name() const = 0;
     /// True if the engine can apply the ReLU itself (`relu` below); otherwise the layer
     /// applies it.
+    /// \return false unless an engine overrides it
     virtual bool fuses_relu() const { return false; }
     /// x (N, C, H, W), w (FN, C, FH, FW), b (FN); returns y (N, FN, OH, OW), after a ReLU
     /// when `relu` (only asked of engines that fuse it).
+    /// \param x the input images (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param b the biases (FN)
+    /// \param geometry the strides and padding; OH and OW follow from them
+    /// \param relu whether to end with a ReLU
+    /// \return y (N, FN, OH, OW)
     virtual Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& geometry, bool relu) = 0;
     /// dy (N, FN, OH, OW) is the gradient of forward()'s output y (which a fused ReLU needs
     /// for its mask; otherwise it may be empty). Accumulates dw and db; returns dx.
+    /// \param dy the gradient of the loss with respect to y (N, FN, OH, OW)
+    /// \param x forward()'s input (N, C, H, W)
+    /// \param y forward()'s output (N, FN, OH, OW), or empty unless `relu`
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry the strides and padding forward() used
+    /// \param relu whether forward() ended with a fused ReLU, whose mask is y > 0
+    /// \param dw the filters' gradient (FN, C, FH, FW), added to
+    /// \param db the biases' gradient (FN), added to
+    /// \return dx (N, C, H, W)
     virtual Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& geometry, bool relu,
                              Tensor4& dw, Tensor1& db) = 0;
@@ -54,11 +71,16 @@ public:
 /// Makes one engine per layer (an engine may keep scratch memory between calls).
 using Conv2DEngineFactory = std::function<std::unique_ptr<Conv2DEngine>()>;
 
-/// Chapter 04's engine: im2col and one matrix product per image (ops/conv2d_im2col.hpp).
+/// \ref chapter04 "Chapter 04's" engine: im2col and one matrix product per image
+/// (ops/conv2d_im2col.hpp).
+/// \return a new engine
 std::unique_ptr<Conv2DEngine> make_im2col_engine();
 
-/// The engine of every Conv2D layer built from now on whose options name none; chapter 04's
-/// im2col engine until a program sets another. An empty factory restores that default.
+/// The engine of every Conv2D layer built from now on whose options name none;
+/// \ref chapter04 "chapter 04's" im2col engine until a program sets another. An empty factory
+/// restores that default.
+/// \param factory makes each layer's engine; empty for \ref chapter04 "chapter 04's" im2col
+///        engine
 void set_default_conv2d_engine(Conv2DEngineFactory factory);
 
 /// Everything a Conv2D layer can be asked for, named as in Keras.
@@ -77,38 +99,87 @@ struct Conv2DOptions {
 class Conv2D : public KerasLayer<Conv2D> {
 public:
     /// `filters` filters of kernel_size x kernel_size, as Keras's Conv2D(filters, kernel_size).
+    /// Stride 1, 'valid' padding and no activation until the calls below say otherwise; the
+    /// number of input channels C comes from the input when the layer is built.
+    /// \param filters FN, the number of filters and of output channels (at least 1 by build())
+    /// \param kernel_size FH = FW, the filters' height and width in pixels (at least 1)
     Conv2D(std::size_t filters, std::size_t kernel_size);
+    /// Every option at once.
+    /// \param options filters, kernel size, strides, padding, activation and engine
     explicit Conv2D(const Conv2DOptions& options);
+    /// Filters of FH x FW = rows x cols pixels, for a kernel that is not square.
+    /// \param rows FH (at least 1 by build())
+    /// \param cols FW (at least 1 by build())
+    /// \return this layer, for chaining
     Conv2D& kernel_size(std::size_t rows, std::size_t cols);
+    /// The same stride S along H and W: the window moves S pixels between outputs.
+    /// \param stride S (at least 1 by build())
+    /// \return this layer, for chaining
     Conv2D& strides(std::size_t stride) { return strides(stride, stride); }
+    /// A stride per axis.
+    /// \param rows the stride along H (at least 1 by build())
+    /// \param cols the stride along W (at least 1 by build())
+    /// \return this layer, for chaining
     Conv2D& strides(std::size_t rows, std::size_t cols);
-    Conv2D& padding(const std::string& mode);  ///< "valid" (default) or "same"
+    /// 'valid' (no padding, the default) or 'same' (Keras's rule, ops/geometry.hpp).
+    /// \param mode "valid" or "same"
+    /// \return this layer, for chaining
+    /// \throws std::invalid_argument for any other mode
+    Conv2D& padding(const std::string& mode);
+    /// The activation applied to the convolution's output, as Keras's `activation=`.
+    /// \param name "linear" (or "", the default), "relu" or "softmax"
+    /// \return this layer, for chaining
+    /// \throws std::invalid_argument for any other name
     Conv2D& activation(const std::string& name);
+    /// The engine that computes this layer, made when it is built (fast/engines.hpp has the
+    /// fast ones).
+    /// \param factory makes the engine; empty for the process-wide default
+    /// \return this layer, for chaining
     Conv2D& engine(Conv2DEngineFactory factory);
 
     std::string type() const override { return "Conv2D"; }
     std::string default_name() const override { return "conv2d"; }
     Shape build(const Shape& input_shape, Rng& rng) override;
     /// W as "<name>/kernel" and b as "<name>/bias", with their gradients.
+    /// \return the two views, kernel first
     std::vector<Parameter> parameters() override;
     Activation activation() const override { return options_.activation; }
     /// OH * OW * FN * C * FH * FW: one multiply-add per weight per output position.
+    /// \param output_shape (FN, OH, OW)
+    /// \return OH · OW · FN · C · FH · FW (0 before build())
     std::size_t multiply_adds(const Shape& output_shape) const override;
 
     /// The stride and padding this layer uses on an input of h rows and w columns.
+    /// \param h the input's height H
+    /// \param w the input's width W
+    /// \return the geometry, with 'same' padding worked out for that size
     Conv2DGeometry geometry(std::size_t h, std::size_t w) const;
+    /// The options set so far.
+    /// \return them, as the constructor and the calls above left them
     const Conv2DOptions& options() const { return options_; }
     /// The engine chosen at build().
+    /// \return the engine
+    /// \throws std::logic_error before build()
     const Conv2DEngine& engine() const;
     /// The engine's scratch memory (Conv2DEngine::workspace_bytes()).
+    /// \return bytes; 0 before build() or before the first call
     std::size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+    /// The filters W, for an optimizer or a weights file to change.
+    /// \return W (FN, C, FH, FW); empty before build()
     Tensor4& weights() { return w_; }
+    /// The filters W.
+    /// \return W (FN, C, FH, FW); empty before build()
     const Tensor4& weights() const { return w_; }
+    /// The biases b, for an optimizer or a weights file to change.
+    /// \return b (FN); empty before build()
     Tensor1& bias() { return b_; }
+    /// The biases b.
+    /// \return b (FN); empty before build()
     const Tensor1& bias() const { return b_; }
 
 protected:
     /// The input and, with a fused ReLU, the output.
+    /// \return the number of bytes
     std::size_t kept_by_operation() const override {
         return (x_.size() + y_.size()) * sizeof(float);
     }

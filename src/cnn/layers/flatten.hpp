@@ -3,10 +3,10 @@
 /// \brief Flatten: (C, H, W) to (C·H·W), the same numbers in the same order.
 ///
 /// This is where an MLP throws the picture away: after Flatten, pixel (0, 5) and pixel (1, 5)
-/// are just inputs 5 and 33 of a vector, no closer to each other than to any other (chapter
-/// 01's experiments measure what that costs). Nothing moves in memory: a row-major (N, C, H, W)
-/// batch already is (N, C·H·W) row by row, so the layer only relabels the shape, on the way
-/// in and, for the gradient, on the way back.
+/// are just inputs 5 and 33 of a vector, no closer to each other than to any other
+/// (\ref chapter01 "chapter 01's" experiments measure what that costs). Nothing moves in memory: a
+/// row-major (N, C, H, W) batch already is (N, C·H·W) row by row, so the layer only relabels the
+/// shape, on the way in and, for the gradient, on the way back.
 #pragma once
 
 #include <array>

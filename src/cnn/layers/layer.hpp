@@ -47,12 +47,17 @@ namespace cnn {
 using Shape = std::vector<std::size_t>;
 
 /// "(None, 64, 28, 28)": a shape with Keras's None for the batch axis.
+/// \param shape a layer's shape without the batch axis, e.g. {64, 28, 28}
+/// \return the shape in parentheses, "None" first
 std::string batch_shape_to_string(const Shape& shape);
 
 /// The non-linearity a layer applies to its output.
 enum class Activation { linear, relu, softmax };
 
 /// Reads Keras's names: "linear" (or ""), "relu", "softmax"; anything else is an error.
+/// \param name the activation's name, as a Keras program writes it
+/// \return the activation it names
+/// \throws std::invalid_argument for any other name
 Activation parse_activation(const std::string& name);
 
 //! [layer]
@@ -107,33 +112,57 @@ protected:
 //! [layer]
     /// True when the layer's own operation already ends with its activation (a ReLU fused
     /// into a convolution engine), so forward() and backward() must not apply it again.
+    /// \return false unless a layer overrides it
     virtual bool applies_own_activation() const { return false; }
 
 public:
     /// The values the layer learns without gradients, Keras's non-trainable weights (none for
     /// most layers; BatchNormalization's moving averages): views whose `grad` is nullptr,
     /// saved and loaded with the weights but never given to the optimizer.
+    /// \return views of the state tensors, in a fixed order; empty for most layers
     virtual std::vector<Parameter> state() { return {}; }
 
     /// For a model's last layer, whose forward() ran with `apply_softmax` false: dlogits is the
     /// gradient with respect to what that forward() returned (for a softmax layer its logits,
     /// the softmax being fused with the loss; for any other layer simply its output); returns dx.
+    /// \param dlogits the gradient of the loss with respect to that output, its shape
+    /// \return dx, the gradient with respect to the layer's input, the input's shape
     Tensor4 backward_from_logits(Tensor4 dlogits);
 
-    /// Layers with several inputs (Add, Concatenate: chapter 08) override these three; for
-    /// every other layer they are build(), forward() and backward() (or
+    /// Layers with several inputs (Add, Concatenate: \ref chapter08 "chapter 08") override these
+    /// three; for every other layer they are build(), forward() and backward() (or
     /// backward_from_logits()) of its one input. A graph model calls only these.
+    /// \param input_shapes the shape of each input, without the batch axis, in input order
+    /// \param rng draws the initial weights
+    /// \return the output shape
+    /// \throws std::invalid_argument when a one-input layer is given another number of inputs
     virtual Shape build_inputs(const std::vector<Shape>& input_shapes, Rng& rng);
+    /// forward() over several inputs (see build_inputs()).
+    /// \param xs the inputs, each (N, input shape...), in the order build_inputs() saw them
+    /// \param training as for forward()
+    /// \param apply_softmax as for forward()
+    /// \return the output (N, output shape...)
+    /// \throws std::invalid_argument when a one-input layer is given another number of inputs
     virtual Tensor4 forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax);
+    /// backward() over several inputs (see build_inputs()).
+    /// \param dy the gradient of the loss with respect to the output
+    /// \param from_logits true for a model's last layer: backward_from_logits() instead of
+    ///        backward()
+    /// \return the gradient with respect to each input, in input order
     virtual std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits);
 
     /// The name a model gave the layer, or its default_name() before it has one.
+    /// \return e.g. "conv2d_1"
     std::string name() const { return name_.empty() ? default_name() : name_; }
+    /// Gives the layer its name; a model does it when the layer is added.
+    /// \param name the layer's name in summaries, errors and weight files, e.g. "dense_1"
     void set_name(const std::string& name) { name_ = name; }
-    /// The input shape given to a model's first layer, as Keras's input_shape; empty if none.
+    /// The input shape given to a model's first layer, as Keras's input_shape.
+    /// \return the shape without the batch axis; empty if none was given
     const Shape& declared_input_shape() const { return input_shape_; }
 
 protected:
+    /// The shape KerasLayer::input_shape() set, without the batch axis; empty if none.
     Shape input_shape_;
 
 private:
@@ -141,12 +170,72 @@ private:
     Tensor4 relu_input_;  // what the ReLU saw, for its backward pass
 };
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+/// \fn std::string Layer::type() const
+/// \return the class name, e.g. "Conv2D"
+///
+/// \fn std::string Layer::default_name() const
+/// \return the name prefix, e.g. "conv2d"
+///
+/// \fn Shape Layer::build(const Shape& input_shape, Rng& rng)
+/// \param input_shape the shape of one input example, without the batch axis: {C, H, W} or {D}
+/// \param rng draws the initial weights (layers without weights draw nothing)
+/// \return the shape of one output example, without the batch axis
+/// \throws std::invalid_argument when the layer cannot take `input_shape`
+///
+/// \fn Tensor4 Layer::forward(Tensor4 x, bool training, bool apply_softmax)
+/// \param x the batch (N, input shape...), (N, D) stored as (N, D, 1, 1)
+/// \param training true during fit(): dropout drops, batch normalization uses batch statistics
+/// \param apply_softmax false for the logits of a layer with a softmax activation
+/// \return the output (N, output shape...)
+///
+/// \fn Tensor4 Layer::backward(Tensor4 dy)
+/// \param dy the gradient of the loss with respect to the last forward()'s output, its shape
+/// \return dx, the gradient with respect to that forward()'s input, its shape
+/// \throws std::logic_error for a softmax activation, which trains only through
+///         backward_from_logits()
+///
+/// \fn std::size_t Layer::kept_for_backward() const
+/// \return the number of bytes: kept_by_operation() and, with a ReLU activation, its input
+///
+/// \fn std::size_t Layer::kept_by_operation() const
+/// \return the number of bytes; 0 unless a layer overrides it
+///
+/// \fn std::vector<Parameter> Layer::parameters()
+/// \return views of the weights and their gradients, in a fixed order; empty for most layers
+///
+/// \fn std::size_t Layer::parameter_count()
+/// \brief How many values the optimizer trains in this layer (the summary's "Param #").
+/// \return the number of trainable values: count_values() of parameters()
+///
+/// \fn Activation Layer::activation() const
+/// \return Activation::linear unless a layer overrides it
+///
+/// \fn std::size_t Layer::multiply_adds(const Shape& output_shape) const
+/// \param output_shape the shape build() returned, without the batch axis
+/// \return multiply-adds per example
+///
+/// \fn Tensor4 Layer::forward_operation(Tensor4 x, bool training)
+/// \param x the batch (N, input shape...)
+/// \param training as for forward()
+/// \return the operation's output (N, output shape...), before the activation
+///
+/// \fn Tensor4 Layer::backward_operation(Tensor4 dy)
+/// \brief The backward pass of the layer's own operation, after the activation's: accumulates
+/// the parameter gradients and returns dx.
+/// \param dy the gradient with respect to forward_operation()'s output
+/// \return the gradient with respect to forward_operation()'s input
+
 /// What every Keras layer offers: `input_shape`, for the first layer of a model. The layer's
 /// own type is returned so that option calls can be chained in any order:
 /// `Dense(10).activation("softmax").input_shape({784})`.
+/// \tparam Derived the layer class itself (Dense, Conv2D, ...)
 template <class Derived>
 class KerasLayer : public Layer {
 public:
+    /// Declares the input shape, as Keras's `input_shape`: needed on a model's first layer.
+    /// \param shape the shape of one example, without the batch axis: {C, H, W} or {D}
+    /// \return this layer, for chaining
     Derived& input_shape(const Shape& shape) {
         input_shape_ = shape;
         return static_cast<Derived&>(*this);
@@ -155,13 +244,22 @@ public:
 
 /// The message of a layer's shape error: "Dense dense_1: expected input (None, D), got
 /// (None, 64, 7, 7)" followed by `hint`.
+/// \param layer the layer whose type and name start the message
+/// \param expected the shape it accepts, as text, e.g. "(None, D)"
+/// \param got the shape it was given, without the batch axis
+/// \param hint appended as is (start it with a separator, e.g. ": flatten first")
+/// \return the message
 std::string layer_shape_error(const Layer& layer, const std::string& expected, const Shape& got,
                               const std::string& hint = "");
 
 /// Throws std::logic_error naming `layer` unless `built`: for a layer used before build().
+/// \param layer the layer, named in the message
+/// \param built whether its build() has run
 void expect_built(const Layer& layer, bool built);
 
 /// Throws std::logic_error naming `layer` unless `ran`: for a backward() before any forward().
+/// \param layer the layer, named in the message
+/// \param ran whether its forward() has run
 void expect_forward_first(const Layer& layer, bool ran);
 
 }  // namespace cnn

@@ -23,19 +23,33 @@
 namespace cnn {
 
 /// What merge layers share: they are called on several inputs, never on one.
+/// \tparam Derived the merge layer itself (Add, Concatenate)
 template <class Derived>
 class Merge : public KerasLayer<Derived> {
 public:
+    /// build_inputs() of one input, which it rejects: a merge needs two or more.
+    /// \param input_shape the one input's shape
+    /// \param rng passed on; merges draw nothing
+    /// \return nothing: it always throws
+    /// \throws std::invalid_argument always
     Shape build(const Shape& input_shape, Rng& rng) override {
         return this->build_inputs({input_shape}, rng);
     }
 
 protected:
+    /// forward_inputs() of one input, which a built merge rejects.
+    /// \param x the one input
+    /// \param training passed on
+    /// \return nothing: it always throws
+    /// \throws std::invalid_argument (std::logic_error before build())
     Tensor4 forward_operation(Tensor4 x, bool training) override {
         std::vector<Tensor4> xs;
         xs.push_back(std::move(x));
         return this->forward_inputs(std::move(xs), training, true);
     }
+    /// backward_inputs() of the one gradient, for a merge used as a single-input layer.
+    /// \param dy the gradient of the output
+    /// \return the gradient of the first input
     Tensor4 backward_operation(Tensor4 dy) override {
         return std::move(this->backward_inputs(std::move(dy), false).front());
     }

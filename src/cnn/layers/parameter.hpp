@@ -36,6 +36,12 @@ struct Parameter {
 };
 
 /// Makes the view of `value` and `grad`, which must have the same shape.
+/// \tparam Rank the tensors' rank
+/// \param name the parameter's name, e.g. "dense_1/kernel"
+/// \param value the weights, which must outlive the view
+/// \param grad their gradient, value's shape, which must outlive the view
+/// \return the view
+/// \throws std::invalid_argument when value and grad differ in shape
 template <std::size_t Rank>
 Parameter make_parameter(std::string name, xt::xtensor<float, Rank>& value,
                          xt::xtensor<float, Rank>& grad) {
@@ -49,6 +55,10 @@ Parameter make_parameter(std::string name, xt::xtensor<float, Rank>& value,
 }
 
 /// Makes the view of a layer's state (Layer::state()): `value` without a gradient.
+/// \tparam Rank the tensor's rank
+/// \param name the state's name, e.g. "batch_normalization/moving_mean"
+/// \param value the values, which must outlive the view
+/// \return the view, its `grad` nullptr
 template <std::size_t Rank>
 Parameter make_state(std::string name, xt::xtensor<float, Rank>& value) {
     return Parameter{std::move(name), value.data(), nullptr, value.size(),
@@ -56,9 +66,12 @@ Parameter make_state(std::string name, xt::xtensor<float, Rank>& value) {
 }
 
 /// Sets every gradient to zero; call once per step, before the backward pass accumulates.
+/// \param parameters trainable views, each with a gradient (not a layer's state)
 void zero_gradients(const std::vector<Parameter>& parameters);
 
 /// Total number of values (of trainable parameters, or of state).
+/// \param parameters the views
+/// \return the sum of their sizes
 std::size_t count_values(const std::vector<Parameter>& parameters);
 
 }  // namespace cnn

@@ -4,8 +4,8 @@
 ///
 /// \f[ L = \frac{1}{n} \sum_i (y_i - t_i)^2, \qquad
 ///     \frac{\partial L}{\partial y_i} = \frac{2}{n} (y_i - t_i), \f]
-/// over all n elements of the prediction y and the target t. Chapter 02 uses it to learn a
-/// kernel from the feature map it should produce.
+/// over all n elements of the prediction y and the target t. \ref chapter02 "Chapter 02" uses it to
+/// learn a kernel from the feature map it should produce.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +18,11 @@
 namespace cnn {
 
 /// L = mean of (y - t)^2 over all elements; y and t have the same shape.
+/// \tparam Rank the tensors' rank
+/// \param y the prediction
+/// \param t the target, y's shape
+/// \return L, computed in double; 0 for empty tensors
+/// \throws std::invalid_argument when y and t differ in shape
 template <std::size_t Rank>
 double mean_squared_error_forward(const xt::xtensor<float, Rank>& y,
                                   const xt::xtensor<float, Rank>& t) {
@@ -34,6 +39,11 @@ double mean_squared_error_forward(const xt::xtensor<float, Rank>& y,
 }
 
 /// dL/dy = 2 (y - t) / n.
+/// \tparam Rank the tensors' rank
+/// \param y the prediction
+/// \param t the target, y's shape
+/// \return dL/dy, y's shape
+/// \throws std::invalid_argument when y and t differ in shape
 template <std::size_t Rank>
 xt::xtensor<float, Rank> mean_squared_error_backward(const xt::xtensor<float, Rank>& y,
                                                      const xt::xtensor<float, Rank>& t) {

@@ -23,13 +23,23 @@ struct SoftmaxCrossEntropy {
 };
 
 /// Row-wise softmax, stable for any finite logits. logits is (N, K); returns (N, K).
+/// \param logits the scores (N, K)
+/// \return the probabilities (N, K), each row summing to 1
 Tensor2 softmax(const Tensor2& logits);
 
 //! [softmax_cross_entropy]
 /// Forward: logits is (N, K), labels has N class indices in [0, K).
+/// \param logits the scores (N, K)
+/// \param labels N class indices, each in [0, K)
+/// \return the mean loss, in nats, and the probabilities (N, K)
+/// \throws std::invalid_argument for another number of labels or a label >= K
 SoftmaxCrossEntropy softmax_cross_entropy_forward(const Tensor2& logits, const Labels& labels);
 
 /// Backward: probs is (N, K) from the forward pass; returns dL/dlogits = (probs - onehot) / N.
+/// \param probs the forward pass's probabilities (N, K)
+/// \param labels the forward pass's labels
+/// \return the gradient with respect to the logits (N, K)
+/// \throws std::invalid_argument for another number of labels or a label >= K
 Tensor2 softmax_cross_entropy_backward(const Tensor2& probs, const Labels& labels);
 //! [softmax_cross_entropy]
 

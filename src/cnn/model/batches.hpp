@@ -17,16 +17,33 @@ namespace cnn {
 
 /// Splits the indices 0 .. n-1 into batches of `batch_size` (the last one may be smaller),
 /// in a fresh random order drawn from `rng`.
+/// \param n the number of examples
+/// \param batch_size the examples per batch, at least 1
+/// \param rng draws the order
+/// \return ceil(n / batch_size) lists of indices, every index once
+/// \throws std::invalid_argument for a batch_size of 0
 std::vector<std::vector<std::size_t>> shuffled_batches(std::size_t n, std::size_t batch_size,
                                                        Rng& rng);
 
 /// The same split in the original order, for evaluation.
+/// \param n the number of examples
+/// \param batch_size the examples per batch, at least 1
+/// \return ceil(n / batch_size) lists of consecutive indices
+/// \throws std::invalid_argument for a batch_size of 0
 std::vector<std::vector<std::size_t>> ordered_batches(std::size_t n, std::size_t batch_size);
 
 /// Examples `indices` of x (N, ...), in that order: (indices.size(), ...).
+/// \param x the examples (N, ...)
+/// \param indices which examples, each below N
+/// \return a copy of them, (indices.size(), ...)
+/// \throws std::out_of_range for an index >= N
 Tensor4 take_examples(const Tensor4& x, const std::vector<std::size_t>& indices);
 
 /// Labels `indices` of y, in that order.
+/// \param y the labels
+/// \param indices which labels, each below y.size()
+/// \return a copy of them
+/// \throws std::out_of_range for an index >= y.size()
 Labels take_labels(const Labels& y, const std::vector<std::size_t>& indices);
 
 }  // namespace cnn

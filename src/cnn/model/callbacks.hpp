@@ -6,8 +6,9 @@
 /// backward pass and an optimizer step, then a measurement on the validation data. Everything
 /// else a run may want (saving a checkpoint after every epoch and resuming from it, changing
 /// the learning rate on a schedule) is a Callback that fit() calls at fixed moments, so the
-/// loop stays the same size whatever is added around it. Chapter 06 adds the learning-rate
-/// schedule (model/schedule.hpp); checkpoints are support code (support/io/checkpoint.hpp).
+/// loop stays the same size whatever is added around it. \ref chapter06 "Chapter 06" adds the
+/// learning-rate schedule (model/schedule.hpp); checkpoints are support code
+/// (support/io/checkpoint.hpp).
 #pragma once
 
 #include <cstddef>
@@ -28,10 +29,15 @@ struct History {
     std::vector<double> train_seconds;           ///< the part of it spent training
 };
 
+/// \var History::loss
+/// The mean training loss of each epoch, as the epoch went.
+/// \var History::val_loss
+/// The loss on the validation data after each epoch.
+
 /// Where a fit() run stands, as its callbacks see it (and may change it).
 struct TrainingState {
-    Model& model;
-    const FitOptions& options;
+    Model& model;               ///< the model being trained
+    const FitOptions& options;  ///< the options fit() was given
     std::ostream& out;                    ///< where fit() prints
     std::size_t examples = 0;             ///< training examples per epoch
     std::size_t validation_examples = 0;  ///< examples measured after each epoch
@@ -53,6 +59,7 @@ public:
     virtual void on_epoch_end(TrainingState&) {}
     /// When training diverges: text to add to the error message (e.g. where the last good
     /// checkpoint is), or nothing.
+    /// \return the text, starting with a separator; empty by default
     virtual std::string on_diverged(const TrainingState&) { return ""; }
 };
 

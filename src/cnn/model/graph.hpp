@@ -43,25 +43,48 @@ struct Node {
 /// Layers wired as a directed acyclic graph, with one input and one output.
 class Graph : public Model {
 public:
+    /// An empty graph: give it an input(), layers with call(), then an output().
+    /// \param seed fixes the initial weights, the shuffling and the dropout masks
+    /// \param name the model's name, for the summary and error messages
     explicit Graph(std::uint64_t seed = 42, std::string name = "model");
 
     /// The model's input, of shape (C, H, W) or (D) without the batch axis.
+    /// \param shape the shape of one example
+    /// \return the input's node, for the first call()s to read
+    /// \throws std::invalid_argument for an empty shape
+    /// \throws std::logic_error if the graph already has an input
     Node input(const Shape& shape);
     /// Adds `layer`, reading `inputs` (one for most layers, several for Add and Concatenate);
     /// returns the node of its output.
+    /// \tparam L the layer's class
+    /// \param layer the layer, copied into the model and named there
+    /// \param inputs nodes of this graph made before
+    /// \return the node of the layer's output
+    /// \throws std::invalid_argument for no input or a node of another graph
+    /// \throws std::logic_error once the model is built
     template <class L>
     Node call(L layer, const std::vector<Node>& inputs) {
         expect_nodes(inputs, layer.name());  // before the layer joins the model
         return connect(own(std::make_unique<L>(std::move(layer))), inputs);
     }
+    /// Adds `layer`, reading one node: Keras's `x = Conv2D(...)(x)`.
+    /// \tparam L the layer's class
+    /// \param layer the layer, copied into the model and named there
+    /// \param input a node of this graph
+    /// \return the node of the layer's output
+    /// \throws std::invalid_argument for a node of another graph
+    /// \throws std::logic_error once the model is built
     template <class L>
     Node call(L layer, Node input) {
         return call(std::move(layer), std::vector<Node>{input});
     }
     /// Makes `node` the model's output.
+    /// \param node a layer's output node
+    /// \throws std::invalid_argument for the input's node or a node of another graph
     void output(Node node);
 
     /// The layers in the order forward() runs them (after build()).
+    /// \return the layers, each after the layers it reads, the output layer last
     std::vector<const Layer*> execution_order() const;
 
 protected:

@@ -4,7 +4,7 @@
 ///
 /// Large steps cross the loss landscape quickly; small ones settle into a minimum. Dividing
 /// the learning rate by 10 once the validation accuracy stops improving often gains a last
-/// few tenths of a percent (chapter 06's recorded seed run does it at epoch 11).
+/// few tenths of a percent (\ref chapter06 "chapter 06's" recorded seed run does it at epoch 11).
 #pragma once
 
 #include <cstddef>
@@ -24,9 +24,13 @@ using Schedule = std::function<float(std::size_t epoch)>;
 /// epoch alone, so a resumed run follows it exactly as an uninterrupted one.
 class LearningRateScheduler : public Callback {
 public:
+    /// A callback that sets the rate `schedule` gives before every epoch.
+    /// \param schedule the rate for each epoch
+    /// \throws std::invalid_argument for an empty function
     explicit LearningRateScheduler(Schedule schedule);
     /// Throws std::invalid_argument, before the epoch, if the schedule gives a rate that is
     /// not > 0.
+    /// \param state the run; its model's optimizer gets the rate, its epoch_note the change
     void on_epoch_begin(TrainingState& state) override;
 
 private:
@@ -35,6 +39,9 @@ private:
 
 /// The schedule "divide by 10 at these epochs": `initial` until the first epoch of `drops`,
 /// 10 times less from there to the next, and so on.
+/// \param initial the rate of the first epochs, > 0
+/// \param drops the epochs (from 1) from which the rate is 10 times less again
+/// \return the schedule
 Schedule step_decay(float initial, std::vector<std::size_t> drops);
 
 }  // namespace cnn

@@ -2,8 +2,8 @@
 /// \ingroup ch01
 /// \brief A Keras-style Sequential model: a stack of layers, each feeding the next.
 ///
-/// Chapter 01's multi-layer perceptron and chapter 06's convolutional network are both
-/// written with it, almost line for line like their Keras originals:
+/// \ref chapter01 "Chapter 01's" multi-layer perceptron and \ref chapter06 "chapter 06's"
+/// convolutional network are both written with it, almost line for line like their Keras originals:
 ///
 ///     cnn::Sequential model;
 ///     model.add(Conv2D(64, 7).activation("relu").padding("same").input_shape({1, 28, 28}));
@@ -30,11 +30,17 @@ namespace cnn {
 class Sequential : public Model {
 public:
     /// `seed` fixes the initial weights, the shuffling and the dropout masks.
+    /// \param seed the seed of the model's Rng
+    /// \param name the model's name, for the summary and error messages
     explicit Sequential(std::uint64_t seed = 42, std::string name = "sequential")
         : Model(seed, std::move(name)) {}
 
     /// Appends a layer; its name is Keras's default (conv2d, conv2d_1, ...). Layers can only be
     /// added before the model is built.
+    /// \tparam L the layer's class
+    /// \param layer the layer, copied into the model
+    /// \return this model, for chaining
+    /// \throws std::logic_error once the model is built
     template <class L>
     Sequential& add(L layer) {
         own(std::make_unique<L>(std::move(layer)));

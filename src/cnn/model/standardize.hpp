@@ -33,11 +33,17 @@ struct PixelStatistics {
 /// is 0, with `epsilon` added to every deviation (with 0, a constant pixel standardises to NaN).
 /// Sums are taken in double precision. Throws std::invalid_argument if there is no image to use,
 /// `count` exceeds N, or epsilon is negative or not finite.
+/// \param images the images (N, C, H, W), usually the training set
+/// \param count how many of the first images to use, at most N; 0 for all
+/// \param epsilon added to every deviation, finite and >= 0
+/// \return the mean and deviation of every pixel, (C, H, W) each
 PixelStatistics pixel_statistics(const Tensor4& images, std::size_t count = 0,
                                  float epsilon = 1e-7f);
 
 /// Replaces every pixel of images (N, C, H, W) by (x - mean) / deviation, in place. Throws
 /// std::invalid_argument, changing nothing, if an image's shape differs from the statistics'.
+/// \param images the images (N, C, H, W), changed in place
+/// \param statistics from pixel_statistics(), usually of the training images
 void standardize(Tensor4& images, const PixelStatistics& statistics);
 
 }  // namespace cnn

@@ -46,6 +46,12 @@ struct BatchNormResult {
 /// Training forward pass, with the batch's statistics.
 /// x is (N, C, H, W) with N·H·W > 0, gamma and beta are (C); returns y (N, C, H, W), xhat,
 /// inv_std and the batch's statistics.
+/// \param x the input (N, C, H, W)
+/// \param gamma the scale (C)
+/// \param beta the shift (C)
+/// \param epsilon added to the variance, a finite number > 0
+/// \return y, xhat, inv_std and the batch's statistics
+/// \throws std::invalid_argument as check_batch_norm_forward()
 BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                                    float epsilon);
 //! [batch_norm_forward]
@@ -68,6 +74,14 @@ BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const
 ///     d\gamma = \sum_i dy_i\, \hat{x}_i, \qquad d\beta = \sum_i dy_i. \f]
 /// The two sums take out of the gradient what would only shift the channel's values or
 /// stretch them about their mean: changes the normalisation undoes (a stretch, but for epsilon).
+/// \param dy the gradient of y (N, C, H, W)
+/// \param xhat the forward pass's normalised input (N, C, H, W)
+/// \param inv_std the forward pass's 1 / s (C)
+/// \param gamma the scale (C)
+/// \param dgamma the scale's gradient (C), added to
+/// \param dbeta the shift's gradient (C), added to
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument as check_batch_norm_backward()
 Tensor4 batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
                             const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta);
 //! [batch_norm_backward]
@@ -76,6 +90,13 @@ Tensor4 batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor
 /// Inference forward pass, with fixed statistics (the moving averages).
 /// x is (N, C, H, W), gamma and beta (C), `moving` holds (C) each; returns
 /// y = gamma (x - mean) / sqrt(variance + epsilon) + beta, (N, C, H, W).
+/// \param x the input (N, C, H, W)
+/// \param gamma the scale (C)
+/// \param beta the shift (C)
+/// \param moving the moving mean and variance (C each)
+/// \param epsilon added to the variance, a finite number > 0
+/// \return y (N, C, H, W)
+/// \throws std::invalid_argument as check_batch_norm_inference_forward()
 Tensor4 batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                                      const BatchNormStatistics& moving, float epsilon);
 
@@ -83,6 +104,15 @@ Tensor4 batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, con
 /// of the forward pass. The statistics are constants here, so the layer is a per-channel
 /// affine map: accumulates dgamma += sum(dy (x - mean) / sqrt(variance + epsilon)) and
 /// dbeta += sum(dy) (C); returns dx = dy gamma / sqrt(variance + epsilon), (N, C, H, W).
+/// \param dy the gradient of y (N, C, H, W)
+/// \param x the forward pass's input (N, C, H, W)
+/// \param gamma the scale (C)
+/// \param moving the forward pass's statistics (C each)
+/// \param epsilon the forward pass's epsilon
+/// \param dgamma the scale's gradient (C), added to
+/// \param dbeta the shift's gradient (C), added to
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument as check_batch_norm_inference_backward()
 Tensor4 batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
                                       const BatchNormStatistics& moving, float epsilon,
                                       Tensor1& dgamma, Tensor1& dbeta);
@@ -93,15 +123,37 @@ Tensor4 batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const
 /// the pass's name, unless the arguments are as that pass's comment says: every (C) tensor of
 /// one value per channel of x (or dy), dy of the shape of the forward pass's tensor, epsilon a
 /// finite number > 0, and for the training forward pass at least one value per channel.
+/// \param x the input (N, C, H, W)
+/// \param gamma (C)
+/// \param beta (C)
+/// \param epsilon a finite number > 0
 void check_batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                               float epsilon);
 /// See check_batch_norm_forward().
+/// \param dy (N, C, H, W), the shape of xhat
+/// \param xhat (N, C, H, W)
+/// \param inv_std (C)
+/// \param gamma (C)
+/// \param dgamma (C)
+/// \param dbeta (C)
 void check_batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
                                const Tensor1& gamma, const Tensor1& dgamma, const Tensor1& dbeta);
 /// See check_batch_norm_forward().
+/// \param x the input (N, C, H, W)
+/// \param gamma (C)
+/// \param beta (C)
+/// \param moving (C) each
+/// \param epsilon a finite number > 0
 void check_batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                                         const BatchNormStatistics& moving, float epsilon);
 /// See check_batch_norm_forward().
+/// \param dy (N, C, H, W), the shape of x
+/// \param x (N, C, H, W)
+/// \param gamma (C)
+/// \param moving (C) each
+/// \param epsilon a finite number > 0
+/// \param dgamma (C)
+/// \param dbeta (C)
 void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
                                          const BatchNormStatistics& moving, float epsilon,
                                          const Tensor1& dgamma, const Tensor1& dbeta);
@@ -114,6 +166,10 @@ void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, co
 /// PyTorch's BatchNorm2d differs in two ways: its `momentum` is the weight of the new batch
 /// (Keras's 0.99 is PyTorch's 0.01), and its running_var averages the *unbiased* batch
 /// variance (the sum of squares divided by M - 1).
+/// \param moving the moving averages (C each), updated in place
+/// \param batch the batch's mean and biased variance (C each)
+/// \param momentum the weight of the old averages, in [0, 1)
+/// \throws std::invalid_argument for a momentum outside [0, 1) or statistics of another size
 void batch_norm_update_moving(BatchNormStatistics& moving, const BatchNormStatistics& batch,
                               float momentum);
 //! [batch_norm_moving]

@@ -21,11 +21,25 @@ namespace cnn {
 
 /// Forward. x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); returns y (N, FN, OH, OW),
 /// equal to conv2d_naive_forward() up to float rounding.
+/// \param x the input (N, C, H, W)
+/// \param w the filters (FN, C, FH, FW)
+/// \param b the biases (FN)
+/// \param geometry strides, padding and size policy
+/// \return y (N, FN, OH, OW)
+/// \throws std::invalid_argument or GeometryError when the shapes do not fit together
 Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                               const Conv2DGeometry& geometry);
 
 /// Backward. dy is (N, FN, OH, OW); accumulates dw (FN, C, FH, FW) and db (FN); returns
 /// dx (N, C, H, W). Equal to conv2d_naive_backward() up to float rounding.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param x the forward pass's input (N, C, H, W)
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry the forward pass's
+/// \param dw the filters' gradient (FN, C, FH, FW), added to
+/// \param db the biases' gradient (FN), added to
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument or GeometryError when the shapes do not fit together
 Tensor4 conv2d_im2col_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
                                const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db);
 

@@ -11,10 +11,11 @@
 /// This is *cross-correlation*. The convolution of mathematics flips the kernel first,
 /// \f$y_{ij} = \sum_{u,v} x_{i+u,\,j+v}\, k_{FH-1-u,\,FW-1-v}\f$. A network learns its kernels, so
 /// it would simply learn them flipped: deep-learning libraries compute cross-correlation and
-/// still call it convolution, and so does this book from chapter 03 on.
+/// still call it convolution, and so does this book from \ref chapter03 "chapter 03" on.
 ///
 /// These loops are the reference every faster convolution in the book is tested against.
-/// Padding and stride come in chapter 03, channels and batches in chapter 04.
+/// Padding and stride come in \ref chapter03 "chapter 03", channels and batches in
+/// \ref chapter04 "chapter 04".
 #pragma once
 
 #include "cnn/tensor/tensor.hpp"
@@ -24,6 +25,11 @@ namespace cnn {
 //! [correlate2d_forward]
 /// Cross-correlation, forward. x is (H, W), k is (FH, FW) with FH <= H and FW <= W;
 /// returns y (OH, OW) = (H - FH + 1, W - FW + 1), with `bias` added to every output.
+/// \param x the input (H, W)
+/// \param k the kernel (FH, FW), 1 <= FH <= H and 1 <= FW <= W
+/// \param bias added to every output
+/// \return y (H - FH + 1, W - FW + 1)
+/// \throws std::invalid_argument for a kernel empty or larger than x
 Tensor2 correlate2d_forward(const Tensor2& x, const Tensor2& k, float bias = 0.0f);
 //! [correlate2d_forward]
 
@@ -34,14 +40,28 @@ Tensor2 correlate2d_forward(const Tensor2& x, const Tensor2& k, float bias = 0.0
 /// accumulates `dk(u, v) += sum_ij dy(i, j) x(i + u, j + v)` and `db += sum_ij dy(i, j)`,
 /// and returns dx (H, W) with `dx(i + u, j + v) = sum over the windows that covered it of
 /// dy(i, j) k(u, v)`.
+/// \param dy the gradient of y (OH, OW)
+/// \param x the forward pass's input (H, W)
+/// \param k the kernel (FH, FW)
+/// \param dk the kernel's gradient (FH, FW), added to
+/// \param db the bias's gradient, added to
+/// \return dx (H, W)
+/// \throws std::invalid_argument when the shapes do not fit together
 Tensor2 correlate2d_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& k, Tensor2& dk,
                              float& db);
 //! [correlate2d_backward]
 
 /// The kernel turned by 180 degrees: `flip2d(k)(u, v) = k(FH - 1 - u, FW - 1 - v)`.
+/// \param k a kernel (FH, FW)
+/// \return the flipped kernel (FH, FW)
 Tensor2 flip2d(const Tensor2& k);
 
 /// True convolution: cross-correlation with the flipped kernel. Shapes as correlate2d_forward.
+/// \param x the input (H, W)
+/// \param k the kernel (FH, FW), 1 <= FH <= H and 1 <= FW <= W
+/// \param bias added to every output
+/// \return y (H - FH + 1, W - FW + 1)
+/// \throws std::invalid_argument for a kernel empty or larger than x
 Tensor2 convolve2d(const Tensor2& x, const Tensor2& k, float bias = 0.0f);
 
 }  // namespace cnn

@@ -21,6 +21,10 @@ namespace cnn {
 /// The correlation coefficient r(a, b) of two equally long lists of values, computed in double.
 /// Throws std::invalid_argument when their lengths differ, when there are fewer than two
 /// values, or when either list is constant (its spread is 0: r is undefined).
+/// \param a the first list, `count` values
+/// \param b the second list, `count` values
+/// \param count the length of each list, at least 2
+/// \return r, in [-1, 1]
 double correlation(const float* a, const float* b, std::size_t count);
 
 /// Which neighbour: the pixel `distance` columns to the right, or `distance` rows below.
@@ -31,12 +35,18 @@ enum class Direction { right, down };
 /// `direction`, over every pair that fits in the image: H (W - d) pairs to the right, (H - d) W
 /// downwards. Throws std::invalid_argument for distance 0, for a distance that leaves fewer
 /// than two pairs, or for an image whose pairs are constant.
+/// \param image one channel (H, W)
+/// \param distance d, in pixels, at least 1
+/// \param direction right or down
+/// \return r, in [-1, 1]
 double neighbour_correlation(const Tensor2& image, std::size_t distance, Direction direction);
 //! [neighbour_correlation]
 
 /// The C x C correlations between the channels of `image` (C, H, W), each channel's H W
 /// values one list: entry (i, j) is r(channel i, channel j), 1 on the diagonal. Throws
 /// std::invalid_argument when a channel is constant.
+/// \param image (C, H, W)
+/// \return (C, C), symmetric
 Tensor2 channel_correlations(const Tensor3& image);
 
 }  // namespace cnn

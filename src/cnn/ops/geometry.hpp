@@ -64,10 +64,17 @@ std::size_t conv_output_size(const AxisGeometry& axis, SizePolicy policy = SizeP
 /// SizePolicy::floor an inexact division is shown as floor(...) followed by how many rows at the
 /// end are ignored. `axis_name` is "H" (rows) or "W" (columns): it names the letters used.
 /// Never throws for S = 0 or an oversized window: it explains what is wrong instead.
+/// \param axis the input, window, stride and padding along the axis
+/// \param policy what an inexact division does
+/// \param axis_name "H" or "W"
+/// \return the explanation, one line
 std::string explain_output_size(const AxisGeometry& axis, SizePolicy policy,
                                 const std::string& axis_name = "H");
 
 /// Reads Keras's padding names: "valid" or "same"; anything else is an error.
+/// \param mode the padding's name
+/// \return the padding it names
+/// \throws std::invalid_argument for any other name
 PaddingMode parse_padding(const std::string& mode);
 
 //! [keras_padding]
@@ -76,6 +83,23 @@ PaddingMode parse_padding(const std::string& mode);
 AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel,
                           std::size_t stride);
 //! [keras_padding]
+
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn std::size_t conv_output_size(const AxisGeometry& axis, SizePolicy policy)
+/// \param axis the input, window, stride and padding along the axis
+/// \param policy strict (Saito's rule) or floor (Keras's and PyTorch's)
+/// \return OH, at least 1
+/// \throws GeometryError as above
+///
+/// \fn AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel, std::size_t stride)
+/// \param mode valid or same
+/// \param input H, the input's size along the axis
+/// \param kernel FH, the window's size
+/// \param stride S
+/// \return the padding before and after
+/// \throws GeometryError when input, kernel or stride is 0
+// clang-format on
 
 /// Stride and padding of a 2-D window, per axis: the options of every strided operation.
 struct Conv2DGeometry {
@@ -86,6 +110,15 @@ struct Conv2DGeometry {
     SizePolicy policy = SizePolicy::floor;   ///< what an inexact division does
 
     /// The geometry of `mode` for an input (h, w), kernel (fh, fw) and strides (sr, sc).
+    /// \param mode valid or same
+    /// \param h the input's height H
+    /// \param w the input's width W
+    /// \param fh the window's height FH
+    /// \param fw the window's width FW
+    /// \param sr the stride along H
+    /// \param sc the stride along W
+    /// \return strides, keras_padding() on each axis, and SizePolicy::floor
+    /// \throws GeometryError when a size or stride is 0
     static Conv2DGeometry keras(PaddingMode mode, std::size_t h, std::size_t w, std::size_t fh,
                                 std::size_t fw, std::size_t sr, std::size_t sc);
 };

@@ -26,6 +26,12 @@
 namespace cnn {
 
 /// The shape (C·FH·FW, OH·OW) of im2col's matrix for images of x (N, C, H, W).
+/// \param x the images (N, C, H, W)
+/// \param fh FH, the filters' height
+/// \param fw FW, the filters' width
+/// \param geometry strides, padding and size policy
+/// \return (C·FH·FW, OH·OW)
+/// \throws GeometryError when the window does not fit
 std::array<std::size_t, 2> im2col_shape(const Tensor4& x, std::size_t fh, std::size_t fw,
                                         const Conv2DGeometry& geometry);
 
@@ -40,5 +46,28 @@ void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw,
 void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
             const Conv2DGeometry& geometry, Tensor4& dx);
 //! [im2col]
+
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw, const Conv2DGeometry& geometry, Tensor2& cols)
+/// \param x the images (N, C, H, W)
+/// \param n which image, below N
+/// \param fh FH, the filters' height
+/// \param fw FW, the filters' width
+/// \param geometry strides, padding and size policy
+/// \param cols the matrix (C·FH·FW, OH·OW), overwritten
+/// \throws std::out_of_range for n >= N
+/// \throws std::invalid_argument when cols does not have im2col_shape()
+///
+/// \fn void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw, const Conv2DGeometry& geometry, Tensor4& dx)
+/// \param cols gradients (C·FH·FW, OH·OW), one per entry of im2col's matrix
+/// \param n which image, below N
+/// \param fh FH, the filters' height
+/// \param fw FW, the filters' width
+/// \param geometry the forward pass's
+/// \param dx the gradient of the images (N, C, H, W), image n added to
+/// \throws std::out_of_range for n >= N
+/// \throws std::invalid_argument when cols does not have im2col_shape()
+// clang-format on
 
 }  // namespace cnn

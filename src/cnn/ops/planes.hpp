@@ -20,10 +20,15 @@ struct Planes {
     std::size_t c;   ///< C, the channels
     std::size_t hw;  ///< H·W, the values of one plane
     /// The view of `t`'s shape.
+    /// \param t a tensor (N, C, H, W)
     explicit Planes(const Tensor4& t) : n(t.shape(0)), c(t.shape(1)), hw(t.shape(2) * t.shape(3)) {}
     /// Where the plane of example i and channel `channel` starts.
+    /// \param i the example, below N
+    /// \param channel the channel, below C
+    /// \return the index of the plane's first value
     std::size_t offset(std::size_t i, std::size_t channel) const { return (i * c + channel) * hw; }
     /// M = N·H·W, the values of one channel.
+    /// \return M, as a double for the means
     double count() const { return static_cast<double>(n * hw); }
 };
 

@@ -39,13 +39,29 @@ struct Pool2DWindow {
 struct WindowSpan {
     std::size_t first, last;
 };
+/// \var WindowSpan::first
+/// The first row (or column) of the input inside the window.
+/// \var WindowSpan::last
+/// One past the last row (or column) inside the window; equal to `first` when the window
+/// holds only padding.
 
 /// Where window i lies along one axis of `size` values, with the padding cut off: it starts at
 /// i·stride in padded coordinates and is `window` long.
+/// \param i the window's position along the axis, from 0
+/// \param stride S
+/// \param pad_before the padding before the first real value
+/// \param window the window's length (FH or FW)
+/// \param size the input's length along the axis (H or W)
+/// \return the real values the window covers
 WindowSpan window_span(std::size_t i, std::size_t stride, std::size_t pad_before,
                        std::size_t window, std::size_t size);
 
 /// The output shape (N, C, OH, OW) of pooling x (N, C, H, W).
+/// \param x the input (N, C, H, W)
+/// \param options the window, strides and padding
+/// \return (N, C, OH, OW)
+/// \throws GeometryError for an empty window, padding as large as the window, or a window
+///         that does not fit
 std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2DWindow& options);
 
 /// What max pooling's forward pass returns: the output and, for its backward pass, where each
@@ -76,10 +92,46 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
                                 const Pool2DWindow& options);
 //! [average_pool]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& options)
+/// \param x the input (N, C, H, W)
+/// \param options the window, strides and padding
+/// \return y (N, C, OH, OW) and, for each of its elements, the index of its window's maximum
+///         in x (the first one, on a tie)
+/// \throws GeometryError as pool2d_output_shape()
+///
+/// \fn Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner, const std::array<std::size_t, 4>& x_shape)
+/// \param dy the gradient of y (N, C, OH, OW)
+/// \param winner max_pool2d_forward()'s winners, one per element of dy
+/// \param x_shape the shape of the forward pass's x, (N, C, H, W)
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument when dy, winner and x_shape do not belong together
+///
+/// \fn Tensor4 average_pool2d_forward(const Tensor4& x, const Pool2DWindow& options)
+/// \param x the input (N, C, H, W)
+/// \param options the window, strides and padding
+/// \return y (N, C, OH, OW)
+/// \throws GeometryError as pool2d_output_shape()
+///
+/// \fn Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t, 4>& x_shape, const Pool2DWindow& options)
+/// \param dy the gradient of y (N, C, OH, OW)
+/// \param x_shape the shape of the forward pass's x, (N, C, H, W)
+/// \param options the window, strides and padding of the forward pass
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument when dy does not have the forward pass's output shape
+// clang-format on
+
 /// Global average pooling: the mean of each whole map. x is (N, C, H, W); returns (N, C).
+/// \param x the input (N, C, H, W)
+/// \return the means (N, C)
 Tensor2 global_average_pool_forward(const Tensor4& x);
 
 /// Its backward pass: dy is (N, C); returns dx (N, C, H, W) with dy / (H W) everywhere.
+/// \param dy the gradient of the means (N, C)
+/// \param x_shape the shape of the forward pass's x, (N, C, H, W)
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument when dy is not (N, C)
 Tensor4 global_average_pool_backward(const Tensor2& dy, const std::array<std::size_t, 4>& x_shape);
 
 }  // namespace cnn

@@ -41,4 +41,19 @@ xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy,
 }
 //! [relu]
 
+// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
+// clang-format off
+/// \fn template <std::size_t Rank> xt::xtensor<float, Rank> relu_forward(const xt::xtensor<float, Rank>& x)
+/// \tparam Rank the tensors' rank
+/// \param x the input, any shape
+/// \return y, x's shape
+///
+/// \fn template <std::size_t Rank> xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy, const xt::xtensor<float, Rank>& x)
+/// \tparam Rank the tensors' rank
+/// \param dy the gradient of y, overwritten by dx
+/// \param x the forward pass's input, dy's shape
+/// \return dx, x's shape
+/// \throws std::invalid_argument when dy and x differ in shape
+// clang-format on
+
 }  // namespace cnn

@@ -8,9 +8,10 @@
 ///     conv(x, stride S)[i, j] = conv(x, stride 1)[i S, j S]      (same padding on both)
 ///
 /// and subsample() of the stride-1 output gives the stride-S output exactly: the stride throws
-/// away all but one output in S x S, and saves their arithmetic. Chapter 03's formula agrees:
-/// subsampling the H + P_before + P_after - FH + 1 rows of the stride-1 output every S rows
-/// keeps floor((H + P_before + P_after - FH) / S) + 1 of them, the stride-S output size.
+/// away all but one output in S x S, and saves their arithmetic. \ref chapter03 "Chapter 03's"
+/// formula agrees: subsampling the H + P_before + P_after - FH + 1 rows of the stride-1 output
+/// every S rows keeps floor((H + P_before + P_after - FH) / S) + 1 of them, the stride-S output
+/// size.
 ///
 /// The padding must be the same on both sides of that equation. Keras's 'same' padding is not:
 /// for stride 1 and a 3x3 kernel it pads 1 row above and 1 below, for stride 2 on an even size
@@ -29,6 +30,12 @@ namespace cnn {
 /// x is (N, C, H, W); returns (N, C, OH, OW) with OH = ceil((H - offset_rows) / stride_rows),
 /// OW likewise, and y[n, c, i, j] = x[n, c, offset_rows + i stride_rows, offset_cols + j
 /// stride_cols]. Throws std::invalid_argument for a zero stride or an offset outside the map.
+/// \param x the maps (N, C, H, W)
+/// \param stride_rows keep every stride_rows-th row, at least 1
+/// \param stride_cols keep every stride_cols-th column, at least 1
+/// \param offset_rows the first row kept, below H
+/// \param offset_cols the first column kept, below W
+/// \return (N, C, OH, OW)
 Tensor4 subsample(const Tensor4& x, std::size_t stride_rows, std::size_t stride_cols,
                   std::size_t offset_rows = 0, std::size_t offset_cols = 0);
 //! [subsample]

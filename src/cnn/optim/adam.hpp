@@ -49,31 +49,52 @@ struct AdamOptions {
 /// one pair per parameter.
 class Adam : public Optimizer {
 public:
+    /// Keras's defaults unless `options` says otherwise.
+    /// \param options the step size, the decays, epsilon and Nadam's settings
+    /// \throws std::invalid_argument unless learning_rate is a finite number > 0, beta_1 and
+    ///         beta_2 are in [0, 1), epsilon > 0 and momentum_decay >= 0
     explicit Adam(const AdamOptions& options = {});
 
     /// Updates every parameter from its gradient; same parameters, same order, every step.
+    /// \param parameters the model's parameters, their gradients filled by a backward pass
+    /// \throws std::logic_error when their number or sizes change between steps
     void step(const std::vector<Parameter>& parameters) override;
 
+    /// The options, with the current step size.
+    /// \return them
     const AdamOptions& options() const { return options_; }
     /// Changes eta from the next step on (a learning-rate schedule); throws
     /// std::invalid_argument unless it is > 0.
+    /// \param rate the new eta, a finite number > 0
     void set_learning_rate(float rate) override;
     float learning_rate() const override { return options_.learning_rate; }
+    /// How many times step() has run (or the steps restored): t in the bias corrections.
+    /// \return t
     std::size_t steps_taken() const { return t_; }
 
     /// The gradient averages m, one buffer per parameter in step()'s order (empty before the
     /// first step); with v and steps_taken() they are all Adam remembers, what a training
     /// checkpoint saves.
+    /// \return the buffers, each as long as its parameter
     const std::vector<std::vector<float>>& first_moments() const { return m_; }
     /// The squared-gradient averages v, like first_moments().
+    /// \return the buffers, each as long as its parameter
     const std::vector<std::vector<float>>& second_moments() const { return v_; }
     /// Puts back a state saved from first_moments(), second_moments() and steps_taken().
     /// Throws std::invalid_argument, changing nothing, unless m and v hold as many buffers
     /// of the same sizes, and steps is 0 exactly when they are empty.
+    /// \param steps as steps_taken() returned it
+    /// \param m as first_moments() returned them
+    /// \param v as second_moments() returned them
     void restore(std::size_t steps, std::vector<std::vector<float>> m,
                  std::vector<std::vector<float>> v);
     /// {"adam" or "nadam", steps, {"m", "v"}, {m, v}}.
+    /// \return the state
     OptimizerState state() const override;
+    /// Puts back a state saved from state().
+    /// \param state as state() returned it
+    /// \throws std::invalid_argument, changing nothing, for another kind of optimizer's state
+    ///         (Adam's and Nadam's differ) or buffers that do not fit together
     void restore(OptimizerState state) override;
 
 private:
@@ -85,6 +106,9 @@ private:
 
 /// Keras's `Nadam`: Adam with AdamOptions::nesterov set, the optimizer of Géron's
 /// notebook.
+/// \param options as for Adam; `nesterov` is set whatever it says
+/// \return the optimizer
+/// \throws std::invalid_argument as Adam's constructor
 inline Adam nadam(AdamOptions options = {}) {
     options.nesterov = true;
     return Adam(options);

@@ -17,7 +17,12 @@ namespace cnn {
 struct AxisPadding {
     std::size_t before = 0;  ///< top, or left
     std::size_t after = 0;   ///< bottom, or right
+    /// Rows (or columns) added in all.
+    /// \return before + after
     std::size_t total() const { return before + after; }
+    /// Whether two paddings add the same on each side.
+    /// \param other the padding compared
+    /// \return true when both sides are equal
     bool operator==(const AxisPadding& other) const {
         return before == other.before && after == other.after;
     }
@@ -25,10 +30,19 @@ struct AxisPadding {
 
 /// x (H, W) framed by `value`: returns (H + rows.total(), W + cols.total()) with x at
 /// (rows.before, cols.before).
+/// \param x the input (H, W)
+/// \param rows the rows added at the top and bottom
+/// \param cols the columns added on the left and right
+/// \param value what the added pixels hold
+/// \return (H + rows.total(), W + cols.total())
 Tensor2 pad2d(const Tensor2& x, AxisPadding rows, AxisPadding cols, float value = 0.0f);
 
 /// The inverse of pad2d: drops rows.before rows at the top, rows.after at the bottom, and the
 /// same for columns. Throws std::invalid_argument when that leaves nothing.
+/// \param x the input (H, W)
+/// \param rows the rows removed at the top and bottom
+/// \param cols the columns removed on the left and right
+/// \return (H - rows.total(), W - cols.total())
 Tensor2 crop2d(const Tensor2& x, AxisPadding rows, AxisPadding cols);
 
 }  // namespace cnn

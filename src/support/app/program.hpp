@@ -26,6 +26,11 @@ namespace cnn {
 /// A small matrix as text, one row per line: each value right-aligned in `width` characters,
 /// with `decimals` digits after the point (or, with decimals < 0, as short as it prints),
 /// every line indented by `indent` spaces.
+/// \param m the matrix (rows, cols)
+/// \param decimals digits after the point; < 0 for the shortest form
+/// \param width characters per value, at least
+/// \param indent spaces before every line
+/// \return the lines, each ending in a newline
 std::string matrix_to_text(const Tensor2& m, int decimals = -1, int width = 6, int indent = 3);
 
 /// Lines a program prints that also belong in a file of their own, such as one result table
@@ -34,8 +39,11 @@ std::string matrix_to_text(const Tensor2& m, int decimals = -1, int width = 6, i
 /// never leaves a half-written table behind.
 class Transcript {
 public:
+    /// Keeps lines for `file`, which save() writes.
+    /// \param file the file the lines go to
     explicit Transcript(std::filesystem::path file) : file_(std::move(file)) {}
     /// Prints `text` and a newline to standard output and keeps it for save().
+    /// \param text one line, without its newline
     void line(const std::string& text = "");
     /// Writes every line kept so far to the file.
     void save() const;
@@ -49,10 +57,11 @@ private:
 enum class ReadsData { no, yes };
 
 /// What computes the layers. Each layer runs the engine of the chapter that built it (Conv2D
-/// chapter 04's im2col, MaxPooling2D chapter 05's loops) unless the program asks for
-/// chapter 07's faster ones, which compute the same values (cnn/fast/engines.hpp). A program
-/// that trains for minutes, such as chapter 06's, starts with them and offers
-/// `--engines book` to run the chapters' own.
+/// \ref chapter04 "chapter 04's" im2col, MaxPooling2D \ref chapter05 "chapter 05's" loops) unless
+/// the program asks for
+/// \ref chapter07 "chapter 07's" faster ones, which compute the same values (cnn/fast/engines.hpp).
+/// A program that trains for minutes, such as \ref chapter06 "chapter 06's", starts with them and
+/// offers `--engines book` to run the chapters' own.
 enum class Engines { book, fast };
 
 /// The flags every chapter program understands.
@@ -71,15 +80,24 @@ public:
     /// `name` is the executable's name, e.g. "ch01_mlp_limits"; `--out` defaults to
     /// `out/<chNN>` in the current directory. With `engines` fast, the program offers
     /// `--engines book|fast` (default fast) and installs the engine chosen before the body runs.
+    /// \param name the executable's name
+    /// \param description the first line of `--help`
+    /// \param reads_data whether to offer `--data`
+    /// \param engines whether to offer `--engines`, with fast as the default
     Program(const std::string& name, const std::string& description, ReadsData reads_data,
             Engines engines = Engines::book);
 
     /// The CLI11 parser, for a chapter to add flags of its own before run().
+    /// \return the parser
     CLI::App& cli() { return app_; }
 
     /// Parses the command line, creates the output folder and calls `body`. Returns the exit
     /// status for main(): 0 on success, 1 after printing `error: ...` for any exception,
     /// CLI11's own status for --help and for bad flags.
+    /// \param argc main()'s argc
+    /// \param argv main()'s argv
+    /// \param body the program's work, given the parsed options
+    /// \return the exit status
     int run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body);
 
 private:

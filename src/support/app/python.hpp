@@ -2,9 +2,9 @@
 /// \ingroup support
 /// \brief Figures measured by a Python script: run it, read its "name value" lines.
 ///
-/// The benchmarks compare this library with PyTorch on the same machine (chapter 07's program,
-/// ch08_layer_bench). The PyTorch half of each comparison is a Python script beside the
-/// program that prints one `name value` pair per line:
+/// The benchmarks compare this library with PyTorch on the same machine
+/// (\ref chapter07 "chapter 07's" program, ch08_layer_bench). The PyTorch half of each
+/// comparison is a Python script beside the program that prints one `name value` pair per line:
 ///
 ///     torch_version 1.13.0
 ///     conv1 0.0123
@@ -49,20 +49,30 @@ struct PythonFigures {
     std::string source = "the measuring script";
 
     /// Whether the script printed `name`.
+    /// \param name the figure's name
+    /// \return true if it did
     bool has(const std::string& name) const { return values.count(name) > 0; }
     /// The value of `name` as a number; throws std::runtime_error, naming it and `source`, if
     /// the script printed no such line or its value is not a number.
+    /// \param name the figure's name
+    /// \return its value
     double figure(const std::string& name) const;
     /// The value of `name` as printed, or "" if the script printed no such line.
+    /// \param name the figure's name
+    /// \return the value's text
     std::string text(const std::string& name) const;
 };
 
 /// `s` in single quotes for a POSIX shell, every quote inside escaped: one word, whatever it
 /// holds.
+/// \param s any text
+/// \return the quoted word
 std::string shell_quote(const std::string& s);
 
 /// The "name value" pairs of `output`, one per line, separated by blanks; a line with no value
 /// throws std::runtime_error.
+/// \param output the script's standard output
+/// \return the value of each name (a name printed twice keeps its last value)
 std::map<std::string, std::string> read_name_value_lines(const std::string& output);
 
 /// Runs `python script --check`. If that fails, returns figures that are not available, with
@@ -72,6 +82,9 @@ std::map<std::string, std::string> read_name_value_lines(const std::string& outp
 /// added to its environment, and returns what it printed; throws std::runtime_error, with the
 /// command to run by hand, if it fails or is stopped at time_limit_seconds. Both run under
 /// coreutils' `timeout`. The script's standard error is discarded.
+/// \param script the interpreter, the script, its environment and time limits
+/// \param arguments passed to the script, each one word
+/// \return the figures, or why there are none
 PythonFigures run_python_figures(const PythonScript& script,
                                  const std::vector<std::string>& arguments);
 
@@ -85,12 +98,19 @@ struct PythonComparison {
 };
 
 /// Adds --torch and --python to `cli`, writing into `comparison`.
+/// \param cli the program's parser
+/// \param comparison set when the command line is parsed
 void add_comparison_options(CLI::App& cli, PythonComparison& comparison);
 
 /// run_python_figures(script with comparison.python, arguments) when comparison.mode asks for
 /// it; otherwise figures that are not available, why_not saying the comparison was skipped.
 /// With mode "on", a script that cannot run throws std::runtime_error with its why_not; a mode
 /// other than "auto", "on" or "off" throws std::invalid_argument.
+/// \param comparison the mode and the interpreter
+/// \param quick whether the run is a `--quick` one (mode "auto" then skips the comparison)
+/// \param script the script; its interpreter is replaced by comparison.python
+/// \param arguments passed to the script
+/// \return the figures, or why there are none
 PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
                                   PythonScript script, const std::vector<std::string>& arguments);
 

@@ -24,6 +24,7 @@ struct ResidentMemory {
 };
 
 /// Reads /proc/self/status; throws std::runtime_error where it cannot (not Linux).
+/// \return the resident size now and its peak
 ResidentMemory resident_memory();
 
 /// Restarts the peak from the current resident size; throws std::runtime_error, saying why,

@@ -26,13 +26,19 @@ inline std::function<void(const char* step)> file_system_step_hook;
 /// Writes `text` to `file` whole: first to `<file>.partial`, renamed into place only once
 /// everything is written. On failure the partial file is removed and std::runtime_error names
 /// the file.
+/// \param file the file written or replaced
+/// \param text its new contents
 void write_file_atomically(const std::filesystem::path& file, const std::string& text);
 
 /// `directory` without a trailing separator (`out/weights/` becomes `out/weights`): the path
 /// whose last part is the name replace_directory() renames.
+/// \param directory a path, with or without a trailing separator
+/// \return the same path without it
 std::filesystem::path without_trailing_separator(const std::filesystem::path& directory);
 
-/// The directory holding `target`; `.` for a bare name such as `weights`.
+/// The directory holding `target`; "." for a bare name such as `weights`.
+/// \param target a path
+/// \return its parent directory, or "." when it has none
 std::filesystem::path parent_directory(const std::filesystem::path& target);
 
 /// Who writes a directory that replace_directory() replaces, and what it puts there: how
@@ -52,6 +58,8 @@ struct DirectoryOwner {
 /// symbolic link) that is empty or holds nothing but entries `owner.is_own_entry` accepts,
 /// among them `owner.marker_file` starting with `owner.marker_line`. A wrong path must never
 /// cost a learner their files: a home directory, a symbolic link or a file is refused.
+/// \param target the directory to be replaced
+/// \param owner who writes such a directory and how its contents are recognised
 void check_replaceable(const std::filesystem::path& target, const DirectoryOwner& owner);
 
 /// Checks that replace_directory() could save at `directory` now, before the work whose
@@ -59,6 +67,8 @@ void check_replaceable(const std::filesystem::path& target, const DirectoryOwner
 /// created, and a directory can be made there (one, `<name>.probe-XXXXXXXX`, is made and
 /// removed at once). check_replaceable() checks what is at `directory` itself. Throws
 /// DataError naming the path otherwise.
+/// \param directory where the result will be saved
+/// \param what what will be saved there, for messages, e.g. "checkpoint"
 void check_can_save_directory(const std::filesystem::path& directory, const std::string& what);
 
 /// Replaces the directory `directory` as a whole (this is how save_weights() and
@@ -76,6 +86,9 @@ void check_can_save_directory(const std::filesystem::path& directory, const std:
 /// replaced (check_replaceable()). Throws DataError naming the directory on any file system
 /// error, or whatever `fill` throws; on any error the new directory is removed and
 /// `directory` is left as it was.
+/// \param directory the directory replaced
+/// \param what what it holds, for messages
+/// \param fill writes the new contents into the staging directory it is given
 void replace_directory(const std::filesystem::path& directory, const std::string& what,
                        const std::function<void(const std::filesystem::path& staging)>& fill);
 

@@ -70,6 +70,9 @@ namespace cnn {
 ///
 /// Throws DataError naming the directory or file on any refusal (weights that are not finite
 /// among them) or file system error, with the old checkpoint, if any, left in place.
+/// \param model a compiled model
+/// \param progress where the run stands
+/// \param directory the checkpoint's folder, created or replaced
 void save_checkpoint(Model& model, const TrainingProgress& progress,
                      const std::filesystem::path& directory);
 
@@ -77,6 +80,8 @@ void save_checkpoint(Model& model, const TrainingProgress& progress,
 /// load_checkpoint() checks); false if it does not. Throws DataError if it does not exist
 /// but an interrupted save left its copies beside it (`<directory>.old-*`, `.new-*`), which
 /// must not be mistaken for "no checkpoint yet": recover_checkpoint() sorts those out.
+/// \param directory the checkpoint's folder
+/// \return whether it exists
 bool has_checkpoint(const std::filesystem::path& directory);
 
 /// Sorts out what an interrupted save (see replace_directory()) left beside `directory`:
@@ -87,12 +92,16 @@ bool has_checkpoint(const std::filesystem::path& directory);
 /// checkpoint (a folder of the learner's) is never replaced: then nothing is done and "" is
 /// returned. ModelCheckpoint calls it before training. Throws std::filesystem::filesystem_error
 /// if a rename or removal fails.
+/// \param directory the checkpoint's folder
+/// \return the note, one or more lines; "" when nothing was done
 std::string recover_checkpoint(const std::filesystem::path& directory);
 
 /// Reads only the checkpoint.txt of the checkpoint in `directory`: where the run stood.
 /// Throws DataError, naming the file, line, what was expected and what was found, if it is
 /// missing or malformed, its checksum line does not match it, or its History holds a number
 /// that is not finite.
+/// \param directory the checkpoint's folder
+/// \return the epoch, the data's sizes and the History
 TrainingProgress read_checkpoint_progress(const std::filesystem::path& directory);
 
 /// Loads the checkpoint in `directory` into `model` (compiled with the same kind of
@@ -100,12 +109,20 @@ TrainingProgress read_checkpoint_progress(const std::filesystem::path& directory
 /// Throws DataError if anything is missing, malformed, damaged (a checksum differs), not
 /// finite (a weight, a buffer or a number of the History) or does not fit the model (names,
 /// shapes, optimizer); the model is then left unchanged.
+/// \param model a model compiled with the kind of optimizer the checkpoint holds
+/// \param directory the checkpoint's folder
+/// \return the epoch, the data's sizes and the History
 TrainingProgress load_checkpoint(Model& model, const std::filesystem::path& directory);
 
 /// What fit() calls to resume: load_checkpoint(), after checking that the checkpoint was
 /// made with the sizes, batch size and shuffling of `expected` (without them the resumed run
 /// could not repeat the interrupted one). Throws std::invalid_argument naming the first
 /// difference, before the model is changed.
+/// \param model a model compiled with the kind of optimizer the checkpoint holds
+/// \param directory the checkpoint's folder
+/// \param expected the run's own sizes, batch size and shuffling (its epoch and History are
+///        not compared)
+/// \return the checkpoint's progress
 TrainingProgress resume_from_checkpoint(Model& model, const std::filesystem::path& directory,
                                         const TrainingProgress& expected);
 
@@ -124,6 +141,8 @@ TrainingProgress resume_from_checkpoint(Model& model, const std::filesystem::pat
 class ModelCheckpoint : public Callback {
 public:
     /// Throws std::invalid_argument if `directory` is empty.
+    /// \param directory the checkpoint's folder
+    /// \param resume continue from the checkpoint there, if there is one
     explicit ModelCheckpoint(std::filesystem::path directory, bool resume = false);
     void on_train_begin(TrainingState& state) override;
     void on_epoch_end(TrainingState& state) override;

@@ -18,8 +18,9 @@
 
 namespace cnn {
 
-/// The name of a checkpoint's text file, and its first line.
+/// The name of a checkpoint's text file.
 inline constexpr const char* checkpoint_file = "checkpoint.txt";
+/// The first line of checkpoint.txt: the format's name and version.
 inline constexpr const char* checkpoint_header = "# cnn-steps checkpoint 2";
 
 /// Where a training run stands: what a checkpoint records besides the tensors.
@@ -46,6 +47,8 @@ struct CheckpointDescription {
 /// numbers and finite numbers where they belong, one History entry per epoch, and the last
 /// line's SHA-256 of the others. Throws DataError naming the file and the line on any fault,
 /// and for a directory or file that is missing or not a regular file.
+/// \param directory the checkpoint's folder
+/// \return what checkpoint.txt holds
 CheckpointDescription read_checkpoint_description(const std::filesystem::path& directory);
 
 }  // namespace cnn

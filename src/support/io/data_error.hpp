@@ -22,6 +22,8 @@ public:
 /// named pipe, a device or a socket. Every reader checks this before it opens a file: opening
 /// a named pipe waits for a writer, forever if none comes, and a device such as /dev/zero
 /// never ends.
+/// \param file the path checked
+/// \param what what the file should be, for the message
 inline void require_regular_file(const std::filesystem::path& file,
                                  const std::string& what = "a regular file") {
     namespace fs = std::filesystem;

@@ -54,6 +54,10 @@ inline constexpr std::size_t dataset_image_side = 28;
 /// Throws DataError if a file is missing (the message lists the spellings tried), fails its
 /// checksum or is malformed, if the image and label counts differ, or if a label is not
 /// below dataset_class_count.
+/// \param directory the folder holding the dataset's files
+/// \param split train or test
+/// \param limit how many examples to keep at most; 0 for all
+/// \return the images (N, 1, H, W) and labels
 Dataset load_split(const std::filesystem::path& directory, Split split, std::size_t limit = 0);
 
 /// Checks that `data` holds images a program can use: of dataset_image_side x
@@ -64,9 +68,13 @@ Dataset load_split(const std::filesystem::path& directory, Split split, std::siz
 /// the count's message.
 ///
 /// Throws DataError naming `data.image_file`, what was expected and what was found.
+/// \param data the loaded split
+/// \param at_least the fewest images the program can work with
+/// \param why appended to the message about too few images
 void require_images(const Dataset& data, std::size_t at_least, const std::string& why = "");
 
 /// The directory of the committed sample, `<source dir>/data/fashion-mnist-sample`.
+/// \return the path, under the source directory the library was built from
 std::filesystem::path sample_data_directory();
 
 /// Decides where a program reads its data from.
@@ -80,10 +88,14 @@ std::filesystem::path sample_data_directory();
 ///
 /// Throws DataError if the chosen directory holds no data; when no place in the search does,
 /// the message lists each place and why it was skipped, and says how to get the data.
+/// \param flag the `--data` directory, if given
+/// \param quick whether the run is a `--quick` one
+/// \return the directory to read from
 std::filesystem::path find_data_directory(const std::optional<std::filesystem::path>& flag,
                                           bool quick);
 
 /// The names of Fashion-MNIST's ten classes, indexed by label: "T-shirt/top", "Trouser", ...
+/// \return the ten names
 const std::array<const char*, dataset_class_count>& fashion_mnist_class_names();
 
 }  // namespace cnn

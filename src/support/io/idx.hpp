@@ -54,6 +54,9 @@ inline constexpr std::size_t idx_max_payload_bytes = std::size_t{1} << 30;
 /// product exceeds idx_max_payload_bytes, or if the payload is shorter or longer than the
 /// header says. Memory use follows the bytes actually read, never the header's claim, so a
 /// lying header cannot make the reader allocate gigabytes.
+/// \param file the IDX file, `.gz` or raw
+/// \param expected_rank the number of dimensions the file must have
+/// \return its dimensions and bytes
 IdxArray read_idx(const std::filesystem::path& file, std::size_t expected_rank);
 
 }  // namespace cnn

@@ -67,6 +67,9 @@ inline constexpr std::size_t npy_max_header_bytes = 10000;
 ///
 /// Throws DataError naming the file if product(shape) * 4 bytes does not fit in a size_t, if
 /// `data` is null while the array is not empty, or if the file cannot be written.
+/// \param file the file written or replaced
+/// \param data product(shape) floats; may be null for an empty array
+/// \param shape the array's shape
 void write_npy(const std::filesystem::path& file, const float* data,
                const std::vector<std::size_t>& shape);
 
@@ -82,6 +85,8 @@ void write_npy(const std::filesystem::path& file, const float* data,
 /// 4 x product(shape) bytes (a truncated file or trailing bytes). Memory is allocated only
 /// after the shape has been checked against the file's real size, so a lying header cannot
 /// make the reader allocate more than the file holds.
+/// \param file the `.npy` file
+/// \return its shape and values
 NpyArray read_npy(const std::filesystem::path& file);
 
 }  // namespace cnn

@@ -58,6 +58,8 @@ inline constexpr const char* weights_manifest_header =
 /// `dense_1.bias.npy`. Throws std::invalid_argument, naming the parameter, unless the name is
 /// one or more parts made of letters, digits, underscores and hyphens, separated by single
 /// slashes: `a//b`, `/a`, `a.b`, `a b` and `../a` are refused.
+/// \param parameter_name e.g. "conv2d/kernel"
+/// \return the file's name, without a directory
 std::string weights_file_name(const std::string& parameter_name);
 
 /// Saves the values of `parameters` into `directory`: one `.npy` file per parameter (named
@@ -92,6 +94,8 @@ std::string weights_file_name(const std::string& parameter_name);
 /// Windows would store them as one file), a parameter whose shape does not match its size, a
 /// directory that may not be replaced, or any file system error. On an error the old weights,
 /// if any, are left at `directory` and the temporary directory is removed.
+/// \param parameters the views saved, each with a unique name
+/// \param directory the weights' folder, created or replaced
 void save_weights(const std::vector<Parameter>& parameters, const std::filesystem::path& directory);
 
 /// Loads the weights saved by save_weights() in `directory` into `parameters`, which must be
@@ -107,7 +111,9 @@ void save_weights(const std::vector<Parameter>& parameters, const std::filesyste
 /// rejects it.
 ///
 /// Memory: the values are held in a second copy until every file has been checked (about
-/// 5.7 MB for chapter 06's 1,413,834-parameter model).
+/// 5.7 MB for \ref chapter06 "chapter 06's" 1,413,834-parameter model).
+/// \param parameters the model's views, filled from the files
+/// \param directory the weights' folder
 void load_weights(const std::vector<Parameter>& parameters, const std::filesystem::path& directory);
 
 }  // namespace cnn

@@ -21,6 +21,14 @@ struct CellBox {
     std::size_t row = 0, col = 0;
     std::size_t rows = 1, cols = 1;
 };
+/// \var CellBox::row
+/// The top row of the box, from 0.
+/// \var CellBox::col
+/// The left column of the box, from 0.
+/// \var CellBox::rows
+/// The box's height in cells, at least 1.
+/// \var CellBox::cols
+/// The box's width in cells, at least 1.
 
 /// One matrix of a NumberGridFigure.
 struct NumberGrid {
@@ -31,7 +39,7 @@ struct NumberGrid {
 
 /// Several matrices side by side, in rows of `columns`.
 struct NumberGridFigure {
-    std::string title;
+    std::string title;              ///< above the matrices; may be empty
     std::vector<NumberGrid> grids;  ///< at least one
     std::size_t columns = 4;        ///< matrices per row, at least 1
     std::size_t cell_pixels = 34;   ///< side of one cell in the PNG
@@ -41,6 +49,9 @@ struct NumberGridFigure {
 /// Draws `figure` into the PNG file `png` (directories created; replaced only on success).
 /// Throws std::invalid_argument for an empty figure, an empty matrix, a box outside its
 /// matrix, non-finite values or options out of range.
+/// \param figure the matrices and how to draw them
+/// \param png the file written
+/// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png);
 
 }  // namespace cnn

@@ -61,14 +61,14 @@ namespace cnn {
 struct Series {
     std::string label;      ///< the curve's name in the key; empty leaves it out of the key
     std::vector<double> x;  ///< as many values as y
-    std::vector<double> y;
+    std::vector<double> y;  ///< the values plotted against x
 };
 
 /// A line plot with one or more curves, each in its own colour and marker shape.
 struct LinePlot {
-    std::string title;
-    std::string x_label;
-    std::string y_label;
+    std::string title;    ///< above the plot; may be empty
+    std::string x_label;  ///< under the x axis
+    std::string y_label;  ///< beside the y axis
     std::vector<Series> series;  ///< at least one, each with at least one point
     bool log_x = false;          ///< logarithmic x axis (every x must then be > 0)
     bool log_y = false;          ///< logarithmic y axis (every y must then be > 0)
@@ -83,6 +83,11 @@ struct LinePlot {
 };
 
 /// Draws `plot` into the PNG file `png` (width x height pixels), creating its directories.
+/// \param plot the curves and how to draw them
+/// \param png the file written
+/// \throws std::invalid_argument for a plot that cannot be drawn (no series, an empty or
+///         uneven series, a value a log axis cannot show, a size out of range)
+/// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_line_plot(const LinePlot& plot, const std::filesystem::path& png);
 
 // ----------------------------------------------------------------------------------------------
@@ -91,8 +96,8 @@ void save_line_plot(const LinePlot& plot, const std::filesystem::path& png);
 
 /// Grouped bars: one group per category along x, one bar per series in every group.
 struct BarChart {
-    std::string title;
-    std::string y_label;
+    std::string title;    ///< above the chart; may be empty
+    std::string y_label;  ///< beside the y axis
     std::vector<std::string> categories;  ///< the groups, left to right; at least one
     /// The bars: a label for the key (empty leaves it out) and one value per category.
     std::vector<std::pair<std::string, std::vector<double>>> series;
@@ -106,6 +111,11 @@ struct BarChart {
 
 /// Draws `chart` into the PNG file `png` (width x height pixels), creating its directories.
 /// Long category names are slanted so that they do not run into each other.
+/// \param chart the bars and how to draw them
+/// \param png the file written
+/// \throws std::invalid_argument for a chart that cannot be drawn (no category, a series
+///         without one value per category, a value a log axis cannot show, a size out of range)
+/// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_bar_chart(const BarChart& chart, const std::filesystem::path& png);
 
 // ----------------------------------------------------------------------------------------------
@@ -148,7 +158,7 @@ struct GridImage {
 ///   a whole factor, plus 12: `cell_pixels` when every image is square; for images 200 high
 ///   and 300 wide in cells of 160, ceil(148 * 200 / 300) + 12 = 111.
 struct ImageGrid {
-    std::string title;
+    std::string title;              ///< above the grid; may be empty
     std::vector<GridImage> images;  ///< at least one
     std::size_t columns = 8;        ///< images per row, at least 1
     /// A shared value range {lo, hi} with lo < hi; empty to scale each image on its own.
@@ -159,6 +169,11 @@ struct ImageGrid {
 
 /// Draws `grid` into the PNG file `png`, creating its directories. The PNG's size follows
 /// from the grid (see ImageGrid) and may be at most 32767 pixels either way.
+/// \param grid the images and how to draw them
+/// \param png the file written
+/// \throws std::invalid_argument for a grid that cannot be drawn (no image, an empty image,
+///         a range with lo >= hi, options out of range, a PNG too large)
+/// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_image_grid(const ImageGrid& grid, const std::filesystem::path& png);
 
 // ----------------------------------------------------------------------------------------------
@@ -169,10 +184,14 @@ void save_image_grid(const ImageGrid& grid, const std::filesystem::path& png);
 /// each `'` spliced in as `'."'".'`, each newline as `'."\n".'`, and other control characters
 /// turned into spaces. E.g. `it's` becomes `'it'."'".'s'` and "a", newline, "b" becomes
 /// `'a'."\n".'b'`.
+/// \param text any text
+/// \return the expression
 std::string gnuplot_quote(const std::string& text);
 
 /// gnuplot_quote() followed by `noenhanced`: text shown literally, so `x_1` keeps its
 /// underscore. The terminal is in enhanced mode only for the superscripts of log-axis tics.
+/// \param text any text
+/// \return the expression, then ` noenhanced`
 std::string gnuplot_text(const std::string& text);
 
 /// Runs gnuplot on `commands` with a `pngcairo` terminal of width x height pixels (from
@@ -181,6 +200,12 @@ std::string gnuplot_text(const std::string& text);
 /// created, the PNG replaced only on success, and `std::runtime_error` with gnuplot's
 /// messages on failure. `commands` must not set the terminal or the output; pass any text
 /// in them through gnuplot_text (or gnuplot_quote where `noenhanced` cannot follow).
+/// \param commands gnuplot's commands, after the terminal and output lines
+/// \param png the file written
+/// \param width in pixels, 200 to 32767
+/// \param height in pixels, 150 to 32767
+/// \throws std::invalid_argument for a size out of range
+/// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_gnuplot_png(const std::string& commands, const std::filesystem::path& png,
                       std::size_t width, std::size_t height);
 
