@@ -197,7 +197,8 @@ public:
         }
     }
 
-    /// The bytes the buffers hold (their capacity).
+    /// The memory of the buffers.
+    /// \return their bytes (their capacity)
     std::size_t bytes() const {
         std::size_t floats = 0;
         for (const std::vector<float>& s : sums_) {

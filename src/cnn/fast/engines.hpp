@@ -95,6 +95,7 @@ public:
                      Tensor1& db) override;
     /// The buffers of both algorithms: per-thread im2col columns and products, Winograd's
     /// transformed tiles and filters, each thread's share of the gradients.
+    /// \return their bytes (their capacity, which only grows)
     std::size_t workspace_bytes() const override;
 
 private:

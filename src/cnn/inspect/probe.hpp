@@ -27,41 +27,34 @@
 
 namespace cnn {
 
-//! [probe]
-/// Runs layers 0 to `layer` of `model` (built first if needed) on x, in inference mode;
-/// returns layer `layer`'s output, its logits when it ends with a softmax. x is
-/// (N, the model's input shape); throws std::invalid_argument naming what was expected for
-/// another shape or a layer index past the last layer.
-Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer);
-
-/// The backward pass of the forward_to() that just ran up to `layer`: `output_gradient` is
-/// the gradient of some number with respect to that layer's output (its shape); returns the
-/// gradient of the same number with respect to the input x. The weights' gradients it
-/// accumulates on the way are set back to zero.
-Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradient);
-//! [probe]
-
-// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
-/// \fn Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer)
+/// Runs layers 0 to `layer` of `model` (built first if needed) on x, in inference mode.
 /// \param model the model
 /// \param x the examples (N, the model's input shape)
 /// \param layer the last layer run, an index below the model's size()
-/// \return layer `layer`'s output (N, its output shape...)
-///
-/// \fn Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradient)
+/// \return layer `layer`'s output (N, its output shape...); its logits when it ends with a
+///         softmax
+/// \throws std::invalid_argument naming what was expected, for another input shape or a
+///         layer index past the last layer
+Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer);
+
+/// The backward pass of the forward_to() that just ran up to `layer`. The weights' gradients
+/// it accumulates on the way are set back to zero.
 /// \param model the model forward_to() ran
 /// \param layer the layer forward_to() stopped at
-/// \param output_gradient the gradient with respect to that layer's output, its shape
-/// \return the gradient with respect to x, x's shape
+/// \param output_gradient the gradient of some number with respect to that layer's output
+///        (its shape)
+/// \return the gradient of the same number with respect to forward_to()'s x, x's shape
 /// \throws std::invalid_argument for a layer index past the last layer
+Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradient);
 
 /// The saliency map of each image: the gradient of the logit of `classes[n]` (the last
-/// layer's output before its softmax) with respect to image n of x, x's shape. Throws
-/// std::invalid_argument when there is not one class per image or a class is out of range.
+/// layer's output before its softmax) with respect to image n of x.
 /// \param model a classifier
 /// \param x the images (N, the model's input shape)
 /// \param classes one class index per image
 /// \return the saliency maps, x's shape
+/// \throws std::invalid_argument when there is not one class per image or a class is out of
+///         range
 Tensor4 saliency(Sequential& model, const Tensor4& x, const Labels& classes);
 
 /// How activation maximisation climbs.
@@ -102,28 +95,22 @@ struct Ascent {
     std::vector<double> final_activation;    ///< and on its image in `images`
 };
 
-//! [maximise_units]
 /// Gradient ascent on the input towards the largest value of each unit: channel
 /// `channels[k]` of layer `layer`'s output at the centre of its map (row H / 2, column W / 2),
 /// or its mean over the map with AscentOptions::whole_channel (for a Dense layer, unit
-/// `channels[k]`; for the last layer, the logit of that class). The
-/// units climb together, one image each, as one batch (inference mode keeps the images
-/// independent). A unit that its starting image leaves at 0 behind a ReLU has no gradient and
-/// stays there (its final activation is its initial one, 0): try another seed or unit.
-/// Throws std::invalid_argument for no channels, a channel out of range, or options that
-/// cannot work (blur_every 0, low >= high).
-Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<std::size_t>& channels,
-                      const AscentOptions& options = {});
-//! [maximise_units]
-
-// The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
-// clang-format off
-/// \fn Ascent maximise_unit(Sequential& model, std::size_t layer, std::size_t channel, const AscentOptions& options)
+/// `channels[k]`; for the last layer, the logit of that class). The units climb together, one
+/// image each, as one batch (inference mode keeps the images independent). A unit that its
+/// starting image leaves at 0 behind a ReLU has no gradient and stays there (its final
+/// activation is its initial one, 0), unless AscentOptions::before_relu lets it climb the
+/// value before its ReLU.
 /// \param model the model
 /// \param layer the layer's index in the model
-/// \param channel the channel (or Dense unit, or class) whose value is raised
-/// \param options the steps, the penalty, the blur, the range and the start
-/// \return the image, and the unit's value before and after
-// clang-format on
+/// \param channels the channel (or Dense unit, or class) of each unit to raise
+/// \param options the steps, the penalty, the blur, the range, the start and the objective
+/// \return one image per unit, and each unit's value before and after
+/// \throws std::invalid_argument for no channels, a channel out of range, or options that
+///         cannot work (blur_every 0, low >= high)
+Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<std::size_t>& channels,
+                      const AscentOptions& options = {});
 
 }  // namespace cnn

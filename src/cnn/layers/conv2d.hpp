@@ -64,7 +64,8 @@ public:
     virtual Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& geometry, bool relu,
                              Tensor4& dw, Tensor1& db) = 0;
-    /// Bytes of scratch memory the engine keeps from call to call (0 for chapter 04's).
+    /// Scratch memory the engine keeps from call to call.
+    /// \return bytes (0 for chapter 04's engine, which keeps none)
     virtual std::size_t workspace_bytes() const { return 0; }
 };
 

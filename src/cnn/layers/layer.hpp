@@ -85,8 +85,9 @@ public:
     /// its operation keeps plus what its activation keeps (a ReLU's input). Chapter 09 adds
     /// them up to see where the memory of training goes.
     std::size_t kept_for_backward() const;
-    /// Bytes of scratch memory the layer's engine keeps between calls, whether or not a
-    /// backward pass follows (0 for most layers; a fast Conv2D's buffers).
+    /// Scratch memory the layer's engine keeps between calls, whether or not a backward pass
+    /// follows.
+    /// \return bytes (0 for most layers; a fast Conv2D's buffers)
     virtual std::size_t workspace_bytes() const { return 0; }
     /// The trainable tensors (none for most layers).
     virtual std::vector<Parameter> parameters() { return {}; }

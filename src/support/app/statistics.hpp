@@ -11,14 +11,20 @@
 
 namespace cnn {
 
-/// The mean of `values`; 0 for none.
+/// The mean of `values`.
+/// \param values the measurements
+/// \return their mean; 0 for none
 double mean(const std::vector<double>& values);
 
-/// The sample standard deviation (dividing by n - 1); 0 for fewer than two values.
+/// The sample standard deviation (dividing by n - 1).
+/// \param values the measurements
+/// \return their sample standard deviation; 0 for fewer than two values
 double sample_stddev(const std::vector<double>& values);
 
 /// sample_stddev() / sqrt(n): how far the mean of n runs is likely to be from the mean of
-/// infinitely many; 0 for fewer than two values.
+/// infinitely many.
+/// \param values the measurements, one per run
+/// \return the standard error of their mean; 0 for fewer than two values
 double standard_error(const std::vector<double>& values);
 
 }  // namespace cnn
