@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <xtensor/xview.hpp>
 #include <zlib.h>
 
 #include "support/io/checksum.hpp"
@@ -284,4 +285,26 @@ TEST_CASE("fashion_mnist_class_names are Fashion-MNIST's ten classes in label or
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",      // labels 5 to 9
     };
     CHECK(std::vector<std::string>(names.begin(), names.end()) == expected);
+}
+
+TEST_CASE("load_training_data: the end of the training split held out, the test split cut, by count") {
+    // The committed sample: 4000 training and 1000 test images.
+    const cnn::TrainingData d = cnn::load_training_data(cnn::sample_data_directory(), 384, 128, 256);
+    const cnn::Dataset train = cnn::load_split(cnn::sample_data_directory(), cnn::Split::train);
+    REQUIRE(d.train.y.size() == 4000 - 128);
+    REQUIRE(d.validation.y.size() == 128);
+    REQUIRE(d.test.y.size() == 256);
+    CHECK(d.train.x.shape(0) == d.train.y.size());
+    // Validation example 0 is training example 3872.
+    CHECK(d.validation.y[0] == train.labels[3872]);
+    CHECK(xt::view(d.validation.x, 0) == xt::view(train.images, 3872));
+    // first_examples: the first count, or all for 0 or too many.
+    const cnn::Examples some = cnn::first_examples(d.train, 10);
+    CHECK(some.y == cnn::Labels(d.train.y.begin(), d.train.y.begin() + 10));
+    CHECK(some.x.shape(0) == 10);
+    CHECK(cnn::first_examples(d.validation, 0).y.size() == 128);
+    CHECK(cnn::first_examples(d.validation, 1000).y.size() == 128);
+    CHECK_THROWS_WITH_AS(cnn::load_training_data(cnn::sample_data_directory(), 3900, 128, 256),
+                         doctest::Contains("expected at least 4028 images (3900 to train on, 128 for validation), found 4000"),
+                         cnn::DataError);
 }

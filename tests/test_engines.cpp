@@ -78,7 +78,7 @@ TEST_CASE("use_fast_engines: models built afterwards run them, and predict as be
     CHECK(cnn::testing::max_abs_diff(got, expected) < 1e-5);
 }
 
-TEST_CASE("fast engines: inference keeps no ReLU mask; a backward() after it recomputes it") {
+TEST_CASE("fast engines: inference keeps no ReLU mask, and a backward() after it recomputes it") {
     cnn::Rng rng(9);
     cnn::Conv2D layer = cnn::Conv2D(4, 3).activation("relu").engine(cnn::fast_conv2d_engine());
     layer.build({2, 5, 5}, rng);

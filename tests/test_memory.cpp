@@ -22,7 +22,17 @@ TEST_CASE("training_memory: weights, gradients, outputs and what each layer keep
     model.add(cnn::Dense(3).activation("softmax"));
     cnn::Rng rng(2);
     const cnn::Tensor4 batch = cnn::testing::random_tensor<4>({4, 1, 6, 6}, rng);
+    model.build();
+    std::vector<std::vector<float>> state_before;
+    for (const cnn::Parameter& p : model.weights()) {
+        state_before.emplace_back(p.value, p.value + p.size);
+    }
     const std::vector<cnn::LayerMemory> m = cnn::training_memory(model, batch);
+    // The training pass leaves the weights and batch normalization's moving averages as they were.
+    std::size_t k = 0;
+    for (const cnn::Parameter& p : model.weights()) {
+        CHECK_MESSAGE(std::vector<float>(p.value, p.value + p.size) == state_before[k++], p.name);
+    }
     REQUIRE(m.size() == 6);
     // conv2d: 2 * 1 * 3 * 3 + 2 weights; keeps its input (4 * 1 * 6 * 6 floats) and, for the
     // ReLU, its output (4 * 2 * 6 * 6).

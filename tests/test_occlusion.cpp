@@ -59,6 +59,32 @@ TEST_CASE("occlusion_map: the drop of the class probability where the patch cove
           doctest::Approx(sigmoid(2.0) - 0.5).epsilon(1e-5));
 }
 
+TEST_CASE("occlusion_map: a 3x3 patch on a 5x5 image reaches one pixel each way, no further") {
+    // The evidence is the centre pixel (2, 2); the patch centred on (i, j) covers it when
+    // |i - 2| <= 1 and |j - 2| <= 1: the drop is sigmoid(2) - sigmoid(1) there, 0 elsewhere.
+    cnn::Sequential model(1);
+    model.add(cnn::Flatten().input_shape({1, 5, 5}));
+    model.add(cnn::Dense(2).activation("softmax"));
+    model.build();
+    auto& dense = dynamic_cast<cnn::Dense&>(model.layer(1));
+    dense.weights() = xt::zeros<float>({25, 2});
+    dense.weights()(12, 0) = 2.0f;
+    dense.bias() = xt::zeros<float>({2});
+    Tensor4 image = xt::zeros<float>({1, 1, 5, 5});
+    image(0, 0, 2, 2) = 1.0f;
+    cnn::OcclusionOptions three;
+    three.patch = 3;
+    const Tensor2 map = cnn::occlusion_map(model, image, 0, three);
+    for (std::size_t i = 0; i < 5; ++i) {
+        for (std::size_t j = 0; j < 5; ++j) {
+            const bool covers = i >= 1 && i <= 3 && j >= 1 && j <= 3;
+            CAPTURE(i);
+            CAPTURE(j);
+            CHECK(map(i, j) == doctest::Approx(covers ? sigmoid(2.0) - sigmoid(1.0) : 0.0).epsilon(1e-5));
+        }
+    }
+}
+
 TEST_CASE("occlusion_map: clear errors") {
     cnn::Sequential model = centre_model();
     const Tensor4 image = xt::zeros<float>({1, 1, 3, 3});

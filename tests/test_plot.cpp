@@ -3,6 +3,7 @@
 //
 // Each test writes into its own fresh directory under the system's temporary directory, so it
 // can check that the PNG is the only file there afterwards.
+#include "support/io/image.hpp"
 #include "support/plot/plot.hpp"
 #include "test_support.hpp"
 
@@ -447,6 +448,31 @@ TEST_CASE("save_image_grid writes a PNG whose size follows from the grid") {
         CHECK(size.height == 36 + 2 * (3 * 16 + 4 + 120));
         check_only_file(dir, "filters.png");
     }
+}
+
+TEST_CASE("save_image_grid: an image can have its own palette, grey beside blue-white-red") {
+    // Two 4x4 images of zeros on a shared range [-1, 1]: 0 is mid-grey on the grey palette
+    // and white on the diverging one. Read back, the centre of each cell says which it got.
+    cnn::testing::TempDir dir;
+    cnn::ImageGrid grid;
+    grid.value_range = std::make_pair(-1.0, 1.0);
+    grid.cell_pixels = 100;
+    const cnn::Tensor2 zeros = xt::zeros<float>({4, 4});
+    grid.images = {{zeros, ""}, {zeros, "", true}};
+    const fs::path png = dir / "palettes.png";
+    cnn::save_image_grid(grid, png);
+    const cnn::Tensor3 rgb = cnn::load_rgb_image(png);  // (3, 100, 200), values in [0, 1]
+    REQUIRE(rgb.shape(2) == 200);
+    for (std::size_t c = 0; c < 3; ++c) {
+        CHECK(std::abs(rgb(c, 50, 50) - 0.5f) < 0.02f);  // grey
+        CHECK(rgb(c, 50, 150) > 0.98f);                   // white
+    }
+    grid.diverging = true;  // the grid's palette for the first, the second's own as before
+    grid.images[1].diverging = false;
+    cnn::save_image_grid(grid, png);
+    const cnn::Tensor3 swapped = cnn::load_rgb_image(png);
+    CHECK(swapped(0, 50, 50) > 0.98f);
+    CHECK(std::abs(swapped(0, 50, 150) - 0.5f) < 0.02f);
 }
 
 TEST_CASE("save_image_grid refuses bad input and names the problem") {

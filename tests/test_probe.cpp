@@ -1,6 +1,7 @@
 // Tests of inspect/probe.hpp: saliency by hand on a linear model and against central
 // differences on a convolutional one; activation maximisation by hand on a linear unit, and
 // climbing on a convolutional one.
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -189,10 +190,60 @@ TEST_CASE("maximise_units: a whole channel's mean, and climbing before the ReLU"
         CHECK(a.final_activation[k] > below.initial_activation[k] + 0.05);
     }
     // The image climbed the pre-activation; after the ReLU, the channel is now alive.
-    options.before_relu = false;
-    options.steps = 0;
     const Tensor4 after = cnn::forward_to(model, a.images, 2);
     for (std::size_t k = 0; k < 4; ++k) {
         CHECK(xt::mean(xt::view(after, k, k))() > 0.0f);
+    }
+}
+
+TEST_CASE("maximise_units: before the ReLU of the first layer and of a Dense layer, by hand") {
+    // A unit z = w . x + b with a ReLU after it, on pixels in [0, 1], is largest where every
+    // pixel under a positive weight is 1 and every other is 0: b + the sum of the positive
+    // weights. Without the pull to grey and the blur, the ascent must end there, whether z
+    // starts above 0 or below it (where the value after the ReLU has no gradient).
+    cnn::AscentOptions options;
+    options.before_relu = true;
+    options.decay = 0.0f;
+    options.blur_sigma = 0.0f;
+    options.step_size = 0.2f;
+    options.steps = 150;
+    const auto best = [](const float* w, std::size_t n, float b) {
+        double sum = b;
+        for (std::size_t i = 0; i < n; ++i) {
+            sum += std::max(w[i], 0.0f);
+        }
+        return sum;
+    };
+    SUBCASE("a Conv2D as the model's first layer: the centre unit (2, 2) of its 4x4 map") {
+        cnn::Sequential model(5);
+        model.add(cnn::Conv2D(3, 3).activation("relu").input_shape({1, 6, 6}));
+        model.add(cnn::Flatten());
+        model.add(cnn::Dense(2).activation("softmax"));
+        model.build();
+        auto& conv = dynamic_cast<cnn::Conv2D&>(model.layer(0));
+        conv.bias() = cnn::Tensor1{-0.3f, 0.2f, -2.0f};  // the last can never reach 0
+        const cnn::Ascent a = cnn::maximise_units(model, 0, {0, 1, 2}, options);
+        for (std::size_t k = 0; k < 3; ++k) {
+            CAPTURE(k);
+            const float* w = conv.weights().data() + k * 9;
+            CHECK(a.final_activation[k] == doctest::Approx(best(w, 9, conv.bias()(k))).epsilon(1e-4));
+            // Outside the unit's 3x3 window the pixels have no gradient: still grey.
+            CHECK(std::abs(a.images(k, 0, 0, 0) - 0.5f) < 0.05f);
+        }
+    }
+    SUBCASE("a hidden Dense layer") {
+        cnn::Sequential model(6);
+        model.add(cnn::Flatten().input_shape({1, 3, 3}));
+        model.add(cnn::Dense(4).activation("relu"));
+        model.add(cnn::Dense(2).activation("softmax"));
+        model.build();
+        auto& dense = dynamic_cast<cnn::Dense&>(model.layer(1));
+        dense.bias() = cnn::Tensor1{-0.5f, 0.0f, 0.5f, -3.0f};
+        const cnn::Ascent a = cnn::maximise_units(model, 1, {0, 1, 2, 3}, options);
+        for (std::size_t k = 0; k < 4; ++k) {
+            CAPTURE(k);
+            const cnn::Tensor1 column = xt::view(dense.weights(), xt::all(), k);
+            CHECK(a.final_activation[k] == doctest::Approx(best(column.data(), 9, dense.bias()(k))).epsilon(1e-4));
+        }
     }
 }

@@ -66,17 +66,8 @@ using cnn::Tensor4;
 // What every experiment shares: the data, one training run, its results
 // ---------------------------------------------------------------------------------------------
 
-// Images and labels of one part of the data.
-struct Part {
-    Tensor4 x;
-    cnn::Labels y;
-};
-
-// The training part, the validation part (the end of the training split, never trained on)
-// and the test part.
-struct Data {
-    Part train, validation, test;
-};
+using Part = cnn::Examples;
+using Data = cnn::TrainingData;
 
 // How much data and training each experiment gets; --quick shrinks all of it.
 struct Budget {
@@ -87,34 +78,12 @@ struct Budget {
     bool quick = false;
 };
 
-Part take(const cnn::Dataset& set, std::size_t begin, std::size_t count) {
-    Part part;
-    part.x = xt::view(set.images, xt::range(begin, begin + count));
-    part.y.assign(set.labels.begin() + static_cast<std::ptrdiff_t>(begin),
-                  set.labels.begin() + static_cast<std::ptrdiff_t>(begin + count));
-    return part;
-}
-
-// The first `count` examples of a part (the data is already shuffled by its makers).
-Part first(const Part& part, std::size_t count) {
-    count = std::min(count, part.y.size());
-    return {Tensor4(xt::view(part.x, xt::range(0, count))),
-            cnn::Labels(part.y.begin(), part.y.begin() + static_cast<std::ptrdiff_t>(count))};
-}
-
 Data load_data(const cnn::ProgramOptions& options, const Budget& budget) {
     const fs::path dir = cnn::find_data_directory(options.data, options.quick);
-    const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train);
-    const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
-    cnn::require_images(train, budget.train + budget.validation,
-                        fmt::format("{} to train on, {} for validation", budget.train,
-                                    budget.validation));
-    cnn::require_images(test, budget.test);
+    Data data = cnn::load_training_data(dir, budget.train, budget.validation, budget.test);
     std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
-                             train.labels.size(), test.labels.size());
-    const std::size_t n = train.labels.size();
-    return {take(train, 0, n - budget.validation), take(train, n - budget.validation, budget.validation),
-            take(test, 0, budget.test)};
+                             data.train.y.size() + data.validation.y.size(), data.test.y.size());
+    return data;
 }
 
 // One trained model's results.
@@ -166,7 +135,7 @@ Run train(const std::string& label, cnn::Model& model, const Data& data, const T
     fit.batch_size = t.batch_size;
     fit.verbose = t.verbose;
     fit.callbacks = t.callbacks;
-    const Part part = t.examples == 0 ? data.train : first(data.train, t.examples);
+    const Part part = cnn::first_examples(data.train, t.examples);  // 0: all of them
     Run run{label, {}, 0.0, 0.0, model.parameter_count(), multiply_adds(model), false};
     try {
         run.history = model.fit(part.x, part.y, fit, data.validation.x, data.validation.y);

@@ -74,14 +74,8 @@ using cnn::Tensor4;
 // The data and how much of it each section uses
 // ---------------------------------------------------------------------------------------------
 
-struct Part {
-    Tensor4 x;
-    cnn::Labels y;
-};
-
-struct Data {
-    Part train, validation, test;
-};
+using Part = cnn::Examples;
+using Data = cnn::TrainingData;
 
 struct Budget {
     std::size_t train = 20000;      // images section 1's small models train on
@@ -95,30 +89,12 @@ struct Budget {
     std::size_t memory_batch = 64;
 };
 
-Part slice(const Tensor4& x, const cnn::Labels& y, std::size_t begin, std::size_t count) {
-    return {Tensor4(xt::view(x, xt::range(begin, begin + count))),
-            cnn::Labels(y.begin() + static_cast<std::ptrdiff_t>(begin),
-                        y.begin() + static_cast<std::ptrdiff_t>(begin + count))};
-}
-
-// The first `count` examples of a part, or all of it for 0 (the data is already shuffled).
-Part first(const Part& part, std::size_t count) {
-    return count == 0 ? part : slice(part.x, part.y, 0, std::min(count, part.y.size()));
-}
-
 Data load_data(const cnn::ProgramOptions& options, const Budget& budget) {
     const fs::path dir = cnn::find_data_directory(options.data, options.quick);
-    const cnn::Dataset train = cnn::load_split(dir, cnn::Split::train);
-    const cnn::Dataset test = cnn::load_split(dir, cnn::Split::test);
-    cnn::require_images(train, budget.train + budget.validation,
-                        fmt::format("{} to train on, {} for validation", budget.train, budget.validation));
-    cnn::require_images(test, budget.test);
+    Data data = cnn::load_training_data(dir, budget.train, budget.validation, budget.test);
     std::cout << fmt::format("data: {} ({} training images, {} test images)\n\n", dir.string(),
-                             train.labels.size(), test.labels.size());
-    const std::size_t n = train.labels.size();
-    return {slice(train.images, train.labels, 0, n - budget.validation),
-            slice(train.images, train.labels, n - budget.validation, budget.validation),
-            slice(test.images, test.labels, 0, budget.test)};
+                             data.train.y.size() + data.validation.y.size(), data.test.y.size());
+    return data;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,7 +181,7 @@ cnn::Series shift_curve(const std::string& name, cnn::Sequential& model, const P
 }
 
 void shift_and_shuffle(const Data& all, const Budget& budget, std::uint64_t seed, const fs::path& out) {
-    const Data data{first(all.train, budget.train), all.validation, all.test};
+    const Data data{cnn::first_examples(all.train, budget.train), all.validation, all.test};
     std::cout << fmt::format("{} training images, {} epochs each; the MLP with SGD (chapter 01), "
                              "the CNNs with Adam\n\n", data.train.y.size(), budget.epochs);
     //! [shuffle_runs]
@@ -236,8 +212,10 @@ void shift_and_shuffle(const Data& all, const Budget& budget, std::uint64_t seed
                            "permutation; each seed trains both)", budget.seeds));
     table.line(fmt::format("{:<20} {:>17} {:>17} {:>17}", "model", "original", "shuffled",
                            "shuffled - orig."));
-    const auto with_error = [](const std::vector<double>& v, const char* format) {
-        return fmt::format(fmt::runtime(format), cnn::mean(v), cnn::standard_error(v));
+    // The mean and its standard error, which one seed cannot give.
+    const auto with_error = [](const std::vector<double>& v, bool sign) {
+        const std::string mean = sign ? fmt::format("{:+.4f}", cnn::mean(v)) : fmt::format("{:.4f}", cnn::mean(v));
+        return mean + (v.size() < 2 ? std::string(" +- n/a") : fmt::format(" +- {:.4f}", cnn::standard_error(v)));
     };
     cnn::BarChart bars;
     bars.title = "Test accuracy on original and on shuffled pixels";
@@ -245,9 +223,8 @@ void shift_and_shuffle(const Data& all, const Budget& budget, std::uint64_t seed
     bars.series = {{"original pixels", {}}, {"shuffled pixels", {}}};
     for (std::size_t k = 0; k < kinds.size(); ++k) {
         table.line(fmt::format("{:<20} {:>17} {:>17} {:>17}", label(kinds[k]),
-                               with_error(original[k], "{:.4f} +- {:.4f}"),
-                               with_error(permuted[k], "{:.4f} +- {:.4f}"),
-                               with_error(differences[k], "{:+.4f} +- {:.4f}")));
+                               with_error(original[k], false), with_error(permuted[k], false),
+                               with_error(differences[k], true)));
         bars.categories.push_back(label(kinds[k]));
         bars.series[0].second.push_back(cnn::mean(original[k]));
         bars.series[1].second.push_back(cnn::mean(permuted[k]));
@@ -300,14 +277,15 @@ cnn::Sequential trained_seed_model(const Data& data, const Budget& budget,
                                    const fs::path& out) {
     cnn::Sequential model = cnn::seed_model(seed);
     model.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
+    cnn::Transcript text(out / "ch09_seed_model.txt");
     if (weights) {
         cnn::load_weights(model.weights(), *weights);
-        std::cout << "Géron's model, weights loaded from " << weights->filename().string() << '\n';
+        text.line("Géron's model, weights loaded from " + weights->filename().string());
     } else {
-        const Part part = first(data.train, budget.seed_train);
-        std::cout << fmt::format("Géron's model, trained here: {} epochs on {} images (pass "
-                                 "--weights for a longer-trained one)\n",
-                                 budget.seed_epochs, part.y.size());
+        const Part part = cnn::first_examples(data.train, budget.seed_train);  // 0: all
+        text.line(fmt::format("Géron's model, trained here: {} epochs of Adam on {} images, batch "
+                              "64 (pass --weights for a longer-trained one)",
+                              budget.seed_epochs, part.y.size()));
         cnn::FitOptions fit;
         fit.epochs = budget.seed_epochs;
         fit.batch_size = 64;
@@ -315,7 +293,10 @@ cnn::Sequential trained_seed_model(const Data& data, const Budget& budget,
         model.fit(part.x, part.y, fit, data.validation.x, data.validation.y);
         cnn::save_weights(model.weights(), out / "ch09_seed_weights");
     }
-    std::cout << fmt::format("test accuracy {:.4f}\n\n", model.evaluate(data.test.x, data.test.y).accuracy);
+    text.line(fmt::format("test accuracy {:.4f} on {} test images",
+                          model.evaluate(data.test.x, data.test.y).accuracy, data.test.y.size()));
+    text.save();
+    std::cout << '\n';
     return model;
 }
 
@@ -462,47 +443,75 @@ double share_on_item(const Tensor2& map, const Tensor2& image) {
 void where_it_looks(cnn::Sequential& model, const Data& data, const fs::path& out) {
     const Tensor2 probabilities = model.predict(data.test.x);
     const cnn::Labels predicted = cnn::predicted_classes(probabilities);
-    std::vector<std::size_t> right, wrong;
+    std::vector<std::size_t> right, wrong;  // the first four test images of each
     for (std::size_t n = 0; n < predicted.size() && (right.size() < 4 || wrong.size() < 4); ++n) {
         std::vector<std::size_t>& list = predicted[n] == data.test.y[n] ? right : wrong;
         if (list.size() < 4) {
             list.push_back(n);
         }
     }
-    const std::size_t rows = std::min(right.size(), wrong.size());
+    // Side by side, a right answer and a wrong one per row; a model without mistakes (or
+    // without a right answer) gets one column.
+    const bool one_column = right.empty() || wrong.empty();
+    std::vector<std::size_t> order = right.empty() ? wrong : right;
+    if (!one_column) {
+        order.clear();
+        for (std::size_t r = 0; r < std::min(right.size(), wrong.size()); ++r) {
+            order.push_back(right[r]);
+            order.push_back(wrong[r]);
+        }
+    }
+    struct Maps {
+        std::size_t n;
+        Tensor2 pixels, salient, occluded;
+    };
+    std::vector<Maps> maps;
+    for (const std::size_t n : order) {
+        const std::size_t answer = predicted[n];  // what the network said, right or wrong
+        //! [where_maps]
+        const Tensor4 image = xt::view(data.test.x, xt::range(n, n + 1));
+        const Tensor4 gradient = cnn::saliency(model, image, {answer});
+        const Tensor2 salient = xt::abs(xt::view(gradient, 0, 0));
+        const Tensor2 occluded = cnn::occlusion_map(model, image, answer);
+        //! [where_maps]
+        maps.push_back({n, xt::view(image, 0, 0), salient, occluded});
+    }
+    // One colour scale for every occlusion map, so that their reds compare.
+    double largest = 0.05;
+    for (const Maps& m : maps) {
+        largest = std::max(largest, static_cast<double>(xt::amax(xt::abs(m.occluded))()));
+    }
     const auto& names = cnn::fashion_mnist_class_names();
     cnn::ImageGrid grid;
-    grid.title = "Right (left) and wrong (right) answers: image, saliency |d logit / d x| of the "
-                 "true class, occlusion (drop of its probability; red: it fell)";
-    grid.columns = 6;
+    grid.title = fmt::format("{}: image, saliency of the answer's logit (own scale), occlusion: drop "
+                             "of the answer's probability (red: it fell; scale +-{:.2f})",
+                             one_column ? "Test images" : "Right (left) and wrong (right) answers",
+                             largest);
+    grid.columns = one_column ? 3 : 6;
     grid.cell_pixels = 130;
     cnn::Transcript text(out / "ch09_where.txt");
+    text.line("Maps of the class the network answered; shares of each map's mass on the item's pixels");
     text.line(fmt::format("{:>6} {:<12} {:<12} {:>7} {:>6} {:>9} {:>9} {:>9}", "image", "true",
-                          "predicted", "p(true)", "item", "saliency", "occlusion", "largest"));
+                          "answer", "p(ans.)", "item", "saliency", "occlusion", "largest"));
     text.line(fmt::format("{:>6} {:<12} {:<12} {:>7} {:>6} {:>9} {:>9} {:>9}", "", "", "", "",
                           "area", "on item", "on item", "drop"));
-    for (std::size_t r = 0; r < rows; ++r) {
-        for (const std::size_t n : {right[r], wrong[r]}) {
-            const std::size_t truth = data.test.y[n];
-            //! [where_maps]
-            const Tensor4 image = xt::view(data.test.x, xt::range(n, n + 1));
-            const Tensor4 gradient = cnn::saliency(model, image, {truth});
-            const Tensor2 salient = xt::abs(xt::view(gradient, 0, 0));
-            const Tensor2 occluded = cnn::occlusion_map(model, image, truth);
-            //! [where_maps]
-            const Tensor2 pixels = xt::view(image, 0, 0);
-            const std::string said =
-                predicted[n] == truth ? fmt::format("{} {:.2f}", names.at(truth), probabilities(n, truth))
-                                      : fmt::format("{}, said {}", names.at(truth), names.at(predicted[n]));
-            grid.images.push_back({pixels, said});
-            grid.images.push_back({salient, "saliency", false});
-            grid.images.push_back({occluded, "occlusion", true});
-            const Tensor2 ones = xt::ones_like(pixels);
-            text.line(fmt::format("{:>6} {:<12} {:<12} {:>7.3f} {:>5.0f}% {:>8.0f}% {:>8.0f}% {:>9.3f}", n,
-                                  names.at(truth), names.at(predicted[n]), probabilities(n, truth),
-                                  100 * share_on_item(ones, pixels), 100 * share_on_item(salient, pixels),
-                                  100 * share_on_item(occluded, pixels), xt::amax(occluded)()));
-        }
+    for (const Maps& m : maps) {
+        const std::size_t truth = data.test.y[m.n], answer = predicted[m.n];
+        const double p = probabilities(m.n, answer);
+        grid.images.push_back({m.pixels, truth == answer ? fmt::format("{} {:.2f}", names.at(truth), p)
+                                                         : fmt::format("{}, said {} {:.2f}", names.at(truth),
+                                                                       names.at(answer), p)});
+        grid.images.push_back({m.salient, "saliency", false});
+        grid.images.push_back({m.occluded, "occlusion", true, std::make_pair(-largest, largest)});
+        const Tensor2 ones = xt::ones_like(m.pixels);
+        const double drop = xt::amax(m.occluded)();
+        text.line(fmt::format("{:>6} {:<12} {:<12} {:>7.3f} {:>5.0f}% {:>8.0f}% {:>9} {:>9.3f}", m.n,
+                              names.at(truth), names.at(answer), p, 100 * share_on_item(ones, m.pixels),
+                              100 * share_on_item(m.salient, m.pixels),
+                              // A map without a drop worth the name has no shape to share out.
+                              drop < 0.01 ? std::string("-")
+                                          : fmt::format("{:.0f}%", 100 * share_on_item(m.occluded, m.pixels)),
+                              drop));
     }
     text.save();
     cnn::save_image_grid(grid, out / "ch09_where.png");
@@ -561,7 +570,7 @@ cnn::Sequential seed_variant(Downsampling d, std::uint64_t seed) {
 
 void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed, const fs::path& out) {
     const std::size_t batch_size = budget.memory_batch;
-    const Part batch = slice(data.train.x, data.train.y, 0, batch_size);
+    const Part batch = cnn::first_examples(data.train, batch_size);
     const std::size_t input_bytes = batch.x.size() * sizeof(float);
     // OpenBLAS and the threads take their buffers at the first matrix product of the process;
     // a throwaway model's step makes sure that has happened before the measurements.
@@ -592,7 +601,8 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
     // Adam keeps two moments per trainable weight.
     const std::size_t counted = t.weights + 3 * t.gradients + t.kept + t.workspace + input_bytes;
     table.line(fmt::format("weights {:.1f} + gradients {:.1f} + Adam's moments {:.1f} + kept for "
-                           "backward {:.1f} + scratch {:.1f} + batch {:.1f} = {:.1f} MB",
+                           "backward {:.1f} + scratch {:.1f} + the model's copy of the batch {:.1f} "
+                           "= {:.1f} MB",
                            mb(t.weights), mb(t.gradients), mb(2 * t.gradients), mb(t.kept),
                            mb(t.workspace), mb(input_bytes), mb(counted)));
 
@@ -630,8 +640,8 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
 
     // How pooling and stride shrink the activations, and what removing them costs.
     table.line();
-    table.line(fmt::format("{:<34} {:>11} {:>14} {:>14}", "the same convolutions with",
-                           "weights MB", "kept MB", "weights+kept"));
+    table.line(fmt::format("{:<30} {:>24} {:>10} {:>8}", "the same convolutions with",
+                           "weights, gradients, Adam", "kept", "sum MB"));
     cnn::BarChart bars;
     bars.title = fmt::format("Memory of one training step at batch {}: weights and what backward keeps",
                              batch_size);
@@ -643,10 +653,11 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
                                   std::pair{Downsampling::none, "no downsampling"}}) {
         cnn::Sequential variant = seed_variant(d, seed);
         const MemoryTotals v = totals(cnn::training_memory(variant, batch.x), input_bytes);
-        table.line(fmt::format("{:<34} {:>11.1f} {:>14.1f} {:>14.1f}", name, mb(v.weights), mb(v.kept),
-                               mb(v.weights + v.kept)));
+        const std::size_t learning = v.weights + 3 * v.gradients;  // Adam: two moments each
+        table.line(fmt::format("{:<30} {:>24.1f} {:>10.1f} {:>8.1f}", name, mb(learning), mb(v.kept),
+                               mb(learning + v.kept)));
         bars.categories.push_back(name);
-        bars.series[0].second.push_back(mb(v.weights + 3 * v.gradients));
+        bars.series[0].second.push_back(mb(learning));
         bars.series[1].second.push_back(mb(v.kept));
     }
     table.save();
@@ -661,8 +672,9 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
 void correlated_pixels(const fs::path& photo, std::uint64_t seed, const fs::path& out) {
     const Tensor3 rgb = cnn::load_rgb_image(photo, 480);
     const Tensor2 grey = cnn::load_grayscale_image(photo, 480);
-    std::cout << fmt::format("photo: {} ({}x{} after shrinking)\n", photo.filename().string(),
-                             grey.shape(0), grey.shape(1));
+    cnn::Transcript text(out / "ch09_correlation.txt");
+    text.line(fmt::format("photo: {} ({} rows x {} columns after shrinking)", photo.filename().string(),
+                          grey.shape(0), grey.shape(1)));
     // The same pixels in a random order: what an MLP could as well be given.
     cnn::Rng rng(seed);
     const std::vector<std::size_t> order = rng.permutation(grey.size());
@@ -682,7 +694,6 @@ void correlated_pixels(const fs::path& photo, std::uint64_t seed, const fs::path
         shuffled.y.push_back(cnn::neighbour_correlation(scrambled, d, cnn::Direction::right));
     }
     //! [neighbour_correlation]
-    cnn::Transcript text(out / "ch09_correlation.txt");
     text.line("Correlation of a pixel with the pixel d away (grey photograph)");
     text.line(fmt::format("{:>4} {:>8} {:>8} {:>9}", "d", "right", "below", "shuffled"));
     for (std::size_t i = 0; i < right.x.size(); ++i) {
@@ -812,8 +823,14 @@ int main(int argc, char** argv) {
     program.cli().add_option("--photo", photo, "The colour photograph of section 5");
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;
-        if (options.quick) {
-            budget = {384, 384, 128, 256, 1, 2, 1, 10, 8};
+        if (options.quick) {  // the committed sample: seconds
+            budget.train = budget.seed_train = 384;
+            budget.validation = 128;
+            budget.test = 256;
+            budget.epochs = budget.seed_epochs = 1;
+            budget.seeds = 2;
+            budget.ascent_steps = 10;
+            budget.memory_batch = 8;
         }
         budget.seed_epochs = seed_epochs > 0 ? seed_epochs : budget.seed_epochs;
         budget.seeds = seeds > 0 ? seeds : budget.seeds;

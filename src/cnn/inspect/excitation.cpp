@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -70,19 +71,16 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
             cols.push_back({l.name(), o.kernel_cols, o.stride_cols, g.pad_cols.before});
             continue;
         }
-        const Pooling2DOptions* pool = nullptr;
+        std::optional<Pool2DWindow> pool;
         if (const auto* max = dynamic_cast<const MaxPooling2D*>(&l)) {
-            pool = &max->options();
+            pool = max->window(in.at(1), in.at(2));
         } else if (const auto* average = dynamic_cast<const AveragePooling2D*>(&l)) {
-            pool = &average->options();
+            pool = average->window(in.at(1), in.at(2));
         }
-        if (pool != nullptr) {
-            const std::size_t sr = pool->stride_rows == 0 ? pool->pool_rows : pool->stride_rows;
-            const std::size_t sc = pool->stride_cols == 0 ? pool->pool_cols : pool->stride_cols;
-            const Conv2DGeometry g = Conv2DGeometry::keras(pool->padding, in.at(1), in.at(2),
-                                                           pool->pool_rows, pool->pool_cols, sr, sc);
-            rows.push_back({l.name(), pool->pool_rows, sr, g.pad_rows.before});
-            cols.push_back({l.name(), pool->pool_cols, sc, g.pad_cols.before});
+        if (pool) {
+            const Conv2DGeometry& g = pool->geometry;
+            rows.push_back({l.name(), pool->window_rows, g.stride_rows, g.pad_rows.before});
+            cols.push_back({l.name(), pool->window_cols, g.stride_cols, g.pad_cols.before});
             continue;
         }
         const Shape& out = model.output_shape(i);

@@ -1,10 +1,27 @@
 #include "cnn/inspect/memory.hpp"
 
+#include <algorithm>
+
 namespace cnn {
 
 std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch) {
     model.build();
+    // A training pass updates what layers learn without gradients (batch normalization's
+    // moving averages): kept here and put back afterwards, so the model predicts as before.
+    std::vector<std::vector<float>> state;
+    for (const Parameter& p : model.weights()) {
+        if (p.grad == nullptr) {
+            state.emplace_back(p.value, p.value + p.size);
+        }
+    }
     model.forward(batch, /*training=*/true, /*apply_softmax=*/false);
+    std::size_t k = 0;
+    for (const Parameter& p : model.weights()) {
+        if (p.grad == nullptr) {
+            std::copy(state[k].begin(), state[k].end(), p.value);
+            ++k;
+        }
+    }
     std::vector<LayerMemory> layers;
     for (std::size_t i = 0; i < model.size(); ++i) {
         Layer& layer = model.layer(i);

@@ -9,8 +9,9 @@
 /// max pooling which input won each window. So a training step keeps, from the forward pass
 /// until the backward pass has gone by, something of the size of every layer's activations,
 /// for every image of the batch. The weights, their gradients and the optimizer's moments do
-/// not depend on the batch; the activations grow with it and usually dominate. Inference keeps
-/// nothing: each layer's output is only needed by the next layer.
+/// not depend on the batch; the activations grow with it and usually dominate. Inference needs
+/// to keep nothing: each layer's output is only needed by the next layer (this library's
+/// layers still keep their last input, so that a backward pass can follow one).
 #pragma once
 
 #include <cstddef>
@@ -40,7 +41,8 @@ struct LayerMemory {
 /// Runs `model` forward on `batch` in training mode, as a training step does, then asks every
 /// layer what it keeps for the backward pass and what scratch memory its engine holds; with
 /// the sizes of its weights, gradients and output at this batch. The model is built first if
-/// needed.
+/// needed; what its layers learn without gradients (batch normalization's moving averages),
+/// which a training pass updates, is put back as it was. A dropout layer's generator moves on.
 std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch);
 //! [training_memory]
 

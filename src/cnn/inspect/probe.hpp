@@ -15,7 +15,8 @@
 ///   and Vincent, 2009).
 ///
 /// Both run the layers in inference mode (no dropout, batch normalization's moving averages)
-/// and leave the model's weights and their gradients as they found them.
+/// and leave the weights as they found them; the weights' gradients, a by-product of the
+/// backward pass, are set to zero.
 #pragma once
 
 #include <cstddef>

@@ -138,7 +138,7 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     if (fused_relu() && training) {
         y_ = y;  // a fused ReLU's mask is y > 0 (copied into y_'s memory of the last batch)
     } else if (fused_relu()) {
-        y_ = Tensor4();  // inference keeps no mask: no backward pass follows it
+        y_ = Tensor4();  // inference keeps no mask; a backward pass after it recomputes it
     }
     return y;
 }

@@ -119,13 +119,13 @@ public:
     /// The options set so far.
     /// \return them, as the constructor and the calls above left them
     const Options& options() const { return options_; }
-
-protected:
     /// The window this layer uses on an input of h rows and w columns.
     /// \param h the input's height H
     /// \param w the input's width W
-    /// \return pool2d_window() of the layer's options
+    /// \return pool2d_window() of the layer's options: window size, strides, padding
     Pool2DWindow window(std::size_t h, std::size_t w) const { return pool2d_window(options_, h, w); }
+
+protected:
 
     /// The window, strides and padding.
     Options options_;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <xtensor/xview.hpp>
+
 #include "support/io/checksum.hpp"
 #include "support/io/idx.hpp"
 
@@ -173,6 +175,35 @@ void require_images(const Dataset& data, std::size_t at_least, const std::string
                                            : ""));
         }
     }
+}
+
+namespace {
+
+Examples take_range(const Tensor4& x, const Labels& y, std::size_t begin, std::size_t count) {
+    return {Tensor4(xt::view(x, xt::range(begin, begin + count))),
+            Labels(y.begin() + static_cast<std::ptrdiff_t>(begin),
+                   y.begin() + static_cast<std::ptrdiff_t>(begin + count))};
+}
+
+}  // namespace
+
+Examples first_examples(const Examples& examples, std::size_t count) {
+    const std::size_t n = examples.y.size();
+    return take_range(examples.x, examples.y, 0, count == 0 ? n : std::min(count, n));
+}
+
+TrainingData load_training_data(const std::filesystem::path& directory, std::size_t train,
+                                std::size_t validation, std::size_t test) {
+    const Dataset train_split = load_split(directory, Split::train);
+    const Dataset test_split = load_split(directory, Split::test);
+    require_images(train_split, train + validation,
+                   std::to_string(train) + " to train on, " + std::to_string(validation) +
+                       " for validation");
+    require_images(test_split, test);
+    const std::size_t n = train_split.labels.size();
+    return {take_range(train_split.images, train_split.labels, 0, n - validation),
+            take_range(train_split.images, train_split.labels, n - validation, validation),
+            take_range(test_split.images, test_split.labels, 0, test)};
 }
 
 std::filesystem::path sample_data_directory() {

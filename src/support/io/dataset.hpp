@@ -73,6 +73,38 @@ Dataset load_split(const std::filesystem::path& directory, Split split, std::siz
 /// \param why appended to the message about too few images
 void require_images(const Dataset& data, std::size_t at_least, const std::string& why = "");
 
+/// Some examples a model trains on or is measured on: images and their labels.
+struct Examples {
+    Tensor4 x;  ///< images (N, 1, H, W)
+    Labels y;   ///< N labels
+};
+
+/// The first `count` of `examples`, copied: all of them for 0 or when there are fewer.
+/// \param examples where they come from
+/// \param count how many to take; 0 for all
+/// \return the first min(count, N) examples
+Examples first_examples(const Examples& examples, std::size_t count);
+
+/// The three parts a training program works with.
+struct TrainingData {
+    Examples train;       ///< what it trains on: the training split but its end
+    Examples validation;  ///< the end of the training split, never trained on
+    Examples test;        ///< the start of the test split, only measured
+};
+
+/// Loads both splits from `directory` and divides them: the last `validation` training
+/// examples become the validation part, the ones before them the training part, and the
+/// first `test` test examples the test part. The splits must hold at least `train` +
+/// `validation` and `test` images (require_images(), which names the file and the numbers).
+/// \param directory the folder holding the dataset's files (find_data_directory())
+/// \param train how many examples the program trains on at most: the fewest it accepts
+/// \param validation how many to hold out of the training split's end
+/// \param test how many test examples to keep
+/// \return the three parts
+/// \throws DataError as load_split() and require_images() do
+TrainingData load_training_data(const std::filesystem::path& directory, std::size_t train,
+                                std::size_t validation, std::size_t test);
+
 /// The directory of the committed sample, `<source dir>/data/fashion-mnist-sample`.
 /// \return the path, under the source directory the library was built from
 std::filesystem::path sample_data_directory();

@@ -422,6 +422,9 @@ void check_image_grid(const std::string& where, const ImageGrid& grid) {
     for (std::size_t k = 0; k < grid.images.size(); ++k) {
         const Tensor2& pixels = grid.images[k].pixels;
         const std::string name = name_of("image", k, grid.images[k].caption);
+        if (grid.images[k].value_range) {
+            expect_range(where, *grid.images[k].value_range, (name + ": value_range").c_str(), false);
+        }
         if (pixels.shape(0) == 0 || pixels.shape(1) == 0) {
             bad_input(where, name + ": expected pixels (H, W) with H, W >= 1, got " +
                                  shape_to_string(pixels.shape()));
@@ -516,10 +519,11 @@ std::pair<std::size_t, std::size_t> repeats(const Tensor2& pixels) {
 /// The pixels of one image as a gnuplot `matrix` block: one text line per image row, each
 /// value already turned into its place t in [0, 1] on the colour scale (written with 3
 /// decimals, finer than the 256 shades a PNG can show), repeated as repeats() says.
-std::string colour_scale_rows(const Tensor2& pixels, const ImageGrid& grid, bool diverging) {
+std::string colour_scale_rows(const Tensor2& pixels,
+                              const std::optional<std::pair<double, double>>& range, bool diverging) {
     double low = 0, high = 0;
-    if (grid.value_range) {
-        std::tie(low, high) = *grid.value_range;
+    if (range) {
+        std::tie(low, high) = *range;
     } else {
         const auto [min, max] = std::minmax_element(pixels.begin(), pixels.end());
         low = *min;
@@ -927,7 +931,10 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
     };
     for (std::size_t k = 0; k < grid.images.size(); ++k) {
         append_data_block(script, "$image" + std::to_string(k),
-                          colour_scale_rows(grid.images[k].pixels, grid, diverging(k)));
+                          colour_scale_rows(grid.images[k].pixels,
+                                            grid.images[k].value_range ? grid.images[k].value_range
+                                                                       : grid.value_range,
+                                            diverging(k)));
     }
 
     // Every image is a plot of its own, placed by setting its margins at exact screen positions.

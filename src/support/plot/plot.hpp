@@ -129,6 +129,9 @@ struct GridImage {
     /// This image's palette, when it differs from the grid's (ImageGrid::diverging): a grid
     /// can show an input in grey beside a signed map in blue-white-red.
     std::optional<bool> diverging = std::nullopt;
+    /// This image's value range, when it differs from the grid's (ImageGrid::value_range):
+    /// maps of one kind can share a scale while the images beside them keep theirs.
+    std::optional<std::pair<double, double>> value_range = std::nullopt;
 };
 
 /// Images laid out row by row, `columns` to a row, each with its caption above it.
