@@ -208,8 +208,8 @@ void shift_and_shuffle(const Data& all, const Budget& budget, std::uint64_t seed
     }
     std::cout << '\n';
     cnn::Transcript table(out / "ch09_shuffle.txt");
-    table.line(fmt::format("Test accuracy, mean +- standard error over {} seeds (one fixed pixel "
-                           "permutation; each seed trains both)", budget.seeds));
+    table.line(fmt::format("Test accuracy, mean +- standard error over {} seeds", budget.seeds));
+    table.line("(one fixed pixel permutation; each seed trains on both)");
     table.line(fmt::format("{:<20} {:>17} {:>17} {:>17}", "model", "original", "shuffled",
                            "shuffled - orig."));
     // The mean and its standard error, which one seed cannot give.
@@ -375,10 +375,14 @@ void activation_maximisation(cnn::Sequential& model, const std::vector<FeatureLa
     // a ReLU unit often sits at 0, where the value after the ReLU has no gradient.
     options.before_relu = true;
     cnn::Transcript text(out / "ch09_maximisation.txt");
-    text.line(fmt::format("Gradient ascent from grey {} with noise {}, {} steps of {} "
-                          "(normalised), decay {}, a 3x3 blur (sigma {}) every {} steps; seed {}",
-                          options.start, options.noise, options.steps, options.step_size,
-                          options.decay, options.blur_sigma, options.blur_every, seed));
+    text.line(fmt::format("Gradient ascent from grey {} with noise {}, seed {}: {} steps of {} "
+                          "(normalised),", options.start, options.noise, seed, options.steps,
+                          options.step_size));
+    text.line(fmt::format("decay {}, a 3x3 blur (sigma {}) every {} steps. Each unit: the centre "
+                          "of its map, before its ReLU.", options.decay, options.blur_sigma,
+                          options.blur_every));
+    text.line();
+    text.line(fmt::format("{:<12} {:>8} {:>8} {:>8}", "layer", "channel", "start", "end"));
     cnn::ImageGrid grid;
     grid.title = "What gradient ascent builds for the centre unit of the channels of figures 9.3-9.5, cut to its field";
     grid.columns = units_per_layer;
@@ -390,16 +394,13 @@ void activation_maximisation(cnn::Sequential& model, const std::vector<FeatureLa
         const cnn::Shape& map = model.output_shape(f.index);
         const cnn::InputWindow field = cnn::receptive_window(model, f.index, map[1] / 2, map[2] / 2);
         //! [maximise_channels]
-        std::string line = fmt::format("{:<10} channel: centre unit before its ReLU, start -> end:",
-                                       model.layer(f.index).name());
         for (std::size_t k = 0; k < f.channels.size(); ++k) {
             const Tensor3 crop = cnn::crop_window(xt::view(ascent.images, k), field, options.start);
             grid.images.push_back({xt::view(crop, 0),
                                    fmt::format("{} ch {}", model.layer(f.index).name(), f.channels[k])});
-            line += fmt::format(" {} {:.2f}->{:.2f}", f.channels[k], ascent.initial_activation[k],
-                                ascent.final_activation[k]);
+            text.line(fmt::format("{:<12} {:>8} {:>8.2f} {:>8.2f}", model.layer(f.index).name(),
+                                  f.channels[k], ascent.initial_activation[k], ascent.final_activation[k]));
         }
-        text.line(line);
     }
     cnn::save_image_grid(grid, out / "ch09_maximisation.png");
 
@@ -414,12 +415,13 @@ void activation_maximisation(cnn::Sequential& model, const std::vector<FeatureLa
     class_grid.title = "The input gradient ascent builds for each class's score (logit)";
     class_grid.columns = 5;
     class_grid.value_range = std::make_pair(0.0, 1.0);
-    std::string line = "class logits: start -> end:";
+    text.line();
+    text.line(fmt::format("{:<12} {:>8} {:>8}", "class logit", "start", "end"));
     for (std::size_t k = 0; k < 10; ++k) {
         class_grid.images.push_back({xt::view(ascent.images, k, 0), names.at(k)});
-        line += fmt::format(" {:.1f}->{:.1f}", ascent.initial_activation[k], ascent.final_activation[k]);
+        text.line(fmt::format("{:<12} {:>8.2f} {:>8.2f}", names.at(k), ascent.initial_activation[k],
+                              ascent.final_activation[k]));
     }
-    text.line(line);
     text.save();
     cnn::save_image_grid(class_grid, out / "ch09_class_maximisation.png");
     std::cout << '\n';
@@ -600,9 +602,9 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
     const MemoryTotals t = totals(layers, input_bytes);
     // Adam keeps two moments per trainable weight.
     const std::size_t counted = t.weights + 3 * t.gradients + t.kept + t.workspace + input_bytes;
-    table.line(fmt::format("weights {:.1f} + gradients {:.1f} + Adam's moments {:.1f} + kept for "
-                           "backward {:.1f} + scratch {:.1f} + the model's copy of the batch {:.1f} "
-                           "= {:.1f} MB",
+    table.line(fmt::format("count: weights {:.1f} + gradients {:.1f} + Adam's moments {:.1f}\n"
+                           "       + kept for backward {:.1f} + scratch {:.1f} + the model's copy "
+                           "of the batch {:.1f} = {:.1f} MB",
                            mb(t.weights), mb(t.gradients), mb(2 * t.gradients), mb(t.kept),
                            mb(t.workspace), mb(input_bytes), mb(counted)));
 
@@ -612,8 +614,8 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
     model.train_on_batch(batch.x, batch.y);
     const double training_peak = cnn::resident_memory().peak_mb - before_model.now_mb;
     //! [measured_step]
-    table.line(fmt::format("measured: during a training step the process holds {:.1f} MB more "
-                           "than before the model existed; {:+.1f} MB beyond the count above",
+    table.line(fmt::format("measured: during a training step the process holds {:.1f} MB more\n"
+                           "       than before the model existed, {:+.1f} MB beyond the count",
                            training_peak, training_peak - mb(counted)));
 
     // Inference, in a fresh model: nothing to keep for a backward pass.
@@ -633,7 +635,7 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
         table.line(fmt::format("inference needs the weights {:.1f} MB and the largest input + "
                                "output of one layer {:.1f} MB = {:.1f} MB", mb(t.weights),
                                mb(t.largest_pair), mb(t.weights + t.largest_pair)));
-        table.line(fmt::format("measured peak of predict(): {:.1f} MB; our layers also keep their "
+        table.line(fmt::format("measured peak of predict(): {:.1f} MB; our layers also keep their\n"
                                "last input ({:.1f} MB) and the engines their scratch ({:.1f} MB)",
                                inference_peak, mb(kept), mb(scratch)));
     }
@@ -738,7 +740,7 @@ void correlated_pixels(const fs::path& photo, std::uint64_t seed, const fs::path
         on += v > 0.0f ? 1 : 0;
     }
     text.line();
-    text.line(fmt::format("red detector: 3x3x3 filter, R +1/9, G -1/18, B -1/18, bias -0.1, ReLU: "
+    text.line(fmt::format("red detector: 3x3x3 filter, R +1/9, G -1/18, B -1/18, bias -0.1, ReLU:\n"
                           "{:.1f}% of the {} positions respond",
                           100.0 * static_cast<double>(on) / static_cast<double>(map.size()), map.size()));
     text.save();
@@ -791,8 +793,8 @@ void stride_is_subsampling(const fs::path& out) {
     };
     const Tensor4 same1 = cnn::conv2d_naive_forward(even, w, b, same(1));
     const Tensor4 same2 = cnn::conv2d_naive_forward(even, w, b, same(2));
-    text.line(fmt::format("Keras 'same' on 6x6: stride 2 against the stride-1 output sampled from "
-                          "(0, 0): largest difference {}; from (1, 1): {}",
+    text.line(fmt::format("Keras 'same' on 6x6, stride 2 against the stride-1 output sampled\n"
+                          "from (0, 0): largest difference {}; from (1, 1): {}",
                           xt::amax(xt::abs(cnn::subsample(same1, 2, 2) - same2))(),
                           xt::amax(xt::abs(cnn::subsample(same1, 2, 2, 1, 1) - same2))()));
     text.save();
