@@ -283,9 +283,9 @@ cnn::Sequential trained_seed_model(const Data& data, const Budget& budget,
         text.line("Géron's model, weights loaded from " + weights->filename().string());
     } else {
         const Part part = cnn::first_examples(data.train, budget.seed_train);  // 0: all
-        text.line(fmt::format("Géron's model, trained here: {} epochs of Adam on {} images, batch "
-                              "64 (pass --weights for a longer-trained one)",
-                              budget.seed_epochs, part.y.size()));
+        text.line(fmt::format("Géron's model, trained here: {} epoch{} of Adam on {} images, batch 64",
+                              budget.seed_epochs, budget.seed_epochs == 1 ? "" : "s", part.y.size()));
+        text.line("(pass --weights for a longer-trained one)");
         cnn::FitOptions fit;
         fit.epochs = budget.seed_epochs;
         fit.batch_size = 64;
