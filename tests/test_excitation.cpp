@@ -55,6 +55,10 @@ TEST_CASE("strongest_excitations: each image's best position, the best images fi
         CHECK(best[0][2].value == 3.0f);
     }
     CHECK(cnn::strongest_excitations(model, x, 0, 10)[0].size() == 4);
+    // No images: one empty list per channel.
+    const auto none = cnn::strongest_excitations(model, xt::zeros<float>({0, 2, 2, 2}), 0, 3);
+    REQUIRE(none.size() == 1);
+    CHECK(none[0].empty());
 }
 
 TEST_CASE("receptive_window: Géron's model, by hand with chapter 04's recurrence") {

@@ -22,7 +22,9 @@ std::vector<std::vector<Excitation>> strongest_excitations(Sequential& model, co
     if (batch_size == 0) {
         throw std::invalid_argument("strongest_excitations: batch_size must be at least 1");
     }
-    std::vector<std::vector<Excitation>> best;  // per channel: each image's strongest position
+    model.build();
+    // Per channel: each image's strongest position (every list empty for no images).
+    std::vector<std::vector<Excitation>> best(layer < model.size() ? model.output_shape(layer).at(0) : 0);
     for (std::size_t begin = 0; begin < x.shape(0); begin += batch_size) {
         const std::size_t end = std::min(begin + batch_size, x.shape(0));
         const Tensor4 y = forward_to(model, xt::view(x, xt::range(begin, end)), layer);

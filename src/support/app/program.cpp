@@ -16,7 +16,8 @@
 namespace cnn {
 
 void Transcript::line(const std::string& text) {
-    std::cout << text << '\n';
+    // Flushed at once: a long run whose output goes to a file shows its results as they come.
+    std::cout << text << '\n' << std::flush;
     text_ += text;
     text_ += '\n';
 }
