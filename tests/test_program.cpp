@@ -9,10 +9,14 @@
 #include "test_support.hpp"
 
 namespace {
-// Runs a Program on the given arguments, capturing what it prints on stderr.
+// Runs a Program (of `sections` numbered sections, if any) on the given arguments, capturing
+// what it prints on stderr.
 int run(const std::vector<std::string>& args, const std::function<void(const cnn::ProgramOptions&)>& body,
-        std::string* err = nullptr) {
+        std::string* err = nullptr, std::size_t sections = 0) {
     cnn::Program program("ch99_test", "a test program", cnn::ReadsData::yes);
+    if (sections > 0) {
+        program.sections(sections);
+    }
     std::vector<char*> argv;
     std::vector<std::string> storage = args;
     storage.insert(storage.begin(), "ch99_test");
@@ -71,6 +75,31 @@ TEST_CASE("Program: a --seed that is negative or too large is refused, never cha
     CHECK(run({"--seed", "18446744073709551615", "--out", out.path().string()},
               [&](const cnn::ProgramOptions& o) { seen = o; }) == 0);
     CHECK(seen.seed == 18446744073709551615ULL);
+}
+
+TEST_CASE("Program: --only runs one section of those the program has, and refuses any other") {
+    cnn::testing::TempDir out;
+    cnn::ProgramOptions seen;
+    CHECK(run({"--out", out.path().string()}, [&](const cnn::ProgramOptions& o) { seen = o; }, nullptr, 3) == 0);
+    CHECK(seen.wants(1));
+    CHECK(seen.wants(3));
+    CHECK(run({"--only", "2", "--out", out.path().string()}, [&](const cnn::ProgramOptions& o) { seen = o; },
+              nullptr, 3) == 0);
+    CHECK_FALSE(seen.wants(1));
+    CHECK(seen.wants(2));
+    CHECK_FALSE(seen.wants(3));
+    for (const std::string bad : {"0", "4"}) {
+        std::string err;
+        bool ran = false;
+        CHECK(run({"--only", bad, "--out", out.path().string()}, [&](const cnn::ProgramOptions&) { ran = true; },
+                  &err, 3) != 0);
+        CHECK_FALSE(ran);
+        CHECK(err.find("--only: Value " + bad + " not in range 1 to 3") != std::string::npos);
+    }
+    // A program without sections has no --only.
+    std::string err;
+    CHECK(run({"--only", "1", "--out", out.path().string()}, [](const cnn::ProgramOptions&) {}, &err) != 0);
+    CHECK(err.find("--only") != std::string::npos);
 }
 
 TEST_CASE("Program: an empty --out is refused, naming the flag") {

@@ -608,10 +608,8 @@ int main(int argc, char** argv) {
                          "Chapter 08: deeper networks: VGG, dropout, batch normalization, "
                          "residual connections, augmentation",
                          cnn::ReadsData::yes, cnn::Engines::fast);
-    std::size_t only = 0, resnet_epochs = 0;
-    program.cli()
-        .add_option("--only", only, "Run only this section (1-6)")
-        ->check(CLI::Range(1, 6));
+    std::size_t resnet_epochs = 0;
+    program.sections(6);
     program.cli()
         .add_option("--resnet-epochs", resnet_epochs,
                     "Epochs of section 6's ResNet on the whole training set (default 2; the "
@@ -622,36 +620,35 @@ int main(int argc, char** argv) {
         if (options.quick) {
             budget = {384, 128, 256, 1, true};
         }
-        const auto wanted = [&](std::size_t section) { return only == 0 || only == section; };
         const Data data = load_data(options, budget);
         const std::uint64_t seed = options.seed;
         const fs::path& out = options.out;
-        if (wanted(1)) {
+        if (options.wants(1)) {
             std::cout << "== 1. AlexNet and VGG ==\n\n";
             classic_summaries(seed, out);
             five_against_three(data, budget, seed, out);
             vgg_depth(data, budget, seed, out);
         }
-        if (wanted(2)) {
+        if (options.wants(2)) {
             std::cout << "\n== 2. Dropout ==\n\n";
             dropout_on_numbers(seed, out);
             dropout_experiment(data, budget, seed, out);
         }
-        if (wanted(3)) {
+        if (options.wants(3)) {
             std::cout << "\n== 3. Batch normalization ==\n\n";
             batch_norm_on_numbers(seed, out);
             batch_norm_experiment(data, budget, seed, out);
         }
-        if (wanted(4)) {
+        if (options.wants(4)) {
             std::cout << "\n== 4. Residual connections ==\n\n";
             graph_example(seed, out);
             degradation(data, budget, seed, out);
         }
-        if (wanted(5)) {
+        if (options.wants(5)) {
             std::cout << "\n== 5. Data augmentation ==\n\n";
             augmentation_experiment(data, budget, seed, out);
         }
-        if (wanted(6)) {
+        if (options.wants(6)) {
             std::cout << "\n== 6. The book's ResNet ==\n\n";
             resnet_run(data, budget, resnet_epochs > 0 ? resnet_epochs : options.quick ? 1 : 2, seed, out);
         }

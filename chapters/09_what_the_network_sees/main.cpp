@@ -807,9 +807,9 @@ int main(int argc, char** argv) {
                          "Chapter 09: what a trained CNN sees: shift and shuffle, features, "
                          "saliency and occlusion, memory, correlated pixels, stride",
                          cnn::ReadsData::yes, cnn::Engines::fast);
-    std::size_t only = 0, seed_epochs = 0, seeds = 0;
+    std::size_t seed_epochs = 0, seeds = 0;
     std::string weights, photo = cnn::debian_photo;
-    program.cli().add_option("--only", only, "Run only this section (1-6)")->check(CLI::Range(1, 6));
+    program.sections(6);
     program.cli()
         .add_option("--weights", weights,
                     "Weights of Géron's model for sections 2 and 3 (a folder saved by "
@@ -836,21 +836,20 @@ int main(int argc, char** argv) {
         }
         budget.seed_epochs = seed_epochs > 0 ? seed_epochs : budget.seed_epochs;
         budget.seeds = seeds > 0 ? seeds : budget.seeds;
-        const auto wanted = [&](std::size_t section) { return only == 0 || only == section; };
         const std::uint64_t seed = options.seed;
         const fs::path& out = options.out;
         std::optional<Data> data;
-        if (wanted(1) || wanted(2) || wanted(3) || wanted(4)) {
+        if (options.wants(1) || options.wants(2) || options.wants(3) || options.wants(4)) {
             data = load_data(options, budget);
         }
-        if (wanted(1)) {
+        if (options.wants(1)) {
             std::cout << "== 1. Shift and shuffle: CNNs beside the MLP ==\n\n";
             shift_and_shuffle(*data, budget, seed, out);
         }
-        if (wanted(2) || wanted(3)) {
+        if (options.wants(2) || options.wants(3)) {
             cnn::Sequential model = trained_seed_model(
                 *data, budget, weights.empty() ? std::nullopt : std::optional<fs::path>(weights), seed, out);
-            if (wanted(2)) {
+            if (options.wants(2)) {
                 std::cout << "\n== 2. Hierarchical features ==\n\n";
                 const std::vector<std::size_t> convs = three_convolutions(model);
                 std::vector<FeatureLayer> layers = {
@@ -858,20 +857,20 @@ int main(int argc, char** argv) {
                 strongest_patches(model, *data, layers, out);
                 activation_maximisation(model, layers, budget, seed, out);
             }
-            if (wanted(3)) {
+            if (options.wants(3)) {
                 std::cout << "\n== 3. Where the network looks ==\n\n";
                 where_it_looks(model, *data, out);
             }
         }
-        if (wanted(4)) {
+        if (options.wants(4)) {
             std::cout << "\n== 4. The memory of backpropagation ==\n\n";
             backprop_memory(*data, budget, seed, out);
         }
-        if (wanted(5)) {
+        if (options.wants(5)) {
             std::cout << "\n== 5. Images are made of correlated pixels ==\n\n";
             correlated_pixels(photo, seed, out);
         }
-        if (wanted(6)) {
+        if (options.wants(6)) {
             std::cout << "\n== 6. Stride is subsampling ==\n\n";
             stride_is_subsampling(out);
         }

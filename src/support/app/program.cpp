@@ -85,6 +85,11 @@ Program::Program(const std::string& name, const std::string& description, ReadsD
     }
 }
 
+void Program::sections(std::size_t count) {
+    app_.add_option("--only", options_.only, "Run only this section (1-" + std::to_string(count) + ")")
+        ->check(CLI::Range(std::size_t{1}, count));
+}
+
 int Program::run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body) {
     try {
         app_.parse(argc, argv);

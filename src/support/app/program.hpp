@@ -9,6 +9,7 @@
 /// file gets a sentence, not a crash.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -71,6 +72,11 @@ struct ProgramOptions {
     std::uint64_t seed = 42;                     ///< --seed: every random choice follows it
     std::optional<std::filesystem::path> data;   ///< --data: where the data set is
     Engines engines = Engines::book;             ///< --engines: what computes the layers
+    std::size_t only = 0;                        ///< --only: the one section to run; 0 for all
+    /// Whether the program runs `section`: every section, unless `--only` names another.
+    /// \param section a section's number, from 1
+    /// \return true when `--only` is absent or names `section`
+    bool wants(std::size_t section) const { return only == 0 || only == section; }
 };
 
 
@@ -90,6 +96,11 @@ public:
     /// The CLI11 parser, for a chapter to add flags of its own before run().
     /// \return the parser
     CLI::App& cli() { return app_; }
+
+    /// Offers `--only N`, to run one of the program's `count` numbered sections
+    /// (ProgramOptions::wants()); any other N is refused with the range.
+    /// \param count how many sections the program has, at least 1
+    void sections(std::size_t count);
 
     /// Parses the command line, creates the output folder and calls `body`. Returns the exit
     /// status for main(): 0 on success, 1 after printing `error: ...` for any exception,
