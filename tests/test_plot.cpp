@@ -475,6 +475,141 @@ TEST_CASE("save_image_grid: an image can have its own palette, grey beside blue-
     CHECK(std::abs(swapped(0, 50, 150) - 0.5f) < 0.02f);
 }
 
+TEST_CASE("save_image_grid draws boxes over an image on the pixels they frame") {
+    // A 96x96 black image with a white rectangle on rows 30..49 and columns 20..59, framed by
+    // the box {20, 30, 60, 50}. In cells of 400 pixels the image fits a square of 388, enlarged
+    // by the whole factor floor(388 / 96) = 4 to 384x384 and centred in the 400x400 cell: its
+    // top-left corner is at PNG (x, y) = (8, 8), and image pixel (r, c) covers the PNG's
+    // [8 + 4c, 12 + 4c) x [8 + 4r, 12 + 4r). So the box's edges x = 20, 60 and y = 30, 50 lie at
+    // PNG x = 88, 248 and y = 128, 208. The outline is 2 pixels wide and anti-aliased, so the
+    // test finds its centre line as the mean of the pixel centres across it, weighted by how red
+    // each pixel is (R - G: 0 on black and on white); gnuplot rounds positions a little, so
+    // the centre may be up to 1 PNG pixel off, a quarter of an image pixel. A box drawn half an
+    // image pixel off (pixel centres taken for pixel edges) would be 2 PNG pixels off.
+    cnn::testing::TempDir dir;
+    cnn::Tensor2 scene = xt::zeros<float>({96, 96});
+    for (std::size_t r = 30; r < 50; ++r) {
+        for (std::size_t c = 20; c < 60; ++c) {
+            scene(r, c) = 1.0f;
+        }
+    }
+    cnn::ImageGrid grid;
+    grid.cell_pixels = 400;
+    grid.value_range = std::make_pair(0.0, 1.0);
+    cnn::GridImage image{scene, ""};
+    image.boxes.push_back({20, 30, 60, 50, "Bag 0.93"});  // red, solid
+    image.boxes.push_back({4, 60, 90, 90, "truth: Sneaker", "#2ca02c", true});
+    image.boxes.push_back({80, -10, 120, 10, "cut"});  // reaches outside: cut at the border
+    grid.images = {image, {scene, ""}};  // the second image has no boxes
+    const fs::path png = dir / "boxes.png";
+    cnn::save_image_grid(grid, png);
+    const cnn::Tensor3 rgb = cnn::load_rgb_image(png);  // (3, 400, 800), values in [0, 1]
+    REQUIRE(rgb.shape(1) == 400);
+    REQUIRE(rgb.shape(2) == 800);
+
+    const auto redness = [&](std::size_t y, std::size_t x) {
+        return std::max(0.0f, rgb(0, y, x) - rgb(1, y, x));
+    };
+    // The centre line of a red outline crossing PNG row y between x = from and x = to, and of
+    // one crossing PNG column x between y = from and y = to.
+    const auto centre_along_row = [&](std::size_t y, std::size_t from, std::size_t to) {
+        double weighted = 0, total = 0;
+        for (std::size_t x = from; x <= to; ++x) {
+            weighted += (static_cast<double>(x) + 0.5) * redness(y, x);
+            total += redness(y, x);
+        }
+        REQUIRE(total > 1.0);  // the outline is there: about 2 pixels of full red
+        return weighted / total;
+    };
+    const auto centre_along_column = [&](std::size_t x, std::size_t from, std::size_t to) {
+        double weighted = 0, total = 0;
+        for (std::size_t y = from; y <= to; ++y) {
+            weighted += (static_cast<double>(y) + 0.5) * redness(y, x);
+            total += redness(y, x);
+        }
+        REQUIRE(total > 1.0);
+        return weighted / total;
+    };
+    const auto black = [&](std::size_t y, std::size_t x) {
+        return rgb(0, y, x) < 0.05f && rgb(1, y, x) < 0.05f && rgb(2, y, x) < 0.05f;
+    };
+    const auto white = [&](std::size_t y, std::size_t x) {
+        return rgb(0, y, x) > 0.95f && rgb(1, y, x) > 0.95f && rgb(2, y, x) > 0.95f;
+    };
+    // The four edges of the red box, each measured away from the label in the top-left corner:
+    // at y = 168 (image row 40) and x = 208 (image column 50).
+    CHECK(std::abs(centre_along_row(168, 82, 94) - 88) <= 1.0);    // left, x = 20
+    CHECK(std::abs(centre_along_row(168, 242, 254) - 248) <= 1.0); // right, x = 60
+    CHECK(std::abs(centre_along_column(208, 122, 134) - 128) <= 1.0);  // top, y = 30
+    CHECK(std::abs(centre_along_column(208, 202, 214) - 208) <= 1.0);  // bottom, y = 50
+    // 4 PNG pixels off the edges, the image shows: black outside the box, white inside.
+    CHECK(black(168, 84));
+    CHECK(white(168, 92));
+    CHECK(white(168, 244));
+    CHECK(black(168, 252));
+    CHECK(black(124, 208));
+    CHECK(white(132, 208));
+    CHECK(white(204, 208));
+    CHECK(black(212, 208));
+    // The label "Bag 0.93", in red just inside the top-left corner (88, 128): below the top
+    // edge and right of the left edge, within about two lines of text.
+    double label_red = 0;
+    for (std::size_t y = 131; y < 160; ++y) {
+        for (std::size_t x = 91; x < 180; ++x) {
+            label_red += redness(y, x);
+        }
+    }
+    CHECK(label_red > 5.0);
+
+    // The dashed green box: its bottom edge y = 90 lies at PNG y = 368, its left edge x = 4 at
+    // PNG x = 24. Along the bottom edge, some pixels are green and some, between the dashes,
+    // show the black image.
+    const auto green = [&](std::size_t y, std::size_t x) {
+        return rgb(1, y, x) > 0.5f && rgb(0, y, x) < 0.3f;
+    };
+    std::size_t dashes = 0, gaps = 0, on_left_edge = 0;
+    for (std::size_t x = 60; x < 300; ++x) {
+        const bool on_line = green(367, x) || green(368, x);
+        dashes += on_line ? 1 : 0;
+        gaps += black(367, x) && black(368, x) ? 1 : 0;
+        CHECK_FALSE(green(363, x));  // 5 pixels off the edge: no line there
+    }
+    for (std::size_t y = 280; y < 360; ++y) {
+        on_left_edge += green(y, 23) || green(y, 24) ? 1 : 0;
+    }
+    CHECK(dashes > 40);
+    CHECK(gaps > 40);
+    CHECK(on_left_edge > 20);
+
+    // The box {80, -10, 120, 10} reaches above and right of the image: its left edge x = 80
+    // (PNG x = 328) shows from the image's top, PNG y = 8, down to y = 10 (PNG y = 48); nothing
+    // of it shows in the margin above the image; its label starts at the image's top border.
+    CHECK(std::abs(centre_along_row(40, 322, 334) - 328) <= 1.0);  // PNG y = 40: image y = 8
+    double above = 0, cut_label = 0;
+    for (std::size_t x = 300; x < 400; ++x) {
+        for (std::size_t y = 0; y < 6; ++y) {
+            above += redness(y, x);
+        }
+        for (std::size_t y = 10; y < 30; ++y) {
+            cut_label += x > 330 && x < 380 ? redness(y, x) : 0.0f;
+        }
+    }
+    CHECK(above == 0.0);
+    CHECK(cut_label > 2.0);
+
+    // The second image (PNG x = 400..799) shows the same scene without any box: the boxes of
+    // one image do not carry over to the next.
+    double red_in_second = 0;
+    for (std::size_t y = 0; y < 400; ++y) {
+        for (std::size_t x = 400; x < 800; ++x) {
+            red_in_second += redness(y, x);
+        }
+    }
+    CHECK(red_in_second == 0.0);
+    CHECK(white(168, 400 + 92));
+    CHECK(black(168, 400 + 84));
+}
+
 TEST_CASE("save_image_grid refuses bad input and names the problem") {
     cnn::testing::TempDir dir;
     const fs::path png = dir / "bad.png";
@@ -520,6 +655,42 @@ TEST_CASE("save_image_grid refuses bad input and names the problem") {
         CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
                              doctest::Contains("expected cell_pixels >= 32, got 8"),
                              std::invalid_argument);
+    }
+    SUBCASE("a box with its right edge left of its left edge") {
+        grid.images[1].boxes = {{10, 10, 20, 20, "fine"}, {30, 5, 25, 8, "Bag"}};
+        CHECK_THROWS_WITH_AS(
+            cnn::save_image_grid(grid, png),
+            doctest::Contains("image 1 (\"second\") box 1 (\"Bag\"): expected x_min <= x_max "
+                              "and y_min <= y_max, got x 30 to 25, y 5 to 8"),
+            std::invalid_argument);
+    }
+    SUBCASE("a box upside down") {
+        grid.images[0].boxes = {{10, 20, 20, 10, ""}};
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("image 0 (\"first\") box 0: expected x_min <= "
+                                               "x_max and y_min <= y_max, got x 10 to 20, y 20 "
+                                               "to 10"),
+                             std::invalid_argument);
+    }
+    SUBCASE("a box with a coordinate that is not finite") {
+        grid.images[0].boxes = {{0, 0, infinity, 10, "wide"}};
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("image 0 (\"first\") box 0 (\"wide\") has x_max = "
+                                               "inf; every value must be a finite number"),
+                             std::invalid_argument);
+        grid.images[0].boxes = {{0, not_a_number, 5, 10, ""}};
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                             doctest::Contains("box 0 has y_min = nan"), std::invalid_argument);
+    }
+    SUBCASE("a box colour that is not #rrggbb") {
+        for (const char* colour : {"red", "#12345", "#12345g", "d62728", "#d627280"}) {
+            CAPTURE(colour);
+            grid.images[0].boxes = {{0, 0, 5, 5, "", colour}};
+            CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, png),
+                                 contains(std::string("box 0: expected a colour written "
+                                                      "\"#rrggbb\", got \"") + colour + "\""),
+                                 std::invalid_argument);
+        }
     }
     SUBCASE("a grid too large for a PNG") {
         grid.images.resize(2000, grid.images[0]);

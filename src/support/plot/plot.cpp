@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -406,6 +407,34 @@ void check_bar_chart(const std::string& where, const BarChart& chart) {
     }
 }
 
+/// Whether `colour` is written "#rrggbb": a hash and six hexadecimal digits.
+bool is_hex_colour(const std::string& colour) {
+    return colour.size() == 7 && colour[0] == '#' &&
+           std::all_of(colour.begin() + 1, colour.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+void check_image_boxes(const std::string& where, const std::string& image_name,
+                       const std::vector<ImageBox>& boxes) {
+    for (std::size_t b = 0; b < boxes.size(); ++b) {
+        const ImageBox& box = boxes[b];
+        const std::string name = image_name + " " + name_of("box", b, box.label);
+        expect_finite(where, box.x_min, name + " has x_min");
+        expect_finite(where, box.y_min, name + " has y_min");
+        expect_finite(where, box.x_max, name + " has x_max");
+        expect_finite(where, box.y_max, name + " has y_max");
+        if (box.x_max < box.x_min || box.y_max < box.y_min) {
+            bad_input(where, name + ": expected x_min <= x_max and y_min <= y_max, got x " +
+                                 number(box.x_min) + " to " + number(box.x_max) + ", y " +
+                                 number(box.y_min) + " to " + number(box.y_max));
+        }
+        if (!is_hex_colour(box.colour)) {
+            bad_input(where, name + ": expected a colour written \"#rrggbb\", got \"" +
+                                 box.colour + "\"");
+        }
+    }
+}
+
 void check_image_grid(const std::string& where, const ImageGrid& grid) {
     if (grid.images.empty()) {
         bad_input(where, "expected at least one image, got none");
@@ -438,6 +467,7 @@ void check_image_grid(const std::string& where, const ImageGrid& grid) {
                 }
             }
         }
+        check_image_boxes(where, name, grid.images[k].boxes);
     }
 }
 
@@ -557,6 +587,51 @@ std::string colour_scale_rows(const Tensor2& pixels,
         }
     }
     return rows;
+}
+
+/// The boxes drawn over one image, as gnuplot objects (rectangles, tags 1, 2, ...) and labels
+/// (tags 11, 12, ...; tags 1 and 2 are the title and the caption) in the coordinates of the
+/// image's plot, where data pixel (row i, column j) is centred on (x = j, y = i) after the
+/// repeats of repeats(): a box edge at pixel coordinate X lies at X * repeat - 0.5. gnuplot
+/// clips the rectangles to the plot. Every tag set here must be
+/// unset after the image is plotted (unset_image_boxes), or the next image would show it too.
+void append_image_boxes(std::ostringstream& script, const GridImage& image) {
+    const auto [repeat_rows, repeat_columns] = repeats(image.pixels);
+    const auto x_of = [repeat = static_cast<double>(repeat_columns)](double x) {
+        return number(x * repeat - 0.5);
+    };
+    const auto y_of = [repeat = static_cast<double>(repeat_rows)](double y) {
+        return number(y * repeat - 0.5);
+    };
+    const auto width = static_cast<double>(image.pixels.shape(1));
+    const auto height = static_cast<double>(image.pixels.shape(0));
+    for (std::size_t b = 0; b < image.boxes.size(); ++b) {
+        const ImageBox& box = image.boxes[b];
+        script << "set object " << b + 1 << " rectangle from " << x_of(box.x_min) << ","
+               << y_of(box.y_min) << " to " << x_of(box.x_max) << "," << y_of(box.y_max)
+               << " front clip fillstyle empty border lc rgb \"" << box.colour << "\" lw 2"
+               << (box.dashed ? " dashtype 2" : " dashtype solid") << "\n";
+        if (!box.label.empty()) {
+            // Just inside the top-left corner: 0.3 of a character to the right and 0.7 of a
+            // line down, since gnuplot centres a label's line on its position. A corner outside
+            // the image is moved onto its border, so that the label stays on the image.
+            script << "set label " << b + 11 << " " << gnuplot_text(box.label) << " at "
+                   << x_of(std::clamp(box.x_min, 0.0, width)) << ","
+                   << y_of(std::clamp(box.y_min, 0.0, height))
+                   << " left front textcolor rgb \"" << box.colour
+                   << "\" font \"Sans,8\" offset character 0.3,-0.7\n";
+        }
+    }
+}
+
+/// Removes what append_image_boxes() set for `image`.
+void unset_image_boxes(std::ostringstream& script, const GridImage& image) {
+    for (std::size_t b = 0; b < image.boxes.size(); ++b) {
+        script << "unset object " << b + 1 << "\n";
+        if (!image.boxes[b].label.empty()) {
+            script << "unset label " << b + 11 << "\n";
+        }
+    }
 }
 
 /// What append_frame decided: the rough size in pixels of the plot area (inside the axes),
@@ -982,8 +1057,10 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
                << "set xrange [-0.5:" << number(columns - 0.5) << "]\n"
                << "set yrange [" << number(rows - 0.5) << ":-0.5]\n"
                << (diverging(k) ? "set palette defined (0 \"#2166AC\", 0.5 \"#FFFFFF\", 1 \"#B2182B\")\n"
-                                : "set palette defined (0 \"black\", 1 \"white\")\n")
-               << "plot $image" << k << " matrix with image\n";
+                                : "set palette defined (0 \"black\", 1 \"white\")\n");
+        append_image_boxes(script, grid.images[k]);
+        script << "plot $image" << k << " matrix with image\n";
+        unset_image_boxes(script, grid.images[k]);
         if (k == 0) {
             script << "unset label 1\n";  // the title is drawn once, with the first image
         }

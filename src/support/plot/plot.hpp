@@ -119,8 +119,27 @@ struct BarChart {
 void save_bar_chart(const BarChart& chart, const std::filesystem::path& png);
 
 // ----------------------------------------------------------------------------------------------
-// Image grids: input images, filters and feature maps, each with a caption.
+// Image grids: input images, filters and feature maps, each with a caption and, where a
+// figure needs them, boxes drawn over it.
 // ----------------------------------------------------------------------------------------------
+
+/// A rectangle drawn over an image of a grid, e.g. a detector's box: its outline (2 pixels
+/// wide, centred on the box's edges) in `colour`, and its label in small text of the same
+/// colour just inside its top-left corner. The coordinates are the image's pixel coordinates,
+/// the convention of cnn::Box: x to the right and y down from the image's top-left corner,
+/// pixel (row r, column c) covering [c, c+1) x [r, r+1), so {20, 30, 60, 50} frames exactly
+/// the pixels of rows 30..49 and columns 20..59. A box that reaches beyond the image is cut to
+/// it: its outline then runs along the image's border there, and its label starts inside.
+struct ImageBox {
+    double x_min = 0;    ///< left edge, in pixels of the image
+    double y_min = 0;    ///< top edge
+    double x_max = 0;    ///< right edge, at least x_min
+    double y_max = 0;    ///< bottom edge, at least y_min
+    std::string label;   ///< printed inside the top-left corner, e.g. "Bag 0.93"; may be empty
+    /// The colour of the outline and the label, written `"#rrggbb"`: red unless set.
+    std::string colour = "#d62728";
+    bool dashed = false;  ///< a dashed outline, e.g. for the true boxes beside the predicted ones
+};
 
 /// One image of a grid: pixels (H, W), row 0 drawn at the top as in the data.
 struct GridImage {
@@ -132,6 +151,9 @@ struct GridImage {
     /// This image's value range, when it differs from the grid's (ImageGrid::value_range):
     /// maps of one kind can share a scale while the images beside them keep theirs.
     std::optional<std::pair<double, double>> value_range = std::nullopt;
+    /// Rectangles drawn over the image, in its pixel coordinates (see ImageBox), in order: a
+    /// later box is drawn over an earlier one.
+    std::vector<ImageBox> boxes = {};
 };
 
 /// Images laid out row by row, `columns` to a row, each with its caption above it.
@@ -175,7 +197,9 @@ struct ImageGrid {
 /// \param grid the images and how to draw them
 /// \param png the file written
 /// \throws std::invalid_argument for a grid that cannot be drawn (no image, an empty image,
-///         a range with lo >= hi, options out of range, a PNG too large)
+///         a range with lo >= hi, options out of range, a PNG too large, a box with a
+///         coordinate that is not finite, with x_max < x_min or y_max < y_min, or with a
+///         colour that is not `"#rrggbb"`)
 /// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_image_grid(const ImageGrid& grid, const std::filesystem::path& png);
 
