@@ -31,7 +31,6 @@ void expect_scores(const char* where, const std::vector<ScoredBox>& detections) 
 
 }  // namespace
 
-//! [precision_recall]
 PrecisionRecall precision_recall(const std::vector<ScoredBox>& detections,
                                  const std::vector<TruthBox>& truths, std::size_t label,
                                  float iou_threshold) {
@@ -94,9 +93,7 @@ PrecisionRecall precision_recall(const std::vector<ScoredBox>& detections,
     }
     return curve;
 }
-//! [precision_recall]
 
-//! [average_precision]
 double average_precision(const PrecisionRecall& curve, ApMethod method) {
     const std::size_t n = curve.precision.size();
     if (curve.recall.size() != n || curve.score.size() != n || curve.true_positive.size() != n) {
@@ -123,6 +120,7 @@ double average_precision(const PrecisionRecall& curve, ApMethod method) {
         }
         return sum / 11;
     }
+    //! [all_points]
     // VOC 2010+: make precision non-increasing from the right (each point takes the best
     // precision at its recall or any higher one), then add up the steps' areas where recall grows.
     std::vector<double> envelope = curve.precision;
@@ -137,8 +135,8 @@ double average_precision(const PrecisionRecall& curve, ApMethod method) {
         }
     }
     return area;
+    //! [all_points]
 }
-//! [average_precision]
 
 MeanAveragePrecision mean_average_precision(const std::vector<ScoredBox>& detections,
                                             const std::vector<TruthBox>& truths,

@@ -66,7 +66,6 @@ Box from_centre_size(const CentreSize& c) {
     return {c.x - c.w / 2, c.y - c.h / 2, c.x + c.w / 2, c.y + c.h / 2};
 }
 
-//! [to_grid]
 GridBox to_grid(const Box& box, std::size_t image_height, std::size_t image_width,
                 std::size_t grid) {
     expect_sizes("to_grid", image_height, image_width, grid);
@@ -123,6 +122,5 @@ Box from_grid(const GridBox& cell, std::size_t image_height, std::size_t image_w
     return {static_cast<float>(cx - bw / 2), static_cast<float>(cy - bh / 2),
             static_cast<float>(cx + bw / 2), static_cast<float>(cy + bh / 2)};
 }
-//! [to_grid]
 
 }  // namespace cnn

@@ -102,7 +102,6 @@ Box ink_box(const Tensor2& image, float ink) {
             static_cast<float>(bottom)};
 }
 
-//! [make_scenes_body]
 Scenes make_scenes(const Tensor4& items, const Labels& labels, std::size_t count,
                    const SceneOptions& options, std::uint64_t seed) {
     check_options(options);
@@ -149,6 +148,5 @@ Scenes make_scenes(const Tensor4& items, const Labels& labels, std::size_t count
     }
     return scenes;
 }
-//! [make_scenes_body]
 
 }  // namespace cnn

@@ -68,7 +68,6 @@ Box predicted_box(const Tensor4& outputs, std::size_t n, std::size_t i, std::siz
     return from_centre_size({x, y, w, h});
 }
 
-//! [assign_targets_body]
 YoloTargets assign_targets(const Tensor4& outputs,
                            const std::vector<std::vector<LabelledBox>>& truths,
                            const YoloOptions& o) {
@@ -100,6 +99,7 @@ YoloTargets assign_targets(const Tensor4& outputs,
             if (owner[k] == nullptr) {
                 continue;
             }
+            //! [responsible_predictor]
             const GridBox cell = to_grid(owner[k]->box, o.image_height, o.image_width, o.grid);
             // The predictor whose box already fits best learns this object.
             std::size_t best = 0;
@@ -115,13 +115,12 @@ YoloTargets assign_targets(const Tensor4& outputs,
             result.targets.push_back({n, cell.row, cell.column, best, owner[k]->label, cell.x,
                                       cell.y, std::sqrt(cell.w), std::sqrt(cell.h),
                                       o.rescore ? best_iou : 1.0f});
+            //! [responsible_predictor]
         }
     }
     return result;
 }
-//! [assign_targets_body]
 
-//! [yolo_loss_body]
 YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const YoloOptions& o) {
     expect_outputs(outputs, o, "yolo_loss");
     const std::size_t batch = outputs.shape(0);
@@ -129,6 +128,7 @@ YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const Yol
     loss.gradient = xt::zeros<float>(outputs.shape());
     Tensor4& d = loss.gradient;
     const float per_image = 1.0f / static_cast<float>(std::max<std::size_t>(batch, 1));
+    //! [squared_sigmoid]
     // A squared error (value - target)^2 of a sigmoid output: adds weight * error^2 to `term`
     // and its derivative through the sigmoid to the gradient at t.
     const auto squared = [&](double& term, std::size_t n, std::size_t channel, std::size_t i,
@@ -137,6 +137,7 @@ YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const Yol
         term += weight * (s - target) * (s - target) * per_image;
         d(n, channel, i, j) += weight * 2.0f * (s - target) * s * (1.0f - s) * per_image;
     };
+    //! [squared_sigmoid]
 
     // Which predictors are responsible: the others are pushed towards confidence 0.
     std::vector<char> responsible(batch * o.grid * o.grid * o.boxes, 0);
@@ -150,6 +151,7 @@ YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const Yol
                                         shape_to_string(outputs.shape()));
         }
         responsible[index(t.image, t.row, t.column, t.predictor)] = 1;
+        //! [yolo_loss_terms]
         const std::size_t n = t.image, i = t.row, j = t.column, c = 5 * t.predictor;
         squared(loss.coordinates, n, c, i, j, t.x, o.coordinate_weight);
         squared(loss.coordinates, n, c + 1, i, j, t.y, o.coordinate_weight);
@@ -170,6 +172,7 @@ YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const Yol
         for (std::size_t k = 0; k < o.classes; ++k) {
             d(n, 5 * o.boxes + k, i, j) += p[k] * (g[k] - pg);
         }
+        //! [yolo_loss_terms]
     }
     for (std::size_t n = 0; n < batch; ++n) {
         for (std::size_t i = 0; i < o.grid; ++i) {
@@ -185,7 +188,6 @@ YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const Yol
     loss.total = loss.coordinates + loss.object + loss.no_object + loss.classes;
     return loss;
 }
-//! [yolo_loss_body]
 
 std::vector<Detection> yolo_detections(const Tensor4& outputs, std::size_t n,
                                        const YoloOptions& o, float min_score) {
