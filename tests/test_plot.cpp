@@ -767,3 +767,52 @@ TEST_CASE("text that starts or ends with a quote reaches gnuplot intact") {
     cnn::save_line_plot(plot, dir / "quotes.png");
     CHECK(read_png_size(dir / "quotes.png").width == 900);
 }
+
+TEST_CASE("save_image_grid draws a map of categories in their colours, and refuses a pixel that names none") {
+    // A 2x2 map: category 0 (black) top left, 1 (red) top right, 2 (blue) along the bottom.
+    // Drawn large, red must fill about a quarter of the image, up and to the right of its
+    // centre, and blue half of it, below the centre: a palette step off by one class would
+    // paint the wrong quarter.
+    cnn::testing::TempDir dir;
+    cnn::GridImage map{cnn::Tensor2{{0, 1}, {2, 2}}, ""};
+    map.categories = {"#000000", "#ff0000", "#0000ff"};
+    cnn::ImageGrid grid;
+    grid.cell_pixels = 200;
+    grid.images = {map};
+    const fs::path png = dir / "categories.png";
+    cnn::save_image_grid(grid, png);
+    const cnn::Tensor3 rgb = cnn::load_rgb_image(png);
+    double red = 0, blue = 0, black = 0, red_x = 0, red_y = 0, blue_y = 0;
+    for (std::size_t y = 0; y < rgb.shape(1); ++y) {
+        for (std::size_t x = 0; x < rgb.shape(2); ++x) {
+            const float r = rgb(0, y, x), g = rgb(1, y, x), b = rgb(2, y, x);
+            if (r > 0.95f && g < 0.05f && b < 0.05f) {
+                red += 1;
+                red_x += static_cast<double>(x);
+                red_y += static_cast<double>(y);
+            } else if (b > 0.95f && r < 0.05f && g < 0.05f) {
+                blue += 1;
+                blue_y += static_cast<double>(y);
+            } else if (r < 0.05f && g < 0.05f && b < 0.05f) {
+                black += 1;
+            }
+        }
+    }
+    REQUIRE(red > 1000);
+    CHECK(blue / red == doctest::Approx(2.0).epsilon(0.05));
+    CHECK(black / red == doctest::Approx(1.0).epsilon(0.05));
+    CHECK(red_x / red > 100.0);           // right of the cell's centre
+    CHECK(red_y / red < blue_y / blue);   // above the blue row
+    // A pixel that is no category, or not a whole number, is refused.
+    for (const float bad : {3.0f, 0.5f, -1.0f}) {
+        cnn::GridImage wrong = map;
+        wrong.pixels(0, 0) = bad;
+        grid.images = {wrong};
+        CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, dir / "bad.png"),
+                             doctest::Contains("expected a category 0 to 2 in every pixel"), std::invalid_argument);
+    }
+    map.categories = {"#000000", "red", "#0000ff"};
+    grid.images = {map};
+    CHECK_THROWS_WITH_AS(cnn::save_image_grid(grid, dir / "bad.png"), doctest::Contains("category 1"),
+                         std::invalid_argument);
+}

@@ -196,7 +196,7 @@ TEST_CASE("yolo_detections: class-specific confidence, the threshold, and boxes 
     CHECK_THROWS_AS(cnn::yolo_detections(outputs, 1, o, 0.5f), std::invalid_argument);
 }
 
-TEST_CASE("yolo_model: a 96x96 image becomes a 6x6 grid of 20 numbers; other sizes are errors") {
+TEST_CASE("yolo_model: a 96x96 image becomes a 6x6 grid of 20 numbers, and other sizes are errors") {
     const YoloOptions o;
     cnn::Sequential model = cnn::yolo_model(o, 1);
     model.build();

@@ -414,6 +414,27 @@ bool is_hex_colour(const std::string& colour) {
                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
+// A map of classes: a colour for each, and pixels that are whole numbers naming one of them.
+void check_categories(const std::string& where, const std::string& name, const GridImage& image) {
+    const std::vector<std::string>& colours = image.categories;
+    for (std::size_t k = 0; k < colours.size(); ++k) {
+        if (!is_hex_colour(colours[k])) {
+            bad_input(where, name + ": expected category colours written \"#rrggbb\", got \"" +
+                                 colours[k] + "\" for category " + std::to_string(k));
+        }
+    }
+    if (colours.empty()) {
+        return;
+    }
+    for (std::size_t i = 0; i < image.pixels.size(); ++i) {
+        const float value = image.pixels.flat(i);
+        if (value < 0 || value != std::floor(value) || value >= static_cast<float>(colours.size())) {
+            bad_input(where, name + ": expected a category 0 to " + std::to_string(colours.size() - 1) +
+                                 " in every pixel, got " + number(value) + " at pixel " + std::to_string(i));
+        }
+    }
+}
+
 void check_image_boxes(const std::string& where, const std::string& image_name,
                        const std::vector<ImageBox>& boxes) {
     for (std::size_t b = 0; b < boxes.size(); ++b) {
@@ -468,6 +489,7 @@ void check_image_grid(const std::string& where, const ImageGrid& grid) {
             }
         }
         check_image_boxes(where, name, grid.images[k].boxes);
+        check_categories(where, name, grid.images[k]);
     }
 }
 
@@ -1005,11 +1027,16 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
         return grid.images[k].diverging.value_or(grid.diverging);
     };
     for (std::size_t k = 0; k < grid.images.size(); ++k) {
+        const GridImage& image = grid.images[k];
+        // Categories: class k sits at (k + 0.5) / K on the colour scale, inside its own step.
+        const auto categories = static_cast<double>(image.categories.size());
         append_data_block(script, "$image" + std::to_string(k),
-                          colour_scale_rows(grid.images[k].pixels,
-                                            grid.images[k].value_range ? grid.images[k].value_range
-                                                                       : grid.value_range,
-                                            diverging(k)));
+                          image.categories.empty()
+                              ? colour_scale_rows(image.pixels,
+                                                  image.value_range ? image.value_range : grid.value_range,
+                                                  diverging(k))
+                              : colour_scale_rows(image.pixels + 0.5f, std::pair<double, double>{0.0, categories},
+                                                  false));
     }
 
     // Every image is a plot of its own, placed by setting its margins at exact screen positions.
@@ -1055,9 +1082,20 @@ void save_image_grid(const ImageGrid& grid, const fs::path& png) {
                << "set tmargin at screen " << screen_y(top) << "\n"
                << "set bmargin at screen " << screen_y(top + h) << "\n"
                << "set xrange [-0.5:" << number(columns - 0.5) << "]\n"
-               << "set yrange [" << number(rows - 0.5) << ":-0.5]\n"
-               << (diverging(k) ? "set palette defined (0 \"#2166AC\", 0.5 \"#FFFFFF\", 1 \"#B2182B\")\n"
-                                : "set palette defined (0 \"black\", 1 \"white\")\n");
+               << "set yrange [" << number(rows - 0.5) << ":-0.5]\n";
+        if (!grid.images[k].categories.empty()) {
+            // One flat step of the palette per category: k to k + 1 in colour k.
+            script << "set palette defined (";
+            const std::vector<std::string>& colours = grid.images[k].categories;
+            for (std::size_t c = 0; c < colours.size(); ++c) {
+                script << (c == 0 ? "" : ", ") << c << " \"" << colours[c] << "\", " << c + 1 << " \""
+                       << colours[c] << "\"";
+            }
+            script << ")\n";
+        } else {
+            script << (diverging(k) ? "set palette defined (0 \"#2166AC\", 0.5 \"#FFFFFF\", 1 \"#B2182B\")\n"
+                                    : "set palette defined (0 \"black\", 1 \"white\")\n");
+        }
         append_image_boxes(script, grid.images[k]);
         script << "plot $image" << k << " matrix with image\n";
         unset_image_boxes(script, grid.images[k]);

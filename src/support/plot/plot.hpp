@@ -154,6 +154,10 @@ struct GridImage {
     /// Rectangles drawn over the image, in its pixel coordinates (see ImageBox), in order: a
     /// later box is drawn over an earlier one.
     std::vector<ImageBox> boxes = {};
+    /// A colour per class ("#rrggbb"), for a map of classes such as a segmentation mask: when
+    /// not empty, every pixel must hold a whole number k below its size and is drawn in
+    /// colour k; diverging and value_range are then ignored.
+    std::vector<std::string> categories = {};
 };
 
 /// Images laid out row by row, `columns` to a row, each with its caption above it.
