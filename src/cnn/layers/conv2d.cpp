@@ -39,6 +39,8 @@ void set_default_conv2d_engine(Conv2DEngineFactory factory) {
     default_engine() = factory ? std::move(factory) : Conv2DEngineFactory(make_im2col_engine);
 }
 
+Conv2DEngineFactory default_conv2d_engine() { return default_engine(); }
+
 Conv2D::Conv2D(std::size_t filters, std::size_t kernel_size) {
     options_.filters = filters;
     options_.kernel_rows = options_.kernel_cols = kernel_size;

@@ -84,6 +84,13 @@ std::unique_ptr<Conv2DEngine> make_im2col_engine();
 ///        engine
 void set_default_conv2d_engine(Conv2DEngineFactory factory);
 
+/// The factory set_default_conv2d_engine() set last: what a Conv2D layer built now, whose
+/// options name no engine, computes with. Later layers that compute through a Conv2DEngine
+/// (chapter 11's Conv2DTranspose) take the same default.
+/// \return the factory; \ref chapter04 "chapter 04's" make_im2col_engine() unless a program set
+///         another
+Conv2DEngineFactory default_conv2d_engine();
+
 /// Everything a Conv2D layer can be asked for, named as in Keras.
 struct Conv2DOptions {
     std::size_t filters = 0;                     ///< FN
