@@ -116,7 +116,7 @@ TEST_CASE("pixel_cross_entropy: the gradient passes the numerical check (batch 2
     CHECK(check.passed());
 }
 
-TEST_CASE("pixel_cross_entropy and predicted_masks: shapes and classes out of range are errors; ties go to the first class") {
+TEST_CASE("pixel_cross_entropy and predicted_masks: shapes and classes out of range are errors, and ties go to the first class") {
     const Tensor4 logits = xt::zeros<float>({1, 3, 2, 2});
     CHECK_THROWS_WITH_AS(cnn::pixel_cross_entropy(logits, xt::zeros<std::uint8_t>({1, 2, 3})),
                          doctest::Contains("need masks (N, H, W) = (1, 2, 2)"), std::invalid_argument);

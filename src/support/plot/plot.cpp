@@ -963,7 +963,9 @@ void save_line_plot(const LinePlot& plot, const fs::path& png) {
         } else {
             script << " with lines";
         }
-        script << " lw 2 lc rgb \"" << series_colours[s % series_colours.size()] << "\"";
+        // After the eighth curve the colours repeat: the repeats are dashed (then dotted, ...).
+        script << " lw 2 lc rgb \"" << series_colours[s % series_colours.size()] << "\" dashtype "
+               << 1 + s / series_colours.size();
         script << (series.label.empty() ? " notitle" : " title " + gnuplot_text(series.label));
     }
     script << "\n";

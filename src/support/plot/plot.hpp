@@ -64,7 +64,8 @@ struct Series {
     std::vector<double> y;  ///< the values plotted against x
 };
 
-/// A line plot with one or more curves, each in its own colour and marker shape.
+/// A line plot with one or more curves, each in its own colour and marker shape (eight
+/// colours; from the ninth curve on they repeat with dashed lines).
 struct LinePlot {
     std::string title;    ///< above the plot; may be empty
     std::string x_label;  ///< under the x axis
