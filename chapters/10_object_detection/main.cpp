@@ -289,8 +289,9 @@ Baseline why_not_a_classifier(const Data& data, const Budget& budget, std::uint6
     classifier.fit(examples.x, examples.y, fit);
     const cnn::Examples check = classifier_examples(data.items.validation, data.items.validation.y.size(), seed + 8);
     text.line(fmt::format("classifier: chapter 06's LeNet-style network with 11 classes (10 + background),"));
-    text.line(fmt::format("  {} epochs on {} items and {} background windows; validation accuracy {:.4f}",
-                          budget.classifier_epochs, examples.y.size() / 2, examples.y.size() / 2,
+    text.line(fmt::format("  {} epoch{} on {} items and {} background windows; validation accuracy {:.4f}",
+                          budget.classifier_epochs, budget.classifier_epochs == 1 ? "" : "s",
+                          examples.y.size() / 2, examples.y.size() / 2,
                           classifier.evaluate(check.x, check.y).accuracy));
     const std::size_t scenes = std::min(budget.baseline_scenes, data.test.items.size());
     Baseline baseline;
