@@ -7,6 +7,7 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/segment/masks.hpp"
+#include "cnn/segment/models.hpp"
 #include "cnn/segment/pixel_loss.hpp"
 #include "cnn/segment/scores.hpp"
 #include "test_support.hpp"
@@ -162,4 +163,37 @@ TEST_CASE("segmentation_scores: confusion, pixel accuracy and IoU of a 2x3 case 
     CHECK(same.mean_iou == 1.0);
     CHECK_THROWS_AS(cnn::segmentation_scores(truth, predicted, 2), std::invalid_argument);
     CHECK_THROWS_AS(cnn::segmentation_scores(truth, xt::zeros<std::uint8_t>({1, 3, 2}), 3), std::invalid_argument);
+}
+
+TEST_CASE("segmentation_model: (1, H, W) in, (K, H, W) out, with and without skips, by transposed convolution or upsampling") {
+    cnn::SegmentationModelOptions options;
+    options.height = options.width = 16;
+    options.filters = {4, 8};
+    options.bottleneck = 8;
+    options.classes = 5;
+    cnn::Rng rng(6);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 1, 16, 16}, rng);
+    std::size_t with_skips = 0, without = 0;
+    for (const bool skips : {true, false}) {
+        for (const cnn::Upsampling up : {cnn::Upsampling::transposed, cnn::Upsampling::nearest}) {
+            options.skips = skips;
+            options.upsampling = up;
+            cnn::Graph model = cnn::segmentation_model(options, 1);
+            model.build();
+            CHECK(model.output_shape(model.size() - 1) == cnn::Shape{5, 16, 16});
+            const Tensor4 y = model.forward(x, false, false);
+            CHECK(y.shape(1) == 5);
+            CHECK(y.shape(3) == 16);
+            if (up == cnn::Upsampling::transposed) {
+                (skips ? with_skips : without) = model.parameter_count();
+            }
+        }
+    }
+    // The skips widen each decoder convolution's input by the encoder's channels: level 1
+    // reads 8 + 8 instead of 8 channels (3 * 3 * 8 * 8 = 576 more weights), level 0 reads
+    // 4 + 4 instead of 4 (3 * 3 * 4 * 4 = 144 more).
+    CHECK(with_skips - without == 576 + 144);
+    options.height = 18;  // not a multiple of 2^2
+    CHECK_THROWS_WITH_AS(cnn::segmentation_model(options, 1), doctest::Contains("multiples of 2^levels = 4"),
+                         std::invalid_argument);
 }
