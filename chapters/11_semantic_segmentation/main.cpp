@@ -377,7 +377,7 @@ void evaluation(std::vector<Trained>& models, const Data& data, const fs::path& 
         }
     }
     cnn::save_image_grid({"Test scenes, their true masks, and the masks the networks predict", images,
-                          2 + models.size(), std::nullopt, false, 200},
+                          2 + models.size(), std::nullopt, false, 212},
                          out / "ch11_masks.png");
     // The legend: one cell per class, in its colour.
     std::vector<cnn::GridImage> legend;
