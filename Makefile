@@ -6,7 +6,8 @@
 #   make sanitize  the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make fuzz   build the libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make bench  measure speed and memory beside PyTorch (installs python3-torch): chapter 07's
-#               program at full length, then chapter 08's layers (ch08_layer_bench)
+#               program at full length, then chapter 08's layers (ch08_layer_bench) and
+#               chapter 11's upsampling layers (ch11_layer_bench)
 #   make clean  remove the build folders
 # Everything is incremental: a second run redoes only what changed.
 
@@ -92,6 +93,7 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 bench: deps-bench build
 	$(BUILD)/chapters/ch07_fast_convolution --out $(BUILD)/bench --repeats 7
 	$(BUILD)/chapters/ch08_layer_bench --out $(BUILD)/bench
+	$(BUILD)/chapters/ch11_layer_bench --out $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

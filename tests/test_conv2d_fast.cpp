@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <array>
 #include <utility>
 #include <vector>
 
@@ -54,7 +55,7 @@ Problem random_problem(cnn::Rng& rng, int trial, std::size_t max_batch) {
 
 }  // namespace
 
-TEST_CASE("fast convolution equals the naive loops: random geometries, thread counts, groups") {
+TEST_CASE("fast convolution equals the naive loops: random geometries, thread counts, groups, each half of backward") {
     cnn::Rng rng(2024);
     cnn::GemmWorkspace workspace;  // shared by every trial: buffers must grow and be reused
     int tried = 0;
@@ -93,6 +94,18 @@ TEST_CASE("fast convolution equals the naive loops: random geometries, thread co
         CHECK(relative_diff(dx2, dx1) < 1e-5);
         CHECK(relative_diff(dw2, dw1) < 1e-5);
         CHECK(max_abs_diff(db2, db1) < 1e-4);
+        if (!relu) {
+            // Each half alone, as chapter 11's Conv2DTranspose asks for them.
+            const std::array<std::size_t, 4> x_shape = {p.x.shape(0), p.x.shape(1), p.x.shape(2),
+                                                        p.x.shape(3)};
+            CHECK(relative_diff(cnn::conv2d_fast_backward_input(dy, p.w, x_shape, p.g, o, workspace),
+                                dx1) < 1e-5);
+            Tensor4 dw3 = xt::zeros<float>(p.w.shape());
+            Tensor1 db3 = xt::zeros<float>(p.b.shape());
+            cnn::conv2d_fast_backward_weights(dy, p.x, p.w, p.g, o, workspace, dw3, db3);
+            CHECK(relative_diff(dw3, dw1) < 1e-5);
+            CHECK(max_abs_diff(db3, db1) < 1e-4);
+        }
     }
     CHECK(tried >= 60);
 }
@@ -184,6 +197,16 @@ TEST_CASE("fast convolution rejects shapes that do not fit, before any thread st
                                                    g, relu, workspace, dw, db),
                          doctest::Contains("got dy (2, 4, 3, 3), y (0, 0, 0, 0)"),
                          std::invalid_argument);
+    // Each half of backward alone.
+    CHECK_THROWS_WITH_AS(cnn::conv2d_fast_backward_input(xt::zeros<float>({2, 4, 2, 3}), w,
+                                                         {2, 3, 5, 5}, g, o, workspace),
+                         doctest::Contains("expected dy (2, 4, 3, 3)"), std::invalid_argument);
+    CHECK_THROWS_AS(cnn::conv2d_fast_backward_input(xt::zeros<float>({2, 4, 3, 3}), w,
+                                                    {2, 2, 5, 5}, g, o, workspace),
+                    std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::conv2d_fast_backward_weights(xt::zeros<float>({2, 4, 2, 3}), x, w, g,
+                                                           o, workspace, dw, db),
+                         doctest::Contains("expected dy (2, 4, 3, 3)"), std::invalid_argument);
 }
 
 TEST_CASE("the plan both engines share: shares in order, groups wide enough, sums in order") {

@@ -1,9 +1,16 @@
+#include <array>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include <doctest/doctest.h>
 
 #include "cnn/fast/engines.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/pooling2d.hpp"
 #include "cnn/model/zoo.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
 #include "test_support.hpp"
 
 using cnn::Tensor4;
@@ -116,4 +123,73 @@ TEST_CASE("fast engines: workspace_bytes() counts the buffers kept between calls
     book.build({1, 6, 6}, rng);
     book.forward(cnn::testing::random_tensor<4>({4, 1, 6, 6}, rng));
     CHECK(book.workspace_bytes() == 0);
+}
+
+namespace {
+
+// An engine with only forward() and backward(), chapter 04's arithmetic: backward_input() and
+// backward_weights() are Conv2DEngine's defaults.
+class OnlyBackwardEngine : public cnn::Conv2DEngine {
+public:
+    std::string name() const override { return "only backward"; }
+    Tensor4 forward(const Tensor4& x, const Tensor4& w, const cnn::Tensor1& b,
+                    const cnn::Conv2DGeometry& g, bool relu) override {
+        return book_->forward(x, w, b, g, relu);
+    }
+    Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
+                     const cnn::Conv2DGeometry& g, bool relu, Tensor4& dw,
+                     cnn::Tensor1& db) override {
+        return book_->backward(dy, x, y, w, g, relu, dw, db);
+    }
+
+private:
+    std::unique_ptr<cnn::Conv2DEngine> book_ = cnn::make_im2col_engine();
+};
+
+}  // namespace
+
+TEST_CASE("every engine's backward_input() and backward_weights() are the two halves of its backward()") {
+    struct Case {
+        std::size_t channels, filters, kernel, stride;
+        cnn::PaddingMode padding;
+    };
+    // Winograd's 3x3 (16 channels and filters), and the geometries of chapter 11's
+    // Conv2DTranspose: 2x2 stride 2, 3x3 stride 2 'same'.
+    const std::vector<Case> cases = {{16, 16, 3, 1, cnn::PaddingMode::same},
+                                     {6, 4, 2, 2, cnn::PaddingMode::valid},
+                                     {5, 3, 3, 2, cnn::PaddingMode::same}};
+    for (const Case& c : cases) {
+        CAPTURE(c.kernel);
+        CAPTURE(c.stride);
+        cnn::Rng rng(31);
+        const Tensor4 x = cnn::testing::random_tensor<4>({3, c.channels, 8, 8}, rng);
+        const Tensor4 w = cnn::testing::random_tensor<4>({c.filters, c.channels, c.kernel, c.kernel}, rng);
+        const cnn::Conv2DGeometry g =
+            cnn::Conv2DGeometry::keras(c.padding, 8, 8, c.kernel, c.kernel, c.stride, c.stride);
+        const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(x, w, g), rng);
+        std::vector<std::unique_ptr<cnn::Conv2DEngine>> engines;
+        engines.push_back(cnn::make_im2col_engine());
+        engines.push_back(cnn::fast_conv2d_engine()());
+        engines.push_back(cnn::fast_conv2d_engine({}, cnn::ConvAlgorithm::gemm)());
+        engines.push_back(std::make_unique<OnlyBackwardEngine>());
+        for (const auto& engine : engines) {
+            CAPTURE(engine->name());
+            Tensor4 dw_both = xt::zeros<float>(w.shape()), dw = dw_both;
+            cnn::Tensor1 db_both = xt::zeros<float>({c.filters}), db = db_both;
+            const Tensor4 dx_both = engine->backward(dy, x, Tensor4(), w, g, false, dw_both, db_both);
+            const Tensor4 dx = engine->backward_input(dy, w, {3, c.channels, 8, 8}, g);
+            CHECK(cnn::testing::relative_diff(dx, dx_both) < 1e-5);
+            engine->backward_weights(dy, x, w, g, dw, db);
+            CHECK(cnn::testing::relative_diff(dw, dw_both) < 1e-5);
+            CHECK(cnn::testing::max_abs_diff(db, db_both) < 1e-4);
+            // They accumulate, as backward() does.
+            engine->backward_weights(dy, x, w, g, dw, db);
+            CHECK(cnn::testing::relative_diff(dw, Tensor4(2.0f * dw_both)) < 1e-5);
+            // A dy of the wrong shape is an error that says so.
+            const Tensor4 wrong = xt::zeros<float>(std::array<std::size_t, 4>{3, c.filters, 1, 1});
+            CHECK_THROWS_AS(engine->backward_input(wrong, w, {3, c.channels, 8, 8}, g),
+                            std::invalid_argument);
+            CHECK_THROWS_AS(engine->backward_weights(wrong, x, w, g, dw, db), std::invalid_argument);
+        }
+    }
 }

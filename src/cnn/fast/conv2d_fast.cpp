@@ -1,6 +1,7 @@
 #include "cnn/fast/conv2d_fast.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -232,5 +233,96 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     return dx;
 }
 //! [conv2d_fast_backward]
+
+namespace {
+
+// dy's images of the group side by side, as (FN, group.count·p) in `to`; adds each row's sum
+// to db_mine unless it is null.
+void gather_dy(const Tensor4& dy, const ImageGroup& group, const ConvSizes& s, float* to,
+               float* db_mine) {
+    const std::size_t columns = group.count * s.p;
+    for (std::size_t j = 0; j < group.count; ++j) {
+        for (std::size_t f = 0; f < s.fn; ++f) {
+            const float* from = dy.data() + (group.first + j) * s.image_out() + f * s.p;
+            std::copy(from, from + s.p, to + f * columns + j * s.p);
+            if (db_mine != nullptr) {
+                float sum = 0.0f;
+                for (std::size_t q = 0; q < s.p; ++q) {
+                    sum += from[q];
+                }
+                db_mine[f] += sum;
+            }
+        }
+    }
+}
+
+void expect_dy(const Tensor4& dy, const ConvSizes& s) {
+    const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
+    if (!std::equal(out.begin(), out.end(), dy.shape().begin())) {
+        throw std::invalid_argument("conv2d input gradient: expected dy " + shape_to_string(out) +
+                                    ", got dy " + shape_to_string(dy.shape()));
+    }
+}
+
+}  // namespace
+
+Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,
+                                   const std::array<std::size_t, 4>& x_shape,
+                                   const Conv2DGeometry& g, const FastConvOptions& options,
+                                   GemmWorkspace& workspace) {
+    Tensor4 dx = Tensor4::from_shape(x_shape);
+    const ConvSizes s(dx, w, g);  // dx has x's shape
+    expect_dy(dy, s);
+    const Conv2DPlan plan(s.n, s.p, options);
+    prepare(workspace, s, plan);
+    plan.run([&](std::size_t share) {
+        GemmWorkspace::PerThread& mine = workspace.per_thread[share];
+        const IndexRange images = plan.images(share);
+        std::fill(dx.data() + images.first * s.image_in(), dx.data() + images.last * s.image_in(),
+                  0.0f);
+        plan.for_each_group(share, [&](const ImageGroup& group) {
+            const std::size_t columns = group.count * s.p;
+            // One image's dy is already (FN, p); a group's is gathered side by side.
+            const float* dz = dy.data() + group.first * s.image_out();
+            if (group.count > 1) {
+                gather_dy(dy, group, s, mine.outputs.data(), nullptr);
+                dz = mine.outputs.data();
+            }
+            // dcols (k, columns) = W^T (k, FN) dz (FN, columns)
+            gemm(Op::transpose, Op::none, s.k, columns, s.fn, w.data(), dz, 0.0f,
+                 mine.columns.data());
+            for (std::size_t j = 0; j < group.count; ++j) {
+                col2im_image(mine.columns.data() + j * s.p, columns, s, g,
+                             dx.data() + (group.first + j) * s.image_in());
+            }
+        });
+    });
+    return dx;
+}
+
+void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                                  const Conv2DGeometry& g, const FastConvOptions& options,
+                                  GemmWorkspace& workspace, Tensor4& dw, Tensor1& db) {
+    const ConvSizes s(x, w, g);
+    check_conv2d_backward_shapes(dy, Tensor4(), w, dw, db, {s.n, s.fn, s.oh, s.ow},
+                                 Epilogue::bias);
+    const Conv2DPlan plan(s.n, s.p, options);
+    prepare(workspace, s, plan);
+    plan.run([&](std::size_t share) {
+        GemmWorkspace::PerThread& mine = workspace.per_thread[share];
+        float* dw_mine = workspace.dw.zeroed(share);
+        float* db_mine = workspace.db.zeroed(share);
+        plan.for_each_group(share, [&](const ImageGroup& group) {
+            const std::size_t columns = group.count * s.p;
+            gather_dy(dy, group, s, mine.outputs.data(), db_mine);
+            im2col_group(x, group, s, g, mine.columns.data());
+            // dW (FN, k) += dz (FN, columns) cols^T
+            gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.outputs.data(),
+                 mine.columns.data(), 1.0f, dw_mine);
+        });
+    });
+    workspace.dw.add_to(dw.data());
+    workspace.db.add_to(db.data());
+}
 
 }  // namespace cnn

@@ -37,6 +37,7 @@
 /// result would need a transpose back to NCHW.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -98,5 +99,37 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
                              const Tensor4& w, const Conv2DGeometry& geometry,
                              const FastConvOptions& options, GemmWorkspace& workspace,
                              Tensor4& dw, Tensor1& db);
+
+/// The input gradient alone: what conv2d_fast_backward() returns with Epilogue::bias, without
+/// dw and db, from x's shape alone: per group of images one product W^T dy and col2im, split
+/// between threads as the other passes are. The options' epilogue is ignored.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param w the filters (FN, C, FH, FW)
+/// \param x_shape the shape (N, C, H, W) of the forward's input
+/// \param geometry the forward's
+/// \param options how to split the batch
+/// \param workspace scratch memory, grown as needed
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument or GeometryError when the shapes do not fit together
+Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,
+                                   const std::array<std::size_t, 4>& x_shape,
+                                   const Conv2DGeometry& geometry, const FastConvOptions& options,
+                                   GemmWorkspace& workspace);
+
+/// The filters' and biases' gradients alone: what conv2d_fast_backward() accumulates with
+/// Epilogue::bias, without dx: per group of images im2col and one product dy cols^T, the
+/// threads' sums added in thread order. The options' epilogue is ignored.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param x the forward's input (N, C, H, W)
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry the forward's
+/// \param options how to split the batch
+/// \param workspace scratch memory, grown as needed
+/// \param dw the filters' gradient (FN, C, FH, FW), added to
+/// \param db the biases' gradient (FN), added to
+/// \throws std::invalid_argument or GeometryError when the shapes do not fit together
+void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                                  const Conv2DGeometry& geometry, const FastConvOptions& options,
+                                  GemmWorkspace& workspace, Tensor4& dw, Tensor1& db);
 
 }  // namespace cnn

@@ -37,6 +37,24 @@ Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Te
 }
 //! [fast_engine]
 
+Tensor4 FastConv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
+                                         const std::array<std::size_t, 4>& x_shape,
+                                         const Conv2DGeometry& g) {
+    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
+        return Conv2DEngine::backward_input(dy, w, x_shape, g);
+    }
+    return conv2d_fast_backward_input(dy, w, x_shape, g, with_epilogue(false), gemm_workspace_);
+}
+
+void FastConv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                                        const Conv2DGeometry& g, Tensor4& dw, Tensor1& db) {
+    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
+        Conv2DEngine::backward_weights(dy, x, w, g, dw, db);
+        return;
+    }
+    conv2d_fast_backward_weights(dy, x, w, g, with_epilogue(false), gemm_workspace_, dw, db);
+}
+
 std::size_t FastConv2DEngine::workspace_bytes() const {
     std::size_t floats = winograd_workspace_.filters.capacity();
     for (const GemmWorkspace::PerThread& t : gemm_workspace_.per_thread) {

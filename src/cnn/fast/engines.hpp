@@ -23,6 +23,7 @@
 /// engine's workspace from step to step.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 
@@ -93,6 +94,24 @@ public:
     Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
                      const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
                      Tensor1& db) override;
+    /// conv2d_fast_backward_input(); for Winograd's geometries Conv2DEngine's default.
+    /// \param dy the gradient of y (N, FN, OH, OW)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param x_shape the shape (N, C, H, W) of forward()'s input
+    /// \param geometry forward()'s
+    /// \return dx (N, C, H, W)
+    Tensor4 backward_input(const Tensor4& dy, const Tensor4& w,
+                           const std::array<std::size_t, 4>& x_shape,
+                           const Conv2DGeometry& geometry) override;
+    /// conv2d_fast_backward_weights(); for Winograd's geometries Conv2DEngine's default.
+    /// \param dy the gradient of y (N, FN, OH, OW)
+    /// \param x forward()'s input (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry forward()'s
+    /// \param dw the filters' gradient (FN, C, FH, FW), added to
+    /// \param db the biases' gradient (FN), added to
+    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                          const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db) override;
     /// The buffers of both algorithms: per-thread im2col columns and products, Winograd's
     /// transformed tiles and filters, each thread's share of the gradients.
     /// \return their bytes (their capacity, which only grows)

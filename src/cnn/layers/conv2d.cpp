@@ -23,6 +23,16 @@ public:
                      const Conv2DGeometry& geometry, bool, Tensor4& dw, Tensor1& db) override {
         return conv2d_im2col_backward(dy, x, w, geometry, dw, db);
     }
+    // Each half of backward() alone, for chapter 11's Conv2DTranspose.
+    Tensor4 backward_input(const Tensor4& dy, const Tensor4& w,
+                           const std::array<std::size_t, 4>& x_shape,
+                           const Conv2DGeometry& geometry) override {
+        return conv2d_im2col_backward_input(dy, w, x_shape, geometry);
+    }
+    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                          const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db) override {
+        conv2d_im2col_backward_weights(dy, x, w, geometry, dw, db);
+    }
 };
 //! [im2col_engine]
 
@@ -32,6 +42,21 @@ Conv2DEngineFactory& default_engine() {
 }
 
 }  // namespace
+
+Tensor4 Conv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
+                                     const std::array<std::size_t, 4>& x_shape,
+                                     const Conv2DGeometry& geometry) {
+    // The input gradient does not read x: zeros of its shape will do.
+    const Tensor4 x = xt::zeros<float>(x_shape);
+    Tensor4 unused_dw = xt::zeros<float>(w.shape());
+    Tensor1 unused_db = xt::zeros<float>({w.shape(0)});
+    return backward(dy, x, Tensor4(), w, geometry, false, unused_dw, unused_db);
+}
+
+void Conv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                                    const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db) {
+    backward(dy, x, Tensor4(), w, geometry, false, dw, db);  // dx dropped
+}
 
 std::unique_ptr<Conv2DEngine> make_im2col_engine() { return std::make_unique<Im2colEngine>(); }
 

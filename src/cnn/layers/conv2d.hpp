@@ -15,6 +15,7 @@
 /// for every layer built afterwards. The layer itself never changes: only the engine it is handed.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -64,6 +65,33 @@ public:
     virtual Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& geometry, bool relu,
                              Tensor4& dw, Tensor1& db) = 0;
+    /// The input gradient alone: what backward() returns without a fused ReLU, without the
+    /// filters' and biases' gradients. It depends on the shape of forward()'s input, not on its
+    /// values. Chapter 11's Conv2DTranspose runs it as its forward pass. The
+    /// default calls backward() on zeros of x's shape and drops the gradients it also computes;
+    /// the im2col engines override it with one matrix product per image instead of two.
+    /// \param dy the gradient of the loss with respect to y (N, FN, OH, OW)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param x_shape the shape (N, C, H, W) of forward()'s input
+    /// \param geometry the strides and padding forward() used
+    /// \return dx (N, C, H, W)
+    /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
+    virtual Tensor4 backward_input(const Tensor4& dy, const Tensor4& w,
+                                   const std::array<std::size_t, 4>& x_shape,
+                                   const Conv2DGeometry& geometry);
+    /// The filters' and biases' gradients alone, without a fused ReLU: what backward()
+    /// accumulates, without dx. Chapter 11's Conv2DTranspose needs only these
+    /// in its backward pass. The default calls backward() and drops dx; the im2col engines
+    /// override it with one matrix product per image instead of two, and no col2im.
+    /// \param dy the gradient of the loss with respect to y (N, FN, OH, OW)
+    /// \param x forward()'s input (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param geometry the strides and padding forward() used
+    /// \param dw the filters' gradient (FN, C, FH, FW), added to
+    /// \param db the biases' gradient (FN), added to
+    /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
+    virtual void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                                  const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db);
     /// Scratch memory the engine keeps from call to call.
     /// \return bytes (0 for chapter 04's engine, which keeps none)
     virtual std::size_t workspace_bytes() const { return 0; }

@@ -101,12 +101,9 @@ Tensor4 Conv2DTranspose::forward_operation(Tensor4 x, bool) {
                                     shape_to_string(x.shape()));
     }
     const Conv2DTransposeGeometry g = geometry(x.shape(2), x.shape(3));
-    // The convolution's input z (N, C_out, H_out, W_out): its input gradient needs only z's
-    // shape, so zeros; the weight gradient computed from them is dropped.
-    const Tensor4 z = xt::zeros<float>(conv2d_transpose_output_shape(x, w_, g));
-    Tensor4 unused_dw = xt::zeros<float>(w_.shape());
-    Tensor1 unused_db = xt::zeros<float>({w_.shape(0)});
-    Tensor4 y = engine_->backward(x, z, Tensor4(), w_, g.conv, false, unused_dw, unused_db);
+    // The input gradient of the convolution from z (N, C_out, H_out, W_out), at x: it needs
+    // only z's shape.
+    Tensor4 y = engine_->backward_input(x, w_, conv2d_transpose_output_shape(x, w_, g), g.conv);
     add_channel_bias(y, b_);
     x_ = std::move(x);  // kept for the weight gradient (only once the forward pass succeeded)
     return y;
@@ -124,10 +121,10 @@ Tensor4 Conv2DTranspose::backward_operation(Tensor4 dy) {
     // dx: the convolution's forward pass on dy, without bias.
     const Tensor1 no_bias = xt::zeros<float>({w_.shape(0)});
     Tensor4 dx = engine_->forward(dy, w_, no_bias, g.conv, false);
-    // dW: the convolution's weight gradient with input dy and output gradient x. Its input
-    // gradient, returned, is the forward pass's output again: dropped.
+    // dW: the convolution's weight gradient with input dy and output gradient x. (Its bias
+    // gradient, the sum of x, belongs to no parameter of this layer: dropped.)
     Tensor1 unused_db = xt::zeros<float>({w_.shape(0)});
-    engine_->backward(x_, dy, Tensor4(), w_, g.conv, false, dw_, unused_db);
+    engine_->backward_weights(x_, dy, w_, g.conv, dw_, unused_db);
     accumulate_channel_bias_gradient(dy, db_);
     return dx;
 }

@@ -20,11 +20,12 @@
 /// **Engines.** The layer computes through a Conv2DEngine, the interface that
 /// \ref chapter04 "chapter 04's" Conv2D computes through, and takes the same default
 /// (default_conv2d_engine()): a program that installs \ref chapter07 "chapter 07's" fast
-/// engines (use_fast_engines()) makes this layer fast too. Forward is the engine's backward()
-/// (its input gradient; the weight gradient it also computes, from an input of zeros, is
-/// dropped); backward is the engine's forward() for dx and its backward() with the roles of x
-/// and dy swapped for dW. The engine's fused ReLU is never used: the ReLU, if any, comes after
-/// the transposed convolution, which is the engine's backward pass.
+/// engines (use_fast_engines()) makes this layer fast too. Forward is the engine's
+/// backward_input() (the input gradient alone, one matrix product per image); backward is the
+/// engine's forward() for dx and its backward_weights() with the roles of x and dy swapped for
+/// dW: three products per image and step, as PyTorch's ConvTranspose2d computes. The engine's
+/// fused ReLU is never used: the ReLU, if any, comes after the transposed convolution, which
+/// is the engine's backward pass.
 #pragma once
 
 #include <cstddef>

@@ -62,8 +62,8 @@ Tensor4 UpSampling2D::forward_operation(Tensor4 x, bool) {
     x_shape_ = {x.shape(0), x.shape(1), x.shape(2), x.shape(3)};
     ran_ = true;
     return options_.interpolation == Interpolation::nearest
-               ? upsample_nearest_forward(x, options_.size)
-               : upsample_bilinear_forward(x, options_.size);
+               ? upsample_nearest_fast_forward(x, options_.size)
+               : upsample_bilinear_fast_forward(x, options_.size);
 }
 
 Tensor4 UpSampling2D::backward_operation(Tensor4 dy) {
@@ -75,8 +75,8 @@ Tensor4 UpSampling2D::backward_operation(Tensor4 dy) {
                                     "got " + shape_to_string(dy.shape()));
     }
     return options_.interpolation == Interpolation::nearest
-               ? upsample_nearest_backward(dy, options_.size)
-               : upsample_bilinear_backward(dy, options_.size);
+               ? upsample_nearest_fast_backward(dy, options_.size)
+               : upsample_bilinear_fast_backward(dy, options_.size);
 }
 //! [upsampling2d]
 

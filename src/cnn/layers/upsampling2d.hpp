@@ -8,7 +8,8 @@
 /// PyTorch's `align_corners=False`). Like a pooling layer it has no weights, so
 /// parameter_count() is 0 and the summary shows 0 parameters; unlike a max-pooling layer it
 /// keeps nothing for its backward pass but the input's shape, because the gradient of a
-/// fixed copy or blend does not depend on the values. The arithmetic is ops/upsample.hpp.
+/// fixed copy or blend does not depend on the values. The arithmetic is ops/upsample.hpp; the
+/// layer runs it as ops/upsample_fast.hpp does, map by map, split between threads.
 ///
 /// Keras lays images out channels-last by default; here, as everywhere in this book, they are
 /// (C, H, W), and `size` is (rows, columns) as in Keras. Keras 3 also offers "bicubic",
@@ -21,6 +22,7 @@
 
 #include "cnn/layers/layer.hpp"
 #include "cnn/ops/upsample.hpp"
+#include "cnn/ops/upsample_fast.hpp"
 #include "cnn/tensor/tensor.hpp"
 
 namespace cnn {

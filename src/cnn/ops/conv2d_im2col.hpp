@@ -14,6 +14,9 @@
 /// product's result is already image n's (FN, OH, OW) block, with no transpose afterwards.
 #pragma once
 
+#include <array>
+#include <cstddef>
+
 #include "cnn/ops/geometry.hpp"
 #include "cnn/tensor/tensor.hpp"
 
@@ -42,5 +45,29 @@ Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1&
 /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
 Tensor4 conv2d_im2col_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
                                const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db);
+
+/// The input gradient alone: what conv2d_im2col_backward() returns, without the filters' and
+/// biases' gradients. It needs only x's shape: per image one product W^T dy_n and col2im.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param w the filters (FN, C, FH, FW)
+/// \param x_shape the shape (N, C, H, W) of the forward pass's input
+/// \param geometry the forward pass's
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument or GeometryError when the shapes do not fit together
+Tensor4 conv2d_im2col_backward_input(const Tensor4& dy, const Tensor4& w,
+                                     const std::array<std::size_t, 4>& x_shape,
+                                     const Conv2DGeometry& geometry);
+
+/// The filters' and biases' gradients alone: what conv2d_im2col_backward() accumulates, without
+/// dx. Per image im2col and one product dy_n cols^T.
+/// \param dy the gradient of y (N, FN, OH, OW)
+/// \param x the forward pass's input (N, C, H, W)
+/// \param w the filters (FN, C, FH, FW)
+/// \param geometry the forward pass's
+/// \param dw the filters' gradient (FN, C, FH, FW), added to
+/// \param db the biases' gradient (FN), added to
+/// \throws std::invalid_argument or GeometryError when the shapes do not fit together
+void conv2d_im2col_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
+                                    const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db);
 
 }  // namespace cnn

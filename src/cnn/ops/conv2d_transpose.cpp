@@ -109,11 +109,8 @@ Tensor4 conv2d_transpose_forward(const Tensor4& x, const Tensor4& w, const Tenso
     }
     // The convolution from z (N, C_out, H_out, W_out) to (N, C_in, H, W), with filters w
     // (FN = C_in, C = C_out, FH, FW). Its input gradient at dy = x is y. That gradient does not
-    // depend on z, only on its shape: zeros will do. Its weight and bias gradients are dropped.
-    const Tensor4 z = xt::zeros<float>(y_shape);
-    Tensor4 unused_dw = xt::zeros<float>(w.shape());
-    Tensor1 unused_db = xt::zeros<float>({w.shape(0)});
-    Tensor4 y = conv2d_im2col_backward(x, z, w, g.conv, unused_dw, unused_db);
+    // depend on z, only on its shape.
+    Tensor4 y = conv2d_im2col_backward_input(x, w, y_shape, g.conv);
     add_channel_bias(y, b);
     return y;
 }
@@ -137,9 +134,9 @@ Tensor4 conv2d_transpose_backward(const Tensor4& dy, const Tensor4& x, const Ten
     const Tensor1 no_bias = xt::zeros<float>({w.shape(0)});
     Tensor4 dx = conv2d_im2col_forward(dy, w, no_bias, g.conv);
     // dW: the convolution's weight gradient, its input being dy and the gradient at its output
-    // x. (Its input gradient, returned, is this layer's y again: not needed.)
+    // x. (Its bias gradient, the sum of x, belongs to no parameter here.)
     Tensor1 unused_db = xt::zeros<float>({w.shape(0)});
-    conv2d_im2col_backward(x, dy, w, g.conv, dw, unused_db);
+    conv2d_im2col_backward_weights(x, dy, w, g.conv, dw, unused_db);
     // db: the bias was added to every output position.
     accumulate_channel_bias_gradient(dy, db);
     return dx;

@@ -38,11 +38,11 @@
 /// (H_out, W_out) (Conv2DGeometry::keras(): for 'same', asymmetric when the total is odd).
 ///
 /// **What it costs.** The input gradient of a convolution does not depend on the
-/// convolution's input z, only on its shape, but conv2d_im2col_backward() also computes the
-/// weight gradient from z. The forward pass hands it zeros of the right shape and drops that
-/// weight gradient: one matrix product per image more than needed. The backward pass's weight
-/// gradient likewise recomputes y. The price of building on the convolution's own code, as
-/// the chapter teaches, rather than on new loops.
+/// convolution's input z, only on its shape, and the weight gradient does not need dx: the
+/// convolution's code offers each half alone (conv2d_im2col_backward_input() and
+/// conv2d_im2col_backward_weights()). The forward pass is one matrix product per image
+/// (W^T x_n, then col2im), the backward pass two (the convolution of dy, and dW), as for a
+/// convolution: building on the convolution's own code, as the chapter teaches, costs nothing.
 #pragma once
 
 #include <array>

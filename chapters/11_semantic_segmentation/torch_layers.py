@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""PyTorch timings for ch11_layer_bench: chapter 11's upsampling layers, PyTorch's equivalents.
+
+ch11_layer_bench runs this script when PyTorch is installed (Debian: python3-torch) and prints
+its figures beside its own. Each figure is the median, over --repeats runs after one warm-up, of
+the seconds one pass takes; outputs are dropped and inputs made outside the timed part, as the
+C++ side does. It prints one "name value" pair per line:
+
+    torch_version 1.13.0
+    upsample_nearest.forward.32x128x12x12 0.0004
+
+The names are LAYER.PASS.NxCxHxW, N x C x H x W being the shape of the input. A backward pass
+is timed alone: an untimed forward pass builds the graph, then torch.autograd.grad takes the
+gradient of the input (and of a convolution's weight and bias) for a given dy.
+
+The layers, on the inputs of the U-Net decoder's three steps:
+- upsample_nearest: F.interpolate(x, scale_factor=2, mode="nearest")
+- upsample_bilinear: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+- conv_transpose_2x2: nn.ConvTranspose2d(C, C // 2, kernel_size=2, stride=2)
+- conv_transpose_3x3: nn.ConvTranspose2d(C, C // 2, kernel_size=3, stride=2, padding=1,
+  output_padding=1), the size of Keras's padding="same" (2H x 2W) for the same work; the window
+  it keeps sits one row and column lower than Keras's.
+
+Usage: torch_layers.py --threads 2 --batch 32 --repeats 7
+       torch_layers.py --check     (exit 0 if torch can be imported)
+"""
+import argparse
+import statistics
+import sys
+import time
+
+# (C, H, W) of the U-Net decoder's inputs: each step halves C and doubles H and W.
+DECODER_INPUTS = [(128, 12, 12), (64, 24, 24), (32, 48, 48)]
+
+
+def median_seconds(measure, repeats):
+    """The median of `repeats` calls of measure(), each returning the seconds it timed."""
+    measure()  # warm-up
+    return statistics.median(measure() for _ in range(repeats))
+
+
+def timed(run):
+    """Seconds that run() takes; its result is dropped after the clock stops."""
+    start = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    del result
+    return seconds
+
+
+def key(layer, pass_, shape):
+    return "{}.{}.{}".format(layer, pass_, "x".join(str(s) for s in shape))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    import torch  # noqa: E402 (imported late so that --check fails cleanly without it)
+    from torch import nn
+    from torch.nn import functional as F
+    if args.check:
+        return 0
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print("torch_version", torch.__version__)
+    repeats = args.repeats
+
+    def forward(x, f):
+        """Times f(x) alone, on a fresh copy of x each time."""
+        def measure():
+            a = x.clone().requires_grad_()
+            return timed(lambda: f(a))
+        return median_seconds(measure, repeats)
+
+    def backward(x, f, dy, wrt=()):
+        """Times the gradient of x (and of `wrt`) for dy alone, after an untimed forward."""
+        def measure():
+            a = x.clone().requires_grad_()
+            y = f(a)
+            g = dy.clone()
+            return timed(lambda: torch.autograd.grad(y, [a] + list(wrt), g))
+        return median_seconds(measure, repeats)
+
+    for c, h, w in DECODER_INPUTS:
+        shape = (args.batch, c, h, w)
+        x = torch.randn(shape)
+
+        def nearest(a):
+            return F.interpolate(a, scale_factor=2, mode="nearest")
+
+        def bilinear(a):
+            return F.interpolate(a, scale_factor=2, mode="bilinear", align_corners=False)
+
+        dy_up = torch.randn(args.batch, c, 2 * h, 2 * w)
+        for name, f in [("upsample_nearest", nearest), ("upsample_bilinear", bilinear)]:
+            print(key(name, "forward", shape), forward(x, f))
+            print(key(name, "backward", shape), backward(x, f, dy_up))
+
+        dy_conv = torch.randn(args.batch, c // 2, 2 * h, 2 * w)
+        convs = [("conv_transpose_2x2", nn.ConvTranspose2d(c, c // 2, kernel_size=2, stride=2)),
+                 ("conv_transpose_3x3", nn.ConvTranspose2d(c, c // 2, kernel_size=3, stride=2,
+                                                           padding=1, output_padding=1))]
+        for name, conv in convs:
+            print(key(name, "forward", shape), forward(x, conv))
+            print(key(name, "backward", shape),
+                  backward(x, conv, dy_conv, [conv.weight, conv.bias]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+#include "support/app/layer_bench.hpp"
+
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <malloc.h>
+
+#include <fmt/format.h>
+
+#include "cnn/fast/threads.hpp"
+#include "support/app/program.hpp"
+#include "support/app/timing.hpp"
+
+namespace cnn {
+
+namespace {
+
+const std::size_t mmap_threshold = std::size_t{32} << 20;  // glibc's largest: 32 MiB
+const std::size_t trim_threshold = std::size_t{1} << 30;
+
+}  // namespace
+
+void keep_freed_memory() {
+    if (mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) != 1 ||
+        mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold)) != 1) {
+        throw std::runtime_error("mallopt refused the thresholds that keep freed memory");
+    }
+}
+
+std::vector<std::string> keep_freed_memory_environment() {
+    return {fmt::format("MALLOC_MMAP_THRESHOLD_={}", mmap_threshold),
+            fmt::format("MALLOC_TRIM_THRESHOLD_={}", trim_threshold)};
+}
+
+Tensor4 normal_tensor(const std::array<std::size_t, 4>& shape, Rng& rng) {
+    Tensor4 t = Tensor4::from_shape(shape);
+    for (float& v : t) {
+        v = rng.normal();
+    }
+    return t;
+}
+
+BenchSubject bench_subject(Layer& layer, std::vector<Tensor4> xs, Rng& rng) {
+    std::vector<Shape> shapes;
+    for (const Tensor4& x : xs) {
+        shapes.push_back({x.shape(1), x.shape(2), x.shape(3)});
+    }
+    const Shape out = layer.build_inputs(shapes, rng);
+    std::array<std::size_t, 4> dy_shape = {xs[0].shape(0), out[0], 1, 1};
+    if (out.size() == 3) {
+        dy_shape = {xs[0].shape(0), out[0], out[1], out[2]};
+    }
+    return {layer, std::move(xs), normal_tensor(dy_shape, rng)};
+}
+
+double time_forward(BenchSubject& s, bool training, std::size_t repeats) {
+    return median_of(repeats, [&] {
+        std::vector<Tensor4> xs = s.xs;
+        Tensor4 y;
+        return seconds_of([&] { y = s.layer.forward_inputs(std::move(xs), training, true); });
+    });
+}
+
+double time_backward(BenchSubject& s, bool training, std::size_t repeats) {
+    return median_of(repeats, [&] {
+        s.layer.forward_inputs(s.xs, training, true);
+        Tensor4 dy = s.dy;
+        std::vector<Tensor4> dx;
+        return seconds_of([&] { dx = s.layer.backward_inputs(std::move(dy), false); });
+    });
+}
+
+std::string bench_shape_text(const std::array<std::size_t, 4>& s, std::size_t inputs) {
+    const std::string one = fmt::format("({}, {}, {}, {})", s[0], s[1], s[2], s[3]);
+    return inputs == 1 ? one : fmt::format("{} x {}", inputs, one);
+}
+
+BenchRow bench_row(const std::string& layer, const std::string& key,
+                   const std::array<std::size_t, 4>& shape, std::size_t inputs,
+                   const std::string& pass, const std::string& key_pass, double ours) {
+    return {
+        layer, bench_shape_text(shape, inputs), pass, ours,
+        fmt::format("{}.{}.{}x{}x{}x{}", key, key_pass, shape[0], shape[1], shape[2], shape[3])};
+}
+
+double load_average() {
+    std::ifstream in("/proc/loadavg");
+    double load = -1.0;
+    in >> load;
+    return load;
+}
+
+void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& torch,
+                      const BenchTable& table, const std::filesystem::path& file) {
+    Transcript text(file);
+    text.line(fmt::format("load average when the measurements started: {:.2f} on {} cores",
+                          table.load, std::thread::hardware_concurrency()));
+    text.line(
+        fmt::format("batch {}, {} threads; each figure the median of {} passes after a warm-up, "
+                    "in ms;",
+                    table.batch, thread_count(), table.repeats));
+    text.line(
+        "ratio = ours / PyTorch (below 1: ours is faster); freed memory kept for reuse on "
+        "both sides");
+    text.line(fmt::format("{:<24} {:<24} {:<20} {:>9} {:>9} {:>6}", "layer", "shape", "pass",
+                          "ours", "PyTorch", "ratio"));
+    for (const BenchRow& r : rows) {
+        std::string theirs = fmt::format("{:>9} {:>6}", "-", "-");
+        if (torch.available) {
+            const double t = torch.figure(r.torch_key);
+            theirs = fmt::format("{:>9.3f} {:>6.2f}", t * 1e3, r.ours / t);
+        }
+        text.line(fmt::format("{:<24} {:<24} {:<20} {:>9.3f} {}", r.layer, r.shape, r.pass,
+                              r.ours * 1e3, theirs));
+    }
+    text.line();
+    if (torch.available) {
+        text.line("PyTorch " + torch.text("torch_version") + ", same threads and shapes (" +
+                  table.script + "):");
+        for (const std::string& line : table.torch_equivalents) {
+            text.line("  " + line);
+        }
+    } else {
+        text.line("no PyTorch column: " + torch.why_not);
+    }
+    text.save();
+}
+
+PythonFigures measure_torch_layers(const PythonComparison& comparison, bool quick,
+                                   const std::filesystem::path& script, std::size_t batch,
+                                   std::size_t repeats) {
+    const PythonScript python{comparison.python, script, "PyTorch", "python3-torch",
+                              keep_freed_memory_environment()};
+    return compare_with_python(comparison, quick, python,
+                               {"--threads", std::to_string(thread_count()), "--batch",
+                                std::to_string(batch), "--repeats", std::to_string(repeats)});
+}
+
+}  // namespace cnn

@@ -1,0 +1,158 @@
+/// \file
+/// \ingroup support
+/// \brief Timing layers beside PyTorch's equivalents: what ch08_layer_bench and
+/// ch11_layer_bench share.
+///
+/// Each benchmark builds the layers it times, times their passes here and prints one table,
+/// ours beside PyTorch's, with their ratio. PyTorch's figures come from a script beside the
+/// benchmark (python.hpp) that measures the same way:
+///
+/// - each figure is the median of `repeats` passes after one warm-up (median_of());
+/// - a pass is timed alone: its inputs are copied beforehand and handed over by move, as a
+///   model hands them on, and its output is dropped after the clock stops; a backward pass
+///   follows an untimed forward pass (time_forward(), time_backward());
+/// - both processes keep the memory they free (keep_freed_memory()): glibc's malloc hands large
+///   freed blocks back to the kernel, and whichever side happened to get fresh pages from the
+///   kernel for an output would be timed for the page faults, not for the layer.
+///
+///     cnn::keep_freed_memory();
+///     cnn::BenchSubject s = cnn::bench_subject(layer, {cnn::normal_tensor(shape, rng)}, rng);
+///     rows.push_back(cnn::bench_row("ReLU", "relu", shape, 1, "forward", "forward",
+///                                   cnn::time_forward(s, true, repeats)));
+///     cnn::save_bench_table(rows, torch, table, out / "bench.txt");
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cnn/layers/layer.hpp"
+#include "cnn/tensor/random.hpp"
+#include "cnn/tensor/tensor.hpp"
+#include "support/app/python.hpp"
+
+namespace cnn {
+
+/// Keeps the memory this process frees for its own reuse: glibc's mmap threshold at its
+/// largest (32 MiB) and a trim threshold of 1 GiB (mallopt). Without it glibc serves blocks of
+/// 128 KiB and more with fresh pages from the kernel and gives them back when freed; touching a
+/// fresh page costs a page fault (3 ms for one (64, 32, 28, 28) tensor on the machine that
+/// wrote ch08_layer_bench, over ten times what a ReLU on it takes).
+/// \throws std::runtime_error if mallopt refuses the thresholds
+void keep_freed_memory();
+
+/// The same settings as keep_freed_memory(), for another process's environment (the PyTorch
+/// script's): glibc's MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ tunables.
+/// \return NAME=value settings, for PythonScript::environment
+std::vector<std::string> keep_freed_memory_environment();
+
+/// A tensor of independent draws from the standard normal distribution.
+/// \param shape (N, C, H, W)
+/// \param rng the generator drawn from
+/// \return the tensor
+Tensor4 normal_tensor(const std::array<std::size_t, 4>& shape, Rng& rng);
+
+/// One layer to time: built, with its inputs and the gradient of its output.
+struct BenchSubject {
+    Layer& layer;             ///< the layer, built for `xs`
+    std::vector<Tensor4> xs;  ///< one input, or two for a merge layer
+    Tensor4 dy;               ///< the gradient of the output (N, output shape...)
+};
+
+/// Builds `layer` for the inputs `xs` (their shapes without the batch axis), with a random dy
+/// of the output's shape.
+/// \param layer the layer timed; it must outlive the subject
+/// \param xs its inputs, each (N, C, H, W)
+/// \param rng draws the weights and dy
+/// \return the layer, its inputs and dy
+BenchSubject bench_subject(Layer& layer, std::vector<Tensor4> xs, Rng& rng);
+
+/// The median seconds of one forward pass, on copies of the inputs made before the clock starts.
+/// \param s the layer and its inputs
+/// \param training whether the pass is a training one
+/// \param repeats how many timed passes after the warm-up, at least 1
+/// \return the median, in seconds
+double time_forward(BenchSubject& s, bool training, std::size_t repeats);
+
+/// The median seconds of one backward pass, each after an untimed forward pass, on a copy of dy
+/// made before the clock starts.
+/// \param s the layer, its inputs and dy
+/// \param training whether the forward pass before it is a training one
+/// \param repeats how many timed passes after the warm-up, at least 1
+/// \return the median, in seconds
+double time_backward(BenchSubject& s, bool training, std::size_t repeats);
+
+/// One line of a benchmark's table: our time, and the name of PyTorch's figure for the same
+/// pass.
+struct BenchRow {
+    std::string layer;      ///< the layer, as the table names it
+    std::string shape;      ///< its input's shape, as text (bench_shape_text())
+    std::string pass;       ///< e.g. "forward", "backward (training)"
+    double ours = 0;        ///< our median, in seconds
+    std::string torch_key;  ///< LAYER.PASS.NxCxHxW, as the PyTorch script prints it
+};
+
+/// An input shape as the table shows it: "(N, C, H, W)", or "2 x (N, C, H, W)" for two inputs.
+/// \param shape (N, C, H, W)
+/// \param inputs how many inputs of that shape
+/// \return the text
+std::string bench_shape_text(const std::array<std::size_t, 4>& shape, std::size_t inputs);
+
+/// A row, with its PyTorch key KEY.KEY_PASS.NxCxHxW.
+/// \param layer the layer's name in the table
+/// \param key the layer's name in the script's keys
+/// \param shape the input's shape (N, C, H, W)
+/// \param inputs how many inputs of that shape
+/// \param pass the pass's name in the table
+/// \param key_pass the pass's name in the script's keys
+/// \param ours our median, in seconds
+/// \return the row
+BenchRow bench_row(const std::string& layer, const std::string& key,
+                   const std::array<std::size_t, 4>& shape, std::size_t inputs,
+                   const std::string& pass, const std::string& key_pass, double ours);
+
+/// The machine's load: the 1-minute load average of /proc/loadavg. Above about half a busy
+/// core per core, other programs share the cores, and threads wait for each other.
+/// \return the load average, or -1 where there is none
+double load_average();
+
+/// What a table says around its rows.
+struct BenchTable {
+    std::size_t batch = 0;    ///< the batch size every shape starts with
+    std::size_t repeats = 1;  ///< passes per median
+    double load = -1.0;       ///< load_average() when the measurements started
+    /// The PyTorch script, as the table names it, e.g. "08_deeper_networks/torch_layers.py".
+    std::string script;
+    /// What PyTorch computes for each layer, one line each, none wider than the table.
+    std::vector<std::string> torch_equivalents;
+};
+
+/// Prints the table (and saves it to `file`): the load, the batch, threads and repeats, then
+/// per row the layer, shape and pass, our milliseconds, PyTorch's and the ratio ours / PyTorch,
+/// then PyTorch's version and equivalents, or why there is no PyTorch column.
+/// \param rows the rows, in order
+/// \param torch the script's figures; each row's torch_key must be among them when available
+/// \param table the lines around the rows
+/// \param file where the table is saved
+/// \throws std::runtime_error when the script printed no figure for a row
+void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& torch,
+                      const BenchTable& table, const std::filesystem::path& file);
+
+/// PyTorch's figures from `script`, when `comparison` asks for them (--torch on, or auto without
+/// --quick) and PyTorch is installed: compare_with_python() with the arguments
+/// `--threads thread_count() --batch batch --repeats repeats`, in an environment that keeps
+/// freed memory as keep_freed_memory() does.
+/// \param comparison the mode and the interpreter
+/// \param quick whether the run is a `--quick` one
+/// \param script the PyTorch script
+/// \param batch the batch size
+/// \param repeats passes per median
+/// \return the figures, or why there are none
+/// \throws std::runtime_error as compare_with_python()
+PythonFigures measure_torch_layers(const PythonComparison& comparison, bool quick,
+                                   const std::filesystem::path& script, std::size_t batch,
+                                   std::size_t repeats);
+
+}  // namespace cnn

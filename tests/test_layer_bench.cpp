@@ -1,0 +1,126 @@
+// Tests of support/app/layer_bench.hpp: the keys that match PyTorch's figures to ours, the
+// subjects timed, and the table both layer benchmarks print.
+#include <array>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "cnn/layers/pooling2d.hpp"
+#include "cnn/layers/relu.hpp"
+#include "support/app/layer_bench.hpp"
+#include "test_support.hpp"
+
+using cnn::Tensor4;
+
+namespace {
+
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The table save_bench_table() writes, its printing to standard output kept out of the log.
+std::string table_text(const std::vector<cnn::BenchRow>& rows, const cnn::PythonFigures& torch,
+                       const cnn::BenchTable& table) {
+    cnn::testing::TempDir dir;
+    std::ostringstream printed;
+    std::streambuf* old = std::cout.rdbuf(printed.rdbuf());
+    try {
+        cnn::save_bench_table(rows, torch, table, dir / "table.txt");
+    } catch (...) {
+        std::cout.rdbuf(old);
+        throw;
+    }
+    std::cout.rdbuf(old);
+    const std::string saved = read_text(dir / "table.txt");
+    CHECK(saved == printed.str());  // printed and saved alike
+    return saved;
+}
+
+}  // namespace
+
+TEST_CASE("bench_row: the shape as the table shows it, the key as the PyTorch scripts print it") {
+    const cnn::BenchRow one =
+        cnn::bench_row("ReLU", "relu", {64, 32, 28, 28}, 1, "forward", "forward", 0.002);
+    CHECK(one.shape == "(64, 32, 28, 28)");
+    CHECK(one.torch_key == "relu.forward.64x32x28x28");
+    CHECK(one.ours == 0.002);
+    const cnn::BenchRow two =
+        cnn::bench_row("Add", "add", {8, 4, 2, 2}, 2, "backward (training)", "train_backward", 1);
+    CHECK(two.shape == "2 x (8, 4, 2, 2)");
+    CHECK(two.torch_key == "add.train_backward.8x4x2x2");
+    CHECK(two.pass == "backward (training)");
+}
+
+TEST_CASE("keep_freed_memory_environment: glibc's tunables for PyTorch's process") {
+    // (keep_freed_memory() itself is not called here: it would change malloc for every test
+    // after this one, and test_resident_memory.cpp measures what malloc hands back.)
+    const std::vector<std::string> env = cnn::keep_freed_memory_environment();
+    REQUIRE(env.size() == 2);
+    CHECK(env[0] == "MALLOC_MMAP_THRESHOLD_=33554432");
+    CHECK(env[1] == "MALLOC_TRIM_THRESHOLD_=1073741824");
+}
+
+TEST_CASE("bench_subject: the layer built for its inputs, dy of the output's shape, timings on copies") {
+    cnn::Rng rng(3);
+    const Tensor4 x = cnn::normal_tensor({4, 3, 5, 6}, rng);
+    CHECK(x.shape() == std::array<std::size_t, 4>{4, 3, 5, 6});
+    CHECK(cnn::testing::max_abs_diff(x, Tensor4(xt::zeros<float>(x.shape()))) > 0.5);
+
+    cnn::ReLU relu;
+    cnn::BenchSubject s = cnn::bench_subject(relu, {x}, rng);
+    CHECK(s.dy.shape() == x.shape());
+    CHECK(cnn::time_forward(s, true, 3) >= 0.0);
+    CHECK(cnn::time_backward(s, true, 3) >= 0.0);
+    CHECK(s.xs.size() == 1);
+    CHECK(cnn::testing::max_abs_diff(s.xs[0], x) == 0);  // the layer got copies
+
+    // A layer whose output is a vector: dy is (N, D, 1, 1).
+    cnn::GlobalAveragePooling2D gap;
+    const cnn::BenchSubject v = cnn::bench_subject(gap, {x}, rng);
+    CHECK(v.dy.shape() == std::array<std::size_t, 4>{4, 3, 1, 1});
+    CHECK_THROWS_AS(cnn::time_forward(s, true, 0), std::invalid_argument);
+}
+
+TEST_CASE("save_bench_table: ours beside PyTorch's with the ratio, or why there is no PyTorch column") {
+    const std::vector<cnn::BenchRow> rows = {
+        cnn::bench_row("ReLU", "relu", {2, 3, 4, 5}, 1, "forward", "forward", 0.003)};
+    cnn::BenchTable table;
+    table.batch = 2;
+    table.repeats = 5;
+    table.load = 0.25;
+    table.script = "NN_chapter/torch_layers.py";
+    table.torch_equivalents = {"ReLU: torch.relu"};
+
+    cnn::PythonFigures torch;
+    torch.available = true;
+    torch.values = {{"torch_version", "1.13.0"}, {"relu.forward.2x3x4x5", "0.002"}};
+    const std::string text = table_text(rows, torch, table);
+    CHECK(text.find("load average when the measurements started: 0.25") != std::string::npos);
+    CHECK(text.find("batch 2, ") != std::string::npos);
+    CHECK(text.find("median of 5 passes") != std::string::npos);
+    // 3 ms ours, 2 ms PyTorch's: a ratio of 1.5.
+    CHECK(text.find("ReLU                     (2, 3, 4, 5)             forward             "
+                    "     3.000     2.000   1.50") != std::string::npos);
+    CHECK(text.find("PyTorch 1.13.0, same threads and shapes (NN_chapter/torch_layers.py):\n"
+                    "  ReLU: torch.relu\n") != std::string::npos);
+
+    cnn::PythonFigures missing = torch;
+    missing.values.erase("relu.forward.2x3x4x5");
+    CHECK_THROWS_WITH_AS(table_text(rows, missing, table),
+                         doctest::Contains("relu.forward.2x3x4x5"), std::runtime_error);
+
+    cnn::PythonFigures none;
+    none.why_not = "the comparison was skipped (--torch off)";
+    const std::string alone = table_text(rows, none, table);
+    CHECK(alone.find("3.000         -      -") != std::string::npos);
+    CHECK(alone.find("no PyTorch column: the comparison was skipped (--torch off)") !=
+          std::string::npos);
+}
