@@ -187,7 +187,7 @@ struct Budget {
     std::size_t train_scenes = 4000;  // new ones every epoch
     std::size_t validation_scenes = 200;
     std::size_t test_scenes = 500;
-    std::size_t epochs = 8;
+    std::size_t epochs = 10;
     std::size_t batch = 32;
 };
 
@@ -414,7 +414,7 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes, cnn::Engines::fast);
     program.sections(3);
     std::size_t epochs = 0, train_scenes = 0;
-    program.cli().add_option("--epochs", epochs, "Epochs of each network (default 8, or 1 with --quick)")
+    program.cli().add_option("--epochs", epochs, "Epochs of each network (default 10, or 1 with --quick)")
         ->check(CLI::Range(1, 1000));
     program.cli()
         .add_option("--train-scenes", train_scenes, "New training scenes per epoch (default 4000, or 64 with --quick)")
