@@ -14,18 +14,20 @@
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
-# The sanitizer build: the library and the unit tests only, in a folder of their own.
-# -Wno-maybe-uninitialized: with -fsanitize at -O1, g++ 12 reports false "may be used
+# The sanitizer build: the library and the unit tests only, in a folder of their own, at -O0:
+# it compiles about a fifth faster than -O1 and the unit tests still run in a minute or so
+# (what keeps `make test` within its 15 minutes on 2 cores).
+# -Wno-maybe-uninitialized: with -fsanitize, g++ 12 reports false "may be used
 # uninitialized" warnings inside libstdc++'s <regex>; the Release build keeps the warning.
 ASAN_BUILD ?= build-asan
-SANITIZE   := -O1 -g1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANITIZE   := -O0 -g1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # A sanitizer report is a failure: ASan and LeakSanitizer exit non-zero, and
 # -fno-sanitize-recover=all makes every UBSan finding abort the run.
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
                  UBSAN_OPTIONS=print_stacktrace=1
 # The fuzz targets (tests/fuzz), built with clang's libFuzzer, each run for FUZZ_SECONDS.
 FUZZ_BUILD   ?= build-fuzz
-FUZZ_SECONDS ?= 45
+FUZZ_SECONDS ?= 20
 FUZZ_CXX     ?= clang++-14
 FUZZERS      := idx weights checkpoint
 
