@@ -772,6 +772,7 @@ int main(int argc, char** argv) {
             cnn::Sequential model = trained_detector(
                 data, budget, yolo, weights.empty() ? std::nullopt : std::optional<fs::path>(weights),
                 options.seed, out, curves);
+            learning_curves(curves, out);
             if (options.wants(4)) {
                 std::cout << "\n== 4. Decoding ==\n\n";
                 decoding(model, data, yolo, out);
@@ -782,7 +783,6 @@ int main(int argc, char** argv) {
                 if (options.wants(6)) {
                     std::cout << "\n== 6. Pictures ==\n\n";
                     pictures(data, evaluated, out);
-                    learning_curves(curves, out);
                 }
             }
         }

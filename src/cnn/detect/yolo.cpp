@@ -225,6 +225,7 @@ Sequential yolo_model(const YoloOptions& o, std::uint64_t seed) {
                                     " for a " + std::to_string(o.grid) + "x" + std::to_string(o.grid) +
                                     " grid");
     }
+    //! [yolo_model_layers]
     Sequential model(seed);
     bool first = true;
     for (const std::size_t filters : {16, 32, 64, 128}) {
@@ -239,6 +240,7 @@ Sequential yolo_model(const YoloOptions& o, std::uint64_t seed) {
     model.add(BatchNormalization());
     model.add(ReLU());
     model.add(Conv2D(yolo_channels(o), 1));  // linear: the loss applies the sigmoids and softmax
+    //! [yolo_model_layers]
     return model;
 }
 

@@ -142,7 +142,6 @@ std::vector<Detection> yolo_detections(const Tensor4& outputs, std::size_t n,
 Box predicted_box(const Tensor4& outputs, std::size_t n, std::size_t i, std::size_t j,
                   std::size_t b, const YoloOptions& options);
 
-//! [yolo_model]
 /// The chapter's detector: four blocks of 3x3 convolution, batch normalization, ReLU and 2x2
 /// max pooling (16, 32, 64, 128 filters) take an image from H x W to H/16 x W/16; a 3x3
 /// convolution of 256 filters with batch normalization and ReLU looks at each cell's
@@ -152,6 +151,5 @@ Box predicted_box(const Tensor4& outputs, std::size_t n, std::size_t i, std::siz
 /// \return the model, built for (1, H, W) inputs
 /// \throws std::invalid_argument when H or W is not 16 * S
 Sequential yolo_model(const YoloOptions& options, std::uint64_t seed);
-//! [yolo_model]
 
 }  // namespace cnn
