@@ -11,38 +11,28 @@ prints its figures beside its own. It prints one "name value" pair per line:
 Usage: torch_reference.py --threads 2 --batch 64 --repeats 5 --train-steps 20
        torch_reference.py --check     (exit 0 if torch can be imported)
 """
-import argparse
-import statistics
+import pathlib
 import sys
 import time
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "src/support/app"))
+import torch_timing  # noqa: E402 (the shared timing, found from this file's place)
+
 
 def median_seconds(run, repeats):
-    run()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """The median seconds of run(), over `repeats` calls after a warm-up."""
+    return torch_timing.median_seconds(lambda: torch_timing.timed(run), repeats)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--check", action="store_true")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = torch_timing.parser(batch=64, repeats=5)
     parser.add_argument("--train-steps", type=int, default=20)
     parser.add_argument("--infer-batch", type=int, default=256)
     args = parser.parse_args()
-    import torch  # noqa: E402 (imported late so that --check fails cleanly without it)
-    from torch import nn
-    if args.check:
+    torch = torch_timing.start(args)
+    if torch is None:
         return 0
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    print("torch_version", torch.__version__)
+    from torch import nn
 
     # The five convolutions of the seed model, as in ch07's table: (C, FN, size, kernel).
     shapes = [("conv1", 1, 64, 28, 7), ("conv2", 64, 128, 14, 3), ("conv3", 128, 128, 14, 3),

@@ -25,7 +25,6 @@
 
 #include <fmt/format.h>
 
-#include "cnn/fast/threads.hpp"
 #include "cnn/layers/augmentation.hpp"
 #include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/merge.hpp"
@@ -33,8 +32,6 @@
 #include "cnn/layers/relu.hpp"
 #include "cnn/tensor/random.hpp"
 #include "support/app/layer_bench.hpp"
-#include "support/app/program.hpp"
-#include "support/app/python.hpp"
 #include "support/app/timing.hpp"
 
 namespace {
@@ -186,39 +183,16 @@ const std::vector<std::string> torch_equivalents = {
 }  // namespace
 
 int main(int argc, char** argv) {
-    cnn::Program program("ch08_layer_bench",
-                         "Chapter 08's layers, forward and backward, timed beside PyTorch's",
-                         cnn::ReadsData::no);
-    std::size_t threads = 2, repeats = 0;
-    cnn::PythonComparison torch_comparison;
-    program.cli()
-        .add_option("--threads", threads, "Threads for ours and PyTorch's")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256));
-    program.cli()
-        .add_option("--repeats", repeats,
-                    "Passes per timing; the median counts (default 21, 1 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    cnn::add_comparison_options(program.cli(), torch_comparison);
-
-    return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
-        cnn::set_thread_count(threads);
-        cnn::keep_freed_memory();
-        if (repeats == 0) {
-            repeats = options.quick ? 1 : 21;
-        }
-        const double load = cnn::load_average();
-        // PyTorch first: `--torch on` without it fails at once.
-        const cnn::PythonFigures torch = cnn::measure_torch_layers(
-            torch_comparison, options.quick, std::string(CNN_CHAPTER_DIR) + "/torch_layers.py",
-            batch, repeats);
-        cnn::Rng rng(options.seed);
+    const auto measure = [](std::size_t repeats, cnn::Rng& rng) {
         std::vector<BenchRow> rows = measure_stages(repeats, rng);
         for (BenchRow& r : measure_augmentation(repeats, rng)) {
             rows.push_back(std::move(r));
         }
-        const cnn::BenchTable table{batch, repeats, load, "08_deeper_networks/torch_layers.py",
-                                    torch_equivalents};
-        cnn::save_bench_table(rows, torch, table, options.out / "ch08_layer_bench.txt");
-    });
+        return rows;
+    };
+    return cnn::run_layer_bench(
+        argc, argv,
+        {"ch08_layer_bench", "Chapter 08's layers, forward and backward, timed beside PyTorch's",
+         batch, std::string(CNN_CHAPTER_DIR) + "/torch_layers.py",
+         "08_deeper_networks/torch_layers.py", torch_equivalents, measure});
 }

@@ -4,7 +4,8 @@
 ch08_layer_bench runs this script when PyTorch is installed (Debian: python3-torch) and prints
 its figures beside its own. Each figure is the median, over --repeats runs after one warm-up, of
 the seconds one pass takes; outputs are dropped and inputs made outside the timed part, as the
-C++ side does. It prints one "name value" pair per line:
+C++ side does (the shared part: src/support/app/torch_timing.py). It prints one "name value"
+pair per line:
 
     torch_version 1.13.0
     batch_norm.train_forward.64x32x28x28 0.0021
@@ -16,10 +17,12 @@ gradient of every input (and of gamma and beta) for a given dy.
 Usage: torch_layers.py --threads 2 --batch 64 --repeats 7
        torch_layers.py --check     (exit 0 if torch can be imported)
 """
-import argparse
-import statistics
+import pathlib
 import sys
-import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "src/support/app"))
+import torch_timing  # noqa: E402 (the shared timing, found from this file's place)
+from torch_timing import backward_seconds, forward_seconds, key  # noqa: E402
 
 # (C, H, W) after each stage of a ResNet with 32, 64 and 128 channels, twice the book's.
 STAGES = [(32, 28, 28), (64, 14, 14), (128, 7, 7)]
@@ -29,60 +32,19 @@ MAX_SHIFT = 2        # RandomTranslation(0.1, 0.1) on 28 x 28: up to 2 pixels ea
 CROP = (24, 24)      # RandomCrop(24, 24)
 
 
-def median_seconds(measure, repeats):
-    """The median of `repeats` calls of measure(), each returning the seconds it timed."""
-    measure()  # warm-up
-    return statistics.median(measure() for _ in range(repeats))
-
-
-def timed(run):
-    """Seconds that run() takes; its result is dropped after the clock stops."""
-    start = time.perf_counter()
-    result = run()
-    seconds = time.perf_counter() - start
-    del result
-    return seconds
-
-
-def key(layer, pass_, shape):
-    return "{}.{}.{}".format(layer, pass_, "x".join(str(s) for s in shape))
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--check", action="store_true")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-    import torch  # noqa: E402 (imported late so that --check fails cleanly without it)
-    from torch import nn
-    if args.check:
+    args = torch_timing.parser(batch=64, repeats=7).parse_args()
+    torch = torch_timing.start(args)
+    if torch is None:
         return 0
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    print("torch_version", torch.__version__)
+    from torch import nn
     repeats = args.repeats
 
     def forward(make_inputs, f):
-        """Times f(*inputs) alone, on fresh inputs each time."""
-        def measure():
-            inputs = make_inputs()
-            return timed(lambda: f(*inputs))
-        return median_seconds(measure, repeats)
+        return forward_seconds(make_inputs, f, repeats)
 
     def backward(make_inputs, f, dy, wrt=(), contiguous=False):
-        """Times the gradient of f's inputs (and of `wrt`) for dy alone, after an untimed forward;
-        with `contiguous`, each gradient made contiguous too."""
-        def gradients(y, inputs):
-            grads = torch.autograd.grad(y, list(inputs) + list(wrt), dy)
-            return [g.contiguous() for g in grads] if contiguous else grads
-
-        def measure():
-            inputs = make_inputs()
-            y = f(*inputs)
-            return timed(lambda: gradients(y, inputs))
-        return median_seconds(measure, repeats)
+        return backward_seconds(make_inputs, f, dy, repeats, wrt, contiguous)
 
     for c, h, w in STAGES:
         shape = (args.batch, c, h, w)

@@ -29,19 +29,15 @@
 #include <array>
 #include <cstddef>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cnn/fast/engines.hpp"
-#include "cnn/fast/threads.hpp"
 #include "cnn/layers/conv2d_transpose.hpp"
 #include "cnn/layers/upsampling2d.hpp"
 #include "cnn/tensor/random.hpp"
 #include "support/app/layer_bench.hpp"
-#include "support/app/program.hpp"
-#include "support/app/python.hpp"
 
 namespace {
 
@@ -109,37 +105,10 @@ const std::vector<std::string> torch_equivalents = {
 }  // namespace
 
 int main(int argc, char** argv) {
-    cnn::Program program("ch11_layer_bench",
-                         "Chapter 11's upsampling layers, forward and backward, timed beside "
-                         "PyTorch's",
-                         cnn::ReadsData::no);
-    std::size_t threads = 2, repeats = 0;
-    cnn::PythonComparison torch_comparison;
-    program.cli()
-        .add_option("--threads", threads, "Threads for ours and PyTorch's")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256));
-    program.cli()
-        .add_option("--repeats", repeats,
-                    "Passes per timing; the median counts (default 21, 1 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    cnn::add_comparison_options(program.cli(), torch_comparison);
-
-    return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
-        cnn::set_thread_count(threads);
-        cnn::keep_freed_memory();
-        if (repeats == 0) {
-            repeats = options.quick ? 1 : 21;
-        }
-        const double load = cnn::load_average();
-        // PyTorch first: `--torch on` without it fails at once.
-        const cnn::PythonFigures torch = cnn::measure_torch_layers(
-            torch_comparison, options.quick, std::string(CNN_CHAPTER_DIR) + "/torch_layers.py",
-            batch, repeats);
-        cnn::Rng rng(options.seed);
-        const std::vector<BenchRow> rows = measure_all(repeats, rng);
-        const cnn::BenchTable table{batch, repeats, load,
-                                    "11_semantic_segmentation/torch_layers.py", torch_equivalents};
-        cnn::save_bench_table(rows, torch, table, options.out / "ch11_layer_bench.txt");
-    });
+    return cnn::run_layer_bench(
+        argc, argv,
+        {"ch11_layer_bench", "Chapter 11's upsampling layers, forward and backward, timed beside "
+                             "PyTorch's",
+         batch, std::string(CNN_CHAPTER_DIR) + "/torch_layers.py",
+         "11_semantic_segmentation/torch_layers.py", torch_equivalents, measure_all});
 }

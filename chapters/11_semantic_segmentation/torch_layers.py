@@ -4,7 +4,8 @@
 ch11_layer_bench runs this script when PyTorch is installed (Debian: python3-torch) and prints
 its figures beside its own. Each figure is the median, over --repeats runs after one warm-up, of
 the seconds one pass takes; outputs are dropped and inputs made outside the timed part, as the
-C++ side does. It prints one "name value" pair per line:
+C++ side does (the shared part: src/support/app/torch_timing.py). It prints one "name value"
+pair per line:
 
     torch_version 1.13.0
     upsample_nearest.forward.32x128x12x12 0.0004
@@ -24,66 +25,31 @@ The layers, on the inputs of the U-Net decoder's three steps:
 Usage: torch_layers.py --threads 2 --batch 32 --repeats 7
        torch_layers.py --check     (exit 0 if torch can be imported)
 """
-import argparse
-import statistics
+import pathlib
 import sys
-import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "src/support/app"))
+import torch_timing  # noqa: E402 (the shared timing, found from this file's place)
+from torch_timing import backward_seconds, forward_seconds, key  # noqa: E402
 
 # (C, H, W) of the U-Net decoder's inputs: each step halves C and doubles H and W.
 DECODER_INPUTS = [(128, 12, 12), (64, 24, 24), (32, 48, 48)]
 
 
-def median_seconds(measure, repeats):
-    """The median of `repeats` calls of measure(), each returning the seconds it timed."""
-    measure()  # warm-up
-    return statistics.median(measure() for _ in range(repeats))
-
-
-def timed(run):
-    """Seconds that run() takes; its result is dropped after the clock stops."""
-    start = time.perf_counter()
-    result = run()
-    seconds = time.perf_counter() - start
-    del result
-    return seconds
-
-
-def key(layer, pass_, shape):
-    return "{}.{}.{}".format(layer, pass_, "x".join(str(s) for s in shape))
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--check", action="store_true")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-    import torch  # noqa: E402 (imported late so that --check fails cleanly without it)
+    args = torch_timing.parser(batch=32, repeats=7).parse_args()
+    torch = torch_timing.start(args)
+    if torch is None:
+        return 0
     from torch import nn
     from torch.nn import functional as F
-    if args.check:
-        return 0
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    print("torch_version", torch.__version__)
     repeats = args.repeats
 
     def forward(x, f):
-        """Times f(x) alone, on a fresh copy of x each time."""
-        def measure():
-            a = x.clone().requires_grad_()
-            return timed(lambda: f(a))
-        return median_seconds(measure, repeats)
+        return forward_seconds(lambda: (x.clone().requires_grad_(),), f, repeats)
 
     def backward(x, f, dy, wrt=()):
-        """Times the gradient of x (and of `wrt`) for dy alone, after an untimed forward."""
-        def measure():
-            a = x.clone().requires_grad_()
-            y = f(a)
-            g = dy.clone()
-            return timed(lambda: torch.autograd.grad(y, [a] + list(wrt), g))
-        return median_seconds(measure, repeats)
+        return backward_seconds(lambda: (x.clone().requires_grad_(),), f, dy, repeats, wrt)
 
     for c, h, w in DECODER_INPUTS:
         shape = (args.batch, c, h, w)

@@ -138,4 +138,36 @@ PythonFigures measure_torch_layers(const PythonComparison& comparison, bool quic
                                 std::to_string(batch), "--repeats", std::to_string(repeats)});
 }
 
+int run_layer_bench(int argc, char** argv, const LayerBench& bench) {
+    Program program(bench.program, bench.description, ReadsData::no);
+    std::size_t threads = 2, repeats = 0;
+    PythonComparison torch_comparison;
+    program.cli()
+        .add_option("--threads", threads, "Threads for ours and PyTorch's")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    program.cli()
+        .add_option("--repeats", repeats,
+                    "Passes per timing; the median counts (default 21, 1 with --quick)")
+        ->check(CLI::Range(1, 1000));
+    add_comparison_options(program.cli(), torch_comparison);
+
+    return program.run(argc, argv, [&](const ProgramOptions& options) {
+        set_thread_count(threads);
+        keep_freed_memory();
+        if (repeats == 0) {
+            repeats = options.quick ? 1 : 21;
+        }
+        const double load = load_average();
+        // PyTorch first: `--torch on` without it fails at once.
+        const PythonFigures torch =
+            measure_torch_layers(torch_comparison, options.quick, bench.script, bench.batch, repeats);
+        Rng rng(options.seed);
+        const std::vector<BenchRow> rows = bench.measure(repeats, rng);
+        const BenchTable table{bench.batch, repeats, load, bench.script_name,
+                               bench.torch_equivalents};
+        save_bench_table(rows, torch, table, options.out / (bench.program + ".txt"));
+    });
+}
+
 }  // namespace cnn

@@ -20,11 +20,15 @@
 ///     rows.push_back(cnn::bench_row("ReLU", "relu", shape, 1, "forward", "forward",
 ///                                   cnn::time_forward(s, true, repeats)));
 ///     cnn::save_bench_table(rows, torch, table, out / "bench.txt");
+///
+/// A benchmark's main() describes itself in a LayerBench and hands it to run_layer_bench(),
+/// which gives every benchmark the same options, order of work and table.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -154,5 +158,29 @@ void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& to
 PythonFigures measure_torch_layers(const PythonComparison& comparison, bool quick,
                                    const std::filesystem::path& script, std::size_t batch,
                                    std::size_t repeats);
+
+/// One benchmark program of layers beside PyTorch: what its main() hands run_layer_bench().
+struct LayerBench {
+    std::string program;      ///< e.g. "ch11_layer_bench"; the table is saved as PROGRAM.txt
+    std::string description;  ///< one line for --help
+    std::size_t batch = 0;    ///< the batch size every shape starts with
+    std::filesystem::path script;  ///< the PyTorch script that measures PyTorch's figures
+    /// The script as the table names it, e.g. "08_deeper_networks/torch_layers.py".
+    std::string script_name;
+    /// What PyTorch computes for each layer, one line each, none wider than the table.
+    std::vector<std::string> torch_equivalents;
+    /// Times our layers: the rows, in order, each figure a median of `repeats` passes.
+    std::function<std::vector<BenchRow>(std::size_t repeats, Rng& rng)> measure;
+};
+
+/// The whole benchmark program: its options (--threads, default 2; --repeats, default 21 or 1
+/// with --quick; --torch and --python, add_comparison_options()), then keep_freed_memory(), the
+/// load average, PyTorch's figures (first, so that `--torch on` without PyTorch fails at once),
+/// ours, and the table saved as PROGRAM.txt in --out.
+/// \param argc as main() receives it
+/// \param argv as main() receives it
+/// \param bench the benchmark
+/// \return the exit code: 0, or 1 after a clear error (Program::run())
+int run_layer_bench(int argc, char** argv, const LayerBench& bench);
 
 }  // namespace cnn
