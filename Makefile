@@ -94,8 +94,8 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 
 bench: deps-bench build
 	$(BUILD)/chapters/ch07_fast_convolution --out $(BUILD)/bench --repeats 7
-	$(BUILD)/chapters/ch08_layer_bench --out $(BUILD)/bench
-	$(BUILD)/chapters/ch11_layer_bench --out $(BUILD)/bench
+	GLIBC_TUNABLES=glibc.malloc.hugetlb=1 $(BUILD)/chapters/ch08_layer_bench --out $(BUILD)/bench
+	GLIBC_TUNABLES=glibc.malloc.hugetlb=1 $(BUILD)/chapters/ch11_layer_bench --out $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,5 +1,6 @@
 #include "support/app/layer_bench.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -85,6 +86,12 @@ BenchRow bench_row(const std::string& layer, const std::string& key,
         fmt::format("{}.{}.{}x{}x{}x{}", key, key_pass, shape[0], shape[1], shape[2], shape[3])};
 }
 
+bool large_blocks_on_huge_pages() {
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    return tunables != nullptr &&
+           std::string(tunables).find("glibc.malloc.hugetlb=1") != std::string::npos;
+}
+
 double load_average() {
     std::ifstream in("/proc/loadavg");
     double load = -1.0;
@@ -103,7 +110,11 @@ void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& to
                     table.batch, thread_count(), table.repeats));
     text.line(
         "ratio = ours / PyTorch (below 1: ours is faster); freed memory kept for reuse on "
-        "both sides");
+        "both sides;");
+    text.line(large_blocks_on_huge_pages()
+                  ? "blocks over 32 MiB on huge pages on both sides (glibc.malloc.hugetlb=1)"
+                  : "blocks over 32 MiB on 4 KiB pages, a page fault each (no "
+                    "glibc.malloc.hugetlb=1)");
     text.line(fmt::format("{:<24} {:<24} {:<20} {:>9} {:>9} {:>6}", "layer", "shape", "pass",
                           "ours", "PyTorch", "ratio"));
     for (const BenchRow& r : rows) {

@@ -13,7 +13,9 @@
 ///   follows an untimed forward pass (time_forward(), time_backward());
 /// - both processes keep the memory they free (keep_freed_memory()): glibc's malloc hands large
 ///   freed blocks back to the kernel, and whichever side happened to get fresh pages from the
-///   kernel for an output would be timed for the page faults, not for the layer.
+///   kernel for an output would be timed for the page faults, not for the layer; blocks too
+///   large to keep go on huge pages where the environment asks for them
+///   (large_blocks_on_huge_pages()).
 ///
 ///     cnn::keep_freed_memory();
 ///     cnn::BenchSubject s = cnn::bench_subject(layer, {cnn::normal_tensor(shape, rng)}, rng);
@@ -116,6 +118,15 @@ std::string bench_shape_text(const std::array<std::size_t, 4>& shape, std::size_
 BenchRow bench_row(const std::string& layer, const std::string& key,
                    const std::array<std::size_t, 4>& shape, std::size_t inputs,
                    const std::string& pass, const std::string& key_pass, double ours);
+
+/// Whether glibc maps the blocks it does not keep (over 32 MiB, keep_freed_memory()) on
+/// transparent huge pages: GLIBC_TUNABLES holds glibc.malloc.hugetlb=1 (glibc 2.35 and later),
+/// as `make bench` sets it for both sides. A block on 4 KiB pages costs a page fault per 4 KiB
+/// the first time it is written: at the decoder's largest maps, (32, 32, 96, 96) floats
+/// (37.7 MB), that took over half of an upsampling's time on the machine that wrote this.
+/// Settings in GLIBC_TUNABLES apply from a program's start, so the environment sets them.
+/// \return true when the setting is in the environment
+bool large_blocks_on_huge_pages();
 
 /// The machine's load: the 1-minute load average of /proc/loadavg. Above about half a busy
 /// core per core, other programs share the cores, and threads wait for each other.
