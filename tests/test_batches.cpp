@@ -1,5 +1,5 @@
 #include <algorithm>
-
+#include <cstdint>
 #include <stdexcept>
 
 #include <doctest/doctest.h>
@@ -33,4 +33,12 @@ TEST_CASE("take_examples and take_labels gather in the given order") {
     CHECK(picked == cnn::Tensor4{{{{4, 5}}}, {{{0, 1}}}});
     CHECK(cnn::take_labels({7, 8, 9}, {2, 0}) == cnn::Labels{9, 7});
     CHECK_THROWS_AS(cnn::take_examples(x, {3}), std::out_of_range);
+}
+
+TEST_CASE("take_examples gathers masks (one class per pixel) the same way") {
+    using Masks = xt::xtensor<std::uint8_t, 3>;
+    const Masks masks = {{{1, 2}}, {{3, 4}}, {{5, 6}}};  // (3, 1, 2)
+    CHECK(cnn::take_examples(masks, {1, 1, 2}) == Masks{{{3, 4}}, {{3, 4}}, {{5, 6}}});
+    CHECK(cnn::take_examples(masks, {}).shape(0) == 0);
+    CHECK_THROWS_AS(cnn::take_examples(masks, {0, 3}), std::out_of_range);
 }

@@ -44,6 +44,7 @@
 #include "cnn/layers/dense.hpp"
 #include "cnn/layers/flatten.hpp"
 #include "cnn/layers/pooling2d.hpp"
+#include "cnn/model/batches.hpp"
 #include "cnn/model/schedule.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/optim/adam.hpp"
@@ -134,10 +135,6 @@ std::vector<cnn::ScoredBox> all_detections(const std::vector<std::vector<Detecti
         }
     }
     return result;
-}
-
-Tensor4 first_images(const Scenes& scenes, std::size_t begin, std::size_t end) {
-    return xt::view(scenes.images, xt::range(begin, end), xt::all(), xt::all(), xt::all());
 }
 
 // A scene with boxes drawn on it: truths dashed in white, detections in colour with their
@@ -398,11 +395,10 @@ struct Curves {
 std::vector<std::vector<Detection>> detect(cnn::Sequential& model, const Scenes& scenes, std::size_t count,
                                            const cnn::YoloOptions& yolo, float threshold) {
     std::vector<std::vector<Detection>> found(count);
-    for (std::size_t begin = 0; begin < count; begin += 250) {
-        const std::size_t end = std::min(count, begin + 250);
-        const Tensor4 outputs = model.forward(first_images(scenes, begin, end), false, false);
-        for (std::size_t n = begin; n < end; ++n) {
-            found[n] = cnn::non_max_suppression(cnn::yolo_detections(outputs, n - begin, yolo, threshold), nms_iou);
+    for (const std::vector<std::size_t>& batch : cnn::ordered_batches(count, 250)) {
+        const Tensor4 outputs = model.forward(cnn::take_examples(scenes.images, batch), false, false);
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+            found[batch[k]] = cnn::non_max_suppression(cnn::yolo_detections(outputs, k, yolo, threshold), nms_iou);
         }
     }
     return found;
@@ -414,11 +410,11 @@ cnn::MeanAveragePrecision evaluate(const std::vector<std::vector<Detection>>& fo
                                        cnn::dataset_class_count, 0.5f, method);
 }
 
-std::vector<std::vector<LabelledBox>> batch_truths(const Scenes& scenes, const std::vector<std::size_t>& order,
-                                                   std::size_t begin, std::size_t end) {
+// The true boxes of the scenes `batch`, in that order.
+std::vector<std::vector<LabelledBox>> truths_of(const Scenes& scenes, const std::vector<std::size_t>& batch) {
     std::vector<std::vector<LabelledBox>> truths;
-    for (std::size_t k = begin; k < end; ++k) {
-        truths.push_back(scenes.truths(order[k]));
+    for (const std::size_t n : batch) {
+        truths.push_back(scenes.truths(n));
     }
     return truths;
 }
@@ -427,13 +423,10 @@ std::vector<std::vector<LabelledBox>> batch_truths(const Scenes& scenes, const s
 double validation_loss(cnn::Sequential& model, const Scenes& scenes, const cnn::YoloOptions& yolo) {
     double sum = 0.0;
     const std::size_t count = scenes.items.size();
-    std::vector<std::size_t> order(count);
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t begin = 0; begin < count; begin += 250) {
-        const std::size_t end = std::min(count, begin + 250);
-        const Tensor4 outputs = model.forward(first_images(scenes, begin, end), false, false);
-        const cnn::YoloLoss loss = cnn::yolo_loss(outputs, cnn::assign_targets(outputs, batch_truths(scenes, order, begin, end), yolo), yolo);
-        sum += loss.total * static_cast<double>(end - begin);
+    for (const std::vector<std::size_t>& batch : cnn::ordered_batches(count, 250)) {
+        const Tensor4 outputs = model.forward(cnn::take_examples(scenes.images, batch), false, false);
+        const cnn::YoloLoss loss = cnn::yolo_loss(outputs, cnn::assign_targets(outputs, truths_of(scenes, batch), yolo), yolo);
+        sum += loss.total * static_cast<double>(batch.size());
     }
     return sum / static_cast<double>(count);
 }
@@ -442,9 +435,9 @@ void gradient_check(cnn::Sequential& model, const Data& data, const cnn::YoloOpt
     // The loss's derivative with respect to the network's outputs, on the outputs of the
     // untrained model for four test scenes; the layers below are chapter 06's and 08's, each
     // checked in its own tests.
-    std::vector<std::size_t> order{0, 1, 2, 3};
-    Tensor4 outputs = model.forward(first_images(data.test, 0, 4), false, false);
-    const cnn::YoloTargets targets = cnn::assign_targets(outputs, batch_truths(data.test, order, 0, 4), yolo);
+    const std::vector<std::size_t> scenes{0, 1, 2, 3};
+    Tensor4 outputs = model.forward(cnn::take_examples(data.test.images, scenes), false, false);
+    const cnn::YoloTargets targets = cnn::assign_targets(outputs, truths_of(data.test, scenes), yolo);
     const cnn::YoloLoss loss = cnn::yolo_loss(outputs, targets, yolo);
     const cnn::GradientCheckResult check = cnn::check_gradient(
         "YOLO loss, d/d outputs", [&] { return cnn::yolo_loss(outputs, targets, yolo).total; },
@@ -486,17 +479,12 @@ cnn::Sequential trained_detector(const Data& data, const Budget& budget, const c
                                               scene_options, seed * 1000 + 100 + epoch);
         adam.set_learning_rate(rate(epoch));
         cnn::Rng rng(seed + epoch);
-        const std::vector<std::size_t> order = rng.permutation(budget.train_scenes);
         cnn::YoloLoss sums;
         std::size_t unassigned = 0;
         seconds += cnn::seconds_of([&] {
-            for (std::size_t begin = 0; begin < order.size(); begin += budget.batch) {
-                const std::size_t end = std::min(order.size(), begin + budget.batch);
-                Tensor4 x = Tensor4::from_shape({end - begin, 1, yolo.image_height, yolo.image_width});
-                for (std::size_t k = begin; k < end; ++k) {
-                    xt::view(x, k - begin) = xt::view(train.images, order[k]);
-                }
-                const std::vector<std::vector<LabelledBox>> truths = batch_truths(train, order, begin, end);
+            for (const std::vector<std::size_t>& batch : cnn::shuffled_batches(budget.train_scenes, budget.batch, rng)) {
+                Tensor4 x = cnn::take_examples(train.images, batch);
+                const std::vector<std::vector<LabelledBox>> truths = truths_of(train, batch);
                 //! [training_step]
                 cnn::zero_gradients(parameters);
                 const Tensor4 outputs = model.forward(std::move(x), true, false);
@@ -509,7 +497,7 @@ cnn::Sequential trained_detector(const Data& data, const Budget& budget, const c
                     throw cnn::TrainingDiverged(fmt::format("the YOLO loss became {} at epoch {}: try a "
                                                             "learning rate 10 times smaller", loss.total, epoch));
                 }
-                const auto count = static_cast<double>(end - begin);
+                const auto count = static_cast<double>(batch.size());
                 sums.coordinates += loss.coordinates * count;
                 sums.object += loss.object * count;
                 sums.no_object += loss.no_object * count;
@@ -571,7 +559,7 @@ void learning_curves(const Curves& curves, const fs::path& out) {
 
 void decoding(cnn::Sequential& model, const Data& data, const cnn::YoloOptions& yolo, const fs::path& out) {
     cnn::Transcript text(out / "ch10_decoding.txt");
-    const Tensor4 outputs = model.forward(first_images(data.test, 0, 1), false, false);
+    const Tensor4 outputs = model.forward(cnn::take_examples(data.test.images, {0}), false, false);
     //! [decoding]
     const std::vector<Detection> all = cnn::yolo_detections(outputs, 0, yolo, 0.0f);  // S * S * B
     const std::vector<Detection> confident = cnn::above_threshold(all, picture_score);

@@ -30,6 +30,7 @@
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/conv2d_transpose.hpp"
 #include "cnn/layers/upsampling2d.hpp"
+#include "cnn/model/batches.hpp"
 #include "cnn/model/schedule.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
 #include "cnn/ops/conv2d_transpose.hpp"
@@ -218,22 +219,6 @@ Data load_data(const cnn::ProgramOptions& options, const Budget& budget) {
     return data;
 }
 
-Tensor4 images_of(const Scenes& scenes, const std::vector<std::size_t>& order, std::size_t begin, std::size_t end) {
-    Tensor4 x = Tensor4::from_shape({end - begin, 1, scenes.images.shape(2), scenes.images.shape(3)});
-    for (std::size_t k = begin; k < end; ++k) {
-        xt::view(x, k - begin) = xt::view(scenes.images, order[k]);
-    }
-    return x;
-}
-
-Masks masks_of(const Masks& masks, const std::vector<std::size_t>& order, std::size_t begin, std::size_t end) {
-    Masks m = Masks::from_shape({end - begin, masks.shape(1), masks.shape(2)});
-    for (std::size_t k = begin; k < end; ++k) {
-        xt::view(m, k - begin) = xt::view(masks, order[k]);
-    }
-    return m;
-}
-
 // Every scene's predicted mask, the network in inference mode.
 Masks predict_masks(cnn::Graph& model, const Scenes& scenes) {
     const std::size_t count = scenes.images.shape(0);
@@ -269,15 +254,13 @@ Trained train(const std::string& name, bool skips, const Data& data, const Budge
         const Masks masks = cnn::scene_masks(train, data.items.train.x, scene_options.ink);
         adam.set_learning_rate(rate(epoch));
         cnn::Rng rng(seed + epoch);
-        const std::vector<std::size_t> order = rng.permutation(budget.train_scenes);
         double sum = 0.0;
         t.seconds += cnn::seconds_of([&] {
-            for (std::size_t begin = 0; begin < order.size(); begin += budget.batch) {
-                const std::size_t end = std::min(order.size(), begin + budget.batch);
-                const Masks truth = masks_of(masks, order, begin, end);
+            for (const std::vector<std::size_t>& batch : cnn::shuffled_batches(budget.train_scenes, budget.batch, rng)) {
+                const Masks truth = cnn::take_examples(masks, batch);
                 //! [training_step]
                 cnn::zero_gradients(parameters);
-                const Tensor4 logits = t.model.forward(images_of(train, order, begin, end), true, false);
+                const Tensor4 logits = t.model.forward(cnn::take_examples(train.images, batch), true, false);
                 cnn::PixelLoss loss = cnn::pixel_cross_entropy(logits, truth);
                 t.model.backward(std::move(loss.gradient));
                 adam.step(parameters);
@@ -285,13 +268,13 @@ Trained train(const std::string& name, bool skips, const Data& data, const Budge
                 if (!std::isfinite(loss.loss)) {
                     throw cnn::TrainingDiverged(fmt::format("{}: the loss became {} at epoch {}", name, loss.loss, epoch));
                 }
-                sum += loss.loss * static_cast<double>(end - begin);
+                sum += loss.loss * static_cast<double>(batch.size());
             }
         });
         const cnn::SegmentationScores val =
             cnn::segmentation_scores(data.validation_masks, predict_masks(t.model, data.validation), pixel_classes);
         t.epochs.push_back(static_cast<double>(epoch));
-        t.loss.push_back(sum / static_cast<double>(order.size()));
+        t.loss.push_back(sum / static_cast<double>(budget.train_scenes));
         t.validation_iou.push_back(val.mean_iou);
         text.line(fmt::format("  epoch {:2}: loss {:.4f}  validation: pixel accuracy {:.4f}, mean IoU {:.4f}  ({:.0f} s)",
                               epoch, t.loss.back(), val.pixel_accuracy, val.mean_iou, t.seconds));

@@ -37,19 +37,6 @@ std::vector<std::vector<std::size_t>> ordered_batches(std::size_t n, std::size_t
     return split(order, batch_size);
 }
 
-Tensor4 take_examples(const Tensor4& x, const std::vector<std::size_t>& indices) {
-    const std::size_t per = x.shape(1) * x.shape(2) * x.shape(3);
-    Tensor4 out = Tensor4::from_shape({indices.size(), x.shape(1), x.shape(2), x.shape(3)});
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-        if (indices[i] >= x.shape(0)) {
-            throw std::out_of_range("take_examples: index " + std::to_string(indices[i]) +
-                                    " is outside " + shape_to_string(x.shape()));
-        }
-        std::copy_n(x.data() + indices[i] * per, per, out.data() + i * per);
-    }
-    return out;
-}
-
 Labels take_labels(const Labels& y, const std::vector<std::size_t>& indices) {
     Labels picked(indices.size());
     for (std::size_t i = 0; i < indices.size(); ++i) {
