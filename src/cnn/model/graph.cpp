@@ -155,6 +155,21 @@ const Layer& Graph::output_layer() const {
     return *vertices_[output_].layer;
 }
 
+std::vector<LayerCall> Graph::wiring() {
+    std::vector<LayerCall> steps;
+    for (std::size_t v : order_) {
+        if (vertices_[v].layer == nullptr) {
+            continue;
+        }
+        LayerCall step{vertices_[v].layer, {}, {}, {}};
+        for (std::size_t u : vertices_[v].inputs) {
+            step.inputs.push_back(vertices_[u].layer);  // nullptr for the input's vertex
+        }
+        steps.push_back(std::move(step));
+    }
+    return steps;
+}
+
 std::vector<const Layer*> Graph::execution_order() const {
     std::vector<const Layer*> layers;
     for (std::size_t v : order_) {

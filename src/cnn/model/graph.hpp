@@ -89,6 +89,7 @@ public:
 
 protected:
     Shape build_layers() override;
+    std::vector<LayerCall> wiring() override;
     Tensor4 run_forward(Tensor4 x, bool training, bool apply_softmax) override;
     void run_backward(Tensor4 dlogits) override;
     const Layer& output_layer() const override;

@@ -61,6 +61,29 @@ Layer& Model::own(std::unique_ptr<Layer> layer) {
     return *layers_.back();
 }
 
+std::vector<LayerCall> Model::calls() {
+    build();
+    std::vector<LayerCall> steps = wiring();
+    const auto shape_of = [&](const Layer* layer) -> const Shape& {
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            if (layers_[i].get() == layer) {
+                return output_shapes_[i];
+            }
+        }
+        if (layer == nullptr) {
+            return input_shape_;
+        }
+        throw std::logic_error("model " + name_ + ": " + layer->name() + " is not one of its layers");
+    };
+    for (LayerCall& step : steps) {
+        for (const Layer* input : step.inputs) {
+            step.input_shapes.push_back(shape_of(input));
+        }
+        step.output_shape = shape_of(step.layer);
+    }
+    return steps;
+}
+
 void Model::set_output_shape(const Layer& layer, Shape shape) {
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         if (layers_[i].get() == &layer) {

@@ -88,6 +88,17 @@ public:
 
 class ProgressBar;
 
+/// One step of a model's forward pass: a layer, what it reads and the shapes (without the
+/// batch axis) that flow in and out. What an exporter needs to write the model for another
+/// framework (\ref chapter12 "chapter 12").
+struct LayerCall {
+    Layer* layer = nullptr;  ///< the layer
+    /// The layers whose outputs it reads, in order; nullptr stands for the model's input.
+    std::vector<const Layer*> inputs;
+    std::vector<Shape> input_shapes;  ///< the shape of each input
+    Shape output_shape;               ///< the shape it produces
+};
+
 /// Layers and how data flows through them; the training loop and everything else they share.
 class Model {
 public:
@@ -212,6 +223,10 @@ public:
     /// nullptr). What saving and loading a model's weights and checkpoints must cover.
     /// \return the views, in that order
     std::vector<Parameter> weights();
+    /// The steps of forward(), in its order: every layer after the layers it reads, the output
+    /// layer last. Builds the model first.
+    /// \return one call per layer that leads to the output
+    std::vector<LayerCall> calls();
     /// The layers, in the order they were added.
     /// \return how many there are
     std::size_t size() const { return layers_.size(); }
@@ -261,6 +276,10 @@ protected:
     /// \param shape its output shape, without the batch axis
     /// \throws std::logic_error if `layer` is not one of the model's
     void set_output_shape(const Layer& layer, Shape shape);
+    /// The wiring of calls(): each layer that leads to the output and what it reads, in the
+    /// order forward() runs them (the shapes are filled in by calls()).
+    /// \return the calls, without their shapes
+    virtual std::vector<LayerCall> wiring() = 0;
     /// Runs the layers on x (the model's own copy); the last one gets `apply_softmax`.
     /// \param x the examples (N, input shape...)
     /// \param training passed to every layer

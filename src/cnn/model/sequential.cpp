@@ -20,6 +20,16 @@ Shape Sequential::build_layers() {
 }
 
 //! [sequential_passes]
+std::vector<LayerCall> Sequential::wiring() {
+    std::vector<LayerCall> steps;
+    const Layer* previous = nullptr;  // the model's input
+    for (std::size_t i = 0; i < size(); ++i) {
+        steps.push_back({&layer(i), {previous}, {}, {}});
+        previous = &layer(i);
+    }
+    return steps;
+}
+
 Tensor4 Sequential::run_forward(Tensor4 x, bool training, bool apply_softmax) {
     for (std::size_t i = 0; i < size(); ++i) {
         const bool last = i + 1 == size();

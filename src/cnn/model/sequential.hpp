@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cnn/model/model.hpp"
 
@@ -49,6 +50,7 @@ public:
 
 protected:
     Shape build_layers() override;
+    std::vector<LayerCall> wiring() override;
     Tensor4 run_forward(Tensor4 x, bool training, bool apply_softmax) override;
     void run_backward(Tensor4 dlogits) override;
     const Layer& output_layer() const override;
