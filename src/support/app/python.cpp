@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -23,9 +24,10 @@ struct CommandResult {
 
 // Runs `command` in the shell under coreutils' `timeout`: stopped (TERM, then KILL 10 s
 // later) after `seconds`, so that a hanging child cannot hang the program waiting for it.
-CommandResult run_command(const std::string& command, unsigned seconds) {
-    const std::string limited =
-        "timeout -k 10 " + std::to_string(seconds) + " " + command + " 2>/dev/null";
+// Its standard error is discarded unless `show_errors`, which passes it through to ours.
+CommandResult run_command(const std::string& command, unsigned seconds, bool show_errors = false) {
+    const std::string limited = "timeout -k 10 " + std::to_string(seconds) + " " + command +
+                                (show_errors ? "" : " 2>/dev/null");
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(limited.c_str(), "r"), pclose);
     if (!pipe) {
         return {};
@@ -45,6 +47,36 @@ CommandResult run_command(const std::string& command, unsigned seconds) {
 }
 
 }  // namespace
+
+PythonFigures run_tool(const std::vector<std::string>& command, unsigned seconds,
+                       const std::vector<std::string>& environment) {
+    if (command.empty()) {
+        throw std::invalid_argument("run_tool: expected a command, got none");
+    }
+    std::string line = environment.empty() ? "" : "env";
+    for (const std::string& setting : environment) {
+        line += " " + shell_quote(setting);
+    }
+    for (const std::string& word : command) {
+        line += (line.empty() ? "" : " ") + shell_quote(word);
+    }
+    const CommandResult run = run_command(line, seconds, true);
+    const std::string name = std::filesystem::path(command.size() > 1 ? command[1] : command[0])
+                                 .filename()
+                                 .string();
+    if (run.timed_out) {
+        throw std::runtime_error(name + " did not finish within " + std::to_string(seconds) +
+                                 " s; run it by hand to see why: " + line);
+    }
+    if (!run.ok) {
+        throw std::runtime_error(name + " failed (its message is above); the command was: " + line);
+    }
+    PythonFigures figures;
+    figures.values = read_name_value_lines(run.output);
+    figures.source = name;
+    figures.available = true;
+    return figures;
+}
 
 double PythonFigures::figure(const std::string& name) const {
     const auto it = values.find(name);

@@ -88,6 +88,20 @@ std::map<std::string, std::string> read_name_value_lines(const std::string& outp
 PythonFigures run_python_figures(const PythonScript& script,
                                  const std::vector<std::string>& arguments);
 
+/// Runs a tool that must succeed, such as \ref chapter12 "chapter 12's" PyTorch and ONNX
+/// Runtime scripts: `command` (each element one word, e.g. {"/usr/bin/python3", "script.py",
+/// "predict", ...}) under coreutils' `timeout`, with `environment` added, its standard error
+/// passed through to ours so that its own error message reaches the reader, and its standard
+/// output read as "name value" lines.
+/// \param command the program and its arguments
+/// \param seconds how long it may run before it is stopped
+/// \param environment NAME=value settings added to its environment
+/// \return what it printed (PythonFigures::source is the script's file name)
+/// \throws std::runtime_error, with the command, when it fails, is stopped, or prints a line
+///         that is not "name value"
+PythonFigures run_tool(const std::vector<std::string>& command, unsigned seconds,
+                       const std::vector<std::string>& environment = {});
+
 /// Whether, and with which interpreter, a benchmark compares with its Python script: the
 /// `--torch auto|on|off` and `--python PATH` options every comparing program offers.
 struct PythonComparison {
