@@ -38,6 +38,7 @@ all: build
 # The Debian packages are listed in .ci/packages.txt; only missing ones are installed.
 deps:
 	@.ci/install-packages
+	@command -v npm >/dev/null || .ci/install-packages .ci/npm-packages.txt
 
 # What only the benchmarks need (PyTorch, to compare with), listed in .ci/bench-packages.txt.
 deps-bench:
