@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "cnn/tensor/random.hpp"
 #include "support/app/program.hpp"
 #include "support/app/python.hpp"
+#include "support/io/atomic_file.hpp"
 #include "support/io/dataset.hpp"
 #include "support/io/npy.hpp"
 #include "support/io/onnx_file.hpp"
@@ -242,6 +244,37 @@ void print_graph(const onnx::ModelProto& proto, const fs::path& file) {
     text.save();
 }
 
+// The first `count` nodes of the graph as a Graphviz drawing, top to bottom: each node an
+// operator with the value it writes, each edge a value read, with its inferred shape; weights
+// (initializers) are left out, so that the data's path shows.
+void draw_graph(const onnx::ModelProto& proto, std::size_t count, const fs::path& file) {
+    std::map<std::string, std::string> writer;  // value -> the node that writes it
+    std::string dot = "digraph onnx {\n  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", "
+                      "fillcolor=\"#dbe9f6\", fontname=Helvetica, fontsize=11];\n  edge [fontname=Helvetica, "
+                      "fontsize=9];\n  input [label=\"input\", fillcolor=\"#eeeeee\"];\n";
+    writer["input"] = "input";
+    const auto shape_of = [&](const std::string& value) {
+        std::vector<std::string> dims;
+        for (const std::int64_t d : cnn::onnx_value_shape(proto, value)) {
+            dims.push_back(d < 0 ? "N" : std::to_string(d));
+        }
+        return fmt::format("{}", fmt::join(dims, "x"));
+    };
+    for (std::size_t i = 0; i < count && i < static_cast<std::size_t>(proto.graph().node_size()); ++i) {
+        const onnx::NodeProto& n = proto.graph().node(static_cast<int>(i));
+        const std::string id = fmt::format("n{}", i);
+        dot += fmt::format("  {} [label=\"{}\\n{}\"];\n", id, n.op_type(), n.output(0));
+        for (const std::string& in : n.input()) {
+            const auto from = writer.find(in);
+            if (from != writer.end()) {  // a value, not a weight
+                dot += fmt::format("  {} -> {} [label=\" {}\"];\n", from->second, id, shape_of(in));
+            }
+        }
+        writer[n.output(0)] = id;
+    }
+    cnn::write_file_atomically(file, dot + "}\n");
+}
+
 std::string shape_text(const std::vector<std::int64_t>& dims) {
     std::vector<std::string> parts;
     for (const std::int64_t d : dims) {
@@ -276,10 +309,12 @@ void export_models(Models& m, const fs::path& out) {
         return proto;
     };
     const onnx::ModelProto seed = write(m.seed, "seed");
-    write(m.resnet, "resnet");
+    const onnx::ModelProto resnet = write(m.resnet, "resnet");
     write(m.tour, "layer_tour");
     text.save();
     print_graph(seed, out / "ch12_seed_graph.txt");
+    // The ResNet's stem and first residual block: the fan-out of the shortcut, the Add.
+    draw_graph(resnet, 10, out / "ch12_resnet_graph.dot");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -105,6 +105,7 @@ def ddp_worker(rank, args, init_file):
     sampler = DistributedSampler(data, num_replicas=args.processes, rank=rank, shuffle=True,
                                  seed=args.seed)
     loader = DataLoader(data, batch_size=args.batch // args.processes, sampler=sampler)
+    # [ddp_step]
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
     model.train()
     start = time.perf_counter()
@@ -116,6 +117,7 @@ def ddp_worker(rank, args, init_file):
         optimizer.step()
         total += loss.item() * len(labels)
         count += len(labels)
+    # [ddp_step]
     seconds = time.perf_counter() - start
     summary = torch.tensor([total, float(count)])
     dist.all_reduce(summary)  # the sums over every process

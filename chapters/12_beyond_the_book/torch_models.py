@@ -47,6 +47,7 @@ def same_padding(size, kernel, stride):
     return total // 2, total - total // 2
 
 
+# [keras_conv2d]
 class Conv2d(nn.Conv2d):
     """nn.Conv2d with Keras's padding: 'valid' (none) or 'same' (worked out per input size)."""
 
@@ -60,6 +61,7 @@ class Conv2d(nn.Conv2d):
             left, right = same_padding(x.shape[3], self.kernel_size[1], self.stride[1])
             x = F.pad(x, (left, right, top, bottom))
         return super().forward(x)
+# [keras_conv2d]
 
 
 def batch_norm(channels):
@@ -94,6 +96,7 @@ class SeedModel(Named):
         self.dense = [self.add("dense", nn.Linear(d, m)) for d, m in [(256 * 3 * 3, 128), (128, 64), (64, 10)]]
         self.dropout = nn.Dropout(dropout)
 
+    # [seed_forward]
     def forward(self, x):
         c = self.convs
         x = F.max_pool2d(F.relu(c[0](x)), 2)
@@ -103,6 +106,7 @@ class SeedModel(Named):
         x = self.dropout(F.relu(self.dense[0](x)))
         x = self.dropout(F.relu(self.dense[1](x)))
         return self.dense[2](x)  # logits: the softmax is in the loss
+    # [seed_forward]
 
 
 class TinyModel(Named):
@@ -156,6 +160,7 @@ class ResNet(Named):
 MODELS = {"seed": SeedModel, "tiny": TinyModel, "resnet": ResNet}
 
 
+# [tensors_of]
 def tensors_of(model):
     """Each library weight name with the PyTorch tensor that holds it and how to convert."""
     found = {}
@@ -172,6 +177,7 @@ def tensors_of(model):
             found[name + "/moving_mean"] = (module.running_mean, False)
             found[name + "/moving_variance"] = (module.running_var, False)
     return found
+# [tensors_of]
 
 
 def read_manifest(directory):
