@@ -60,6 +60,36 @@ TEST_CASE("scene_masks: item pixels get 1 + their class, the brighter item wins 
                          doctest::Contains("holds item 1, but only 1 items were given"), std::invalid_argument);
 }
 
+TEST_CASE("scene_masks: an item past the canvas's edge or a class with no pixel class below 256 is refused") {
+    // two_squares() is 8x8 with items of side 4 at (0, 0) and (2, 2).
+    cnn::Scenes low = two_squares();
+    low.items[0][1].top = 5;  // rows 5 to 8: one row past the 8 rows
+    CHECK_THROWS_WITH_AS(cnn::scene_masks(low, flat_items(1.0f, 0.5f), 0.2f),
+                         doctest::Contains("scene 0, item 1 (source 1, class 7) covers rows 5 to 8 and "
+                                           "columns 2 to 5, but the canvas is 8x8"),
+                         std::invalid_argument);
+    cnn::Scenes right = two_squares();
+    right.items[0][0].left = 6;  // columns 6 to 9
+    CHECK_THROWS_WITH_AS(cnn::scene_masks(right, flat_items(1.0f, 0.5f), 0.2f),
+                         doctest::Contains("scene 0, item 0 (source 0, class 3) covers rows 0 to 3 and "
+                                           "columns 6 to 9, but the canvas is 8x8"),
+                         std::invalid_argument);
+    // Flush with the edge is fine: rows and columns 4 to 7.
+    cnn::Scenes flush = two_squares();
+    flush.items[0][1].top = 4;
+    flush.items[0][1].left = 4;
+    CHECK(cnn::scene_masks(flush, flat_items(1.0f, 0.5f), 0.2f)(0, 7, 7) == 8);
+    // Class 254 is pixel class 255, the largest a byte holds; class 255 would be 256.
+    cnn::Scenes labels = two_squares();
+    labels.items[0][1].truth.label = 254;
+    CHECK(cnn::scene_masks(labels, flat_items(1.0f, 0.5f), 0.2f)(0, 5, 5) == 255);
+    labels.items[0][1].truth.label = 255;
+    CHECK_THROWS_WITH_AS(cnn::scene_masks(labels, flat_items(1.0f, 0.5f), 0.2f),
+                         doctest::Contains("scene 0, item 1 (source 1, class 255): its pixel class 1 + 255 "
+                                           "does not fit"),
+                         std::invalid_argument);
+}
+
 TEST_CASE("scene_masks: on real scenes, a pixel is an item's exactly where the canvas is brighter than the ink") {
     // The canvas is the maximum of the items, so "some item is brighter than the ink here" and
     // "the canvas is brighter than the ink here" are the same statement.
