@@ -382,7 +382,11 @@ void evaluation(std::vector<Trained>& models, const Data& data, const fs::path& 
     cnn::NumberGridFigure confusion;
     confusion.title = fmt::format("{}: the pixels of each true class (rows) by predicted class (columns)",
                                   models.back().name);
-    confusion.grids = {{rows, "0 background, 1-10 the items in label order", {}}};
+    std::string classes;  // "0 background, 1 T-shirt/top, ...": the rows' and columns' names
+    for (std::size_t c = 0; c < pixel_classes; ++c) {
+        classes += fmt::format("{}{} {}", c == 0 ? "" : ", ", c, pixel_class_name(c));
+    }
+    confusion.grids = {{rows, classes, {}}};
     confusion.decimals = 2;
     confusion.cell_pixels = 46;
     cnn::save_number_grids(confusion, out / "ch11_confusion.png");
