@@ -184,6 +184,41 @@ TEST_CASE("conv2d_transpose_forward: each input pixel stamps the kernel, worked 
     CHECK(max_abs_diff(layer.forward(x), valid) == 0);
 }
 
+TEST_CASE("conv2d_transpose_forward: kernel 2x2, stride 2, two input and two output channels, batch 2, by hand") {
+    // With a 2x2 kernel and stride 2 the stamps do not overlap: input pixel (i, j) alone makes
+    // the 2x2 block at rows 2i, 2i+1 and columns 2j, 2j+1 of the output,
+    //   y[n, o, 2i+u, 2j+v] = x[n, 0, i, j] w[0, o, u, v] + x[n, 1, i, j] w[1, o, u, v] + b[o].
+    // w is (C_in, C_out, 2, 2):
+    //   w[0, 0] = [[1, 2], [3, 4]]   w[1, 0] = [[1, 0], [0, -1]]   b[0] = 1
+    //   w[0, 1] = [[1, 1], [1, 1]]   w[1, 1] = [[0, 0], [0, 0]]    b[1] = 0
+    // Output channel 1 copies x[n, 0, i, j] into its block: nearest upsampling of channel 0.
+    const Tensor4 w = {{{{1, 2}, {3, 4}}, {{1, 1}, {1, 1}}}, {{{1, 0}, {0, -1}}, {{0, 0}, {0, 0}}}};
+    const Tensor1 b = {1, 0};
+    // Image 0: x[0, 0] = [[1, 2], [3, 4]], x[0, 1] = [[1, 0], [2, 1]].
+    // Image 1: x[1, 0] = [[0, 1], [-1, 0]], x[1, 1] = [[2, 0], [0, 1]].
+    const Tensor4 x = {{{{1, 2}, {3, 4}}, {{1, 0}, {2, 1}}}, {{{0, 1}, {-1, 0}}, {{2, 0}, {0, 1}}}};
+    // Channel 0, image 0, block by block (x0 w[0, 0] + x1 w[1, 0] + 1):
+    //   (0, 0): x0 = 1, x1 = 1: [[1+1, 2+0], [3+0, 4-1]] + 1 = [[3, 3], [4, 4]]
+    //   (0, 1): x0 = 2, x1 = 0: [[2, 4], [6, 8]] + 1         = [[3, 5], [7, 9]]
+    //   (1, 0): x0 = 3, x1 = 2: [[3+2, 6], [9, 12-2]] + 1    = [[6, 7], [10, 11]]
+    //   (1, 1): x0 = 4, x1 = 1: [[4+1, 8], [12, 16-1]] + 1   = [[6, 9], [13, 16]]
+    // Channel 0, image 1:
+    //   (0, 0): x0 = 0, x1 = 2: [[2, 0], [0, -2]] + 1        = [[3, 1], [1, -1]]
+    //   (0, 1): x0 = 1, x1 = 0: [[1, 2], [3, 4]] + 1         = [[2, 3], [4, 5]]
+    //   (1, 0): x0 = -1, x1 = 0: [[-1, -2], [-3, -4]] + 1    = [[0, -1], [-2, -3]]
+    //   (1, 1): x0 = 0, x1 = 1: [[1, 0], [0, -1]] + 1        = [[2, 1], [1, 0]]
+    const Tensor4 expected = {{{{3, 3, 3, 5}, {4, 4, 7, 9}, {6, 7, 6, 9}, {10, 11, 13, 16}},
+                               {{1, 1, 2, 2}, {1, 1, 2, 2}, {3, 3, 4, 4}, {3, 3, 4, 4}}},
+                              {{{3, 1, 2, 3}, {1, -1, 4, 5}, {0, -1, 2, 1}, {-2, -3, 1, 0}},
+                               {{0, 0, 1, 1}, {0, 0, 1, 1}, {-1, -1, 0, 0}, {-1, -1, 0, 0}}}};
+    // 'valid' and 'same' agree here: (2 - 1) * 2 + 2 = 2 * 2 = 4, no padding either way.
+    for (const PaddingMode mode : {PaddingMode::valid, PaddingMode::same}) {
+        const Tensor4 y = cnn::conv2d_transpose_forward(x, w, b, keras(mode, 2, 2, 2, 2));
+        REQUIRE(y.shape() == expected.shape());
+        CHECK(max_abs_diff(y, expected) == 0);
+    }
+}
+
 TEST_CASE("conv2d_transpose_forward equals the input gradient of the convolution it transposes") {
     // THE EQUALITY: y = conv2d_transpose_forward(x) is, for dy = x, what chapter 04's naive
     // loops return as dx, for a convolution from (N, C_out, H_out, W_out) to (N, C_in, H, W).

@@ -1,9 +1,11 @@
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
+#include <vector>
 
 #include <doctest/doctest.h>
 
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xview.hpp>
 
 #include "cnn/segment/masks.hpp"
@@ -58,6 +60,36 @@ TEST_CASE("scene_masks: item pixels get 1 + their class, the brighter item wins 
     CHECK(cnn::scene_masks(scenes, flat_items(0.1f, 1.0f), 0.2f)(0, 1, 1) == 0);
     CHECK_THROWS_WITH_AS(cnn::scene_masks(scenes, xt::zeros<float>({1, 1, 28, 28}), 0.2f),
                          doctest::Contains("holds item 1, but only 1 items were given"), std::invalid_argument);
+}
+
+TEST_CASE("scene_masks: an item past the canvas's edge or a class with no pixel class below 256 is refused") {
+    // two_squares() is 8x8 with items of side 4 at (0, 0) and (2, 2).
+    cnn::Scenes low = two_squares();
+    low.items[0][1].top = 5;  // rows 5 to 8: one row past the 8 rows
+    CHECK_THROWS_WITH_AS(cnn::scene_masks(low, flat_items(1.0f, 0.5f), 0.2f),
+                         doctest::Contains("scene 0, item 1 (source 1, class 7) covers rows 5 to 8 and "
+                                           "columns 2 to 5, but the canvas is 8x8"),
+                         std::invalid_argument);
+    cnn::Scenes right = two_squares();
+    right.items[0][0].left = 6;  // columns 6 to 9
+    CHECK_THROWS_WITH_AS(cnn::scene_masks(right, flat_items(1.0f, 0.5f), 0.2f),
+                         doctest::Contains("scene 0, item 0 (source 0, class 3) covers rows 0 to 3 and "
+                                           "columns 6 to 9, but the canvas is 8x8"),
+                         std::invalid_argument);
+    // Flush with the edge is fine: rows and columns 4 to 7.
+    cnn::Scenes flush = two_squares();
+    flush.items[0][1].top = 4;
+    flush.items[0][1].left = 4;
+    CHECK(cnn::scene_masks(flush, flat_items(1.0f, 0.5f), 0.2f)(0, 7, 7) == 8);
+    // Class 254 is pixel class 255, the largest a byte holds; class 255 would be 256.
+    cnn::Scenes labels = two_squares();
+    labels.items[0][1].truth.label = 254;
+    CHECK(cnn::scene_masks(labels, flat_items(1.0f, 0.5f), 0.2f)(0, 5, 5) == 255);
+    labels.items[0][1].truth.label = 255;
+    CHECK_THROWS_WITH_AS(cnn::scene_masks(labels, flat_items(1.0f, 0.5f), 0.2f),
+                         doctest::Contains("scene 0, item 1 (source 1, class 255): its pixel class 1 + 255 "
+                                           "does not fit"),
+                         std::invalid_argument);
 }
 
 TEST_CASE("scene_masks: on real scenes, a pixel is an item's exactly where the canvas is brighter than the ink") {
@@ -196,4 +228,66 @@ TEST_CASE("segmentation_model: (1, H, W) in, (K, H, W) out, with and without ski
     options.height = 18;  // not a multiple of 2^2
     CHECK_THROWS_WITH_AS(cnn::segmentation_model(options, 1), doctest::Contains("multiples of 2^levels = 4"),
                          std::invalid_argument);
+}
+
+TEST_CASE("segmentation_model with pixel_cross_entropy: backpropagation through a whole small U-Net passes the numerical check") {
+    // Two levels (8x8 -> 4x4 -> 2x2 and back), so every kind of layer is on the path: 3x3
+    // convolutions, batch normalization (training mode, batch statistics), ReLU, max pooling,
+    // the 2x2 transposed convolutions, the skips' concatenation, the last 1x1 convolution, and
+    // the loss at all 2 * 8 * 8 pixels.
+    cnn::SegmentationModelOptions options;
+    options.height = options.width = 8;
+    options.filters = {2, 4};
+    options.bottleneck = 4;
+    options.classes = 3;
+    cnn::Graph model = cnn::segmentation_model(options, 11);
+    cnn::Rng rng(12);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 1, 8, 8}, rng);
+    Masks masks = xt::zeros<std::uint8_t>({2, 8, 8});
+    for (std::size_t i = 0; i < masks.size(); ++i) {
+        masks.flat(i) = static_cast<std::uint8_t>(rng.below(3));
+    }
+    const std::vector<cnn::Parameter> parameters = model.parameters();
+    const auto loss = [&] { return cnn::pixel_cross_entropy(model.forward(x, true, false), masks).loss; };
+    // The analytic gradient of every parameter, by one forward and one backward pass; `scale`
+    // multiplies the loss's gradient before the backward pass.
+    const auto backpropagate = [&](float scale) {
+        cnn::zero_gradients(parameters);
+        cnn::PixelLoss result = cnn::pixel_cross_entropy(model.forward(x, true, false), masks);
+        model.backward(result.gradient * scale);
+    };
+    // A small nudge, as for the other whole models (test_support.hpp): a larger one could push
+    // a ReLU's input across 0 or change a pooling window's winner.
+    const cnn::GradientCheckOptions nudge{1e-3, 1e-2};
+    backpropagate(1.0f);
+    std::size_t checked = 0;
+    std::vector<float> largest;  // each parameter's largest |derivative|
+    for (const cnn::Parameter& p : parameters) {
+        const cnn::GradientCheckResult result = cnn::check_gradient(p, loss, nudge);
+        CHECK_MESSAGE(result.passed(), result.summary());
+        checked += result.checked;
+        largest.push_back(static_cast<float>(xt::amax(xt::abs(xt::adapt(p.grad, p.size, xt::no_ownership(),
+                                                                         std::vector<std::size_t>{p.size})))()));
+    }
+    // 5 convolution blocks (a kernel, a bias, a gamma and a beta each), 2 transposed
+    // convolutions and the 1x1 convolution (a kernel and a bias each): 26 parameters.
+    CHECK(parameters.size() == 26);
+    CHECK(checked == model.parameter_count());
+    // The check catches a wrong backward pass here: the loss's gradient without its 1 / (N H W),
+    // a bug that still trains, only with steps 128 times too large. Every parameter whose
+    // derivatives are not all about 0 must fail. (A convolution's bias right before batch
+    // normalization has derivative 0: the normalization subtracts it again.)
+    backpropagate(static_cast<float>(2 * 8 * 8));
+    std::size_t should_fail = 0, failed = 0;
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const bool passed = cnn::check_gradient(parameters[i], loss, nudge).passed();
+        if (largest[i] > 1e-3f) {
+            CAPTURE(parameters[i].name);
+            CHECK_FALSE(passed);
+            ++should_fail;
+        }
+        failed += passed ? 0 : 1;
+    }
+    CHECK(should_fail == 26 - 5);  // all but the biases of the 5 convolution blocks
+    CHECK(failed >= should_fail);
 }

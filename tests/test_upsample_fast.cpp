@@ -29,9 +29,14 @@ TEST_CASE("fast upsampling equals the loops of ops/upsample.hpp: factors, map si
     ThreadCount restore;
     cnn::Rng rng(17);
     const std::vector<UpsampleFactors> factors = {{1, 1}, {2, 2}, {3, 2}, {1, 4}, {2, 3}, {4, 4}};
-    // Maps from 1x1 up, and tensors large enough that run_ranges() splits them between threads.
+    // Maps from 1x1 up, and tensors large enough that run_ranges() splits them between threads:
+    // it gives a thread min_values_per_thread = 32768 values read and written at least. At
+    // factor 2, (4, 16, 12, 12) reads 9,216 and writes 36,864 values, one share; it splits only
+    // at factor 4x4 (156,672 values). (4, 16, 24, 24) at factor 2 moves 184,320, five shares'
+    // worth: with 2 or 3 threads set, its factor-2 passes run on all of them.
+    static_assert(cnn::min_values_per_thread == 32768, "the shapes below were chosen for 32768");
     const std::vector<std::array<std::size_t, 4>> shapes = {
-        {1, 1, 1, 1}, {2, 3, 1, 5}, {3, 2, 4, 1}, {2, 3, 5, 7}, {4, 16, 12, 12}};
+        {1, 1, 1, 1}, {2, 3, 1, 5}, {3, 2, 4, 1}, {2, 3, 5, 7}, {4, 16, 12, 12}, {4, 16, 24, 24}};
     for (const std::size_t threads : {1, 2, 3}) {
         cnn::set_thread_count(threads);
         for (const UpsampleFactors& f : factors) {

@@ -5,11 +5,10 @@
 //      worked out by hand and shown to be a convolution's backward pass, its output size
 //      beside chapter 03's formula, and its checkerboard artefacts.
 //   2. The encoder-decoder: the hourglass and the U-Net, trained on new scenes every epoch
-//      with a softmax cross-entropy at every pixel.
+//      with a softmax cross-entropy at every pixel, and their learning curves.
 //   3. Evaluation: pixel accuracy, IoU per class, mean IoU and the confusion matrix of pixel
-//      classes, with and without the skips.
-//   4. Pictures: test scenes, their true masks and both networks' masks in one colour legend;
-//      the learning curves.
+//      classes, with and without the skips; test scenes, their true masks and both networks'
+//      masks in one colour legend. (It needs the trained networks: --only 3 trains them too.)
 //
 // Run: ch11_semantic_segmentation [--quick] [--out DIR] [--seed N] [--data DIR] [--only N]
 //                                 [--epochs N] [--train-scenes N]
@@ -19,7 +18,6 @@
 #include <cstdint>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,14 +25,12 @@
 #include <xtensor/xview.hpp>
 
 #include "cnn/detect/scenes.hpp"
-#include "cnn/layers/conv2d.hpp"
-#include "cnn/layers/conv2d_transpose.hpp"
-#include "cnn/layers/upsampling2d.hpp"
 #include "cnn/model/batches.hpp"
 #include "cnn/model/schedule.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
 #include "cnn/ops/conv2d_transpose.hpp"
 #include "cnn/ops/geometry.hpp"
+#include "cnn/ops/pooling.hpp"
 #include "cnn/ops/upsample.hpp"
 #include "cnn/optim/adam.hpp"
 #include "cnn/segment/masks.hpp"
@@ -82,15 +78,11 @@ void upsampling(const cnn::Examples& test, const fs::path& out) {
     text.line(cnn::matrix_to_text(map_of(nearest), 0, 5));
     text.line("bilinear, 2x (4x4): output pixel i samples x at (i + 0.5) / 2 - 0.5, clamped to the edges");
     text.line(cnn::matrix_to_text(map_of(bilinear), 2, 6));
-    // A test image halved by 2x2 averages, then made full size again both ways.
+    // A test image halved by chapter 05's 2x2 average pooling, then made full size again both ways.
     const Tensor2 image = xt::view(test.x, 0, 0);
-    Tensor2 half = xt::zeros<float>({14, 14});
-    for (std::size_t r = 0; r < 14; ++r) {
-        for (std::size_t s = 0; s < 14; ++s) {
-            half(r, s) = (image(2 * r, 2 * s) + image(2 * r, 2 * s + 1) + image(2 * r + 1, 2 * s) +
-                          image(2 * r + 1, 2 * s + 1)) / 4;
-        }
-    }
+    cnn::Pool2DWindow two_by_two;
+    two_by_two.geometry.stride_rows = two_by_two.geometry.stride_cols = 2;
+    const Tensor2 half = map_of(cnn::average_pool2d_forward(one_map(image), two_by_two));  // 14x14
     const Tensor2 back_nearest = map_of(cnn::upsample_nearest_forward(one_map(half), {2, 2}));
     const Tensor2 back_bilinear = map_of(cnn::upsample_bilinear_forward(one_map(half), {2, 2}));
     const auto error = [&](const Tensor2& m) { return static_cast<double>(xt::mean(xt::abs(m - image))()); };
@@ -144,19 +136,43 @@ void transposed_convolution(const fs::path& out) {
     text.save();
 
     cnn::Transcript sizes(out / "ch11_sizes.txt");
-    sizes.line("input  kernel  stride  padding | transposed output | the convolution of that size gives");
+    // Keras's output size beside chapter 03's formula read backwards, (H - 1) S + FH - 2P, where
+    // 2P is the total padding of the convolution the layer transposes; then that convolution
+    // applied to the output, which gives H back.
+    sizes.line("    H  FH   S  padding  2P | (H-1)S+FH-2P | Keras's output | the convolution of that size gives");
+    const auto size_row = [&](cnn::PaddingMode mode, std::size_t input, std::size_t kernel, std::size_t stride) {
+        const std::size_t up = cnn::conv_transpose_output_size(mode, input, kernel, stride);
+        const cnn::Conv2DGeometry conv = cnn::Conv2DGeometry::keras(mode, up, up, kernel, kernel, stride, stride);
+        const std::size_t padding = conv.pad_rows.before + conv.pad_rows.after;
+        const std::size_t formula = (input - 1) * stride + kernel - padding;
+        const std::size_t down = cnn::conv_output_size({up, kernel, stride, conv.pad_rows}, conv.policy);
+        sizes.line(fmt::format("{:5} {:3} {:3}  {:<7} {:3} | {:12} | {:14} | {}", input, kernel, stride,
+                               mode == cnn::PaddingMode::valid ? "valid" : "same", padding, formula, up, down));
+    };
     for (const auto mode : {cnn::PaddingMode::valid, cnn::PaddingMode::same}) {
         for (const std::size_t input : {5, 6}) {
             for (const std::size_t kernel : {2, 3, 4}) {
                 for (const std::size_t stride : {1, 2}) {
-                    const std::size_t up = cnn::conv_transpose_output_size(mode, input, kernel, stride);
-                    const cnn::Conv2DGeometry conv = cnn::Conv2DGeometry::keras(mode, up, up, kernel, kernel, stride, stride);
-                    const std::size_t down = cnn::conv_output_size(
-                        {up, kernel, stride, conv.pad_rows});
-                    sizes.line(fmt::format("{:5}  {:6}  {:6}  {:<7} | {:17} | {}", input, kernel, stride,
-                                           mode == cnn::PaddingMode::valid ? "valid" : "same", up, down));
+                    size_row(mode, input, kernel, stride);
                 }
             }
+        }
+    }
+    // A kernel smaller than the stride: Keras makes H S, S - FH more than the formula.
+    size_row(cnn::PaddingMode::valid, 5, 1, 2);
+    size_row(cnn::PaddingMode::same, 5, 1, 2);
+    // The other order, the convolution first, does not always give the size back.
+    sizes.line("");
+    sizes.line("the other order: a convolution, then the transposed convolution of the same kernel and stride");
+    sizes.line("    H  FH   S  padding | convolution | transposed");
+    for (const auto mode : {cnn::PaddingMode::valid, cnn::PaddingMode::same}) {
+        for (const std::size_t input : {10, 11}) {
+            const std::size_t kernel = mode == cnn::PaddingMode::valid ? 2 : 3, stride = 2;
+            const cnn::Conv2DGeometry conv = cnn::Conv2DGeometry::keras(mode, input, input, kernel, kernel, stride, stride);
+            const std::size_t down = cnn::conv_output_size({input, kernel, stride, conv.pad_rows}, conv.policy);
+            const std::size_t up = cnn::conv_transpose_output_size(mode, down, kernel, stride);
+            sizes.line(fmt::format("{:5} {:3} {:3}  {:<7} | {:11} | {}", input, kernel, stride,
+                                   mode == cnn::PaddingMode::valid ? "valid" : "same", down, up));
         }
     }
     sizes.save();
@@ -282,8 +298,27 @@ Trained train(const std::string& name, bool skips, const Data& data, const Budge
     return t;
 }
 
+// Section 2's pictures: the learning curves of both networks.
+void learning_curves(const std::vector<Trained>& models, const fs::path& out) {
+    cnn::LinePlot loss;
+    loss.title = "Training loss: softmax cross-entropy per pixel";
+    loss.x_label = "epoch";
+    loss.y_label = "loss";
+    cnn::LinePlot iou;
+    iou.title = "Validation mean IoU after every epoch";
+    iou.x_label = "epoch";
+    iou.y_label = "mean IoU";
+    iou.y_range = {0.0, 1.0};
+    for (const Trained& t : models) {
+        loss.series.push_back({t.name, t.epochs, t.loss});
+        iou.series.push_back({t.name, t.epochs, t.validation_iou});
+    }
+    cnn::save_line_plot(loss, out / "ch11_loss.png");
+    cnn::save_line_plot(iou, out / "ch11_validation_iou.png");
+}
+
 // ---------------------------------------------------------------------------------------------
-// 3. Evaluation and 4. Pictures
+// 3. Evaluation
 // ---------------------------------------------------------------------------------------------
 
 std::string pixel_class_name(std::size_t k) {
@@ -326,6 +361,11 @@ void evaluation(std::vector<Trained>& models, const Data& data, const fs::path& 
     }
     text.line(mean);
     text.line(accuracy);
+    // What pixel accuracy gives for nothing: "background" everywhere.
+    const cnn::SegmentationScores none =
+        cnn::segmentation_scores(data.test_masks, xt::zeros_like(data.test_masks), pixel_classes);
+    text.line(fmt::format("answering \"background\" at every pixel: pixel accuracy {:.4f}, mean IoU {:.4f}",
+                          none.pixel_accuracy, none.mean_iou));
     text.save();
     // The confusion matrix of the last model (the U-Net), each row as fractions of its pixels.
     const cnn::SegmentationScores& last = scores.back();
@@ -342,7 +382,11 @@ void evaluation(std::vector<Trained>& models, const Data& data, const fs::path& 
     cnn::NumberGridFigure confusion;
     confusion.title = fmt::format("{}: the pixels of each true class (rows) by predicted class (columns)",
                                   models.back().name);
-    confusion.grids = {{rows, "0 background, 1-10 the items in label order", {}}};
+    std::string classes;  // "0 background, 1 T-shirt/top, ...": the rows' and columns' names
+    for (std::size_t c = 0; c < pixel_classes; ++c) {
+        classes += fmt::format("{}{} {}", c == 0 ? "" : ", ", c, pixel_class_name(c));
+    }
+    confusion.grids = {{rows, classes, {}}};
     confusion.decimals = 2;
     confusion.cell_pixels = 46;
     cnn::save_number_grids(confusion, out / "ch11_confusion.png");
@@ -370,22 +414,6 @@ void evaluation(std::vector<Trained>& models, const Data& data, const fs::path& 
         legend.push_back(cell);
     }
     cnn::save_image_grid({"", legend, pixel_classes, std::nullopt, false, 80}, out / "ch11_legend.png");
-    // Learning curves.
-    cnn::LinePlot loss;
-    loss.title = "Training loss: softmax cross-entropy per pixel";
-    loss.x_label = "epoch";
-    loss.y_label = "loss";
-    cnn::LinePlot iou;
-    iou.title = "Validation mean IoU after every epoch";
-    iou.x_label = "epoch";
-    iou.y_label = "mean IoU";
-    iou.y_range = {0.0, 1.0};
-    for (const Trained& t : models) {
-        loss.series.push_back({t.name, t.epochs, t.loss});
-        iou.series.push_back({t.name, t.epochs, t.validation_iou});
-    }
-    cnn::save_line_plot(loss, out / "ch11_loss.png");
-    cnn::save_line_plot(iou, out / "ch11_validation_iou.png");
 }
 
 }  // namespace
@@ -434,6 +462,7 @@ int main(int argc, char** argv) {
             models.push_back(train("hourglass", false, data, budget, options.seed, text));
             models.push_back(train("U-Net", true, data, budget, options.seed, text));
             text.save();
+            learning_curves(models, out);
             if (options.wants(3)) {
                 std::cout << "\n== 3. Evaluation and pictures ==\n\n";
                 evaluation(models, data, out);

@@ -97,7 +97,6 @@ void accumulate_channel_bias_gradient(const Tensor4& dy, Tensor1& db) {
     }
 }
 
-//! [conv2d_transpose]
 Tensor4 conv2d_transpose_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                  const Conv2DTransposeGeometry& g) {
     // x is (N, C_in, H, W), w is (C_in, C_out, FH, FW), b is (C_out); y is (N, C_out, H_out, W_out).
@@ -107,11 +106,13 @@ Tensor4 conv2d_transpose_forward(const Tensor4& x, const Tensor4& w, const Tenso
                                     std::to_string(w.shape(1)) + "), got " +
                                     shape_to_string(b.shape()));
     }
+    //! [conv2d_transpose]
     // The convolution from z (N, C_out, H_out, W_out) to (N, C_in, H, W), with filters w
     // (FN = C_in, C = C_out, FH, FW). Its input gradient at dy = x is y. That gradient does not
     // depend on z, only on its shape.
     Tensor4 y = conv2d_im2col_backward_input(x, w, y_shape, g.conv);
     add_channel_bias(y, b);
+    //! [conv2d_transpose]
     return y;
 }
 
@@ -130,6 +131,7 @@ Tensor4 conv2d_transpose_backward(const Tensor4& dy, const Tensor4& x, const Ten
                                     shape_to_string(dw.shape()) + " and db " +
                                     shape_to_string(db.shape()));
     }
+    //! [conv2d_transpose_backward]
     // dx: the convolution's forward pass on dy, without bias.
     const Tensor1 no_bias = xt::zeros<float>({w.shape(0)});
     Tensor4 dx = conv2d_im2col_forward(dy, w, no_bias, g.conv);
@@ -139,8 +141,8 @@ Tensor4 conv2d_transpose_backward(const Tensor4& dy, const Tensor4& x, const Ten
     conv2d_im2col_backward_weights(x, dy, w, g.conv, dw, unused_db);
     // db: the bias was added to every output position.
     accumulate_channel_bias_gradient(dy, db);
+    //! [conv2d_transpose_backward]
     return dx;
 }
-//! [conv2d_transpose]
 
 }  // namespace cnn

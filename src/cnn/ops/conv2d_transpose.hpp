@@ -15,7 +15,7 @@
 /// Each input pixel stamps its kernel, scaled by its value, onto the output, S pixels to the
 /// right of its neighbour's stamp; where stamps overlap they add up. Nothing here is new
 /// arithmetic: conv2d_transpose_forward() calls \ref chapter04 "chapter 04's"
-/// conv2d_im2col_backward() and keeps only its input gradient.
+/// conv2d_im2col_backward_input(), the input half of its backward pass.
 ///
 /// **The filters.** w (C_in, C_out, FH, FW) is the filter bank of that convolution, whose FN
 /// filters are the C_in channels of x and whose C channels are the C_out channels of y. It is

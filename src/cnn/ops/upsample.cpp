@@ -43,12 +43,12 @@ std::array<std::size_t, 4> upsampled_shape(const std::array<std::size_t, 4>& x_s
     return {x_shape[0], x_shape[1], x_shape[2] * f.rows, x_shape[3] * f.cols};
 }
 
-//! [upsample_loops]
 Tensor4 upsample_nearest_forward(const Tensor4& x, const UpsampleFactors& f) {
     // x is (N, C, H, W); y is (N, C, OH, OW) with OH = H·fh, OW = W·fw.
     expect_positive_factors("upsample_nearest_forward", f);
     const auto [n_images, channels, oh, ow] = upsampled_shape(shape_of(x), f);
     Tensor4 y = Tensor4::from_shape({n_images, channels, oh, ow});
+    //! [upsample_loops]
     for (std::size_t n = 0; n < n_images; ++n) {
         for (std::size_t c = 0; c < channels; ++c) {
             for (std::size_t i = 0; i < oh; ++i) {
@@ -58,6 +58,7 @@ Tensor4 upsample_nearest_forward(const Tensor4& x, const UpsampleFactors& f) {
             }
         }
     }
+    //! [upsample_loops]
     return y;
 }
 
@@ -88,6 +89,7 @@ std::vector<BilinearTap> bilinear_taps(std::size_t size, std::size_t factor) {
         throw std::invalid_argument("bilinear_taps: expected a factor of at least 1, got 0 (for "
                                     "an axis of " + std::to_string(size) + " values)");
     }
+    //! [bilinear_taps]
     std::vector<BilinearTap> taps(size * factor);
     const double last = static_cast<double>(size) - 1.0;
     for (std::size_t i = 0; i < taps.size(); ++i) {
@@ -101,6 +103,7 @@ std::vector<BilinearTap> bilinear_taps(std::size_t size, std::size_t factor) {
         tap.weight_high = static_cast<float>(position - static_cast<double>(tap.low));
         tap.weight_low = 1.0f - tap.weight_high;
     }
+    //! [bilinear_taps]
     return taps;
 }
 
@@ -111,6 +114,7 @@ Tensor4 upsample_bilinear_forward(const Tensor4& x, const UpsampleFactors& f) {
     const std::vector<BilinearTap> rows = bilinear_taps(x.shape(2), f.rows);  // OH of them
     const std::vector<BilinearTap> cols = bilinear_taps(x.shape(3), f.cols);  // OW of them
     Tensor4 y = Tensor4::from_shape({n_images, channels, oh, ow});
+    //! [bilinear_blend]
     for (std::size_t n = 0; n < n_images; ++n) {
         for (std::size_t c = 0; c < channels; ++c) {
             for (std::size_t i = 0; i < oh; ++i) {
@@ -127,6 +131,7 @@ Tensor4 upsample_bilinear_forward(const Tensor4& x, const UpsampleFactors& f) {
             }
         }
     }
+    //! [bilinear_blend]
     return y;
 }
 
@@ -155,6 +160,5 @@ Tensor4 upsample_bilinear_backward(const Tensor4& dy, const UpsampleFactors& f) 
     }
     return dx;
 }
-//! [upsample_loops]
 
 }  // namespace cnn

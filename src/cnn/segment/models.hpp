@@ -5,22 +5,25 @@
 ///
 /// Both take a (1, H, W) image to (K, H, W) logits, one set per pixel:
 ///
-///     96x96x1 ─ conv 16 ─┬─ pool ─ conv 32 ─┬─ pool ─ conv 64 ─┬─ pool ─ conv 128   (12x12)
-///                        │                  │                  │            │
-///                        │                  │                  └─ concat ─ up 64 ─ conv 64 (24x24)
-///                        │                  └────────────────── concat ─ up 32 ─ conv 32 (48x48)
-///                        └───────────────────────────────────── concat ─ up 16 ─ conv 16 (96x96)
-///                                                                                  │
-///                                                                        conv 1x1, K classes
+///     96x96  conv 16 ───────────────────────────────────────── concat ─ conv 16 ─ conv 1x1, K
+///              │ pool                                           ▲ up 16
+///     48x48  conv 32 ─────────────────────── concat ─ conv 32 ──┘
+///              │ pool                         ▲ up 32
+///     24x24  conv 64 ───── concat ─ conv 64 ──┘
+///              │ pool       ▲ up 64
+///     12x12  conv 128 ──────┘
 ///
-/// Every "conv" is a 3x3 convolution ('same'), batch normalization and ReLU; "pool" is 2x2 max
-/// pooling; "up" doubles H and W, by a 2x2 transposed convolution of stride 2 or by
-/// nearest-neighbour upsampling followed by the 3x3 convolution. The encoder (left) compresses
-/// the image into a 12x12 map of 128 channels that says *what* is where, coarsely; the decoder
-/// (right) brings it back to full size. Without the skips (the hourglass) the decoder must
-/// rebuild every edge from that coarse map. With them (the U-Net, Ronneberger et al., 2015) it
-/// concatenates, at each size, the encoder's map of the same size: the detail max pooling threw
-/// away comes back through the shortcut.
+/// Each row is one size. Every "conv n" is a 3x3 convolution ('same') with n filters, batch
+/// normalization and ReLU; "pool" is 2x2 max pooling, down a row; "up n" doubles H and W, up a
+/// row, by a 2x2 transposed convolution of stride 2 with n filters or by nearest-neighbour
+/// upsampling (which keeps the channels; the 3x3 convolution after it does the rest). "concat"
+/// joins the encoder's map of that size (the long arrow, the skip) and the upsampled one, in
+/// that order, along the channels; the hourglass has no skips and no concat. The encoder (left)
+/// compresses the image into a 12x12 map of 128 channels that says *what* is where, coarsely;
+/// the decoder (right) brings it back to full size. Without the skips (the hourglass) the
+/// decoder must rebuild every edge from that coarse map. With them (the U-Net, Ronneberger et
+/// al., 2015) it concatenates, at each size, the encoder's map of the same size: the detail max
+/// pooling threw away comes back through the shortcut.
 #pragma once
 
 #include <cstddef>

@@ -25,6 +25,7 @@ SegmentationScores segmentation_scores(const Masks& truth, const Masks& predicte
     std::size_t right = 0, present = 0;
     scores.iou.assign(classes, 0.0);
     scores.present.assign(classes, false);
+    //! [segmentation_iou]
     for (std::size_t c = 0; c < classes; ++c) {
         right += scores.confusion[c][c];
         std::size_t predicted_c = 0, true_c = 0;  // the column and row sums
@@ -40,6 +41,7 @@ SegmentationScores segmentation_scores(const Masks& truth, const Masks& predicte
             ++present;
         }
     }
+    //! [segmentation_iou]
     scores.pixel_accuracy = truth.size() == 0 ? 0.0 : static_cast<double>(right) / static_cast<double>(truth.size());
     scores.mean_iou = present == 0 ? 0.0 : scores.mean_iou / static_cast<double>(present);
     return scores;
