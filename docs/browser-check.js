@@ -67,7 +67,9 @@
   // formulas, whose errors checkMath reports.
   // Looked for: Doxygen's formula commands (\f$ \f[ \f] \f{ \f}) that Doxygen did not turn into
   // formulas, MathJax's delimiters \( \) \[ \] left untypeset, $$, and any TeX command (\frac).
-  var RAW_TEX = /\\f[$\[\]{}]|\\[()\[\]]|\$\$|\\[A-Za-z]+/;
+  // \f$ and friends, \( \[, $$, a TeX command, or $x$: a formula written with single dollars,
+  // which neither Doxygen nor this site's MathJax reads.
+  var RAW_TEX = /\\f[$\[\]{}]|\\[()\[\]]|\$\$|\\[A-Za-z]+|\$[^$\s][^$]*\$/;
   var NOT_PROSE = { SCRIPT: 1, STYLE: 1, NOSCRIPT: 1, TEXTAREA: 1, PRE: 1, CODE: 1 };
   var NOT_PROSE_CLASSES = ["fragment", "MathJax", "MathJax_Display", "MathJax_Error"];
   function checkRawTeX() {

@@ -13,7 +13,7 @@
 //
 // Run: ch12_beyond_the_book [--quick] [--out DIR] [--seed N] [--data DIR] [--only N]
 //                           [--epochs N] [--seed-weights DIR] [--resnet-weights DIR]
-//                           [--python PATH] [--node PATH]
+//                           [--keep-inputs DIR] [--python PATH] [--node PATH]
 
 #include <algorithm>
 #include <cmath>
@@ -59,22 +59,34 @@ struct Budget {
     std::size_t torch_steps = 100;   // steps of training in PyTorch (section 3)
 };
 
-// The largest difference between two logits allowed anywhere (the 1e-4): float32
-// sums in another order differ in the sixth or seventh digit, a wrong layout in the first.
+// The largest difference between two logits allowed anywhere: float32 sums in another order
+// differ in the sixth or seventh digit, a wrong layout in the first.
 constexpr double tolerance = 1e-4;
+
+// PyTorch's training (sections 3 and 4): Adam, gently, from the library's trained weights.
+constexpr std::size_t torch_batch = 64;
+constexpr double torch_learning_rate = 1e-4;
+constexpr std::size_t ddp_processes = 2;
 
 // The tools this chapter runs, and where they are.
 struct Tools {
     std::string python = "/usr/bin/python3";
-    std::string node = "node";
+    std::string node = CNN_NODE;  // the Node.js the build found
     fs::path scripts = CNN_CHAPTER_DIR;      // torch_interop.py, run_onnx.js
     fs::path node_modules = CNN_NODE_MODULES;  // onnxruntime-node, installed by the build
 };
 
-// A folder for the files handed to the other frameworks, removed when the program ends.
+// The folder for the files handed to the other frameworks (images, labels, their outputs):
+// `keep`, when given (--keep-inputs), so that a reader can run the scripts by hand on them;
+// otherwise a temporary folder, removed when the program ends.
 class Scratch {
 public:
-    Scratch() {
+    explicit Scratch(const std::optional<fs::path>& keep) : removed_(!keep) {
+        if (keep) {
+            fs::create_directories(*keep);
+            path_ = *keep;
+            return;
+        }
         std::string pattern = (fs::temp_directory_path() / "ch12-XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) {
             throw std::runtime_error("cannot make a scratch folder in " + fs::temp_directory_path().string());
@@ -82,8 +94,10 @@ public:
         path_ = pattern;
     }
     ~Scratch() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
+        if (removed_) {
+            std::error_code ignored;
+            fs::remove_all(path_, ignored);
+        }
     }
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
@@ -91,6 +105,7 @@ public:
 
 private:
     fs::path path_;
+    bool removed_ = true;
 };
 
 struct Data {
@@ -197,7 +212,7 @@ void train(cnn::Model& model, const Data& data, std::size_t epochs, const std::s
     model.fit(data.train.images, data.train.labels, fit);
 }
 
-Models make_models(const Data& data, const Budget& budget, std::uint64_t seed,
+Models make_models(const Data& data, const Budget& budget, std::uint64_t seed, bool needs_resnet,
                    const std::optional<fs::path>& seed_weights, const std::optional<fs::path>& resnet_weights) {
     Models m{cnn::seed_model(seed), cnn::resnet_model(seed), cnn::layer_tour_model(seed)};
     if (seed_weights) {
@@ -206,7 +221,9 @@ Models make_models(const Data& data, const Budget& budget, std::uint64_t seed,
     } else {
         train(m.seed, data, budget.seed_epochs, "seed model");
     }
-    if (resnet_weights) {
+    if (!needs_resnet) {
+        // section 4 alone: the ResNet is not used
+    } else if (resnet_weights) {
         cnn::load_weights(m.resnet.weights(), *resnet_weights);
         std::cout << "the ResNet's weights: " << resnet_weights->filename().string() << '\n';
     } else {
@@ -283,6 +300,14 @@ std::string shape_text(const std::vector<std::int64_t>& dims) {
     return "(" + fmt::format("{}", fmt::join(parts, ", ")) + ")";
 }
 
+onnx::ModelProto write_onnx(cnn::Model& model, const fs::path& file) {
+    //! [export]
+    onnx::ModelProto proto = cnn::to_onnx(model);
+    cnn::save_onnx(proto, file);  // check_onnx() first: ONNX's checker and shape inference
+    //! [export]
+    return proto;
+}
+
 void export_models(Models& m, const fs::path& out) {
     cnn::Transcript table(out / "ch12_operators.txt");
     table.line(fmt::format("{:<24} {}", "layer", "ONNX operators"));
@@ -296,11 +321,8 @@ void export_models(Models& m, const fs::path& out) {
     text.line(fmt::format("{:<12} {:>7} {:>6} {:>13} {:>11}  {:<14} {}", "model", "layers", "nodes", "initializers",
                           "file bytes", "checker", "output"));
     const auto write = [&](cnn::Model& model, const std::string& name) {
-        //! [export]
-        onnx::ModelProto proto = cnn::to_onnx(model);
         const fs::path file = out / ("ch12_" + name + ".onnx");
-        cnn::save_onnx(proto, file);  // check_onnx() first: ONNX's checker and shape inference
-        //! [export]
+        const onnx::ModelProto proto = write_onnx(model, file);
         const std::string output = proto.graph().output_size() == 2 ? "logits" : "output";
         text.line(fmt::format("{:<12} {:>7} {:>6} {:>13} {:>11}  {:<14} {} {}", name, model.calls().size(),
                               proto.graph().node_size(), proto.graph().initializer_size(),
@@ -340,7 +362,8 @@ void onnxruntime_section(Models& m, const Data& data, const Budget& budget, cons
     cnn::Transcript text(out / "ch12_onnxruntime.txt");
     const Tensor4 x = first_images(data.test, budget.compare);
     cnn::Rng rng(seed);
-    Tensor4 tour_x = Tensor4::from_shape({budget.compare, 2, 12, 12});
+    const cnn::Shape& tour_shape = m.tour.input_shape();  // (2, 12, 10)
+    Tensor4 tour_x = Tensor4::from_shape({budget.compare, tour_shape[0], tour_shape[1], tour_shape[2]});
     for (float& v : tour_x) {
         v = rng.normal();
     }
@@ -407,8 +430,9 @@ void pytorch_section(Models& m, const Data& data, const Budget& budget, const To
     const cnn::PythonFigures ran = cnn::run_tool(
         torch_command(tools, {"train", "--model", "seed", "--weights", (out / "ch12_seed_weights").string(),
                               "--train-images", train_images.string(), "--train-labels", train_labels.string(),
-                              "--steps", std::to_string(budget.torch_steps), "--save", trained.string(), "--images",
-                              images.string(), "--logits", logits.string(), "--seed", std::to_string(seed)}),
+                              "--steps", std::to_string(budget.torch_steps), "--batch", std::to_string(torch_batch),
+                              "--learning-rate", fmt::format("{:g}", torch_learning_rate), "--save", trained.string(),
+                              "--images", images.string(), "--logits", logits.string(), "--seed", std::to_string(seed)}),
         1800);
     cnn::Sequential back = cnn::seed_model(seed + 1);  // other weights, until they are loaded
     cnn::load_weights(back.weights(), trained);
@@ -421,9 +445,9 @@ void pytorch_section(Models& m, const Data& data, const Budget& budget, const To
     for (const std::string& row : rows) {
         text.line(row);
     }
-    text.line(fmt::format("PyTorch's {} steps of Adam (batch 64, learning rate 1e-4) moved the training loss from "
-                          "{:.4f} to {:.4f}",
-                          budget.torch_steps, ran.figure("first_loss"), ran.figure("last_loss")));
+    text.line(fmt::format("PyTorch's {} steps of Adam (batch {}, learning rate {:g}) moved the", budget.torch_steps,
+                          torch_batch, torch_learning_rate));
+    text.line(fmt::format("training loss from {:.4f} to {:.4f}", ran.figure("first_loss"), ran.figure("last_loss")));
     text.save();
 }
 
@@ -449,22 +473,24 @@ void distributed_section(Models& m, const Data& data, const Budget& budget, cons
     const cnn::PythonFigures ran = cnn::run_tool(
         torch_command(tools, {"ddp", "--model", "seed", "--weights", weights.string(), "--train-images",
                               train_images.string(), "--train-labels", train_labels.string(), "--save",
-                              trained.string(), "--processes", "2", "--batch", "64", "--seed", std::to_string(seed)}),
+                              trained.string(), "--processes", std::to_string(ddp_processes), "--batch",
+                              std::to_string(torch_batch), "--learning-rate", fmt::format("{:g}", torch_learning_rate),
+                              "--seed", std::to_string(seed)}),
         7200);
     cnn::Sequential after_ddp = cnn::seed_model(seed + 1);
     cnn::load_weights(after_ddp.weights(), trained);
     after_ddp.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
     const cnn::Evaluation after = after_ddp.evaluate(test_x, test_y);
     //! [ddp]
-    text.line(fmt::format("DistributedDataParallel: {} processes (gloo), one epoch of {} training images, global "
-                          "batch 64 ({} per process), Adam at 1e-4",
-                          ran.text("ddp_processes"), ran.text("ddp_images"), 64 / 2));
-    text.line(fmt::format("  {} steps per process, mean training loss {:.4f}, {:.0f} s ({:.0f} images/s)",
-                          ran.text("ddp_batches_per_process"), ran.figure("ddp_mean_loss"), ran.figure("ddp_seconds"),
-                          ran.figure("ddp_images") / ran.figure("ddp_seconds")));
-    text.line(fmt::format("test accuracy on {} images, measured by this library: before {:.4f} (loss {:.4f}), "
-                          "after {:.4f} (loss {:.4f})",
-                          budget.test, before.accuracy, before.loss, after.accuracy, after.loss));
+    text.line(fmt::format("DistributedDataParallel, {} processes (gloo), one epoch of {:.0f} training images:",
+                          ddp_processes, ran.figure("ddp_images")));
+    text.line(fmt::format("  global batch {} ({} per process), Adam at {:g}, {:.0f} steps per process", torch_batch,
+                          torch_batch / ddp_processes, torch_learning_rate, ran.figure("ddp_batches_per_process")));
+    text.line(fmt::format("  mean training loss {:.4f}, {:.0f} s ({:.0f} images/s)", ran.figure("ddp_mean_loss"),
+                          ran.figure("ddp_seconds"), ran.figure("ddp_images") / ran.figure("ddp_seconds")));
+    text.line(fmt::format("test accuracy on {} images, measured by this library:", budget.test));
+    text.line(fmt::format("  before {:.4f} (loss {:.4f})", before.accuracy, before.loss));
+    text.line(fmt::format("  after  {:.4f} (loss {:.4f})", after.accuracy, after.loss));
     text.save();
 }
 
@@ -477,7 +503,7 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes, cnn::Engines::fast);
     program.sections(4);
     std::size_t epochs = 0;
-    std::optional<fs::path> seed_weights, resnet_weights;
+    std::optional<fs::path> seed_weights, resnet_weights, keep_inputs;
     Tools tools;
     program.cli()
         .add_option("--epochs", epochs, "Epochs of the seed model in the library (default 2, or 1 with --quick)")
@@ -490,6 +516,9 @@ int main(int argc, char** argv) {
     program.cli()
         .add_option("--resnet-weights", resnet_weights, "The ResNet's weights; without it the ResNet trains")
         ->check(CLI::ExistingDirectory);
+    program.cli().add_option("--keep-inputs", keep_inputs,
+                             "Keep the files handed to PyTorch and ONNX Runtime (images, labels, their outputs) in "
+                             "this folder, to run the scripts by hand");
     program.cli().add_option("--python", tools.python, "The Python that has PyTorch")->capture_default_str();
     program.cli().add_option("--node", tools.node, "Node.js, which runs ONNX Runtime")->capture_default_str();
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
@@ -500,8 +529,9 @@ int main(int argc, char** argv) {
         budget.seed_epochs = epochs > 0 ? epochs : budget.seed_epochs;
         const fs::path& out = options.out;
         const Data data = load_data(options, budget);
-        Models models = make_models(data, budget, options.seed, seed_weights, resnet_weights);
-        const Scratch scratch;
+        const bool needs_resnet = options.wants(1) || options.wants(2) || options.wants(3);
+        Models models = make_models(data, budget, options.seed, needs_resnet, seed_weights, resnet_weights);
+        const Scratch scratch(keep_inputs);
         if (options.wants(1) || options.wants(2)) {
             std::cout << "== 1. ONNX ==\n\n";
             export_models(models, out);

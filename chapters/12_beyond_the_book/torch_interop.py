@@ -12,8 +12,10 @@ on bad input (weights that do not fit the model, a damaged weights file).
            in the library's format and writes the trained model's logits for the given images:
              torch_interop.py train --model seed --weights DIR --train-images T.npy
                --train-labels L.npy --steps 50 --save DIR2 --images X.npy --logits Y.npy
-  ddp      the same for one epoch with DistributedDataParallel: --processes worker processes
-           on this machine (the gloo backend), each with a shard of every batch:
+  ddp      the same for --epochs epochs (default 1) with DistributedDataParallel: --processes
+           worker processes on this machine (the gloo backend, meeting through a file; on
+           several machines torchrun starts the processes instead), each with a shard of every
+           batch:
              torch_interop.py ddp --model seed --weights DIR --train-images T.npy
                --train-labels L.npy --save DIR2 --processes 2 --batch 64
 
@@ -61,24 +63,34 @@ def predict(args):
     save_logits(args.logits, logits_of(model, load_images(args.images)))
 
 
+def training_data(args):
+    """The training images and labels as a TensorDataset."""
+    from torch.utils.data import TensorDataset
+    return TensorDataset(load_images(args.train_images), load_images(args.train_labels).long())
+
+
 def train(args):
     import torch
     from torch.nn import functional as F
+    from torch.utils.data import DataLoader
+    if args.steps < 1:
+        raise ValueError("--steps: expected at least 1, got {}".format(args.steps))
     torch.manual_seed(args.seed)
     model = build(args.model, args.weights)
-    images = load_images(args.train_images)
-    labels = load_images(args.train_labels).long()
+    loader = DataLoader(training_data(args), batch_size=args.batch, shuffle=True, drop_last=True,
+                        generator=torch.Generator().manual_seed(args.seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
     model.train()
-    order = torch.randperm(len(images))
     losses = []
-    for step in range(args.steps):
-        batch = order[(step * args.batch) % len(images):][:args.batch]
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(images[batch]), labels[batch])
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    while len(losses) < args.steps:  # as many epochs as the steps need, reshuffled each time
+        for images, labels in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(images), labels)  # takes logits, as the library's loss
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            if len(losses) == args.steps:
+                break
     print("first_loss", losses[0])
     print("last_loss", losses[-1])
     torch_models.save_library_weights(model, args.save)
@@ -92,7 +104,7 @@ def ddp_worker(rank, args, init_file):
     import torch.distributed as dist
     from torch.nn import functional as F
     from torch.nn.parallel import DistributedDataParallel
-    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+    from torch.utils.data import DataLoader, DistributedSampler
     torch.set_num_threads(args.threads)
     dist.init_process_group("gloo", init_method="file://" + init_file, rank=rank,
                             world_size=args.processes)
@@ -100,23 +112,25 @@ def ddp_worker(rank, args, init_file):
     # Every process starts from the library's weights; DDP also copies rank 0's parameters to
     # the others when it wraps the model, so that they cannot start apart.
     model = DistributedDataParallel(build(args.model, args.weights))
-    data = TensorDataset(load_images(args.train_images), load_images(args.train_labels).long())
+    data = training_data(args)
     # Each process sees 1/processes of the data per epoch: its shard of every global batch.
     sampler = DistributedSampler(data, num_replicas=args.processes, rank=rank, shuffle=True,
                                  seed=args.seed)
     loader = DataLoader(data, batch_size=args.batch // args.processes, sampler=sampler)
-    # [ddp_step]
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
     model.train()
     start = time.perf_counter()
     total, count = 0.0, 0
-    for images, labels in loader:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
-        loss.backward()  # DDP all-reduces (averages) the gradients here, bucket by bucket
-        optimizer.step()
-        total += loss.item() * len(labels)
-        count += len(labels)
+    # [ddp_step]
+    for epoch in range(args.epochs):
+        sampler.set_epoch(epoch)  # a new shuffle each epoch, the same in every process
+        for images, labels in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(images), labels)
+            loss.backward()  # DDP all-reduces (averages) the gradients here, bucket by bucket
+            optimizer.step()
+            total += loss.item() * len(labels)
+            count += len(labels)
     # [ddp_step]
     seconds = time.perf_counter() - start
     summary = torch.tensor([total, float(count)])
@@ -134,14 +148,20 @@ def ddp_worker(rank, args, init_file):
 
 def ddp(args):
     import torch.multiprocessing as mp
+    if args.processes < 1 or args.epochs < 1:
+        raise ValueError("--processes and --epochs: expected at least 1, got {} and {}".format(
+            args.processes, args.epochs))
     if args.batch % args.processes != 0:
         raise ValueError("--batch {} does not split into {} equal shards".format(
             args.batch, args.processes))
     build(args.model, args.weights)  # bad weights: one clear error here, not one per process
     with tempfile.TemporaryDirectory() as scratch:
         # The processes find each other through a file (no network port needed).
-        mp.spawn(ddp_worker, args=(args, os.path.join(scratch, "rendezvous")),
-                 nprocs=args.processes, join=True)
+        try:
+            mp.spawn(ddp_worker, args=(args, os.path.join(scratch, "rendezvous")),
+                     nprocs=args.processes, join=True)
+        except mp.ProcessRaisedException as e:
+            raise ValueError("a training process failed: {}".format(str(e).strip().splitlines()[-1]))
 
 
 def main():
@@ -166,6 +186,7 @@ def main():
             p.add_argument("--steps", type=int, default=50)
         if name == "ddp":
             p.add_argument("--processes", type=int, default=2)
+            p.add_argument("--epochs", type=int, default=1)
             p.add_argument("--threads", type=int, default=1, help="torch threads per process")
     args = parser.parse_args()
     import torch  # noqa: F401 (here, so that --check fails cleanly without it)

@@ -109,18 +109,6 @@ class SeedModel(Named):
     # [seed_forward]
 
 
-class TinyModel(Named):
-    """The library's tiny_model(): one convolution, one pooling, one Dense layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = self.add("conv2d", Conv2d(1, 8, 3, padding="same"))
-        self.dense = self.add("dense", nn.Linear(8 * 14 * 14, 10))
-
-    def forward(self, x):
-        return self.dense(torch.flatten(F.max_pool2d(F.relu(self.conv(x)), 2), 1))
-
-
 class ResNet(Named):
     """The library's resnet_model() (chapter 08): ResNet-20, stages of 16, 32 and 64 channels.
     Its augmentation layers do nothing at inference, so they have no counterpart here."""
@@ -157,7 +145,7 @@ class ResNet(Named):
         return self.dense(h.mean(dim=(2, 3)))  # global average pooling, then the logits
 
 
-MODELS = {"seed": SeedModel, "tiny": TinyModel, "resnet": ResNet}
+MODELS = {"seed": SeedModel, "resnet": ResNet}
 
 
 # [tensors_of]
@@ -192,11 +180,12 @@ def read_manifest(directory):
     entries = []
     for number, line in enumerate(lines[1:], start=2):
         fields = line.split(" ")
-        if len(fields) != 5 or fields[0] != str(len(entries)):
-            raise WeightsError("{}, line {}: expected 'index name shape file sha256' with index "
+        dims = fields[2][1:-1].split(",") if len(fields) == 5 else []
+        if (len(fields) != 5 or fields[0] != str(len(entries)) or not fields[2].startswith("(")
+                or not fields[2].endswith(")") or not all(d.isdigit() for d in dims if d)):
+            raise WeightsError("{}, line {}: expected 'index name (shape) file sha256' with index "
                                "{}, found '{}'".format(path, number, len(entries), line))
-        shape = tuple(int(d) for d in fields[2].strip("()").split(",") if d)
-        entries.append((fields[1], shape, fields[3], fields[4]))
+        entries.append((fields[1], tuple(int(d) for d in dims if d), fields[3], fields[4]))
     return entries
 
 
@@ -219,6 +208,8 @@ def load_library_weights(model, directory):
             raise WeightsError("{}: its SHA-256 differs from the manifest's: a damaged or "
                                "replaced file".format(path))
         array = np.load(path)
+        if array.dtype != np.float32:
+            raise WeightsError("{}: expected float32 values, found {}".format(path, array.dtype))
         tensor, transposed = tensors[name]
         expected = tuple(tensor.shape[::-1]) if transposed else tuple(tensor.shape)
         if array.shape != shape or shape != expected:
@@ -240,6 +231,9 @@ def save_library_weights(model, directory):
         raise WeightsError("{}: exists and is not a weights directory; refusing to replace "
                            "it".format(directory))
     fresh = pathlib.Path(tempfile.mkdtemp(prefix=directory.name + ".new-", dir=directory.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(fresh, 0o777 & ~umask)  # mkdtemp's folder is private; a saved model is not
     try:
         lines = [HEADER]
         for index, (name, (tensor, transposed)) in enumerate(tensors_of(model).items()):

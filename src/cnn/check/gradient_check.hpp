@@ -52,7 +52,7 @@ struct GradientCheckResult {
     std::string summary() const;
 };
 
-//! [check_gradient]
+// [check_gradient]
 /// Checks the `size` analytic derivatives in `analytic` against central differences of `loss`,
 /// nudging `values[i]` by +-epsilon (and restoring it exactly) for each i. `loss` must
 /// recompute the scalar loss from the current values; it is called 2 * size times.
@@ -67,7 +67,7 @@ struct GradientCheckResult {
 GradientCheckResult check_gradient(const std::string& name, const std::function<double()>& loss,
                                    float* values, const float* analytic, std::size_t size,
                                    const GradientCheckOptions& options = {});
-//! [check_gradient]
+// [check_gradient]
 
 /// The same for a Parameter: its value against its grad. The gradient must already hold the
 /// analytic result (one forward and backward pass at the current values).

@@ -68,7 +68,7 @@ struct Scenes {
     std::vector<LabelledBox> truths(std::size_t n) const;
 };
 
-//! [make_scenes]
+// [make_scenes]
 /// `count` scenes drawn from `items` (M, 1, 28, 28) and their `labels`, deterministic in `seed`.
 /// \param items the images to scatter, values in [0, 1]; at least one
 /// \param labels one class per image
@@ -80,7 +80,7 @@ struct Scenes {
 ///         different lengths
 Scenes make_scenes(const Tensor4& items, const Labels& labels, std::size_t count,
                    const SceneOptions& options, std::uint64_t seed);
-//! [make_scenes]
+// [make_scenes]
 
 /// `image` (H, W) scaled to (height, width) by bilinear interpolation, pixel centres aligned:
 /// output pixel (i, j) samples the input at ((i + 0.5) H / height - 0.5, (j + 0.5) W / width

@@ -75,7 +75,7 @@ struct YoloTargets {
     std::size_t unassigned = 0;
 };
 
-//! [assign_targets]
+// [assign_targets]
 /// Decides which predictor answers for each true box: the cell that holds the box's centre,
 /// and in it the predictor whose current box has the highest IoU with the truth (the first on
 /// a tie). When two truths share a cell, the larger keeps it. This step has no derivative: it
@@ -89,7 +89,7 @@ struct YoloTargets {
 YoloTargets assign_targets(const Tensor4& outputs,
                            const std::vector<std::vector<LabelledBox>>& truths,
                            const YoloOptions& options);
-//! [assign_targets]
+// [assign_targets]
 
 /// The loss of a batch, term by term, and its gradient.
 struct YoloLoss {
@@ -101,7 +101,7 @@ struct YoloLoss {
     Tensor4 gradient;          ///< d total / d outputs, the shape of the outputs
 };
 
-//! [yolo_loss]
+// [yolo_loss]
 /// YOLO v1's sum-squared loss of `outputs` for fixed `targets`, divided by the batch size N:
 /// \f[ \lambda_{coord} \sum_{obj} \left[(\sigma(t_x) - x)^2 + (\sigma(t_y) - y)^2
 ///     + (\sigma(t_w) - \sqrt{w})^2 + (\sigma(t_h) - \sqrt{h})^2\right]
@@ -115,9 +115,9 @@ struct YoloLoss {
 /// \return the four terms, their sum, and the gradient
 /// \throws std::invalid_argument for outputs of another shape or a target outside them
 YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const YoloOptions& options);
-//! [yolo_loss]
+// [yolo_loss]
 
-//! [yolo_detections]
+// [yolo_detections]
 /// Every box image n's output predicts whose score reaches `min_score`: S * S * B at most,
 /// before non-maximum suppression. The score of predictor b in a cell is YOLO's class-specific
 /// confidence \f$\hat C_b \cdot \max_c p(c)\f$ and its label that class.
@@ -129,7 +129,7 @@ YoloLoss yolo_loss(const Tensor4& outputs, const YoloTargets& targets, const Yol
 /// \throws std::invalid_argument for outputs of another shape or n >= N
 std::vector<Detection> yolo_detections(const Tensor4& outputs, std::size_t n,
                                        const YoloOptions& options, float min_score);
-//! [yolo_detections]
+// [yolo_detections]
 
 /// The box predictor b of cell (i, j) of image n proposes, in pixels (not clipped).
 /// \param outputs the network's output (N, B * 5 + C, S, S)

@@ -29,7 +29,7 @@ struct Excitation {
     float value = 0.0f;     ///< the layer's output there (after its activation)
 };
 
-//! [strongest_excitations]
+// [strongest_excitations]
 /// For every channel of layer `layer`'s output (N, C, H, W): each image's strongest position
 /// in that channel, and the `count` images where it is strongest, strongest first (ties go to
 /// the lower image index). Result[c] has min(count, N) entries. The images run through the
@@ -37,7 +37,7 @@ struct Excitation {
 std::vector<std::vector<Excitation>> strongest_excitations(Sequential& model, const Tensor4& x,
                                                            std::size_t layer, std::size_t count,
                                                            std::size_t batch_size = 256);
-//! [strongest_excitations]
+// [strongest_excitations]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

@@ -37,14 +37,14 @@ struct LayerMemory {
     std::size_t workspace_bytes = 0;
 };
 
-//! [training_memory]
+// [training_memory]
 /// Runs `model` forward on `batch` in training mode, as a training step does, then asks every
 /// layer what it keeps for the backward pass and what scratch memory its engine holds; with
 /// the sizes of its weights, gradients and output at this batch. The model is built first if
 /// needed; what its layers learn without gradients (batch normalization's moving averages),
 /// which a training pass updates, is put back as it was. A dropout layer's generator moves on.
 std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch);
-//! [training_memory]
+// [training_memory]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 /// \fn std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch)

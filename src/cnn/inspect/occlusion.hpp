@@ -24,14 +24,14 @@ struct OcclusionOptions {
     std::size_t batch_size = 256;  ///< occluded copies predicted at once
 };
 
-//! [occlusion_map]
+// [occlusion_map]
 /// The occlusion map of `image` (1, C, H, W) for class `label`: an (H, W) map whose value at
 /// (i, j) is p(label | image) - p(label | image with the patch centred on (i, j) painted
 /// `fill`), the patch cut at the borders. Throws std::invalid_argument for an even or zero
 /// patch, a batch of more than one image, or a label out of range.
 Tensor2 occlusion_map(Model& model, const Tensor4& image, std::size_t label,
                       const OcclusionOptions& options = {});
-//! [occlusion_map]
+// [occlusion_map]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

@@ -5,18 +5,23 @@
 ///
 /// An exporter is right when the other framework computes what this library computes, layer by
 /// layer. layer_tour_model() puts every layer class of chapters 01-11 into one graph, each at a
-/// geometry where mistakes show (asymmetric 'same' padding, an even kernel, overlapping pooling
-/// windows, padding an average must leave out, a transposed convolution whose kernel is smaller
-/// than its stride), so that one comparison of outputs checks them all:
+/// geometry where mistakes show (uneven 'same' padding in convolutions and both poolings, an
+/// even kernel, overlapping pooling windows, padding an average must leave out, a crop with an
+/// odd margin, an Add of three inputs, a transposed convolution whose kernel is smaller than its
+/// stride, batch normalization of maps and of vectors), so that one comparison of outputs checks
+/// them all:
 ///
-///     input (2, 12, 12) -> RandomFlip -> RandomTranslation -> RandomCrop(10, 10)
-///       h = Conv2D(4, 3, 'same', relu)          f = Conv2D(4, 4, 'same') -> BN -> ReLU   (h)
-///       r = Add(h, f) -> MaxPooling2D(3, stride 1, 'same') -> Conv2D(6, 3, stride 2)  (6, 4, 4)
-///       UpSampling2D nearest | Conv2DTranspose(6, 3, stride 2, 'same') | UpSampling2D bilinear
-///       -> Concatenate (18, 8, 8) -> Conv2DTranspose(4, 1, stride 2) (4, 16, 16)
-///       -> AveragePooling2D(3, 'same') (4, 6, 6)
-///       g = GlobalAveragePooling2D -> Dense(8)      l = Flatten -> Dense(8, relu)
+///     input (2, 12, 10) -> RandomFlip -> RandomTranslation -> RandomCrop(9, 8)
+///       h = Conv2D(4, 3, 'same', relu)   f = Conv2D(4, 4x3, 'same') -> BN -> ReLU   e = Conv2D(4, 1)
+///       Add(h, f, e) -> MaxPooling2D(2, stride 1, 'same') -> Conv2D(6, 3, strides 2 and 1)
+///       UpSampling2D(2, 3) nearest | Conv2DTranspose(6, 3, strides 2 and 3, 'same') | bilinear
+///       -> Concatenate (18, 8, 18) -> Conv2DTranspose(4, 1, stride 2) (4, 16, 36)
+///       -> AveragePooling2D(3, stride 2, 'same') (4, 8, 18)
+///       g = GlobalAveragePooling2D -> Dense(8) -> BN    l = Flatten -> Dense(8, relu)
 ///       Add(g, l) -> Dropout(0.5) -> Dense(5) -> Softmax
+///
+/// Rows and columns differ at every step, so that an attribute written with the two swapped
+/// changes the numbers, not only a shape.
 #pragma once
 
 #include <cstdint>

@@ -113,9 +113,12 @@ void set(onnx::NodeProto& n, const std::string& name, const std::string& value) 
     a.set_s(value);
 }
 
-// ONNX's pads of a 2-D window: the starts of both axes, then their ends.
-Ints pads_of(const Conv2DGeometry& g) {
-    return ints({g.pad_rows.before, g.pad_cols.before, g.pad_rows.after, g.pad_cols.after});
+// The attributes of every operator that slides a window (Conv, ConvTranspose, MaxPool,
+// AveragePool): its size, its strides and ONNX's pads, the starts of both axes, then their ends.
+void set_window(onnx::NodeProto& n, std::size_t rows, std::size_t cols, const Conv2DGeometry& g) {
+    set(n, "kernel_shape", ints({rows, cols}));
+    set(n, "strides", ints({g.stride_rows, g.stride_cols}));
+    set(n, "pads", ints({g.pad_rows.before, g.pad_cols.before, g.pad_rows.after, g.pad_cols.after}));
 }
 
 // The layer's parameters() and state() by the last part of their names ("kernel", "bias",
@@ -137,6 +140,13 @@ std::string weight(OnnxGraph& g, std::map<std::string, Parameter>& weights, cons
     return g.weight(p.name, p.shape, p.value);
 }
 
+// A node `op` that reads the layer's input, its kernel and its bias (Conv, ConvTranspose, Gemm).
+onnx::NodeProto& kernel_and_bias_node(const std::string& op, Layer& layer, const std::string& input,
+                                      const std::string& output, OnnxGraph& g) {
+    auto weights = weights_of(layer);
+    return g.node(op, {input, weight(g, weights, "kernel"), weight(g, weights, "bias")}, output);
+}
+
 // What one layer call hands its writer: the layer, its input values' names and shapes, and
 // the name its result must have.
 struct Call {
@@ -156,13 +166,8 @@ std::string write_conv2d(const Call& call, OnnxGraph& g) {
     const Conv2DOptions& o = conv.options();
     const Shape& x = call.input_shapes[0];  // (C, H, W)
     const Conv2DGeometry geometry = conv.geometry(x[1], x[2]);  // Keras's 'same' worked out
-    auto weights = weights_of(call.layer);
-    onnx::NodeProto& n = g.node("Conv",
-                                {call.inputs[0], weight(g, weights, "kernel"), weight(g, weights, "bias")},
-                                call.output);
-    set(n, "kernel_shape", ints({o.kernel_rows, o.kernel_cols}));
-    set(n, "strides", ints({geometry.stride_rows, geometry.stride_cols}));
-    set(n, "pads", pads_of(geometry));  // top, left, bottom, right: 'same' may be uneven
+    onnx::NodeProto& n = kernel_and_bias_node("Conv", call.layer, call.inputs[0], call.output, g);
+    set_window(n, o.kernel_rows, o.kernel_cols, geometry);  // 'same' pads may be uneven
     return call.output;
 }
 //! [onnx_conv2d]
@@ -184,13 +189,8 @@ std::string write_conv2d_transpose(const Call& call, OnnxGraph& g) {
         return wanted - base;
     };
     const Conv2DGeometry& c = geometry.conv;
-    auto weights = weights_of(call.layer);
-    onnx::NodeProto& n = g.node("ConvTranspose",
-                                {call.inputs[0], weight(g, weights, "kernel"), weight(g, weights, "bias")},
-                                call.output);
-    set(n, "kernel_shape", ints({o.kernel_rows, o.kernel_cols}));
-    set(n, "strides", ints({c.stride_rows, c.stride_cols}));
-    set(n, "pads", pads_of(c));
+    onnx::NodeProto& n = kernel_and_bias_node("ConvTranspose", call.layer, call.inputs[0], call.output, g);
+    set_window(n, o.kernel_rows, o.kernel_cols, c);
     set(n, "output_padding",
         ints({extra(x[1], c.stride_rows, o.kernel_rows, c.pad_rows, geometry.out_rows),
               extra(x[2], c.stride_cols, o.kernel_cols, c.pad_cols, geometry.out_cols)}));
@@ -198,10 +198,8 @@ std::string write_conv2d_transpose(const Call& call, OnnxGraph& g) {
 }
 
 std::string write_dense(const Call& call, OnnxGraph& g) {
-    auto weights = weights_of(call.layer);
     // Gemm: Y = A B + C with A (N, D), B the kernel (D, M) and C the bias (M).
-    g.node("Gemm", {call.inputs[0], weight(g, weights, "kernel"), weight(g, weights, "bias")},
-           call.output);
+    kernel_and_bias_node("Gemm", call.layer, call.inputs[0], call.output, g);
     return call.output;
 }
 
@@ -211,9 +209,7 @@ std::string write_pooling(const Call& call, OnnxGraph& g, const std::string& op)
     const Shape& x = call.input_shapes[0];
     const Pool2DWindow window = layer.window(x[1], x[2]);
     onnx::NodeProto& n = g.node(op, {call.inputs[0]}, call.output);
-    set(n, "kernel_shape", ints({window.window_rows, window.window_cols}));
-    set(n, "strides", ints({window.geometry.stride_rows, window.geometry.stride_cols}));
-    set(n, "pads", pads_of(window.geometry));
+    set_window(n, window.window_rows, window.window_cols, window.geometry);
     if (op == "AveragePool") {
         set(n, "count_include_pad", std::int64_t{0});  // padding is never averaged in
     }
@@ -269,58 +265,70 @@ std::string unary(const Call& call, OnnxGraph& g, const std::string& op) {
     return call.output;
 }
 
+// One layer class the exporter can write: its name, the operators it becomes (for
+// onnx_operators()) and its writer.
+struct Mapping {
+    std::string layer;
+    std::string operators;
+    Writer write;
+};
+
+std::string passes_input_on(const Call& call, OnnxGraph&) { return call.inputs[0]; }
+
 //! [onnx_writers]
-// Every layer class that can be written, with its writer; onnx_operators() documents them.
-const std::map<std::string, std::pair<std::string, Writer>>& writers() {
-    const auto identity = [](const Call& call, OnnxGraph&) { return call.inputs[0]; };
-    static const std::map<std::string, std::pair<std::string, Writer>> table = {
-        {"Dense", {"Gemm", write_dense}},
-        {"Conv2D", {"Conv", write_conv2d}},
-        {"Flatten", {"Flatten", [](const Call& c, OnnxGraph& g) { return unary(c, g, "Flatten"); }}},
-        {"MaxPooling2D",
-         {"MaxPool", [](const Call& c, OnnxGraph& g) { return write_pooling<MaxPooling2D>(c, g, "MaxPool"); }}},
-        {"AveragePooling2D",
-         {"AveragePool",
-          [](const Call& c, OnnxGraph& g) { return write_pooling<AveragePooling2D>(c, g, "AveragePool"); }}},
-        {"Dropout", {"none (identity at inference)", identity}},
-        {"ReLU", {"none (its Relu is the activation)", identity}},
-        {"Softmax", {"none (its Softmax is the activation)", identity}},
-        {"BatchNormalization", {"BatchNormalization", write_batch_normalization}},
-        {"Add", {"Add", [](const Call& c, OnnxGraph& g) {
-                     g.node("Add", c.inputs, c.output);
-                     return c.output;
-                 }}},
-        {"Concatenate", {"Concat (axis 1)", [](const Call& c, OnnxGraph& g) {
-                             set(g.node("Concat", c.inputs, c.output), "axis", std::int64_t{1});
-                             return c.output;
-                         }}},
-        {"GlobalAveragePooling2D",
-         {"GlobalAveragePool, Flatten", [](const Call& c, OnnxGraph& g) {
-              g.node("GlobalAveragePool", {c.inputs[0]}, c.output + "/pooled");  // (N, C, 1, 1)
-              g.node("Flatten", {c.output + "/pooled"}, c.output);                 // (N, C)
-              return c.output;
-          }}},
-        {"RandomFlip", {"none (identity at inference)", identity}},
-        {"RandomTranslation", {"none (identity at inference)", identity}},
-        {"RandomCrop", {"Slice (the centred window)", write_random_crop}},
-        {"UpSampling2D", {"Resize", write_upsampling}},
-        {"Conv2DTranspose", {"ConvTranspose", write_conv2d_transpose}},
+// Every layer class that can be written, in the order the chapters introduce them.
+const std::vector<Mapping>& mappings() {
+    static const std::vector<Mapping> table = {
+        {"Dense", "Gemm", write_dense},
+        {"Conv2D", "Conv", write_conv2d},
+        {"Flatten", "Flatten", [](const Call& c, OnnxGraph& g) { return unary(c, g, "Flatten"); }},
+        {"MaxPooling2D", "MaxPool",
+         [](const Call& c, OnnxGraph& g) { return write_pooling<MaxPooling2D>(c, g, "MaxPool"); }},
+        {"AveragePooling2D", "AveragePool",
+         [](const Call& c, OnnxGraph& g) { return write_pooling<AveragePooling2D>(c, g, "AveragePool"); }},
+        {"Dropout", "none (identity at inference)", passes_input_on},
+        {"ReLU", "none (its Relu is the activation)", passes_input_on},
+        {"Softmax", "none (its Softmax is the activation)", passes_input_on},
+        {"BatchNormalization", "BatchNormalization", write_batch_normalization},
+        {"Add", "Add (Sum for three or more inputs)",
+         [](const Call& c, OnnxGraph& g) {
+             g.node(c.inputs.size() == 2 ? "Add" : "Sum", c.inputs, c.output);  // Add takes two
+             return c.output;
+         }},
+        {"Concatenate", "Concat (axis 1)",
+         [](const Call& c, OnnxGraph& g) {
+             set(g.node("Concat", c.inputs, c.output), "axis", std::int64_t{1});
+             return c.output;
+         }},
+        {"GlobalAveragePooling2D", "GlobalAveragePool, Flatten",
+         [](const Call& c, OnnxGraph& g) {
+             g.node("GlobalAveragePool", {c.inputs[0]}, c.output + "/pooled");  // (N, C, 1, 1)
+             g.node("Flatten", {c.output + "/pooled"}, c.output);                 // (N, C)
+             return c.output;
+         }},
+        {"RandomFlip", "none (identity at inference)", passes_input_on},
+        {"RandomTranslation", "none (identity at inference)", passes_input_on},
+        {"RandomCrop", "Slice (the centred window)", write_random_crop},
+        {"UpSampling2D", "Resize", write_upsampling},
+        {"Conv2DTranspose", "ConvTranspose", write_conv2d_transpose},
     };
     return table;
 }
 //! [onnx_writers]
 
-// The order of onnx_operators(): the chapters'.
-const std::vector<std::string> chapter_order = {
-    "Dense",      "Conv2D",     "Flatten",     "MaxPooling2D",      "AveragePooling2D",
-    "Dropout",    "ReLU",       "Softmax",     "BatchNormalization", "Add",
-    "Concatenate", "GlobalAveragePooling2D", "RandomFlip", "RandomTranslation", "RandomCrop",
-    "UpSampling2D", "Conv2DTranspose"};
+const Mapping* mapping_of(const std::string& layer) {
+    for (const Mapping& m : mappings()) {
+        if (m.layer == layer) {
+            return &m;
+        }
+    }
+    return nullptr;
+}
 
 std::string layer_list() {
     std::string list;
-    for (const std::string& name : chapter_order) {
-        list += (list.empty() ? "" : ", ") + name;
+    for (const Mapping& m : mappings()) {
+        list += (list.empty() ? "" : ", ") + m.layer;
     }
     return list;
 }
@@ -339,15 +347,11 @@ void describe_value(onnx::ValueInfoProto& value, const std::string& name, const 
 }  // namespace
 
 std::vector<OnnxMapping> onnx_operators() {
-    std::vector<OnnxMapping> mapping;
-    for (const std::string& name : chapter_order) {
-        std::string ops = writers().at(name).first;
-        if (name == "Dense" || name == "Conv2D" || name == "Conv2DTranspose") {
-            ops += " (+ Relu or Softmax)";
-        }
-        mapping.push_back({name, ops});
+    std::vector<OnnxMapping> table;
+    for (const Mapping& m : mappings()) {
+        table.push_back({m.layer, m.operators});
     }
-    return mapping;
+    return table;
 }
 
 //! [to_onnx]
@@ -369,8 +373,8 @@ onnx::ModelProto to_onnx(Model& model, const OnnxExportOptions& options) {
     std::string logits;  // what the last layer's softmax reads, if it has one
     for (const LayerCall& step : calls) {
         Layer& layer = *step.layer;
-        const auto writer = writers().find(layer.type());
-        if (writer == writers().end()) {
+        const Mapping* mapping = mapping_of(layer.type());
+        if (mapping == nullptr) {
             throw OnnxError("cannot write " + layer.name() + " (" + layer.type() +
                             ") as ONNX: this exporter knows no ONNX operator for it; it writes " +
                             layer_list());
@@ -379,17 +383,23 @@ onnx::ModelProto to_onnx(Model& model, const OnnxExportOptions& options) {
         for (const Layer* input : step.inputs) {
             inputs.push_back(value_of.at(input));
         }
-        // The operation, then the activation: a Conv2D with a ReLU is Conv, then Relu.
-        const bool activated = layer.activation() != Activation::linear;
+        // The operation, then the activation as a node of its own: a Conv2D with a ReLU is
+        // Conv, then Relu. Any layer may carry an activation.
         const std::string name = layer.name();
-        std::string out = writer->second.second(
-            Call{layer, inputs, step.input_shapes, activated ? name + "/linear" : name}, g);
-        if (layer.activation() == Activation::relu) {
+        const bool activated = layer.activation() != Activation::linear;
+        std::string out =
+            mapping->write(Call{layer, inputs, step.input_shapes, activated ? name + "/linear" : name}, g);
+        switch (layer.activation()) {
+        case Activation::linear:
+            break;
+        case Activation::relu:
             out = g.node("Relu", {out}, name).output(0);
-        } else if (layer.activation() == Activation::softmax) {
+            break;
+        case Activation::softmax:
             logits = out;
             set(g.node("Softmax", {out}, name), "axis", std::int64_t{1});  // over the classes
             out = name;
+            break;
         }
         value_of[&layer] = out;
     }
@@ -411,7 +421,9 @@ void check_onnx(onnx::ModelProto& model) {
     try {
         onnx::checker::check_model(model);
         // Strict: an operator whose inputs do not fit it is an error, not a missing shape.
-        onnx::ShapeInferenceOptions strict{true, 1, false};
+        onnx::ShapeInferenceOptions strict;
+        strict.check_type = true;
+        strict.error_mode = 1;  // throw on any node's error, not only on conflicting shapes
         onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), strict);
     } catch (const std::exception& e) {
         throw OnnxError(std::string("the ONNX checker refused the model: ") + e.what());

@@ -9,7 +9,8 @@
 /// libonnx-dev ships that definition, the C++ classes generated from it and the checker, and
 /// to_onnx() fills those classes, so no byte of the file is encoded by hand.
 ///
-/// Each layer of the model becomes the operators that compute what it computes at inference:
+/// Each layer of the model becomes the operators that compute what it computes at inference,
+/// and its activation, if any, one node more (Relu, or Softmax over axis 1):
 ///
 ///     Conv2D(64, 7).padding("same").activation("relu")
 ///         -> Conv(kernel_shape 7x7, pads 3,3,3,3) -> Relu
@@ -59,7 +60,7 @@ struct OnnxExportOptions {
 /// One line of the mapping: a layer class and the ONNX operators it becomes.
 struct OnnxMapping {
     std::string layer;      ///< Keras's class name, e.g. "Conv2D"
-    std::string operators;  ///< e.g. "Conv (+ Relu or Softmax)"
+    std::string operators;  ///< e.g. "Conv"; a layer's activation adds Relu or Softmax
 };
 
 /// Every layer class to_onnx() can write, and the operators each becomes, in the order the

@@ -60,7 +60,7 @@ enum class Activation { linear, relu, softmax };
 /// \throws std::invalid_argument for any other name
 Activation parse_activation(const std::string& name);
 
-//! [layer]
+// [layer]
 /// Base of every layer.
 class Layer {
 public:
@@ -110,7 +110,7 @@ protected:
     /// The layer's own operation, before the activation.
     virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
     virtual Tensor4 backward_operation(Tensor4 dy) = 0;
-//! [layer]
+// [layer]
     /// True when the layer's own operation already ends with its activation (a ReLU fused
     /// into a convolution engine), so forward() and backward() must not apply it again.
     /// \return false unless a layer overrides it

@@ -27,7 +27,7 @@ struct SoftmaxCrossEntropy {
 /// \return the probabilities (N, K), each row summing to 1
 Tensor2 softmax(const Tensor2& logits);
 
-//! [softmax_cross_entropy]
+// [softmax_cross_entropy]
 /// Forward: logits is (N, K), labels has N class indices in [0, K).
 /// \param logits the scores (N, K)
 /// \param labels N class indices, each in [0, K)
@@ -41,6 +41,6 @@ SoftmaxCrossEntropy softmax_cross_entropy_forward(const Tensor2& logits, const L
 /// \return the gradient with respect to the logits (N, K)
 /// \throws std::invalid_argument for another number of labels or a label >= K
 Tensor2 softmax_cross_entropy_backward(const Tensor2& probs, const Labels& labels);
-//! [softmax_cross_entropy]
+// [softmax_cross_entropy]
 
 }  // namespace cnn

@@ -42,7 +42,7 @@ struct BatchNormResult {
     BatchNormStatistics batch;  ///< the batch's mean and biased variance per channel
 };
 
-//! [batch_norm_forward]
+// [batch_norm_forward]
 /// Training forward pass, with the batch's statistics.
 /// x is (N, C, H, W) with N·H·W > 0, gamma and beta are (C); returns y (N, C, H, W), xhat,
 /// inv_std and the batch's statistics.
@@ -54,9 +54,9 @@ struct BatchNormResult {
 /// \throws std::invalid_argument as check_batch_norm_forward()
 BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const Tensor1& beta,
                                    float epsilon);
-//! [batch_norm_forward]
+// [batch_norm_forward]
 
-//! [batch_norm_backward]
+// [batch_norm_backward]
 /// Training backward pass. dy is (N, C, H, W); xhat (N, C, H, W) and inv_std (C) come from the
 /// forward pass, gamma is (C). Accumulates dgamma += sum(dy xhat) and dbeta += sum(dy) (C);
 /// returns dx (N, C, H, W).
@@ -84,9 +84,9 @@ BatchNormResult batch_norm_forward(const Tensor4& x, const Tensor1& gamma, const
 /// \throws std::invalid_argument as check_batch_norm_backward()
 Tensor4 batch_norm_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
                             const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta);
-//! [batch_norm_backward]
+// [batch_norm_backward]
 
-//! [batch_norm_inference]
+// [batch_norm_inference]
 /// Inference forward pass, with fixed statistics (the moving averages).
 /// x is (N, C, H, W), gamma and beta (C), `moving` holds (C) each; returns
 /// y = gamma (x - mean) / sqrt(variance + epsilon) + beta, (N, C, H, W).
@@ -116,7 +116,7 @@ Tensor4 batch_norm_inference_forward(const Tensor4& x, const Tensor1& gamma, con
 Tensor4 batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
                                       const BatchNormStatistics& moving, float epsilon,
                                       Tensor1& dgamma, Tensor1& dbeta);
-//! [batch_norm_inference]
+// [batch_norm_inference]
 
 /// What each pass above checks before it computes, for a faster version of it to check the
 /// same (ops/batch_norm_fast.hpp). Each throws std::invalid_argument, its message starting with
@@ -158,7 +158,7 @@ void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, co
                                          const BatchNormStatistics& moving, float epsilon,
                                          const Tensor1& dgamma, const Tensor1& dbeta);
 
-//! [batch_norm_moving]
+// [batch_norm_moving]
 /// After a training step, as Keras 3 does: for the mean and the variance alike,
 /// `moving = moving * momentum + batch * (1 - momentum)`, with the batch's *biased* variance.
 /// `moving` and `batch` hold (C) each; momentum is in [0, 1).
@@ -172,6 +172,6 @@ void check_batch_norm_inference_backward(const Tensor4& dy, const Tensor4& x, co
 /// \throws std::invalid_argument for a momentum outside [0, 1) or statistics of another size
 void batch_norm_update_moving(BatchNormStatistics& moving, const BatchNormStatistics& batch,
                               float momentum);
-//! [batch_norm_moving]
+// [batch_norm_moving]
 
 }  // namespace cnn

@@ -33,7 +33,7 @@ namespace cnn {
 std::array<std::size_t, 4> conv2d_output_shape(const Tensor4& x, const Tensor4& w,
                                                const Conv2DGeometry& geometry);
 
-//! [conv2d_naive_forward]
+// [conv2d_naive_forward]
 /// Forward. x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); returns y (N, FN, OH, OW).
 /// \param x the input (N, C, H, W)
 /// \param w the filters (FN, C, FH, FW)
@@ -43,7 +43,7 @@ std::array<std::size_t, 4> conv2d_output_shape(const Tensor4& x, const Tensor4& 
 /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
 Tensor4 conv2d_naive_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                              const Conv2DGeometry& geometry);
-//! [conv2d_naive_forward]
+// [conv2d_naive_forward]
 
 /// Backward. dy is (N, FN, OH, OW); x and w as in the forward pass. Accumulates dw
 /// (FN, C, FH, FW) and db (FN); returns dx (N, C, H, W).

@@ -53,7 +53,7 @@
 
 namespace cnn {
 
-//! [conv_transpose_output_size]
+// [conv_transpose_output_size]
 /// The output size of a Keras Conv2DTranspose along one axis, Keras's `deconv_output_length`
 /// with `output_padding=None`: 'valid' gives \f$H_{out} = H S + \max(FH - S, 0)\f$
 /// (\f$(H - 1) S + FH\f$ when \f$FH \ge S\f$), 'same' gives \f$H_{out} = H S\f$.
@@ -67,7 +67,7 @@ namespace cnn {
 /// (plus the bias).
 std::size_t conv_transpose_output_size(PaddingMode mode, std::size_t input, std::size_t kernel,
                                        std::size_t stride);
-//! [conv_transpose_output_size]
+// [conv_transpose_output_size]
 
 // The parameters of the declaration a chapter page quotes, kept out of the quoted lines.
 // clang-format off
@@ -114,7 +114,7 @@ struct Conv2DTransposeGeometry {
 std::array<std::size_t, 4> conv2d_transpose_output_shape(const Tensor4& x, const Tensor4& w,
                                                          const Conv2DTransposeGeometry& geometry);
 
-//! [conv2d_transpose_forward]
+// [conv2d_transpose_forward]
 /// Forward. x is (N, C_in, H, W), w is (C_in, C_out, FH, FW), b is (C_out); returns
 /// y (N, C_out, H_out, W_out): the input gradient of the convolution of the geometry, at x,
 /// plus the bias.
@@ -126,7 +126,7 @@ std::array<std::size_t, 4> conv2d_transpose_output_shape(const Tensor4& x, const
 /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
 Tensor4 conv2d_transpose_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                  const Conv2DTransposeGeometry& geometry);
-//! [conv2d_transpose_forward]
+// [conv2d_transpose_forward]
 
 /// Backward. dy is (N, C_out, H_out, W_out); x and w as in the forward pass. Accumulates dw
 /// (C_in, C_out, FH, FW) and db (C_out); returns dx (N, C_in, H, W), the convolution's forward

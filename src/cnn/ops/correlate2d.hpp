@@ -22,7 +22,7 @@
 
 namespace cnn {
 
-//! [correlate2d_forward]
+// [correlate2d_forward]
 /// Cross-correlation, forward. x is (H, W), k is (FH, FW) with FH <= H and FW <= W;
 /// returns y (OH, OW) = (H - FH + 1, W - FW + 1), with `bias` added to every output.
 /// \param x the input (H, W)
@@ -31,9 +31,9 @@ namespace cnn {
 /// \return y (H - FH + 1, W - FW + 1)
 /// \throws std::invalid_argument for a kernel empty or larger than x
 Tensor2 correlate2d_forward(const Tensor2& x, const Tensor2& k, float bias = 0.0f);
-//! [correlate2d_forward]
+// [correlate2d_forward]
 
-//! [correlate2d_backward]
+// [correlate2d_backward]
 /// Cross-correlation, backward. dy is (OH, OW), the gradient of the loss with respect to y;
 /// x (H, W) and k (FH, FW) are the forward pass's inputs. Each output y(i, j) used
 /// x(i + u, j + v) * k(u, v) for every (u, v), so its gradient flows back along the same pairs:
@@ -49,7 +49,7 @@ Tensor2 correlate2d_forward(const Tensor2& x, const Tensor2& k, float bias = 0.0
 /// \throws std::invalid_argument when the shapes do not fit together
 Tensor2 correlate2d_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& k, Tensor2& dk,
                              float& db);
-//! [correlate2d_backward]
+// [correlate2d_backward]
 
 /// The kernel turned by 180 degrees: `flip2d(k)(u, v) = k(FH - 1 - u, FW - 1 - v)`.
 /// \param k a kernel (FH, FW)

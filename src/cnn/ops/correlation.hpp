@@ -30,7 +30,7 @@ double correlation(const float* a, const float* b, std::size_t count);
 /// Which neighbour: the pixel `distance` columns to the right, or `distance` rows below.
 enum class Direction { right, down };
 
-//! [neighbour_correlation]
+// [neighbour_correlation]
 /// The correlation between each pixel of `image` (H, W) and the pixel `distance` steps away in
 /// `direction`, over every pair that fits in the image: H (W - d) pairs to the right, (H - d) W
 /// downwards. Throws std::invalid_argument for distance 0, for a distance that leaves fewer
@@ -40,7 +40,7 @@ enum class Direction { right, down };
 /// \param direction right or down
 /// \return r, in [-1, 1]
 double neighbour_correlation(const Tensor2& image, std::size_t distance, Direction direction);
-//! [neighbour_correlation]
+// [neighbour_correlation]
 
 /// The C x C correlations between the channels of `image` (C, H, W), each channel's H W
 /// values one list: entry (i, j) is r(channel i, channel j), 1 on the diagonal. Throws

@@ -15,7 +15,7 @@
 
 namespace cnn {
 
-//! [dense_forward]
+// [dense_forward]
 /// Forward pass: `y = x w + b`.
 /// x is (N, D), w is (D, M), b is (M); returns y (N, M).
 /// \param x the inputs (N, D)
@@ -24,9 +24,9 @@ namespace cnn {
 /// \return y (N, M)
 /// \throws std::invalid_argument when the shapes do not fit together
 Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b);
-//! [dense_forward]
+// [dense_forward]
 
-//! [dense_backward]
+// [dense_backward]
 /// Backward pass. dy is (N, M), the gradient of the loss with respect to y;
 /// x (N, D) and w (D, M) are the forward pass's inputs.
 /// Accumulates `dw += x^T dy` (D, M) and `db += sum over n of dy` (M); returns dx = dy w^T (N, D).
@@ -39,7 +39,7 @@ Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b);
 /// \throws std::invalid_argument when the shapes do not fit together
 Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Tensor2& dw,
                        Tensor1& db);
-//! [dense_backward]
+// [dense_backward]
 
 /// Parameters of a Dense layer with `inputs` inputs and `units` units: a weight per
 /// input-unit pair plus one bias per unit.

@@ -52,12 +52,12 @@ struct AxisGeometry {
     AxisPadding padding;      ///< P before and after
 };
 
-//! [conv_output_size]
+// [conv_output_size]
 /// OH = (H + P_before + P_after - FH) / S + 1. Throws GeometryError, with the formula and its
 /// numbers, when S = 0, when the window is larger than the padded input, or (strict) when the
 /// division is not exact.
 std::size_t conv_output_size(const AxisGeometry& axis, SizePolicy policy = SizePolicy::strict);
-//! [conv_output_size]
+// [conv_output_size]
 
 /// The computation of conv_output_size() in words and numbers, e.g.
 /// `OH = (H + 2P - FH) / S + 1 = (28 + 2*2 - 5) / 3 + 1 = 27 / 3 + 1 = 10`. Under
@@ -77,12 +77,12 @@ std::string explain_output_size(const AxisGeometry& axis, SizePolicy policy,
 /// \throws std::invalid_argument for any other name
 PaddingMode parse_padding(const std::string& mode);
 
-//! [keras_padding]
+// [keras_padding]
 /// The padding Keras/TensorFlow use for `mode` on one axis: none for 'valid'; for 'same', a
 /// total of max((ceil(H / S) - 1) S + FH - H, 0), split with the extra one after.
 AxisPadding keras_padding(PaddingMode mode, std::size_t input, std::size_t kernel,
                           std::size_t stride);
-//! [keras_padding]
+// [keras_padding]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

@@ -35,7 +35,7 @@ namespace cnn {
 std::array<std::size_t, 2> im2col_shape(const Tensor4& x, std::size_t fh, std::size_t fw,
                                         const Conv2DGeometry& geometry);
 
-//! [im2col]
+// [im2col]
 /// Copies the windows of image n of x (N, C, H, W) into cols, which must have im2col_shape();
 /// positions in the padding give 0.
 void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw,
@@ -45,7 +45,7 @@ void im2col(const Tensor4& x, std::size_t n, std::size_t fh, std::size_t fw,
 /// stands for; entries that stand for padding are dropped.
 void col2im(const Tensor2& cols, std::size_t n, std::size_t fh, std::size_t fw,
             const Conv2DGeometry& geometry, Tensor4& dx);
-//! [im2col]
+// [im2col]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

@@ -71,7 +71,7 @@ struct MaxPoolResult {
     std::vector<std::size_t> winner;  ///< one per element of y
 };
 
-//! [max_pool]
+// [max_pool]
 /// Max pooling, forward. x is (N, C, H, W); returns y (N, C, OH, OW) and the winners.
 MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
 
@@ -79,9 +79,9 @@ MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
 /// x's shape, where each dy value has been added to its winner's position and nothing else.
 Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
                             const std::array<std::size_t, 4>& x_shape);
-//! [max_pool]
+// [max_pool]
 
-//! [average_pool]
+// [average_pool]
 /// Average pooling, forward. x is (N, C, H, W); returns y (N, C, OH, OW), each output the mean
 /// of the real (not padded) values of its window.
 Tensor4 average_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
@@ -90,7 +90,7 @@ Tensor4 average_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
 /// gradient shared equally among the real values of its window.
 Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t, 4>& x_shape,
                                 const Pool2DWindow& options);
-//! [average_pool]
+// [average_pool]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

@@ -18,7 +18,7 @@
 
 namespace cnn {
 
-//! [relu]
+// [relu]
 /// Forward: y = max(x, 0). x and y have the same shape, any rank.
 template <std::size_t Rank>
 xt::xtensor<float, Rank> relu_forward(const xt::xtensor<float, Rank>& x) {
@@ -39,7 +39,7 @@ xt::xtensor<float, Rank> relu_backward(xt::xtensor<float, Rank> dy,
     xt::noalias(dy) = xt::where(x > 0.0f, dy, 0.0f);
     return dy;
 }
-//! [relu]
+// [relu]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

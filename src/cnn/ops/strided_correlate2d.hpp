@@ -17,7 +17,7 @@
 
 namespace cnn {
 
-//! [strided_forward]
+// [strided_forward]
 /// Forward. x is (H, W), k is (FH, FW); returns y (OH, OW) with OH, OW from
 /// conv_output_size() under `geometry` (which throws GeometryError, explained, when the window
 /// does not fit or, under SizePolicy::strict, does not tile the padded input).
@@ -28,7 +28,7 @@ namespace cnn {
 /// \return y (OH, OW)
 Tensor2 strided_correlate2d_forward(const Tensor2& x, const Tensor2& k,
                                     const Conv2DGeometry& geometry, float bias = 0.0f);
-//! [strided_forward]
+// [strided_forward]
 
 /// Backward. dy is (OH, OW); x (H, W) and k (FH, FW) as in the forward pass. Accumulates
 /// dk (FH, FW) and db; returns dx (H, W). Gradient that lands on padding is dropped: padding is

@@ -25,7 +25,7 @@
 
 namespace cnn {
 
-//! [subsample]
+// [subsample]
 /// Every stride-th row and column of each map of x, starting at (offset_rows, offset_cols):
 /// x is (N, C, H, W); returns (N, C, OH, OW) with OH = ceil((H - offset_rows) / stride_rows),
 /// OW likewise, and y[n, c, i, j] = x[n, c, offset_rows + i stride_rows, offset_cols + j
@@ -38,6 +38,6 @@ namespace cnn {
 /// \return (N, C, OH, OW)
 Tensor4 subsample(const Tensor4& x, std::size_t stride_rows, std::size_t stride_cols,
                   std::size_t offset_rows = 0, std::size_t offset_cols = 0);
-//! [subsample]
+// [subsample]
 
 }  // namespace cnn

@@ -45,7 +45,7 @@ struct UpsampleFactors {
 std::array<std::size_t, 4> upsampled_shape(const std::array<std::size_t, 4>& x_shape,
                                            const UpsampleFactors& factors);
 
-//! [upsample_nearest]
+// [upsample_nearest]
 /// Nearest-neighbour upsampling, forward. x is (N, C, H, W); returns y (N, C, H·fh, W·fw)
 /// with y[n, c, i, j] = x[n, c, i / fh, j / fw].
 Tensor4 upsample_nearest_forward(const Tensor4& x, const UpsampleFactors& factors);
@@ -53,7 +53,7 @@ Tensor4 upsample_nearest_forward(const Tensor4& x, const UpsampleFactors& factor
 /// Nearest-neighbour upsampling, backward. dy is (N, C, H·fh, W·fw); returns dx (N, C, H, W),
 /// each value the sum of the fh x fw block of dy it was copied into.
 Tensor4 upsample_nearest_backward(const Tensor4& dy, const UpsampleFactors& factors);
-//! [upsample_nearest]
+// [upsample_nearest]
 
 /// One output row (or column) of bilinear upsampling: the two input rows it blends and
 /// their weights, y = weight_low·x[low] + weight_high·x[high], the weights summing to 1.
@@ -64,14 +64,14 @@ struct BilinearTap {
     float weight_high = 0.0f; ///< position - low, the distance from row `low`
 };
 
-//! [bilinear_taps]
+// [bilinear_taps]
 /// Where the `size · factor` outputs along one axis sample an input of `size` values: output i
 /// at position (i + 0.5) / factor - 0.5, clamped to [0, size - 1], between rows
 /// floor(position) and the one after it.
 std::vector<BilinearTap> bilinear_taps(std::size_t size, std::size_t factor);
-//! [bilinear_taps]
+// [bilinear_taps]
 
-//! [upsample_bilinear]
+// [upsample_bilinear]
 /// Bilinear upsampling, forward. x is (N, C, H, W); returns y (N, C, H·fh, W·fw): along the
 /// rows the taps of bilinear_taps(H, fh), along the columns those of bilinear_taps(W, fw).
 Tensor4 upsample_bilinear_forward(const Tensor4& x, const UpsampleFactors& factors);
@@ -79,7 +79,7 @@ Tensor4 upsample_bilinear_forward(const Tensor4& x, const UpsampleFactors& facto
 /// Bilinear upsampling, backward. dy is (N, C, H·fh, W·fw); returns dx (N, C, H, W): each dy
 /// value added to the (at most) four inputs its output blended, with the same weights.
 Tensor4 upsample_bilinear_backward(const Tensor4& dy, const UpsampleFactors& factors);
-//! [upsample_bilinear]
+// [upsample_bilinear]
 
 // The parameters of the declarations a chapter page quotes, kept out of the quoted lines.
 // clang-format off

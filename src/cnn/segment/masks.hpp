@@ -22,7 +22,7 @@ namespace cnn {
 /// One pixel class per pixel, (N, H, W): 0 is the background, 1 + c an item of class c.
 using Masks = xt::xtensor<std::uint8_t, 3>;
 
-//! [scene_masks]
+// [scene_masks]
 /// The masks of `scenes`, which make_scenes() drew from `items`.
 /// \param scenes the scenes
 /// \param items the images make_scenes() was given (M, 1, 28, 28)
@@ -31,6 +31,6 @@ using Masks = xt::xtensor<std::uint8_t, 3>;
 /// \throws std::invalid_argument when an item's source is not among `items`, an item
 ///         reaches past the canvas, or its class c has no pixel class 1 + c below 256
 Masks scene_masks(const Scenes& scenes, const Tensor4& items, float ink);
-//! [scene_masks]
+// [scene_masks]
 
 }  // namespace cnn

@@ -51,7 +51,7 @@ struct SegmentationModelOptions {
     Upsampling upsampling = Upsampling::transposed;  ///< how the decoder doubles the size
 };
 
-//! [segmentation_model]
+// [segmentation_model]
 /// The network of the file's drawing, with `options.filters.size()` levels.
 /// \param options sizes, classes, skips and upsampling
 /// \param seed the initial weights
@@ -59,6 +59,6 @@ struct SegmentationModelOptions {
 /// \throws std::invalid_argument for no level, a zero size, or H or W not divisible by
 ///         2^levels
 Graph segmentation_model(const SegmentationModelOptions& options, std::uint64_t seed);
-//! [segmentation_model]
+// [segmentation_model]
 
 }  // namespace cnn

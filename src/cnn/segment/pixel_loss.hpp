@@ -22,7 +22,7 @@ struct PixelLoss {
     Tensor4 gradient;   ///< d loss / d logits, (N, K, H, W)
 };
 
-//! [pixel_cross_entropy]
+// [pixel_cross_entropy]
 /// Softmax cross-entropy of every pixel's logits against its class in `masks`, averaged over
 /// the pixels.
 /// \param logits the network's output (N, K, H, W)
@@ -30,7 +30,7 @@ struct PixelLoss {
 /// \return the mean loss and its gradient
 /// \throws std::invalid_argument when the shapes differ or a class is >= K
 PixelLoss pixel_cross_entropy(const Tensor4& logits, const Masks& masks);
-//! [pixel_cross_entropy]
+// [pixel_cross_entropy]
 
 /// The most probable class of every pixel.
 /// \param logits (N, K, H, W)

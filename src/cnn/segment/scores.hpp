@@ -30,7 +30,7 @@ struct SegmentationScores {
     double mean_iou = 0.0;        ///< the mean of iou over the present classes
 };
 
-//! [segmentation_scores]
+// [segmentation_scores]
 /// Compares `predicted` with `truth` pixel by pixel.
 /// \param truth the true classes (N, H, W)
 /// \param predicted the predicted classes, the same shape
@@ -38,6 +38,6 @@ struct SegmentationScores {
 /// \return the confusion matrix, pixel accuracy, IoU per class and mean IoU
 /// \throws std::invalid_argument for masks of different shapes or a class >= K
 SegmentationScores segmentation_scores(const Masks& truth, const Masks& predicted, std::size_t classes);
-//! [segmentation_scores]
+// [segmentation_scores]
 
 }  // namespace cnn
