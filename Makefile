@@ -27,7 +27,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initia
                  UBSAN_OPTIONS=print_stacktrace=1
 # The fuzz targets (tests/fuzz), built with clang's libFuzzer, each run for FUZZ_SECONDS.
 FUZZ_BUILD   ?= build-fuzz
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 FUZZ_CXX     ?= clang++-14
 FUZZERS      := idx weights checkpoint
 

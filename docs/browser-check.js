@@ -112,6 +112,39 @@
     return images.length;
   }
 
+  // Widths, at the 1280-pixel window CheckBrowser.cmake opens: nothing in the text column may
+  // need a horizontal scroll bar or stick out of the column (an output block, a code snippet,
+  // a table or a displayed formula wider than its box; an image wider than the column), and
+  // every image says what it shows in its alt text, for a reader who cannot see it.
+  function describe(element) {
+    var text = (element.textContent || "").replace(/\s+/g, " ").trim().slice(0, 50);
+    return element.nodeName.toLowerCase() + (element.className ? "." + element.className.split(" ")[0] : "") +
+           (text ? " \"" + text + "...\"" : "");
+  }
+  function checkWidths() {
+    var column = document.querySelector("div.textblock");
+    if (!column) {
+      return;
+    }
+    var right = column.getBoundingClientRect().right + 1;
+    var boxes = column.querySelectorAll("pre.fragment, div.fragment, table, .MathJax_Display");
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 || box.getBoundingClientRect().right > right) {
+        problems.push("wider than the text column: " + describe(box));
+      }
+    });
+    Array.prototype.forEach.call(column.querySelectorAll("img"), function (image) {
+      var source = image.getAttribute("src") || "";
+      var alt = (image.getAttribute("alt") || "").trim();
+      if (image.getBoundingClientRect().right > right) {
+        problems.push("image wider than the text column: " + source);
+      }
+      if (alt === "" || alt === source) {
+        problems.push("image without alt text: " + source);
+      }
+    });
+  }
+
   // Previous/next bars: one above the page's content and one below it, both shown, each with
   // the links the book's order asks for.
   function checkNavigation(expected) {
@@ -178,6 +211,7 @@
       formulas = checkMath();
     }
     checkRawTeX();
+    checkWidths();
     var images = checkImages();
     var bars = checkNavigation(window.cnnBrowserCheck);
     loadErrors.forEach(function (file) { problems.push("could not load " + file); });

@@ -1,4 +1,5 @@
 #include <stdexcept>
+#include <string>
 
 #include <doctest/doctest.h>
 
@@ -28,4 +29,26 @@ TEST_CASE("save_number_grids writes a PNG, and rejects what it cannot draw") {
     nan.grids[1].values(0, 0) = NAN;
     CHECK_THROWS_WITH_AS(cnn::save_number_grids(nan, png),
                          doctest::Contains("non-finite value"), std::invalid_argument);
+}
+
+TEST_CASE("grid cells: no minus on a zero, and the longest number fits its cell") {
+    // The case of a learned kernel: 1.000, -2.000 and a tiny negative weight shown as zero.
+    CHECK(cnn::grid_cell_text(1.0f, 3) == "1.000");
+    CHECK(cnn::grid_cell_text(-2.0f, 3) == "-2.000");
+    CHECK(cnn::grid_cell_text(-0.0001f, 3) == "0.000");
+    CHECK(cnn::grid_cell_text(-0.0f, 0) == "0");
+    CHECK(cnn::grid_cell_text(-0.6f, 0) == "-1");
+    // Each text's width, at grid_glyph_width of the font size per character, within the cell
+    // less its margins: "-2.000" (6 characters) in cells of 30, 34 and 60 pixels, and a long
+    // "-123.45" in a small one.
+    for (const double cell : {30.0, 34.0, 60.0, 20.0}) {
+        for (const std::string text : {"1.000", "-2.000", "0.000", "-123.45"}) {
+            const double font = cnn::grid_font_size(text.size(), cell);
+            INFO(text, " in a cell of ", cell, " pixels at font size ", font);
+            CHECK(cnn::grid_glyph_width * font * static_cast<double>(text.size()) <=
+                  cell * (1.0 - 2 * cnn::grid_text_margin) + 1e-9);
+        }
+    }
+    // A short number keeps the usual size: 0.30 of the cell.
+    CHECK(cnn::grid_font_size(1, 34.0) == doctest::Approx(10.2));
 }

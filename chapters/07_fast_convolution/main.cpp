@@ -263,13 +263,15 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
 
 std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs::path& out) {
     cnn::Transcript text(out / "ch07_ladder.txt");
-    text.line(fmt::format("forward + backward at batch {}, {} threads; median of {} runs (naive: "
+    text.line(fmt::format("forward + backward at batch {}, {} threads, in ms; median of {} runs (naive: "
                           "median of {} on {} images, scaled)",
                           budget.batch, cnn::thread_count(), budget.repeats,
                           std::min<std::size_t>(budget.repeats, 3), budget.naive_batch));
-    text.line(fmt::format("{:<6} {:>6} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>7} {:>7} {:>7} "
+    // Milliseconds in the first block, GFLOP/s in the second and third; no line wider than
+    // the text column of the site (about 120 characters).
+    text.line(fmt::format("{:<6} {:>6} | {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} "
                           "| {:>8} {:>7} | {:>7}",
-                          "layer", "GFLOP", "naive ms", "im2col", "gemm 1t", "gemm", "sgemm",
+                          "layer", "GFLOP", "naive", "im2col", "gemm 1t", "gemm", "sgemm",
                           "layers", "GFLOP/s", "sgemm", "% sgemm", "engine", "GFLOP/s",
                           "rel.diff"));
     cnn::Rng rng(seed);
@@ -277,7 +279,7 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
     for (const ConvShape& s : seed_shapes) {
         const LadderRow r = measure_ladder(s, budget, rng);
         text.line(fmt::format(
-            "{:<6} {:>6.2f} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} | {:>7.1f} "
+            "{:<6} {:>6.2f} | {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f} | {:>7.1f} "
             "{:>7.1f} {:>6.0f}% | {:>8} {:>7.1f} | {:>7.0e}",
             r.name, r.flop / 1e9, r.naive * 1e3, r.im2col * 1e3, r.fast_one * 1e3,
             r.fast_all * 1e3, r.sgemm * 1e3, r.layers * 1e3, r.flop / r.fast_all / 1e9,

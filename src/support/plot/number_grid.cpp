@@ -131,6 +131,17 @@ void append_values(std::ostringstream& gp, std::size_t g, const Tensor2& values)
     gp << "EOD\n";
 }
 
+// The text of every cell, as datablock $t<g>: "column row text" per line.
+void append_texts(std::ostringstream& gp, std::size_t g, const Tensor2& values, int decimals) {
+    gp << "$t" << g << " << EOD\n";
+    for (std::size_t i = 0; i < values.shape(0); ++i) {
+        for (std::size_t j = 0; j < values.shape(1); ++j) {
+            gp << j << " " << i << " \"" << grid_cell_text(values(i, j), decimals) << "\"\n";
+        }
+    }
+    gp << "EOD\n";
+}
+
 // The red outlines of `boxes`, as gnuplot objects in the coordinates of the cells.
 void append_boxes(std::ostringstream& gp, const std::vector<CellBox>& boxes) {
     gp << "unset object\n";
@@ -170,13 +181,31 @@ void append_matrix(std::ostringstream& gp, const NumberGridFigure& figure,
         gp << "unset label 2\n";
     }
     append_boxes(gp, grid.boxes);
-    const double font = std::clamp(cell * 0.30, 7.0, 14.0);
-    gp << "plot $m" << g << " matrix with image, $m" << g << " matrix using 1:2:(sprintf('%."
-       << figure.decimals << "f', $3)) with labels font '," << font << "'\n"
+    append_texts(gp, g, grid.values, figure.decimals);
+    std::size_t longest = 1;
+    for (const float v : grid.values) {
+        longest = std::max(longest, grid_cell_text(v, figure.decimals).size());
+    }
+    gp << "plot $m" << g << " matrix with image, $t" << g << " using 1:2:3 with labels font ',"
+       << grid_font_size(longest, cell) << "'\n"
        << "unset label 1\n";
 }
 
 }  // namespace
+
+std::string grid_cell_text(float value, int decimals) {
+    std::string text = fmt::format("{:.{}f}", value, decimals);
+    if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) {
+        text.erase(0, 1);  // "-0.000": a sign on a number shown as zero says nothing
+    }
+    return text;
+}
+
+double grid_font_size(std::size_t longest_text, double cell_pixels) {
+    const double fits = cell_pixels * (1.0 - 2 * grid_text_margin) /
+                        (grid_glyph_width * static_cast<double>(std::max<std::size_t>(longest_text, 1)));
+    return std::clamp(std::min(cell_pixels * 0.30, fits), 4.0, 14.0);
+}
 
 void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png) {
     validate(figure, png);

@@ -54,4 +54,25 @@ struct NumberGridFigure {
 /// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png);
 
+/// The widest a digit, point or minus sign of the plots' font is, as a fraction of the font's
+/// size (gnuplot's pngcairo terminal, 1 point = 1 pixel): 0.6.
+inline constexpr double grid_glyph_width = 0.6;
+/// The space kept free on each side of a cell's text, as a fraction of the cell: 0.08.
+inline constexpr double grid_text_margin = 0.08;
+
+/// What one cell of a number grid shows: `value` with `decimals` digits after the point, and
+/// no minus sign on a value that shows as zero ("0.000", never "-0.000").
+/// \param value the cell's value
+/// \param decimals digits after the decimal point
+/// \return the text
+std::string grid_cell_text(float value, int decimals);
+
+/// The font size of a grid's numbers: 0.30 of a cell, or less, so that the longest text fits
+/// inside its cell with grid_text_margin free on each side (each character at most
+/// grid_glyph_width of the size wide); between 4 and 14.
+/// \param longest_text the most characters any cell shows (grid_cell_text())
+/// \param cell_pixels the side of a cell in the PNG
+/// \return the font size in points (pixels)
+double grid_font_size(std::size_t longest_text, double cell_pixels);
+
 }  // namespace cnn
