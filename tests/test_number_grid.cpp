@@ -38,10 +38,9 @@ TEST_CASE("grid cells: no minus on a zero, and the longest number fits its cell"
     CHECK(cnn::grid_cell_text(-0.0001f, 3) == "0.000");
     CHECK(cnn::grid_cell_text(-0.0f, 0) == "0");
     CHECK(cnn::grid_cell_text(-0.6f, 0) == "-1");
-    // Each text's width, at grid_glyph_width of the font size per character, within the cell
-    // less its margins: "-2.000" (6 characters) in cells of 30, 34 and 60 pixels, and a long
-    // "-123.45" in a small one.
-    for (const double cell : {30.0, 34.0, 60.0, 20.0}) {
+    // Each text's width, grid_glyph_width pixels per point and character, within the cell less
+    // its margins: "-2.000" (6 characters) and "-123.45" (7) in cells of 34, 40 and 60 pixels.
+    for (const double cell : {34.0, 40.0, 60.0}) {
         for (const std::string text : {"1.000", "-2.000", "0.000", "-123.45"}) {
             const double font = cnn::grid_font_size(text.size(), cell);
             INFO(text, " in a cell of ", cell, " pixels at font size ", font);
@@ -49,6 +48,9 @@ TEST_CASE("grid cells: no minus on a zero, and the longest number fits its cell"
                   cell * (1.0 - 2 * cnn::grid_text_margin) + 1e-9);
         }
     }
+    // A number that cannot fit even at the smallest legible font is an error, not a spill.
+    CHECK_THROWS_WITH_AS(cnn::grid_font_size(7, 20.0), doctest::Contains("do not fit a cell of 20 pixels"),
+                         std::invalid_argument);
     // A short number keeps the usual size: 0.30 of the cell.
     CHECK(cnn::grid_font_size(1, 34.0) == doctest::Approx(10.2));
 }

@@ -202,9 +202,16 @@ std::string grid_cell_text(float value, int decimals) {
 }
 
 double grid_font_size(std::size_t longest_text, double cell_pixels) {
-    const double fits = cell_pixels * (1.0 - 2 * grid_text_margin) /
-                        (grid_glyph_width * static_cast<double>(std::max<std::size_t>(longest_text, 1)));
-    return std::clamp(std::min(cell_pixels * 0.30, fits), 4.0, 14.0);
+    const std::size_t characters = std::max<std::size_t>(longest_text, 1);
+    const double fits =
+        cell_pixels * (1.0 - 2 * grid_text_margin) / (grid_glyph_width * static_cast<double>(characters));
+    if (fits < grid_smallest_font) {
+        throw std::invalid_argument(fmt::format(
+            "number grid: {} characters do not fit a cell of {} pixels even at {} points; give the cells "
+            "more pixels (cell_pixels) or the numbers fewer decimals",
+            characters, cell_pixels, grid_smallest_font));
+    }
+    return std::min({cell_pixels * 0.30, fits, 14.0});
 }
 
 void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png) {

@@ -54,9 +54,11 @@ struct NumberGridFigure {
 /// \throws std::runtime_error when gnuplot fails or the file cannot be written
 void save_number_grids(const NumberGridFigure& figure, const std::filesystem::path& png);
 
-/// The widest a digit, point or minus sign of the plots' font is, as a fraction of the font's
-/// size (gnuplot's pngcairo terminal, 1 point = 1 pixel): 0.6.
-inline constexpr double grid_glyph_width = 0.6;
+/// The widest a digit, point or minus sign of the plots' font is, in pixels per point of the
+/// font's size: gnuplot's pngcairo terminal draws a point as 4/3 of a pixel, and a digit of its
+/// sans font is about 0.55 of the size wide, so 0.75 (measured on ch02_learned_kernel.png: a
+/// 13-point "-1.000" is about 57 pixels wide).
+inline constexpr double grid_glyph_width = 0.75;
 /// The space kept free on each side of a cell's text, as a fraction of the cell: 0.08.
 inline constexpr double grid_text_margin = 0.08;
 
@@ -67,12 +69,17 @@ inline constexpr double grid_text_margin = 0.08;
 /// \return the text
 std::string grid_cell_text(float value, int decimals);
 
+/// The smallest font a grid's numbers are drawn at, in points: below it they are not legible.
+inline constexpr double grid_smallest_font = 5.0;
+
 /// The font size of a grid's numbers: 0.30 of a cell, or less, so that the longest text fits
 /// inside its cell with grid_text_margin free on each side (each character at most
-/// grid_glyph_width of the size wide); between 4 and 14.
+/// grid_glyph_width pixels per point); at most 14.
 /// \param longest_text the most characters any cell shows (grid_cell_text())
 /// \param cell_pixels the side of a cell in the PNG
-/// \return the font size in points (pixels)
+/// \return the font size in points
+/// \throws std::invalid_argument when the text would not fit even at grid_smallest_font: the
+///         number would spill out of its cell
 double grid_font_size(std::size_t longest_text, double cell_pixels);
 
 }  // namespace cnn
