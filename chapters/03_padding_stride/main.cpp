@@ -142,8 +142,9 @@ void worked_examples(const fs::path& out) {
     text.line();
     calculate({{28, 31}, {5, 5}, {3, 3}, "2"}, text);  // example 3: rows and columns differ
     text.line();
-    // The notes' model pools 28 -> 14 -> 7 -> 3 with 2x2 windows and stride 2. The last step
-    // is (7 - 2) / 2 + 1 = 3.5: the strict formula refuses it, the floor rule gives 3.
+    // Géron's model (Hands-On Machine Learning, ch. 14) pools 28 -> 14 -> 7 -> 3 with 2x2
+    // windows and stride 2. The last step is (7 - 2) / 2 + 1 = 3.5: the strict formula refuses
+    // it, the floor rule gives 3.
     try {
         calculate({{7, 7}, {2, 2}, {2, 2}, "0"}, text);
     } catch (const cnn::GeometryError& e) {

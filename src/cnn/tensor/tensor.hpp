@@ -3,9 +3,9 @@
 /// \brief The one tensor type of the book, by rank, and small shape helpers.
 ///
 /// Every tensor in cnn-steps holds `float`s in row-major order. The letters used for shapes
-/// throughout the book come from the source notes: a batch of images is `(N, C, H, W)`
-/// (count, channels, height, width), a bank of filters is `(FN, C, FH, FW)`, and a batch of
-/// feature vectors, as a Dense layer sees it, is `(N, D)`.
+/// throughout the book come from Saito's Deep Learning from Scratch: a batch of images is
+/// `(N, C, H, W)` (count, channels, height, width), a bank of filters is `(FN, C, FH, FW)`, and a
+/// batch of feature vectors, as a Dense layer sees it, is `(N, D)`.
 #pragma once
 
 #include <algorithm>
