@@ -342,11 +342,46 @@ void export_models(Models& m, const fs::path& out) {
 // ---------------------------------------------------------------------------------------------
 // 2. ONNX Runtime
 
-Agreement run_in_onnxruntime(cnn::Model& model, const fs::path& onnx_file, const Tensor4& x, const Tools& tools,
-                             const fs::path& scratch, const std::string& name, std::string& version) {
+// What every framework is handed, written once for all sections: the first test images, the
+// models' weights in the library's format and the training data as .npy files, and the
+// library's own logits on those images, which every comparison reads.
+struct Handoff {
+    fs::path images;                       // the first budget.compare test images (.npy)
+    Tensor2 seed_logits, resnet_logits;    // the library's logits for them
+    fs::path seed_weights, resnet_weights;  // save_weights() folders, in --out for the reader
+    fs::path train_images, train_labels;    // the training data (.npy)
+};
+
+Handoff hand_off(Models& m, const Data& data, const Budget& budget, const cnn::ProgramOptions& options,
+                 const fs::path& scratch) {
+    const bool compares = options.wants(2) || options.wants(3);  // sections that compare logits
+    const bool trains = options.wants(3) || options.wants(4);    // sections where PyTorch trains
+    Handoff h{scratch / "test_images.npy", {}, {}, options.out / "ch12_seed_weights",
+              options.out / "ch12_resnet_weights", scratch / "train_images.npy", scratch / "train_labels.npy"};
+    if (compares) {
+        const Tensor4 x = first_images(data.test, budget.compare);
+        save_images(h.images, x);
+        h.seed_logits = logits_of(m.seed, x);
+        h.resnet_logits = logits_of(m.resnet, x);
+    }
+    if (trains) {
+        save_training_data(data, h.train_images, h.train_labels);
+    }
+    if (trains) {
+        //! [save_for_pytorch]
+        cnn::save_weights(m.seed.weights(), h.seed_weights);  // manifest.txt and one .npy per tensor
+        //! [save_for_pytorch]
+    }
+    if (options.wants(3)) {
+        cnn::save_weights(m.resnet.weights(), h.resnet_weights);
+    }
+    return h;
+}
+
+Agreement run_in_onnxruntime(const fs::path& onnx_file, const fs::path& images, const Tensor2& ours,
+                             const Tools& tools, const fs::path& scratch, const std::string& name,
+                             std::string& version) {
     //! [onnxruntime]
-    const fs::path images = scratch / (name + "_images.npy");
-    save_images(images, x);
     const cnn::PythonFigures ran =
         cnn::run_tool({tools.node, (tools.scripts / "run_onnx.js").string(), onnx_file.string(), images.string(),
                        (scratch / (name + "_ort_")).string()},
@@ -354,27 +389,29 @@ Agreement run_in_onnxruntime(cnn::Model& model, const fs::path& onnx_file, const
     const cnn::NpyArray theirs = cnn::read_npy(scratch / (name + "_ort_logits.npy"));
     //! [onnxruntime]
     version = ran.text("onnxruntime_version");
-    return compare(logits_of(model, x), theirs, "ONNX Runtime");
+    return compare(ours, theirs, "ONNX Runtime");
 }
 
-void onnxruntime_section(Models& m, const Data& data, const Budget& budget, const Tools& tools, const fs::path& scratch,
-                         const fs::path& out, std::uint64_t seed) {
+void onnxruntime_section(Models& m, const Handoff& h, const Budget& budget, const Tools& tools,
+                         const fs::path& scratch, const fs::path& out, std::uint64_t seed) {
     cnn::Transcript text(out / "ch12_onnxruntime.txt");
-    const Tensor4 x = first_images(data.test, budget.compare);
     cnn::Rng rng(seed);
     const cnn::Shape& tour_shape = m.tour.input_shape();  // (2, 12, 10)
     Tensor4 tour_x = Tensor4::from_shape({budget.compare, tour_shape[0], tour_shape[1], tour_shape[2]});
     for (float& v : tour_x) {
         v = rng.normal();
     }
+    const fs::path tour_images = scratch / "tour_images.npy";
+    save_images(tour_images, tour_x);
     std::string version;
     const std::vector<std::string> rows = {
-        agreement_row("seed model, test images",
-                      run_in_onnxruntime(m.seed, out / "ch12_seed.onnx", x, tools, scratch, "seed", version)),
-        agreement_row("ResNet, test images",
-                      run_in_onnxruntime(m.resnet, out / "ch12_resnet.onnx", x, tools, scratch, "resnet", version)),
-        agreement_row("layer tour, random inputs", run_in_onnxruntime(m.tour, out / "ch12_layer_tour.onnx", tour_x,
-                                                                       tools, scratch, "tour", version))};
+        agreement_row("seed model, test images", run_in_onnxruntime(out / "ch12_seed.onnx", h.images, h.seed_logits,
+                                                                     tools, scratch, "seed", version)),
+        agreement_row("ResNet, test images", run_in_onnxruntime(out / "ch12_resnet.onnx", h.images, h.resnet_logits,
+                                                                 tools, scratch, "resnet", version)),
+        agreement_row("layer tour, random inputs",
+                      run_in_onnxruntime(out / "ch12_layer_tour.onnx", tour_images, logits_of(m.tour, tour_x), tools,
+                                         scratch, "tour", version))};
     text.line(fmt::format("ONNX Runtime {} (onnxruntime-node) against this library, logits compared:", version));
     text.line(fmt::format("{:<34} {:>6} {:>10} {:>14}", "model, inputs", "images", "same class", "largest |diff|"));
     for (const std::string& row : rows) {
@@ -392,53 +429,48 @@ std::vector<std::string> torch_command(const Tools& tools, const std::vector<std
     return command;
 }
 
-Agreement predict_in_pytorch(cnn::Model& model, const std::string& name, const Tensor4& x, const Tools& tools,
-                             const fs::path& scratch, const fs::path& weights, std::string& version) {
+Agreement predict_in_pytorch(const std::string& name, const fs::path& weights, const Handoff& h,
+                             const Tensor2& ours, const Tools& tools, const fs::path& scratch,
+                             std::string& version) {
     //! [to_pytorch]
-    cnn::save_weights(model.weights(), weights);  // manifest.txt and one .npy per tensor
-    const fs::path images = scratch / (name + "_images.npy");
     const fs::path logits = scratch / (name + "_torch_logits.npy");
-    save_images(images, x);
     const cnn::PythonFigures ran = cnn::run_tool(
-        torch_command(tools, {"predict", "--model", name, "--weights", weights.string(), "--images", images.string(),
-                              "--logits", logits.string()}),
+        torch_command(tools, {"predict", "--model", name, "--weights", weights.string(), "--images",
+                              h.images.string(), "--logits", logits.string()}),
         1800);
     //! [to_pytorch]
     version = ran.text("torch_version");
-    return compare(logits_of(model, x), cnn::read_npy(logits), "PyTorch");
+    return compare(ours, cnn::read_npy(logits), "PyTorch");
 }
 
-void pytorch_section(Models& m, const Data& data, const Budget& budget, const Tools& tools, const fs::path& scratch,
-                     const fs::path& out, std::uint64_t seed) {
+void pytorch_section(const Data& data, const Handoff& h, const Budget& budget, const Tools& tools,
+                     const fs::path& scratch, const fs::path& out, std::uint64_t seed) {
     cnn::Transcript text(out / "ch12_pytorch.txt");
-    const Tensor4 x = first_images(data.test, budget.compare);
     std::string version;
     std::vector<std::string> rows;
-    rows.push_back(agreement_row("seed model -> PyTorch", predict_in_pytorch(m.seed, "seed", x, tools, scratch,
-                                                                             out / "ch12_seed_weights", version)));
-    rows.push_back(agreement_row("ResNet -> PyTorch", predict_in_pytorch(m.resnet, "resnet", x, tools, scratch,
-                                                                         out / "ch12_resnet_weights", version)));
+    rows.push_back(agreement_row("seed model -> PyTorch", predict_in_pytorch("seed", h.seed_weights, h, h.seed_logits,
+                                                                             tools, scratch, version)));
+    rows.push_back(agreement_row("ResNet -> PyTorch", predict_in_pytorch("resnet", h.resnet_weights, h,
+                                                                         h.resnet_logits, tools, scratch, version)));
 
     // The other way: PyTorch trains the seed model further and saves the library's format.
-    const fs::path train_images = scratch / "train_images.npy";
-    const fs::path train_labels = scratch / "train_labels.npy";
-    save_training_data(data, train_images, train_labels);
     const fs::path trained = out / "ch12_torch_trained_weights";
-    const fs::path images = scratch / "seed_images.npy";
     const fs::path logits = scratch / "seed_trained_logits.npy";
     //! [from_pytorch]
     const cnn::PythonFigures ran = cnn::run_tool(
-        torch_command(tools, {"train", "--model", "seed", "--weights", (out / "ch12_seed_weights").string(),
-                              "--train-images", train_images.string(), "--train-labels", train_labels.string(),
-                              "--steps", std::to_string(budget.torch_steps), "--batch", std::to_string(torch_batch),
+        torch_command(tools, {"train", "--model", "seed", "--weights", h.seed_weights.string(), "--train-images",
+                              h.train_images.string(), "--train-labels", h.train_labels.string(), "--steps",
+                              std::to_string(budget.torch_steps), "--batch", std::to_string(torch_batch),
                               "--learning-rate", fmt::format("{:g}", torch_learning_rate), "--save", trained.string(),
-                              "--images", images.string(), "--logits", logits.string(), "--seed", std::to_string(seed)}),
+                              "--images", h.images.string(), "--logits", logits.string(), "--seed",
+                              std::to_string(seed)}),
         1800);
     cnn::Sequential back = cnn::seed_model(seed + 1);  // other weights, until they are loaded
     cnn::load_weights(back.weights(), trained);
     //! [from_pytorch]
-    rows.push_back(agreement_row("PyTorch-trained -> seed model", compare(logits_of(back, x), cnn::read_npy(logits),
-                                                                         "the library, with PyTorch's weights")));
+    const Tensor2 ours = logits_of(back, first_images(data.test, budget.compare));
+    rows.push_back(agreement_row("PyTorch-trained -> seed model",
+                                 compare(ours, cnn::read_npy(logits), "the library, with PyTorch's weights")));
     text.line(fmt::format("PyTorch {} against this library, logits compared on the first {} test images:", version,
                           budget.compare));
     text.line(fmt::format("{:<34} {:>6} {:>10} {:>14}", "direction", "images", "same class", "largest |diff|"));
@@ -454,25 +486,18 @@ void pytorch_section(Models& m, const Data& data, const Budget& budget, const To
 // ---------------------------------------------------------------------------------------------
 // 4. Distributed training
 
-void distributed_section(Models& m, const Data& data, const Budget& budget, const Tools& tools,
-                         const fs::path& scratch, const fs::path& out, std::uint64_t seed) {
+void distributed_section(Models& m, const Data& data, const Handoff& h, const Budget& budget, const Tools& tools,
+                         const fs::path& out, std::uint64_t seed) {
     cnn::Transcript text(out / "ch12_distributed.txt");
-    const fs::path train_images = scratch / "train_images.npy";
-    const fs::path train_labels = scratch / "train_labels.npy";
-    if (!fs::exists(train_images)) {
-        save_training_data(data, train_images, train_labels);
-    }
     const Tensor4 test_x = first_images(data.test, budget.test);
     const cnn::Labels test_y(data.test.labels.begin(), data.test.labels.begin() + static_cast<std::ptrdiff_t>(budget.test));
     m.seed.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
     const cnn::Evaluation before = m.seed.evaluate(test_x, test_y);
-    const fs::path weights = out / "ch12_seed_weights";
-    cnn::save_weights(m.seed.weights(), weights);
     const fs::path trained = out / "ch12_ddp_weights";
     //! [ddp]
     const cnn::PythonFigures ran = cnn::run_tool(
-        torch_command(tools, {"ddp", "--model", "seed", "--weights", weights.string(), "--train-images",
-                              train_images.string(), "--train-labels", train_labels.string(), "--save",
+        torch_command(tools, {"ddp", "--model", "seed", "--weights", h.seed_weights.string(), "--train-images",
+                              h.train_images.string(), "--train-labels", h.train_labels.string(), "--save",
                               trained.string(), "--processes", std::to_string(ddp_processes), "--batch",
                               std::to_string(torch_batch), "--learning-rate", fmt::format("{:g}", torch_learning_rate),
                               "--seed", std::to_string(seed)}),
@@ -532,21 +557,22 @@ int main(int argc, char** argv) {
         const bool needs_resnet = options.wants(1) || options.wants(2) || options.wants(3);
         Models models = make_models(data, budget, options.seed, needs_resnet, seed_weights, resnet_weights);
         const Scratch scratch(keep_inputs);
+        const Handoff handoff = hand_off(models, data, budget, options, scratch.path());
         if (options.wants(1) || options.wants(2)) {
             std::cout << "== 1. ONNX ==\n\n";
             export_models(models, out);
         }
         if (options.wants(2)) {
             std::cout << "\n== 2. ONNX Runtime ==\n\n";
-            onnxruntime_section(models, data, budget, tools, scratch.path(), out, options.seed);
+            onnxruntime_section(models, handoff, budget, tools, scratch.path(), out, options.seed);
         }
         if (options.wants(3)) {
             std::cout << "\n== 3. PyTorch, both ways ==\n\n";
-            pytorch_section(models, data, budget, tools, scratch.path(), out, options.seed);
+            pytorch_section(data, handoff, budget, tools, scratch.path(), out, options.seed);
         }
         if (options.wants(4)) {
             std::cout << "\n== 4. Distributed training ==\n\n";
-            distributed_section(models, data, budget, tools, scratch.path(), out, options.seed);
+            distributed_section(models, data, handoff, budget, tools, out, options.seed);
         }
         std::cout << "\nplots and tables written to " << out.filename().string() << '\n';
     });
