@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <stdexcept>
 
 #include <doctest/doctest.h>
 
+#include "cnn/fast/engines.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/ops/conv2d_naive.hpp"
 #include "test_support.hpp"
@@ -171,4 +173,47 @@ TEST_CASE("Conv2D: bad options and inputs are errors that name the layer") {
     CHECK_THROWS_AS(fresh.backward(xt::zeros<float>({1, 4, 2, 2})), std::logic_error);
     CHECK_THROWS_WITH_AS(cnn::Conv2D(4, 3).forward(xt::zeros<float>({1, 3, 4, 4})),
                          doctest::Contains("has not been built"), std::logic_error);
+}
+
+TEST_CASE("Conv2D: InputGradient::skip accumulates the same gradients and returns no dx") {
+    // Both engines, with and without a ReLU (fused by the fast engine, applied by the layer
+    // with chapter 04's), stride 2 and uneven 'same' padding.
+    for (const bool fast : {false, true}) {
+        for (const char* activation : {"linear", "relu"}) {
+            CAPTURE(fast);
+            CAPTURE(activation);
+            const auto make = [&] {
+                cnn::Conv2D layer = cnn::Conv2D(3, 4).strides(2).padding("same")
+                                        .activation(activation);
+                if (fast) {
+                    layer.engine(cnn::fast_conv2d_engine());
+                }
+                cnn::Rng init(9);
+                layer.build({2, 7, 6}, init);
+                return layer;
+            };
+            cnn::Conv2D both = make(), weights_only = make();
+            cnn::Rng rng(10);
+            const Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 7, 6}, rng);
+            const Tensor4 y = both.forward(x, true);
+            weights_only.forward(x, true);
+            const Tensor4 dy = cnn::testing::random_tensor<4>(
+                {y.shape(0), y.shape(1), y.shape(2), y.shape(3)}, rng);
+            cnn::zero_gradients(both.parameters());
+            cnn::zero_gradients(weights_only.parameters());
+            CHECK(both.backward(dy).shape() == x.shape());
+            CHECK(weights_only.backward(dy, cnn::InputGradient::skip).size() == 0);
+            for (std::size_t i = 0; i < 2; ++i) {
+                const cnn::Parameter p = both.parameters()[i], q = weights_only.parameters()[i];
+                CAPTURE(p.name);
+                const float largest = *std::max_element(p.grad, p.grad + p.size, [](float a, float b) {
+                    return std::abs(a) < std::abs(b);
+                });
+                CHECK(std::abs(largest) > 0.0f);
+                for (std::size_t k = 0; k < p.size; ++k) {
+                    REQUIRE(q.grad[k] == doctest::Approx(p.grad[k]).epsilon(1e-5));
+                }
+            }
+        }
+    }
 }

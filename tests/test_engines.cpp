@@ -179,17 +179,30 @@ TEST_CASE("every engine's backward_input() and backward_weights() are the two ha
             const Tensor4 dx_both = engine->backward(dy, x, Tensor4(), w, g, false, dw_both, db_both);
             const Tensor4 dx = engine->backward_input(dy, w, {3, c.channels, 8, 8}, g);
             CHECK(cnn::testing::relative_diff(dx, dx_both) < 1e-5);
-            engine->backward_weights(dy, x, w, g, dw, db);
+            engine->backward_weights(dy, x, Tensor4(), w, g, false, dw, db);
             CHECK(cnn::testing::relative_diff(dw, dw_both) < 1e-5);
             CHECK(cnn::testing::max_abs_diff(db, db_both) < 1e-4);
             // They accumulate, as backward() does.
-            engine->backward_weights(dy, x, w, g, dw, db);
+            engine->backward_weights(dy, x, Tensor4(), w, g, false, dw, db);
             CHECK(cnn::testing::relative_diff(dw, Tensor4(2.0f * dw_both)) < 1e-5);
+            if (engine->fuses_relu()) {
+                // With a fused ReLU, as a model's first layer asks for them: dy through y's mask.
+                const cnn::Tensor1 b = cnn::testing::random_tensor<1>({c.filters}, rng);
+                const Tensor4 y = engine->forward(x, w, b, g, true);
+                Tensor4 dw_relu = xt::zeros<float>(w.shape()), dw_relu_both = dw_relu;
+                cnn::Tensor1 db_relu = xt::zeros<float>({c.filters}), db_relu_both = db_relu;
+                engine->backward(dy, x, y, w, g, true, dw_relu_both, db_relu_both);
+                engine->backward_weights(dy, x, y, w, g, true, dw_relu, db_relu);
+                CHECK(cnn::testing::relative_diff(dw_relu, dw_relu_both) < 1e-5);
+                CHECK(cnn::testing::max_abs_diff(db_relu, db_relu_both) < 1e-4);
+                CHECK(cnn::testing::relative_diff(dw_relu, dw_both) > 1e-3);  // the mask mattered
+            }
             // A dy of the wrong shape is an error that says so.
             const Tensor4 wrong = xt::zeros<float>(std::array<std::size_t, 4>{3, c.filters, 1, 1});
             CHECK_THROWS_AS(engine->backward_input(wrong, w, {3, c.channels, 8, 8}, g),
                             std::invalid_argument);
-            CHECK_THROWS_AS(engine->backward_weights(wrong, x, w, g, dw, db), std::invalid_argument);
+            CHECK_THROWS_AS(engine->backward_weights(wrong, x, Tensor4(), w, g, false, dw, db),
+                            std::invalid_argument);
         }
     }
 }

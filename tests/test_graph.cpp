@@ -1,3 +1,4 @@
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -160,4 +161,77 @@ TEST_CASE("Graph: a last layer without a softmax trains through its own activati
     linear.backward(xt::where(y > 0.0f, dy, 0.0f));
     const cnn::Parameter p = linear.parameters()[0];
     CHECK(std::equal(dw.begin(), dw.end(), p.grad));
+}
+
+namespace {
+
+// Chapter 04's engine, counting which backward pass each layer asked for.
+struct BackwardCounts {
+    int full = 0, weights_only = 0;
+};
+
+class CountingEngine : public cnn::Conv2DEngine {
+public:
+    explicit CountingEngine(std::shared_ptr<BackwardCounts> counts) : counts_(std::move(counts)) {}
+    std::string name() const override { return "counting"; }
+    Tensor4 forward(const Tensor4& x, const Tensor4& w, const cnn::Tensor1& b,
+                    const cnn::Conv2DGeometry& g, bool relu) override {
+        return inner_->forward(x, w, b, g, relu);
+    }
+    Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
+                     const cnn::Conv2DGeometry& g, bool relu, Tensor4& dw,
+                     cnn::Tensor1& db) override {
+        ++counts_->full;
+        return inner_->backward(dy, x, y, w, g, relu, dw, db);
+    }
+    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
+                          const cnn::Conv2DGeometry& g, bool relu, Tensor4& dw,
+                          cnn::Tensor1& db) override {
+        ++counts_->weights_only;
+        inner_->backward_weights(dy, x, y, w, g, relu, dw, db);
+    }
+
+private:
+    std::shared_ptr<BackwardCounts> counts_;
+    std::unique_ptr<cnn::Conv2DEngine> inner_ = cnn::make_im2col_engine();
+};
+
+cnn::Conv2DEngineFactory counting(const std::shared_ptr<BackwardCounts>& counts) {
+    return [counts] { return std::make_unique<CountingEngine>(counts); };
+}
+
+}  // namespace
+
+TEST_CASE("models skip the input gradient of the layers that read only the data") {
+    const auto first = std::make_shared<BackwardCounts>();
+    const auto second = std::make_shared<BackwardCounts>();
+    cnn::Rng rng(12);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
+    const cnn::Labels y = {1, 3};
+    SUBCASE("Sequential: the first layer only") {
+        cnn::Sequential model(3);
+        model.add(cnn::Conv2D(2, 3).padding("same").activation("relu").engine(counting(first))
+                      .input_shape({2, 6, 6}));
+        model.add(cnn::Conv2D(2, 3).engine(counting(second)));
+        model.add(cnn::Flatten());
+        model.add(cnn::Dense(4).activation("softmax"));
+        CHECK(cnn::testing::check_model_gradients(model, x, y) == 0);
+    }
+    SUBCASE("Graph: a layer reading the input and another value still sends its gradient back") {
+        // conv(x) reads only x; Add(x, conv(x)) reads x and conv's output, whose gradient
+        // the first convolution needs; the second convolution reads the sum.
+        cnn::Graph model(3);
+        const cnn::Node in = model.input({2, 6, 6});
+        const cnn::Node h = model.call(
+            cnn::Conv2D(2, 3).padding("same").activation("relu").engine(counting(first)), in);
+        const cnn::Node r = model.call(cnn::Add(), {in, h});
+        const cnn::Node c = model.call(cnn::Conv2D(2, 3).engine(counting(second)), r);
+        model.output(model.call(cnn::Dense(4).activation("softmax"), model.call(cnn::Flatten(), c)));
+        CHECK(cnn::testing::check_model_gradients(model, x, y) == 0);
+    }
+    // The gradient check ran backward at least once: the first layer never computed dx.
+    CHECK(first->weights_only > 0);
+    CHECK(first->full == 0);
+    CHECK(second->full > 0);
+    CHECK(second->weights_only == 0);
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "cnn/ops/pooling.hpp"
@@ -45,6 +46,44 @@ TEST_CASE("fast max pooling equals chapter 05's loops bit for bit, winners and t
         const std::array<std::size_t, 4> shape = {n, c, h, w};
         CHECK(cnn::max_pool2d_fast_backward(dy, fast.winner, shape, threads) ==
               cnn::max_pool2d_backward(dy, slow.winner, shape));
+    }
+}
+
+TEST_CASE("fast max pooling: the unrolled 2x2 windows equal chapter 05's loops, ties and NaN included") {
+    // The seed model's pooling (2x2, stride 2, 'valid', also on an odd size whose last row is
+    // dropped), overlapping 2x2 windows with stride 1, and a 'same' case whose last windows are
+    // cut by the edge, which takes the general loops.
+    cnn::Rng rng(32);
+    MaxPoolResult fast;
+    for (const std::size_t stride : {2, 1}) {
+        for (const std::size_t size : {6, 7}) {
+            for (const bool same : {false, true}) {
+                Pool2DWindow o;
+                o.geometry.stride_rows = o.geometry.stride_cols = stride;
+                o.geometry.policy = cnn::SizePolicy::floor;
+                if (same && size % 2 == 1 && stride == 2) {
+                    o.geometry.pad_rows = o.geometry.pad_cols = {0, 1};
+                }
+                CAPTURE(stride);
+                CAPTURE(size);
+                CAPTURE(same);
+                Tensor4 x = cnn::testing::random_tensor<4>({3, 2, size, size + 1}, rng);
+                for (float& v : x) {
+                    v = std::round(v);  // ties
+                }
+                x(1, 0, 0, 1) = std::nanf("");  // a NaN never wins: '>' is false for it
+                x(2, 1, 0, 0) = x(2, 1, 0, 1) = x(2, 1, 1, 0) = x(2, 1, 1, 1) = std::nanf("");
+                const MaxPoolResult slow = cnn::max_pool2d_forward(x, o);
+                cnn::max_pool2d_fast_forward(x, o, fast, 2);
+                CHECK(std::equal(fast.y.begin(), fast.y.end(), slow.y.begin(),
+                                 [](float a, float b) { return a == b || (std::isnan(a) && std::isnan(b)); }));
+                CHECK(fast.winner == slow.winner);
+                const Tensor4 dy = cnn::testing::random_tensor<4>(cnn::pool2d_output_shape(x, o), rng);
+                const std::array<std::size_t, 4> shape = {3, 2, size, size + 1};
+                CHECK(cnn::max_pool2d_fast_backward(dy, fast.winner, shape, 2) ==
+                      cnn::max_pool2d_backward(dy, slow.winner, shape));
+            }
+        }
     }
 }
 

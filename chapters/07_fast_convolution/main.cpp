@@ -338,9 +338,11 @@ void step_breakdown(const Budget& budget, std::uint64_t seed, const fs::path& ou
         }
         Tensor4 grad = xt::ones_like(h);
         for (std::size_t i = layers; i-- > 0;) {
+            // As a model trains: the first layer's input gradient would go to the data.
+            const auto input = i == 0 ? cnn::InputGradient::skip : cnn::InputGradient::compute;
             backward[i].push_back(seconds_of([&] {
-                grad = i + 1 == layers ? model.layer(i).backward_from_logits(std::move(grad))
-                                       : model.layer(i).backward(std::move(grad));
+                grad = i + 1 == layers ? model.layer(i).backward_from_logits(std::move(grad), input)
+                                       : model.layer(i).backward(std::move(grad), input);
             }));
         }
     }

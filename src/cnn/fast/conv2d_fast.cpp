@@ -182,6 +182,48 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
 }
 //! [conv2d_fast_forward]
 
+namespace {
+
+// dy's images of the group side by side, as (FN, group.count·p) in `to`, through the ReLU's
+// mask when `y` (the forward's output) is given; adds each row's sum to db_mine unless it is
+// null.
+void gather_dy(const Tensor4& dy, const Tensor4* y, const ImageGroup& group, const ConvSizes& s,
+               float* to, float* db_mine) {
+    const std::size_t columns = group.count * s.p;
+    for (std::size_t j = 0; j < group.count; ++j) {
+        for (std::size_t f = 0; f < s.fn; ++f) {
+            const std::size_t at = (group.first + j) * s.image_out() + f * s.p;
+            const float* from = dy.data() + at;
+            float* row = to + f * columns + j * s.p;
+            if (y != nullptr) {
+                const float* mask = y->data() + at;
+                for (std::size_t q = 0; q < s.p; ++q) {
+                    row[q] = mask[q] > 0.0f ? from[q] : 0.0f;
+                }
+            } else {
+                std::copy(from, from + s.p, row);
+            }
+            if (db_mine != nullptr) {
+                float sum = 0.0f;
+                for (std::size_t q = 0; q < s.p; ++q) {
+                    sum += row[q];
+                }
+                db_mine[f] += sum;
+            }
+        }
+    }
+}
+
+void expect_dy(const Tensor4& dy, const ConvSizes& s) {
+    const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
+    if (!std::equal(out.begin(), out.end(), dy.shape().begin())) {
+        throw std::invalid_argument("conv2d input gradient: expected dy " + shape_to_string(out) +
+                                    ", got dy " + shape_to_string(dy.shape()));
+    }
+}
+
+}  // namespace
+
 //! [conv2d_fast_backward]
 Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& g,
@@ -203,18 +245,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
         plan.for_each_group(share, [&](const ImageGroup& group) {
             const std::size_t columns = group.count * s.p;
             // Gather dy as (FN, columns), through the ReLU's mask, summing db on the way.
-            for (std::size_t j = 0; j < group.count; ++j) {
-                for (std::size_t f = 0; f < s.fn; ++f) {
-                    const std::size_t at = (group.first + j) * s.image_out() + f * s.p;
-                    float* to = mine.outputs.data() + f * columns + j * s.p;
-                    float sum = 0.0f;
-                    for (std::size_t q = 0; q < s.p; ++q) {
-                        to[q] = relu && !(y.data()[at + q] > 0.0f) ? 0.0f : dy.data()[at + q];
-                        sum += to[q];
-                    }
-                    db_mine[f] += sum;
-                }
-            }
+            gather_dy(dy, relu ? &y : nullptr, group, s, mine.outputs.data(), db_mine);
             im2col_group(x, group, s, g, mine.columns.data());
             // dW (FN, k) += dz (FN, columns) cols^T; then cols is free to hold dcols = W^T dz.
             gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.outputs.data(),
@@ -234,37 +265,6 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
 }
 //! [conv2d_fast_backward]
 
-namespace {
-
-// dy's images of the group side by side, as (FN, group.count·p) in `to`; adds each row's sum
-// to db_mine unless it is null.
-void gather_dy(const Tensor4& dy, const ImageGroup& group, const ConvSizes& s, float* to,
-               float* db_mine) {
-    const std::size_t columns = group.count * s.p;
-    for (std::size_t j = 0; j < group.count; ++j) {
-        for (std::size_t f = 0; f < s.fn; ++f) {
-            const float* from = dy.data() + (group.first + j) * s.image_out() + f * s.p;
-            std::copy(from, from + s.p, to + f * columns + j * s.p);
-            if (db_mine != nullptr) {
-                float sum = 0.0f;
-                for (std::size_t q = 0; q < s.p; ++q) {
-                    sum += from[q];
-                }
-                db_mine[f] += sum;
-            }
-        }
-    }
-}
-
-void expect_dy(const Tensor4& dy, const ConvSizes& s) {
-    const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
-    if (!std::equal(out.begin(), out.end(), dy.shape().begin())) {
-        throw std::invalid_argument("conv2d input gradient: expected dy " + shape_to_string(out) +
-                                    ", got dy " + shape_to_string(dy.shape()));
-    }
-}
-
-}  // namespace
 
 Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,
                                    const std::array<std::size_t, 4>& x_shape,
@@ -285,7 +285,7 @@ Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,
             // One image's dy is already (FN, p); a group's is gathered side by side.
             const float* dz = dy.data() + group.first * s.image_out();
             if (group.count > 1) {
-                gather_dy(dy, group, s, mine.outputs.data(), nullptr);
+                gather_dy(dy, nullptr, group, s, mine.outputs.data(), nullptr);
                 dz = mine.outputs.data();
             }
             // dcols (k, columns) = W^T (k, FN) dz (FN, columns)
@@ -300,12 +300,13 @@ Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,
     return dx;
 }
 
-void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                                  const Conv2DGeometry& g, const FastConvOptions& options,
-                                  GemmWorkspace& workspace, Tensor4& dw, Tensor1& db) {
+void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                  const Tensor4& w, const Conv2DGeometry& g,
+                                  const FastConvOptions& options, GemmWorkspace& workspace,
+                                  Tensor4& dw, Tensor1& db) {
     const ConvSizes s(x, w, g);
-    check_conv2d_backward_shapes(dy, Tensor4(), w, dw, db, {s.n, s.fn, s.oh, s.ow},
-                                 Epilogue::bias);
+    const bool relu = options.epilogue == Epilogue::bias_relu;
+    check_conv2d_backward_shapes(dy, y, w, dw, db, {s.n, s.fn, s.oh, s.ow}, options.epilogue);
     const Conv2DPlan plan(s.n, s.p, options);
     prepare(workspace, s, plan);
     plan.run([&](std::size_t share) {
@@ -314,7 +315,7 @@ void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Ten
         float* db_mine = workspace.db.zeroed(share);
         plan.for_each_group(share, [&](const ImageGroup& group) {
             const std::size_t columns = group.count * s.p;
-            gather_dy(dy, group, s, mine.outputs.data(), db_mine);
+            gather_dy(dy, relu ? &y : nullptr, group, s, mine.outputs.data(), db_mine);
             im2col_group(x, group, s, g, mine.columns.data());
             // dW (FN, k) += dz (FN, columns) cols^T
             gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.outputs.data(),

@@ -116,20 +116,23 @@ Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,
                                    const Conv2DGeometry& geometry, const FastConvOptions& options,
                                    GemmWorkspace& workspace);
 
-/// The filters' and biases' gradients alone: what conv2d_fast_backward() accumulates with
-/// Epilogue::bias, without dx: per group of images im2col and one product dy cols^T, the
-/// threads' sums added in thread order. The options' epilogue is ignored.
+/// The filters' and biases' gradients alone: what conv2d_fast_backward() accumulates, without
+/// dx: per group of images im2col and one product dy cols^T, the threads' sums added in thread
+/// order. A model's first layer needs no more: its input gradient would go to the data.
 /// \param dy the gradient of y (N, FN, OH, OW)
 /// \param x the forward's input (N, C, H, W)
+/// \param y the forward's output (N, FN, OH, OW) for Epilogue::bias_relu, whose mask y > 0
+///        dy goes through; otherwise ignored and may be empty
 /// \param w the filters (FN, C, FH, FW)
 /// \param geometry the forward's
-/// \param options how to split the batch
+/// \param options the forward's epilogue, and how to split the batch
 /// \param workspace scratch memory, grown as needed
 /// \param dw the filters' gradient (FN, C, FH, FW), added to
 /// \param db the biases' gradient (FN), added to
 /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
-void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                                  const Conv2DGeometry& geometry, const FastConvOptions& options,
-                                  GemmWorkspace& workspace, Tensor4& dw, Tensor1& db);
+void conv2d_fast_backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                  const Tensor4& w, const Conv2DGeometry& geometry,
+                                  const FastConvOptions& options, GemmWorkspace& workspace,
+                                  Tensor4& dw, Tensor1& db);
 
 }  // namespace cnn

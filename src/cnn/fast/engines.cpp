@@ -46,13 +46,14 @@ Tensor4 FastConv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
     return conv2d_fast_backward_input(dy, w, x_shape, g, with_epilogue(false), gemm_workspace_);
 }
 
-void FastConv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                                        const Conv2DGeometry& g, Tensor4& dw, Tensor1& db) {
+void FastConv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                        const Tensor4& w, const Conv2DGeometry& g, bool relu,
+                                        Tensor4& dw, Tensor1& db) {
     if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
-        Conv2DEngine::backward_weights(dy, x, w, g, dw, db);
+        Conv2DEngine::backward_weights(dy, x, y, w, g, relu, dw, db);
         return;
     }
-    conv2d_fast_backward_weights(dy, x, w, g, with_epilogue(false), gemm_workspace_, dw, db);
+    conv2d_fast_backward_weights(dy, x, y, w, g, with_epilogue(relu), gemm_workspace_, dw, db);
 }
 
 std::size_t FastConv2DEngine::workspace_bytes() const {

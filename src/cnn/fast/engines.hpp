@@ -106,12 +106,15 @@ public:
     /// conv2d_fast_backward_weights(); for Winograd's geometries Conv2DEngine's default.
     /// \param dy the gradient of y (N, FN, OH, OW)
     /// \param x forward()'s input (N, C, H, W)
+    /// \param y forward()'s output, or empty unless `relu`
     /// \param w the filters (FN, C, FH, FW)
     /// \param geometry forward()'s
+    /// \param relu whether forward() ended with a ReLU
     /// \param dw the filters' gradient (FN, C, FH, FW), added to
     /// \param db the biases' gradient (FN), added to
-    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                          const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db) override;
+    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
+                          const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
+                          Tensor1& db) override;
     /// The buffers of both algorithms: per-thread im2col columns and products, Winograd's
     /// transformed tiles and filters, each thread's share of the gradients.
     /// \return their bytes (their capacity, which only grows)

@@ -1,6 +1,7 @@
 #include "cnn/fast/pooling_fast.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,82 @@ struct Shares {
     std::size_t last(std::size_t share) const { return n * (share + 1) / count; }
 };
 
+// The windows' spans along one axis, computed once per call rather than once per output.
+std::vector<WindowSpan> spans(std::size_t outputs, std::size_t stride, std::size_t pad_before,
+                              std::size_t window, std::size_t size) {
+    std::vector<WindowSpan> result(outputs);
+    for (std::size_t i = 0; i < outputs; ++i) {
+        result[i] = window_span(i, stride, pad_before, window, size);
+    }
+    return result;
+}
+
+bool all_two_wide(const std::vector<WindowSpan>& spans) {
+    return std::all_of(spans.begin(), spans.end(),
+                       [](const WindowSpan& s) { return s.last - s.first == 2; });
+}
+
+// One (H, W) plane of width w pooled into `out`; each winner is `base` plus its place in the
+// plane. Any window: the loops of chapter 05, over precomputed spans.
+void pool_plane(const float* in, std::size_t w, const std::vector<WindowSpan>& rows,
+                const std::vector<WindowSpan>& cols, std::size_t base, float* out,
+                std::size_t* won) {
+    for (const WindowSpan& r : rows) {
+        for (const WindowSpan& c : cols) {
+            float best = -std::numeric_limits<float>::infinity();
+            std::size_t best_at = r.first * w + c.first;
+            for (std::size_t i = r.first; i < r.last; ++i) {
+                for (std::size_t j = c.first; j < c.last; ++j) {
+                    if (in[i * w + j] > best) {  // '>' keeps the first of equal values
+                        best = in[i * w + j];
+                        best_at = i * w + j;
+                    }
+                }
+            }
+            *out++ = best;
+            *won++ = base + best_at;
+        }
+    }
+}
+
+// The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or
+// 'valid'), which then start at stride·j along each axis. The four comparisons are written
+// out in the same reading order, as selections rather than branches (which of four random
+// values wins is a branch no processor predicts), over a whole row of windows at a time, which
+// the compiler turns into vector instructions; the winners' places follow in a second loop.
+void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan>& rows,
+                    const std::vector<WindowSpan>& cols, std::size_t base, float* out,
+                    std::size_t* won) {
+    const std::size_t ow = cols.size();
+    const std::size_t stride = ow > 1 ? cols[1].first - cols[0].first : 1;
+    const float lowest = -std::numeric_limits<float>::infinity();
+    std::vector<std::uint32_t> which(ow);  // 0-3: the winner's place in its window
+    for (const WindowSpan& r : rows) {
+        const float* top = in + r.first * w;
+        const float* bottom = top + w;
+        for (std::size_t j = 0; j < ow; ++j) {
+            const float a = top[stride * j], b = top[stride * j + 1];
+            const float c = bottom[stride * j], d = bottom[stride * j + 1];
+            float best = a > lowest ? a : lowest;  // '>' keeps the first of equal values
+            std::uint32_t k = 0;
+            k = b > best ? 1u : k;
+            best = b > best ? b : best;
+            k = c > best ? 2u : k;
+            best = c > best ? c : best;
+            k = d > best ? 3u : k;
+            best = d > best ? d : best;
+            out[j] = best;
+            which[j] = k;
+        }
+        const std::size_t at = base + r.first * w;
+        for (std::size_t j = 0; j < ow; ++j) {
+            won[j] = at + stride * j + (which[j] & 1u) + (which[j] >> 1u) * w;
+        }
+        out += ow;
+        won += ow;
+    }
+}
+
 }  // namespace
 
 //! [max_pool_fast]
@@ -33,31 +110,15 @@ void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& o, MaxPoolRes
         result.y = Tensor4::from_shape({n_images, channels, oh, ow});
     }
     result.winner.resize(result.y.size());
+    const std::vector<WindowSpan> rows = spans(oh, g.stride_rows, g.pad_rows.before, o.window_rows, h);
+    const std::vector<WindowSpan> cols = spans(ow, g.stride_cols, g.pad_cols.before, o.window_cols, w);
+    const auto pool = all_two_wide(rows) && all_two_wide(cols) ? pool_plane_2x2 : pool_plane;
     const Shares shares(n_images, threads);
     run_shares(shares.count, [&](std::size_t share) {
         for (std::size_t map = shares.first(share) * channels; map < shares.last(share) * channels;
              ++map) {  // map = n * C + c: one (H, W) plane in, one (OH, OW) plane out
-            const float* in = x.data() + map * h * w;
-            float* out = result.y.data() + map * oh * ow;
-            std::size_t* won = result.winner.data() + map * oh * ow;
-            for (std::size_t i = 0; i < oh; ++i) {
-                const WindowSpan rows = window_span(i, g.stride_rows, g.pad_rows.before, o.window_rows, h);
-                for (std::size_t j = 0; j < ow; ++j) {
-                    const WindowSpan cols = window_span(j, g.stride_cols, g.pad_cols.before, o.window_cols, w);
-                    float best = -std::numeric_limits<float>::infinity();
-                    std::size_t best_at = rows.first * w + cols.first;
-                    for (std::size_t r = rows.first; r < rows.last; ++r) {
-                        for (std::size_t s = cols.first; s < cols.last; ++s) {
-                            if (in[r * w + s] > best) {  // '>' keeps the first of equal values
-                                best = in[r * w + s];
-                                best_at = r * w + s;
-                            }
-                        }
-                    }
-                    out[i * ow + j] = best;
-                    won[i * ow + j] = map * h * w + best_at;
-                }
-            }
+            pool(x.data() + map * h * w, w, rows, cols, map * h * w,
+                 result.y.data() + map * oh * ow, result.winner.data() + map * oh * ow);
         }
     });
 }
@@ -73,26 +134,35 @@ Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<std::size_
     const std::size_t n_images = x_shape[0];
     const std::size_t image_in = x_shape[1] * x_shape[2] * x_shape[3];
     const std::size_t image_out = n_images == 0 ? 0 : dy.size() / n_images;
-    // Threads write only into their own images: a winner elsewhere would be a data race.
-    for (std::size_t image = 0, k = 0; image < n_images; ++image) {
-        for (const std::size_t end = k + image_out; k < end; ++k) {
-            if (winner[k] < image * image_in || winner[k] >= (image + 1) * image_in) {
-                throw std::invalid_argument(
-                    "max_pool2d_backward: winner " + std::to_string(winner[k]) + " of output " +
-                    std::to_string(k) + " lies outside its image " + std::to_string(image) +
-                    " of the input " + shape_to_string(x_shape));
+    Tensor4 dx = Tensor4::from_shape(x_shape);
+    // One image at a time: its dx zeroed, then its gradients added at their winners while the
+    // image is still in the cache. Threads write only into their own images, so a winner
+    // elsewhere would be a data race: it stops the share before it is used, and is reported
+    // once the threads are done.
+    const Shares shares(n_images, threads);
+    std::vector<std::size_t> bad(shares.count, dy.size());  // per share: the first bad output
+    run_shares(shares.count, [&](std::size_t share) {
+        for (std::size_t image = shares.first(share); image < shares.last(share); ++image) {
+            float* to = dx.data() + image * image_in;
+            std::fill(to, to + image_in, 0.0f);
+            const std::size_t first = image * image_in, last = first + image_in;
+            for (std::size_t k = image * image_out; k < (image + 1) * image_out; ++k) {
+                if (winner[k] < first || winner[k] >= last) {
+                    bad[share] = k;
+                    return;
+                }
+                dx.data()[winner[k]] += dy.data()[k];  // overlapping windows may share a winner
             }
         }
-    }
-    Tensor4 dx = Tensor4::from_shape(x_shape);
-    const Shares shares(n_images, threads);
-    run_shares(shares.count, [&](std::size_t share) {
-        const std::size_t first = shares.first(share), last = shares.last(share);
-        std::fill(dx.data() + first * image_in, dx.data() + last * image_in, 0.0f);
-        for (std::size_t k = first * image_out; k < last * image_out; ++k) {
-            dx.data()[winner[k]] += dy.data()[k];  // overlapping windows may share a winner
-        }
     });
+    for (const std::size_t k : bad) {
+        if (k < dy.size()) {
+            throw std::invalid_argument(
+                "max_pool2d_backward: winner " + std::to_string(winner[k]) + " of output " +
+                std::to_string(k) + " lies outside its image " + std::to_string(k / image_out) +
+                " of the input " + shape_to_string(x_shape));
+        }
+    }
     return dx;
 }
 //! [max_pool_fast]

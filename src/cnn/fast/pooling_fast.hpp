@@ -30,7 +30,8 @@ void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& options, MaxP
                              std::size_t threads = 0);
 
 /// Max pooling, backward: every winner must lie inside its own image of x_shape, as forward
-/// passes leave them; anything else is rejected before any thread starts.
+/// passes leave them; anything else is an error (found by the thread that meets it, before
+/// it writes there; dx is then discarded).
 /// \param dy the gradient of y (N, C, OH, OW)
 /// \param winner the forward's winners, one per element of dy
 /// \param x_shape the forward's input shape (N, C, H, W)

@@ -29,8 +29,9 @@ public:
                            const Conv2DGeometry& geometry) override {
         return conv2d_im2col_backward_input(dy, w, x_shape, geometry);
     }
-    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                          const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db) override {
+    void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4&, const Tensor4& w,
+                          const Conv2DGeometry& geometry, bool, Tensor4& dw,
+                          Tensor1& db) override {
         conv2d_im2col_backward_weights(dy, x, w, geometry, dw, db);
     }
 };
@@ -53,9 +54,10 @@ Tensor4 Conv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
     return backward(dy, x, Tensor4(), w, geometry, false, unused_dw, unused_db);
 }
 
-void Conv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                                    const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db) {
-    backward(dy, x, Tensor4(), w, geometry, false, dw, db);  // dx dropped
+void Conv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                    const Tensor4& w, const Conv2DGeometry& geometry, bool relu,
+                                    Tensor4& dw, Tensor1& db) {
+    backward(dy, x, y, w, geometry, relu, dw, db);  // dx dropped
 }
 
 std::unique_ptr<Conv2DEngine> make_im2col_engine() { return std::make_unique<Im2colEngine>(); }
@@ -171,17 +173,26 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
 }
 
 Tensor4 Conv2D::backward_operation(Tensor4 dy) {
+    const Conv2DGeometry g = prepare_backward();
+    return engine_->backward(dy, x_, y_, w_, g, fused_relu(), dw_, db_);
+}
+//! [conv2d_layer]
+
+void Conv2D::backward_parameters_operation(Tensor4 dy) {
+    const Conv2DGeometry g = prepare_backward();
+    engine_->backward_weights(dy, x_, y_, w_, g, fused_relu(), dw_, db_);
+}
+
+Conv2DGeometry Conv2D::prepare_backward() {
     expect_forward_first(*this, x_.size() > 0);
-    const Conv2DGeometry g = geometry(x_.shape(2), x_.shape(3));
     if (fused_relu() && y_.size() == 0) {
         // The forward pass ran for inference, which keeps no mask (chapter 09 sends gradients
         // back through a network run for inference, to see what it looks at). The mask is
         // recomputed from the kept input: time traded for memory, as training with gradient
         // checkpointing does on a large scale.
-        y_ = engine_->forward(x_, w_, b_, g, true);
+        y_ = engine_->forward(x_, w_, b_, geometry(x_.shape(2), x_.shape(3)), true);
     }
-    return engine_->backward(dy, x_, y_, w_, g, fused_relu(), dw_, db_);
+    return geometry(x_.shape(2), x_.shape(3));
 }
-//! [conv2d_layer]
 
 }  // namespace cnn

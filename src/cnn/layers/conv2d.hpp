@@ -79,19 +79,23 @@ public:
     virtual Tensor4 backward_input(const Tensor4& dy, const Tensor4& w,
                                    const std::array<std::size_t, 4>& x_shape,
                                    const Conv2DGeometry& geometry);
-    /// The filters' and biases' gradients alone, without a fused ReLU: what backward()
-    /// accumulates, without dx. Chapter 11's Conv2DTranspose needs only these
-    /// in its backward pass. The default calls backward() and drops dx; the im2col engines
-    /// override it with one matrix product per image instead of two, and no col2im.
+    /// The filters' and biases' gradients alone: what backward() accumulates, without dx.
+    /// Chapter 11's Conv2DTranspose needs only these in its backward pass, and so does a
+    /// model's first layer, whose input gradient would go to the data. The default calls
+    /// backward() and drops dx; the im2col engines override it with one matrix product per
+    /// image instead of two, and no col2im.
     /// \param dy the gradient of the loss with respect to y (N, FN, OH, OW)
     /// \param x forward()'s input (N, C, H, W)
+    /// \param y forward()'s output (N, FN, OH, OW), or empty unless `relu`
     /// \param w the filters (FN, C, FH, FW)
     /// \param geometry the strides and padding forward() used
+    /// \param relu whether forward() ended with a fused ReLU, whose mask is y > 0
     /// \param dw the filters' gradient (FN, C, FH, FW), added to
     /// \param db the biases' gradient (FN), added to
     /// \throws std::invalid_argument or GeometryError when the shapes do not fit together
-    virtual void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
-                                  const Conv2DGeometry& geometry, Tensor4& dw, Tensor1& db);
+    virtual void backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                  const Tensor4& w, const Conv2DGeometry& geometry, bool relu,
+                                  Tensor4& dw, Tensor1& db);
     /// Scratch memory the engine keeps from call to call.
     /// \return bytes (0 for chapter 04's engine, which keeps none)
     virtual std::size_t workspace_bytes() const { return 0; }
@@ -221,9 +225,16 @@ protected:
     }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
+    /// The filters' and biases' gradients without dx (Conv2DEngine::backward_weights()): a
+    /// model's first convolution skips the matrix product and the col2im of its input gradient.
+    /// \param dy the gradient with respect to the output
+    void backward_parameters_operation(Tensor4 dy) override;
     bool applies_own_activation() const override { return fused_relu(); }
 
 private:
+    // Checks that forward() ran, recomputes a fused ReLU's mask if it kept none; returns the
+    // geometry of the last forward pass.
+    Conv2DGeometry prepare_backward();
     bool fused_relu() const {
         return static_cast<bool>(engine_) && engine_->fuses_relu() && options_.activation == Activation::relu;
     }

@@ -124,7 +124,7 @@ Tensor4 Conv2DTranspose::backward_operation(Tensor4 dy) {
     // dW: the convolution's weight gradient with input dy and output gradient x. (Its bias
     // gradient, the sum of x, belongs to no parameter of this layer: dropped.)
     Tensor1 unused_db = xt::zeros<float>({w_.shape(0)});
-    engine_->backward_weights(x_, dy, w_, g.conv, dw_, unused_db);
+    engine_->backward_weights(x_, dy, Tensor4(), w_, g.conv, /*relu=*/false, dw_, unused_db);
     accumulate_channel_bias_gradient(dy, db_);
     return dx;
 }

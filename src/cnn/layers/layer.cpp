@@ -63,9 +63,10 @@ Tensor4 Layer::forward_inputs(std::vector<Tensor4> xs, bool training, bool apply
     return forward(std::move(xs[0]), training, apply_softmax);
 }
 
-std::vector<Tensor4> Layer::backward_inputs(Tensor4 dy, bool from_logits) {
+std::vector<Tensor4> Layer::backward_inputs(Tensor4 dy, bool from_logits, InputGradient input) {
     std::vector<Tensor4> dx;
-    dx.push_back(from_logits ? backward_from_logits(std::move(dy)) : backward(std::move(dy)));
+    dx.push_back(from_logits ? backward_from_logits(std::move(dy), input)
+                             : backward(std::move(dy), input));
     return dx;
 }
 
@@ -82,11 +83,20 @@ std::size_t Layer::kept_for_backward() const {
     return relu_input_.size() * sizeof(float) + kept_by_operation();
 }
 
-Tensor4 Layer::backward_from_logits(Tensor4 dlogits) {
+Tensor4 Layer::backward_from_logits(Tensor4 dlogits, InputGradient input) {
     if (activation() == Activation::softmax && !applies_own_activation()) {
-        return backward_operation(std::move(dlogits));  // the softmax is the loss's business
+        // The softmax is the loss's business.
+        return run_operation_backward(std::move(dlogits), input);
     }
-    return backward(std::move(dlogits));
+    return backward(std::move(dlogits), input);
+}
+
+Tensor4 Layer::run_operation_backward(Tensor4 dy, InputGradient input) {
+    if (input == InputGradient::skip) {
+        backward_parameters_operation(std::move(dy));
+        return Tensor4();
+    }
+    return backward_operation(std::move(dy));
 }
 
 //! [layer_activation]
@@ -111,15 +121,15 @@ Tensor4 Layer::forward(Tensor4 x, bool training, bool apply_softmax) {
     return y;
 }
 
-Tensor4 Layer::backward(Tensor4 dy) {
+Tensor4 Layer::backward(Tensor4 dy, InputGradient input) {
     if (applies_own_activation()) {
-        return backward_operation(std::move(dy));
+        return run_operation_backward(std::move(dy), input);
     }
     switch (activation()) {
     case Activation::linear:
-        return backward_operation(std::move(dy));
+        return run_operation_backward(std::move(dy), input);
     case Activation::relu:
-        return backward_operation(relu_backward(std::move(dy), relu_input_));
+        return run_operation_backward(relu_backward(std::move(dy), relu_input_), input);
     case Activation::softmax:
         // A model never asks for this: it trains through the fused loss, from the logits.
         break;

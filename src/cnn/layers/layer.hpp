@@ -35,6 +35,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cnn/layers/parameter.hpp"
@@ -53,6 +54,14 @@ std::string batch_shape_to_string(const Shape& shape);
 
 /// The non-linearity a layer applies to its output.
 enum class Activation { linear, relu, softmax };
+
+/// Whether a backward pass computes the gradient with respect to the layer's input. A model
+/// skips it for the layers that read the model's input: that gradient would go to the data,
+/// which nothing trains (\ref chapter09 "chapter 09" asks for it, to see which pixels matter).
+enum class InputGradient {
+    compute,  ///< backward() returns dx
+    skip,     ///< backward() accumulates the parameters' gradients and returns an empty tensor
+};
 
 /// Reads Keras's names: "linear" (or ""), "relu", "softmax"; anything else is an error.
 /// \param name the activation's name, as a Keras program writes it
@@ -79,7 +88,7 @@ public:
     /// training does (dropout); `apply_softmax` false returns a softmax layer's logits.
     Tensor4 forward(Tensor4 x, bool training = false, bool apply_softmax = true);
     /// dy is the gradient of the output; accumulates the parameter gradients, returns dx.
-    Tensor4 backward(Tensor4 dy);
+    Tensor4 backward(Tensor4 dy, InputGradient input = InputGradient::compute);
 
     /// Bytes the layer holds after its last forward pass so that backward() can run: what
     /// its operation keeps plus what its activation keeps (a ReLU's input). Chapter 09 adds
@@ -111,6 +120,13 @@ protected:
     virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
     virtual Tensor4 backward_operation(Tensor4 dy) = 0;
 // [layer]
+    /// backward_operation() for InputGradient::skip: the parameter gradients alone. The default
+    /// computes dx too and drops it; the layers whose input gradient is costly (Conv2D) override
+    /// it.
+    /// \param dy the gradient with respect to forward_operation()'s output
+    virtual void backward_parameters_operation(Tensor4 dy) {
+        (void)backward_operation(std::move(dy));
+    }
     /// True when the layer's own operation already ends with its activation (a ReLU fused
     /// into a convolution engine), so forward() and backward() must not apply it again.
     /// \return false unless a layer overrides it
@@ -127,8 +143,10 @@ public:
     /// gradient with respect to what that forward() returned (for a softmax layer its logits,
     /// the softmax being fused with the loss; for any other layer simply its output); returns dx.
     /// \param dlogits the gradient of the loss with respect to that output, its shape
-    /// \return dx, the gradient with respect to the layer's input, the input's shape
-    Tensor4 backward_from_logits(Tensor4 dlogits);
+    /// \param input whether to compute dx (as for backward())
+    /// \return dx, the gradient with respect to the layer's input, the input's shape; empty for
+    ///         InputGradient::skip
+    Tensor4 backward_from_logits(Tensor4 dlogits, InputGradient input = InputGradient::compute);
 
     /// Layers with several inputs (Add, Concatenate: \ref chapter08 "chapter 08") override these
     /// three; for every other layer they are build(), forward() and backward() (or
@@ -149,8 +167,12 @@ public:
     /// \param dy the gradient of the loss with respect to the output
     /// \param from_logits true for a model's last layer: backward_from_logits() instead of
     ///        backward()
-    /// \return the gradient with respect to each input, in input order
-    virtual std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits);
+    /// \param input InputGradient::skip when no input's gradient is wanted (a layer that reads
+    ///        only the model's input); layers with several inputs may ignore it
+    /// \return the gradient with respect to each input, in input order (empty tensors for
+    ///         InputGradient::skip, when the layer honours it)
+    virtual std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits,
+                                                 InputGradient input = InputGradient::compute);
 
     /// The name a model gave the layer, or its default_name() before it has one.
     /// \return e.g. "conv2d_1"
@@ -167,6 +189,9 @@ protected:
     Shape input_shape_;
 
 private:
+    // backward_operation(), or backward_parameters_operation() for InputGradient::skip.
+    Tensor4 run_operation_backward(Tensor4 dy, InputGradient input);
+
     std::string name_;
     Tensor4 relu_input_;  // what the ReLU saw, for its backward pass
 };
@@ -190,9 +215,11 @@ private:
 /// \param apply_softmax false for the logits of a layer with a softmax activation
 /// \return the output (N, output shape...)
 ///
-/// \fn Tensor4 Layer::backward(Tensor4 dy)
+/// \fn Tensor4 Layer::backward(Tensor4 dy, InputGradient input)
 /// \param dy the gradient of the loss with respect to the last forward()'s output, its shape
-/// \return dx, the gradient with respect to that forward()'s input, its shape
+/// \param input InputGradient::skip when nobody needs dx (a model's first layer)
+/// \return dx, the gradient with respect to that forward()'s input, its shape; an empty
+///         tensor for InputGradient::skip
 /// \throws std::logic_error for a softmax activation, which trains only through
 ///         backward_from_logits()
 ///

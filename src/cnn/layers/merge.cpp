@@ -84,7 +84,7 @@ Tensor4 Add::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
     return y;
 }
 
-std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool) {
+std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool, InputGradient) {
     expect_built(*this, inputs_ > 0);
     expect_forward_first(*this, shape_[0] + shape_[1] > 0);
     if (!std::equal(shape_.begin(), shape_.end(), dy.shape().begin())) {
@@ -149,7 +149,7 @@ Tensor4 Concatenate::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
     return y;
 }
 
-std::vector<Tensor4> Concatenate::backward_inputs(Tensor4 dy, bool) {
+std::vector<Tensor4> Concatenate::backward_inputs(Tensor4 dy, bool, InputGradient) {
     expect_built(*this, !x_shapes_.empty());
     expect_forward_first(*this, x_shapes_.front()[0] + x_shapes_.front()[1] > 0);
     std::vector<Tensor4> dx;

@@ -62,7 +62,8 @@ public:
     std::string default_name() const override { return "add"; }
     Shape build_inputs(const std::vector<Shape>& input_shapes, Rng& rng) override;
     Tensor4 forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax) override;
-    std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits) override;
+    std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits,
+                                         InputGradient input = InputGradient::compute) override;
 
 private:
     std::size_t inputs_ = 0;
@@ -77,7 +78,8 @@ public:
     std::string default_name() const override { return "concatenate"; }
     Shape build_inputs(const std::vector<Shape>& input_shapes, Rng& rng) override;
     Tensor4 forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax) override;
-    std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits) override;
+    std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits,
+                                         InputGradient input = InputGradient::compute) override;
 
 private:
     std::vector<std::array<std::size_t, 4>> x_shapes_;  // the inputs of the last forward pass

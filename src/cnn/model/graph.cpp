@@ -1,5 +1,6 @@
 #include "cnn/model/graph.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -122,6 +123,14 @@ Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {
 }
 //! [graph_forward]
 
+// A layer that reads only the model's input skips its input gradient, which nothing uses.
+InputGradient Graph::input_gradient(const Vertex& vertex) const {
+    const bool reads_only_inputs =
+        std::all_of(vertex.inputs.begin(), vertex.inputs.end(),
+                    [&](std::size_t v) { return vertices_[v].layer == nullptr; });
+    return reads_only_inputs ? InputGradient::skip : InputGradient::compute;
+}
+
 //! [graph_backward]
 void Graph::run_backward(Tensor4 dlogits) {
     std::vector<Tensor4> grad(vertices_.size());
@@ -129,24 +138,33 @@ void Graph::run_backward(Tensor4 dlogits) {
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
         const Vertex& vertex = vertices_[*it];
         if (vertex.layer == nullptr) {
-            continue;  // the gradient with respect to the input itself is not needed
+            continue;  // the model's input
         }
-        std::vector<Tensor4> dx = vertex.layer->backward_inputs(std::move(grad[*it]), *it == output_);
+        std::vector<Tensor4> dx = vertex.layer->backward_inputs(
+            std::move(grad[*it]), *it == output_, input_gradient(vertex));
         for (std::size_t k = 0; k < vertex.inputs.size(); ++k) {
-            Tensor4& g = grad[vertex.inputs[k]];
-            if (g.size() == 0) {
-                g = std::move(dx[k]);
-            } else if (g.shape() == dx[k].shape()) {
-                g += dx[k];  // fan-out: the gradients of every reader add up
-            } else {
-                throw std::logic_error("Graph " + name() + ": " + vertex.layer->name() +
-                                       " sent back a gradient of " + shape_to_string(dx[k].shape()) +
-                                       " for a value of " + shape_to_string(g.shape()));
+            if (vertices_[vertex.inputs[k]].layer != nullptr) {  // not the data: nothing trains it
+                add_gradient(grad[vertex.inputs[k]], std::move(dx[k]), *vertex.layer);
             }
         }
     }
 }
 //! [graph_backward]
+
+//! [graph_gradient_sum]
+// A value read by several layers: the gradients its readers send back add up.
+void Graph::add_gradient(Tensor4& sum, Tensor4 dx, const Layer& reader) const {
+    if (sum.size() == 0) {
+        sum = std::move(dx);
+    } else if (sum.shape() == dx.shape()) {
+        sum += dx;
+    } else {
+        throw std::logic_error("Graph " + name() + ": " + reader.name() +
+                               " sent back a gradient of " + shape_to_string(dx.shape()) +
+                               " for a value of " + shape_to_string(sum.shape()));
+    }
+}
+//! [graph_gradient_sum]
 
 const Layer& Graph::output_layer() const {
     if (!has_output_) {

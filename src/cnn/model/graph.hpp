@@ -101,6 +101,8 @@ private:
         std::vector<std::size_t> inputs;  // the vertices it reads
     };
     Node connect(Layer& layer, const std::vector<Node>& inputs);
+    InputGradient input_gradient(const Vertex& vertex) const;
+    void add_gradient(Tensor4& sum, Tensor4 dx, const Layer& reader) const;
     void expect_nodes(const std::vector<Node>& nodes, const std::string& reader) const;
 
     std::size_t serial_;  // what this graph's nodes carry

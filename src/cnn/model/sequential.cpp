@@ -19,7 +19,6 @@ Shape Sequential::build_layers() {
     return input;
 }
 
-//! [sequential_passes]
 std::vector<LayerCall> Sequential::wiring() {
     std::vector<LayerCall> steps;
     const Layer* previous = nullptr;  // the model's input
@@ -30,6 +29,7 @@ std::vector<LayerCall> Sequential::wiring() {
     return steps;
 }
 
+//! [sequential_forward]
 Tensor4 Sequential::run_forward(Tensor4 x, bool training, bool apply_softmax) {
     for (std::size_t i = 0; i < size(); ++i) {
         const bool last = i + 1 == size();
@@ -37,14 +37,21 @@ Tensor4 Sequential::run_forward(Tensor4 x, bool training, bool apply_softmax) {
     }
     return x;
 }
+//! [sequential_forward]
 
+//! [sequential_backward]
 void Sequential::run_backward(Tensor4 dlogits) {
-    Tensor4 grad = layer(size() - 1).backward_from_logits(std::move(dlogits));
-    for (std::size_t i = size() - 1; i-- > 0;) {
-        grad = layer(i).backward(std::move(grad));
+    // The first layer's input gradient would go to the data, which nothing trains: skipped.
+    const auto input_gradient = [](std::size_t i) {
+        return i == 0 ? InputGradient::skip : InputGradient::compute;
+    };
+    const std::size_t last = size() - 1;
+    Tensor4 grad = layer(last).backward_from_logits(std::move(dlogits), input_gradient(last));
+    for (std::size_t i = last; i-- > 0;) {
+        grad = layer(i).backward(std::move(grad), input_gradient(i));
     }
 }
-//! [sequential_passes]
+//! [sequential_backward]
 
 const Layer& Sequential::output_layer() const {
     return layer(size() - 1);
