@@ -143,7 +143,6 @@ void im2col_group(const Tensor4& x, const ImageGroup& group, const ConvSizes& s,
 
 }  // namespace
 
-//! [conv2d_fast_forward]
 Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& g, const FastConvOptions& options,
                             GemmWorkspace& workspace) {
@@ -156,6 +155,7 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     prepare(workspace, s, plan);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
+    //! [fast_forward_groups]
     plan.run([&](std::size_t share) {
         GemmWorkspace::PerThread& mine = workspace.per_thread[share];
         plan.for_each_group(share, [&](const ImageGroup& group) {
@@ -178,11 +178,10 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
             }
         });
     });
+    //! [fast_forward_groups]
     return y;
 }
-//! [conv2d_fast_forward]
 
-//! [conv2d_fast_backward]
 Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& g,
                              const FastConvOptions& options, GemmWorkspace& workspace,
@@ -193,6 +192,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     const Conv2DPlan plan(s.n, s.p, options);
     prepare(workspace, s, plan);
     Tensor4 dx = Tensor4::from_shape(x.shape());
+    //! [fast_backward_gather]
     plan.run([&](std::size_t share) {
         GemmWorkspace::PerThread& mine = workspace.per_thread[share];
         float* dw_mine = workspace.dw.zeroed(share);
@@ -215,6 +215,8 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
                     db_mine[f] += sum;
                 }
             }
+    //! [fast_backward_gather]
+            //! [fast_backward_products]
             im2col_group(x, group, s, g, mine.columns.data());
             // dW (FN, k) += dz (FN, columns) cols^T; then cols is free to hold dcols = W^T dz.
             gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.outputs.data(),
@@ -231,8 +233,8 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     workspace.dw.add_to(dw.data());
     workspace.db.add_to(db.data());
     return dx;
+            //! [fast_backward_products]
 }
-//! [conv2d_fast_backward]
 
 namespace {
 

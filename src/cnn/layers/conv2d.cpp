@@ -152,7 +152,7 @@ std::vector<Parameter> Conv2D::parameters() {
     return {make_parameter(name() + "/kernel", w_, dw_), make_parameter(name() + "/bias", b_, db_)};
 }
 
-//! [conv2d_layer]
+//! [conv2d_forward_operation]
 Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     expect_built(*this, static_cast<bool>(engine_));
     if (x.shape(1) != w_.shape(1)) {
@@ -169,7 +169,9 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     }
     return y;
 }
+//! [conv2d_forward_operation]
 
+//! [conv2d_backward_operation]
 Tensor4 Conv2D::backward_operation(Tensor4 dy) {
     expect_forward_first(*this, x_.size() > 0);
     const Conv2DGeometry g = geometry(x_.shape(2), x_.shape(3));
@@ -182,6 +184,6 @@ Tensor4 Conv2D::backward_operation(Tensor4 dy) {
     }
     return engine_->backward(dy, x_, y_, w_, g, fused_relu(), dw_, db_);
 }
-//! [conv2d_layer]
+//! [conv2d_backward_operation]
 
 }  // namespace cnn
