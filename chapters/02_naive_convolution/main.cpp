@@ -63,7 +63,7 @@ void worked_example(const fs::path& out) {
     text.line(cnn::matrix_to_text(example_filter));
     const Tensor2 y = cnn::correlate2d_forward(example_input, example_filter);
     const Tensor2 y_bias = cnn::correlate2d_forward(example_input, example_filter, 3.0f);
-//! [example_calls]
+    //! [example_calls]
 
     cnn::NumberGridFigure figure;
     figure.title = "The 3x3 window slides over the 4x4 input; each position gives one output";

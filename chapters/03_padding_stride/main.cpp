@@ -113,7 +113,7 @@ Pair calculate(const Query& q, cnn::Transcript& out) {
         g.pad_rows = {p.rows, p.rows};
         g.pad_cols = {p.cols, p.cols};
     }
-//! [calculate_geometry]
+    //! [calculate_geometry]
     out.line(fmt::format("input {}x{}, kernel {}x{}, stride {}x{}, padding {} -> rows: {}, "
                          "columns: {}{}",
                          q.input.rows, q.input.cols, q.kernel.rows, q.kernel.cols, q.stride.rows,

@@ -215,7 +215,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
                     db_mine[f] += sum;
                 }
             }
-    //! [fast_backward_gather]
+            //! [fast_backward_gather]
             //! [fast_backward_products]
             im2col_group(x, group, s, g, mine.columns.data());
             // dW (FN, k) += dz (FN, columns) cols^T; then cols is free to hold dcols = W^T dz.
@@ -233,7 +233,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     workspace.dw.add_to(dw.data());
     workspace.db.add_to(db.data());
     return dx;
-            //! [fast_backward_products]
+    //! [fast_backward_products]
 }
 
 namespace {

@@ -85,7 +85,7 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
             cols.push_back({l.name(), pool->window_cols, g.stride_cols, g.pad_cols.before});
             continue;
         }
-    //! [receptive_walk]
+        //! [receptive_walk]
         const Shape& out = model.output_shape(i);
         if (in.size() != 3 || out.size() != 3 || in[1] != out[1] || in[2] != out[2]) {
             throw std::invalid_argument("receptive_window: " + l.name() + " (" + l.type() +

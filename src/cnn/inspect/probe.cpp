@@ -204,7 +204,7 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
             }
         }
         const Tensor4 g = backward(std::move(d_out));
-    //! [ascent_gradient]
+        //! [ascent_gradient]
         //! [ascent_move]
         for (std::size_t k = 0; k < units; ++k) {
             const float* gk = g.data() + k * per_image;

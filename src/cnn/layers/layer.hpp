@@ -80,7 +80,7 @@ public:
     Tensor4 forward(Tensor4 x, bool training = false, bool apply_softmax = true);
     /// dy is the gradient of the output; accumulates the parameter gradients, returns dx.
     Tensor4 backward(Tensor4 dy);
-// [layer_contract]
+    // [layer_contract]
 
     /// Bytes the layer holds after its last forward pass so that backward() can run: what
     /// its operation keeps plus what its activation keeps (a ReLU's input). Chapter 09 adds
@@ -106,7 +106,7 @@ public:
         return 0;
     }
 
-// [layer_operation]
+    // [layer_operation]
 protected:
     /// Bytes of what the layer's own operation keeps for its backward pass (its input, a
     /// mask, the winners of a pooling); the layers that keep something override it.
@@ -114,7 +114,7 @@ protected:
     /// The layer's own operation, before the activation.
     virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
     virtual Tensor4 backward_operation(Tensor4 dy) = 0;
-// [layer_operation]
+    // [layer_operation]
     /// True when the layer's own operation already ends with its activation (a ReLU fused
     /// into a convolution engine), so forward() and backward() must not apply it again.
     /// \return false unless a layer overrides it

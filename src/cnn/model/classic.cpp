@@ -48,7 +48,7 @@ Sequential vgg(const VggOptions& options, std::uint64_t seed) {
         }
         model.add(MaxPooling2D(2));  // halves H and W; the next block doubles the channels
     }
-//! [vgg_blocks]
+    //! [vgg_blocks]
     //! [vgg_classifier]
     model.add(Flatten());
     for (const std::size_t units : options.dense_units) {
