@@ -40,8 +40,8 @@ Tensor4 conv2d_naive_forward(const Tensor4& x, const Tensor4& w, const Tensor1& 
     const std::size_t fh = w.shape(2), fw = w.shape(3);
     Tensor4 y = Tensor4::from_shape({n_images, n_filters, oh, ow});
     for (std::size_t n = 0; n < n_images; ++n) {            // every image
+        //! [conv2d_naive_window]
         for (std::size_t f = 0; f < n_filters; ++f) {       // every filter: one output map
-            //! [conv2d_naive_window]
             for (std::size_t i = 0; i < oh; ++i) {          // every window position
                 for (std::size_t j = 0; j < ow; ++j) {
                     float sum = b(f);                        // the bias, once per output
@@ -64,8 +64,8 @@ Tensor4 conv2d_naive_forward(const Tensor4& x, const Tensor4& w, const Tensor1& 
                     y(n, f, i, j) = sum;
                 }
             }
-            //! [conv2d_naive_window]
         }
+        //! [conv2d_naive_window]
     }
     return y;
 }
@@ -86,8 +86,8 @@ Tensor4 conv2d_naive_backward(const Tensor4& dy, const Tensor4& x, const Tensor4
     const std::size_t fh = w.shape(2), fw = w.shape(3);
     Tensor4 dx = xt::zeros<float>(x.shape());
     for (std::size_t n = 0; n < n_images; ++n) {
+        //! [conv2d_naive_backward]
         for (std::size_t f = 0; f < n_filters; ++f) {
-            //! [conv2d_naive_backward]
             for (std::size_t i = 0; i < oh; ++i) {
                 for (std::size_t j = 0; j < ow; ++j) {
                     const float grad = dy(n, f, i, j);
@@ -109,8 +109,8 @@ Tensor4 conv2d_naive_backward(const Tensor4& dy, const Tensor4& x, const Tensor4
                     }
                 }
             }
-            //! [conv2d_naive_backward]
         }
+        //! [conv2d_naive_backward]
     }
     return dx;
 }
