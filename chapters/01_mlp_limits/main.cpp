@@ -248,11 +248,11 @@ void plot_shuffled_examples(const Data& data, const Split& shuffled_test, const 
     cnn::save_image_grid(grid, out / "ch01_shuffled_images.png");
 }
 
-//! [shuffle_experiment]
 // Trains the same MLP, with the same seeds, on the original and on the pixel-shuffled images.
 // Returns the model trained on the original images with the first seed.
 cnn::Sequential shuffle_experiment(const Data& data, const Setup& setup, std::uint64_t seed,
                                    const fs::path& out) {
+    //! [shuffle_data]
     cnn::Rng rng(seed ^ 0x5eedULL);
     const cnn::Shape shape = image_shape(data.train.x);
     const std::vector<std::size_t> permutation = rng.permutation(shape[0] * shape[1] * shape[2]);
@@ -260,8 +260,10 @@ cnn::Sequential shuffle_experiment(const Data& data, const Setup& setup, std::ui
     shuffled.train = permuted(data.train, permutation);
     shuffled.validation = permuted(data.validation, permutation);
     shuffled.test = permuted(data.test, permutation);
+    //! [shuffle_data]
     plot_shuffled_examples(data, shuffled.test, out);
 
+    //! [shuffle_pairs]
     std::vector<double> original_acc, shuffled_acc;
     std::vector<Trained> first_pair;
     for (std::size_t s = 0; s < setup.seeds; ++s) {
@@ -276,7 +278,7 @@ cnn::Sequential shuffle_experiment(const Data& data, const Setup& setup, std::ui
             }
         }
     }
-    //! [shuffle_experiment]
+    //! [shuffle_pairs]
 
     cnn::Transcript table(out / "ch01_shuffle.txt");
     table.line("Shuffle experiment: test accuracy of the same MLP (same seeds)");

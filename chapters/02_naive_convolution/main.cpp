@@ -46,13 +46,15 @@ using cnn::Tensor2;
 // 1. A worked example, window by window
 // ---------------------------------------------------------------------------------------------
 
-//! [worked_example]
+//! [example_data]
 // The input and filter of the worked example in Saito, "Deep Learning from Scratch" (2016),
 // figure 7-4, the (4, 4) input and (3, 3) filter of Deep Learning from Scratch; there the output is
 // [[15, 16], [6, 15]], and [[18, 19], [9, 18]] with a bias of 3 (figure 7-5).
 const Tensor2 example_input = {{1, 2, 3, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 3, 0, 1}};
 const Tensor2 example_filter = {{2, 0, 1}, {0, 1, 2}, {1, 0, 2}};
+//! [example_data]
 
+//! [example_calls]
 void worked_example(const fs::path& out) {
     cnn::Transcript text(out / "ch02_worked_example.txt");
     text.line("input x (4, 4):");
@@ -61,6 +63,7 @@ void worked_example(const fs::path& out) {
     text.line(cnn::matrix_to_text(example_filter));
     const Tensor2 y = cnn::correlate2d_forward(example_input, example_filter);
     const Tensor2 y_bias = cnn::correlate2d_forward(example_input, example_filter, 3.0f);
+    //! [example_calls]
 
     cnn::NumberGridFigure figure;
     figure.title = "The 3x3 window slides over the 4x4 input; each position gives one output";
@@ -92,7 +95,6 @@ void worked_example(const fs::path& out) {
     text.save();
     cnn::save_number_grids(figure, out / "ch02_sliding_window.png");
 }
-//! [worked_example]
 
 // ---------------------------------------------------------------------------------------------
 // 2. Convolution versus cross-correlation
@@ -229,7 +231,7 @@ void edge_detector(const cnn::Dataset& fashion, const fs::path& out) {
 // ---------------------------------------------------------------------------------------------
 
 void learn_kernel(const Tensor2& photo, std::size_t steps, std::uint64_t seed, const fs::path& out) {
-    //! [learn_kernel]
+    //! [learn_target]
     // The target: what a known kernel and bias make of the photo.
     const Tensor2 true_kernel = {{1, 0, -1}, {2, 0, -2}, {1, 0, -1}};  // Sobel, vertical edges
     const float true_bias = 0.5f;
@@ -246,7 +248,9 @@ void learn_kernel(const Tensor2& photo, std::size_t steps, std::uint64_t seed, c
     const std::vector<cnn::Parameter> parameters = {
         cnn::make_parameter("kernel", kernel, dkernel), cnn::make_parameter("bias", bias, dbias)};
     cnn::Sgd sgd({/*learning_rate=*/0.05f, /*momentum=*/0.9f});
+    //! [learn_target]
 
+    //! [learn_loop]
     cnn::Series loss_curve{"mean squared error", {}, {}};
     for (std::size_t step = 0; step <= steps; ++step) {
         const Tensor2 y = cnn::correlate2d_forward(photo, kernel, bias(0));
@@ -261,7 +265,7 @@ void learn_kernel(const Tensor2& photo, std::size_t steps, std::uint64_t seed, c
                                   dkernel, dbias(0));
         sgd.step(parameters);
     }
-    //! [learn_kernel]
+    //! [learn_loop]
 
     cnn::Transcript text(out / "ch02_learning.txt");
     text.line(fmt::format("input: the photo {}, target: its correlation with the kernel below "

@@ -95,7 +95,7 @@ std::string padding_text(const cnn::AxisPadding& p) {
                                : fmt::format("{} before + {} after", p.before, p.after);
 }
 
-//! [calculate]
+//! [calculate_geometry]
 // Prints the output size of `q`, axis by axis, with the formula filled in. Throws
 // cnn::GeometryError (the same explanation, as an error) when the size does not exist.
 Pair calculate(const Query& q, cnn::Transcript& out) {
@@ -113,12 +113,14 @@ Pair calculate(const Query& q, cnn::Transcript& out) {
         g.pad_rows = {p.rows, p.rows};
         g.pad_cols = {p.cols, p.cols};
     }
+    //! [calculate_geometry]
     out.line(fmt::format("input {}x{}, kernel {}x{}, stride {}x{}, padding {} -> rows: {}, "
                          "columns: {}{}",
                          q.input.rows, q.input.cols, q.kernel.rows, q.kernel.cols, q.stride.rows,
                          q.stride.cols, q.padding, padding_text(g.pad_rows),
                          padding_text(g.pad_cols),
                          g.policy == cnn::SizePolicy::floor ? " (rounding down)" : ""));
+    //! [calculate_size]
     const cnn::AxisGeometry rows{q.input.rows, q.kernel.rows, g.stride_rows, g.pad_rows};
     const cnn::AxisGeometry cols{q.input.cols, q.kernel.cols, g.stride_cols, g.pad_cols};
     out.line(wrapped(cnn::explain_output_size(rows, g.policy, "H"), "  "));
@@ -126,8 +128,8 @@ Pair calculate(const Query& q, cnn::Transcript& out) {
     const Pair result{cnn::conv_output_size(rows, g.policy), cnn::conv_output_size(cols, g.policy)};
     out.line(fmt::format("  output: {}x{}", result.rows, result.cols));
     return result;
+    //! [calculate_size]
 }
-//! [calculate]
 
 // ---------------------------------------------------------------------------------------------
 // 1. Saito's examples

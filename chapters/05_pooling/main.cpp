@@ -195,7 +195,7 @@ double relative_change(const xt::xtensor<float, Rank>& a, const xt::xtensor<floa
 
 void shift_study(cnn::Conv2D& conv, const Tensor4& images, std::size_t max_shift,
                  const fs::path& out) {
-    //! [shift_study]
+    //! [shift_reference]
     // For each shift s: move the images s pixels right and compare what comes out with the
     // output for the unshifted images.
     cnn::MaxPooling2D pool2;                                   // 2x2 max pooling
@@ -205,11 +205,13 @@ void shift_study(cnn::Conv2D& conv, const Tensor4& images, std::size_t max_shift
     const Tensor4 pooled4 = pool4.forward(maps);
     cnn::GlobalAveragePooling2D global;
     const Tensor4 averaged = global.forward(maps);  // (N, C, 1, 1)
+    //! [shift_reference]
     cnn::Series conv_in_place{"convolution, same positions", {}, {}};
     cnn::Series conv_shifted{"convolution, shifted back (equivariance)", {}, {}};
     cnn::Series pool2_series{"after 2x2 max pooling", {}, {}};
     cnn::Series pool4_series{"after 4x4 max pooling", {}, {}};
     cnn::Series global_series{"after global average pooling", {}, {}};
+    //! [shift_loop]
     for (std::size_t s = 0; s <= max_shift; ++s) {
         const auto shift = static_cast<std::ptrdiff_t>(s);
         const Tensor4 moved_maps = conv.forward(cnn::shift_images(images, 0, shift));
@@ -225,7 +227,7 @@ void shift_study(cnn::Conv2D& conv, const Tensor4& images, std::size_t max_shift
         global_series.x.push_back(x);
         global_series.y.push_back(relative_change(global.forward(moved_maps), averaged));
     }
-    //! [shift_study]
+    //! [shift_loop]
     cnn::Transcript text(out / "ch05_shift.txt");
     text.line(fmt::format("relative change ||out(shifted) - out|| / ||out|| over {} images",
                           images.shape(0)));

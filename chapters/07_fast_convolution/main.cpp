@@ -177,7 +177,7 @@ double difference(const Expected& naive, const LadderProblem& p, cnn::Conv2DEngi
                      relative_difference(naive.dw, dw), relative_difference(naive.db, db)});
 }
 
-//! [ladder]
+//! [ladder_timers]
 // Chapter 04's loops, on a few images (they are slow); the caller scales the time to the batch.
 double time_naive(LadderProblem& p, const Budget& budget) {
     return median_seconds(std::min<std::size_t>(budget.repeats, 3), [&] {
@@ -195,6 +195,7 @@ double time_engine(LadderProblem& p, const Budget& budget, cnn::Conv2DEngine& en
         engine.backward(p.dy, p.x, y, p.w, p.g, /*relu=*/false, p.dw, p.db);
     });
 }
+//! [ladder_timers]
 
 // Chapter 07's engines, each checked against the naive loops: the im2col engine on one thread
 // and on all of them, then what the layers run. Each engine's workspace lives only while the
@@ -227,6 +228,7 @@ double time_im2col(LadderProblem& p, const Budget& budget) {
     });
 }
 
+//! [ladder_sgemm]
 // The reference: OpenBLAS alone, on every core, computing the convolution's three products
 // for the whole batch at once, with k = C·FH·FW and p = N·OH·OW:
 // forward (FN, k)(k, p), dW = (FN, p)(p, k), dcols = (k, FN)(FN, p).
@@ -244,7 +246,7 @@ double time_sgemm(const ConvShape& s, const Budget& budget) {
         cnn::gemm(filters, Op::transpose, dz, Op::none, dcols);
     });
 }
-//! [ladder]
+//! [ladder_sgemm]
 
 LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
     LadderProblem p = ladder_problem(s, budget, rng);

@@ -396,12 +396,12 @@ void batch_norm_on_numbers(std::uint64_t seed, const fs::path& out) {
     text.save();
 }
 
-//! [plain_deep]
 // A deep plain network: three stages of three 3x3 convolutions (16, 32, 64 channels), each
 // stage ending in a 2x2 max-pooling; with `batch_norm`, every convolution is followed by
 // BatchNormalization before its ReLU. Its moving averages use momentum 0.9 (PyTorch's default)
 // rather than Keras's 0.99: this run is only 160 steps long, and after n steps the averages
 // still hold momentum^n of their starting values (0.99^160 = 20%, 0.9^160 = 0%).
+//! [plain_deep_model]
 cnn::Sequential plain_deep(bool batch_norm, std::uint64_t seed) {
     cnn::Sequential model(seed);
     for (const std::size_t filters : {16, 32, 64}) {
@@ -424,7 +424,7 @@ cnn::Sequential plain_deep(bool batch_norm, std::uint64_t seed) {
     model.add(cnn::Dense(10).activation("softmax"));
     return model;
 }
-//! [plain_deep]
+//! [plain_deep_model]
 
 void batch_norm_experiment(const Data& data, const Budget& budget, std::uint64_t seed,
                            const fs::path& out) {

@@ -113,10 +113,10 @@ std::string label(Kind kind) {
     return "";
 }
 
-//! [small_models]
 // Chapter 01's MLP, and three small CNNs with the same two convolutions: the first flattens
 // their full-size maps straight into the classifier, the second pools twice before it, the
 // third also sees every training image flipped and shifted (chapter 08's augmentation).
+//! [make_model]
 cnn::Sequential make_model(Kind kind, std::uint64_t seed) {
     if (kind == Kind::mlp) {
         return cnn::mlp({{1, 28, 28}, {256, 128}, 10}, seed);
@@ -140,7 +140,7 @@ cnn::Sequential make_model(Kind kind, std::uint64_t seed) {
     model.add(cnn::Dense(10).activation("softmax"));
     return model;
 }
-//! [small_models]
+//! [make_model]
 
 struct Trained {
     cnn::Sequential model;

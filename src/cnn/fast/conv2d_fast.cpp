@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -143,7 +144,6 @@ void im2col_group(const Tensor4& x, const ImageGroup& group, const ConvSizes& s,
 
 }  // namespace
 
-//! [conv2d_fast_forward]
 Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& g, const FastConvOptions& options,
                             GemmWorkspace& workspace) {
@@ -156,6 +156,7 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     prepare(workspace, s, plan);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
     const bool relu = options.epilogue == Epilogue::bias_relu;
+    //! [fast_forward_groups]
     plan.run([&](std::size_t share) {
         GemmWorkspace::PerThread& mine = workspace.per_thread[share];
         plan.for_each_group(share, [&](const ImageGroup& group) {
@@ -178,15 +179,16 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
             }
         });
     });
+    //! [fast_forward_groups]
     return y;
 }
-//! [conv2d_fast_forward]
 
 namespace {
 
 // dy's images of the group side by side, as (FN, group.count·p) in `to`, through the ReLU's
 // mask when `y` (the forward's output) is given; adds each row's sum to db_mine unless it is
 // null.
+//! [gather_dy]
 void gather_dy(const Tensor4& dy, const Tensor4* y, const ImageGroup& group, const ConvSizes& s,
                float* to, float* db_mine) {
     const std::size_t columns = group.count * s.p;
@@ -204,15 +206,12 @@ void gather_dy(const Tensor4& dy, const Tensor4* y, const ImageGroup& group, con
                 std::copy(from, from + s.p, row);
             }
             if (db_mine != nullptr) {
-                float sum = 0.0f;
-                for (std::size_t q = 0; q < s.p; ++q) {
-                    sum += row[q];
-                }
-                db_mine[f] += sum;
+                db_mine[f] += std::accumulate(row, row + s.p, 0.0f);
             }
         }
     }
 }
+//! [gather_dy]
 
 void expect_dy(const Tensor4& dy, const ConvSizes& s) {
     const std::array<std::size_t, 4> out = {s.n, s.fn, s.oh, s.ow};
@@ -224,7 +223,6 @@ void expect_dy(const Tensor4& dy, const ConvSizes& s) {
 
 }  // namespace
 
-//! [conv2d_fast_backward]
 Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                              const Tensor4& w, const Conv2DGeometry& g,
                              const FastConvOptions& options, GemmWorkspace& workspace,
@@ -235,6 +233,7 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     const Conv2DPlan plan(s.n, s.p, options);
     prepare(workspace, s, plan);
     Tensor4 dx = Tensor4::from_shape(x.shape());
+    //! [fast_backward_gather]
     plan.run([&](std::size_t share) {
         GemmWorkspace::PerThread& mine = workspace.per_thread[share];
         float* dw_mine = workspace.dw.zeroed(share);
@@ -246,6 +245,8 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
             const std::size_t columns = group.count * s.p;
             // Gather dy as (FN, columns), through the ReLU's mask, summing db on the way.
             gather_dy(dy, relu ? &y : nullptr, group, s, mine.outputs.data(), db_mine);
+            //! [fast_backward_gather]
+            //! [fast_backward_products]
             im2col_group(x, group, s, g, mine.columns.data());
             // dW (FN, k) += dz (FN, columns) cols^T; then cols is free to hold dcols = W^T dz.
             gemm(Op::none, Op::transpose, s.fn, s.k, columns, mine.outputs.data(),
@@ -262,8 +263,8 @@ Tensor4 conv2d_fast_backward(const Tensor4& dy, const Tensor4& x, const Tensor4&
     workspace.dw.add_to(dw.data());
     workspace.db.add_to(db.data());
     return dx;
+    //! [fast_backward_products]
 }
-//! [conv2d_fast_backward]
 
 
 Tensor4 conv2d_fast_backward_input(const Tensor4& dy, const Tensor4& w,

@@ -6,7 +6,7 @@
 
 namespace cnn {
 
-//! [fast_engine]
+//! [engine_choice]
 bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& g) {
     return winograd_applies(w, g) && w.shape(0) >= winograd_lanes && w.shape(1) >= winograd_lanes;
 }
@@ -17,7 +17,9 @@ ConvAlgorithm FastConv2DEngine::algorithm_for(const Tensor4& w, const Conv2DGeom
     }
     return winograd_preferred(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
 }
+//! [engine_choice]
 
+//! [engine_forward]
 Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                   const Conv2DGeometry& g, bool relu) {
     if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
@@ -25,6 +27,7 @@ Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tens
     }
     return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), gemm_workspace_);
 }
+//! [engine_forward]
 
 Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                    const Tensor4& w, const Conv2DGeometry& g, bool relu,
@@ -35,7 +38,6 @@ Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Te
     }
     return conv2d_fast_backward(dy, x, y, w, g, with_epilogue(relu), gemm_workspace_, dw, db);
 }
-//! [fast_engine]
 
 Tensor4 FastConv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
                                          const std::array<std::size_t, 4>& x_shape,

@@ -54,7 +54,6 @@ std::vector<std::vector<Excitation>> strongest_excitations(Sequential& model, co
     return best;
 }
 
-//! [receptive_window]
 InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t row, std::size_t col) {
     model.build();
     if (layer >= model.size()) {
@@ -62,6 +61,7 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
                                     " requested, but the model has " + std::to_string(model.size()));
     }
     // Chapter 04's walk, once along the rows and once along the columns.
+    //! [receptive_walk]
     std::vector<WindowLayer> rows, cols;
     for (std::size_t i = 0; i <= layer; ++i) {
         const Layer& l = model.layer(i);
@@ -85,6 +85,7 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
             cols.push_back({l.name(), pool->window_cols, g.stride_cols, g.pad_cols.before});
             continue;
         }
+        //! [receptive_walk]
         const Shape& out = model.output_shape(i);
         if (in.size() != 3 || out.size() != 3 || in[1] != out[1] || in[2] != out[2]) {
             throw std::invalid_argument("receptive_window: " + l.name() + " (" + l.type() +
@@ -92,6 +93,7 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
                                         model.layer(layer).name() + " sees the whole image");
         }
     }
+    //! [receptive_field_window]
     const ReceptiveField r = receptive_fields(rows).back();
     const ReceptiveField c = receptive_fields(cols).back();
     // Unit i's field is centred at start + i * jump and is `size` wide.
@@ -100,8 +102,8 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
         return static_cast<std::ptrdiff_t>(std::lround(centre - (static_cast<double>(f.size) - 1.0) / 2.0));
     };
     return {first(r, row), first(c, col), r.size, c.size};
+    //! [receptive_field_window]
 }
-//! [receptive_window]
 
 Tensor3 crop_window(const Tensor3& image, const InputWindow& window, float fill) {
     Tensor3 out = xt::empty<float>({image.shape(0), window.rows, window.cols});

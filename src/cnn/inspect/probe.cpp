@@ -192,7 +192,7 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
     Ascent result;
     result.initial_activation = unit_values(first);
 
-    //! [ascent_step]
+    //! [ascent_gradient]
     for (std::size_t step = 1; step <= options.steps; ++step) {
         const Tensor4 out = forward(x);
         Tensor4 d_out = xt::zeros<float>(out.shape());
@@ -204,6 +204,8 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
             }
         }
         const Tensor4 g = backward(std::move(d_out));
+        //! [ascent_gradient]
+        //! [ascent_move]
         for (std::size_t k = 0; k < units; ++k) {
             const float* gk = g.data() + k * per_image;
             float* xk = x.data() + k * per_image;
@@ -220,11 +222,11 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
                 xk[i] = std::clamp(v, options.low, options.high);
             }
         }
+        //! [ascent_move]
         if (options.blur_sigma > 0.0f && step % options.blur_every == 0) {
             blur3x3(x, options.blur_sigma);
         }
     }
-    //! [ascent_step]
     result.final_activation = unit_values(forward(x));
     result.images = std::move(x);
     return result;

@@ -154,7 +154,7 @@ std::vector<Parameter> Conv2D::parameters() {
     return {make_parameter(name() + "/kernel", w_, dw_), make_parameter(name() + "/bias", b_, db_)};
 }
 
-//! [conv2d_layer]
+//! [conv2d_forward_operation]
 Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     expect_built(*this, static_cast<bool>(engine_));
     if (x.shape(1) != w_.shape(1)) {
@@ -171,12 +171,13 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     }
     return y;
 }
+//! [conv2d_forward_operation]
 
+//! [conv2d_backward_operation]
 Tensor4 Conv2D::backward_operation(Tensor4 dy) {
     const Conv2DGeometry g = prepare_backward();
     return engine_->backward(dy, x_, y_, w_, g, fused_relu(), dw_, db_);
 }
-//! [conv2d_layer]
 
 void Conv2D::backward_parameters_operation(Tensor4 dy) {
     const Conv2DGeometry g = prepare_backward();
@@ -194,5 +195,6 @@ Conv2DGeometry Conv2D::prepare_backward() {
     }
     return geometry(x_.shape(2), x_.shape(3));
 }
+//! [conv2d_backward_operation]
 
 }  // namespace cnn

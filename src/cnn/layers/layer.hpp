@@ -69,7 +69,7 @@ enum class InputGradient {
 /// \throws std::invalid_argument for any other name
 Activation parse_activation(const std::string& name);
 
-// [layer]
+// [layer_contract]
 /// Base of every layer.
 class Layer {
 public:
@@ -89,6 +89,7 @@ public:
     Tensor4 forward(Tensor4 x, bool training = false, bool apply_softmax = true);
     /// dy is the gradient of the output; accumulates the parameter gradients, returns dx.
     Tensor4 backward(Tensor4 dy, InputGradient input = InputGradient::compute);
+    // [layer_contract]
 
     /// Bytes the layer holds after its last forward pass so that backward() can run: what
     /// its operation keeps plus what its activation keeps (a ReLU's input). Chapter 09 adds
@@ -98,11 +99,13 @@ public:
     /// follows.
     /// \return bytes (0 for most layers; a fast Conv2D's buffers)
     virtual std::size_t workspace_bytes() const { return 0; }
+    // [layer_parameters]
     /// The trainable tensors (none for most layers).
     virtual std::vector<Parameter> parameters() { return {}; }
     std::size_t parameter_count();
     /// The activation the layer ends with.
     virtual Activation activation() const { return Activation::linear; }
+    // [layer_parameters]
     /// Multiply-adds of one example's forward pass, given the shape the layer produces: what
     /// the cost tables of AlexNet and VGG count (a FLOP count is twice it). 0 for layers whose
     /// work is small beside a convolution's or a Dense layer's: activations, pooling,
@@ -112,6 +115,7 @@ public:
         return 0;
     }
 
+    // [layer_operation]
 protected:
     /// Bytes of what the layer's own operation keeps for its backward pass (its input, a
     /// mask, the winners of a pooling); the layers that keep something override it.
@@ -119,7 +123,7 @@ protected:
     /// The layer's own operation, before the activation.
     virtual Tensor4 forward_operation(Tensor4 x, bool training) = 0;
     virtual Tensor4 backward_operation(Tensor4 dy) = 0;
-// [layer]
+    // [layer_operation]
     /// backward_operation() for InputGradient::skip: the parameter gradients alone. The default
     /// computes dx too and drops it; the layers whose input gradient is costly (Conv2D) override
     /// it.

@@ -56,7 +56,7 @@ Tensor2 softmax(const Tensor2& logits) {
     return probs;
 }
 
-//! [softmax_cross_entropy_impl]
+//! [softmax_cross_entropy_forward]
 SoftmaxCrossEntropy softmax_cross_entropy_forward(const Tensor2& logits, const Labels& labels) {
     expect_labels("softmax_cross_entropy_forward", logits, labels);
     SoftmaxCrossEntropy result;
@@ -76,7 +76,9 @@ SoftmaxCrossEntropy softmax_cross_entropy_forward(const Tensor2& logits, const L
     result.loss = n_rows == 0 ? 0.0 : total / static_cast<double>(n_rows);
     return result;
 }
+//! [softmax_cross_entropy_forward]
 
+//! [softmax_cross_entropy_backward]
 Tensor2 softmax_cross_entropy_backward(const Tensor2& probs, const Labels& labels) {
     expect_labels("softmax_cross_entropy_backward", probs, labels);
     const std::size_t n_rows = probs.shape(0);
@@ -87,6 +89,6 @@ Tensor2 softmax_cross_entropy_backward(const Tensor2& probs, const Labels& label
     }
     return dlogits;
 }
-//! [softmax_cross_entropy_impl]
+//! [softmax_cross_entropy_backward]
 
 }  // namespace cnn

@@ -30,7 +30,7 @@ std::vector<std::size_t> block_sizes(const VggOptions& o) {
 
 }  // namespace
 
-//! [vgg]
+//! [vgg_blocks]
 Sequential vgg(const VggOptions& options, std::uint64_t seed) {
     const std::vector<std::size_t> sizes = block_sizes(options);
     Sequential model(seed, options.name);
@@ -48,6 +48,8 @@ Sequential vgg(const VggOptions& options, std::uint64_t seed) {
         }
         model.add(MaxPooling2D(2));  // halves H and W; the next block doubles the channels
     }
+    //! [vgg_blocks]
+    //! [vgg_classifier]
     model.add(Flatten());
     for (const std::size_t units : options.dense_units) {
         model.add(Dense(units).activation("relu"));
@@ -57,8 +59,8 @@ Sequential vgg(const VggOptions& options, std::uint64_t seed) {
     }
     model.add(Dense(options.classes).activation("softmax"));
     return model;
+    //! [vgg_classifier]
 }
-//! [vgg]
 
 Sequential vgg16(std::uint64_t seed) {
     VggOptions o;

@@ -122,7 +122,6 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
-//! [summary]
 void Model::summary(std::ostream& out, const SummaryOptions& options) {
     build();
     // Keras's layout. The first column is at least as wide as Keras 2's, and wider when a
@@ -146,6 +145,7 @@ void Model::summary(std::ostream& out, const SummaryOptions& options) {
     fmt::print(out, "Model: \"{}\"\n{}\n", name_, rule);
     fmt::print(out, "{}\n{}\n", row("Layer (type)", "Output Shape", "Param #", "FLOPs", "Connected to"),
                double_rule);
+    //! [summary_rows]
     std::size_t trainable = 0, non_trainable = 0, multiply_adds = 0;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
         Layer& layer = *layers_[i];
@@ -168,6 +168,7 @@ void Model::summary(std::ostream& out, const SummaryOptions& options) {
     fmt::print(out, "Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n",
                thousands(trainable + non_trainable), thousands(trainable),
                thousands(non_trainable));
+    //! [summary_rows]
     if (options.flops) {
         fmt::print(out, "Forward FLOPs per example: {} ({} multiply-adds)\n",
                    si_prefixed(2.0 * static_cast<double>(multiply_adds)),
@@ -175,7 +176,6 @@ void Model::summary(std::ostream& out, const SummaryOptions& options) {
     }
     fmt::print(out, "{}\n", rule);
 }
-//! [summary]
 
 void Model::compile(std::unique_ptr<Optimizer> optimizer, const std::string& loss,
                     const std::vector<std::string>& metrics) {
@@ -272,7 +272,6 @@ History Model::fit(const Tensor4& x, const Labels& y, const FitOptions& options,
                take_labels(y, val), out);
 }
 
-//! [fit]
 History Model::fit(const Tensor4& x, const Labels& y, const FitOptions& options,
                    const Tensor4& x_val, const Labels& y_val, std::ostream& out) {
     if (!optimizer_) {
@@ -291,6 +290,7 @@ History Model::fit(const Tensor4& x, const Labels& y, const FitOptions& options,
     }
     const bool interactive = options.verbose == Verbosity::automatic && &out == &std::cout &&
                              ProgressBar::stdout_is_terminal();
+    //! [fit_epochs]
     const std::vector<Parameter> parameters = this->parameters();
     TrainingState state{*this, options, out, x.shape(0), x_val.shape(0), 0, 0, History{}, ""};
     for (const auto& callback : options.callbacks) {
@@ -315,8 +315,8 @@ History Model::fit(const Tensor4& x, const Labels& y, const FitOptions& options,
         }
     }
     return state.history;
+    //! [fit_epochs]
 }
-//! [fit]
 
 Evaluation Model::train_on_batch(const Tensor4& x, const Labels& y) {
     return train_step(x, y, parameters());
@@ -339,12 +339,12 @@ Evaluation Model::train_step(const Tensor4& x, const Labels& y,
 }
 //! [train_step]
 
-//! [train_epoch]
 Evaluation Model::train_epoch(const Tensor4& x, const Labels& y,
                               const std::vector<std::vector<std::size_t>>& batches,
                               const std::vector<Parameter>& parameters, const TrainingState& state,
                               ProgressBar& progress) {
     double loss_sum = 0.0, correct = 0.0, seen = 0.0;
+    //! [train_epoch_steps]
     for (std::size_t b = 0; b < batches.size(); ++b) {
         const Labels labels = take_labels(y, batches[b]);
         const Evaluation result = train_step(take_examples(x, batches[b]), labels, parameters);
@@ -366,9 +366,9 @@ Evaluation Model::train_epoch(const Tensor4& x, const Labels& y,
         seen += count;
         progress.update(b + 1, loss_sum / seen, correct / seen);
     }
+    //! [train_epoch_steps]
     return {loss_sum / seen, correct / seen};
 }
-//! [train_epoch]
 
 void Model::record_epoch(TrainingState& state, const Evaluation& trained, ProgressBar& progress,
                          const Tensor4& x_val, const Labels& y_val) {

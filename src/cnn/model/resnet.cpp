@@ -49,13 +49,13 @@ std::size_t resnet_depth(const ResNetOptions& options) {
     return 2 + 2 * options.blocks_per_stage * options.stage_filters.size();
 }
 
-//! [resnet]
 Graph resnet(const ResNetOptions& options, std::uint64_t seed) {
     if (options.stage_filters.empty() || options.blocks_per_stage == 0) {
         throw std::invalid_argument("resnet: expected at least one stage of at least one block, got " +
                                     std::to_string(options.stage_filters.size()) + " stages of " +
                                     std::to_string(options.blocks_per_stage) + " blocks");
     }
+    //! [resnet_body]
     Graph model(seed, options.shortcuts ? "resnet" : "plain");
     Node x = model.input(options.input_shape);
     if (options.augment) {  // new flips and shifts for every training batch
@@ -77,8 +77,8 @@ Graph resnet(const ResNetOptions& options, std::uint64_t seed) {
     h = model.call(GlobalAveragePooling2D(), h);  // (C, H, W) -> (C)
     model.output(model.call(Dense(options.classes).activation("softmax"), h));
     return model;
+    //! [resnet_body]
 }
-//! [resnet]
 
 Graph resnet_model(std::uint64_t seed) {
     ResNetOptions options;  // 16, 32 and 64 channels, three blocks per stage: ResNet-20

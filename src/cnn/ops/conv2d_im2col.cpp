@@ -33,7 +33,6 @@ std::array<std::size_t, 4> expect_gradient_shapes(const Tensor4& dy, const Tenso
 
 }  // namespace
 
-//! [conv2d_im2col]
 Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                               const Conv2DGeometry& g) {
     // x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); y is (N, FN, OH, OW).
@@ -43,6 +42,7 @@ Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1&
                                     std::to_string(n_filters) + "), got " +
                                     shape_to_string(b.shape()));
     }
+    //! [conv2d_im2col_forward]
     const std::size_t fh = w.shape(2), fw = w.shape(3);
     const std::size_t k = x.shape(1) * fh * fw, positions = oh * ow;
     Tensor2 cols = Tensor2::from_shape({k, positions});  // reused for every image
@@ -58,12 +58,14 @@ Tensor4 conv2d_im2col_forward(const Tensor4& x, const Tensor4& w, const Tensor1&
         }
     }
     return y;
+    //! [conv2d_im2col_forward]
 }
 
 Tensor4 conv2d_im2col_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& w,
                                const Conv2DGeometry& g, Tensor4& dw, Tensor1& db) {
     // dy is (N, FN, OH, OW), x is (N, C, H, W), w and dw are (FN, C, FH, FW), db is (FN).
     const auto [n_images, n_filters, oh, ow] = expect_gradient_shapes(dy, x, w, g, dw, db);
+    //! [conv2d_im2col_backward]
     const std::size_t fh = w.shape(2), fw = w.shape(3);
     const std::size_t k = x.shape(1) * fh * fw, positions = oh * ow;
     Tensor2 cols = Tensor2::from_shape({k, positions});
@@ -83,8 +85,8 @@ Tensor4 conv2d_im2col_backward(const Tensor4& dy, const Tensor4& x, const Tensor
         }
     }
     return dx;
+    //! [conv2d_im2col_backward]
 }
-//! [conv2d_im2col]
 
 Tensor4 conv2d_im2col_backward_input(const Tensor4& dy, const Tensor4& w,
                                      const std::array<std::size_t, 4>& x_shape,

@@ -31,7 +31,6 @@ void expect_bias(const Tensor4& w, const Tensor1& b) {
 
 }  // namespace
 
-//! [conv2d_naive_loops]
 Tensor4 conv2d_naive_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                              const Conv2DGeometry& g) {
     // x is (N, C, H, W), w is (FN, C, FH, FW), b is (FN); y is (N, FN, OH, OW).
@@ -41,6 +40,7 @@ Tensor4 conv2d_naive_forward(const Tensor4& x, const Tensor4& w, const Tensor1& 
     const std::size_t fh = w.shape(2), fw = w.shape(3);
     Tensor4 y = Tensor4::from_shape({n_images, n_filters, oh, ow});
     for (std::size_t n = 0; n < n_images; ++n) {            // every image
+        //! [conv2d_naive_window]
         for (std::size_t f = 0; f < n_filters; ++f) {       // every filter: one output map
             for (std::size_t i = 0; i < oh; ++i) {          // every window position
                 for (std::size_t j = 0; j < ow; ++j) {
@@ -65,6 +65,7 @@ Tensor4 conv2d_naive_forward(const Tensor4& x, const Tensor4& w, const Tensor1& 
                 }
             }
         }
+        //! [conv2d_naive_window]
     }
     return y;
 }
@@ -85,6 +86,7 @@ Tensor4 conv2d_naive_backward(const Tensor4& dy, const Tensor4& x, const Tensor4
     const std::size_t fh = w.shape(2), fw = w.shape(3);
     Tensor4 dx = xt::zeros<float>(x.shape());
     for (std::size_t n = 0; n < n_images; ++n) {
+        //! [conv2d_naive_backward]
         for (std::size_t f = 0; f < n_filters; ++f) {
             for (std::size_t i = 0; i < oh; ++i) {
                 for (std::size_t j = 0; j < ow; ++j) {
@@ -108,9 +110,9 @@ Tensor4 conv2d_naive_backward(const Tensor4& dy, const Tensor4& x, const Tensor4
                 }
             }
         }
+        //! [conv2d_naive_backward]
     }
     return dx;
 }
-//! [conv2d_naive_loops]
 
 }  // namespace cnn

@@ -18,7 +18,7 @@ void expect_kernel_fits(const char* where, const Tensor2& x, const Tensor2& k) {
 
 }  // namespace
 
-//! [correlate2d_loops]
+//! [correlate2d_forward]
 Tensor2 correlate2d_forward(const Tensor2& x, const Tensor2& k, float bias) {
     // x is (H, W), k is (FH, FW); y is (OH, OW) = (H - FH + 1, W - FW + 1).
     expect_kernel_fits("correlate2d_forward", x, k);
@@ -38,6 +38,7 @@ Tensor2 correlate2d_forward(const Tensor2& x, const Tensor2& k, float bias) {
     }
     return y;
 }
+//! [correlate2d_forward]
 
 Tensor2 correlate2d_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& k, Tensor2& dk,
                              float& db) {
@@ -52,6 +53,7 @@ Tensor2 correlate2d_backward(const Tensor2& dy, const Tensor2& x, const Tensor2&
                                     ") and dk like k, got dy " + shape_to_string(dy.shape()) +
                                     " and dk " + shape_to_string(dk.shape()));
     }
+    //! [correlate2d_backward]
     Tensor2 dx = xt::zeros<float>(x.shape());
     for (std::size_t i = 0; i < oh; ++i) {
         for (std::size_t j = 0; j < ow; ++j) {
@@ -66,8 +68,8 @@ Tensor2 correlate2d_backward(const Tensor2& dy, const Tensor2& x, const Tensor2&
         }
     }
     return dx;
+    //! [correlate2d_backward]
 }
-//! [correlate2d_loops]
 
 Tensor2 flip2d(const Tensor2& k) {
     const std::size_t fh = k.shape(0), fw = k.shape(1);

@@ -19,7 +19,7 @@ void expect_dense_shapes(const char* where, const Tensor2& x, const Tensor2& w, 
 
 }  // namespace
 
-//! [dense_impl]
+//! [dense_forward]
 Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b) {
     // x is (N, D), w is (D, M), b is (M); y is (N, M).
     expect_dense_shapes("dense_forward", x, w, b);
@@ -33,6 +33,7 @@ Tensor2 dense_forward(const Tensor2& x, const Tensor2& w, const Tensor1& b) {
     gemm(x, Op::none, w, Op::none, y, 1.0f);
     return y;
 }
+//! [dense_forward]
 
 Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Tensor2& dw,
                        Tensor1& db) {
@@ -45,6 +46,7 @@ Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Te
                                     shape_to_string(dy.shape()) + ", dw " +
                                     shape_to_string(dw.shape()));
     }
+    //! [dense_backward]
     gemm(x, Op::transpose, dy, Op::none, dw, 1.0f);  // dw (D, M) += x^T (D, N) dy (N, M)
     const std::size_t n = dy.shape(0);
     const std::size_t m = dy.shape(1);
@@ -56,7 +58,7 @@ Tensor2 dense_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& w, Te
     Tensor2 dx = Tensor2::from_shape({n, x.shape(1)});
     gemm(dy, Op::none, w, Op::transpose, dx);  // dx (N, D) = dy (N, M) w^T (M, D)
     return dx;
+    //! [dense_backward]
 }
-//! [dense_impl]
 
 }  // namespace cnn

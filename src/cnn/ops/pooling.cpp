@@ -43,7 +43,6 @@ std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2DWin
             conv_output_size({x.shape(3), o.window_cols, g.stride_cols, g.pad_cols}, g.policy)};
 }
 
-//! [pool_loops]
 MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
     // x is (N, C, H, W); y is (N, C, OH, OW).
     const auto [n_images, channels, oh, ow] = pool2d_output_shape(x, o);
@@ -51,6 +50,7 @@ MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
     const std::size_t h = x.shape(2), w = x.shape(3);
     MaxPoolResult result{Tensor4::from_shape({n_images, channels, oh, ow}), {}};
     result.winner.reserve(result.y.size());
+    //! [max_pool_forward]
     for (std::size_t n = 0; n < n_images; ++n) {
         for (std::size_t c = 0; c < channels; ++c) {
             const std::size_t map = (n * channels + c) * h * w;  // where x[n, c] starts
@@ -75,6 +75,7 @@ MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
         }
     }
     return result;
+    //! [max_pool_forward]
 }
 
 Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
@@ -85,6 +86,7 @@ Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& w
                                     shape_to_string(x_shape) + ", " +
                                     std::to_string(winner.size()) + " winners)");
     }
+    //! [max_pool_backward]
     Tensor4 dx = xt::zeros<float>(x_shape);
     for (std::size_t k = 0; k < dy.size(); ++k) {
         if (winner[k] >= dx.size()) {
@@ -94,6 +96,7 @@ Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& w
         dx.data()[winner[k]] += dy.data()[k];  // overlapping windows may share a winner
     }
     return dx;
+    //! [max_pool_backward]
 }
 
 Tensor4 average_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
@@ -133,6 +136,7 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
     }
     const Conv2DGeometry& g = o.geometry;
     const std::size_t h = x_shape[2], w = x_shape[3];
+    //! [average_pool_backward]
     Tensor4 dx = xt::zeros<float>(x_shape);
     for (std::size_t n = 0; n < out[0]; ++n) {
         for (std::size_t c = 0; c < out[1]; ++c) {
@@ -152,8 +156,8 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
         }
     }
     return dx;
+    //! [average_pool_backward]
 }
-//! [pool_loops]
 
 Tensor2 global_average_pool_forward(const Tensor4& x) {
     const std::size_t n = x.shape(0), c = x.shape(1), area = x.shape(2) * x.shape(3);

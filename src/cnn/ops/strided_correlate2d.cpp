@@ -13,7 +13,7 @@ std::array<std::size_t, 2> strided_output_shape(std::size_t h, std::size_t w, st
             conv_output_size({w, fw, g.stride_cols, g.pad_cols}, g.policy)};
 }
 
-//! [strided_loops]
+//! [strided_forward]
 Tensor2 strided_correlate2d_forward(const Tensor2& x, const Tensor2& k, const Conv2DGeometry& g,
                                     float bias) {
     // x is (H, W), k is (FH, FW); y is (OH, OW).
@@ -34,6 +34,7 @@ Tensor2 strided_correlate2d_forward(const Tensor2& x, const Tensor2& k, const Co
     }
     return y;
 }
+//! [strided_forward]
 
 Tensor2 strided_correlate2d_backward(const Tensor2& dy, const Tensor2& x, const Tensor2& k,
                                      const Conv2DGeometry& g, Tensor2& dk, float& db) {
@@ -45,6 +46,7 @@ Tensor2 strided_correlate2d_backward(const Tensor2& dy, const Tensor2& x, const 
             std::to_string(ow) + ") and dk like k " + shape_to_string(k.shape()) + ", got dy " +
             shape_to_string(dy.shape()) + " and dk " + shape_to_string(dk.shape()));
     }
+    //! [strided_backward]
     const Tensor2 xp = pad2d(x, g.pad_rows, g.pad_cols);
     Tensor2 dxp = xt::zeros<float>(xp.shape());
     for (std::size_t i = 0; i < oh; ++i) {
@@ -61,7 +63,7 @@ Tensor2 strided_correlate2d_backward(const Tensor2& dy, const Tensor2& x, const 
         }
     }
     return crop2d(dxp, g.pad_rows, g.pad_cols);  // the padding's share has nowhere to go
+    //! [strided_backward]
 }
-//! [strided_loops]
 
 }  // namespace cnn

@@ -23,7 +23,6 @@ Node conv_block(Graph& model, Node x, std::size_t filters) {
 
 }  // namespace
 
-//! [segmentation_model_body]
 Graph segmentation_model(const SegmentationModelOptions& o, std::uint64_t seed) {
     const std::size_t levels = o.filters.size(), scale = std::size_t{1} << levels;
     if (levels == 0 || o.classes == 0 || o.bottleneck == 0 || o.height == 0 || o.width == 0 ||
@@ -33,6 +32,7 @@ Graph segmentation_model(const SegmentationModelOptions& o, std::uint64_t seed) 
                                     std::to_string(scale) + "; got " + std::to_string(levels) + " levels, " +
                                     std::to_string(o.height) + "x" + std::to_string(o.width));
     }
+    //! [segmentation_encoder_decoder]
     Graph model(seed, o.skips ? "unet" : "hourglass");
     Node x = model.input({1, o.height, o.width});
     std::vector<Node> encoder;  // the map of each size, before it is pooled
@@ -54,7 +54,7 @@ Graph segmentation_model(const SegmentationModelOptions& o, std::uint64_t seed) 
     }
     model.output(model.call(Conv2D(o.classes, 1), x));  // logits: the loss applies the softmax
     return model;
+    //! [segmentation_encoder_decoder]
 }
-//! [segmentation_model_body]
 
 }  // namespace cnn
