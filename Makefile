@@ -70,7 +70,7 @@ $(ASAN_BUILD)/CMakeCache.txt:
 
 # The unit tests run in ASAN_SHARDS processes, JOBS at a time (tests/run_in_shards.sh): on
 # one core they take about two minutes here.
-ASAN_SHARDS ?= 8
+ASAN_SHARDS ?= 16
 sanitize: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) --target cnn_tests -j $(JOBS)
 	cd $(ASAN_BUILD)/tests && $(SANITIZER_ENV) $(CURDIR)/tests/run_in_shards.sh ./cnn_tests $(JOBS) $(ASAN_SHARDS)

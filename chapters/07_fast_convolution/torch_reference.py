@@ -6,6 +6,8 @@ prints its figures beside its own. It prints one "name value" pair per line:
 
     torch_version 1.13.0
     conv1 0.0123          seconds for forward + backward of conv1 at the given batch (median)
+    conv1_forward 0.004   the forward pass alone, and conv1_backward the backward pass alone,
+                          as training runs them (conv1's computes no input gradient)
     seed_train 281.5      training images/s (Adam, batch --batch), and so on
 
 Usage: torch_reference.py --threads 2 --batch 64 --repeats 5 --train-steps 20
@@ -47,6 +49,17 @@ def main():
             y = nn.functional.conv2d(x, w, b, padding=k // 2)
             y.backward(dy)
         print(name, median_seconds(step, args.repeats))
+
+        # Each pass alone, as the layer runs in training: the first layer's input is the data,
+        # whose gradient autograd does not compute (x does not require it).
+        first = name == shapes[0][0]
+        xi = x.detach().requires_grad_(not first)
+        inputs = (lambda: ()) if first else (lambda: (xi,))
+        conv = (lambda: nn.functional.conv2d(xi, w, b, padding=k // 2)) if first else \
+            (lambda xi: nn.functional.conv2d(xi, w, b, padding=k // 2))
+        print(name + "_forward", torch_timing.forward_seconds(inputs, conv, args.repeats))
+        print(name + "_backward",
+              torch_timing.backward_seconds(inputs, conv, dy, args.repeats, wrt=(w, b)))
 
     def seed_model():
         return nn.Sequential(
