@@ -136,4 +136,5 @@ if(problems)
 endif()
 list(LENGTH pages count)
 message(STATUS "Snippets checked: ${snippets} on ${count} page(s), the longest ${longest} lines "
-               "(at most ${MAX_LINES}); every section that quotes library code links the API reference")
+               "(at most ${MAX_LINES}), each introduced by prose; every section that quotes library code "
+               "links the API reference")
