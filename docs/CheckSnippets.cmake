@@ -8,7 +8,10 @@
 #   - a \snippet's file is not found in SNIPPET_PATHS (Doxygen's EXAMPLE_PATH), or its marker is
 #     not there twice;
 #   - a section ("## " heading) quotes library code (a snippet of a file cnn/...) but links no
-#     part of the API reference (\ref cnn::...), where the whole function is.
+#     part of the API reference (\ref cnn::...), where the function's arguments and what it
+#     throws are;
+#   - a \snippet follows another with only blank lines between them: prose must introduce each
+#     piece, saying what it is and where it sits.
 cmake_minimum_required(VERSION 3.22)
 foreach(var PAGES SNIPPET_PATHS)
   if(NOT DEFINED ${var})
@@ -31,7 +34,7 @@ macro(check_section)
   if(section_quotes AND NOT section_links)
     list(JOIN section_quotes ", " section_quotes)
     list(APPEND problems
-         "${page_name}:${section_line}: the section quotes library code (${section_quotes}) but links no whole function: add \\ref cnn::<function> \"<function>\"")
+         "${page_name}:${section_line}: the section quotes library code (${section_quotes}) but links no part of the API reference: add \\ref cnn::<function> \"<function>\"")
   endif()
   set(section_quotes "")
   set(section_links FALSE)
@@ -51,8 +54,15 @@ foreach(page IN LISTS pages)
   set(section_line 0)
   set(section_quotes "")
   set(section_links FALSE)
+  # The line of the last \snippet while only blank lines have followed it, else 0.
+  set(previous_snippet 0)
   foreach(line IN LISTS lines)
     math(EXPR line_number "${line_number} + 1")
+    if(line MATCHES "^[ \t]*$")
+      continue()
+    endif()
+    set(follows_snippet ${previous_snippet})
+    set(previous_snippet 0)
     if(line MATCHES "^## ")
       check_section()
       set(section_line ${line_number})
@@ -68,6 +78,11 @@ foreach(page IN LISTS pages)
     set(name "${CMAKE_MATCH_3}")
     set(where "${page_name}:${line_number}: \\snippet ${file} ${name}")
     math(EXPR snippets "${snippets} + 1")
+    set(previous_snippet ${line_number})
+    if(follows_snippet GREATER 0)
+      list(APPEND problems
+           "${where} follows the \\snippet of line ${follows_snippet} with no prose between them: say what this piece is")
+    endif()
     if(file MATCHES "^cnn/")
       list(APPEND section_quotes "${file}")
       list(REMOVE_DUPLICATES section_quotes)
@@ -121,4 +136,5 @@ if(problems)
 endif()
 list(LENGTH pages count)
 message(STATUS "Snippets checked: ${snippets} on ${count} page(s), the longest ${longest} lines "
-               "(at most ${MAX_LINES}); every section that quotes library code links the API reference")
+               "(at most ${MAX_LINES}), each introduced by prose; every section that quotes library code "
+               "links the API reference")

@@ -47,9 +47,9 @@ using cnn::Tensor2;
 // ---------------------------------------------------------------------------------------------
 
 //! [example_data]
-// The input and filter of the worked example in Saito, "Deep Learning from Scratch" (2016),
-// figure 7-4, the (4, 4) input and (3, 3) filter of Deep Learning from Scratch; there the output is
-// [[15, 16], [6, 15]], and [[18, 19], [9, 18]] with a bias of 3 (figure 7-5).
+// The worked example of Saito, "Deep Learning from Scratch" (2016), figure 7-4: a (4, 4) input
+// and a (3, 3) filter; the output there is [[15, 16], [6, 15]], and [[18, 19], [9, 18]] with a
+// bias of 3 (figure 7-5).
 const Tensor2 example_input = {{1, 2, 3, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 3, 0, 1}};
 const Tensor2 example_filter = {{2, 0, 1}, {0, 1, 2}, {1, 0, 2}};
 //! [example_data]

@@ -73,6 +73,8 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
             cols.push_back({l.name(), o.kernel_cols, o.stride_cols, g.pad_cols.before});
             continue;
         }
+        //! [receptive_walk]
+        //! [receptive_walk_pooling]
         std::optional<Pool2DWindow> pool;
         if (const auto* max = dynamic_cast<const MaxPooling2D*>(&l)) {
             pool = max->window(in.at(1), in.at(2));
@@ -85,7 +87,6 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
             cols.push_back({l.name(), pool->window_cols, g.stride_cols, g.pad_cols.before});
             continue;
         }
-        //! [receptive_walk]
         const Shape& out = model.output_shape(i);
         if (in.size() != 3 || out.size() != 3 || in[1] != out[1] || in[2] != out[2]) {
             throw std::invalid_argument("receptive_window: " + l.name() + " (" + l.type() +
@@ -93,6 +94,7 @@ InputWindow receptive_window(Sequential& model, std::size_t layer, std::size_t r
                                         model.layer(layer).name() + " sees the whole image");
         }
     }
+    //! [receptive_walk_pooling]
     //! [receptive_field_window]
     const ReceptiveField r = receptive_fields(rows).back();
     const ReceptiveField c = receptive_fields(cols).back();

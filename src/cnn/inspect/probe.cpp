@@ -222,11 +222,11 @@ Ascent maximise_units(Sequential& model, std::size_t layer, const std::vector<st
                 xk[i] = std::clamp(v, options.low, options.high);
             }
         }
-        //! [ascent_move]
         if (options.blur_sigma > 0.0f && step % options.blur_every == 0) {
             blur3x3(x, options.blur_sigma);
         }
     }
+    //! [ascent_move]
     result.final_activation = unit_values(forward(x));
     result.images = std::move(x);
     return result;
