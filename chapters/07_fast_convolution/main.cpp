@@ -523,9 +523,10 @@ void save_throughput_table(const fs::path& out, const Budget& budget, const Thro
     };
     for (const auto& [name, t] : {std::pair{"seed", ours.seed}, std::pair{"lenet", ours.lenet}}) {
         const auto [low, high] = std::minmax_element(t.train.begin(), t.train.end());
-        text.line(fmt::format("{:<6} training  {:>6.0f} images/s ({:.0f}-{:.0f}){}", name,
-                              t.median_train(), *low, *high,
-                              beside(std::string(name) + "_train", t.median_train())));
+        const std::string spread =
+            t.train.size() > 1 ? fmt::format(" ({:.0f}-{:.0f})", *low, *high) : std::string();
+        text.line(fmt::format("{:<6} training  {:>6.0f} images/s{}{}", name, t.median_train(),
+                              spread, beside(std::string(name) + "_train", t.median_train())));
         text.line(fmt::format("{:<6} inference {:>6.0f} images/s{:>12}{}", name, t.infer, "",
                               beside(std::string(name) + "_infer", t.infer)));
     }
