@@ -9,6 +9,8 @@
 # itself in plain text ("Chapter 08: ..." in its title); its number is its {#chapterNN} anchor.
 # The books' own chapters are written "ch. 14", which the check leaves alone.
 # Fails with one line per problem, file:line: what is wrong.
+include("${CMAKE_CURRENT_LIST_DIR}/PageLines.cmake")
+
 cmake_minimum_required(VERSION 3.22)
 if(NOT DEFINED PAGES)
   message(FATAL_ERROR "CheckChapterLinks.cmake: -DPAGES=... is required")
@@ -25,14 +27,7 @@ foreach(page IN LISTS pages)
   if(text MATCHES "{#chapter([0-9]+)}")
     math(EXPR own "${CMAKE_MATCH_1}")
   endif()
-  # Semicolons and square brackets would split or glue the CMake list of lines. A formula's
-  # \f[ ... \f] then reads \f( ... \f), which is a formula too.
-  string(REPLACE ";" "," text "${text}")
-  string(REPLACE "[" "(" text "${text}")
-  string(REPLACE "]" ")" text "${text}")
-  # A backslash at the end of a line (a shell command's continuation) would escape the ";".
-  string(REPLACE "\\\n" "\\ \n" text "${text}")
-  string(REPLACE "\n" ";" lines "${text}")
+  cnn_page_lines("${text}" lines)  # PageLines.cmake
   set(line_number 0)
   set(fence "")          # inside a fenced block
   set(block "")          # inside \code ... \endcode and the like: the closing command

@@ -5,6 +5,8 @@
 # the figures appear), and the page's text must refer to each figure by its number: "figure N.k",
 # "figures N.j and N.k", "figures N.i, N.j and N.k" or "figures N.i to N.k", in any letter case
 # (a \ref with the text "Figure N.k" counts). Fails naming the page and the figure otherwise.
+include("${CMAKE_CURRENT_LIST_DIR}/PageLines.cmake")
+
 cmake_minimum_required(VERSION 3.22)
 if(NOT DEFINED PAGES)
   message(FATAL_ERROR "CheckFigures.cmake: -DPAGES=... is required")
@@ -19,11 +21,7 @@ foreach(page IN LISTS pages)
   endif()
   set(chapter "${CMAKE_MATCH_1}")
   get_filename_component(name "${page}" NAME)
-  # Lines, with what would split or glue a CMake list replaced.
-  string(REPLACE ";" "," text "${text}")
-  string(REPLACE "[" "(" text "${text}")
-  string(REPLACE "]" ")" text "${text}")
-  string(REPLACE "\n" ";" lines "${text}")
+  cnn_page_lines("${text}" lines)  # PageLines.cmake
 
   # The figures, in order, and the prose (every other line).
   set(expected 1)

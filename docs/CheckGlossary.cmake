@@ -12,6 +12,8 @@
 #     abbreviation). The match ignores case and treats runs of spaces, line breaks, hyphens,
 #     underscores, quotes and Markdown's * and ` as one space: "learning-rate schedule" matches
 #     "*learning-rate\nschedule*", "inverted dropout" matches "\"inverted\" dropout".
+include("${CMAKE_CURRENT_LIST_DIR}/PageLines.cmake")
+
 cmake_minimum_required(VERSION 3.22)
 foreach(var GLOSSARY PAGES)
   if(NOT DEFINED ${var})
@@ -41,13 +43,9 @@ foreach(page IN LISTS pages)
   set(text_${number} "${folded}")
 endforeach()
 
-# The table's rows. Semicolons and square brackets would split or glue the CMake list of lines;
-# they cannot occur in the cells this script reads (term and chapter), so they are replaced.
+# The table's rows (PageLines.cmake).
 file(READ "${GLOSSARY}" text)
-string(REPLACE ";" "," text "${text}")
-string(REPLACE "[" "(" text "${text}")
-string(REPLACE "]" ")" text "${text}")
-string(REPLACE "\n" ";" lines "${text}")
+cnn_page_lines("${text}" lines)
 set(problems "")
 set(state "before")  # before the table, at its separator line, in its rows, after it
 set(rows 0)

@@ -9,6 +9,8 @@
 #     "\verbinclude <its run>" and \endwholerun, where the run of \wholerun_chNN is
 #     chNN/output.txt and that of any other name <name>.txt (a run kept in docs/recorded/);
 #   - shows a whole run (\verbinclude chNN/output.txt, or a recorded *_run*.txt) outside a block.
+include("${CMAKE_CURRENT_LIST_DIR}/PageLines.cmake")
+
 cmake_minimum_required(VERSION 3.22)
 if(NOT DEFINED PAGES)
   message(FATAL_ERROR "CheckRunBlocks.cmake: -DPAGES=... is required")
@@ -25,13 +27,7 @@ foreach(page IN LISTS pages)
     continue()
   endif()
   set(number "${CMAKE_MATCH_1}")
-  # Semicolons, square brackets and a backslash at the end of a line would split or glue the
-  # CMake list of lines.
-  string(REPLACE ";" "," text "${text}")
-  string(REPLACE "[" "(" text "${text}")
-  string(REPLACE "]" ")" text "${text}")
-  string(REPLACE "\\\n" "\\ \n" text "${text}")
-  string(REPLACE "\n" ";" lines "${text}")
+  cnn_page_lines("${text}" lines)  # PageLines.cmake
   set(siteruns 0)
   set(section_seen FALSE)
   set(own_block FALSE)

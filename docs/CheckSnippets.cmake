@@ -12,6 +12,8 @@
 #     throws are;
 #   - a \snippet follows another with only blank lines between them: prose must introduce each
 #     piece, saying what it is and where it sits.
+include("${CMAKE_CURRENT_LIST_DIR}/PageLines.cmake")
+
 cmake_minimum_required(VERSION 3.22)
 foreach(var PAGES SNIPPET_PATHS)
   if(NOT DEFINED ${var})
@@ -43,13 +45,7 @@ endmacro()
 foreach(page IN LISTS pages)
   get_filename_component(page_name "${page}" NAME)
   file(READ "${page}" text)
-  # Semicolons, square brackets and a backslash at the end of a line would split or glue the
-  # CMake list of lines.
-  string(REPLACE ";" "," text "${text}")
-  string(REPLACE "[" "(" text "${text}")
-  string(REPLACE "]" ")" text "${text}")
-  string(REPLACE "\\\n" "\\ \n" text "${text}")
-  string(REPLACE "\n" ";" lines "${text}")
+  cnn_page_lines("${text}" lines)  # PageLines.cmake
   set(line_number 0)
   set(section_line 0)
   set(section_quotes "")
