@@ -28,10 +28,7 @@ using cnn::Tensor4;
 
 namespace {
 
-// One 4x4 image holding 1, 2, ..., 16 row by row, as (1, 1, 4, 4).
-Tensor4 numbers_4x4() {
-    return Tensor4{{{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}}}};
-}
+using cnn::testing::numbers_4x4;
 
 // A layer built on images (C, H, W) with `rng`.
 template <class L>
@@ -40,12 +37,7 @@ L built(L layer, const cnn::Shape& input, cnn::Rng& rng) {
     return layer;
 }
 
-// Image n of a batch, as (1, C, H, W).
-Tensor4 image(const Tensor4& batch, std::size_t n) {
-    Tensor4 one = Tensor4::from_shape({1, batch.shape(1), batch.shape(2), batch.shape(3)});
-    std::copy_n(batch.data() + n * one.size(), one.size(), one.data());
-    return one;
-}
+using cnn::testing::image;
 
 // How many images of the batch differ from image 0.
 std::size_t differing_from_first(const Tensor4& batch) {

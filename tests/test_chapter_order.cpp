@@ -15,16 +15,13 @@
 
 #include <doctest/doctest.h>
 
+#include "test_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using cnn::testing::read_text;
 
 /// The chapter a header declares with `\ingroup chNN`, or -1 when it declares none.
 int declared_chapter(const std::string& text) {
@@ -131,6 +128,9 @@ TEST_CASE("the teaching library never includes support code, and support code ha
     const fs::path root = CNN_SOURCE_DIR;
     std::vector<std::string> problems;
     for (const auto& entry : fs::recursive_directory_iterator(root / "src" / "cnn")) {
+        if (!entry.is_regular_file()) {
+            continue;  // a folder
+        }
         const std::string text = read_text(entry.path());
         if (text.find("#include \"support/") != std::string::npos) {
             problems.push_back(entry.path().string() + " includes support code");

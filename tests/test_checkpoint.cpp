@@ -121,16 +121,9 @@ void same_history(const cnn::History& a, const cnn::History& b) {
     CHECK(a.train_seconds.size() == b.train_seconds.size());
 }
 
-void write_text(const fs::path& file, const std::string& text) {
-    std::ofstream(file, std::ios::binary) << text;
-}
+using cnn::testing::write_text;
 
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using cnn::testing::read_text;
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
     const std::size_t at = text.find(from);

@@ -17,12 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path write_text(const fs::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-    return file;
-}
+using cnn::testing::write_text;
 
 // SHA-256 of "abc", from FIPS 180-2, appendix B.1.
 const std::string abc_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";

@@ -19,12 +19,7 @@ using cnn::Tensor4;
 
 namespace {
 
-std::string read_text(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using cnn::testing::read_text;
 
 // The table save_bench_table() writes, its printing to standard output kept out of the log.
 std::string table_text(const std::vector<cnn::BenchRow>& rows, const cnn::PythonFigures& torch,

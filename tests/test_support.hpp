@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <system_error>
@@ -207,6 +208,33 @@ inline bool same_weights(Model& a, Model& b) {
         }
     }
     return true;
+}
+
+/// The whole of a file, byte for byte ("" when it cannot be read).
+inline std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Writes `text` to `file` byte for byte, replacing it; a failed write fails the test.
+/// \return file, to pass on
+inline std::filesystem::path write_text(const std::filesystem::path& file, const std::string& text) {
+    std::ofstream out(file, std::ios::binary);
+    out << text;
+    REQUIRE(out.good());
+    return file;
+}
+
+/// One 4x4 image holding 1, 2, ..., 16 row by row, as (1, 1, 4, 4).
+inline Tensor4 numbers_4x4() {
+    return Tensor4{{{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}}}};
+}
+
+/// Image n of a batch, as (1, C, H, W).
+inline Tensor4 image(const Tensor4& batch, std::size_t n) {
+    Tensor4 one = Tensor4::from_shape({1, batch.shape(1), batch.shape(2), batch.shape(3)});
+    std::copy_n(batch.data() + n * one.size(), one.size(), one.data());
+    return one;
 }
 
 }  // namespace cnn::testing
