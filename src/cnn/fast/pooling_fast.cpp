@@ -1,6 +1,7 @@
 #include "cnn/fast/pooling_fast.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -62,35 +63,39 @@ void pool_plane(const float* in, std::size_t w, const std::vector<WindowSpan>& r
 // The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or
 // 'valid'), which then start at stride·j along each axis. The four comparisons are written
 // out in the same reading order, as selections rather than branches (which of four random
-// values wins is a branch no processor predicts), over a whole row of windows at a time, which
-// the compiler turns into vector instructions; the winners' places follow in a second loop.
+// values wins is a branch no processor predicts), over a run of windows at a time, which the
+// compiler turns into vector instructions; the winners' places follow in a second loop.
 void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan>& rows,
                     const std::vector<WindowSpan>& cols, std::size_t base, float* out,
                     std::size_t* won) {
     const std::size_t ow = cols.size();
     const std::size_t stride = ow > 1 ? cols[1].first - cols[0].first : 1;
     const float lowest = -std::numeric_limits<float>::infinity();
-    std::vector<std::uint32_t> which(ow);  // 0-3: the winner's place in its window
+    std::array<std::uint32_t, 64> which;  // 0-3: each winner's place in its window
     for (const WindowSpan& r : rows) {
         const float* top = in + r.first * w;
         const float* bottom = top + w;
-        for (std::size_t j = 0; j < ow; ++j) {
-            const float a = top[stride * j], b = top[stride * j + 1];
-            const float c = bottom[stride * j], d = bottom[stride * j + 1];
-            float best = a > lowest ? a : lowest;  // '>' keeps the first of equal values
-            std::uint32_t k = 0;
-            k = b > best ? 1u : k;
-            best = b > best ? b : best;
-            k = c > best ? 2u : k;
-            best = c > best ? c : best;
-            k = d > best ? 3u : k;
-            best = d > best ? d : best;
-            out[j] = best;
-            which[j] = k;
-        }
-        const std::size_t at = base + r.first * w;
-        for (std::size_t j = 0; j < ow; ++j) {
-            won[j] = at + stride * j + (which[j] & 1u) + (which[j] >> 1u) * w;
+        for (std::size_t first = 0; first < ow; first += which.size()) {
+            const std::size_t last = std::min(ow, first + which.size());
+            for (std::size_t j = first; j < last; ++j) {
+                const float a = top[stride * j], b = top[stride * j + 1];
+                const float c = bottom[stride * j], d = bottom[stride * j + 1];
+                float best = a > lowest ? a : lowest;  // '>' keeps the first of equal values
+                std::uint32_t k = 0;
+                k = b > best ? 1u : k;
+                best = b > best ? b : best;
+                k = c > best ? 2u : k;
+                best = c > best ? c : best;
+                k = d > best ? 3u : k;
+                best = d > best ? d : best;
+                out[j] = best;
+                which[j - first] = k;
+            }
+            const std::size_t at = base + r.first * w;
+            for (std::size_t j = first; j < last; ++j) {
+                const std::uint32_t k = which[j - first];
+                won[j] = at + stride * j + (k & 1u) + (k >> 1u) * w;
+            }
         }
         out += ow;
         won += ow;

@@ -186,14 +186,15 @@ void Conv2D::backward_parameters_operation(Tensor4 dy) {
 
 Conv2DGeometry Conv2D::prepare_backward() {
     expect_forward_first(*this, x_.size() > 0);
+    const Conv2DGeometry g = geometry(x_.shape(2), x_.shape(3));
     if (fused_relu() && y_.size() == 0) {
         // The forward pass ran for inference, which keeps no mask (chapter 09 sends gradients
         // back through a network run for inference, to see what it looks at). The mask is
         // recomputed from the kept input: time traded for memory, as training with gradient
         // checkpointing does on a large scale.
-        y_ = engine_->forward(x_, w_, b_, geometry(x_.shape(2), x_.shape(3)), true);
+        y_ = engine_->forward(x_, w_, b_, g, true);
     }
-    return geometry(x_.shape(2), x_.shape(3));
+    return g;
 }
 //! [conv2d_backward_operation]
 

@@ -55,7 +55,7 @@ Node Graph::connect(Layer& layer, const std::vector<Node>& inputs) {
 
 void Graph::output(Node node) {
     expect_nodes({node}, "output");
-    if (vertices_[node.id].layer == nullptr) {
+    if (is_input(node.id)) {
         throw std::invalid_argument("Graph " + name() + ": the output must be a layer's output");
     }
     output_ = node.id;
@@ -87,7 +87,7 @@ Shape Graph::build_layers() {
     for (std::size_t v = 0; v < vertices_.size(); ++v) {
         order_.push_back(v);
         Vertex& vertex = vertices_[v];
-        if (vertex.layer == nullptr) {
+        if (is_input(v)) {
             shapes[v] = declared_input_;
             continue;
         }
@@ -109,7 +109,7 @@ Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {
     std::vector<std::size_t> unread = uses_;  // a value moves to its last reader, not copied
     for (std::size_t v : order_) {
         const Vertex& vertex = vertices_[v];
-        if (vertex.layer == nullptr) {
+        if (is_input(v)) {
             value[v] = std::move(x);
             continue;
         }
@@ -125,9 +125,8 @@ Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {
 
 // A layer that reads only the model's input skips its input gradient, which nothing uses.
 InputGradient Graph::input_gradient(const Vertex& vertex) const {
-    const bool reads_only_inputs =
-        std::all_of(vertex.inputs.begin(), vertex.inputs.end(),
-                    [&](std::size_t v) { return vertices_[v].layer == nullptr; });
+    const bool reads_only_inputs = std::all_of(vertex.inputs.begin(), vertex.inputs.end(),
+                                               [&](std::size_t v) { return is_input(v); });
     return reads_only_inputs ? InputGradient::skip : InputGradient::compute;
 }
 
@@ -137,13 +136,13 @@ void Graph::run_backward(Tensor4 dlogits) {
     grad[output_] = std::move(dlogits);
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
         const Vertex& vertex = vertices_[*it];
-        if (vertex.layer == nullptr) {
-            continue;  // the model's input
+        if (is_input(*it)) {
+            continue;
         }
         std::vector<Tensor4> dx = vertex.layer->backward_inputs(
             std::move(grad[*it]), *it == output_, input_gradient(vertex));
         for (std::size_t k = 0; k < vertex.inputs.size(); ++k) {
-            if (vertices_[vertex.inputs[k]].layer != nullptr) {  // not the data: nothing trains it
+            if (!is_input(vertex.inputs[k])) {  // the data's gradient: nothing trains it
                 add_gradient(grad[vertex.inputs[k]], std::move(dx[k]), *vertex.layer);
             }
         }
@@ -176,7 +175,7 @@ const Layer& Graph::output_layer() const {
 std::vector<LayerCall> Graph::wiring() {
     std::vector<LayerCall> steps;
     for (std::size_t v : order_) {
-        if (vertices_[v].layer == nullptr) {
+        if (is_input(v)) {
             continue;
         }
         LayerCall step{vertices_[v].layer, {}, {}, {}};

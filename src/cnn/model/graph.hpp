@@ -101,6 +101,8 @@ private:
         std::vector<std::size_t> inputs;  // the vertices it reads
     };
     Node connect(Layer& layer, const std::vector<Node>& inputs);
+    // The model's input, which no layer computes.
+    bool is_input(std::size_t v) const { return vertices_[v].layer == nullptr; }
     InputGradient input_gradient(const Vertex& vertex) const;
     void add_gradient(Tensor4& sum, Tensor4 dx, const Layer& reader) const;
     void expect_nodes(const std::vector<Node>& nodes, const std::string& reader) const;
