@@ -87,10 +87,10 @@ inline std::vector<Conv2DCase> read_conv2d_fixtures() {
 /// Checks one convolution implementation on every PyTorch case: forward(x, w, b, geometry)
 /// against y, and backward(dy, x, w, geometry, dw, db) (accumulating into zeroed dw, db,
 /// returning dx) against dx, dw, db. With `numerical`, also the numerical gradient check of
-/// loss = sum(dy * forward(x, w, b)) around the fixture's own values.
+/// loss = sum(dy * forward(x, w, b)) around the fixture's own values, probing as `probe` says.
 template <class Forward, class Backward>
 void check_against_conv2d_fixtures(const Forward& forward, const Backward& backward,
-                                   bool numerical) {
+                                   bool numerical, const GradientCheckOptions& probe = {}) {
     for (const Conv2DCase& c : read_conv2d_fixtures()) {
         CAPTURE(c.name);
         CHECK(max_abs_diff(forward(c.x, c.w, c.b, c.geometry), c.y) < 1e-4);
@@ -106,9 +106,10 @@ void check_against_conv2d_fixtures(const Forward& forward, const Backward& backw
         Tensor4 x = c.x, w = c.w;
         Tensor1 b = c.b;
         const auto loss = [&] { return dot(forward(x, w, b, c.geometry), c.dy); };
-        for (const auto& result : {check_gradient("dx", loss, x.data(), dx.data(), x.size()),
-                                   check_gradient("dw", loss, w.data(), dw.data(), w.size()),
-                                   check_gradient("db", loss, b.data(), db.data(), b.size())}) {
+        for (const auto& result :
+             {check_gradient("dx", loss, x.data(), dx.data(), x.size(), probe),
+              check_gradient("dw", loss, w.data(), dw.data(), w.size(), probe),
+              check_gradient("db", loss, b.data(), db.data(), b.size(), probe)}) {
             CHECK_MESSAGE(result.passed(), result.summary());
         }
     }

@@ -45,16 +45,26 @@ TEST_CASE("fast engines: a Conv2D layer computes what chapter 04's engine comput
 }
 
 TEST_CASE("fast engines: the Conv2D layer's numerical gradient check, Winograd and im2col") {
-    for (const std::size_t kernel : {3, 4}) {  // 3x3 with 16 channels and filters: Winograd
-        CAPTURE(kernel);
-        cnn::Rng rng(6 + kernel);
-        cnn::Conv2D layer = cnn::Conv2D(16, kernel).padding("same").engine(cnn::fast_conv2d_engine());
-        layer.build({16, 5, 5}, rng);
+    struct Case {
+        std::size_t kernel, size;
+        cnn::ConvAlgorithm expected;
+    };
+    // 3x3 with 16 channels and filters: Winograd, F(2x2) on 5x5 maps and F(4x4) on 7x7 ones
+    // (winograd_tile_for); 4x4: im2col.
+    for (const Case& k : {Case{3, 5, cnn::ConvAlgorithm::winograd},
+                          Case{3, 7, cnn::ConvAlgorithm::winograd_4x4},
+                          Case{4, 5, cnn::ConvAlgorithm::gemm}}) {
+        CAPTURE(k.kernel);
+        CAPTURE(k.size);
+        cnn::Rng rng(6 + k.kernel);
+        cnn::Conv2D layer = cnn::Conv2D(16, k.kernel).padding("same").engine(cnn::fast_conv2d_engine());
+        layer.build({16, k.size, k.size}, rng);
         const auto& engine = dynamic_cast<const cnn::FastConv2DEngine&>(layer.engine());
-        CHECK((engine.algorithm_for(layer.weights(), layer.geometry(5, 5)) ==
-               cnn::ConvAlgorithm::winograd) == (kernel == 3));
-        CHECK(cnn::testing::check_layer_gradients(layer, cnn::testing::random_tensor<4>({2, 16, 5, 5}, rng),
-                                                  rng, {1e-2, 1e-2}) == 0);
+        CHECK(engine.algorithm_for({2, 16, k.size, k.size}, layer.weights(),
+                                   layer.geometry(k.size, k.size)) == k.expected);
+        CHECK(cnn::testing::check_layer_gradients(
+                  layer, cnn::testing::random_tensor<4>({2, 16, k.size, k.size}, rng), rng,
+                  {1e-2, 1e-2}) == 0);
     }
 }
 

@@ -25,15 +25,39 @@ using cnn::testing::relative_diff;
 
 namespace {
 
-// The three tile transforms in sequence: the 2x2 outputs of one 4x4 tile d and filter g.
-std::array<float, 4> winograd_tile(const std::array<float, 16>& d, const std::array<float, 9>& g) {
-    const std::array<float, 16> v = cnn::winograd_input_tile(d);
-    const std::array<float, 16> u = cnn::winograd_filter_tile(g);
-    std::array<float, 16> m{};
-    for (std::size_t xi = 0; xi < 16; ++xi) {
+using cnn::WinogradTile;
+
+constexpr WinogradTile both_tiles[] = {WinogradTile::f2x2, WinogradTile::f4x4};
+
+// The three tile transforms in sequence: the m x m outputs of one (m + 2) x (m + 2) tile d and
+// filter g.
+std::vector<float> winograd_tile(WinogradTile tile, const std::vector<float>& d,
+                                 const std::vector<float>& g) {
+    const std::vector<float> v = cnn::winograd_input_tile(tile, d);
+    const std::vector<float> u = cnn::winograd_filter_tile(tile, g);
+    std::vector<float> m(v.size());
+    for (std::size_t xi = 0; xi < m.size(); ++xi) {
         m[xi] = u[xi] * v[xi];
     }
-    return cnn::winograd_output_tile(m);
+    return cnn::winograd_output_tile(tile, m);
+}
+
+// The same outputs by the definition: y(i, j) = sum over u, v of d(i + u, j + v) g(u, v), for a
+// tile of `size` x `size` inputs.
+std::vector<float> correlation(std::size_t size, const std::vector<float>& d,
+                               const std::vector<float>& g) {
+    const std::size_t m = size - 2;
+    std::vector<float> y(m * m, 0.0f);
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < m; ++j) {
+            for (std::size_t u = 0; u < 3; ++u) {
+                for (std::size_t v = 0; v < 3; ++v) {
+                    y[i * m + j] += d[(i + u) * size + j + v] * g[u * 3 + v];
+                }
+            }
+        }
+    }
+    return y;
 }
 
 struct Problem {
@@ -66,14 +90,14 @@ struct Result {
     Tensor1 db;
 };
 
-// Forward then backward by the Winograd engine with `o`, dw and db starting at zero.
-Result run(const Problem& p, const Tensor4& dy, const FastConvOptions& o,
+// Forward then backward by the Winograd engine with `tile` and `o`, dw and db starting at zero.
+Result run(const Problem& p, const Tensor4& dy, WinogradTile tile, const FastConvOptions& o,
            cnn::WinogradWorkspace& workspace) {
-    Result r{cnn::conv2d_winograd_forward(p.x, p.w, p.b, p.g, o, workspace),
+    Result r{cnn::conv2d_winograd_forward(p.x, p.w, p.b, p.g, tile, o, workspace),
              {},
              xt::zeros<float>(p.w.shape()),
              xt::zeros<float>(p.b.shape())};
-    r.dx = cnn::conv2d_winograd_backward(dy, p.x, r.y, p.w, p.g, o, workspace, r.dw, r.db);
+    r.dx = cnn::conv2d_winograd_backward(dy, p.x, r.y, p.w, p.g, tile, o, workspace, r.dw, r.db);
     return r;
 }
 
@@ -121,13 +145,13 @@ TEST_CASE("winograd F(2x2, 3x3) on one tile equals the correlation by hand") {
         // G g = (1, (1 + 2 + 3) / 2, (1 - 2 + 3) / 2, 3) = (1, 3, 1, 3); their product
         // m = (-2, 15, 1, -6); A^T m = (-2 + 15 + 1, 15 - 1 + 6) = (14, 20).
         // The other rows of d and g are zero, so the second output row is 0.
-        const std::array<float, 16> d = {1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-        const std::array<float, 9> g = {1, 2, 3, 0, 0, 0, 0, 0, 0};
-        const std::array<float, 16> v = cnn::winograd_input_tile(d);
+        const std::vector<float> d = {1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        const std::vector<float> g = {1, 2, 3, 0, 0, 0, 0, 0, 0};
+        const std::vector<float> v = cnn::winograd_input_tile(WinogradTile::f2x2, d);
         CHECK(std::vector<float>(v.begin(), v.begin() + 4) == std::vector<float>{-2, 5, 1, -2});
-        const std::array<float, 16> u = cnn::winograd_filter_tile(g);
+        const std::vector<float> u = cnn::winograd_filter_tile(WinogradTile::f2x2, g);
         CHECK(std::vector<float>(u.begin(), u.begin() + 4) == std::vector<float>{1, 3, 1, 3});
-        CHECK(winograd_tile(d, g) == std::array<float, 4>{14, 20, 0, 0});
+        CHECK(winograd_tile(WinogradTile::f2x2, d, g) == std::vector<float>{14, 20, 0, 0});
     }
     SUBCASE("2-D F(2x2, 3x3)") {
         // d = 1 2 0 1    g = 1 0 -1
@@ -138,9 +162,74 @@ TEST_CASE("winograd F(2x2, 3x3) on one tile equals the correlation by hand") {
         // y(0, 0) = 1 - 0 + 2·1 + 0 + 1 = 4     y(0, 1) = 2 - 1 + 2·2 + 1 + 1 = 7
         // y(1, 0) = 3 - 2 + 2·1 + 2 + 0 = 5     y(1, 1) = 1 - 0 + 2·1 + 0 + 3 = 6
         // Every intermediate value is a small multiple of 1/4, exact in float.
-        const std::array<float, 16> d = {1, 2, 0, 1, 3, 1, 2, 0, 0, 1, 1, 2, 2, 0, 3, 1};
-        const std::array<float, 9> g = {1, 0, -1, 0, 2, 0, 1, 1, 0};
-        CHECK(winograd_tile(d, g) == std::array<float, 4>{4, 7, 5, 6});
+        const std::vector<float> d = {1, 2, 0, 1, 3, 1, 2, 0, 0, 1, 1, 2, 2, 0, 3, 1};
+        const std::vector<float> g = {1, 0, -1, 0, 2, 0, 1, 1, 0};
+        CHECK(winograd_tile(WinogradTile::f2x2, d, g) == std::vector<float>{4, 7, 5, 6});
+        CHECK(correlation(4, d, g) == std::vector<float>{4, 7, 5, 6});  // the helper, checked
+    }
+}
+
+TEST_CASE("winograd F(4x4, 3x3) on one tile equals the correlation by hand") {
+    SUBCASE("1-D F(4, 3): d = (1, 2, 3, 4, 5, 6), g = (1, 2, 3), on the first row of a 6x6 tile") {
+        // By hand: y = (1 + 4 + 9, 2 + 6 + 12, 3 + 8 + 15, 4 + 10 + 18) = (14, 20, 26, 32).
+        // B^T d, row by row of B^T (Lavin and Gray's F(4, 3) for the points 0, ±1, ±2):
+        // 4·1 - 5·3 + 5 = -6;  -4·2 - 4·3 + 4 + 5 = -11;  4·2 - 4·3 - 4 + 5 = -3;
+        // -2·2 - 3 + 2·4 + 5 = 6;  2·2 - 3 - 2·4 + 5 = -2;  4·2 - 5·4 + 6 = -6.
+        // The tile's other rows are zero, and B^T's first column is (4, 0, 0, 0, 0, 0): V's
+        // first row is 4 times these, and its other rows are zero.
+        std::vector<float> d(36, 0.0f), g(9, 0.0f);
+        for (std::size_t i = 0; i < 6; ++i) {
+            d[i] = static_cast<float>(i + 1);
+        }
+        g[0] = 1;
+        g[1] = 2;
+        g[2] = 3;
+        const std::vector<float> v = cnn::winograd_input_tile(WinogradTile::f4x4, d);
+        CHECK(std::vector<float>(v.begin(), v.begin() + 6) ==
+              std::vector<float>{-24, -44, -12, 24, -8, -24});
+        CHECK(std::all_of(v.begin() + 6, v.end(), [](float x) { return x == 0.0f; }));
+        // G g = (1/4, -(1 + 2 + 3)/6, -(1 - 2 + 3)/6, 1/24 + 2/12 + 3/6, 1/24 - 2/12 + 3/6, 3)
+        //     = (1/4, -1, -1/3, 17/24, 3/8, 3); U's first row is G's (1/4) times these. The
+        // products are (-1.5, 11, 1, 4.25, -0.75, -18), and A^T gives
+        // y0 = -1.5 + 11 + 1 + 4.25 - 0.75 = 14, y1 = 11 - 1 + 2·(4.25 + 0.75) = 20,
+        // y2 = 11 + 1 + 4·(4.25 - 0.75) = 26, y3 = 11 - 1 + 8·(4.25 + 0.75) - 18 = 32.
+        const std::vector<float> u = cnn::winograd_filter_tile(WinogradTile::f4x4, g);
+        const std::vector<float> u_row = {1.0f / 16,  -0.25f,    -1.0f / 12,
+                                          17.0f / 96, 3.0f / 32, 0.75f};
+        for (std::size_t i = 0; i < 6; ++i) {
+            CHECK(u[i] == doctest::Approx(u_row[i]).epsilon(1e-6));
+        }
+        const std::vector<float> y = winograd_tile(WinogradTile::f4x4, d, g);
+        const std::vector<float> expected = {14, 20, 26, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        for (std::size_t i = 0; i < 16; ++i) {
+            CHECK(y[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+        }
+    }
+    SUBCASE("2-D F(4x4, 3x3) against the definition, on small integers and at random") {
+        cnn::Rng rng(44);
+        std::vector<float> d(36), g = {1, 0, -1, 0, 2, 0, 1, 1, 0};
+        for (std::size_t i = 0; i < 36; ++i) {
+            d[i] = static_cast<float>((i * 7) % 5) - 2.0f;  // -2 .. 2
+        }
+        for (int trial = 0; trial < 10; ++trial) {
+            CAPTURE(trial);
+            const std::vector<float> y = winograd_tile(WinogradTile::f4x4, d, g);
+            const std::vector<float> expected = correlation(6, d, g);
+            for (std::size_t i = 0; i < 16; ++i) {
+                CHECK(y[i] == doctest::Approx(expected[i]).epsilon(1e-5).scale(1.0));
+            }
+            for (float& x : d) {
+                x = rng.uniform(-1.0f, 1.0f);
+            }
+            for (float& x : g) {
+                x = rng.uniform(-1.0f, 1.0f);
+            }
+        }
+    }
+    SUBCASE("a tile of the wrong size is refused, with what was expected") {
+        CHECK_THROWS_WITH_AS(cnn::winograd_input_tile(WinogradTile::f4x4, std::vector<float>(16)),
+                             "winograd input tile: expected 36 values, got 16",
+                             std::invalid_argument);
     }
 }
 
@@ -161,22 +250,30 @@ TEST_CASE("winograd: each backward tile transform is the transpose of its forwar
         }
         return sum;
     };
-    for (int trial = 0; trial < 20; ++trial) {
-        const auto m = random(std::array<float, 16>{});
-        const auto dy = random(std::array<float, 4>{});
-        const auto g = random(std::array<float, 9>{});
-        CHECK(dot(cnn::winograd_output_tile(m), dy) ==
-              doctest::Approx(dot(m, cnn::winograd_output_tile_transpose(dy))).epsilon(1e-5));
-        CHECK(dot(cnn::winograd_filter_tile(g), m) ==
-              doctest::Approx(dot(g, cnn::winograd_filter_tile_transpose(m))).epsilon(1e-5));
+    for (const WinogradTile tile : both_tiles) {
+        const std::size_t m_side = tile == WinogradTile::f2x2 ? 2 : 4, a = m_side + 2;
+        CAPTURE(a);
+        for (int trial = 0; trial < 20; ++trial) {
+            const auto m = random(std::vector<float>(a * a));
+            const auto dy = random(std::vector<float>(m_side * m_side));
+            const auto g = random(std::vector<float>(9));
+            CHECK(dot(cnn::winograd_output_tile(tile, m), dy) ==
+                  doctest::Approx(dot(m, cnn::winograd_output_tile_transpose(tile, dy)))
+                      .epsilon(1e-5));
+            CHECK(dot(cnn::winograd_filter_tile(tile, g), m) ==
+                  doctest::Approx(dot(g, cnn::winograd_filter_tile_transpose(tile, m)))
+                      .epsilon(1e-5));
+        }
     }
 }
 
 TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, threads, groups") {
+    // Both tiles on every problem, in one workspace: its buffers must grow, and be reused by
+    // the other tile's sizes.
     cnn::Rng rng(3303);
     cnn::WinogradWorkspace workspace;  // shared by every trial: buffers must grow and be reused
     int tried = 0;
-    double worst = 0.0;
+    double worst[2] = {0.0, 0.0};
     for (int trial = 0; trial < 200; ++trial) {
         const Problem p = random_problem(rng, trial);
         try {
@@ -203,10 +300,18 @@ TEST_CASE("winograd equals the naive loops: random 3x3 stride-1 geometries, thre
         CAPTURE(o.min_columns);
         const Tensor4 dy =
             cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
-        worst = std::max(worst, check_equal(run(p, dy, o, workspace), naive(p, dy, relu), 1e-4));
+        const Result expected = naive(p, dy, relu);
+        for (std::size_t t = 0; t < 2; ++t) {
+            CAPTURE(t);
+            worst[t] = std::max(
+                worst[t], check_equal(run(p, dy, both_tiles[t], o, workspace), expected, 1e-4));
+        }
     }
     CHECK(tried >= 150);
-    CHECK(worst < 1e-5);  // in practice: a few float roundings
+    // In practice a few float roundings; F(4x4)'s transforms multiply by up to 8 and divide by
+    // 24, and lose more.
+    CHECK(worst[0] < 1e-5);
+    CHECK(worst[1] < 5e-5);
 }
 
 TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
@@ -227,7 +332,9 @@ TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
         o.threads = 2;
         const Tensor4 dy =
             cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
-        check_equal(run(p, dy, o, workspace), naive(p, dy, false), 1e-5);
+        for (const WinogradTile tile : both_tiles) {
+            check_equal(run(p, dy, tile, o, workspace), naive(p, dy, false), 2e-5);
+        }
     }
 }
 
@@ -237,7 +344,8 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
     cnn::Rng rng(21);
     FastConvOptions o;
     o.threads = 2;
-    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic, which must pick Winograd here
+    FastConv2DEngine automatic(o), f2x2(o, ConvAlgorithm::winograd),
+        f4x4(o, ConvAlgorithm::winograd_4x4);
     Problem p;
     p.x = cnn::testing::random_tensor<4>({2, 17, 20, 33}, rng);
     p.w = cnn::testing::random_tensor<4>({19, 17, 3, 3}, rng);
@@ -245,11 +353,15 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
     p.g.pad_rows = {0, 1};
     p.g.pad_cols = {2, 1};
     REQUIRE(cnn::winograd_preferred(p.w, p.g));
-    REQUIRE(engine.algorithm_for(p.w, p.g) == ConvAlgorithm::winograd);
-    for (const bool relu : {false, true}) {
-        const Tensor4 dy =
-            cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
-        check_equal(run(p, dy, relu, engine), naive(p, dy, relu), 1e-4);
+    // Output 19x34: F(4x4) needs 5·9 tiles of 36 products, F(2x2) 10·17 of 16: 1620 <= 2/3 of 2720.
+    REQUIRE(automatic.algorithm_for(p.x.shape(), p.w, p.g) == ConvAlgorithm::winograd_4x4);
+    for (FastConv2DEngine* engine : {&f2x2, &f4x4}) {
+        for (const bool relu : {false, true}) {
+            CAPTURE(relu);
+            const Tensor4 dy =
+                cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+            check_equal(run(p, dy, relu, *engine), naive(p, dy, relu), 1e-4);
+        }
     }
 }
 
@@ -259,18 +371,20 @@ TEST_CASE("winograd accumulates into dw and db, as every backward pass here does
     cnn::WinogradWorkspace workspace;
     FastConvOptions o;
     o.threads = 2;
-    const Tensor4 y = cnn::conv2d_winograd_forward(p.x, p.w, p.b, p.g, o, workspace);
-    const Tensor4 dy = cnn::testing::random_tensor<4>(y.shape(), rng);
-    Tensor4 dw = cnn::testing::random_tensor<4>(p.w.shape(), rng);  // anything already there
-    Tensor1 db = cnn::testing::random_tensor<1>(p.b.shape(), rng);
-    const Tensor4 dw_before = dw;
-    const Tensor1 db_before = db;
-    cnn::conv2d_winograd_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
-    const Tensor4 once = dw - dw_before;
-    const Tensor1 db_once = db - db_before;
-    cnn::conv2d_winograd_backward(dy, p.x, y, p.w, p.g, o, workspace, dw, db);
-    CHECK(max_abs_diff(dw, Tensor4(dw_before + 2.0f * once)) < 1e-5);
-    CHECK(max_abs_diff(db, Tensor1(db_before + 2.0f * db_once)) < 1e-5);
+    for (const WinogradTile tile : both_tiles) {
+        const Tensor4 y = cnn::conv2d_winograd_forward(p.x, p.w, p.b, p.g, tile, o, workspace);
+        const Tensor4 dy = cnn::testing::random_tensor<4>(y.shape(), rng);
+        Tensor4 dw = cnn::testing::random_tensor<4>(p.w.shape(), rng);  // anything already there
+        Tensor1 db = cnn::testing::random_tensor<1>(p.b.shape(), rng);
+        const Tensor4 dw_before = dw;
+        const Tensor1 db_before = db;
+        cnn::conv2d_winograd_backward(dy, p.x, y, p.w, p.g, tile, o, workspace, dw, db);
+        const Tensor4 once = dw - dw_before;
+        const Tensor1 db_once = db - db_before;
+        cnn::conv2d_winograd_backward(dy, p.x, y, p.w, p.g, tile, o, workspace, dw, db);
+        CHECK(max_abs_diff(dw, Tensor4(dw_before + 2.0f * once)) < 1e-5);
+        CHECK(max_abs_diff(db, Tensor1(db_before + 2.0f * db_once)) < 1e-5);
+    }
 }
 
 TEST_CASE("winograd: a fixed thread count gives the same bits on every run") {
@@ -284,22 +398,24 @@ TEST_CASE("winograd: a fixed thread count gives the same bits on every run") {
     p.b = cnn::testing::random_tensor<1>({8}, rng);
     p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, 11, 12, 3, 3, 1, 1);
     const Tensor4 dy = cnn::testing::random_tensor<4>({32, 8, 11, 12}, rng);
-    const auto with = [&](std::size_t threads) {
-        FastConvOptions o;
-        o.epilogue = Epilogue::bias_relu;
-        o.threads = threads;
-        o.min_columns = 1;
-        cnn::WinogradWorkspace workspace;
-        return run(p, dy, o, workspace);
-    };
-    const Result one = with(1), two = with(2), again = with(2), three = with(3);
-    CHECK(one.y == two.y);
-    CHECK(one.dx == two.dx);
-    CHECK(one.y == three.y);
-    CHECK(relative_diff(two.dw, one.dw) < 1e-5);
-    CHECK(two.dw == again.dw);
-    CHECK(two.db == again.db);
-    CHECK(two.dx == again.dx);
+    for (const WinogradTile tile : both_tiles) {
+        const auto with = [&](std::size_t threads) {
+            FastConvOptions o;
+            o.epilogue = Epilogue::bias_relu;
+            o.threads = threads;
+            o.min_columns = 1;
+            cnn::WinogradWorkspace workspace;
+            return run(p, dy, tile, o, workspace);
+        };
+        const Result one = with(1), two = with(2), again = with(2), three = with(3);
+        CHECK(one.y == two.y);
+        CHECK(one.dx == two.dx);
+        CHECK(one.y == three.y);
+        CHECK(relative_diff(two.dw, one.dw) < 1e-5);
+        CHECK(two.dw == again.dw);
+        CHECK(two.db == again.db);
+        CHECK(two.dx == again.dx);
+    }
 }
 
 TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive loops") {
@@ -309,7 +425,7 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
     cnn::Rng rng(11);
     FastConvOptions o;
     o.threads = 2;
-    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic: Winograd
+    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic: F(2x2) at 14x14, F(4x4) at 7x7
     std::vector<Shape> shapes = {{64, 128, 14}, {128, 128, 14}, {128, 256, 7}, {256, 256, 7}};
 #ifdef __SANITIZE_ADDRESS__
     // Under the sanitizers (make sanitize, built at -O0) the naive loops take a minute or more
@@ -326,10 +442,21 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         p.b = cnn::testing::random_tensor<1>({s.fn}, rng);
         p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
         const Tensor4 dy = cnn::testing::random_tensor<4>({2, s.fn, s.size, s.size}, rng);
-        REQUIRE(cnn::winograd_preferred(p.w, p.g));
+        const ConvAlgorithm picked = engine.algorithm_for(p.x.shape(), p.w, p.g);
+        CHECK(picked == (s.size == 7 ? ConvAlgorithm::winograd_4x4 : ConvAlgorithm::winograd));
         const double worst = check_equal(run(p, dy, true, engine), naive(p, dy, true), 1e-4);
-        CHECK(worst < 1e-5);
+        CHECK(worst < (picked == ConvAlgorithm::winograd ? 1e-5 : 5e-5));
     }
+}
+
+TEST_CASE("winograd_tile_for: F(4x4) where it needs at most 2/3 of F(2x2)'s products") {
+    // Products: ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² each.
+    CHECK(cnn::winograd_tile_for(7, 7) == WinogradTile::f4x4);  // 4·36 = 144 against 16·16 = 256
+    CHECK(cnn::winograd_tile_for(14, 14) == WinogradTile::f2x2);  // 16·36 = 576 against 49·16 = 784
+    CHECK(cnn::winograd_tile_for(28, 28) == WinogradTile::f4x4);  // 49·36 against 196·16
+    CHECK(cnn::winograd_tile_for(1, 1) == WinogradTile::f2x2);    // 36 against 16
+    CHECK(cnn::winograd_tile_for(8, 8) == WinogradTile::f4x4);    // 144 against 256
+    CHECK(cnn::winograd_tile_for(9, 8) == WinogradTile::f2x2);    // 216 against 320: above 2/3
 }
 
 TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm otherwise") {
@@ -338,8 +465,10 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
     cnn::Rng rng(21);
     FastConvOptions o;
     o.threads = 2;
+    // The 9x8 input keeps its size ('same'), where winograd_tile_for() picks F(2x2).
     FastConv2DEngine automatic_engine(o), gemm_engine(o, ConvAlgorithm::gemm),
-        winograd_engine(o, ConvAlgorithm::winograd);
+        winograd_engine(o, ConvAlgorithm::winograd),
+        winograd_4x4_engine(o, ConvAlgorithm::winograd_4x4);
     struct Case {
         std::size_t c, fn, fh, fw, sr, sc;
         bool winograd;
@@ -368,22 +497,28 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
         const Result expected = naive(p, dy, true);
         const Result automatic = run(p, dy, true, automatic_engine);
         check_equal(automatic, expected, 1e-5);
-        CHECK((automatic_engine.algorithm_for(p.w, p.g) == ConvAlgorithm::winograd) == k.winograd);
+        CHECK((automatic_engine.algorithm_for(p.x.shape(), p.w, p.g) == ConvAlgorithm::winograd) ==
+              k.winograd);
         const Result gemm = run(p, dy, true, gemm_engine);  // always possible
         check_equal(gemm, expected, 1e-5);
         if (possible) {
             const Result winograd = run(p, dy, true, winograd_engine);
             check_equal(winograd, expected, 1e-5);
             CHECK_FALSE(winograd.y == gemm.y);  // they round differently: the bits tell
+            const Result winograd_4x4 = run(p, dy, true, winograd_4x4_engine);
+            check_equal(winograd_4x4, expected, 5e-5);
+            CHECK_FALSE(winograd_4x4.y == winograd.y);
             const Result& picked = k.winograd ? winograd : gemm;
             CHECK(automatic.y == picked.y);
             CHECK(automatic.dx == picked.dx);
             CHECK(automatic.dw == picked.dw);
         } else {
             CHECK(automatic.y == gemm.y);
-            CHECK_THROWS_WITH_AS(run(p, dy, true, winograd_engine),
-                                 doctest::Contains("expected 3x3 filters and stride 1"),
-                                 std::invalid_argument);
+            for (FastConv2DEngine* engine : {&winograd_engine, &winograd_4x4_engine}) {
+                CHECK_THROWS_WITH_AS(run(p, dy, true, *engine),
+                                     doctest::Contains("expected 3x3 filters and stride 1"),
+                                     std::invalid_argument);
+            }
         }
     }
 }
@@ -393,17 +528,25 @@ TEST_CASE("winograd: agrees with PyTorch, and passes the numerical gradient chec
     // too few channels for ConvAlgorithm::automatic to pick it; gemm for the others.
     FastConvOptions o;
     o.threads = 2;
-    FastConv2DEngine winograd(o, ConvAlgorithm::winograd), gemm(o, ConvAlgorithm::gemm);
-    const auto engine = [&](const Tensor4& w, const Conv2DGeometry& g) -> FastConv2DEngine& {
-        return cnn::winograd_applies(w, g) ? winograd : gemm;
-    };
-    cnn::testing::check_against_conv2d_fixtures(
-        [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g) {
-            return engine(w, g).forward(x, w, b, g, /*relu=*/false);
-        },
-        [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2DGeometry& g,
-            Tensor4& dw, Tensor1& db) {
-            return engine(w, g).backward(dy, x, Tensor4(), w, g, /*relu=*/false, dw, db);
-        },
-        /*numerical=*/true);
+    for (const ConvAlgorithm algorithm : {ConvAlgorithm::winograd, ConvAlgorithm::winograd_4x4}) {
+        CAPTURE(cnn::conv_algorithm_name(algorithm));
+        FastConv2DEngine winograd(o, algorithm), gemm(o, ConvAlgorithm::gemm);
+        const auto engine = [&](const Tensor4& w, const Conv2DGeometry& g) -> FastConv2DEngine& {
+            return cnn::winograd_applies(w, g) ? winograd : gemm;
+        };
+        // The loss is linear in each of x, w and b, so central differences are exact for any
+        // nudge, and a larger one shrinks the forward's rounding against the change it
+        // measures: F(4x4)'s rounding, divided by the default nudge (0.01), comes to 4e-3.
+        cnn::GradientCheckOptions probe;
+        probe.epsilon = 0.1;
+        cnn::testing::check_against_conv2d_fixtures(
+            [&](const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g) {
+                return engine(w, g).forward(x, w, b, g, /*relu=*/false);
+            },
+            [&](const Tensor4& dy, const Tensor4& x, const Tensor4& w, const Conv2DGeometry& g,
+                Tensor4& dw, Tensor1& db) {
+                return engine(w, g).backward(dy, x, Tensor4(), w, g, /*relu=*/false, dw, db);
+            },
+            /*numerical=*/true, probe);
+    }
 }

@@ -147,7 +147,7 @@ struct LadderRow {
     // What the layers run, each pass on its own, as in training: the first layer's backward
     // computes no input gradient (there is none to pass on). layers is their sum.
     double layers_forward = 0, layers_backward = 0;
-    bool winograd = false;  // the layers' engine (ConvAlgorithm::automatic) chose Winograd
+    std::string engine;  // what the layers' engine (ConvAlgorithm::automatic) chose
     double difference = 0;  // both engines against naive, relative
 };
 
@@ -277,7 +277,7 @@ void measure_fast_engines(LadderProblem& p, const Budget& budget, const Expected
     row.layers = time_engine(p, budget, layers);
     std::tie(row.layers_forward, row.layers_backward) =
         time_layer_passes(p, budget, layers, first_layer);
-    row.winograd = layers.algorithm_for(p.w, p.g) == cnn::ConvAlgorithm::winograd;
+    row.engine = cnn::conv_algorithm_name(layers.algorithm_for(p.x.shape(), p.w, p.g));
     row.difference = std::max(row.difference, difference(naive, p, layers));
 }
 
@@ -348,7 +348,7 @@ std::vector<LadderRow> ladder(const Budget& budget, std::uint64_t seed, const fs
             r.name, r.flop / 1e9, r.naive * 1e3, r.im2col * 1e3, r.fast_one * 1e3,
             r.fast_all * 1e3, r.sgemm * 1e3, r.layers * 1e3, r.flop / r.fast_all / 1e9,
             r.flop / r.sgemm / 1e9, 100.0 * r.sgemm / r.fast_all,
-            r.winograd ? "winograd" : "gemm", r.flop / r.layers / 1e9, r.difference));
+            r.engine, r.flop / r.layers / 1e9, r.difference));
         rows.push_back(r);
     }
     text.save();
@@ -573,7 +573,7 @@ void save_convolution_table(const fs::path& out, const Budget& budget,
             backward_torch = fmt::format("{:>8.2f} {:>6.2f}", b * 1e3, b / r.layers_backward);
         }
         text.line(fmt::format("{:<6} {:>9} | {:>8.2f} {} | {:>8.2f} {}", r.name,
-                              r.winograd ? "winograd" : "gemm", r.layers_forward * 1e3,
+                              r.engine, r.layers_forward * 1e3,
                               forward_torch, r.layers_backward * 1e3, backward_torch));
     }
     text.save();

@@ -6,24 +6,51 @@
 
 namespace cnn {
 
+std::string conv_algorithm_name(ConvAlgorithm algorithm) {
+    switch (algorithm) {
+        case ConvAlgorithm::automatic:
+            return "automatic";
+        case ConvAlgorithm::gemm:
+            return "gemm";
+        case ConvAlgorithm::winograd:
+            return "F(2x2)";
+        case ConvAlgorithm::winograd_4x4:
+            return "F(4x4)";
+    }
+    return "unknown";
+}
+
+WinogradTile winograd_tile(ConvAlgorithm algorithm) {
+    return algorithm == ConvAlgorithm::winograd_4x4 ? WinogradTile::f4x4 : WinogradTile::f2x2;
+}
+
 //! [engine_choice]
 bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& g) {
     return winograd_applies(w, g) && w.shape(0) >= winograd_lanes && w.shape(1) >= winograd_lanes;
 }
 
-ConvAlgorithm FastConv2DEngine::algorithm_for(const Tensor4& w, const Conv2DGeometry& g) const {
+ConvAlgorithm FastConv2DEngine::algorithm_for(const std::array<std::size_t, 4>& x_shape,
+                                              const Tensor4& w, const Conv2DGeometry& g) const {
     if (algorithm_ != ConvAlgorithm::automatic) {
         return algorithm_;  // conv2d_winograd_*() throws if Winograd cannot compute it
     }
-    return winograd_preferred(w, g) ? ConvAlgorithm::winograd : ConvAlgorithm::gemm;
+    if (!winograd_preferred(w, g)) {
+        return ConvAlgorithm::gemm;
+    }
+    const std::size_t oh = conv_output_size({x_shape[2], 3, 1, g.pad_rows}, g.policy);
+    const std::size_t ow = conv_output_size({x_shape[3], 3, 1, g.pad_cols}, g.policy);
+    return winograd_tile_for(oh, ow) == WinogradTile::f4x4 ? ConvAlgorithm::winograd_4x4
+                                                           : ConvAlgorithm::winograd;
 }
 //! [engine_choice]
 
 //! [engine_forward]
 Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                   const Conv2DGeometry& g, bool relu) {
-    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
-        return conv2d_winograd_forward(x, w, b, g, with_epilogue(relu), winograd_workspace_);
+    const ConvAlgorithm algorithm = algorithm_for(x.shape(), w, g);
+    if (algorithm != ConvAlgorithm::gemm) {
+        return conv2d_winograd_forward(x, w, b, g, winograd_tile(algorithm), with_epilogue(relu),
+                                       winograd_workspace_);
     }
     return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), gemm_workspace_);
 }
@@ -32,9 +59,10 @@ Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tens
 Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                    const Tensor4& w, const Conv2DGeometry& g, bool relu,
                                    Tensor4& dw, Tensor1& db) {
-    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
-        return conv2d_winograd_backward(dy, x, y, w, g, with_epilogue(relu), winograd_workspace_,
-                                        dw, db);
+    const ConvAlgorithm algorithm = algorithm_for(x.shape(), w, g);
+    if (algorithm != ConvAlgorithm::gemm) {
+        return conv2d_winograd_backward(dy, x, y, w, g, winograd_tile(algorithm),
+                                        with_epilogue(relu), winograd_workspace_, dw, db);
     }
     return conv2d_fast_backward(dy, x, y, w, g, with_epilogue(relu), gemm_workspace_, dw, db);
 }
@@ -42,7 +70,7 @@ Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Te
 Tensor4 FastConv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
                                          const std::array<std::size_t, 4>& x_shape,
                                          const Conv2DGeometry& g) {
-    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
+    if (algorithm_for(x_shape, w, g) != ConvAlgorithm::gemm) {
         return Conv2DEngine::backward_input(dy, w, x_shape, g);
     }
     return conv2d_fast_backward_input(dy, w, x_shape, g, with_epilogue(false), gemm_workspace_);
@@ -51,7 +79,7 @@ Tensor4 FastConv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
 void FastConv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                         const Tensor4& w, const Conv2DGeometry& g, bool relu,
                                         Tensor4& dw, Tensor1& db) {
-    if (algorithm_for(w, g) == ConvAlgorithm::winograd) {
+    if (algorithm_for(x.shape(), w, g) != ConvAlgorithm::gemm) {
         Conv2DEngine::backward_weights(dy, x, y, w, g, relu, dw, db);
         return;
     }

@@ -37,10 +37,23 @@ namespace cnn {
 
 /// Which arithmetic computes a convolution.
 enum class ConvAlgorithm {
-    automatic,  ///< winograd where winograd_preferred(), gemm everywhere else
-    gemm,       ///< im2col and matrix products (conv2d_fast.hpp), any geometry
-    winograd,   ///< F(2x2, 3x3) (winograd.hpp): 3x3 filters with stride 1 only
+    automatic,     ///< Winograd where winograd_preferred(), with winograd_tile_for()'s tile; gemm
+                   ///< everywhere else
+    gemm,          ///< im2col and matrix products (conv2d_fast.hpp), any geometry
+    winograd,      ///< F(2x2, 3x3) (winograd.hpp): 3x3 filters with stride 1 only
+    winograd_4x4,  ///< F(4x4, 3x3) (winograd.hpp): the same, with larger tiles
 };
+
+/// A short name for tables: "automatic", "gemm", "F(2x2)" or "F(4x4)".
+/// \param algorithm any
+/// \return its name
+std::string conv_algorithm_name(ConvAlgorithm algorithm);
+
+/// The tile of a Winograd algorithm: WinogradTile::f4x4 for ConvAlgorithm::winograd_4x4,
+/// f2x2 for the others.
+/// \param algorithm ConvAlgorithm::winograd or ConvAlgorithm::winograd_4x4
+/// \return its tile
+WinogradTile winograd_tile(ConvAlgorithm algorithm);
 
 /// Whether ConvAlgorithm::automatic picks Winograd: when winograd_applies() and there are at
 /// least winograd_lanes (16) input channels and as many filters. The transforms run 16
@@ -65,12 +78,15 @@ public:
     std::string name() const override { return "fast"; }
     bool fuses_relu() const override { return true; }
 
-    /// The engine that computes filters w with this geometry: ConvAlgorithm::gemm or
-    /// ConvAlgorithm::winograd (the one asked for, or the automatic choice).
+    /// The engine that computes filters w with this geometry on inputs of x_shape: the one
+    /// asked for, or the automatic choice: ConvAlgorithm::gemm unless winograd_preferred(), and
+    /// then the tile winograd_tile_for() picks for the output's size.
+    /// \param x_shape the input's shape (N, C, H, W)
     /// \param w the filters (FN, C, FH, FW)
     /// \param geometry strides and padding
-    /// \return gemm or winograd, never automatic
-    ConvAlgorithm algorithm_for(const Tensor4& w, const Conv2DGeometry& geometry) const;
+    /// \return gemm, winograd or winograd_4x4, never automatic
+    ConvAlgorithm algorithm_for(const std::array<std::size_t, 4>& x_shape, const Tensor4& w,
+                                const Conv2DGeometry& geometry) const;
 
     /// conv2d_fast_forward() or conv2d_winograd_forward(), as algorithm_for() says.
     /// \param x the input (N, C, H, W)
@@ -92,8 +108,7 @@ public:
     /// \param db the biases' gradient (FN), added to
     /// \return dx (N, C, H, W)
     Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
-                     const Conv2DGeometry& geometry, bool relu, Tensor4& dw,
-                     Tensor1& db) override;
+                     const Conv2DGeometry& geometry, bool relu, Tensor4& dw, Tensor1& db) override;
     /// conv2d_fast_backward_input(); for Winograd's geometries Conv2DEngine's default.
     /// \param dy the gradient of y (N, FN, OH, OW)
     /// \param w the filters (FN, C, FH, FW)

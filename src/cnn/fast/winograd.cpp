@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -14,121 +15,254 @@ namespace {
 
 // Nothing in a parallel region may throw or allocate: prepare() sizes every buffer first.
 
-constexpr std::size_t tile_positions = 16;  // xi = 4·row + column: the positions of a 4x4 tile
+// winograd_lanes channels side by side, used as one number: every +, - and * below runs on all
+// of them. This is GCC's (and Clang's) vector extension: a fixed-size vector that the compiler
+// maps onto the target's registers, one AVX-512 register or two AVX2 ones, and keeps there
+// through a whole tile transform. (A struct with an array and loops for operators computes the
+// same, but GCC copies it through memory between operations, at about half the speed.) The
+// tile transforms take Lanes where they would take a float; v[l] reads or writes lane l.
+typedef float Lanes __attribute__((vector_size(winograd_lanes * sizeof(float))));
 
-// B^T d B: rows combined as d0 - d2, d1 + d2, d2 - d1, d1 - d3; then the same on columns.
-inline void input_tile(const float (&d)[16], float (&v)[16]) {
-    float t[16];
-    for (std::size_t s = 0; s < 4; ++s) {
-        t[0 + s] = d[0 + s] - d[8 + s];
-        t[4 + s] = d[4 + s] + d[8 + s];
-        t[8 + s] = d[8 + s] - d[4 + s];
-        t[12 + s] = d[4 + s] - d[12 + s];
-    }
-    for (std::size_t r = 0; r < 16; r += 4) {
-        v[r + 0] = t[r + 0] - t[r + 2];
-        v[r + 1] = t[r + 1] + t[r + 2];
-        v[r + 2] = t[r + 2] - t[r + 1];
-        v[r + 3] = t[r + 1] - t[r + 3];
-    }
-}
+// The 1-D algorithms, each step on values `from` apart (d[0], d[from], ...), written `to`
+// apart: the 2-D transforms below apply them down the columns of a tile, then along its rows.
 
-// A^T m A: rows combined as m0 + m1 + m2 and m1 - m2 - m3; then the same on columns.
-inline void output_tile(const float (&m)[16], float (&y)[4]) {
-    float t[8];
-    for (std::size_t s = 0; s < 4; ++s) {
-        t[0 + s] = m[0 + s] + m[4 + s] + m[8 + s];
-        t[4 + s] = m[4 + s] - m[8 + s] - m[12 + s];
+// F(2, 3), Lavin and Gray's matrices for the points 0, 1, -1 and infinity.
+struct F2 {
+    static constexpr std::size_t m = 2;      // outputs per tile side
+    static constexpr std::size_t alpha = 4;  // inputs per tile side, m + 3 - 1
+    // B^T d: d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+    template <class T>
+    static void input(const T* d, std::size_t from, T* v, std::size_t to) {
+        v[0] = d[0] - d[2 * from];
+        v[to] = d[from] + d[2 * from];
+        v[2 * to] = d[2 * from] - d[from];
+        v[3 * to] = d[from] - d[3 * from];
     }
-    for (std::size_t r = 0; r < 2; ++r) {
-        y[2 * r + 0] = t[4 * r + 0] + t[4 * r + 1] + t[4 * r + 2];
-        y[2 * r + 1] = t[4 * r + 1] - t[4 * r + 2] - t[4 * r + 3];
+    // A^T m: m0 + m1 + m2, m1 - m2 - m3.
+    template <class T>
+    static void output(const T* m, std::size_t from, T* y, std::size_t to) {
+        y[0] = m[0] + m[from] + m[2 * from];
+        y[to] = m[from] - m[2 * from] - m[3 * from];
     }
-}
+    // G g: g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
+    template <class T>
+    static void filter(const T* g, std::size_t from, T* u, std::size_t to) {
+        u[0] = g[0];
+        u[to] = 0.5f * (g[0] + g[from] + g[2 * from]);
+        u[2 * to] = 0.5f * (g[0] - g[from] + g[2 * from]);
+        u[3 * to] = g[2 * from];
+    }
+    // A dy, the transpose of output(): dy0, dy0 + dy1, dy0 - dy1, -dy1.
+    template <class T>
+    static void gradient(const T* dy, std::size_t from, T* e, std::size_t to) {
+        e[0] = dy[0];
+        e[to] = dy[0] + dy[from];
+        e[2 * to] = dy[0] - dy[from];
+        e[3 * to] = -dy[from];
+    }
+    // G^T m, the transpose of filter(): m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3.
+    template <class T>
+    static void filter_gradient(const T* m, std::size_t from, T* g, std::size_t to) {
+        g[0] = m[0] + 0.5f * (m[from] + m[2 * from]);
+        g[to] = 0.5f * (m[from] - m[2 * from]);
+        g[2 * to] = 0.5f * (m[from] + m[2 * from]) + m[3 * from];
+    }
+};
 
-// A dY A^T, the transpose of output_tile(): a 2x2 block of dy to 4x4. Rows combined as dY0,
-// dY0 + dY1, dY0 - dY1, -dY1; then the same on columns.
-inline void gradient_tile(const float (&dy)[4], float (&e)[16]) {
-    float t[8];
-    for (std::size_t s = 0; s < 2; ++s) {
-        t[0 + s] = dy[s];
-        t[2 + s] = dy[s] + dy[2 + s];
-        t[4 + s] = dy[s] - dy[2 + s];
-        t[6 + s] = -dy[2 + s];
+// F(4, 3), Lavin and Gray's matrices for the points 0, 1, -1, 2, -2 and infinity.
+struct F4 {
+    static constexpr std::size_t m = 4;
+    static constexpr std::size_t alpha = 6;
+    static constexpr float sixth = 1.0f / 6.0f, twelfth = 1.0f / 12.0f,
+                           twenty_fourth = 1.0f / 24.0f;
+    // B^T d.
+    template <class T>
+    static void input(const T* d, std::size_t from, T* v, std::size_t to) {
+        const T d0 = d[0], d1 = d[from], d2 = d[2 * from], d3 = d[3 * from], d4 = d[4 * from],
+                d5 = d[5 * from];
+        v[0] = 4.0f * d0 - 5.0f * d2 + d4;
+        v[to] = d3 + d4 - 4.0f * (d1 + d2);
+        v[2 * to] = d4 - d3 + 4.0f * (d1 - d2);
+        v[3 * to] = d4 - d2 + 2.0f * (d3 - d1);
+        v[4 * to] = d4 - d2 + 2.0f * (d1 - d3);
+        v[5 * to] = 4.0f * d1 - 5.0f * d3 + d5;
     }
-    for (std::size_t r = 0; r < 4; ++r) {
-        e[4 * r + 0] = t[2 * r];
-        e[4 * r + 1] = t[2 * r] + t[2 * r + 1];
-        e[4 * r + 2] = t[2 * r] - t[2 * r + 1];
-        e[4 * r + 3] = -t[2 * r + 1];
+    // A^T m.
+    template <class T>
+    static void output(const T* m, std::size_t from, T* y, std::size_t to) {
+        const T m0 = m[0], m1 = m[from], m2 = m[2 * from], m3 = m[3 * from], m4 = m[4 * from],
+                m5 = m[5 * from];
+        y[0] = m0 + m1 + m2 + m3 + m4;
+        y[to] = m1 - m2 + 2.0f * (m3 - m4);
+        y[2 * to] = m1 + m2 + 4.0f * (m3 + m4);
+        y[3 * to] = m1 - m2 + 8.0f * (m3 - m4) + m5;
     }
-}
+    // G g.
+    template <class T>
+    static void filter(const T* g, std::size_t from, T* u, std::size_t to) {
+        const T g0 = g[0], g1 = g[from], g2 = g[2 * from];
+        u[0] = 0.25f * g0;
+        u[to] = -sixth * (g0 + g1 + g2);
+        u[2 * to] = -sixth * (g0 - g1 + g2);
+        u[3 * to] = twenty_fourth * g0 + twelfth * g1 + sixth * g2;
+        u[4 * to] = twenty_fourth * g0 - twelfth * g1 + sixth * g2;
+        u[5 * to] = g2;
+    }
+    // A dy, the transpose of output().
+    template <class T>
+    static void gradient(const T* dy, std::size_t from, T* e, std::size_t to) {
+        const T y0 = dy[0], y1 = dy[from], y2 = dy[2 * from], y3 = dy[3 * from];
+        e[0] = y0;
+        e[to] = y0 + y1 + y2 + y3;
+        e[2 * to] = y0 - y1 + y2 - y3;
+        e[3 * to] = y0 + 2.0f * y1 + 4.0f * y2 + 8.0f * y3;
+        e[4 * to] = y0 - 2.0f * y1 + 4.0f * y2 - 8.0f * y3;
+        e[5 * to] = y3;
+    }
+    // G^T m, the transpose of filter().
+    template <class T>
+    static void filter_gradient(const T* m, std::size_t from, T* g, std::size_t to) {
+        const T m0 = m[0], m1 = m[from], m2 = m[2 * from], m3 = m[3 * from], m4 = m[4 * from],
+                m5 = m[5 * from];
+        g[0] = 0.25f * m0 - sixth * (m1 + m2) + twenty_fourth * (m3 + m4);
+        g[to] = sixth * (m2 - m1) + twelfth * (m3 - m4);
+        g[2 * to] = sixth * (m3 + m4 - m1 - m2) + m5;
+    }
+};
 
-// G g G^T: rows combined as g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 (4, 3); then the
-// same on columns (4, 4).
-inline void filter_tile(const float (&g)[9], float (&u)[16]) {
-    float t[12];
-    for (std::size_t s = 0; s < 3; ++s) {
-        t[0 + s] = g[s];
-        t[3 + s] = 0.5f * (g[s] + g[3 + s] + g[6 + s]);
-        t[6 + s] = 0.5f * (g[s] - g[3 + s] + g[6 + s]);
-        t[9 + s] = g[6 + s];
+// The 2-D transforms of one tile: the 1-D algorithm F down the columns, then along the rows.
+// Values are row-major; P = alpha² is the number of positions xi = alpha·row + column.
+template <class F>
+struct Tile {
+    static constexpr std::size_t m = F::m, a = F::alpha, positions = a * a;
+    // V = B^T d B.
+    template <class T>
+    static void input(const T (&d)[positions], T (&v)[positions]) {
+        T t[positions];
+        for (std::size_t s = 0; s < a; ++s) {
+            F::input(d + s, a, t + s, a);
+        }
+        for (std::size_t r = 0; r < a; ++r) {
+            F::input(t + a * r, 1, v + a * r, 1);
+        }
     }
-    for (std::size_t r = 0; r < 4; ++r) {
-        u[4 * r + 0] = t[3 * r];
-        u[4 * r + 1] = 0.5f * (t[3 * r] + t[3 * r + 1] + t[3 * r + 2]);
-        u[4 * r + 2] = 0.5f * (t[3 * r] - t[3 * r + 1] + t[3 * r + 2]);
-        u[4 * r + 3] = t[3 * r + 2];
+    // Y = A^T M A: m x m outputs.
+    template <class T>
+    static void output(const T (&mm)[positions], T (&y)[m * m]) {
+        T t[m * a];
+        for (std::size_t s = 0; s < a; ++s) {
+            F::output(mm + s, a, t + s, a);
+        }
+        for (std::size_t r = 0; r < m; ++r) {
+            F::output(t + a * r, 1, y + m * r, 1);
+        }
     }
-}
+    // U = G g G^T, from a 3x3 filter.
+    template <class T>
+    static void filter(const T (&g)[9], T (&u)[positions]) {
+        T t[a * 3];
+        for (std::size_t s = 0; s < 3; ++s) {
+            F::filter(g + s, 3, t + s, 3);
+        }
+        for (std::size_t r = 0; r < a; ++r) {
+            F::filter(t + 3 * r, 1, u + a * r, 1);
+        }
+    }
+    // E = A dY A^T, the transpose of output(), from an m x m block of dy.
+    template <class T>
+    static void gradient(const T (&dy)[m * m], T (&e)[positions]) {
+        T t[a * m];
+        for (std::size_t s = 0; s < m; ++s) {
+            F::gradient(dy + s, m, t + s, m);
+        }
+        for (std::size_t r = 0; r < a; ++r) {
+            F::gradient(t + m * r, 1, e + a * r, 1);
+        }
+    }
+    // G^T M G, the transpose of filter(): back to 3x3.
+    template <class T>
+    static void filter_gradient(const T (&mm)[positions], T (&g)[9]) {
+        T t[3 * a];
+        for (std::size_t s = 0; s < a; ++s) {
+            F::filter_gradient(mm + s, a, t + s, a);
+        }
+        for (std::size_t r = 0; r < 3; ++r) {
+            F::filter_gradient(t + a * r, 1, g + 3 * r, 1);
+        }
+    }
+};
 
-// G^T m G, the transpose of filter_tile(): 4x4 back to 3x3. Rows combined as
-// m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3 (3, 4); then the same on columns.
-inline void filter_gradient_tile(const float (&m)[16], float (&g)[9]) {
-    float t[12];
-    for (std::size_t s = 0; s < 4; ++s) {
-        t[0 + s] = m[s] + 0.5f * (m[4 + s] + m[8 + s]);
-        t[4 + s] = 0.5f * (m[4 + s] - m[8 + s]);
-        t[8 + s] = 0.5f * (m[4 + s] + m[8 + s]) + m[12 + s];
-    }
-    for (std::size_t r = 0; r < 3; ++r) {
-        g[3 * r + 0] = t[4 * r] + 0.5f * (t[4 * r + 1] + t[4 * r + 2]);
-        g[3 * r + 1] = 0.5f * (t[4 * r + 1] - t[4 * r + 2]);
-        g[3 * r + 2] = 0.5f * (t[4 * r + 1] + t[4 * r + 2]) + t[4 * r + 3];
-    }
-}
-
-// One tile transform on std::arrays, for the public functions below (and their tests).
+// One tile transform on vectors, for the public functions below (and their tests): checks the
+// size, then runs `transform` on floats.
 template <std::size_t In, std::size_t Out, void (*transform)(const float (&)[In], float (&)[Out])>
-std::array<float, Out> on_arrays(const std::array<float, In>& a) {
+std::vector<float> on_vector(const std::vector<float>& values, const char* name) {
+    if (values.size() != In) {
+        throw std::invalid_argument(std::string("winograd ") + name + ": expected " +
+                                    std::to_string(In) + " values, got " +
+                                    std::to_string(values.size()));
+    }
     float in[In], out[Out];
-    std::copy(a.begin(), a.end(), in);
+    std::copy(values.begin(), values.end(), in);
     transform(in, out);
-    std::array<float, Out> result{};
-    std::copy(out, out + Out, result.begin());
-    return result;
+    return std::vector<float>(out, out + Out);
+}
+
+// Tiles of m outputs that cover `outputs`: the last may stick out.
+std::size_t tiles_along(std::size_t outputs, std::size_t m) {
+    return (outputs + m - 1) / m;
+}
+
+// Calls `body` with the 1-D algorithm of `tile`, F2 or F4: the one place where the run-time
+// choice becomes a type, so that each engine's loops are compiled for their tile's sizes.
+template <class Body>
+auto with_variant(WinogradTile tile, const Body& body) {
+    return tile == WinogradTile::f2x2 ? body(F2{}) : body(F4{});
 }
 
 }  // namespace
 
-std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d) {
-    return on_arrays<16, 16, input_tile>(d);
+std::vector<float> winograd_input_tile(WinogradTile tile, const std::vector<float>& d) {
+    return with_variant(tile, [&](auto f) {
+        using T = Tile<decltype(f)>;
+        return on_vector<T::positions, T::positions, T::template input<float>>(d, "input tile");
+    });
 }
 
-std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g) {
-    return on_arrays<9, 16, filter_tile>(g);
+std::vector<float> winograd_filter_tile(WinogradTile tile, const std::vector<float>& g) {
+    return with_variant(tile, [&](auto f) {
+        using T = Tile<decltype(f)>;
+        return on_vector<9, T::positions, T::template filter<float>>(g, "filter tile");
+    });
 }
 
-std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m) {
-    return on_arrays<16, 4, output_tile>(m);
+std::vector<float> winograd_output_tile(WinogradTile tile, const std::vector<float>& m) {
+    return with_variant(tile, [&](auto f) {
+        using T = Tile<decltype(f)>;
+        return on_vector<T::positions, T::m * T::m, T::template output<float>>(m, "output tile");
+    });
 }
 
-std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy) {
-    return on_arrays<4, 16, gradient_tile>(dy);
+std::vector<float> winograd_output_tile_transpose(WinogradTile tile, const std::vector<float>& dy) {
+    return with_variant(tile, [&](auto f) {
+        using T = Tile<decltype(f)>;
+        return on_vector<T::m * T::m, T::positions, T::template gradient<float>>(
+            dy, "output tile transpose");
+    });
 }
 
-std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m) {
-    return on_arrays<16, 9, filter_gradient_tile>(m);
+std::vector<float> winograd_filter_tile_transpose(WinogradTile tile, const std::vector<float>& m) {
+    return with_variant(tile, [&](auto f) {
+        using T = Tile<decltype(f)>;
+        return on_vector<T::positions, 9, T::template filter_gradient<float>>(
+            m, "filter tile transpose");
+    });
+}
+
+WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow) {
+    const auto products = [&](std::size_t m) {
+        return tiles_along(oh, m) * tiles_along(ow, m) * (m + 2) * (m + 2);
+    };
+    return 3 * products(4) <= 2 * products(2) ? WinogradTile::f4x4 : WinogradTile::f2x2;
 }
 
 bool winograd_applies(const Tensor4& w, const Conv2DGeometry& g) {
@@ -136,10 +270,6 @@ bool winograd_applies(const Tensor4& w, const Conv2DGeometry& g) {
 }
 
 namespace {
-
-std::size_t tiles_along(std::size_t outputs) {
-    return (outputs + 1) / 2;
-}
 
 // Planes (K, h, w) copied channels-last into a frame of zeros (rows, cols, K), their pixel
 // (0, 0) at (top, left). The tiles then read every pixel's K channels as one contiguous run:
@@ -159,15 +289,15 @@ struct FramedImage {
 };
 
 // Where a transform finds its tiles in a frame: tile (i, j), for i < rows and j < cols, has its
-// corner at pixel (top + 2i, left + 2j).
+// corner at pixel (top + m·i, left + m·j), m a tile's outputs per side.
 struct TileGrid {
     std::size_t rows = 0, cols = 0;
     std::size_t top = 0, left = 0;
     std::size_t count() const { return rows * cols; }
 };
 
-// 16 matrices (rows, cols) one after the other, one per position xi of a 4x4 tile: U
-// (16, C, FN), and V, E and M (16, tiles, channels) with one row per tile.
+// One matrix (rows, cols) per position xi of a tile, one after the other: U (P, C, FN), and V,
+// E and M (P, tiles, channels) with one row per tile.
 struct PositionMatrices {
     float* data;
     std::size_t rows, cols;
@@ -175,42 +305,46 @@ struct PositionMatrices {
     float* row(std::size_t xi, std::size_t r) const { return matrix(xi) + r * cols; }
 };
 
-// Every size of one convolution, named as in the chapters, and where its tiles lie.
+// Every size of one convolution, named as in the chapters, and where its tiles lie, for the
+// 1-D algorithm F (m outputs per tile side).
+template <class F>
 struct WinogradSizes {
     std::size_t n, c, h, w;  // input (N, C, H, W)
     std::size_t fn;          // filters (FN, C, 3, 3)
     std::size_t oh, ow;      // output (N, FN, OH, OW)
-    // x framed with the forward's padding before, (2·th + 2, 2·tw + 2, C); the forward's
-    // tiles, th x tw = ceil(OH / 2) x ceil(OW / 2) of them, read it from (0, 0).
+    // x framed with the forward's padding before, (m·th + 2, m·tw + 2, C); the forward's
+    // tiles, th x tw = ceil(OH / m) x ceil(OW / m) of them, read it from (0, 0).
     Frame x_frame;
     TileGrid tiles;
-    Frame y_frame;  // the forward's outputs, tile by tile: (2·th, 2·tw, FN)
-    // dy framed for both gradients: dW's tiles are its 2x2 blocks from (top, left), dx's tiles,
-    // ceil(H / 2) x ceil(W / 2), its 4x4 patches from (dx_tiles.top, dx_tiles.left).
+    Frame y_frame;  // the forward's outputs, tile by tile: (m·th, m·tw, FN)
+    // dy framed for both gradients: dW's tiles are its m x m blocks from (top, left), dx's
+    // tiles, ceil(H / m) x ceil(W / m), its (m + 2) x (m + 2) patches from (dx_tiles.top,
+    // dx_tiles.left).
     Frame dy_frame;
     TileGrid dw_tiles, dx_tiles;
-    Frame dx_frame;  // dx, tile by tile: (2·dth, 2·dtw, C)
+    Frame dx_frame;  // dx, tile by tile: (m·dth, m·dtw, C)
 
     WinogradSizes(const Tensor4& x, const Tensor4& filters, const Conv2DGeometry& g)
         : n(x.shape(0)), c(x.shape(1)), h(x.shape(2)), w(x.shape(3)), fn(filters.shape(0)) {
         const auto out = conv2d_output_shape(x, filters, g);  // throws on impossible geometry
         oh = out[2];
         ow = out[3];
-        const std::size_t th = tiles_along(oh), tw = tiles_along(ow);
-        const std::size_t dth = tiles_along(h), dtw = tiles_along(w);
+        constexpr std::size_t m = F::m;
+        const std::size_t th = tiles_along(oh, m), tw = tiles_along(ow, m);
+        const std::size_t dth = tiles_along(h, m), dtw = tiles_along(w, m);
         const std::size_t top = g.pad_rows.before, left = g.pad_cols.before;
-        // 2·th + 2 >= OH + 2 = H + top + bottom: the frame holds all of x.
-        x_frame = {2 * th + 2, 2 * tw + 2, c, top, left};
+        // m·th + 2 >= OH + 2 = H + top + bottom: the frame holds all of x.
+        x_frame = {m * th + 2, m * tw + 2, c, top, left};
         tiles = {th, tw};
-        y_frame = {2 * th, 2 * tw, fn};
+        y_frame = {m * th, m * tw, fn};
         // dx(r) = sum over u of dy(r + u - (2 - top)) w(2 - u): dy padded by 2 - top before,
         // or, from 3 on, its first top - 2 rows skipped. dy starts where that stays >= 0.
         const std::size_t dy_top = top < 2 ? 2 - top : 0, dy_left = left < 2 ? 2 - left : 0;
         dw_tiles = {th, tw, dy_top, dy_left};
         dx_tiles = {dth, dtw, dy_top + top - 2, dy_left + left - 2};
-        dy_frame = {std::max(dx_tiles.top + 2 * dth + 2, dy_top + 2 * th),
-                    std::max(dx_tiles.left + 2 * dtw + 2, dy_left + 2 * tw), fn, dy_top, dy_left};
-        dx_frame = {2 * dth, 2 * dtw, c};
+        dy_frame = {std::max(dx_tiles.top + m * dth + 2, dy_top + m * th),
+                    std::max(dx_tiles.left + m * dtw + 2, dy_left + m * tw), fn, dy_top, dy_left};
+        dx_frame = {m * dth, m * dtw, c};
     }
     std::size_t image_in() const { return c * h * w; }
     std::size_t image_out() const { return fn * oh * ow; }
@@ -222,10 +356,12 @@ struct WinogradSizes {
     std::size_t stage() const { return winograd_lanes * std::max(h * w, oh * ow); }
 };
 
-void prepare(WinogradWorkspace& workspace, const WinogradSizes& s, const Conv2DPlan& plan) {
+template <class F>
+void prepare(WinogradWorkspace& workspace, const WinogradSizes<F>& s, const Conv2DPlan& plan) {
+    constexpr std::size_t positions = Tile<F>::positions;
     const std::size_t columns = plan.group() * s.tiles.count();      // the forward's and dW's
     const std::size_t dcolumns = plan.group() * s.dx_tiles.count();  // dx's
-    workspace.filters.resize(tile_positions * s.fn * s.c);
+    workspace.filters.resize(positions * s.fn * s.c);
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares()));
     // Grow only; both passes size alike, so training allocates once.
     const auto grow = [](std::vector<float>& v, std::size_t size) {
@@ -233,37 +369,36 @@ void prepare(WinogradWorkspace& workspace, const WinogradSizes& s, const Conv2DP
     };
     for (std::size_t t = 0; t < plan.shares(); ++t) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[t];
-        grow(mine.input_tiles, tile_positions * std::max(s.c * columns, s.fn * dcolumns));
-        grow(mine.output_tiles, tile_positions * std::max(s.fn * columns, s.c * dcolumns));
+        grow(mine.input_tiles, positions * std::max(s.c * columns, s.fn * dcolumns));
+        grow(mine.output_tiles, positions * std::max(s.fn * columns, s.c * dcolumns));
         grow(mine.frame, s.work_frame());
         grow(mine.stage, s.stage());
         grow(mine.dy_frames, plan.group() * s.dy_frame.floats());
     }
-    workspace.dw.resize(plan.shares(), tile_positions * s.fn * s.c);
+    workspace.dw.resize(plan.shares(), positions * s.fn * s.c);
     workspace.db.resize(plan.shares(), s.fn);
 }
 
-// winograd_lanes channels side by side: each tile transform runs on them in a loop over the
-// lanes, which the compiler vectorises (one AVX-512 instruction, or two AVX2 ones, per + or -).
-using Lanes = float[winograd_lanes];
-
-// One pixel's channels [k0, k0 + lanes) into l, zeros after `lanes`. A full Lanes is a copy
-// of constant size: one vector move.
-void load(Lanes& l, const float* from, std::size_t lanes) {
-    if (lanes == winograd_lanes) {
-        std::copy(from, from + winograd_lanes, l);
+// `count` floats, at most winograd_lanes, from one place to another. A full run is a copy of
+// constant size: one vector move.
+void copy_run(const void* from, void* to, std::size_t count) {
+    if (count == winograd_lanes) {
+        std::memcpy(to, from, winograd_lanes * sizeof(float));
     } else {
-        std::copy(from, from + lanes, l);
-        std::fill(l + lanes, l + winograd_lanes, 0.0f);
+        std::memcpy(to, from, count * sizeof(float));
     }
 }
 
-void store(const Lanes& l, float* to, std::size_t lanes) {
-    if (lanes == winograd_lanes) {
-        std::copy(l, l + winograd_lanes, to);
-    } else {
-        std::copy(l, l + lanes, to);
+// One pixel's channels [k0, k0 + lanes) into l, zeros after `lanes`.
+void load(Lanes& l, const float* from, std::size_t lanes) {
+    if (lanes < winograd_lanes) {
+        l = Lanes{};
     }
+    copy_run(from, &l, lanes);
+}
+
+void store(const Lanes& l, float* to, std::size_t lanes) {
+    copy_run(&l, to, lanes);
 }
 
 // A square of lanes x lanes floats transposed: fixed sizes, which the compiler turns into a
@@ -293,12 +428,17 @@ public:
     std::size_t cols() const { return cols_; }
     // Values [from, from + count) into `to`.
     void read(std::size_t from, std::size_t count, float* to) const {
+        const float* values = values_ + from;
         if (!masked_) {
-            std::copy(values_ + from, values_ + from + count, to);
+            std::copy(values, values + count, to);
             return;
         }
+        // Local pointers, and both values read whatever the mask says: a loop the compiler
+        // vectorises into a compare and a blend.
+        const float* mask = mask_ + from;
         for (std::size_t i = 0; i < count; ++i) {
-            to[i] = mask_[from + i] > 0.0f ? values_[from + i] : 0.0f;
+            const float value = values[i];
+            to[i] = mask[i] > 0.0f ? value : 0.0f;
         }
     }
 
@@ -351,10 +491,10 @@ void to_frame(const PlanesIn& in, const FramedImage& out, float* stage, const Su
                 }
                 transpose(square, t);
                 for (std::size_t q = 0; q < count; ++q) {
-                    store(t[q], out.data + f.at(f.top + r, f.left + q0 + q) + k0, lanes);
-                    for (std::size_t l = 0; l < winograd_lanes; ++l) {  // sums side by side
-                        sum[l] += t[q][l];
-                    }
+                    Lanes pixel;  // its lanes channels, and zeros
+                    std::memcpy(&pixel, t[q], sizeof(pixel));
+                    store(pixel, out.data + f.at(f.top + r, f.left + q0 + q) + k0, lanes);
+                    sum += pixel;  // the sums side by side
                 }
             }
         }
@@ -395,7 +535,7 @@ void from_frame(const FramedImage& in, const PlanesOut& out, float* stage, const
                 const std::size_t count = std::min(winograd_lanes, out.cols - q0);
                 Square square = {}, t;
                 for (std::size_t q = 0; q < count; ++q) {
-                    load(square[q], in.data + f.at(f.top + r, f.left + q0 + q) + k0, lanes);
+                    copy_run(in.data + f.at(f.top + r, f.left + q0 + q) + k0, square[q], lanes);
                 }
                 transpose(square, t);
                 for (std::size_t l = 0; l < lanes; ++l) {
@@ -414,55 +554,50 @@ void from_frame(const FramedImage& in, const PlanesOut& out, float* stage, const
     }
 }
 
-// out = Transform(in) lane by lane, for a tile transform from In to Out values. Transform is a
-// template argument so that the compiler inlines it into the loop and vectorises the loop.
-template <auto Transform, std::size_t In, std::size_t Out>
-void transform_lanes(const Lanes (&in)[In], Lanes (&out)[Out]) {
-    for (std::size_t l = 0; l < winograd_lanes; ++l) {
-        float a[In], b[Out];
-        for (std::size_t k = 0; k < In; ++k) {
-            a[k] = in[k][l];
-        }
-        Transform(a, b);
-        for (std::size_t k = 0; k < Out; ++k) {
-            out[k][l] = b[k];
-        }
-    }
-}
+// Which filters a U holds: as given, for the forward pass, (P, C, FN) with U[xi][c][f] the
+// transform of filter f's kernel for channel c; or rotated by 180 degrees with channels and
+// filters swapped, for dx, (P, FN, C) with U[xi][f][c] the transform of that kernel turned.
+enum class Filters { as_given, rotated };
 
-// U's rows for `channels`: at [xi][c][f], G g G^T of filter f's kernel g for channel c,
-// winograd_lanes filters at a time.
-void transform_filters(const Tensor4& w, const IndexRange& channels, const PositionMatrices& u) {
-    const std::size_t fn = w.shape(0), c_count = w.shape(1);
-    for (std::size_t c = channels.first; c < channels.last; ++c) {
-        for (std::size_t f0 = 0; f0 < fn; f0 += winograd_lanes) {
-            const std::size_t lanes = std::min(winograd_lanes, fn - f0);
-            Lanes g[9] = {}, t[16];
+// U's rows `rows` (channels as given, filters rotated), winograd_lanes columns at a time.
+template <class F>
+void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
+                       const PositionMatrices& u) {
+    const std::size_t c_count = w.shape(1);
+    const bool rotated = which == Filters::rotated;
+    for (std::size_t r = rows.first; r < rows.last; ++r) {
+        for (std::size_t q0 = 0; q0 < u.cols; q0 += winograd_lanes) {
+            const std::size_t lanes = std::min(winograd_lanes, u.cols - q0);
+            Lanes g[9] = {}, t[Tile<F>::positions];
             for (std::size_t l = 0; l < lanes; ++l) {
-                const float* kernel = w.data() + ((f0 + l) * c_count + c) * 9;
+                const std::size_t f = rotated ? r : q0 + l, c = rotated ? q0 + l : r;
+                const float* kernel = w.data() + (f * c_count + c) * 9;
                 for (std::size_t k = 0; k < 9; ++k) {
-                    g[k][l] = kernel[k];
+                    g[k][l] = kernel[rotated ? 8 - k : k];
                 }
             }
-            transform_lanes<filter_tile>(g, t);
-            for (std::size_t xi = 0; xi < tile_positions; ++xi) {
-                store(t[xi], u.row(xi, c) + f0, lanes);
+            Tile<F>::filter(g, t);
+            for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
+                store(t[xi], u.row(xi, r) + q0, lanes);
             }
         }
     }
 }
 
 // dw (FN, C, 3, 3) += G^T m G for the (filter, channel) pairs numbered `pairs` of FN·C, m the
-// threads' shares of dW (16, FN, C) added in thread order.
+// threads' shares of dW (P, FN, C) added in thread order.
+template <class F>
 void add_filter_gradients(const ThreadSums& shares, std::size_t pair_count, const IndexRange& pairs,
                           float* dw) {
     for (std::size_t fc0 = pairs.first; fc0 < pairs.last; fc0 += winograd_lanes) {
         const std::size_t lanes = std::min(winograd_lanes, pairs.last - fc0);
-        Lanes m[16] = {}, g[9];
-        for (std::size_t xi = 0; xi < tile_positions; ++xi) {
-            shares.sum(xi * pair_count + fc0, lanes, m[xi]);
+        Lanes m[Tile<F>::positions] = {}, g[9];
+        for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
+            float sums[winograd_lanes];
+            shares.sum(xi * pair_count + fc0, lanes, sums);
+            std::memcpy(&m[xi], sums, lanes * sizeof(float));
         }
-        transform_lanes<filter_gradient_tile>(m, g);
+        Tile<F>::filter_gradient(m, g);
         for (std::size_t l = 0; l < lanes; ++l) {
             for (std::size_t k = 0; k < 9; ++k) {
                 dw[(fc0 + l) * 9 + k] += g[k][l];
@@ -471,27 +606,27 @@ void add_filter_gradients(const ThreadSums& shares, std::size_t pair_count, cons
     }
 }
 
-// The tiles of one framed image into rows [first, first + tiles) of out (16, columns, K):
+// The tiles of one framed image into rows [first, first + tiles) of out (P, columns, K):
 // out[xi][first + i·tiles.cols + j] = Transform of the size x size patch whose corner is tile
 // (i, j), for all K channels.
-template <std::size_t size, auto Transform>
+template <class F, std::size_t size, auto Transform>
 void transform_tiles(const FramedImage& in, const TileGrid& tiles, const PositionMatrices& out,
                      std::size_t first) {
     const Frame& f = in.frame;
     for (std::size_t i = 0; i < tiles.rows; ++i) {
         for (std::size_t j = 0; j < tiles.cols; ++j) {
-            const float* corner = in.data + f.at(tiles.top + 2 * i, tiles.left + 2 * j);
+            const float* corner = in.data + f.at(tiles.top + F::m * i, tiles.left + F::m * j);
             const std::size_t tile = first + i * tiles.cols + j;
             for (std::size_t k0 = 0; k0 < f.channels; k0 += winograd_lanes) {
                 const std::size_t lanes = std::min(winograd_lanes, f.channels - k0);
-                Lanes patch[size * size], t[16];
+                Lanes patch[size * size], t[Tile<F>::positions];
                 for (std::size_t r = 0; r < size; ++r) {
                     for (std::size_t q = 0; q < size; ++q) {
                         load(patch[size * r + q], corner + f.at(r, q) + k0, lanes);
                     }
                 }
-                transform_lanes<Transform>(patch, t);
-                for (std::size_t xi = 0; xi < tile_positions; ++xi) {
+                Transform(patch, t);
+                for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
                     store(t[xi], out.row(xi, tile) + k0, lanes);
                 }
             }
@@ -499,49 +634,45 @@ void transform_tiles(const FramedImage& in, const TileGrid& tiles, const Positio
     }
 }
 
-// V: B^T d B of every tile's 4x4 patch d (of x, or for dx of dy).
+// V: B^T d B of every tile's patch d (of x, or for dx of dy).
+template <class F>
 void input_transform(const FramedImage& in, const TileGrid& tiles, const PositionMatrices& v,
                      std::size_t first) {
-    transform_tiles<4, input_tile>(in, tiles, v, first);
+    transform_tiles<F, F::alpha, Tile<F>::template input<Lanes>>(in, tiles, v, first);
 }
 
-// E, dW's transformed dy: A dY A^T of every tile's 2x2 block dY of dy.
+// E, dW's transformed dy: A dY A^T of every tile's m x m block dY of dy.
+template <class F>
 void gradient_transform(const FramedImage& in, const TileGrid& tiles, const PositionMatrices& e,
                         std::size_t first) {
-    transform_tiles<2, gradient_tile>(in, tiles, e, first);
+    transform_tiles<F, F::m, Tile<F>::template gradient<Lanes>>(in, tiles, e, first);
 }
 
-// Rows [first, first + tiles) of m (16, columns, K) to `out` (2·tiles.rows, 2·tiles.cols, K):
-// the 2x2 outputs A^T m A of tile (i, j) at pixels (2i, 2j) to (2i + 1, 2j + 1).
+// Rows [first, first + tiles) of m (P, columns, K) to `out` (m·tiles.rows, m·tiles.cols, K):
+// the m x m outputs A^T M A of tile (i, j) from pixel (m·i, m·j) on.
+template <class F>
 void output_transform(const PositionMatrices& m, std::size_t first, const TileGrid& tiles,
                       const FramedImage& out) {
     const Frame& f = out.frame;
     for (std::size_t i = 0; i < tiles.rows; ++i) {
         for (std::size_t j = 0; j < tiles.cols; ++j) {
             const std::size_t tile = first + i * tiles.cols + j;
-            float* corner = out.data + f.at(2 * i, 2 * j);
+            float* corner = out.data + f.at(F::m * i, F::m * j);
             for (std::size_t k0 = 0; k0 < f.channels; k0 += winograd_lanes) {
                 const std::size_t lanes = std::min(winograd_lanes, f.channels - k0);
-                Lanes t[16], y[4];
-                for (std::size_t xi = 0; xi < tile_positions; ++xi) {
+                Lanes t[Tile<F>::positions], y[F::m * F::m];
+                for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
                     load(t[xi], m.row(xi, tile) + k0, lanes);
                 }
-                transform_lanes<output_tile>(t, y);
-                for (std::size_t r = 0; r < 2; ++r) {
-                    for (std::size_t q = 0; q < 2; ++q) {
-                        store(y[2 * r + q], corner + f.at(r, q) + k0, lanes);
+                Tile<F>::output(t, y);
+                for (std::size_t r = 0; r < F::m; ++r) {
+                    for (std::size_t q = 0; q < F::m; ++q) {
+                        store(y[F::m * r + q], corner + f.at(r, q) + k0, lanes);
                     }
                 }
             }
         }
     }
-}
-
-// The position of the rotated filter's transform: the first and last rows and columns of a
-// 4x4 tile swapped (G applied to a reversed filter is G with rows 0 and 3 swapped).
-std::size_t mirrored(std::size_t xi) {
-    const auto flip = [](std::size_t a) { return a == 0 ? 3 : a == 3 ? 0 : a; };
-    return 4 * flip(xi / 4) + flip(xi % 4);
 }
 
 void check_applies(const Tensor4& w, const Conv2DGeometry& g) {
@@ -553,13 +684,16 @@ void check_applies(const Tensor4& w, const Conv2DGeometry& g) {
     }
 }
 
-// What both passes share: the sizes, x, and the transformed filters U (16, C, FN).
+// What both passes share: the sizes, x, and the transformed filters U: as given (P, C, FN)
+// forward, rotated (P, FN, C) backward.
+template <class F>
 struct Pass {
-    const WinogradSizes& s;
+    static constexpr std::size_t positions = Tile<F>::positions;
+    const WinogradSizes<F>& s;
     const Tensor4& x;
     PositionMatrices u;
 
-    // The group's images of x framed, then their tiles into V (16, group's tiles, C): image
+    // The group's images of x framed, then their tiles into V (P, group's tiles, C): image
     // j's are rows [j·tiles, (j + 1)·tiles).
     void transform_x(const ImageGroup& group, WinogradWorkspace::PerThread& mine,
                      const PositionMatrices& v) const {
@@ -567,13 +701,15 @@ struct Pass {
         for (std::size_t j = 0; j < group.count; ++j) {
             const float* image = x.data() + (group.first + j) * s.image_in();
             to_frame(PlanesIn::as_stored(image, s.h, s.w), framed, mine.stage.data(), DropSums{});
-            input_transform(framed, s.tiles, v, j * s.tiles.count());
+            input_transform<F>(framed, s.tiles, v, j * s.tiles.count());
         }
     }
 };
 
 // The forward pass: y from x, with the bias and, when asked, the ReLU.
-struct ForwardPass : Pass {
+template <class F>
+struct ForwardPass : Pass<F> {
+    using Pass<F>::positions, Pass<F>::s, Pass<F>::u, Pass<F>::transform_x;
     const Tensor1& b;
     bool relu;
     Tensor4& y;
@@ -585,13 +721,13 @@ struct ForwardPass : Pass {
         const PositionMatrices v{mine.input_tiles.data(), columns, s.c};
         const PositionMatrices m{mine.output_tiles.data(), columns, s.fn};
         transform_x(group, mine, v);
-        for (std::size_t xi = 0; xi < tile_positions; ++xi) {
+        for (std::size_t xi = 0; xi < positions; ++xi) {
             gemm(Op::none, Op::none, columns, s.fn, s.c, v.matrix(xi), u.matrix(xi), 0.0f,
                  m.matrix(xi));
         }
         const FramedImage framed{s.y_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
-            output_transform(m, j * s.tiles.count(), s.tiles, framed);
+            output_transform<F>(m, j * s.tiles.count(), s.tiles, framed);
             from_frame(framed, {y.data() + (group.first + j) * s.image_out(), s.oh, s.ow},
                        mine.stage.data(), BiasRelu{b.data(), relu});
         }
@@ -599,14 +735,16 @@ struct ForwardPass : Pass {
 };
 
 // The backward pass: dW, db and dx from dy, through the ReLU's mask when the forward had one.
-struct BackwardPass : Pass {
+template <class F>
+struct BackwardPass : Pass<F> {
+    using Pass<F>::positions, Pass<F>::s, Pass<F>::u, Pass<F>::transform_x;
     const Tensor4& dy;
     const Tensor4& y;  // the forward's output, for the mask
     bool relu;
     Tensor4& dx;
 
     // The group's dy framed into mine.dy_frames, one after the other, which dx reads next.
-    // dW: V (16, columns, C) from x, E (16, columns, FN) from dy, then for each xi
+    // dW: V (P, columns, C) from x, E (P, columns, FN) from dy, then for each xi
     // dW (FN, C) += E^T (FN, columns) V (columns, C). db is summed on the way.
     void filter_gradients(const ImageGroup& group, WinogradWorkspace::PerThread& mine,
                           float* dw_share, float* db_share) const {
@@ -621,33 +759,32 @@ struct BackwardPass : Pass {
                      : PlanesIn::as_stored(dy.data() + at, s.oh, s.ow);
             const FramedImage framed{s.dy_frame, framed_dy(mine, j)};
             to_frame(planes, framed, mine.stage.data(), AddSums{db_share});
-            gradient_transform(framed, s.dw_tiles, e, j * s.tiles.count());
+            gradient_transform<F>(framed, s.dw_tiles, e, j * s.tiles.count());
         }
         const PositionMatrices dw{dw_share, s.fn, s.c};
-        for (std::size_t xi = 0; xi < tile_positions; ++xi) {
+        for (std::size_t xi = 0; xi < positions; ++xi) {
             gemm(Op::transpose, Op::none, s.fn, s.c, columns, e.matrix(xi), v.matrix(xi), 1.0f,
                  dw.matrix(xi));
         }
     }
 
-    // dx: a Winograd correlation of the framed dy (FN channels) with the rotated filters, whose
-    // transform is U at the mirrored position, transposed:
-    // M (dcolumns, C) = V (dcolumns, FN) U_mirrored^T (FN, C); then A^T M A to dx.
+    // dx: a Winograd correlation of the framed dy (FN channels) with the rotated filters U
+    // (P, FN, C): M (dcolumns, C) = V (dcolumns, FN) U (FN, C); then A^T M A to dx.
     void input_gradients(const ImageGroup& group, WinogradWorkspace::PerThread& mine) const {
         const std::size_t dcolumns = group.count * s.dx_tiles.count();
         const PositionMatrices v{mine.input_tiles.data(), dcolumns, s.fn};
         const PositionMatrices m{mine.output_tiles.data(), dcolumns, s.c};
         for (std::size_t j = 0; j < group.count; ++j) {
-            input_transform({s.dy_frame, framed_dy(mine, j)}, s.dx_tiles, v,
-                            j * s.dx_tiles.count());
+            input_transform<F>({s.dy_frame, framed_dy(mine, j)}, s.dx_tiles, v,
+                               j * s.dx_tiles.count());
         }
-        for (std::size_t xi = 0; xi < tile_positions; ++xi) {
-            gemm(Op::none, Op::transpose, dcolumns, s.c, s.fn, v.matrix(xi), u.matrix(mirrored(xi)),
-                 0.0f, m.matrix(xi));
+        for (std::size_t xi = 0; xi < positions; ++xi) {
+            gemm(Op::none, Op::none, dcolumns, s.c, s.fn, v.matrix(xi), u.matrix(xi), 0.0f,
+                 m.matrix(xi));
         }
         const FramedImage framed{s.dx_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
-            output_transform(m, j * s.dx_tiles.count(), s.dx_tiles, framed);
+            output_transform<F>(m, j * s.dx_tiles.count(), s.dx_tiles, framed);
             from_frame(framed, {dx.data() + (group.first + j) * s.image_in(), s.h, s.w},
                        mine.stage.data(), NoBias{});
         }
@@ -659,35 +796,36 @@ struct BackwardPass : Pass {
     }
 };
 
-// Plans a call and sizes its buffers, then transforms the filters into workspace.filters (U)
-// on the plan's threads, split by channel.
-Conv2DPlan plan_call(const WinogradSizes& s, const Tensor4& w, const FastConvOptions& options,
-                     WinogradWorkspace& workspace) {
+// Plans a call and sizes its buffers, then transforms the filters into workspace.filters on
+// the plan's threads: U as given (P, C, FN), split by channel, or rotated (P, FN, C), split by
+// filter.
+template <class F>
+Conv2DPlan plan_call(const WinogradSizes<F>& s, const Tensor4& w, Filters which,
+                     const FastConvOptions& options, WinogradWorkspace& workspace) {
     const Conv2DPlan plan(s.n, s.tiles.count(), options);
     prepare(workspace, s, plan);
-    const PositionMatrices u{workspace.filters.data(), s.c, s.fn};
-    plan.run([&](std::size_t share) { transform_filters(w, plan.part(s.c, share), u); });
+    const bool rotated = which == Filters::rotated;
+    const std::size_t rows = rotated ? s.fn : s.c;
+    const PositionMatrices u{workspace.filters.data(), rows, rotated ? s.c : s.fn};
+    plan.run([&](std::size_t share) { transform_filters<F>(w, which, plan.part(rows, share), u); });
     return plan;
 }
 
-}  // namespace
-
 //! [conv2d_winograd_forward]
-Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
-                                const Conv2DGeometry& g, const FastConvOptions& options,
-                                WinogradWorkspace& workspace) {
-    check_applies(w, g);
-    const WinogradSizes s(x, w, g);
+template <class F>
+Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g,
+                const FastConvOptions& options, WinogradWorkspace& workspace) {
+    const WinogradSizes<F> s(x, w, g);
     if (b.shape(0) != s.fn) {
         throw std::invalid_argument("conv2d winograd: expected one bias per filter, (" +
                                     std::to_string(s.fn) + "), got " + shape_to_string(b.shape()));
     }
-    const Conv2DPlan plan = plan_call(s, w, options, workspace);  // U from w
+    const Conv2DPlan plan = plan_call(s, w, Filters::as_given, options, workspace);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
-    const ForwardPass pass{{s, x, {workspace.filters.data(), s.c, s.fn}},
-                           b,
-                           options.epilogue == Epilogue::bias_relu,
-                           y};
+    const ForwardPass<F> pass{{s, x, {workspace.filters.data(), s.c, s.fn}},
+                              b,
+                              options.epilogue == Epilogue::bias_relu,
+                              y};
     plan.run([&](std::size_t share) {
         plan.for_each_group(
             share, [&](const ImageGroup& group) { pass.run(group, workspace.per_thread[share]); });
@@ -696,21 +834,19 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
 }
 //! [conv2d_winograd_forward]
 
-//! [conv2d_winograd_backward]
-Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
-                                 const Tensor4& w, const Conv2DGeometry& g,
-                                 const FastConvOptions& options, WinogradWorkspace& workspace,
-                                 Tensor4& dw, Tensor1& db) {
-    check_applies(w, g);
-    const WinogradSizes s(x, w, g);
+template <class F>
+Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Tensor4& w,
+                 const Conv2DGeometry& g, const FastConvOptions& options,
+                 WinogradWorkspace& workspace, Tensor4& dw, Tensor1& db) {
+    const WinogradSizes<F> s(x, w, g);
     check_conv2d_backward_shapes(dy, y, w, dw, db, {s.n, s.fn, s.oh, s.ow}, options.epilogue);
-    const Conv2DPlan plan = plan_call(s, w, options, workspace);  // U from w
+    const Conv2DPlan plan = plan_call(s, w, Filters::rotated, options, workspace);
     Tensor4 dx = Tensor4::from_shape(x.shape());
-    const BackwardPass pass{{s, x, {workspace.filters.data(), s.c, s.fn}},
-                            dy,
-                            y,
-                            options.epilogue == Epilogue::bias_relu,
-                            dx};
+    const BackwardPass<F> pass{{s, x, {workspace.filters.data(), s.fn, s.c}},
+                               dy,
+                               y,
+                               options.epilogue == Epilogue::bias_relu,
+                               dx};
     plan.run([&](std::size_t share) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[share];
         float* dw_share = workspace.dw.zeroed(share);
@@ -721,15 +857,33 @@ Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tens
         });
     });
     // The threads' shares, always added in the same order: the same bits on every run. dW's
-    // are transformed back from 4x4 to 3x3 on the way, split between the threads by filter
-    // and channel.
+    // are transformed back to 3x3 on the way, split between the threads by filter and channel.
     const std::size_t pairs = s.fn * s.c;
     plan.run([&](std::size_t share) {
-        add_filter_gradients(workspace.dw, pairs, plan.part(pairs, share), dw.data());
+        add_filter_gradients<F>(workspace.dw, pairs, plan.part(pairs, share), dw.data());
     });
     workspace.db.add_to(db.data());
     return dx;
 }
-//! [conv2d_winograd_backward]
+
+}  // namespace
+
+Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                const Conv2DGeometry& g, WinogradTile tile,
+                                const FastConvOptions& options, WinogradWorkspace& workspace) {
+    check_applies(w, g);
+    return with_variant(
+        tile, [&](auto f) { return forward<decltype(f)>(x, w, b, g, options, workspace); });
+}
+
+Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
+                                 const Tensor4& w, const Conv2DGeometry& g, WinogradTile tile,
+                                 const FastConvOptions& options, WinogradWorkspace& workspace,
+                                 Tensor4& dw, Tensor1& db) {
+    check_applies(w, g);
+    return with_variant(tile, [&](auto f) {
+        return backward<decltype(f)>(dy, x, y, w, g, options, workspace, dw, db);
+    });
+}
 
 }  // namespace cnn

@@ -1,7 +1,7 @@
 /// \file
 /// \ingroup ch07
-/// \brief Winograd's minimal filtering F(2x2, 3x3): 3x3 stride-1 convolutions with 2.25 times
-/// fewer multiplications, forward and backward.
+/// \brief Winograd's minimal filtering F(2x2, 3x3) and F(4x4, 3x3): 3x3 stride-1 convolutions
+/// with 2.25 or 4 times fewer multiplications, forward and backward.
 ///
 /// Once the products run near the machine's peak (conv2d_fast.hpp), the only way to go faster
 /// is to do less arithmetic. Lavin and Gray ("Fast Algorithms for Convolutional Neural
@@ -32,24 +32,47 @@
 /// windows they replace; tiles that stick out past the output read zeros and their extra
 /// outputs are dropped.
 ///
+/// **Larger tiles, F(4x4, 3x3).** The same construction on four points more (0, 1, -1, 2, -2
+/// and infinity) gives 4 outputs of a 3-tap correlation from 6 inputs with 6 multiplications
+/// (Lavin and Gray's matrices):
+/// \f[ B^T = \begin{pmatrix} 4 & 0 & -5 & 0 & 1 & 0 \\ 0 & -4 & -4 & 1 & 1 & 0
+///                           \\ 0 & 4 & -4 & -1 & 1 & 0 \\ 0 & -2 & -1 & 2 & 1 & 0
+///                           \\ 0 & 2 & -1 & -2 & 1 & 0 \\ 0 & 4 & 0 & -5 & 0 & 1
+///                           \end{pmatrix}, \quad
+///     G = \begin{pmatrix} \frac14 & 0 & 0 \\ -\frac16 & -\frac16 & -\frac16
+///                         \\ -\frac16 & \frac16 & -\frac16 \\ \frac1{24} & \frac1{12} & \frac16
+///                         \\ \frac1{24} & -\frac1{12} & \frac16 \\ 0 & 0 & 1 \end{pmatrix}, \f]
+/// \f[ A^T = \begin{pmatrix} 1 & 1 & 1 & 1 & 1 & 0 \\ 0 & 1 & -1 & 2 & -2 & 0
+///                           \\ 0 & 1 & 1 & 4 & 4 & 0 \\ 0 & 1 & -1 & 8 & -8 & 1
+///                           \end{pmatrix}. \f]
+/// In two dimensions a 6x6 input tile gives a 4x4 output tile with 36 multiplications instead
+/// of 144. Everything below holds for both, with 4x4 tiles and 16 positions for F(2x2) and
+/// 6x6 tiles and 36 positions for F(4x4). The price is rounding: the transforms multiply by up
+/// to 8 and divide by 24, so F(4x4)'s results lose about ten times more than F(2x2)'s (the
+/// tests bound them at 5e-5 and 1e-5 of the largest value). Which tile is faster depends on
+/// the output's size: winograd_tile_for().
+///
 /// **Over channels and a batch** the products become matrix products again. Write
 /// \f$U = G g G^T\f$ for every filter f and channel c, \f$V = B^T d B\f$ for every channel c
 /// and tile t (t runs over the tiles of all images in a group), and \f$\xi\f$ for one of the 16
-/// positions of a 4x4 tile. The sum over channels happens before \f$A^T \cdot A\f$, which is
-/// linear, so for each \f$\xi\f$:
+/// positions of a 4x4 tile (36 of a 6x6 one). The sum over channels happens before
+/// \f$A^T \cdot A\f$, which is linear, so for each \f$\xi\f$:
 /// \f[ M_\xi = U_\xi V_\xi, \qquad (FN, T) = (FN, C)\,(C, T), \f]
-/// 16 products of \ref chapter04 "chapter 04's" kind, after which \f$A^T M A\f$ gives every 2x2
-/// output tile.
+/// 16 (or 36) products of \ref chapter04 "chapter 04's" kind, after which \f$A^T M A\f$ gives
+/// every output tile.
 ///
 /// **Backward**, the two other products of training are Winograd convolutions too:
 /// - \f$dx\f$ is a 3x3 stride-1 correlation of dy with the filters rotated by 180 degrees and
 ///   channels swapped, over dy padded by 2 - P on each side (P the forward's padding on that
-///   side; negative means cropped). Since \f$G\f$ applied to a reversed filter is \f$G\f$ with
-///   its first and last rows swapped, the rotated filters' U is U read at the mirrored position
-///   \f$\xi'\f$ (first and last rows and columns swapped), transposed: \f$U_{\xi'}^T\f$.
+///   side; negative means cropped). The backward pass transforms the rotated filters into U
+///   once per call, as the forward pass transforms the filters, stored (FN, C) per position
+///   so that the product needs no transpose. (For F(2x2) the rotated filters' U is U itself at
+///   mirrored positions, since reversing g maps the points 0 and infinity to each other and 1
+///   and -1 to themselves; F(4x4)'s points 2 and -2 would need 1/2 and -1/2, so no such
+///   shortcut exists there, and one code path serves both.)
 /// - \f$dW\f$: the forward is linear in g, and its transpose is
 ///   \f[ dW = G^T \Big[ \sum_t (A\, dY_t A^T) \odot (B^T d_t B) \Big] G, \f]
-///   \f$dY_t\f$ the 2x2 block of dy for tile t (zero past the output's edge): for each
+///   \f$dY_t\f$ the 2x2 (4x4) block of dy for tile t (zero past the output's edge): for each
 ///   \f$\xi\f$ a product (FN, T) (T, C), summed over tiles by the product itself.
 ///
 /// The engine runs like conv2d_fast.hpp's, on the same plan (conv2d_plan.hpp): the batch split
@@ -65,14 +88,14 @@
 /// 16 floats. The engine therefore copies each image channels-last (C, H, W) -> (H, W, C) into
 /// a frame of zeros (the padding), where every pixel's channels are one contiguous run, and
 /// transforms winograd_lanes (16) channels of a tile at once: one vector instruction per
-/// addition. V, E and M
-/// are stored (16, tiles, channels), so the products above are computed transposed, e.g.
-/// \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are copied back to
-/// (FN, OH, OW) with the bias and ReLU.
+/// addition. V, E and M are stored (positions, tiles, channels), so the products above are computed
+/// transposed, e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are
+/// copied back to (FN, OH, OW) with the bias and ReLU.
 ///
-/// **Rounding.** The transforms add and subtract up to 9 values and halve, so results differ
-/// from the direct sums by a few float roundings more than im2col's; \ref chapter07 "chapter 07's"
-/// ladder prints the difference for the seed model's layers.
+/// **Rounding.** F(2x2)'s transforms add and subtract up to 9 values and halve, so results
+/// differ from the direct sums by a few float roundings more than im2col's; F(4x4)'s lose more,
+/// as above. \ref chapter07 "Chapter 07's" ladder prints the difference for the seed model's
+/// layers.
 #pragma once
 
 #include <array>
@@ -89,32 +112,48 @@ namespace cnn {
 /// two AVX2 ones) per addition of a tile transform.
 constexpr std::size_t winograd_lanes = 16;
 
-/// \f$B^T d B\f$ for one input tile d (4, 4), row-major.
-/// \param d the tile, 16 values
-/// \return V's 16 values for the tile
-std::array<float, 16> winograd_input_tile(const std::array<float, 16>& d);
+/// The tile sizes the engine computes.
+enum class WinogradTile {
+    f2x2,  ///< F(2x2, 3x3): 2x2 outputs from a 4x4 input tile, 16 multiplications for 36
+    f4x4,  ///< F(4x4, 3x3): 4x4 outputs from a 6x6 input tile, 36 multiplications for 144
+};
 
-/// \f$G g G^T\f$ for one filter g (3, 3), row-major: (4, 4).
+/// \f$B^T d B\f$ for one input tile d, (4, 4) or (6, 6), row-major.
+/// \param tile which algorithm
+/// \param d the tile: 16 or 36 values
+/// \return V's values for the tile, as many as d's
+/// \throws std::invalid_argument when d has the wrong number of values
+std::vector<float> winograd_input_tile(WinogradTile tile, const std::vector<float>& d);
+
+/// \f$G g G^T\f$ for one filter g (3, 3), row-major: (4, 4) or (6, 6).
+/// \param tile which algorithm
 /// \param g the filter, 9 values
-/// \return U's 16 values for the filter
-std::array<float, 16> winograd_filter_tile(const std::array<float, 9>& g);
+/// \return U's 16 or 36 values for the filter
+/// \throws std::invalid_argument unless g has 9 values
+std::vector<float> winograd_filter_tile(WinogradTile tile, const std::vector<float>& g);
 
-/// \f$A^T m A\f$ for one tile m (4, 4) of products: the 2x2 outputs, row-major.
-/// \param m the products, 16 values
-/// \return the 2x2 outputs
-std::array<float, 4> winograd_output_tile(const std::array<float, 16>& m);
+/// \f$A^T m A\f$ for one tile m of products: the 2x2 or 4x4 outputs, row-major.
+/// \param tile which algorithm
+/// \param m the products, 16 or 36 values
+/// \return the 4 or 16 outputs
+/// \throws std::invalid_argument when m has the wrong number of values
+std::vector<float> winograd_output_tile(WinogradTile tile, const std::vector<float>& m);
 
-/// \f$A\, dY A^T\f$ for one 2x2 block dY of dy: the transpose of winograd_output_tile(), which
-/// backward applies to dy. Returns (4, 4), row-major.
-/// \param dy the block's 4 gradients
-/// \return 16 values
-std::array<float, 16> winograd_output_tile_transpose(const std::array<float, 4>& dy);
+/// \f$A\, dY A^T\f$ for one 2x2 or 4x4 block dY of dy: the transpose of winograd_output_tile(),
+/// which backward applies to dy. Returns 16 or 36 values, row-major.
+/// \param tile which algorithm
+/// \param dy the block's 4 or 16 gradients
+/// \return 16 or 36 values
+/// \throws std::invalid_argument when dy has the wrong number of values
+std::vector<float> winograd_output_tile_transpose(WinogradTile tile, const std::vector<float>& dy);
 
-/// \f$G^T m G\f$ for one tile m (4, 4): the transpose of winograd_filter_tile(), which takes
-/// dW's sums back to (3, 3), row-major.
-/// \param m 16 values
+/// \f$G^T m G\f$ for one tile m: the transpose of winograd_filter_tile(), which takes dW's sums
+/// back to (3, 3), row-major.
+/// \param tile which algorithm
+/// \param m 16 or 36 values
 /// \return the filter's 9 gradients
-std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>& m);
+/// \throws std::invalid_argument when m has the wrong number of values
+std::vector<float> winograd_filter_tile_transpose(WinogradTile tile, const std::vector<float>& m);
 
 /// Whether the Winograd engine computes this convolution: 3x3 filters w (FN, C, 3, 3) and
 /// stride 1 along both axes (any padding).
@@ -123,18 +162,29 @@ std::array<float, 9> winograd_filter_tile_transpose(const std::array<float, 16>&
 /// \return true for FH = FW = 3 and strides 1
 bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
 
+/// The tile that computes an output (OH, OW) faster. F(4x4, 3x3) needs fewer products per
+/// output, but its transforms do more work per product, and its tiles stick out further past
+/// the output's edge. Measured on the seed model's layers (\ref chapter07 "chapter 07"), F(4x4)
+/// was about 1.3 times faster where it needs 0.56 times F(2x2)'s products (7x7 and 28x28
+/// outputs) and level where it needs 0.73 times (14x14). So F(4x4) is chosen when it needs at
+/// most 2/3 of F(2x2)'s products, counting ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² products.
+/// \param oh the output's rows
+/// \param ow the output's columns
+/// \return WinogradTile::f4x4 or WinogradTile::f2x2
+WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow);
+
 /// Scratch memory of the Winograd engine, kept between calls so that a training loop allocates
 /// it once. One workspace per layer; a call grows it when a batch needs more. Every tile buffer
-/// holds 16 matrices, one per position \f$\xi\f$ of a 4x4 tile, with one row per tile of the
-/// thread's group of images.
+/// holds P matrices, one per position \f$\xi\f$ of a tile (P = 16 for F(2x2), 36 for F(4x4)),
+/// with one row per tile of the thread's group of images.
 struct WinogradWorkspace {
     /// What one thread works in.
     struct PerThread {
-        /// The input side of a correlation, transformed: V (16, tiles, C) from x for the
-        /// forward pass and dW; for dx, V (16, dx's tiles, FN) from dy.
+        /// The input side of a correlation, transformed: V (P, tiles, C) from x for the
+        /// forward pass and dW; for dx, V (P, dx's tiles, FN) from dy.
         std::vector<float> input_tiles;
-        /// The output side, in the 4x4 tiles' terms: the products M (16, tiles, FN) forward;
-        /// E (16, tiles, FN), dy transformed, for dW; then dx's products M (16, dx's tiles, C).
+        /// The output side, in the tiles' terms: the products M (P, tiles, FN) forward;
+        /// E (P, tiles, FN), dy transformed, for dW; then dx's products M (P, dx's tiles, C).
         std::vector<float> output_tiles;
         /// One image copied channels-last into a frame of zeros, (rows, cols, channels): x on
         /// its way to V, or y's or dx's tiles on their way out.
@@ -145,9 +195,10 @@ struct WinogradWorkspace {
         std::vector<float> dy_frames;
     };
     std::vector<PerThread> per_thread;  ///< one per share of the batch
-    /// The transformed filters U (16, C, FN), shared by the threads.
+    /// The transformed filters, shared by the threads: U (P, C, FN) forward, the rotated
+    /// filters' U (P, FN, C) backward.
     std::vector<float> filters;
-    /// Each thread's share of the gradients: dW still transformed, (16, FN, C), and db (FN).
+    /// Each thread's share of the gradients: dW still transformed, (P, FN, C), and db (FN).
     ThreadSums dw, db;
 };
 /// \var WinogradWorkspace::db
@@ -160,12 +211,13 @@ struct WinogradWorkspace {
 /// \param w the filters (FN, C, 3, 3)
 /// \param b the biases (FN)
 /// \param geometry padding; strides must be 1
+/// \param tile F(2x2, 3x3) or F(4x4, 3x3)
 /// \param options the epilogue and how to split the batch
 /// \param workspace scratch memory, grown as needed
 /// \return y (N, FN, OH, OW)
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
-                                const Conv2DGeometry& geometry, const FastConvOptions& options,
-                                WinogradWorkspace& workspace);
+                                const Conv2DGeometry& geometry, WinogradTile tile,
+                                const FastConvOptions& options, WinogradWorkspace& workspace);
 
 /// Backward, with the same checks and check_conv2d_backward_shapes(): accumulates dw and db,
 /// returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy, otherwise y is
@@ -175,6 +227,7 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
 /// \param y the forward's output (N, FN, OH, OW), or empty without a ReLU
 /// \param w the filters (FN, C, 3, 3)
 /// \param geometry the forward's
+/// \param tile which algorithm; need not be the forward's
 /// \param options the forward's
 /// \param workspace scratch memory, grown as needed
 /// \param dw the filters' gradient (FN, C, 3, 3), added to
@@ -183,7 +236,7 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
 /// \throws std::invalid_argument as the forward pass, or when the gradients' shapes are wrong
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                  const Tensor4& w, const Conv2DGeometry& geometry,
-                                 const FastConvOptions& options, WinogradWorkspace& workspace,
-                                 Tensor4& dw, Tensor1& db);
+                                 WinogradTile tile, const FastConvOptions& options,
+                                 WinogradWorkspace& workspace, Tensor4& dw, Tensor1& db);
 
 }  // namespace cnn
