@@ -176,6 +176,12 @@ public:
         return sums_[share].data();
     }
 
+    /// Share `share`'s sum as it is, for a thread whose first write overwrites it all (a
+    /// product with beta = 0) instead of adding to zeros.
+    /// \param share which share, below the count given to resize()
+    /// \return its buffer, of the size given to resize()
+    float* share(std::size_t share) { return sums_[share].data(); }
+
     /// total[i] += share 0's value i, then share 1's, and so on, for every i < the size given
     /// to resize().
     /// \param total the buffer added to, of the size given to resize()

@@ -258,12 +258,15 @@ std::vector<float> winograd_filter_tile_transpose(WinogradTile tile, const std::
     });
 }
 
+//! [tile_choice]
 WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow) {
+    // Products per filter and channel: ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² each.
     const auto products = [&](std::size_t m) {
         return tiles_along(oh, m) * tiles_along(ow, m) * (m + 2) * (m + 2);
     };
     return 3 * products(4) <= 2 * products(2) ? WinogradTile::f4x4 : WinogradTile::f2x2;
 }
+//! [tile_choice]
 
 bool winograd_applies(const Tensor4& w, const Conv2DGeometry& g) {
     return w.shape(2) == 3 && w.shape(3) == 3 && g.stride_rows == 1 && g.stride_cols == 1;
@@ -585,22 +588,30 @@ void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
 }
 
 // dw (FN, C, 3, 3) += G^T m G for the (filter, channel) pairs numbered `pairs` of FN·C, m the
-// threads' shares of dW (P, FN, C) added in thread order.
+// threads' shares of dW (P, FN, C) added in thread order. The shares are summed a block of
+// pairs at a time, each position's block one sequential run: read pair by pair, the P
+// positions of a pair lie a whole matrix apart, and every read would be a cache and TLB miss.
 template <class F>
 void add_filter_gradients(const ThreadSums& shares, std::size_t pair_count, const IndexRange& pairs,
                           float* dw) {
-    for (std::size_t fc0 = pairs.first; fc0 < pairs.last; fc0 += winograd_lanes) {
-        const std::size_t lanes = std::min(winograd_lanes, pairs.last - fc0);
-        Lanes m[Tile<F>::positions] = {}, g[9];
-        for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
-            float sums[winograd_lanes];
-            shares.sum(xi * pair_count + fc0, lanes, sums);
-            std::memcpy(&m[xi], sums, lanes * sizeof(float));
+    constexpr std::size_t positions = Tile<F>::positions, block = 8 * winograd_lanes;
+    float m[positions][block];
+    for (std::size_t b0 = pairs.first; b0 < pairs.last; b0 += block) {
+        const std::size_t count = std::min(block, pairs.last - b0);
+        for (std::size_t xi = 0; xi < positions; ++xi) {
+            shares.sum(xi * pair_count + b0, count, m[xi]);
         }
-        Tile<F>::filter_gradient(m, g);
-        for (std::size_t l = 0; l < lanes; ++l) {
-            for (std::size_t k = 0; k < 9; ++k) {
-                dw[(fc0 + l) * 9 + k] += g[k][l];
+        for (std::size_t p0 = 0; p0 < count; p0 += winograd_lanes) {
+            const std::size_t lanes = std::min(winograd_lanes, count - p0);
+            Lanes t[positions], g[9];
+            for (std::size_t xi = 0; xi < positions; ++xi) {
+                load(t[xi], m[xi] + p0, lanes);
+            }
+            Tile<F>::filter_gradient(t, g);
+            for (std::size_t l = 0; l < lanes; ++l) {
+                for (std::size_t k = 0; k < 9; ++k) {
+                    dw[(b0 + p0 + l) * 9 + k] += g[k][l];
+                }
             }
         }
     }
@@ -745,9 +756,9 @@ struct BackwardPass : Pass<F> {
 
     // The group's dy framed into mine.dy_frames, one after the other, which dx reads next.
     // dW: V (P, columns, C) from x, E (P, columns, FN) from dy, then for each xi
-    // dW (FN, C) += E^T (FN, columns) V (columns, C). db is summed on the way.
+    // dW (FN, C) = beta·dW + E^T (FN, columns) V (columns, C). db is summed on the way.
     void filter_gradients(const ImageGroup& group, WinogradWorkspace::PerThread& mine,
-                          float* dw_share, float* db_share) const {
+                          float* dw_share, float* db_share, float beta) const {
         const std::size_t columns = group.count * s.tiles.count();
         const PositionMatrices v{mine.input_tiles.data(), columns, s.c};
         const PositionMatrices e{mine.output_tiles.data(), columns, s.fn};
@@ -763,7 +774,7 @@ struct BackwardPass : Pass<F> {
         }
         const PositionMatrices dw{dw_share, s.fn, s.c};
         for (std::size_t xi = 0; xi < positions; ++xi) {
-            gemm(Op::transpose, Op::none, s.fn, s.c, columns, e.matrix(xi), v.matrix(xi), 1.0f,
+            gemm(Op::transpose, Op::none, s.fn, s.c, columns, e.matrix(xi), v.matrix(xi), beta,
                  dw.matrix(xi));
         }
     }
@@ -849,12 +860,19 @@ Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Te
                                dx};
     plan.run([&](std::size_t share) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[share];
-        float* dw_share = workspace.dw.zeroed(share);
         float* db_share = workspace.db.zeroed(share);
+        // The first group's products overwrite the share of dW (beta = 0), the others add to
+        // it: no pass over the share to zero it first. A share with no images is zeroed.
+        float* dw_share = workspace.dw.share(share);
+        float beta = 0.0f;
         plan.for_each_group(share, [&](const ImageGroup& group) {
-            pass.filter_gradients(group, mine, dw_share, db_share);
+            pass.filter_gradients(group, mine, dw_share, db_share, beta);
+            beta = 1.0f;
             pass.input_gradients(group, mine);
         });
+        if (beta == 0.0f) {
+            workspace.dw.zeroed(share);
+        }
     });
     // The threads' shares, always added in the same order: the same bits on every run. dW's
     // are transformed back to 3x3 on the way, split between the threads by filter and channel.
