@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -60,41 +61,64 @@ void pool_plane(const float* in, std::size_t w, const std::vector<WindowSpan>& r
     }
 }
 
+// 16 windows side by side, as one value: GCC's (and Clang's) vector extension, which the
+// compiler keeps in one AVX-512 register or two AVX2 ones. The comparisons below then run on 16
+// windows at once, and a comparison's result is a mask of 16 integers (-1 where true), which
+// selects between two values without a branch.
+constexpr std::size_t window_lanes = 16;
+typedef float Windows __attribute__((vector_size(window_lanes * sizeof(float))));
+typedef std::int32_t WindowInts __attribute__((vector_size(window_lanes * sizeof(std::int32_t))));
+
 // The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or
-// 'valid'), which then start at stride·j along each axis. The four comparisons are written
-// out in the same reading order, as selections rather than branches (which of four random
-// values wins is a branch no processor predicts), over a run of windows at a time, which the
-// compiler turns into vector instructions; the winners' places follow in a second loop.
+// 'valid'), which then start at stride·j along each axis. The four values of up to 16 windows
+// are gathered into four vectors; the four comparisons, in the same reading order, then run on
+// all 16 at once as selections rather than branches (which of four random values wins is a
+// branch no processor predicts). The winners' places follow in a loop of their own.
 void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan>& rows,
                     const std::vector<WindowSpan>& cols, std::size_t base, float* out,
                     std::size_t* won) {
     const std::size_t ow = cols.size();
     const std::size_t stride = ow > 1 ? cols[1].first - cols[0].first : 1;
-    const float lowest = -std::numeric_limits<float>::infinity();
-    std::array<std::uint32_t, 64> which;  // 0-3: each winner's place in its window
+    const Windows lowest = Windows{} - std::numeric_limits<float>::infinity();
+    const WindowInts place[4] = {WindowInts{}, WindowInts{} + 1, WindowInts{} + 2,
+                                 WindowInts{} + 3};
     for (const WindowSpan& r : rows) {
         const float* top = in + r.first * w;
         const float* bottom = top + w;
-        for (std::size_t first = 0; first < ow; first += which.size()) {
-            const std::size_t last = std::min(ow, first + which.size());
-            for (std::size_t j = first; j < last; ++j) {
-                const float a = top[stride * j], b = top[stride * j + 1];
-                const float c = bottom[stride * j], d = bottom[stride * j + 1];
-                float best = a > lowest ? a : lowest;  // '>' keeps the first of equal values
-                std::uint32_t k = 0;
-                k = b > best ? 1u : k;
-                best = b > best ? b : best;
-                k = c > best ? 2u : k;
-                best = c > best ? c : best;
-                k = d > best ? 3u : k;
-                best = d > best ? d : best;
-                out[j] = best;
-                which[j - first] = k;
+        const std::size_t at = base + r.first * w;
+        for (std::size_t first = 0; first < ow; first += window_lanes) {
+            const std::size_t count = std::min(window_lanes, ow - first);
+            float a[window_lanes] = {}, b[window_lanes] = {}, c[window_lanes] = {},
+                  d[window_lanes] = {};
+            for (std::size_t l = 0; l < count; ++l) {
+                const std::size_t q = stride * (first + l);
+                a[l] = top[q];
+                b[l] = top[q + 1];
+                c[l] = bottom[q];
+                d[l] = bottom[q + 1];
             }
-            const std::size_t at = base + r.first * w;
-            for (std::size_t j = first; j < last; ++j) {
-                const std::uint32_t k = which[j - first];
-                won[j] = at + stride * j + (k & 1u) + (k >> 1u) * w;
+            Windows va, vb, vc, vd;
+            std::memcpy(&va, a, sizeof(va));
+            std::memcpy(&vb, b, sizeof(vb));
+            std::memcpy(&vc, c, sizeof(vc));
+            std::memcpy(&vd, d, sizeof(vd));
+            // '>' keeps the first of equal values; k is the winner's place in its window, 0-3.
+            Windows best = va > lowest ? va : lowest;
+            WindowInts k = place[0];
+            k = vb > best ? place[1] : k;
+            best = vb > best ? vb : best;
+            k = vc > best ? place[2] : k;
+            best = vc > best ? vc : best;
+            k = vd > best ? place[3] : k;
+            best = vd > best ? vd : best;
+            float values[window_lanes];
+            std::int32_t places[window_lanes];
+            std::memcpy(values, &best, sizeof(values));
+            std::memcpy(places, &k, sizeof(places));
+            for (std::size_t l = 0; l < count; ++l) {
+                const auto p = static_cast<std::size_t>(places[l]);
+                out[first + l] = values[l];
+                won[first + l] = at + stride * (first + l) + (p & 1u) + (p >> 1u) * w;
             }
         }
         out += ow;
