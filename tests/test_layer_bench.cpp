@@ -22,7 +22,7 @@ namespace {
 using cnn::testing::read_text;
 
 // The table save_bench_table() writes, its printing to standard output kept out of the log.
-std::string table_text(const std::vector<cnn::BenchRow>& rows, const cnn::PythonFigures& torch,
+std::string table_text(const std::vector<cnn::BenchRow>& rows, const cnn::PythonProcesses& torch,
                        const cnn::BenchTable& table) {
     cnn::testing::TempDir dir;
     std::ostringstream printed;
@@ -84,38 +84,73 @@ TEST_CASE("bench_subject: the layer built for its inputs, dy of the output's sha
     CHECK_THROWS_AS(cnn::time_forward(s, true, 0), std::invalid_argument);
 }
 
-TEST_CASE("save_bench_table: ours beside PyTorch's with the ratio, or why there is no PyTorch column") {
-    const std::vector<cnn::BenchRow> rows = {
+TEST_CASE("combine_bench_runs: each row's median over the runs, with their range") {
+    const auto run = [](double relu, double add) {
+        return std::vector<cnn::BenchRow>{
+            cnn::bench_row("ReLU", "relu", {2, 3, 4, 5}, 1, "forward", "forward", relu),
+            cnn::bench_row("Add", "add", {2, 3, 4, 5}, 2, "forward", "forward", add)};
+    };
+    const std::vector<cnn::BenchRow> rows = cnn::combine_bench_runs({run(3, 7), run(1, 9), run(2, 8)});
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].ours == 2);  // 1, 2, 3: the middle one
+    CHECK(rows[0].ours_low == 1);
+    CHECK(rows[0].ours_high == 3);
+    CHECK(rows[1].ours == 8);
+    CHECK(rows[1].ours_low == 7);
+    CHECK(rows[1].ours_high == 9);
+    CHECK(cnn::combine_bench_runs({run(4, 5)})[0].ours_high == 4);  // one run: no range
+    CHECK(cnn::combine_bench_runs({run(4, 5), run(6, 7)})[0].ours == 4);  // the lower middle
+    CHECK_THROWS_AS(cnn::combine_bench_runs({}), std::invalid_argument);
+    std::vector<cnn::BenchRow> shorter = run(1, 2);
+    shorter.pop_back();
+    CHECK_THROWS_WITH_AS(cnn::combine_bench_runs({run(1, 2), shorter}),
+                         doctest::Contains("the runs differ in their rows"), std::invalid_argument);
+}
+
+TEST_CASE("save_bench_table: ours beside PyTorch's best process with spreads and the ratio") {
+    std::vector<cnn::BenchRow> rows = {
         cnn::bench_row("ReLU", "relu", {2, 3, 4, 5}, 1, "forward", "forward", 0.003)};
+    rows[0].ours_low = 0.0027;  // our runs spread over 0.3 ms of 3: 10%
+    rows[0].ours_high = 0.003;
     cnn::BenchTable table;
     table.batch = 2;
     table.repeats = 5;
+    table.runs = 3;
     table.load = 0.25;
     table.script = "NN_chapter/torch_layers.py";
     table.torch_equivalents = {"ReLU: torch.relu"};
 
-    cnn::PythonFigures torch;
-    torch.available = true;
-    torch.values = {{"torch_version", "1.13.0"}, {"relu.forward.2x3x4x5", "0.002"}};
+    // PyTorch's three processes: 2.5, 2 and 2.2 ms. The best is 2 ms, their spread 25% of it.
+    cnn::PythonProcesses torch;
+    for (const char* ms : {"0.0025", "0.002", "0.0022"}) {
+        cnn::PythonFigures run;
+        run.available = true;
+        run.values = {{"torch_version", "1.13.0"}, {"relu.forward.2x3x4x5", ms}};
+        torch.runs.push_back(run);
+    }
     const std::string text = table_text(rows, torch, table);
     CHECK(text.find("load average when the measurements started: 0.25") != std::string::npos);
     CHECK(text.find("batch 2, ") != std::string::npos);
     CHECK(text.find("median of 5 passes") != std::string::npos);
-    // 3 ms ours, 2 ms PyTorch's: a ratio of 1.5.
+    CHECK(text.find("ours: the median of 3 run(s); PyTorch: its best of 3 process(es)") !=
+          std::string::npos);
+    // 3 ms ours, 2 ms PyTorch's best: a ratio of 1.5.
     CHECK(text.find("ReLU                     (2, 3, 4, 5)             forward             "
-                    "     3.000     2.000   1.50") != std::string::npos);
+                    "     3.000    10%     2.000    25%   1.50") != std::string::npos);
     CHECK(text.find("PyTorch 1.13.0, same threads and shapes (NN_chapter/torch_layers.py):\n"
                     "  ReLU: torch.relu\n") != std::string::npos);
 
-    cnn::PythonFigures missing = torch;
-    missing.values.erase("relu.forward.2x3x4x5");
+    cnn::PythonProcesses missing = torch;
+    missing.runs[1].values.erase("relu.forward.2x3x4x5");
     CHECK_THROWS_WITH_AS(table_text(rows, missing, table),
                          doctest::Contains("relu.forward.2x3x4x5"), std::runtime_error);
 
-    cnn::PythonFigures none;
-    none.why_not = "the comparison was skipped (--torch off)";
+    cnn::PythonProcesses none;
+    cnn::PythonFigures skipped;
+    skipped.why_not = "the comparison was skipped (--torch off)";
+    none.runs.push_back(skipped);
     const std::string alone = table_text(rows, none, table);
-    CHECK(alone.find("3.000         -      -") != std::string::npos);
+    CHECK(alone.find("3.000    10%         -      -      -") != std::string::npos);
     CHECK(alone.find("no PyTorch column: the comparison was skipped (--torch off)") !=
           std::string::npos);
 }

@@ -78,31 +78,9 @@ Tensor4 random_batch(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
 // PyTorch, when installed: its figures come from torch_reference.py beside this file.
 // ---------------------------------------------------------------------------------------------
 
-// PyTorch's speed differs from process to process (on the machine that wrote chapter 07, its
-// seed-model training ran anywhere from 229 to 462 images/s), while the blocks of steps inside
-// one process agree with each other: one process proves nothing. Its figures therefore come
-// from several processes, and each is reported as the best process's, with the range.
-struct Torch {
-    std::vector<cnn::PythonFigures> runs;  // one per process; runs[0] says why when none ran
-
-    bool available() const { return !runs.empty() && runs.front().available; }
-    bool has(const std::string& key) const { return available() && runs.front().has(key); }
-    std::string why_not() const { return runs.empty() ? std::string() : runs.front().why_not; }
-    std::string version() const { return runs.front().text("torch_version"); }
-    // The best process's figure: the most images per second, or the fewest seconds.
-    double best(const std::string& key, bool more_is_better) const {
-        const auto [low, high] = range(key);
-        return more_is_better ? high : low;
-    }
-    std::pair<double, double> range(const std::string& key) const {
-        double low = runs.front().figure(key), high = low;
-        for (const cnn::PythonFigures& run : runs) {
-            low = std::min(low, run.figure(key));
-            high = std::max(high, run.figure(key));
-        }
-        return {low, high};
-    }
-};
+// PyTorch's speed differs from process to process, so its figures come from several processes,
+// each reported as the best process's with the range (cnn::PythonProcesses).
+using Torch = cnn::PythonProcesses;
 
 // PyTorch's figures from `processes` runs of the script, when `comparison` asks for them
 // (--torch on, or auto without --quick) and it is installed.
@@ -110,16 +88,12 @@ Torch measure_torch(const cnn::PythonComparison& comparison, bool quick, const B
                     std::size_t processes) {
     const cnn::PythonScript script{comparison.python,
                                    std::string(CNN_CHAPTER_DIR) + "/torch_reference.py"};
-    Torch torch;
-    do {
-        torch.runs.push_back(cnn::compare_with_python(
-            comparison, quick, script,
-            {"--threads", std::to_string(cnn::thread_count()), "--batch",
-             std::to_string(budget.batch), "--repeats", std::to_string(budget.repeats),
-             "--train-steps", std::to_string(budget.train_steps), "--infer-batch",
-             std::to_string(budget.infer_batch)}));
-    } while (torch.available() && torch.runs.size() < processes);
-    return torch;
+    return cnn::compare_with_python_processes(
+        comparison, quick, script,
+        {"--threads", std::to_string(cnn::thread_count()), "--batch", std::to_string(budget.batch),
+         "--repeats", std::to_string(budget.repeats), "--train-steps",
+         std::to_string(budget.train_steps), "--infer-batch", std::to_string(budget.infer_batch)},
+        processes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +485,7 @@ void save_throughput_table(const fs::path& out, const Budget& budget, const Thro
     if (torch.available()) {
         text.line(fmt::format("PyTorch {}: the best of {} processes (its speed differs from "
                               "process to process), with their range",
-                              torch.version(), torch.runs.size()));
+                              torch.text("torch_version"), torch.runs.size()));
     }
     const auto beside = [&](const std::string& key, double ours_figure) {
         if (!torch.has(key)) {
@@ -598,7 +572,7 @@ void save_throughput_chart(const fs::path& out, const Throughputs& ours, const T
                             ours.lenet.infer})}};
     if (torch.available()) {
         chart.series.push_back(
-            {fmt::format("PyTorch {} (best of {} processes)", torch.version(), torch.runs.size()),
+            {fmt::format("PyTorch {} (best of {} processes)", torch.text("torch_version"), torch.runs.size()),
              whole({torch.best("seed_train", true), torch.best("seed_infer", true),
                     torch.best("lenet_train", true), torch.best("lenet_infer", true)})});
     }

@@ -130,65 +130,48 @@ struct F4 {
     }
 };
 
-// The 2-D transforms of one tile: the 1-D algorithm F down the columns, then along the rows.
-// Values are row-major; P = alpha² is the number of positions xi = alpha·row + column.
+// A 2-D transform from a 1-D one: `step`, which maps in_n values to out_n, down every column
+// of an in_n x in_n block, then along every row of the result: in_n² values to out_n².
+template <std::size_t in_n, std::size_t out_n, class T, class Step>
+void nested(const Step& step, const T* in, T* out) {
+    T t[out_n * in_n];  // after the columns: (out_n, in_n)
+    for (std::size_t s = 0; s < in_n; ++s) {
+        step(in + s, in_n, t + s, in_n);
+    }
+    for (std::size_t r = 0; r < out_n; ++r) {
+        step(t + in_n * r, std::size_t{1}, out + out_n * r, std::size_t{1});
+    }
+}
+
+// The 2-D transforms of one tile, each F's 1-D algorithm nested. Values are row-major; P =
+// alpha² is the number of positions xi = alpha·row + column. T is float, or Lanes below.
 template <class F>
 struct Tile {
     static constexpr std::size_t m = F::m, a = F::alpha, positions = a * a;
     // V = B^T d B.
     template <class T>
     static void input(const T (&d)[positions], T (&v)[positions]) {
-        T t[positions];
-        for (std::size_t s = 0; s < a; ++s) {
-            F::input(d + s, a, t + s, a);
-        }
-        for (std::size_t r = 0; r < a; ++r) {
-            F::input(t + a * r, 1, v + a * r, 1);
-        }
+        nested<a, a>([](auto... args) { F::input(args...); }, d, v);
     }
     // Y = A^T M A: m x m outputs.
     template <class T>
     static void output(const T (&mm)[positions], T (&y)[m * m]) {
-        T t[m * a];
-        for (std::size_t s = 0; s < a; ++s) {
-            F::output(mm + s, a, t + s, a);
-        }
-        for (std::size_t r = 0; r < m; ++r) {
-            F::output(t + a * r, 1, y + m * r, 1);
-        }
+        nested<a, m>([](auto... args) { F::output(args...); }, mm, y);
     }
     // U = G g G^T, from a 3x3 filter.
     template <class T>
     static void filter(const T (&g)[9], T (&u)[positions]) {
-        T t[a * 3];
-        for (std::size_t s = 0; s < 3; ++s) {
-            F::filter(g + s, 3, t + s, 3);
-        }
-        for (std::size_t r = 0; r < a; ++r) {
-            F::filter(t + 3 * r, 1, u + a * r, 1);
-        }
+        nested<3, a>([](auto... args) { F::filter(args...); }, g, u);
     }
     // E = A dY A^T, the transpose of output(), from an m x m block of dy.
     template <class T>
     static void gradient(const T (&dy)[m * m], T (&e)[positions]) {
-        T t[a * m];
-        for (std::size_t s = 0; s < m; ++s) {
-            F::gradient(dy + s, m, t + s, m);
-        }
-        for (std::size_t r = 0; r < a; ++r) {
-            F::gradient(t + m * r, 1, e + a * r, 1);
-        }
+        nested<m, a>([](auto... args) { F::gradient(args...); }, dy, e);
     }
     // G^T M G, the transpose of filter(): back to 3x3.
     template <class T>
     static void filter_gradient(const T (&mm)[positions], T (&g)[9]) {
-        T t[3 * a];
-        for (std::size_t s = 0; s < a; ++s) {
-            F::filter_gradient(mm + s, a, t + s, a);
-        }
-        for (std::size_t r = 0; r < 3; ++r) {
-            F::filter_gradient(t + a * r, 1, g + 3 * r, 1);
-        }
+        nested<a, 3>([](auto... args) { F::filter_gradient(args...); }, mm, g);
     }
 };
 

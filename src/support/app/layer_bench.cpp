@@ -1,5 +1,6 @@
 #include "support/app/layer_bench.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -82,8 +83,13 @@ BenchRow bench_row(const std::string& layer, const std::string& key,
                    const std::array<std::size_t, 4>& shape, std::size_t inputs,
                    const std::string& pass, const std::string& key_pass, double ours) {
     return {
-        layer, bench_shape_text(shape, inputs), pass, ours,
-        fmt::format("{}.{}.{}x{}x{}x{}", key, key_pass, shape[0], shape[1], shape[2], shape[3])};
+        layer,
+        bench_shape_text(shape, inputs),
+        pass,
+        ours,
+        fmt::format("{}.{}.{}x{}x{}x{}", key, key_pass, shape[0], shape[1], shape[2], shape[3]),
+        ours,
+        ours};
 }
 
 bool large_blocks_on_huge_pages() {
@@ -99,7 +105,40 @@ double load_average() {
     return load;
 }
 
-void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& torch,
+std::vector<BenchRow> combine_bench_runs(const std::vector<std::vector<BenchRow>>& runs) {
+    if (runs.empty()) {
+        throw std::invalid_argument("combine_bench_runs: expected at least one run, got none");
+    }
+    std::vector<BenchRow> rows = runs.front();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        std::vector<double> figures;
+        for (const std::vector<BenchRow>& run : runs) {
+            if (run.size() != rows.size() || run[i].torch_key != rows[i].torch_key) {
+                throw std::invalid_argument(
+                    "combine_bench_runs: the runs differ in their rows (row " + std::to_string(i) +
+                    " of a run of " + std::to_string(run.size()) + ", the first run has " +
+                    std::to_string(rows.size()) + ")");
+            }
+            figures.push_back(run[i].ours);
+        }
+        std::sort(figures.begin(), figures.end());
+        rows[i].ours = figures[(figures.size() - 1) / 2];
+        rows[i].ours_low = figures.front();
+        rows[i].ours_high = figures.back();
+    }
+    return rows;
+}
+
+namespace {
+
+// (largest - smallest) / figure, in percent.
+double spread(double low, double high, double figure) {
+    return figure > 0 ? 100.0 * (high - low) / figure : 0.0;
+}
+
+}  // namespace
+
+void save_bench_table(const std::vector<BenchRow>& rows, const PythonProcesses& torch,
                       const BenchTable& table, const std::filesystem::path& file) {
     Transcript text(file);
     text.line(fmt::format("load average when the measurements started: {:.2f} on {} cores",
@@ -108,45 +147,53 @@ void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& to
         fmt::format("batch {}, {} threads; each figure the median of {} passes after a warm-up, "
                     "in ms;",
                     table.batch, thread_count(), table.repeats));
+    text.line(fmt::format(
+        "ours: the median of {} run(s); PyTorch: its best of {} process(es); spread: (largest - "
+        "smallest) / the figure;",
+        table.runs, torch.available() ? torch.runs.size() : 0));
     text.line(
-        "ratio = ours / PyTorch (below 1: ours is faster); freed memory kept for reuse on "
+        "ratio = ours / PyTorch's best (below 1: ours is faster); freed memory kept for reuse on "
         "both sides;");
     text.line(large_blocks_on_huge_pages()
                   ? "blocks over 32 MiB on huge pages on both sides (glibc.malloc.hugetlb=1)"
                   : "blocks over 32 MiB on 4 KiB pages, a page fault each (no "
                     "glibc.malloc.hugetlb=1)");
-    text.line(fmt::format("{:<24} {:<24} {:<20} {:>9} {:>9} {:>6}", "layer", "shape", "pass",
-                          "ours", "PyTorch", "ratio"));
+    text.line(fmt::format("{:<24} {:<24} {:<20} {:>9} {:>6} {:>9} {:>6} {:>6}", "layer", "shape",
+                          "pass", "ours", "spread", "PyTorch", "spread", "ratio"));
     for (const BenchRow& r : rows) {
-        std::string theirs = fmt::format("{:>9} {:>6}", "-", "-");
-        if (torch.available) {
-            const double t = torch.figure(r.torch_key);
-            theirs = fmt::format("{:>9.3f} {:>6.2f}", t * 1e3, r.ours / t);
+        std::string theirs = fmt::format("{:>9} {:>6} {:>6}", "-", "-", "-");
+        if (torch.available()) {
+            const auto [low, high] = torch.range(r.torch_key);
+            theirs = fmt::format("{:>9.3f} {:>5.0f}% {:>6.2f}", low * 1e3,
+                                 spread(low, high, low), r.ours / low);
         }
-        text.line(fmt::format("{:<24} {:<24} {:<20} {:>9.3f} {}", r.layer, r.shape, r.pass,
-                              r.ours * 1e3, theirs));
+        text.line(fmt::format("{:<24} {:<24} {:<20} {:>9.3f} {:>5.0f}% {}", r.layer, r.shape,
+                              r.pass, r.ours * 1e3, spread(r.ours_low, r.ours_high, r.ours),
+                              theirs));
     }
     text.line();
-    if (torch.available) {
+    if (torch.available()) {
         text.line("PyTorch " + torch.text("torch_version") + ", same threads and shapes (" +
                   table.script + "):");
         for (const std::string& line : table.torch_equivalents) {
             text.line("  " + line);
         }
     } else {
-        text.line("no PyTorch column: " + torch.why_not);
+        text.line("no PyTorch column: " + torch.why_not());
     }
     text.save();
 }
 
-PythonFigures measure_torch_layers(const PythonComparison& comparison, bool quick,
-                                   const std::filesystem::path& script, std::size_t batch,
-                                   std::size_t repeats) {
+PythonProcesses measure_torch_layers(const PythonComparison& comparison, bool quick,
+                                     const std::filesystem::path& script, std::size_t batch,
+                                     std::size_t repeats, std::size_t processes) {
     const PythonScript python{comparison.python, script, "PyTorch", "python3-torch",
                               keep_freed_memory_environment()};
-    return compare_with_python(comparison, quick, python,
-                               {"--threads", std::to_string(thread_count()), "--batch",
-                                std::to_string(batch), "--repeats", std::to_string(repeats)});
+    return compare_with_python_processes(
+        comparison, quick, python,
+        {"--threads", std::to_string(thread_count()), "--batch", std::to_string(batch), "--repeats",
+         std::to_string(repeats)},
+        processes);
 }
 
 int run_layer_bench(int argc, char** argv, const LayerBench& bench) {
@@ -170,14 +217,19 @@ int run_layer_bench(int argc, char** argv, const LayerBench& bench) {
             repeats = options.quick ? 1 : 21;
         }
         const double load = load_average();
+        const std::size_t runs = options.quick ? 1 : bench_processes;
         // PyTorch first: `--torch on` without it fails at once.
-        const PythonFigures torch =
-            measure_torch_layers(torch_comparison, options.quick, bench.script, bench.batch, repeats);
-        Rng rng(options.seed);
-        const std::vector<BenchRow> rows = bench.measure(repeats, rng);
-        const BenchTable table{bench.batch, repeats, load, bench.script_name,
+        const PythonProcesses torch = measure_torch_layers(
+            torch_comparison, options.quick, bench.script, bench.batch, repeats, runs);
+        std::vector<std::vector<BenchRow>> ours;
+        for (std::size_t run = 0; run < runs; ++run) {
+            Rng rng(options.seed);  // the same inputs in every run
+            ours.push_back(bench.measure(repeats, rng));
+        }
+        const BenchTable table{bench.batch, repeats, runs, load, bench.script_name,
                                bench.torch_equivalents};
-        save_bench_table(rows, torch, table, options.out / (bench.program + ".txt"));
+        save_bench_table(combine_bench_runs(ours), torch, table,
+                         options.out / (bench.program + ".txt"));
     });
 }
 

@@ -98,7 +98,17 @@ struct BenchRow {
     std::string pass;       ///< e.g. "forward", "backward (training)"
     double ours = 0;        ///< our median, in seconds
     std::string torch_key;  ///< LAYER.PASS.NxCxHxW, as the PyTorch script prints it
+    /// The smallest and largest of our figures over several runs (combine_bench_runs()); both
+    /// `ours` for a single run.
+    double ours_low = 0, ours_high = 0;
 };
+
+/// Several runs of the same rows as one: each row's `ours` the median of its runs' figures
+/// (the middle one for an odd count, the lower middle for an even one), with their range.
+/// \param runs the runs, at least one, each with the same rows in the same order
+/// \return the rows of runs[0], with `ours`, `ours_low` and `ours_high` over the runs
+/// \throws std::invalid_argument when there are no runs or they differ in their rows
+std::vector<BenchRow> combine_bench_runs(const std::vector<std::vector<BenchRow>>& runs);
 
 /// An input shape as the table shows it: "(N, C, H, W)", or "2 x (N, C, H, W)" for two inputs.
 /// \param shape (N, C, H, W)
@@ -137,6 +147,7 @@ double load_average();
 struct BenchTable {
     std::size_t batch = 0;    ///< the batch size every shape starts with
     std::size_t repeats = 1;  ///< passes per median
+    std::size_t runs = 1;     ///< our runs per row (combine_bench_runs())
     double load = -1.0;       ///< load_average() when the measurements started
     /// The PyTorch script, as the table names it, e.g. "08_deeper_networks/torch_layers.py".
     std::string script;
@@ -144,19 +155,23 @@ struct BenchTable {
     std::vector<std::string> torch_equivalents;
 };
 
-/// Prints the table (and saves it to `file`): the load, the batch, threads and repeats, then
-/// per row the layer, shape and pass, our milliseconds, PyTorch's and the ratio ours / PyTorch,
-/// then PyTorch's version and equivalents, or why there is no PyTorch column.
+/// Prints the table (and saves it to `file`): the load, the batch, threads, repeats and runs,
+/// then per row the layer, shape and pass, our milliseconds (the median of our runs) and their
+/// spread, PyTorch's (its best process) and their spread, and the ratio ours / PyTorch's best;
+/// then PyTorch's version and equivalents, or why there is no PyTorch column. A spread is
+/// (largest - smallest) / the figure shown, in percent.
 /// \param rows the rows, in order
-/// \param torch the script's figures; each row's torch_key must be among them when available
+/// \param torch the script's figures from each process; each row's torch_key must be among
+///        them when available
 /// \param table the lines around the rows
 /// \param file where the table is saved
 /// \throws std::runtime_error when the script printed no figure for a row
-void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& torch,
+void save_bench_table(const std::vector<BenchRow>& rows, const PythonProcesses& torch,
                       const BenchTable& table, const std::filesystem::path& file);
 
-/// PyTorch's figures from `script`, when `comparison` asks for them (--torch on, or auto without
-/// --quick) and PyTorch is installed: compare_with_python() with the arguments
+/// PyTorch's figures from `script` in `processes` separate processes, when `comparison` asks
+/// for them (--torch on, or auto without --quick) and PyTorch is installed:
+/// compare_with_python_processes() with the arguments
 /// `--threads thread_count() --batch batch --repeats repeats`, in an environment that keeps
 /// freed memory as keep_freed_memory() does.
 /// \param comparison the mode and the interpreter
@@ -164,11 +179,17 @@ void save_bench_table(const std::vector<BenchRow>& rows, const PythonFigures& to
 /// \param script the PyTorch script
 /// \param batch the batch size
 /// \param repeats passes per median
-/// \return the figures, or why there are none
+/// \param processes how many processes
+/// \return the figures of each process, or why there are none
 /// \throws std::runtime_error as compare_with_python()
-PythonFigures measure_torch_layers(const PythonComparison& comparison, bool quick,
-                                   const std::filesystem::path& script, std::size_t batch,
-                                   std::size_t repeats);
+PythonProcesses measure_torch_layers(const PythonComparison& comparison, bool quick,
+                                     const std::filesystem::path& script, std::size_t batch,
+                                     std::size_t repeats, std::size_t processes);
+
+/// How many PyTorch processes, and runs of ours, a benchmark takes without --quick: PyTorch's
+/// speed can differ from process to process (python.hpp's PythonProcesses), so one proves
+/// nothing.
+constexpr std::size_t bench_processes = 3;
 
 /// One benchmark program of layers beside PyTorch: what its main() hands run_layer_bench().
 struct LayerBench {
@@ -186,8 +207,10 @@ struct LayerBench {
 
 /// The whole benchmark program: its options (--threads, default 2; --repeats, default 21 or 1
 /// with --quick; --torch and --python, add_comparison_options()), then keep_freed_memory(), the
-/// load average, PyTorch's figures (first, so that `--torch on` without PyTorch fails at once),
-/// ours, and the table saved as PROGRAM.txt in --out.
+/// load average, PyTorch's figures from bench_processes separate processes (first, so that
+/// `--torch on` without PyTorch fails at once), ours from bench_processes runs
+/// (combine_bench_runs()), and the table saved as PROGRAM.txt in --out. With --quick, one
+/// process and one run.
 /// \param argc as main() receives it
 /// \param argv as main() receives it
 /// \param bench the benchmark

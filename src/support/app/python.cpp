@@ -1,5 +1,6 @@
 #include "support/app/python.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -201,6 +202,26 @@ PythonFigures compare_with_python(const PythonComparison& comparison, bool quick
         throw std::runtime_error(figures.why_not);
     }
     return figures;
+}
+
+std::pair<double, double> PythonProcesses::range(const std::string& name) const {
+    double low = runs.front().figure(name), high = low;
+    for (const PythonFigures& run : runs) {
+        low = std::min(low, run.figure(name));
+        high = std::max(high, run.figure(name));
+    }
+    return {low, high};
+}
+
+PythonProcesses compare_with_python_processes(const PythonComparison& comparison, bool quick,
+                                              const PythonScript& script,
+                                              const std::vector<std::string>& arguments,
+                                              std::size_t processes) {
+    PythonProcesses result;
+    do {
+        result.runs.push_back(compare_with_python(comparison, quick, script, arguments));
+    } while (result.available() && result.runs.size() < processes);
+    return result;
 }
 
 }  // namespace cnn

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -127,5 +128,57 @@ void add_comparison_options(CLI::App& cli, PythonComparison& comparison);
 /// \return the figures, or why there are none
 PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
                                   PythonScript script, const std::vector<std::string>& arguments);
+
+/// A script's figures from several processes. A benchmark's speed can differ from process to
+/// process while the runs inside one process agree with each other (PyTorch's seed-model
+/// training ran anywhere from 229 to 462 images/s on the machine that wrote \ref chapter07
+/// "chapter 07"): one process proves nothing. So each figure is reported as the best
+/// process's, with the range of all of them.
+struct PythonProcesses {
+    /// One per process; runs[0] says why when none ran.
+    std::vector<PythonFigures> runs;
+
+    /// Whether the script ran.
+    /// \return true when runs[0] is available
+    bool available() const { return !runs.empty() && runs.front().available; }
+    /// Whether the script printed `name`.
+    /// \param name the figure's name
+    /// \return true if the first process printed it
+    bool has(const std::string& name) const { return available() && runs.front().has(name); }
+    /// Why there are no figures.
+    /// \return runs[0]'s why_not, or "" when nothing was asked
+    std::string why_not() const { return runs.empty() ? std::string() : runs.front().why_not; }
+    /// A text value as the first process printed it, such as "torch_version".
+    /// \param name the value's name
+    /// \return its text
+    std::string text(const std::string& name) const { return runs.front().text(name); }
+    /// The lowest and highest value of `name` over the processes.
+    /// \param name the figure's name
+    /// \return {lowest, highest}
+    /// \throws std::runtime_error as PythonFigures::figure()
+    std::pair<double, double> range(const std::string& name) const;
+    /// The best process's value: the highest when more is better (images per second), else
+    /// the lowest (seconds).
+    /// \param name the figure's name
+    /// \param more_is_better which end is best
+    /// \return that value
+    double best(const std::string& name, bool more_is_better) const {
+        const auto [low, high] = range(name);
+        return more_is_better ? high : low;
+    }
+};
+
+/// compare_with_python() in `processes` separate processes, one after the other; one when the
+/// first gives no figures (the reason is then in runs[0]).
+/// \param comparison the mode and the interpreter
+/// \param quick whether the run is a `--quick` one
+/// \param script the script
+/// \param arguments passed to the script
+/// \param processes how many processes, at least 1
+/// \return the figures of every process
+PythonProcesses compare_with_python_processes(const PythonComparison& comparison, bool quick,
+                                              const PythonScript& script,
+                                              const std::vector<std::string>& arguments,
+                                              std::size_t processes);
 
 }  // namespace cnn
