@@ -98,9 +98,10 @@ struct BenchRow {
     std::string pass;       ///< e.g. "forward", "backward (training)"
     double ours = 0;        ///< our median, in seconds
     std::string torch_key;  ///< LAYER.PASS.NxCxHxW, as the PyTorch script prints it
-    /// The smallest and largest of our figures over several runs (combine_bench_runs()); both
-    /// `ours` for a single run.
-    double ours_low = 0, ours_high = 0;
+    /// The smallest of our figures over several runs (combine_bench_runs()); `ours` for one.
+    double ours_low = 0;
+    /// The largest of our figures over several runs; `ours` for one.
+    double ours_high = 0;
 };
 
 /// Several runs of the same rows as one: each row's `ours` the median of its runs' figures
