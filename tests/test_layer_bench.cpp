@@ -98,13 +98,25 @@ TEST_CASE("combine_bench_runs: each row's median over the runs, with their range
     CHECK(rows[1].ours == 8);
     CHECK(rows[1].ours_low == 7);
     CHECK(rows[1].ours_high == 9);
-    CHECK(cnn::combine_bench_runs({run(4, 5)})[0].ours_high == 4);  // one run: no range
+    std::vector<cnn::BenchRow> stale = run(4, 5);
+    stale[0].ours_low = 0;  // whatever a row brings, one run's range is its own figure
+    stale[0].ours_high = 99;
+    const cnn::BenchRow alone = cnn::combine_bench_runs({stale})[0];
+    CHECK(alone.ours_low == 4);
+    CHECK(alone.ours_high == 4);
     CHECK(cnn::combine_bench_runs({run(4, 5), run(6, 7)})[0].ours == 4);  // the lower middle
     CHECK_THROWS_AS(cnn::combine_bench_runs({}), std::invalid_argument);
     std::vector<cnn::BenchRow> shorter = run(1, 2);
     shorter.pop_back();
     CHECK_THROWS_WITH_AS(cnn::combine_bench_runs({run(1, 2), shorter}),
                          doctest::Contains("the runs differ in their rows"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(cnn::combine_bench_runs({{}, run(1, 2)}),
+                         doctest::Contains("run 1 has 2, the first run 0"), std::invalid_argument);
+    std::vector<cnn::BenchRow> renamed = run(1, 2);
+    renamed[1].torch_key = "concatenate.forward.2x3x4x5";
+    CHECK_THROWS_WITH_AS(cnn::combine_bench_runs({run(1, 2), renamed}),
+                         doctest::Contains("row 1 is concatenate.forward.2x3x4x5 in one run"),
+                         std::invalid_argument);
 }
 
 TEST_CASE("save_bench_table: ours beside PyTorch's best process with spreads and the ratio") {

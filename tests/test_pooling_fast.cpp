@@ -52,11 +52,12 @@ TEST_CASE("fast max pooling equals chapter 05's loops bit for bit, winners and t
 TEST_CASE("fast max pooling: the unrolled 2x2 windows equal chapter 05's loops, ties and NaN included") {
     // The seed model's pooling (2x2, stride 2, 'valid', also on an odd size whose last row is
     // dropped), overlapping 2x2 windows with stride 1, and a 'same' case whose last windows are
-    // cut by the edge, which takes the general loops.
+    // cut by the edge, which takes the general loops. Size 35 gives rows of 17 or more windows:
+    // more than the 16 the vector loop compares at once, with ties and NaN past the first 16.
     cnn::Rng rng(32);
     MaxPoolResult fast;
     for (const std::size_t stride : {2, 1}) {
-        for (const std::size_t size : {6, 7}) {
+        for (const std::size_t size : {6, 7, 35}) {
             for (const bool same : {false, true}) {
                 Pool2DWindow o;
                 o.geometry.stride_rows = o.geometry.stride_cols = stride;
@@ -73,6 +74,10 @@ TEST_CASE("fast max pooling: the unrolled 2x2 windows equal chapter 05's loops, 
                 }
                 x(1, 0, 0, 1) = std::nanf("");  // a NaN never wins: '>' is false for it
                 x(2, 1, 0, 0) = x(2, 1, 0, 1) = x(2, 1, 1, 0) = x(2, 1, 1, 1) = std::nanf("");
+                if (size > 33) {  // window 17 of its row (columns 32, 33), and a lone NaN
+                    x(0, 0, 4, 32) = x(0, 0, 4, 33) = x(0, 0, 5, 32) = x(0, 0, 5, 33) = std::nanf("");
+                    x(1, 1, 2, 34) = std::nanf("");
+                }
                 const MaxPoolResult slow = cnn::max_pool2d_forward(x, o);
                 cnn::max_pool2d_fast_forward(x, o, fast, 2);
                 CHECK(std::equal(fast.y.begin(), fast.y.end(), slow.y.begin(),

@@ -4,7 +4,8 @@
 //   1. The ladder: every convolution of the seed model, forward + backward, as naive loops
 //      (chapter 04), im2col + BLAS (chapter 04), and the fast im2col engine on one thread and on
 //      all; beside each, the machine's own matrix product (OpenBLAS sgemm) on the same numbers;
-//      last, what the layers run: Winograd's algorithm for the 3x3 convolutions.
+//      last, what the layers run: Winograd's algorithm for the 3x3 convolutions, whose two
+//      tiles, F(2x2) and F(4x4), are also timed side by side.
 //   2. Where one training step of the seed model spends its time, layer by layer.
 //   3. Images per second, training and inference, for the seed and the LeNet-style models, and
 //      the memory a training run holds.
@@ -122,6 +123,9 @@ struct LadderRow {
     // computes no input gradient (there is none to pass on). layers is their sum.
     double layers_forward = 0, layers_backward = 0;
     std::string engine;  // what the layers' engine (ConvAlgorithm::automatic) chose
+    // Both Winograd tiles, each pass as in training, for the 3x3 layers (0 for the others).
+    std::size_t size = 0;  // the map, size x size
+    double f2x2_forward = 0, f2x2_backward = 0, f4x4_forward = 0, f4x4_backward = 0;
     double difference = 0;  // both engines against naive, relative
 };
 
@@ -253,6 +257,14 @@ void measure_fast_engines(LadderProblem& p, const Budget& budget, const Expected
         time_layer_passes(p, budget, layers, first_layer);
     row.engine = cnn::conv_algorithm_name(layers.algorithm_for(p.x.shape(), p.w, p.g));
     row.difference = std::max(row.difference, difference(naive, p, layers));
+    if (cnn::winograd_preferred(p.w, p.g)) {  // both tiles, whichever the layers chose
+        cnn::FastConv2DEngine f2x2({}, cnn::ConvAlgorithm::winograd),
+            f4x4({}, cnn::ConvAlgorithm::winograd_4x4);
+        std::tie(row.f2x2_forward, row.f2x2_backward) =
+            time_layer_passes(p, budget, f2x2, first_layer);
+        std::tie(row.f4x4_forward, row.f4x4_backward) =
+            time_layer_passes(p, budget, f4x4, first_layer);
+    }
 }
 
 // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
@@ -288,6 +300,7 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
     LadderProblem p = ladder_problem(s, budget, rng);
     LadderRow row;
     row.name = s.name;
+    row.size = s.size;
     row.flop = flop_of(s, budget.batch);
     row.naive = time_naive(p, budget) * row.flop / flop_of(s, budget.naive_batch);
     measure_fast_engines(p, budget, naive_on_few(p), s.name == seed_shapes.front().name, row);
@@ -553,6 +566,30 @@ void save_convolution_table(const fs::path& out, const Budget& budget,
     text.save();
 }
 
+// Section 3's table: Winograd's two tiles on each 3x3 layer, and the one the layers chose
+// (winograd_tile_for()).
+void save_tile_table(const fs::path& out, const Budget& budget,
+                     const std::vector<LadderRow>& rows) {
+    cnn::Transcript text(out / "ch07_tiles.txt");
+    text.line(fmt::format("Winograd's two tiles on the seed model's 3x3 layers at batch {}, {} "
+                          "threads, in ms; each pass as the layers run it, the median of {} runs",
+                          budget.batch, cnn::thread_count(), budget.repeats));
+    text.line(fmt::format("{:<6} {:>6} | {:>16} | {:>16} | {:>13} | {}", "layer", "map",
+                          "F(2x2) fwd   bwd", "F(4x4) fwd   bwd", "F(4x4)/F(2x2)", "chosen"));
+    for (const LadderRow& r : rows) {
+        if (r.f2x2_forward <= 0) {
+            continue;  // not a Winograd layer
+        }
+        const double ratio =
+            (r.f4x4_forward + r.f4x4_backward) / (r.f2x2_forward + r.f2x2_backward);
+        text.line(fmt::format("{:<6} {:>6} | {:>9.2f} {:>6.2f} | {:>9.2f} {:>6.2f} | {:>13.2f} | {}",
+                              r.name, fmt::format("{}x{}", r.size, r.size), r.f2x2_forward * 1e3,
+                              r.f2x2_backward * 1e3, r.f4x4_forward * 1e3, r.f4x4_backward * 1e3,
+                              ratio, r.engine));
+    }
+    text.save();
+}
+
 // ... and its chart.
 void save_throughput_chart(const fs::path& out, const Throughputs& ours, const Torch& torch) {
     cnn::BarChart chart;
@@ -631,6 +668,7 @@ int main(int argc, char** argv) {
         const Throughputs ours{seed, lenet};
         save_throughput_table(options.out, budget, ours, torch);
         save_convolution_table(options.out, budget, rows, torch);
+        save_tile_table(options.out, budget, rows);
         save_throughput_chart(options.out, ours, torch);
         std::cout << "\nplots and tables written to " << options.out.string() << '\n';
     });

@@ -16,11 +16,12 @@
 ///
 /// **Which convolution.** \ref chapter07 "Chapter 07" has two convolution engines that know nothing
 /// of each other: the im2col engine (conv2d_fast.hpp), which computes any geometry, and Winograd's
-/// F(2x2, 3x3) (winograd.hpp), which does less arithmetic but only for 3x3 filters with stride
-/// 1, and pays for it with transforms that want many channels. The choice between them is made
-/// here, in one place: FastConv2DEngine runs the engine its ConvAlgorithm names, by default
-/// Winograd where winograd_preferred() and the im2col engine everywhere else, and keeps each
-/// engine's workspace from step to step.
+/// F(2x2, 3x3) and F(4x4, 3x3) (winograd.hpp), which do less arithmetic but only for 3x3 filters
+/// with stride 1, and pay for it with transforms that want many channels. The choice between
+/// them is made here, in one place: FastConv2DEngine runs the engine its ConvAlgorithm names, by
+/// default Winograd where winograd_preferred(), with the tile winograd_tile_for() picks for the
+/// output's size, and the im2col engine everywhere else, and keeps each engine's workspace from
+/// step to step.
 #pragma once
 
 #include <array>

@@ -32,10 +32,10 @@
 /// windows they replace; tiles that stick out past the output read zeros and their extra
 /// outputs are dropped.
 ///
-/// **Larger tiles, F(4x4, 3x3).** The same construction on four points more (0, 1, -1, 2, -2
-/// and infinity) gives 4 outputs of a 3-tap correlation from 6 inputs with 6 multiplications
-/// (Lavin and Gray's matrices):
-/// \f[ B^T = \begin{pmatrix} 4 & 0 & -5 & 0 & 1 & 0 \\ 0 & -4 & -4 & 1 & 1 & 0
+/// **Larger tiles, F(4x4, 3x3).** The same construction on two points more (0, 1, -1, 2, -2
+/// and infinity, where F(2, 3) uses the first three and infinity) gives 4 outputs of a 3-tap
+/// correlation from 6 inputs with 6 multiplications (Lavin and Gray's matrices): \f[ B^T =
+/// \begin{pmatrix} 4 & 0 & -5 & 0 & 1 & 0 \\ 0 & -4 & -4 & 1 & 1 & 0
 ///                           \\ 0 & 4 & -4 & -1 & 1 & 0 \\ 0 & -2 & -1 & 2 & 1 & 0
 ///                           \\ 0 & 2 & -1 & -2 & 1 & 0 \\ 0 & 4 & 0 & -5 & 0 & 1
 ///                           \end{pmatrix}, \quad
@@ -66,10 +66,10 @@
 ///   channels swapped, over dy padded by 2 - P on each side (P the forward's padding on that
 ///   side; negative means cropped). The backward pass transforms the rotated filters into U
 ///   once per call, as the forward pass transforms the filters, stored (FN, C) per position
-///   so that the product needs no transpose. (For F(2x2) the rotated filters' U is U itself at
-///   mirrored positions, since reversing g maps the points 0 and infinity to each other and 1
-///   and -1 to themselves; F(4x4)'s points 2 and -2 would need 1/2 and -1/2, so no such
-///   shortcut exists there, and one code path serves both.)
+///   so that the product needs no transpose. (For F(2x2) the rotated filters' U is U itself
+///   with its first and last rows and columns swapped, since reversing g maps the points 0 and
+///   infinity to each other and 1 and -1 to themselves; F(4x4)'s points 2 and -2 would need 1/2
+///   and -1/2, so no such shortcut exists there, and one code path serves both.)
 /// - \f$dW\f$: the forward is linear in g, and its transpose is
 ///   \f[ dW = G^T \Big[ \sum_t (A\, dY_t A^T) \odot (B^T d_t B) \Big] G, \f]
 ///   \f$dY_t\f$ the 2x2 (4x4) block of dy for tile t (zero past the output's edge): for each
@@ -80,17 +80,17 @@
 /// FastConvOptions::min_columns columns, with the bias and ReLU fused into the copy of the
 /// results to y and the ReLU's mask applied while reading dy. The layers' engine
 /// (FastConv2DEngine, engines.hpp) runs it for 3x3 stride-1 convolutions with enough channels
-/// (ConvAlgorithm::automatic, winograd_preferred()).
+/// (ConvAlgorithm::automatic, winograd_preferred()), with the tile winograd_tile_for() picks.
 ///
 /// **Layout.** The transforms are only additions: they cost little arithmetic but touch every
 /// value, so they are as fast as their memory accesses and vector instructions make them. A 7x7
-/// image has 4x4 tiles: a loop over the tiles of one row is 4 long, too short for a vector of
-/// 16 floats. The engine therefore copies each image channels-last (C, H, W) -> (H, W, C) into
-/// a frame of zeros (the padding), where every pixel's channels are one contiguous run, and
-/// transforms winograd_lanes (16) channels of a tile at once: one vector instruction per
-/// addition. V, E and M are stored (positions, tiles, channels), so the products above are computed
-/// transposed, e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are
-/// copied back to (FN, OH, OW) with the bias and ReLU.
+/// output has 4x4 tiles of F(2x2), or 2x2 of F(4x4): a loop over the tiles of one row is 4 or 2
+/// long, far too short for a vector of 16 floats. The engine therefore copies each image
+/// channels-last (C, H, W) -> (H, W, C) into a frame of zeros (the padding), where every pixel's
+/// channels are one contiguous run, and transforms winograd_lanes (16) channels of a tile at once:
+/// one vector instruction per addition. V, E and M are stored (positions, tiles, channels), so the
+/// products above are computed transposed, e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C)
+/// (C, FN); the results are copied back to (FN, OH, OW) with the bias and ReLU.
 ///
 /// **Rounding.** F(2x2)'s transforms add and subtract up to 9 values and halve, so results
 /// differ from the direct sums by a few float roundings more than im2col's; F(4x4)'s lose more,
@@ -164,10 +164,10 @@ bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
 
 /// The tile that computes an output (OH, OW) faster. F(4x4, 3x3) needs fewer products per
 /// output, but its transforms do more work per product, and its tiles stick out further past
-/// the output's edge. Measured on the seed model's layers (\ref chapter07 "chapter 07"), F(4x4)
-/// was about 1.3 times faster where it needs 0.56 times F(2x2)'s products (7x7 and 28x28
-/// outputs) and level where it needs 0.73 times (14x14). So F(4x4) is chosen when it needs at
-/// most 2/3 of F(2x2)'s products, counting ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² products.
+/// the output's edge. On the seed model's layers (\ref chapter07 "chapter 07" times both), F(4x4)
+/// was clearly faster on the 7x7 maps, where it needs 0.56 times F(2x2)'s products, and about
+/// level on the 14x14 ones, where it needs 0.73 times. So F(4x4) is chosen when it needs at most
+/// 2/3 of F(2x2)'s products, counting ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² products.
 /// \param oh the output's rows
 /// \param ow the output's columns
 /// \return WinogradTile::f4x4 or WinogradTile::f2x2

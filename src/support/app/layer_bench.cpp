@@ -110,14 +110,22 @@ std::vector<BenchRow> combine_bench_runs(const std::vector<std::vector<BenchRow>
         throw std::invalid_argument("combine_bench_runs: expected at least one run, got none");
     }
     std::vector<BenchRow> rows = runs.front();
+    for (std::size_t r = 1; r < runs.size(); ++r) {
+        if (runs[r].size() != rows.size()) {
+            throw std::invalid_argument("combine_bench_runs: the runs differ in their rows (run " +
+                                        std::to_string(r) + " has " +
+                                        std::to_string(runs[r].size()) + ", the first run " +
+                                        std::to_string(rows.size()) + ")");
+        }
+    }
     for (std::size_t i = 0; i < rows.size(); ++i) {
         std::vector<double> figures;
         for (const std::vector<BenchRow>& run : runs) {
-            if (run.size() != rows.size() || run[i].torch_key != rows[i].torch_key) {
-                throw std::invalid_argument(
-                    "combine_bench_runs: the runs differ in their rows (row " + std::to_string(i) +
-                    " of a run of " + std::to_string(run.size()) + ", the first run has " +
-                    std::to_string(rows.size()) + ")");
+            if (run[i].torch_key != rows[i].torch_key) {
+                throw std::invalid_argument("combine_bench_runs: the runs differ in their rows (row " +
+                                            std::to_string(i) + " is " + run[i].torch_key +
+                                            " in one run, " + rows[i].torch_key +
+                                            " in the first)");
             }
             figures.push_back(run[i].ours);
         }

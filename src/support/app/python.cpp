@@ -218,9 +218,14 @@ PythonProcesses compare_with_python_processes(const PythonComparison& comparison
                                               const std::vector<std::string>& arguments,
                                               std::size_t processes) {
     PythonProcesses result;
-    do {
-        result.runs.push_back(compare_with_python(comparison, quick, script, arguments));
-    } while (result.available() && result.runs.size() < processes);
+    result.runs.push_back(compare_with_python(comparison, quick, script, arguments));
+    while (result.available() && result.runs.size() < processes) {
+        PythonFigures next = compare_with_python(comparison, quick, script, arguments);
+        if (!next.available) {
+            break;  // a later process failed (mode "auto"): the figures of those that ran
+        }
+        result.runs.push_back(std::move(next));
+    }
     return result;
 }
 

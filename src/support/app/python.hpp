@@ -169,7 +169,9 @@ struct PythonProcesses {
 };
 
 /// compare_with_python() in `processes` separate processes, one after the other; one when the
-/// first gives no figures (the reason is then in runs[0]).
+/// first gives no figures (the reason is then in runs[0]). A later process that gives none
+/// (it can fail only in mode "auto"; mode "on" throws) ends the series: every run kept has
+/// figures.
 /// \param comparison the mode and the interpreter
 /// \param quick whether the run is a `--quick` one
 /// \param script the script
