@@ -253,18 +253,22 @@ void measure_fast_engines(LadderProblem& p, const Budget& budget, const Expected
     }
     cnn::FastConv2DEngine layers;  // ConvAlgorithm::automatic, all threads
     row.layers = time_engine(p, budget, layers);
-    std::tie(row.layers_forward, row.layers_backward) =
-        time_layer_passes(p, budget, layers, first_layer);
-    row.engine = cnn::conv_algorithm_name(layers.algorithm_for(p.x.shape(), p.w, p.g));
+    const cnn::ConvAlgorithm chosen = layers.algorithm_for(p.x.shape(), p.w, p.g);
+    row.engine = cnn::conv_algorithm_name(chosen);
     row.difference = std::max(row.difference, difference(naive, p, layers));
-    if (cnn::winograd_preferred(p.w, p.g)) {  // both tiles, whichever the layers chose
-        cnn::FastConv2DEngine f2x2({}, cnn::ConvAlgorithm::winograd),
-            f4x4({}, cnn::ConvAlgorithm::winograd_4x4);
-        std::tie(row.f2x2_forward, row.f2x2_backward) =
-            time_layer_passes(p, budget, f2x2, first_layer);
-        std::tie(row.f4x4_forward, row.f4x4_backward) =
-            time_layer_passes(p, budget, f4x4, first_layer);
+    if (chosen == cnn::ConvAlgorithm::gemm) {
+        std::tie(row.layers_forward, row.layers_backward) =
+            time_layer_passes(p, budget, layers, first_layer);
+        return;
     }
+    // Both Winograd tiles; the layers' passes are those of the tile they chose.
+    cnn::FastConv2DEngine f2x2({}, cnn::ConvAlgorithm::winograd),
+        f4x4({}, cnn::ConvAlgorithm::winograd_4x4);
+    std::tie(row.f2x2_forward, row.f2x2_backward) = time_layer_passes(p, budget, f2x2, first_layer);
+    std::tie(row.f4x4_forward, row.f4x4_backward) = time_layer_passes(p, budget, f4x4, first_layer);
+    const bool four = chosen == cnn::ConvAlgorithm::winograd_4x4;
+    row.layers_forward = four ? row.f4x4_forward : row.f2x2_forward;
+    row.layers_backward = four ? row.f4x4_backward : row.f2x2_backward;
 }
 
 // Chapter 04's im2col: one image at a time, OpenBLAS on every core inside each product.
