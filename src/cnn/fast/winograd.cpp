@@ -456,31 +456,33 @@ struct AddSums {
 // in's planes into `out`, as Frame describes, zeros around them; add_sums(k0, lanes, sums)
 // gets the sums of planes [k0, k0 + lanes). winograd_lanes planes at a time: first read in one
 // sequential run into `stage` (lanes·rows·cols floats), which the hardware prefetches well;
-// then, in squares of lanes channels by lanes pixels of a row, transposed into the pixels'
-// runs of channels.
+// then, in squares of lanes channels by lanes pixels, transposed into the pixels' runs of
+// channels. A square's pixels are consecutive in the plane and may span rows: a 7x7 plane is 4
+// squares, where square by row would take 7, each less than half used.
 template <class SumsTo>
 void to_frame(const PlanesIn& in, const FramedImage& out, float* stage, const SumsTo& add_sums) {
     const Frame& f = out.frame;
     std::fill(out.data, out.data + f.floats(), 0.0f);
-    const std::size_t plane = in.rows() * in.cols();
+    const std::size_t cols = in.cols(), plane = in.rows() * cols;
     for (std::size_t k0 = 0; k0 < f.channels; k0 += winograd_lanes) {
         const std::size_t lanes = std::min(winograd_lanes, f.channels - k0);
         in.read(k0 * plane, lanes * plane, stage);
         Lanes sum = {};
-        for (std::size_t r = 0; r < in.rows(); ++r) {
-            for (std::size_t q0 = 0; q0 < in.cols(); q0 += winograd_lanes) {
-                const std::size_t count = std::min(winograd_lanes, in.cols() - q0);
-                Square square = {}, t;
-                for (std::size_t l = 0; l < lanes; ++l) {
-                    const float* row = stage + l * plane + r * in.cols() + q0;
-                    std::copy(row, row + count, square[l]);
-                }
-                transpose(square, t);
-                for (std::size_t q = 0; q < count; ++q) {
-                    Lanes pixel;  // its lanes channels, and zeros
-                    std::memcpy(&pixel, t[q], sizeof(pixel));
-                    store(pixel, out.data + f.at(f.top + r, f.left + q0 + q) + k0, lanes);
-                    sum += pixel;  // the sums side by side
+        for (std::size_t p0 = 0; p0 < plane; p0 += winograd_lanes) {
+            const std::size_t count = std::min(winograd_lanes, plane - p0);
+            Square square = {}, t;
+            for (std::size_t l = 0; l < lanes; ++l) {
+                std::copy_n(stage + l * plane + p0, count, square[l]);
+            }
+            transpose(square, t);
+            for (std::size_t i = 0, r = p0 / cols, q = p0 % cols; i < count; ++i) {
+                Lanes pixel;  // its lanes channels, and zeros
+                std::memcpy(&pixel, t[i], sizeof(pixel));
+                store(pixel, out.data + f.at(f.top + r, f.left + q) + k0, lanes);
+                sum += pixel;  // the sums side by side
+                if (++q == cols) {
+                    q = 0;
+                    ++r;
                 }
             }
         }
@@ -509,24 +511,27 @@ struct NoBias {
 
 // The top-left (rows, cols) pixels of `in`, channels-last, back to planes (K, rows, cols), each
 // value plus its plane's bias and through the ReLU as `finish` says. As to_frame() backwards:
-// squares transposed into `stage`, then winograd_lanes planes written in one sequential run.
+// squares of consecutive pixels transposed into `stage`, then winograd_lanes planes written in
+// one sequential run.
 template <class Finish>
 void from_frame(const FramedImage& in, const PlanesOut& out, float* stage, const Finish& finish) {
     const Frame& f = in.frame;
     const std::size_t plane = out.rows * out.cols;
     for (std::size_t k0 = 0; k0 < f.channels; k0 += winograd_lanes) {
         const std::size_t lanes = std::min(winograd_lanes, f.channels - k0);
-        for (std::size_t r = 0; r < out.rows; ++r) {
-            for (std::size_t q0 = 0; q0 < out.cols; q0 += winograd_lanes) {
-                const std::size_t count = std::min(winograd_lanes, out.cols - q0);
-                Square square = {}, t;
-                for (std::size_t q = 0; q < count; ++q) {
-                    copy_run(in.data + f.at(f.top + r, f.left + q0 + q) + k0, square[q], lanes);
+        for (std::size_t p0 = 0; p0 < plane; p0 += winograd_lanes) {
+            const std::size_t count = std::min(winograd_lanes, plane - p0);
+            Square square = {}, t;
+            for (std::size_t i = 0, r = p0 / out.cols, q = p0 % out.cols; i < count; ++i) {
+                copy_run(in.data + f.at(f.top + r, f.left + q) + k0, square[i], lanes);
+                if (++q == out.cols) {
+                    q = 0;
+                    ++r;
                 }
-                transpose(square, t);
-                for (std::size_t l = 0; l < lanes; ++l) {
-                    std::copy(t[l], t[l] + count, stage + l * plane + r * out.cols + q0);
-                }
+            }
+            transpose(square, t);
+            for (std::size_t l = 0; l < lanes; ++l) {
+                std::copy_n(t[l], count, stage + l * plane + p0);
             }
         }
         float* planes = out.planes + k0 * plane;
