@@ -453,6 +453,21 @@ struct AddSums {
     }
 };
 
+// Zeros in the pixels of frame f around the planes (rows, cols) at (f.top, f.left): the rows
+// above and below them, and the columns left and right of them. The planes' own pixels are
+// written next, every channel, so zeroing them too would be a wasted pass over the frame.
+void zero_around(const Frame& f, std::size_t rows, std::size_t cols, float* frame) {
+    const auto zero_pixels = [&](std::size_t row, std::size_t col, std::size_t count) {
+        std::fill_n(frame + f.at(row, col), count * f.channels, 0.0f);
+    };
+    zero_pixels(0, 0, f.top * f.cols);
+    for (std::size_t r = f.top; r < f.top + rows; ++r) {
+        zero_pixels(r, 0, f.left);
+        zero_pixels(r, f.left + cols, f.cols - f.left - cols);
+    }
+    zero_pixels(f.top + rows, 0, (f.rows - f.top - rows) * f.cols);
+}
+
 // in's planes into `out`, as Frame describes, zeros around them; add_sums(k0, lanes, sums)
 // gets the sums of planes [k0, k0 + lanes). winograd_lanes planes at a time: first read in one
 // sequential run into `stage` (lanes·rows·cols floats), which the hardware prefetches well;
@@ -462,7 +477,7 @@ struct AddSums {
 template <class SumsTo>
 void to_frame(const PlanesIn& in, const FramedImage& out, float* stage, const SumsTo& add_sums) {
     const Frame& f = out.frame;
-    std::fill(out.data, out.data + f.floats(), 0.0f);
+    zero_around(f, in.rows(), in.cols(), out.data);
     const std::size_t cols = in.cols(), plane = in.rows() * cols;
     for (std::size_t k0 = 0; k0 < f.channels; k0 += winograd_lanes) {
         const std::size_t lanes = std::min(winograd_lanes, f.channels - k0);
