@@ -2,6 +2,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -133,6 +134,118 @@ TEST_CASE("fast engines: workspace_bytes() counts the buffers kept between calls
     book.build({1, 6, 6}, rng);
     book.forward(cnn::testing::random_tensor<4>({4, 1, 6, 6}, rng));
     CHECK(book.workspace_bytes() == 0);
+}
+
+namespace {
+
+// One layer's forward and backward results, for comparing two ways of computing them.
+struct LayerRun {
+    Tensor4 y, dx;
+    std::vector<std::vector<float>> gradients;  // dW and db, as the layer accumulated them
+};
+
+LayerRun run_layer(cnn::Conv2D& layer, const Tensor4& x, cnn::Rng& rng) {
+    LayerRun r;
+    r.y = layer.forward(x, /*training=*/true);
+    r.dx = layer.backward(cnn::testing::random_tensor<4>(r.y.shape(), rng));
+    for (const cnn::Parameter& p : layer.parameters()) {
+        r.gradients.emplace_back(p.grad, p.grad + p.size);
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("fast engines: one factory's engines share one scratch, freed with the last of them") {
+    const cnn::Conv2DEngineFactory factory = cnn::fast_conv2d_engine();
+    auto first = factory();
+    auto second = factory();
+    CHECK(first->workspace_owner() == second->workspace_owner());
+    CHECK(cnn::fast_conv2d_engine()()->workspace_owner() != first->workspace_owner());
+    CHECK(cnn::FastConv2DEngine().workspace_owner() != first->workspace_owner());
+    cnn::Rng rng(6);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 16, 8, 8}, rng);
+    const Tensor4 w = cnn::testing::random_tensor<4>({16, 16, 3, 3}, rng);
+    const auto g = cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 8, 8, 3, 3, 1, 1);
+    first->forward(x, w, xt::zeros<float>({16}), g, false);
+    CHECK(second->workspace_bytes() == first->workspace_bytes());  // the same buffers
+    CHECK(second->workspace_bytes() > 0);
+    first.reset();
+    second.reset();
+    CHECK(factory()->workspace_bytes() == 0);  // the last engine took the buffers with it
+    CHECK_THROWS_WITH_AS(cnn::FastConv2DEngine({}, cnn::ConvAlgorithm::automatic, nullptr),
+                         "FastConv2DEngine: expected a ConvScratch to use, got none",
+                         std::invalid_argument);
+}
+
+TEST_CASE("fast engines: layers that share a scratch compute what layers with their own do") {
+    // Large and small layers in turn, Winograd's tiles and the im2col engine: a smaller layer
+    // after a larger one uses the front of buffers the larger one grew, and must find nothing
+    // of its predecessor there. Each result is compared bit for bit with a layer of its own.
+    struct Shape {
+        std::size_t channels, filters, kernel, size;
+    };
+    const std::vector<Shape> shapes{{32, 48, 3, 14}, {16, 16, 3, 7},  {3, 8, 5, 12},
+                                    {32, 32, 3, 7},  {16, 24, 3, 14}, {3, 4, 3, 9}};
+    const cnn::Conv2DEngineFactory shared = cnn::fast_conv2d_engine();
+    cnn::Rng rng(7);
+    std::vector<cnn::Conv2D> sharing, alone;
+    for (const Shape& s : shapes) {
+        cnn::Conv2D layer = cnn::Conv2D(s.filters, s.kernel).padding("same").activation("relu");
+        cnn::Conv2D with_shared = cnn::Conv2D(layer).engine(shared);
+        with_shared.build({s.channels, s.size, s.size}, rng);
+        cnn::Conv2D with_own = cnn::Conv2D(layer).engine(cnn::fast_conv2d_engine());
+        with_own.build({s.channels, s.size, s.size}, rng);
+        with_own.weights() = with_shared.weights();
+        with_own.bias() = with_shared.bias();
+        sharing.push_back(std::move(with_shared));
+        alone.push_back(std::move(with_own));
+    }
+    for (int round = 0; round < 2; ++round) {
+        for (std::size_t i = 0; i < shapes.size(); ++i) {
+            CAPTURE(i);
+            const Tensor4 x = cnn::testing::random_tensor<4>(
+                {3, shapes[i].channels, shapes[i].size, shapes[i].size}, rng);
+            cnn::Rng same_dy(100 + i);
+            cnn::Rng same_dy_again(100 + i);
+            const LayerRun a = run_layer(sharing[i], x, same_dy);
+            const LayerRun b = run_layer(alone[i], x, same_dy_again);
+            CHECK(a.y == b.y);
+            CHECK(a.dx == b.dx);
+            CHECK(a.gradients == b.gradients);
+        }
+    }
+    CHECK(sharing.front().workspace_owner() == sharing.back().workspace_owner());
+    CHECK(alone.front().workspace_owner() != alone.back().workspace_owner());
+}
+
+TEST_CASE("fast engines: two threads that share a scratch take turns") {
+    // Two layers of one factory, each trained on its own thread: without the engines' mutex
+    // their calls would write into the same buffers at once.
+    const auto shared = cnn::fast_conv2d_engine({}, cnn::ConvAlgorithm::winograd);
+    cnn::Rng rng(8);
+    std::array<cnn::Conv2D, 2> layers{cnn::Conv2D(16, 3).padding("same").engine(shared),
+                                      cnn::Conv2D(16, 3).padding("same").engine(shared)};
+    std::array<Tensor4, 2> xs, expected;
+    for (std::size_t t = 0; t < 2; ++t) {
+        layers[t].build({16, 10, 10}, rng);
+        xs[t] = cnn::testing::random_tensor<4>({4, 16, 10, 10}, rng);
+        expected[t] = layers[t].forward(xs[t]);  // one at a time
+    }
+    std::array<int, 2> wrong{0, 0};
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 2; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 40; ++i) {
+                wrong[t] += layers[t].forward(xs[t]) == expected[t] ? 0 : 1;
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    CHECK(wrong[0] == 0);
+    CHECK(wrong[1] == 0);
 }
 
 namespace {

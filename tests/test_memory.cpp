@@ -2,6 +2,7 @@
 // counted by hand from the layer shapes.
 #include <doctest/doctest.h>
 
+#include "cnn/fast/engines.hpp"
 #include "cnn/inspect/memory.hpp"
 #include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/conv2d.hpp"
@@ -57,4 +58,30 @@ TEST_CASE("training_memory: weights, gradients, outputs and what each layer keep
     CHECK(m[5].output_bytes == 4 * 3 * 4);
     CHECK(m[5].type == "Dense");
     CHECK(m[5].name == "dense");
+}
+
+TEST_CASE("shared_workspace_bytes: a scratch that layers share is counted once") {
+    // Three fast convolutions of one factory share one scratch; a fourth has its own.
+    const cnn::Conv2DEngineFactory shared = cnn::fast_conv2d_engine();
+    cnn::Sequential model(3);
+    model.add(cnn::Conv2D(16, 3).padding("same").engine(shared).input_shape({16, 8, 8}));
+    model.add(cnn::Conv2D(16, 3).padding("same").engine(shared));
+    model.add(cnn::Conv2D(32, 3).padding("same").engine(shared));
+    model.add(cnn::Conv2D(4, 3).padding("same").engine(cnn::fast_conv2d_engine()));
+    model.add(cnn::Flatten());
+    model.add(cnn::Dense(2));
+    cnn::Rng rng(4);
+    const std::vector<cnn::LayerMemory> m =
+        cnn::training_memory(model, cnn::testing::random_tensor<4>({2, 16, 8, 8}, rng));
+    REQUIRE(m.size() == 6);
+    CHECK(m[0].workspace_owner == m[1].workspace_owner);
+    CHECK(m[0].workspace_owner == m[2].workspace_owner);
+    CHECK(m[3].workspace_owner != m[0].workspace_owner);
+    CHECK(m[0].workspace_bytes == m[2].workspace_bytes);  // each reports the one they share
+    CHECK(m[0].workspace_bytes > 0);
+    CHECK(m[3].workspace_bytes > 0);
+    CHECK(m[5].workspace_bytes == 0);
+    const std::size_t expected = m[0].workspace_bytes + m[3].workspace_bytes;
+    CHECK(cnn::shared_workspace_bytes(m) == expected);
+    CHECK(cnn::shared_workspace_bytes(model) == expected);
 }

@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -539,10 +540,10 @@ MemoryTotals totals(const std::vector<cnn::LayerMemory>& layers, std::size_t inp
         t.weights += m.weight_bytes;
         t.gradients += m.gradient_bytes;
         t.kept += m.kept_bytes;
-        t.workspace += m.workspace_bytes;
         t.largest_pair = std::max(t.largest_pair, previous + m.output_bytes);
         previous = m.output_bytes;
     }
+    t.workspace = cnn::shared_workspace_bytes(layers);  // layers that share one count it once
     return t;
 }
 
@@ -584,39 +585,63 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
     cnn::return_freed_memory();
     const cnn::ResidentMemory before_model = cnn::resident_memory();
 
-    cnn::Sequential model = cnn::seed_model(seed);
-    model.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
-    //! [memory_table]
-    const std::vector<cnn::LayerMemory> layers = cnn::training_memory(model, batch.x);
-    //! [memory_table]
     cnn::Transcript table(out / "ch09_memory.txt");
-    table.line(fmt::format("Géron's model, one training step at batch {} (float32; MB = 2^20 bytes)",
-                           batch_size));
-    table.line(fmt::format("{:<16} {:<15} {:>10} {:>10} {:>10} {:>10}", "layer", "output",
-                           "weights MB", "output MB", "kept MB", "scratch MB"));
-    for (const cnn::LayerMemory& m : layers) {
-        table.line(fmt::format("{:<16} {:<15} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}", m.name,
-                               cnn::shape_to_string(m.output_shape), mb(m.weight_bytes),
-                               mb(m.output_bytes), mb(m.kept_bytes), mb(m.workspace_bytes)));
-    }
-    const MemoryTotals t = totals(layers, input_bytes);
-    // Adam keeps two moments per trainable weight.
-    const std::size_t counted = t.weights + 3 * t.gradients + t.kept + t.workspace + input_bytes;
-    table.line(fmt::format("count: weights {:.1f} + gradients {:.1f} + Adam's moments {:.1f}\n"
-                           "       + kept for backward {:.1f} + scratch {:.1f} + the model's copy "
-                           "of the batch {:.1f} = {:.1f} MB",
-                           mb(t.weights), mb(t.gradients), mb(2 * t.gradients), mb(t.kept),
-                           mb(t.workspace), mb(input_bytes), mb(counted)));
+    MemoryTotals t;
+    {  // the model trained here is gone before inference is measured, and its scratch with it
+        cnn::Sequential model = cnn::seed_model(seed);
+        model.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
+        //! [memory_table]
+        const std::vector<cnn::LayerMemory> layers = cnn::training_memory(model, batch.x);
+        //! [memory_table]
+        table.line(fmt::format(
+            "Géron's model, one training step at batch {} (float32; MB = 2^20 bytes)", batch_size));
+        table.line(fmt::format("{:<16} {:<15} {:>10} {:>10} {:>10} {:>10}", "layer", "output",
+                               "weights MB", "output MB", "kept MB", "scratch MB"));
+        // A scratch that several layers share is theirs together: the table says "shared",
+        // and the line below it gives its size and who shares it.
+        std::map<const void*, std::vector<std::string>> users;
+        for (const cnn::LayerMemory& m : layers) {
+            if (m.workspace_bytes > 0) {
+                users[m.workspace_owner].push_back(m.name);
+            }
+        }
+        for (const cnn::LayerMemory& m : layers) {
+            const bool shared = m.workspace_bytes > 0 && users[m.workspace_owner].size() > 1;
+            const std::string scratch =
+                shared ? "shared" : fmt::format("{:.2f}", mb(m.workspace_bytes));
+            table.line(fmt::format("{:<16} {:<15} {:>10.2f} {:>10.2f} {:>10.2f} {:>10}", m.name,
+                                   cnn::shape_to_string(m.output_shape), mb(m.weight_bytes),
+                                   mb(m.output_bytes), mb(m.kept_bytes), scratch));
+        }
+        for (const cnn::LayerMemory& m : layers) {
+            const std::vector<std::string>& names = users[m.workspace_owner];
+            if (m.workspace_bytes > 0 && names.size() > 1 && names.front() == m.name) {
+                table.line(fmt::format("shared scratch {:.2f} MB: one set for {} (one runs at a "
+                                       "time)",
+                                       mb(m.workspace_bytes), fmt::join(names, ", ")));
+            }
+        }
+        t = totals(layers, input_bytes);
+        // Adam keeps two moments per trainable weight.
+        const std::size_t counted =
+            t.weights + 3 * t.gradients + t.kept + t.workspace + input_bytes;
+        table.line(fmt::format("count: weights {:.1f} + gradients {:.1f} + Adam's moments {:.1f}\n"
+                               "       + kept for backward {:.1f} + scratch {:.1f} + the model's copy "
+                               "of the batch {:.1f} = {:.1f} MB",
+                               mb(t.weights), mb(t.gradients), mb(2 * t.gradients), mb(t.kept),
+                               mb(t.workspace), mb(input_bytes), mb(counted)));
 
-    //! [measured_step]
-    model.train_on_batch(batch.x, batch.y);  // the first step also creates Adam's moments
-    cnn::reset_resident_peak();
-    model.train_on_batch(batch.x, batch.y);
-    const double training_peak = cnn::resident_memory().peak_mb - before_model.now_mb;
-    //! [measured_step]
-    table.line(fmt::format("measured: during a training step the process holds {:.1f} MB more\n"
-                           "       than before the model existed, {:+.1f} MB beyond the count",
-                           training_peak, training_peak - mb(counted)));
+        //! [measured_step]
+        model.train_on_batch(batch.x, batch.y);  // the first step also creates Adam's moments
+        cnn::reset_resident_peak();
+        model.train_on_batch(batch.x, batch.y);
+        const double training_peak = cnn::resident_memory().peak_mb - before_model.now_mb;
+        //! [measured_step]
+        table.line(fmt::format(
+            "measured: during a training step the process holds {:.1f} MB more\n"
+            "       than before the model existed, {:+.1f} MB beyond the count",
+            training_peak, training_peak - mb(counted)));
+    }
 
     // Inference, in a fresh model: nothing to keep for a backward pass.
     {
@@ -627,11 +652,11 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
         cnn::reset_resident_peak();
         fresh.predict(batch.x, batch_size);
         const double inference_peak = cnn::resident_memory().peak_mb - before.now_mb;
-        std::size_t kept = 0, scratch = 0;
+        std::size_t kept = 0;
         for (std::size_t i = 0; i < fresh.size(); ++i) {
             kept += fresh.layer(i).kept_for_backward();
-            scratch += fresh.layer(i).workspace_bytes();
         }
+        const std::size_t scratch = cnn::shared_workspace_bytes(fresh);
         table.line(fmt::format("inference needs the weights {:.1f} MB and the largest input + "
                                "output of one layer {:.1f} MB = {:.1f} MB", mb(t.weights),
                                mb(t.largest_pair), mb(t.weights + t.largest_pair)));

@@ -33,18 +33,21 @@ Conv2DPlan::Conv2DPlan(std::size_t images, std::size_t columns_per_image,
 }
 
 void ThreadSums::resize(std::size_t shares, std::size_t size) {
-    // Grow only: a call with fewer threads (the last batch of an epoch) keeps the others.
+    // Grow only: a call with fewer threads (the last batch of an epoch) keeps the others, and
+    // a smaller layer after a larger one (engines that share their buffers) uses the front of
+    // each buffer, which neither frees nor fills again the rest.
     sums_.resize(std::max(sums_.size(), shares));
     for (std::size_t t = 0; t < shares; ++t) {
-        sums_[t].resize(size);
+        sums_[t].resize(std::max(sums_[t].size(), size));
     }
     shares_ = shares;
+    size_ = size;
 }
 
 void ThreadSums::add_to(float* total) const {
     for (std::size_t t = 0; t < shares_; ++t) {
-        const std::vector<float>& theirs = sums_[t];
-        for (std::size_t i = 0; i < theirs.size(); ++i) {
+        const float* theirs = sums_[t].data();
+        for (std::size_t i = 0; i < size_; ++i) {
             total[i] += theirs[i];
         }
     }

@@ -172,7 +172,7 @@ public:
     /// \param share which share, below the count given to resize()
     /// \return its buffer, of the size given to resize()
     float* zeroed(std::size_t share) {
-        std::fill(sums_[share].begin(), sums_[share].end(), 0.0f);
+        std::fill_n(sums_[share].begin(), size_, 0.0f);
         return sums_[share].data();
     }
 
@@ -216,6 +216,7 @@ public:
 private:
     std::vector<std::vector<float>> sums_;  // one buffer per thread: no thread writes another's
     std::size_t shares_ = 0;
+    std::size_t size_ = 0;  // floats of each sum in use: the front of each buffer
 };
 
 }  // namespace cnn

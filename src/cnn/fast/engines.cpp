@@ -1,6 +1,7 @@
 #include "cnn/fast/engines.hpp"
 
 #include <memory>
+#include <stdexcept>
 
 #include "cnn/fast/pooling_fast.hpp"
 
@@ -44,15 +45,24 @@ ConvAlgorithm FastConv2DEngine::algorithm_for(const std::array<std::size_t, 4>& 
 }
 //! [engine_choice]
 
+FastConv2DEngine::FastConv2DEngine(const FastConvOptions& options, ConvAlgorithm algorithm,
+                                   std::shared_ptr<ConvScratch> scratch)
+    : options_(options), algorithm_(algorithm), scratch_(std::move(scratch)) {
+    if (!scratch_) {
+        throw std::invalid_argument("FastConv2DEngine: expected a ConvScratch to use, got none");
+    }
+}
+
 //! [engine_forward]
 Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                   const Conv2DGeometry& g, bool relu) {
     const ConvAlgorithm algorithm = algorithm_for(x.shape(), w, g);
+    const std::lock_guard<std::mutex> turn(scratch_->mutex_);  // the buffers are ours till return
     if (algorithm != ConvAlgorithm::gemm) {
         return conv2d_winograd_forward(x, w, b, g, winograd_tile(algorithm), with_epilogue(relu),
-                                       winograd_workspace_);
+                                       scratch_->winograd_);
     }
-    return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), gemm_workspace_);
+    return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), scratch_->gemm_);
 }
 //! [engine_forward]
 
@@ -60,43 +70,47 @@ Tensor4 FastConv2DEngine::backward(const Tensor4& dy, const Tensor4& x, const Te
                                    const Tensor4& w, const Conv2DGeometry& g, bool relu,
                                    Tensor4& dw, Tensor1& db) {
     const ConvAlgorithm algorithm = algorithm_for(x.shape(), w, g);
+    const std::lock_guard<std::mutex> turn(scratch_->mutex_);
     if (algorithm != ConvAlgorithm::gemm) {
         return conv2d_winograd_backward(dy, x, y, w, g, winograd_tile(algorithm),
-                                        with_epilogue(relu), winograd_workspace_, dw, db);
+                                        with_epilogue(relu), scratch_->winograd_, dw, db);
     }
-    return conv2d_fast_backward(dy, x, y, w, g, with_epilogue(relu), gemm_workspace_, dw, db);
+    return conv2d_fast_backward(dy, x, y, w, g, with_epilogue(relu), scratch_->gemm_, dw, db);
 }
 
 Tensor4 FastConv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
                                          const std::array<std::size_t, 4>& x_shape,
                                          const Conv2DGeometry& g) {
     if (algorithm_for(x_shape, w, g) != ConvAlgorithm::gemm) {
-        return Conv2DEngine::backward_input(dy, w, x_shape, g);
+        return Conv2DEngine::backward_input(dy, w, x_shape, g);  // backward() takes the turn
     }
-    return conv2d_fast_backward_input(dy, w, x_shape, g, with_epilogue(false), gemm_workspace_);
+    const std::lock_guard<std::mutex> turn(scratch_->mutex_);
+    return conv2d_fast_backward_input(dy, w, x_shape, g, with_epilogue(false), scratch_->gemm_);
 }
 
 void FastConv2DEngine::backward_weights(const Tensor4& dy, const Tensor4& x, const Tensor4& y,
                                         const Tensor4& w, const Conv2DGeometry& g, bool relu,
                                         Tensor4& dw, Tensor1& db) {
     if (algorithm_for(x.shape(), w, g) != ConvAlgorithm::gemm) {
-        Conv2DEngine::backward_weights(dy, x, y, w, g, relu, dw, db);
+        Conv2DEngine::backward_weights(dy, x, y, w, g, relu, dw, db);  // backward() takes the turn
         return;
     }
-    conv2d_fast_backward_weights(dy, x, y, w, g, with_epilogue(relu), gemm_workspace_, dw, db);
+    const std::lock_guard<std::mutex> turn(scratch_->mutex_);
+    conv2d_fast_backward_weights(dy, x, y, w, g, with_epilogue(relu), scratch_->gemm_, dw, db);
 }
 
-std::size_t FastConv2DEngine::workspace_bytes() const {
-    std::size_t floats = winograd_workspace_.filters.capacity();
-    for (const GemmWorkspace::PerThread& t : gemm_workspace_.per_thread) {
+std::size_t ConvScratch::bytes() const {
+    const std::lock_guard<std::mutex> turn(mutex_);
+    std::size_t floats = winograd_.filters.capacity();
+    for (const GemmWorkspace::PerThread& t : gemm_.per_thread) {
         floats += t.columns.capacity() + t.outputs.capacity();
     }
-    for (const WinogradWorkspace::PerThread& t : winograd_workspace_.per_thread) {
+    for (const WinogradWorkspace::PerThread& t : winograd_.per_thread) {
         floats += t.input_tiles.capacity() + t.output_tiles.capacity() + t.frame.capacity() +
                   t.stage.capacity() + t.dy_frames.capacity();
     }
-    return floats * sizeof(float) + gemm_workspace_.dw.bytes() + gemm_workspace_.db.bytes() +
-           winograd_workspace_.dw.bytes() + winograd_workspace_.db.bytes();
+    return floats * sizeof(float) + gemm_.dw.bytes() + gemm_.db.bytes() + winograd_.dw.bytes() +
+           winograd_.db.bytes();
 }
 
 FastConvOptions FastConv2DEngine::with_epilogue(bool relu) const {
@@ -125,7 +139,25 @@ private:
 }  // namespace
 
 Conv2DEngineFactory fast_conv2d_engine(const FastConvOptions& options, ConvAlgorithm algorithm) {
-    return [options, algorithm] { return std::make_unique<FastConv2DEngine>(options, algorithm); };
+    // The engines alive at one time share one scratch, which goes when the last of them does:
+    // the factory only remembers it (weak_ptr), so it does not outlive the models.
+    struct Shared {
+        std::mutex mutex;  // a factory may make engines on several threads
+        std::weak_ptr<ConvScratch> scratch;
+    };
+    auto shared = std::make_shared<Shared>();
+    return [options, algorithm, shared] {
+        std::shared_ptr<ConvScratch> scratch;
+        {
+            const std::lock_guard<std::mutex> lock(shared->mutex);
+            scratch = shared->scratch.lock();
+            if (!scratch) {
+                scratch = std::make_shared<ConvScratch>();
+                shared->scratch = scratch;
+            }
+        }
+        return std::make_unique<FastConv2DEngine>(options, algorithm, std::move(scratch));
+    };
 }
 
 MaxPooling2DEngineFactory fast_max_pooling2d_engine(std::size_t threads) {

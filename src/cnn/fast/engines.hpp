@@ -22,10 +22,21 @@
 /// default Winograd where winograd_preferred(), with the tile winograd_tile_for() picks for the
 /// output's size, and the im2col engine everywhere else, and keeps each engine's workspace from
 /// step to step.
+///
+/// **One scratch for the layers that take turns.** The engines' buffers (im2col columns,
+/// Winograd's transformed tiles and filters, each thread's share of dW) hold nothing from one
+/// call to the next: a layer's backward pass transforms its filters again. So the layers of a
+/// model, which run one after the other, can all use one set, the size of the largest layer's
+/// instead of the sum of them all: the engines that one factory makes (fast_conv2d_engine(),
+/// and so use_fast_engines()) share one ConvScratch while any of them is alive, and a mutex
+/// makes each call wait for the one before it, so that two models trained on two threads take
+/// turns instead of writing into each other's buffers.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "cnn/fast/conv2d_fast.hpp"
@@ -65,6 +76,22 @@ WinogradTile winograd_tile(ConvAlgorithm algorithm);
 /// \return true when ConvAlgorithm::automatic should take Winograd
 bool winograd_preferred(const Tensor4& w, const Conv2DGeometry& geometry);
 
+/// The buffers of the fast convolution engines, for engines that take turns: every call of a
+/// FastConv2DEngine holds the mutex while it uses them. They grow to the largest layer's needs
+/// and are kept, so a training loop allocates them once.
+class ConvScratch {
+public:
+    /// The bytes of the buffers (their capacity, which only grows).
+    /// \return bytes; waits for a call that is using them
+    std::size_t bytes() const;
+
+private:
+    friend class FastConv2DEngine;
+    mutable std::mutex mutex_;
+    GemmWorkspace gemm_;
+    WinogradWorkspace winograd_;
+};
+
 /// \ref chapter07 "Chapter 07's" convolution engine for the Conv2D layer: the im2col engine or
 /// Winograd's, as its ConvAlgorithm says, with the ReLU fused when the layer has one.
 class FastConv2DEngine : public Conv2DEngine {
@@ -72,9 +99,12 @@ public:
     /// `options` apart from FastConvOptions::epilogue, which each call's `relu` sets.
     /// \param options how to split the batch
     /// \param algorithm which arithmetic, or the automatic choice
-    explicit FastConv2DEngine(const FastConvOptions& options = {},
-                              ConvAlgorithm algorithm = ConvAlgorithm::automatic)
-        : options_(options), algorithm_(algorithm) {}
+    /// \param scratch the buffers, shared with the engines that take turns with this one; by
+    ///        default its own
+    /// \throws std::invalid_argument if `scratch` is null
+    explicit FastConv2DEngine(
+        const FastConvOptions& options = {}, ConvAlgorithm algorithm = ConvAlgorithm::automatic,
+        std::shared_ptr<ConvScratch> scratch = std::make_shared<ConvScratch>());
 
     std::string name() const override { return "fast"; }
     bool fuses_relu() const override { return true; }
@@ -133,21 +163,24 @@ public:
                           Tensor1& db) override;
     /// The buffers of both algorithms: per-thread im2col columns and products, Winograd's
     /// transformed tiles and filters, each thread's share of the gradients.
-    /// \return their bytes (their capacity, which only grows)
-    std::size_t workspace_bytes() const override;
+    /// \return their bytes (ConvScratch::bytes()), shared with the engines that share them
+    std::size_t workspace_bytes() const override { return scratch_->bytes(); }
+    /// The ConvScratch, which engines from one factory share.
+    /// \return its address
+    const void* workspace_owner() const override { return scratch_.get(); }
 
 private:
     FastConvOptions with_epilogue(bool relu) const;
 
     FastConvOptions options_;
     ConvAlgorithm algorithm_;
-    // Kept from call to call, so that a training loop allocates them once.
-    GemmWorkspace gemm_workspace_;
-    WinogradWorkspace winograd_workspace_;
+    std::shared_ptr<ConvScratch> scratch_;  // never null
 };
 
 /// A factory of FastConv2DEngine with `options` and `algorithm` (the Epilogue is the layer's to
-/// choose: the engine fuses the ReLU when the layer has one).
+/// choose: the engine fuses the ReLU when the layer has one). The engines it makes that are
+/// alive at one time share one ConvScratch: the layers built with it take turns with one set of
+/// buffers, which is freed with the last of them.
 /// \param options how to split the batch
 /// \param algorithm which arithmetic, or the automatic choice
 /// \return the factory, for Conv2D::engine() or set_default_conv2d_engine()

@@ -347,12 +347,13 @@ void prepare(WinogradWorkspace& workspace, const WinogradSizes<F>& s, const Conv
     constexpr std::size_t positions = Tile<F>::positions;
     const std::size_t columns = plan.group() * s.tiles.count();      // the forward's and dW's
     const std::size_t dcolumns = plan.group() * s.dx_tiles.count();  // dx's
-    workspace.filters.resize(positions * s.fn * s.c);
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares()));
-    // Grow only; both passes size alike, so training allocates once.
+    // Grow only: both passes size alike, so training allocates once, and engines that share
+    // one workspace (fast_conv2d_engine()) size it for the largest of their layers.
     const auto grow = [](std::vector<float>& v, std::size_t size) {
         v.resize(std::max(v.size(), size));
     };
+    grow(workspace.filters, positions * s.fn * s.c);
     for (std::size_t t = 0; t < plan.shares(); ++t) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[t];
         grow(mine.input_tiles, positions * std::max(s.c * columns, s.fn * dcolumns));

@@ -1,6 +1,7 @@
 #include "cnn/inspect/memory.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace cnn {
 
@@ -25,7 +26,7 @@ std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch) {
     std::vector<LayerMemory> layers;
     for (std::size_t i = 0; i < model.size(); ++i) {
         Layer& layer = model.layer(i);
-        LayerMemory m{layer.name(), layer.type(), model.output_shape(i), 0, 0, 0, 0, 0};
+        LayerMemory m{layer.name(), layer.type(), model.output_shape(i), 0, 0, 0, 0, 0, nullptr};
         for (const Parameter& p : layer.parameters()) {
             m.weight_bytes += p.size * sizeof(float);
             m.gradient_bytes += p.size * sizeof(float);
@@ -39,9 +40,39 @@ std::vector<LayerMemory> training_memory(Model& model, const Tensor4& batch) {
         }
         m.kept_bytes = layer.kept_for_backward();
         m.workspace_bytes = layer.workspace_bytes();
+        m.workspace_owner = layer.workspace_owner();
         layers.push_back(std::move(m));
     }
     return layers;
+}
+
+namespace {
+
+// The sum of bytes(i) over i < count, once for each owner(i).
+template <class Bytes, class Owner>
+std::size_t once_per_owner(std::size_t count, const Bytes& bytes, const Owner& owner) {
+    std::set<const void*> counted;
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (bytes(i) > 0 && counted.insert(owner(i)).second) {
+            sum += bytes(i);
+        }
+    }
+    return sum;
+}
+
+}  // namespace
+
+std::size_t shared_workspace_bytes(const std::vector<LayerMemory>& layers) {
+    return once_per_owner(
+        layers.size(), [&](std::size_t i) { return layers[i].workspace_bytes; },
+        [&](std::size_t i) { return layers[i].workspace_owner; });
+}
+
+std::size_t shared_workspace_bytes(const Model& model) {
+    return once_per_owner(
+        model.size(), [&](std::size_t i) { return model.layer(i).workspace_bytes(); },
+        [&](std::size_t i) { return model.layer(i).workspace_owner(); });
 }
 
 }  // namespace cnn

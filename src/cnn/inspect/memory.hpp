@@ -33,9 +33,22 @@ struct LayerMemory {
     std::size_t output_bytes = 0;   ///< its output for the whole batch
     std::size_t kept_bytes = 0;     ///< what it keeps for backward (Layer::kept_for_backward())
     /// Scratch memory its engine keeps between calls (Layer::workspace_bytes()), measured
-    /// after the forward pass; a backward pass may grow it.
+    /// after the forward pass; a backward pass may grow it. Layers whose engines share one
+    /// scratch all report its size: count it once per owner (shared_workspace_bytes()).
     std::size_t workspace_bytes = 0;
+    /// Who owns that scratch (Layer::workspace_owner()): the same for layers that share one.
+    const void* workspace_owner = nullptr;
 };
+
+/// The scratch memory of `layers`, each owner's counted once: what the process holds.
+/// \param layers training_memory()'s entries
+/// \return bytes
+std::size_t shared_workspace_bytes(const std::vector<LayerMemory>& layers);
+
+/// The scratch memory of the model's layers now, each owner's counted once.
+/// \param model the model
+/// \return bytes
+std::size_t shared_workspace_bytes(const Model& model);
 
 // [training_memory]
 /// Runs `model` forward on `batch` in training mode, as a training step does, then asks every

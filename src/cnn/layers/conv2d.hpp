@@ -99,6 +99,10 @@ public:
     /// Scratch memory the engine keeps from call to call.
     /// \return bytes (0 for chapter 04's engine, which keeps none)
     virtual std::size_t workspace_bytes() const { return 0; }
+    /// Who owns that scratch memory: engines that share one (\ref chapter07 "chapter 07's",
+    /// made by one factory) name the same owner, and memory counts count it once.
+    /// \return the owner's address; by default the engine's own
+    virtual const void* workspace_owner() const { return this; }
 };
 
 /// Makes one engine per layer (an engine may keep scratch memory between calls).
@@ -204,6 +208,11 @@ public:
     /// The engine's scratch memory (Conv2DEngine::workspace_bytes()).
     /// \return bytes; 0 before build() or before the first call
     std::size_t workspace_bytes() const override { return engine_ ? engine_->workspace_bytes() : 0; }
+    /// The owner of the engine's scratch memory (Conv2DEngine::workspace_owner()).
+    /// \return its address; the layer's own before build()
+    const void* workspace_owner() const override {
+        return engine_ ? engine_->workspace_owner() : this;
+    }
     /// The filters W, for an optimizer or a weights file to change.
     /// \return W (FN, C, FH, FW); empty before build()
     Tensor4& weights() { return w_; }

@@ -127,6 +127,11 @@ public:
     std::size_t workspace_bytes() const override {
         return engine_ ? engine_->workspace_bytes() : 0;
     }
+    /// The owner of the engine's scratch memory (Conv2DEngine::workspace_owner()).
+    /// \return its address; the layer's own before build()
+    const void* workspace_owner() const override {
+        return engine_ ? engine_->workspace_owner() : this;
+    }
     /// The filters W, for an optimizer or a weights file to change.
     /// \return W (C_in, C_out, FH, FW); empty before build()
     Tensor4& weights() { return w_; }

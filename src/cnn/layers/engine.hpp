@@ -5,7 +5,8 @@
 /// A layer's engine is made by a factory when the layer is built, because an engine may keep
 /// scratch memory sized for that layer. Layers are values (a model takes them by copy,
 /// `model.add(Conv2D(...))`), so the slot is too: a copy of a layer gets a fresh engine from
-/// the same factory, never a share of another layer's scratch memory.
+/// the same factory. Whether engines share scratch memory is the factory's to decide:
+/// \ref chapter07 "chapter 07's" give the engines they make one set, which they take turns with.
 #pragma once
 
 #include <functional>

@@ -99,6 +99,10 @@ public:
     /// follows.
     /// \return bytes (0 for most layers; a fast Conv2D's buffers)
     virtual std::size_t workspace_bytes() const { return 0; }
+    /// Who owns that scratch memory: layers whose engines share one name the same owner, and
+    /// memory counts count it once (\ref chapter09 "chapter 09").
+    /// \return the owner's address; by default the layer's own
+    virtual const void* workspace_owner() const { return this; }
     // [layer_parameters]
     /// The trainable tensors (none for most layers).
     virtual std::vector<Parameter> parameters() { return {}; }

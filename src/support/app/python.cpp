@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -175,30 +176,29 @@ PythonFigures run_python_figures(const PythonScript& script,
 }
 
 void add_comparison_options(CLI::App& cli, PythonComparison& comparison) {
+    const std::map<std::string, ComparisonMode> modes{{"auto", ComparisonMode::automatic},
+                                                      {"on", ComparisonMode::on},
+                                                      {"off", ComparisonMode::off}};
     cli.add_option("--torch", comparison.mode,
                    "Compare with PyTorch: auto (when installed; not with --quick), on, off")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "on", "off"}));
+        ->transform(CLI::CheckedTransformer(modes))
+        ->default_str("auto");
     cli.add_option("--python", comparison.python, "The Python interpreter that has torch")
         ->capture_default_str();
 }
 
 PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,
                                   PythonScript script, const std::vector<std::string>& arguments) {
-    if (comparison.mode != "auto" && comparison.mode != "on" && comparison.mode != "off") {
-        throw std::invalid_argument("compare_with_python: expected mode 'auto', 'on' or 'off', got '" +
-                                    comparison.mode + "'");
-    }
-    if (comparison.mode == "off" || (comparison.mode == "auto" && quick)) {
+    const bool off = comparison.mode == ComparisonMode::off;
+    if (off || (comparison.mode == ComparisonMode::automatic && quick)) {
         PythonFigures skipped;
         skipped.why_not = script.needs + " comparison skipped (" +
-                          (comparison.mode == "off" ? "--torch off" : "--quick; --torch on compares") +
-                          ")";
+                          (off ? "--torch off" : "--quick; --torch on compares") + ")";
         return skipped;
     }
     script.python = comparison.python;
     PythonFigures figures = run_python_figures(script, arguments);
-    if (comparison.mode == "on" && !figures.available) {
+    if (comparison.mode == ComparisonMode::on && !figures.available) {
         throw std::runtime_error(figures.why_not);
     }
     return figures;

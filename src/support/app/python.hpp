@@ -103,13 +103,18 @@ PythonFigures run_python_figures(const PythonScript& script,
 PythonFigures run_tool(const std::vector<std::string>& command, unsigned seconds,
                        const std::vector<std::string>& environment = {});
 
+/// When a benchmark compares with its Python script: `--torch auto|on|off`.
+enum class ComparisonMode {
+    automatic,  ///< "auto": when the script's needs are installed, and not with --quick
+    on,         ///< "on": always; a script that cannot run is an error
+    off,        ///< "off": never
+};
+
 /// Whether, and with which interpreter, a benchmark compares with its Python script: the
 /// `--torch auto|on|off` and `--python PATH` options every comparing program offers.
 struct PythonComparison {
-    /// "auto": when the script's needs are installed, and not with --quick; "on": always, and a
-    /// script that cannot run is an error; "off": never.
-    std::string mode = "auto";
-    std::string python = "/usr/bin/python3";  ///< the interpreter that has torch
+    ComparisonMode mode = ComparisonMode::automatic;  ///< when to compare
+    std::string python = "/usr/bin/python3";         ///< the interpreter that has torch
 };
 
 /// Adds --torch and --python to `cli`, writing into `comparison`.
@@ -119,10 +124,10 @@ void add_comparison_options(CLI::App& cli, PythonComparison& comparison);
 
 /// run_python_figures(script with comparison.python, arguments) when comparison.mode asks for
 /// it; otherwise figures that are not available, why_not saying the comparison was skipped.
-/// With mode "on", a script that cannot run throws std::runtime_error with its why_not; a mode
-/// other than "auto", "on" or "off" throws std::invalid_argument.
+/// With ComparisonMode::on, a script that cannot run throws std::runtime_error with its why_not.
 /// \param comparison the mode and the interpreter
-/// \param quick whether the run is a `--quick` one (mode "auto" then skips the comparison)
+/// \param quick whether the run is a `--quick` one (ComparisonMode::automatic then skips the
+///        comparison)
 /// \param script the script; its interpreter is replaced by comparison.python
 /// \param arguments passed to the script
 /// \return the figures, or why there are none
