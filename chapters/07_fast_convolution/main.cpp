@@ -660,9 +660,7 @@ int main(int argc, char** argv) {
         const std::vector<LadderRow> rows = ladder(budget, options.seed, options.out);
 
         std::cout << "\n== 2. Where a training step goes ==\n\n";
-        //! [use_fast_engines]
         cnn::use_fast_engines();  // every Conv2D and MaxPooling2D built from here on
-        //! [use_fast_engines]
         step_breakdown(budget, options.seed, options.out);
 
         std::cout << "\n== 3. Images per second, and memory ==\n\n";

@@ -590,9 +590,7 @@ void backprop_memory(const Data& data, const Budget& budget, std::uint64_t seed,
     {  // the model trained here is gone before inference is measured, and its scratch with it
         cnn::Sequential model = cnn::seed_model(seed);
         model.compile(cnn::Adam(), "sparse_categorical_crossentropy", {"accuracy"});
-        //! [memory_table]
         const std::vector<cnn::LayerMemory> layers = cnn::training_memory(model, batch.x);
-        //! [memory_table]
         table.line(fmt::format(
             "Géron's model, one training step at batch {} (float32; MB = 2^20 bytes)", batch_size));
         table.line(fmt::format("{:<16} {:<15} {:>10} {:>10} {:>10} {:>10}", "layer", "output",

@@ -225,10 +225,8 @@ Data load_data(const cnn::ProgramOptions& options, const Budget& budget) {
                                        scene_options, options.seed + 1);
     data.test = cnn::make_scenes(data.items.test.x, data.items.test.y, budget.test_scenes, scene_options,
                                  test_scene_seed);
-    //! [masks]
     data.validation_masks = cnn::scene_masks(data.validation, data.items.validation.x, scene_options.ink);
     data.test_masks = cnn::scene_masks(data.test, data.items.test.x, scene_options.ink);
-    //! [masks]
     std::cout << fmt::format("data: {} ({} training items, {} validation items, {} test items)\n\n",
                              dir.string(), data.items.train.y.size(), data.items.validation.y.size(),
                              data.items.test.y.size());
@@ -337,9 +335,7 @@ void evaluation(std::vector<Trained>& models, const Data& data, const fs::path& 
     std::vector<Masks> predicted;
     for (Trained& t : models) {
         predicted.push_back(predict_masks(t.model, data.test));
-        //! [scores]
         scores.push_back(cnn::segmentation_scores(data.test_masks, predicted.back(), pixel_classes));
-        //! [scores]
     }
     text.line(fmt::format("{} test scenes, IoU per pixel class:", data.test.items.size()));
     std::string header = fmt::format("{:<12}", "class");

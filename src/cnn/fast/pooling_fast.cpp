@@ -128,7 +128,6 @@ void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan
 
 }  // namespace
 
-//! [max_pool_fast]
 void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& o, MaxPoolResult& result,
                              std::size_t threads) {
     const auto [n_images, channels, oh, ow] = pool2d_output_shape(x, o);  // checks o
@@ -194,6 +193,5 @@ Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<std::size_
     }
     return dx;
 }
-//! [max_pool_fast]
 
 }  // namespace cnn

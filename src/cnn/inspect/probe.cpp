@@ -69,7 +69,6 @@ void blur3x3(Tensor4& x, float sigma) {
 
 }  // namespace
 
-//! [forward_to]
 Tensor4 forward_to(Sequential& model, Tensor4 x, std::size_t layer) {
     model.build();
     expect_layer(model, layer, "forward_to");
@@ -91,7 +90,6 @@ Tensor4 backward_from(Sequential& model, std::size_t layer, Tensor4 output_gradi
     zero_gradients(model.parameters());  // the weights' gradients were a by-product
     return grad;
 }
-//! [forward_to]
 
 //! [saliency]
 Tensor4 saliency(Sequential& model, const Tensor4& x, const Labels& classes) {

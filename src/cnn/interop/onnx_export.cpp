@@ -275,7 +275,6 @@ struct Mapping {
 
 std::string passes_input_on(const Call& call, OnnxGraph&) { return call.inputs[0]; }
 
-//! [onnx_writers]
 // Every layer class that can be written, in the order the chapters introduce them.
 const std::vector<Mapping>& mappings() {
     static const std::vector<Mapping> table = {
@@ -314,7 +313,6 @@ const std::vector<Mapping>& mappings() {
     };
     return table;
 }
-//! [onnx_writers]
 
 const Mapping* mapping_of(const std::string& layer) {
     for (const Mapping& m : mappings()) {
@@ -354,7 +352,6 @@ std::vector<OnnxMapping> onnx_operators() {
     return table;
 }
 
-//! [to_onnx]
 onnx::ModelProto to_onnx(Model& model, const OnnxExportOptions& options) {
     const std::vector<LayerCall> calls = model.calls();  // builds the model
     onnx::ModelProto proto;
@@ -415,7 +412,6 @@ onnx::ModelProto to_onnx(Model& model, const OnnxExportOptions& options) {
     }
     return proto;
 }
-//! [to_onnx]
 
 void check_onnx(onnx::ModelProto& model) {
     try {

@@ -59,7 +59,6 @@ Shape RandomFlip::build(const Shape& input, Rng& rng) {
     return input;
 }
 
-//! [random_flip]
 Tensor4 RandomFlip::forward_operation(Tensor4 x, bool training) {
     expect_built(*this, !training || rng_ != nullptr);
     std::vector<Flip> flips;  // none at inference
@@ -90,7 +89,6 @@ Tensor4 RandomFlip::backward_operation(Tensor4 dy) {
     }
     return flip_backward(dy, flips_);
 }
-//! [random_flip]
 
 // ---- RandomTranslation ----
 
@@ -141,7 +139,6 @@ Shape RandomTranslation::build(const Shape& input, Rng& rng) {
     return input;
 }
 
-//! [random_translation]
 Tensor4 RandomTranslation::forward_operation(Tensor4 x, bool training) {
     expect_built(*this, !training || rng_ != nullptr);
     std::vector<Shift> shifts;  // none at inference
@@ -170,7 +167,6 @@ Tensor4 RandomTranslation::backward_operation(Tensor4 dy) {
     }
     return translate_backward(dy, shifts_);
 }
-//! [random_translation]
 
 // ---- RandomCrop ----
 
@@ -205,7 +201,6 @@ Shape RandomCrop::build(const Shape& input, Rng& rng) {
     return {input[0], options_.height, options_.width};
 }
 
-//! [random_crop]
 Tensor4 RandomCrop::forward_operation(Tensor4 x, bool training) {
     expect_built(*this, !training || rng_ != nullptr);
     const std::size_t h = x.shape(2), w = x.shape(3), oh = options_.height, ow = options_.width;
@@ -229,6 +224,5 @@ Tensor4 RandomCrop::backward_operation(Tensor4 dy) {
     expect_dy_shape(*this, dy, {x_shape_[0], x_shape_[1], options_.height, options_.width});
     return crop_backward(dy, x_shape_, corners_);
 }
-//! [random_crop]
 
 }  // namespace cnn

@@ -85,7 +85,6 @@ void BatchNormalization::expect_input(const Tensor4& t, const char* what) const 
     }
 }
 
-//! [batch_normalization_layer]
 Tensor4 BatchNormalization::forward_operation(Tensor4 x, bool training) {
     expect_input(x, "input");
     if (!training) {
@@ -114,6 +113,5 @@ Tensor4 BatchNormalization::backward_operation(Tensor4 dy) {
     return batch_norm_fast_inference_backward(std::move(dy), x_, gamma_, moving_,
                                               options_.epsilon, dgamma_, dbeta_);
 }
-//! [batch_normalization_layer]
 
 }  // namespace cnn

@@ -92,7 +92,6 @@ std::vector<Parameter> Conv2DTranspose::parameters() {
     return {make_parameter(name() + "/kernel", w_, dw_), make_parameter(name() + "/bias", b_, db_)};
 }
 
-//! [conv2d_transpose_layer]
 Tensor4 Conv2DTranspose::forward_operation(Tensor4 x, bool) {
     expect_built(*this, static_cast<bool>(engine_));
     if (x.shape(1) != w_.shape(0)) {
@@ -128,6 +127,5 @@ Tensor4 Conv2DTranspose::backward_operation(Tensor4 dy) {
     accumulate_channel_bias_gradient(dy, db_);
     return dx;
 }
-//! [conv2d_transpose_layer]
 
 }  // namespace cnn

@@ -12,7 +12,6 @@ Shape Flatten::build(const Shape& input, Rng&) {
     return {size};
 }
 
-//! [flatten]
 Tensor4 Flatten::forward_operation(Tensor4 x, bool) {
     x_shape_ = {x.shape(0), x.shape(1), x.shape(2), x.shape(3)};
     const std::size_t n = x.shape(0);
@@ -30,6 +29,5 @@ Tensor4 Flatten::backward_operation(Tensor4 dy) {
     dy.reshape(x_shape_);
     return dy;
 }
-//! [flatten]
 
 }  // namespace cnn

@@ -99,7 +99,6 @@ Tensor4 Layer::run_operation_backward(Tensor4 dy, InputGradient input) {
     return backward_operation(std::move(dy));
 }
 
-//! [layer_activation]
 Tensor4 Layer::forward(Tensor4 x, bool training, bool apply_softmax) {
     Tensor4 y = forward_operation(std::move(x), training);
     if (applies_own_activation()) {
@@ -137,6 +136,5 @@ Tensor4 Layer::backward(Tensor4 dy, InputGradient input) {
     throw std::logic_error(type() + " " + name() + ": a softmax activation is trained through "
                            "the fused softmax cross-entropy loss, not on its own");
 }
-//! [layer_activation]
 
 }  // namespace cnn

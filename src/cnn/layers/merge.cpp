@@ -58,7 +58,6 @@ Shape Add::build_inputs(const std::vector<Shape>& shapes, Rng&) {
     return shapes.front();
 }
 
-//! [add]
 Tensor4 Add::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
     expect_inputs(*this, inputs_, xs.size());
     Tensor4 y = std::move(xs[0]);
@@ -99,7 +98,6 @@ std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool, InputGradient) {
     dx.push_back(std::move(dy));
     return dx;
 }
-//! [add]
 
 Shape Concatenate::build_inputs(const std::vector<Shape>& shapes, Rng&) {
     expect_several(*this, shapes);
@@ -117,7 +115,6 @@ Shape Concatenate::build_inputs(const std::vector<Shape>& shapes, Rng&) {
     return out;
 }
 
-//! [concatenate]
 Tensor4 Concatenate::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
     expect_inputs(*this, x_shapes_.size(), xs.size());
     const std::size_t n = xs[0].shape(0), h = xs[0].shape(2), w = xs[0].shape(3);
@@ -180,6 +177,5 @@ std::vector<Tensor4> Concatenate::backward_inputs(Tensor4 dy, bool, InputGradien
     });
     return dx;
 }
-//! [concatenate]
 
 }  // namespace cnn

@@ -57,7 +57,6 @@ Shape UpSampling2D::build(const Shape& input, Rng&) {
     return {input[0], input[1] * options_.size.rows, input[2] * options_.size.cols};
 }
 
-//! [upsampling2d]
 Tensor4 UpSampling2D::forward_operation(Tensor4 x, bool) {
     x_shape_ = {x.shape(0), x.shape(1), x.shape(2), x.shape(3)};
     ran_ = true;
@@ -78,6 +77,5 @@ Tensor4 UpSampling2D::backward_operation(Tensor4 dy) {
                ? upsample_nearest_fast_backward(dy, options_.size)
                : upsample_bilinear_fast_backward(dy, options_.size);
 }
-//! [upsampling2d]
 
 }  // namespace cnn

@@ -62,7 +62,6 @@ void Graph::output(Node node) {
     has_output_ = true;
 }
 
-//! [graph_build]
 Shape Graph::build_layers() {
     if (!has_input_ || !has_output_) {
         throw std::logic_error("Graph " + name() + ": give the model an input() and an output()");
@@ -101,7 +100,6 @@ Shape Graph::build_layers() {
     }
     return declared_input_;
 }
-//! [graph_build]
 
 //! [graph_forward]
 Tensor4 Graph::run_forward(Tensor4 x, bool training, bool apply_softmax) {

@@ -33,7 +33,6 @@ Sequential seed_model(std::uint64_t seed, float dropout) {
 }
 //! [seed_model]
 
-//! [lenet_model]
 // A LeNet-style model with the same API: two small convolutions, two poolings, three Dense
 // layers. About 200 times fewer multiply-adds than the seed model, so it trains in minutes.
 Sequential lenet_model(std::uint64_t seed) {
@@ -48,7 +47,6 @@ Sequential lenet_model(std::uint64_t seed) {
     model.add(Dense(10).activation("softmax"));
     return model;
 }
-//! [lenet_model]
 
 // For --quick: one convolution, one pooling, one Dense layer.
 Sequential tiny_model(std::uint64_t seed) {

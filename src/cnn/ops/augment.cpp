@@ -62,7 +62,6 @@ void shift_map(const float* in, float* out, std::size_t h, std::size_t w, Shift 
 
 }  // namespace
 
-//! [flip]
 Tensor4 flip_forward(const Tensor4& x, const std::vector<Flip>& flips) {
     // x and y are (N, C, H, W); each image's C maps are flipped alike.
     const std::size_t n_images = x.shape(0), channels = x.shape(1), h = x.shape(2), w = x.shape(3);
@@ -81,9 +80,7 @@ Tensor4 flip_backward(const Tensor4& dy, const std::vector<Flip>& flips) {
     expect_one_per_image("flip_backward", dy.shape(0), flips.size(), "flip");
     return flip_forward(dy, flips);  // flipping twice gives back the original
 }
-//! [flip]
 
-//! [translate]
 Tensor4 translate_forward(const Tensor4& x, const std::vector<Shift>& shifts) {
     // x and y are (N, C, H, W); each image's C maps move alike.
     const std::size_t n_images = x.shape(0), channels = x.shape(1), h = x.shape(2), w = x.shape(3);
@@ -106,9 +103,7 @@ Tensor4 translate_backward(const Tensor4& dy, const std::vector<Shift>& shifts) 
     }
     return translate_forward(dy, back);
 }
-//! [translate]
 
-//! [crop]
 Tensor4 crop_forward(const Tensor4& x, std::size_t oh, std::size_t ow,
                      const std::vector<Corner>& corners) {
     // x is (N, C, H, W), y is (N, C, OH, OW): OH rows of OW values copied from each window.
@@ -155,7 +150,6 @@ Tensor4 crop_backward(const Tensor4& dy, const std::array<std::size_t, 4>& x_sha
     }
     return dx;
 }
-//! [crop]
 
 Corner centred_corner(std::size_t h, std::size_t w, std::size_t oh, std::size_t ow) {
     if (oh > h || ow > w) {

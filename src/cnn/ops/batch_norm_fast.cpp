@@ -92,7 +92,6 @@ ChannelSums channel_sums(const Tensor4& dy, const Tensor4& x, const Planes& p, s
 
 }  // namespace
 
-//! [batch_norm_fast_forward]
 BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const Tensor1& beta,
                                         float epsilon) {
     check_batch_norm_forward(x, gamma, beta, epsilon);
@@ -120,9 +119,7 @@ BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const T
     });
     return r;
 }
-//! [batch_norm_fast_forward]
 
-//! [batch_norm_fast_backward]
 Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1& inv_std,
                                  const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta) {
     check_batch_norm_backward(dy, xhat, inv_std, gamma, dgamma, dbeta);
@@ -146,7 +143,6 @@ Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1&
     });
     return dx;
 }
-//! [batch_norm_fast_backward]
 
 Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma,
                                           const Tensor1& beta, const BatchNormStatistics& moving,

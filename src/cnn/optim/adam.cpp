@@ -42,7 +42,6 @@ void Adam::set_learning_rate(float rate) {
     options_.learning_rate = rate;
 }
 
-//! [adam_step]
 void Adam::step(const std::vector<Parameter>& parameters) {
     if (m_.empty()) {
         for (const Parameter& p : parameters) {
@@ -83,7 +82,6 @@ void Adam::step(const std::vector<Parameter>& parameters) {
         }
     }
 }
-//! [adam_step]
 
 void Adam::restore(std::size_t steps, std::vector<std::vector<float>> m,
                    std::vector<std::vector<float>> v) {
