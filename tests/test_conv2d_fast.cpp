@@ -255,4 +255,21 @@ TEST_CASE("the plan both engines share: shares in order, groups wide enough, sum
     sums.sum(1, 2, two);
     CHECK(two[0] == 12.0f);
     CHECK(two[1] == 13.0f);
+
+    // A smaller call after a larger one (layers that share a workspace): the buffers keep
+    // their size, and zeroed(), add_to() and sum() use the first `size` floats only. The
+    // values past them stay, and must not reach the totals.
+    sums.resize(1, 2);
+    CHECK(sums.bytes() == 2 * 3 * sizeof(float));  // nothing freed, nothing added
+    float* only = sums.zeroed(0);
+    CHECK(only[2] == 3.0f);  // past the size: untouched
+    only[0] = 5.0f;
+    only[1] = 6.0f;
+    std::vector<float> sentinel = {1.0f, 1.0f, -7.0f};  // [2] lies past the size
+    sums.add_to(sentinel.data());
+    CHECK(sentinel == std::vector<float>{6.0f, 7.0f, -7.0f});  // one share now, not two
+    float one[2];
+    sums.sum(0, 2, one);
+    CHECK(one[0] == 5.0f);
+    CHECK(one[1] == 6.0f);
 }

@@ -1,4 +1,5 @@
 #include <array>
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -219,31 +220,62 @@ TEST_CASE("fast engines: layers that share a scratch compute what layers with th
     CHECK(alone.front().workspace_owner() != alone.back().workspace_owner());
 }
 
-TEST_CASE("fast engines: two threads that share a scratch take turns") {
-    // Two layers of one factory, each trained on its own thread: without the engines' mutex
-    // their calls would write into the same buffers at once.
-    const auto shared = cnn::fast_conv2d_engine({}, cnn::ConvAlgorithm::winograd);
+TEST_CASE("fast engines: two models that share a scratch, trained on two threads, take turns") {
+    // Each thread trains its own two layers: a Winograd one, forward and backward, and an
+    // im2col one, forward and the weights' gradients alone (a first layer's backward). All four
+    // come from one factory, so without the engines' mutex the two threads' calls would write
+    // into the same buffers at once. Every step must give what it gave one at a time.
+    const cnn::Conv2DEngineFactory shared = cnn::fast_conv2d_engine();
     cnn::Rng rng(8);
-    std::array<cnn::Conv2D, 2> layers{cnn::Conv2D(16, 3).padding("same").engine(shared),
-                                      cnn::Conv2D(16, 3).padding("same").engine(shared)};
-    std::array<Tensor4, 2> xs, expected;
-    for (std::size_t t = 0; t < 2; ++t) {
-        layers[t].build({16, 10, 10}, rng);
-        xs[t] = cnn::testing::random_tensor<4>({4, 16, 10, 10}, rng);
-        expected[t] = layers[t].forward(xs[t]);  // one at a time
+    struct Model {
+        cnn::Conv2D winograd, gemm;
+        Tensor4 x1, dy1, x2, dy2;
+    };
+    std::vector<Model> models;
+    for (int t = 0; t < 2; ++t) {
+        Model m{cnn::Conv2D(16, 3).padding("same").activation("relu").engine(shared),
+                cnn::Conv2D(8, 5).activation("relu").engine(shared),
+                cnn::testing::random_tensor<4>({4, 16, 10, 10}, rng),
+                cnn::testing::random_tensor<4>({4, 16, 10, 10}, rng),
+                cnn::testing::random_tensor<4>({4, 3, 12, 12}, rng),
+                cnn::testing::random_tensor<4>({4, 8, 8, 8}, rng)};
+        m.winograd.build({16, 10, 10}, rng);
+        m.gemm.build({3, 12, 12}, rng);
+        models.push_back(std::move(m));
     }
-    std::array<int, 2> wrong{0, 0};
-    std::vector<std::thread> threads;
-    for (std::size_t t = 0; t < 2; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = 0; i < 40; ++i) {
-                wrong[t] += layers[t].forward(xs[t]) == expected[t] ? 0 : 1;
+    // One step of both layers: y, dx and the gradients of the first, y and the gradients of
+    // the second.
+    const auto step = [](Model& m) {
+        std::vector<Tensor4> out;
+        std::vector<std::vector<float>> gradients;
+        for (cnn::Conv2D* layer : {&m.winograd, &m.gemm}) {
+            cnn::zero_gradients(layer->parameters());
+        }
+        out.push_back(m.winograd.forward(m.x1, /*training=*/true));
+        out.push_back(m.winograd.backward(m.dy1));
+        out.push_back(m.gemm.forward(m.x2, /*training=*/true));
+        m.gemm.backward(m.dy2, cnn::InputGradient::skip);
+        for (cnn::Conv2D* layer : {&m.winograd, &m.gemm}) {
+            for (const cnn::Parameter& p : layer->parameters()) {
+                gradients.emplace_back(p.grad, p.grad + p.size);
             }
-        });
-    }
-    for (std::thread& thread : threads) {
-        thread.join();
-    }
+        }
+        return std::pair{out, gradients};
+    };
+    const std::array expected{step(models[0]), step(models[1])};  // one at a time
+    std::atomic<int> ready{0};
+    std::array<int, 2> wrong{0, 0};
+    const auto race = [&](std::size_t t) {
+        ++ready;
+        while (ready < 2) {
+        }  // both start together
+        for (int i = 0; i < 30; ++i) {
+            wrong[t] += step(models[t]) == expected[t] ? 0 : 1;
+        }
+    };
+    std::thread first(race, 0), second(race, 1);
+    first.join();
+    second.join();
     CHECK(wrong[0] == 0);
     CHECK(wrong[1] == 0);
 }

@@ -162,7 +162,11 @@ TEST_CASE("add_comparison_options: --torch and --python, bad modes refused") {
     CHECK(c.mode == cnn::ComparisonMode::off);
     app.parse("--torch auto", false);
     CHECK(c.mode == cnn::ComparisonMode::automatic);
+    CHECK(app.help().find("--torch TEXT:{auto,on,off}=auto") != std::string::npos);
     CLI::App bad;
     cnn::add_comparison_options(bad, c);
     CHECK_THROWS_AS(bad.parse("--torch maybe", false), CLI::ValidationError);
+    CLI::App number;  // only the names: not the enum's numbers
+    cnn::add_comparison_options(number, c);
+    CHECK_THROWS_AS(number.parse("--torch 1", false), CLI::ValidationError);
 }

@@ -41,8 +41,8 @@ void prepare(GemmWorkspace& workspace, const ConvSizes& s, const Conv2DPlan& pla
     for (std::size_t t = 0; t < plan.shares(); ++t) {
         GemmWorkspace::PerThread& mine = workspace.per_thread[t];
         // Grow only: a smaller batch (the last one of an epoch) reuses the larger buffers.
-        mine.columns.resize(std::max(mine.columns.size(), s.k * columns));
-        mine.outputs.resize(std::max(mine.outputs.size(), s.fn * columns));
+        grow_to(mine.columns, s.k * columns);
+        grow_to(mine.outputs, s.fn * columns);
     }
     workspace.dw.resize(plan.shares(), s.fn * s.k);
     workspace.db.resize(plan.shares(), s.fn);

@@ -48,7 +48,8 @@
 namespace cnn {
 
 /// Scratch memory of the im2col engine, kept between calls so that a training loop allocates
-/// it once. One workspace per layer; a call grows it when a batch needs more.
+/// it once. A call grows it when its layer or batch needs more, and uses the front of buffers
+/// grown larger: the engines of one factory share one (engines.hpp's ConvScratch).
 struct GemmWorkspace {
     /// What one thread works in, for a group of images side by side.
     struct PerThread {

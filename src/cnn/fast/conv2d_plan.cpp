@@ -38,7 +38,7 @@ void ThreadSums::resize(std::size_t shares, std::size_t size) {
     // each buffer, which neither frees nor fills again the rest.
     sums_.resize(std::max(sums_.size(), shares));
     for (std::size_t t = 0; t < shares; ++t) {
-        sums_[t].resize(std::max(sums_[t].size(), size));
+        grow_to(sums_[t], size);
     }
     shares_ = shares;
     size_ = size;

@@ -158,9 +158,22 @@ private:
     std::size_t images_, shares_, group_;
 };
 
+/// Grows `buffer` to `size` floats when it holds fewer, to exactly that capacity (resize()
+/// alone may double it), and never shrinks it: the workspaces' rule, so that a training loop
+/// allocates once and a workspace shared by several layers keeps the largest call's size.
+/// \param buffer the buffer
+/// \param size the floats the next call needs
+inline void grow_to(std::vector<float>& buffer, std::size_t size) {
+    if (buffer.size() < size) {
+        buffer.reserve(size);
+        buffer.resize(size);
+    }
+}
+
 /// One sum per thread, such as each thread's share of dW, added together in thread order at the
 /// end: for a given thread count, the same bits on every run. The buffers are kept between calls
-/// and grow only, so a training loop allocates them once.
+/// and grow only, so a training loop allocates them once; a call that needs less than an earlier
+/// one (a smaller layer sharing them) uses the first `size` floats of each.
 class ThreadSums {
 public:
     /// Makes `shares` sums of `size` floats each (their values are set by zeroed()).
@@ -170,7 +183,7 @@ public:
 
     /// Share `share`'s sum, set to zero: what its thread adds its images' terms to.
     /// \param share which share, below the count given to resize()
-    /// \return its buffer, of the size given to resize()
+    /// \return its buffer: the first `size` floats (resize()) are zero
     float* zeroed(std::size_t share) {
         std::fill_n(sums_[share].begin(), size_, 0.0f);
         return sums_[share].data();
@@ -179,7 +192,7 @@ public:
     /// Share `share`'s sum as it is, for a thread whose first write overwrites it all (a
     /// product with beta = 0) instead of adding to zeros.
     /// \param share which share, below the count given to resize()
-    /// \return its buffer, of the size given to resize()
+    /// \return its buffer, whose first `size` floats (resize()) are the share
     float* share(std::size_t share) { return sums_[share].data(); }
 
     /// total[i] += share 0's value i, then share 1's, and so on, for every i < the size given

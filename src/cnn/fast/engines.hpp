@@ -20,17 +20,17 @@
 /// with stride 1, and pay for it with transforms that want many channels. The choice between
 /// them is made here, in one place: FastConv2DEngine runs the engine its ConvAlgorithm names, by
 /// default Winograd where winograd_preferred(), with the tile winograd_tile_for() picks for the
-/// output's size, and the im2col engine everywhere else, and keeps each engine's workspace from
-/// step to step.
+/// output's size, and the im2col engine everywhere else, with workspaces kept from step to
+/// step.
 ///
 /// **One scratch for the layers that take turns.** The engines' buffers (im2col columns,
 /// Winograd's transformed tiles and filters, each thread's share of dW) hold nothing from one
 /// call to the next: a layer's backward pass transforms its filters again. So the layers of a
-/// model, which run one after the other, can all use one set, the size of the largest layer's
-/// instead of the sum of them all: the engines that one factory makes (fast_conv2d_engine(),
-/// and so use_fast_engines()) share one ConvScratch while any of them is alive, and a mutex
-/// makes each call wait for the one before it, so that two models trained on two threads take
-/// turns instead of writing into each other's buffers.
+/// model, which run one after the other, can all use one set, each buffer as large as the
+/// largest layer needs, instead of the sum of them all: the engines that one factory makes
+/// (fast_conv2d_engine(), and so use_fast_engines()) share one ConvScratch while any of them is
+/// alive, and a mutex makes each call wait for the one before it, so that two models trained on
+/// two threads take turns instead of writing into each other's buffers.
 #pragma once
 
 #include <array>
@@ -105,6 +105,12 @@ public:
     explicit FastConv2DEngine(
         const FastConvOptions& options = {}, ConvAlgorithm algorithm = ConvAlgorithm::automatic,
         std::shared_ptr<ConvScratch> scratch = std::make_shared<ConvScratch>());
+    /// Not copied or moved: layers hold their engine by pointer, and a moved-from engine
+    /// would be left without its scratch.
+    FastConv2DEngine(const FastConv2DEngine&) = delete;
+    /// Not copied or moved (see the copy constructor).
+    /// \return never
+    FastConv2DEngine& operator=(const FastConv2DEngine&) = delete;
 
     std::string name() const override { return "fast"; }
     bool fuses_relu() const override { return true; }

@@ -350,17 +350,14 @@ void prepare(WinogradWorkspace& workspace, const WinogradSizes<F>& s, const Conv
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares()));
     // Grow only: both passes size alike, so training allocates once, and engines that share
     // one workspace (fast_conv2d_engine()) size it for the largest of their layers.
-    const auto grow = [](std::vector<float>& v, std::size_t size) {
-        v.resize(std::max(v.size(), size));
-    };
-    grow(workspace.filters, positions * s.fn * s.c);
+    grow_to(workspace.filters, positions * s.fn * s.c);
     for (std::size_t t = 0; t < plan.shares(); ++t) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[t];
-        grow(mine.input_tiles, positions * std::max(s.c * columns, s.fn * dcolumns));
-        grow(mine.output_tiles, positions * std::max(s.fn * columns, s.c * dcolumns));
-        grow(mine.frame, s.work_frame());
-        grow(mine.stage, s.stage());
-        grow(mine.dy_frames, plan.group() * s.dy_frame.floats());
+        grow_to(mine.input_tiles, positions * std::max(s.c * columns, s.fn * dcolumns));
+        grow_to(mine.output_tiles, positions * std::max(s.fn * columns, s.c * dcolumns));
+        grow_to(mine.frame, s.work_frame());
+        grow_to(mine.stage, s.stage());
+        grow_to(mine.dy_frames, plan.group() * s.dy_frame.floats());
     }
     workspace.dw.resize(plan.shares(), positions * s.fn * s.c);
     workspace.db.resize(plan.shares(), s.fn);

@@ -174,9 +174,10 @@ bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
 WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow);
 
 /// Scratch memory of the Winograd engine, kept between calls so that a training loop allocates
-/// it once. One workspace per layer; a call grows it when a batch needs more. Every tile buffer
-/// holds P matrices, one per position \f$\xi\f$ of a tile (P = 16 for F(2x2), 36 for F(4x4)),
-/// with one row per tile of the thread's group of images.
+/// it once. A call grows it when its layer or batch needs more, and uses the front of buffers
+/// grown larger: the engines of one factory share one (engines.hpp's ConvScratch). Every tile
+/// buffer holds P matrices, one per position \f$\xi\f$ of a tile (P = 16 for F(2x2), 36 for
+/// F(4x4)), with one row per tile of the thread's group of images.
 struct WinogradWorkspace {
     /// What one thread works in.
     struct PerThread {

@@ -37,6 +37,8 @@ struct LayerMemory {
     /// scratch all report its size: count it once per owner (shared_workspace_bytes()).
     std::size_t workspace_bytes = 0;
     /// Who owns that scratch (Layer::workspace_owner()): the same for layers that share one.
+    /// Compare it only within one training_memory() result: a scratch freed later may leave
+    /// its address to another.
     const void* workspace_owner = nullptr;
 };
 

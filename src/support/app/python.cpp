@@ -4,7 +4,6 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -176,12 +175,16 @@ PythonFigures run_python_figures(const PythonScript& script,
 }
 
 void add_comparison_options(CLI::App& cli, PythonComparison& comparison) {
-    const std::map<std::string, ComparisonMode> modes{{"auto", ComparisonMode::automatic},
-                                                      {"on", ComparisonMode::on},
-                                                      {"off", ComparisonMode::off}};
-    cli.add_option("--torch", comparison.mode,
-                   "Compare with PyTorch: auto (when installed; not with --quick), on, off")
-        ->transform(CLI::CheckedTransformer(modes))
+    // The check runs first, so the function sees only the three names.
+    cli.add_option_function<std::string>(
+           "--torch",
+           [&comparison](const std::string& mode) {
+               comparison.mode = mode == "on"    ? ComparisonMode::on
+                                 : mode == "off" ? ComparisonMode::off
+                                                 : ComparisonMode::automatic;
+           },
+           "Compare with PyTorch: auto (when installed; not with --quick), on, off")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
         ->default_str("auto");
     cli.add_option("--python", comparison.python, "The Python interpreter that has torch")
         ->capture_default_str();
