@@ -42,9 +42,9 @@ TEST_CASE("training_memory: weights, gradients, outputs and what each layer keep
     CHECK(m[0].output_bytes == 4 * 2 * 6 * 6 * 4);
     CHECK(m[0].kept_bytes == (4 * 36 + 4 * 2 * 36) * 4);
     CHECK(m[0].workspace_bytes == 0);  // chapter 04's engine keeps no scratch memory
-    // max_pooling2d: one winner index, 8 bytes, per output value (4 * 2 * 3 * 3).
+    // max_pooling2d: one winner index, 4 bytes, per output value (4 * 2 * 3 * 3).
     CHECK(m[1].weight_bytes == 0);
-    CHECK(m[1].kept_bytes == 4 * 2 * 9 * 8);
+    CHECK(m[1].kept_bytes == 4 * 2 * 9 * 4);
     // batch_normalization: gamma and beta trainable, two moving statistics not; keeps the
     // normalised input (4 * 2 * 3 * 3) and 1 / sigma per channel.
     CHECK(m[2].weight_bytes == 4 * 2 * 4);

@@ -42,7 +42,7 @@ TEST_CASE("max and average pooling: the worked example of Deep Learning from Scr
     const Tensor4 x = image({{1, 2, 1, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 4, 0, 1}});
     const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(2, 2));
     CHECK(max_abs_diff(xt::view(m.y, 0, 0), xt::xtensor<float, 2>{{2, 3}, {4, 2}}) == 0);
-    CHECK(m.winner == std::vector<std::size_t>{1, 7, 13, 11});  // flat positions of 2, 3, 4, 2
+    CHECK(m.winner == std::vector<cnn::PoolIndex>{1, 7, 13, 11});  // flat positions of 2, 3, 4, 2
     CHECK(max_abs_diff(xt::view(cnn::average_pool2d_forward(x, pool(2, 2)), 0, 0),
                        xt::xtensor<float, 2>{{1, 1.5f}, {2.25f, 1}}) == 0);
 }
@@ -50,7 +50,7 @@ TEST_CASE("max and average pooling: the worked example of Deep Learning from Scr
 TEST_CASE("max pooling: ties go to the first maximum in reading order") {
     const Tensor4 x = image({{5, 5}, {5, 5}});
     const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(2, 2));
-    CHECK(m.winner == std::vector<std::size_t>{0});
+    CHECK(m.winner == std::vector<cnn::PoolIndex>{0});
     const Tensor4 dx = cnn::max_pool2d_backward(Tensor4{{{{1}}}}, m.winner, {1, 1, 2, 2});
     CHECK(max_abs_diff(xt::view(dx, 0, 0), xt::xtensor<float, 2>{{1, 0}, {0, 0}}) == 0);
 }
@@ -136,4 +136,15 @@ TEST_CASE("global average pooling: the mean of each map, and its gradient") {
     const auto loss = [&] { return cnn::testing::dot(cnn::global_average_pool_forward(x), r); };
     const auto result = cnn::check_gradient("gap dx", loss, x.data(), dx.data(), x.size());
     CHECK_MESSAGE(result.passed(), result.summary());
+}
+
+TEST_CASE("max pooling: winners are 4-byte indices, so an x of 2^32 values or more is refused") {
+    // The check needs only the shape: no 16 GB tensor is made.
+    CHECK_NOTHROW(cnn::expect_pool_indexable({1, 1, 65535, 65537}, "max_pool2d_forward"));
+    CHECK_THROWS_WITH_AS(cnn::expect_pool_indexable({1, 1, 65536, 65536}, "max_pool2d_forward"),
+                         doctest::Contains("max_pool2d_forward: expected at most 4294967295 values "
+                                           "in x, which 4-byte winner indices can tell apart, got "
+                                           "(1, 1, 65536, 65536) (4294967296 values)"),
+                         std::invalid_argument);
+    CHECK(sizeof(cnn::PoolIndex) == 4);
 }

@@ -40,9 +40,9 @@ bool all_two_wide(const std::vector<WindowSpan>& spans) {
 
 // One (H, W) plane of width w pooled into `out`; each winner is `base` plus its place in the
 // plane. Any window: the loops of chapter 05, over precomputed spans.
-void pool_plane(const float* in, std::size_t w, const std::vector<WindowSpan>& rows,
+void pool_plane(const float* in, const float*, std::size_t w, const std::vector<WindowSpan>& rows,
                 const std::vector<WindowSpan>& cols, std::size_t base, float* out,
-                std::size_t* won) {
+                PoolIndex* won) {
     for (const WindowSpan& r : rows) {
         for (const WindowSpan& c : cols) {
             float best = -std::numeric_limits<float>::infinity();
@@ -56,7 +56,7 @@ void pool_plane(const float* in, std::size_t w, const std::vector<WindowSpan>& r
                 }
             }
             *out++ = best;
-            *won++ = base + best_at;
+            *won++ = static_cast<PoolIndex>(base + best_at);
         }
     }
 }
@@ -69,14 +69,41 @@ constexpr std::size_t window_lanes = 16;
 typedef float Windows __attribute__((vector_size(window_lanes * sizeof(float))));
 typedef std::int32_t WindowInts __attribute__((vector_size(window_lanes * sizeof(std::int32_t))));
 
+// The left and right values of `count` (at most 16) windows 2 wide with stride 2, whose values
+// run from `row`: its even and odd floats. Two vector loads of 32 floats and two permutations;
+// with fewer windows the loads run on into the next row, whose lanes nobody reads, as long as
+// they stay before `end` (the end of x); at x's very end the values are copied into zeros.
+void split_pairs(const float* row, std::size_t count, const float* end, Windows& left,
+                 Windows& right) {
+    float partial[2 * window_lanes] = {};
+    const float* values = row;
+    if (count < window_lanes && end - row < static_cast<std::ptrdiff_t>(2 * window_lanes)) {
+        std::memcpy(partial, row, 2 * count * sizeof(float));
+        values = partial;
+    }
+    Windows low, high;
+    std::memcpy(&low, values, sizeof(low));
+    std::memcpy(&high, values + window_lanes, sizeof(high));
+#if defined(__clang__)
+    left = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                   28, 30);
+    right = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,
+                                    29, 31);
+#else
+    const WindowInts even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    left = __builtin_shuffle(low, high, even);
+    right = __builtin_shuffle(low, high, even + 1);
+#endif
+}
+
 // The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or
 // 'valid'), which then start at stride·j along each axis. The four values of up to 16 windows
 // are gathered into four vectors; the four comparisons, in the same reading order, then run on
 // all 16 at once as selections rather than branches (which of four random values wins is a
 // branch no processor predicts). The winners' places follow in a loop of their own.
-void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan>& rows,
-                    const std::vector<WindowSpan>& cols, std::size_t base, float* out,
-                    std::size_t* won) {
+void pool_plane_2x2(const float* in, const float* end, std::size_t w,
+                    const std::vector<WindowSpan>& rows, const std::vector<WindowSpan>& cols,
+                    std::size_t base, float* out, PoolIndex* won) {
     const std::size_t ow = cols.size();
     const std::size_t stride = ow > 1 ? cols[1].first - cols[0].first : 1;
     const Windows lowest = Windows{} - std::numeric_limits<float>::infinity();
@@ -88,20 +115,25 @@ void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan
         const std::size_t at = base + r.first * w;
         for (std::size_t first = 0; first < ow; first += window_lanes) {
             const std::size_t count = std::min(window_lanes, ow - first);
-            float a[window_lanes] = {}, b[window_lanes] = {}, c[window_lanes] = {},
-                  d[window_lanes] = {};
-            for (std::size_t l = 0; l < count; ++l) {
-                const std::size_t q = stride * (first + l);
-                a[l] = top[q];
-                b[l] = top[q + 1];
-                c[l] = bottom[q];
-                d[l] = bottom[q + 1];
-            }
             Windows va, vb, vc, vd;
-            std::memcpy(&va, a, sizeof(va));
-            std::memcpy(&vb, b, sizeof(vb));
-            std::memcpy(&vc, c, sizeof(vc));
-            std::memcpy(&vd, d, sizeof(vd));
+            if (stride == 2) {  // MaxPooling2D(2): each row's values are the windows' pairs
+                split_pairs(top + 2 * first, count, end, va, vb);
+                split_pairs(bottom + 2 * first, count, end, vc, vd);
+            } else {
+                float a[window_lanes] = {}, b[window_lanes] = {}, c[window_lanes] = {},
+                      d[window_lanes] = {};
+                for (std::size_t l = 0; l < count; ++l) {
+                    const std::size_t q = stride * (first + l);
+                    a[l] = top[q];
+                    b[l] = top[q + 1];
+                    c[l] = bottom[q];
+                    d[l] = bottom[q + 1];
+                }
+                std::memcpy(&va, a, sizeof(va));
+                std::memcpy(&vb, b, sizeof(vb));
+                std::memcpy(&vc, c, sizeof(vc));
+                std::memcpy(&vd, d, sizeof(vd));
+            }
             // '>' keeps the first of equal values; k is the winner's place in its window, 0-3.
             Windows best = va > lowest ? va : lowest;
             WindowInts k = place[0];
@@ -118,7 +150,8 @@ void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan
             for (std::size_t l = 0; l < count; ++l) {
                 const auto p = static_cast<std::size_t>(places[l]);
                 out[first + l] = values[l];
-                won[first + l] = at + stride * (first + l) + (p & 1u) + (p >> 1u) * w;
+                won[first + l] =
+                    static_cast<PoolIndex>(at + stride * (first + l) + (p & 1u) + (p >> 1u) * w);
             }
         }
         out += ow;
@@ -131,6 +164,7 @@ void pool_plane_2x2(const float* in, std::size_t w, const std::vector<WindowSpan
 void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& o, MaxPoolResult& result,
                              std::size_t threads) {
     const auto [n_images, channels, oh, ow] = pool2d_output_shape(x, o);  // checks o
+    expect_pool_indexable(x.shape(), "max_pool2d_fast_forward");
     const Conv2DGeometry& g = o.geometry;
     const std::size_t h = x.shape(2), w = x.shape(3);
     if (result.y.shape() != decltype(result.y.shape()){n_images, channels, oh, ow} ||
@@ -145,13 +179,13 @@ void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& o, MaxPoolRes
     run_shares(shares.count, [&](std::size_t share) {
         for (std::size_t map = shares.first(share) * channels; map < shares.last(share) * channels;
              ++map) {  // map = n * C + c: one (H, W) plane in, one (OH, OW) plane out
-            pool(x.data() + map * h * w, w, rows, cols, map * h * w,
+            pool(x.data() + map * h * w, x.data() + x.size(), w, rows, cols, map * h * w,
                  result.y.data() + map * oh * ow, result.winner.data() + map * oh * ow);
         }
     });
 }
 
-Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<PoolIndex>& winner,
                                  const std::array<std::size_t, 4>& x_shape, std::size_t threads) {
     if (winner.size() != dy.size() || dy.shape(0) != x_shape[0] || dy.shape(1) != x_shape[1]) {
         throw std::invalid_argument("max_pool2d_backward: dy " + shape_to_string(dy.shape()) +

@@ -38,7 +38,7 @@ void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& options, MaxP
 /// \param threads how many threads split the batch; 0 for thread_count()
 /// \return dx (N, C, H, W), the same values as max_pool2d_backward()'s
 /// \throws std::invalid_argument for winners that do not fit dy and x_shape
-Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+Tensor4 max_pool2d_fast_backward(const Tensor4& dy, const std::vector<PoolIndex>& winner,
                                  const std::array<std::size_t, 4>& x_shape,
                                  std::size_t threads = 0);
 

@@ -17,7 +17,7 @@ public:
     void forward(const Tensor4& x, const Pool2DWindow& window, MaxPoolResult& result) override {
         result = max_pool2d_forward(x, window);
     }
-    Tensor4 backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+    Tensor4 backward(const Tensor4& dy, const std::vector<PoolIndex>& winner,
                      const std::array<std::size_t, 4>& x_shape) override {
         return max_pool2d_backward(dy, winner, x_shape);
     }

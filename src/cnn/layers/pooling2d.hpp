@@ -52,7 +52,7 @@ public:
     /// \param winner forward()'s winners, one per element of dy
     /// \param x_shape the shape of forward()'s x, (N, C, H, W)
     /// \return dx (N, C, H, W), zero where no window's maximum was
-    virtual Tensor4 backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+    virtual Tensor4 backward(const Tensor4& dy, const std::vector<PoolIndex>& winner,
                              const std::array<std::size_t, 4>& x_shape) = 0;
 };
 
@@ -154,10 +154,10 @@ public:
     Shape build(const Shape& input_shape, Rng& rng) override;
 
 protected:
-    /// The winners: one index (a std::size_t, 8 bytes) per output value.
+    /// The winners: one index (a PoolIndex, 4 bytes) per output value.
     /// \return the number of bytes
     std::size_t kept_by_operation() const override {
-        return result_.winner.size() * sizeof(std::size_t);
+        return result_.winner.size() * sizeof(PoolIndex);
     }
     /// x is (N, C, H, W); returns (N, C, OH, OW) and remembers each window's winner.
     /// \param x the input (N, C, H, W)

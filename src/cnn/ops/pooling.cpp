@@ -43,9 +43,20 @@ std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2DWin
             conv_output_size({x.shape(3), o.window_cols, g.stride_cols, g.pad_cols}, g.policy)};
 }
 
+void expect_pool_indexable(const std::array<std::size_t, 4>& x_shape, const std::string& where) {
+    const std::size_t values = x_shape[0] * x_shape[1] * x_shape[2] * x_shape[3];
+    if (values > std::numeric_limits<PoolIndex>::max()) {
+        throw std::invalid_argument(
+            where + ": expected at most " + std::to_string(std::numeric_limits<PoolIndex>::max()) +
+            " values in x, which 4-byte winner indices can tell apart, got " + shape_to_string(x_shape) +
+            " (" + std::to_string(values) + " values): pool a smaller batch at a time");
+    }
+}
+
 MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
     // x is (N, C, H, W); y is (N, C, OH, OW).
     const auto [n_images, channels, oh, ow] = pool2d_output_shape(x, o);
+    expect_pool_indexable(x.shape(), "max_pool2d_forward");
     const Conv2DGeometry& g = o.geometry;
     const std::size_t h = x.shape(2), w = x.shape(3);
     MaxPoolResult result{Tensor4::from_shape({n_images, channels, oh, ow}), {}};
@@ -69,7 +80,7 @@ MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
                         }
                     }
                     result.y(n, c, i, j) = best;
-                    result.winner.push_back(best_at);
+                    result.winner.push_back(static_cast<PoolIndex>(best_at));
                 }
             }
         }
@@ -78,7 +89,7 @@ MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& o) {
     //! [max_pool_forward]
 }
 
-Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<PoolIndex>& winner,
                             const std::array<std::size_t, 4>& x_shape) {
     if (winner.size() != dy.size() || dy.shape(0) != x_shape[0] || dy.shape(1) != x_shape[1]) {
         throw std::invalid_argument("max_pool2d_backward: dy " + shape_to_string(dy.shape()) +

@@ -20,6 +20,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "cnn/ops/geometry.hpp"
@@ -64,11 +66,22 @@ WindowSpan window_span(std::size_t i, std::size_t stride, std::size_t pad_before
 ///         that does not fit
 std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2DWindow& options);
 
+/// Where a window's winner sits in x: its index among x's values in row-major order. Four
+/// bytes, the size of the float it points to: an x of up to 2^32 - 1 values, which the forward
+/// passes check (expect_pool_indexable()).
+using PoolIndex = std::uint32_t;
+
+/// Throws unless x's values can all be told apart by a PoolIndex.
+/// \param x_shape x's shape (N, C, H, W)
+/// \param where the function that asks, for the message
+/// \throws std::invalid_argument when x holds more than 2^32 - 1 values
+void expect_pool_indexable(const std::array<std::size_t, 4>& x_shape, const std::string& where);
+
 /// What max pooling's forward pass returns: the output and, for its backward pass, where each
 /// output's winner sits in x (an index into x's elements in row-major order).
 struct MaxPoolResult {
-    Tensor4 y;                        ///< (N, C, OH, OW)
-    std::vector<std::size_t> winner;  ///< one per element of y
+    Tensor4 y;                      ///< (N, C, OH, OW)
+    std::vector<PoolIndex> winner;  ///< one per element of y
 };
 
 // [max_pool]
@@ -77,7 +90,7 @@ MaxPoolResult max_pool2d_forward(const Tensor4& x, const Pool2DWindow& options);
 
 /// Max pooling, backward. dy is (N, C, OH, OW); winner from the forward pass; returns dx with
 /// x's shape, where each dy value has been added to its winner's position and nothing else.
-Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner,
+Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<PoolIndex>& winner,
                             const std::array<std::size_t, 4>& x_shape);
 // [max_pool]
 
@@ -101,7 +114,7 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
 ///         in x (the first one, on a tie)
 /// \throws GeometryError as pool2d_output_shape()
 ///
-/// \fn Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<std::size_t>& winner, const std::array<std::size_t, 4>& x_shape)
+/// \fn Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<PoolIndex>& winner, const std::array<std::size_t, 4>& x_shape)
 /// \param dy the gradient of y (N, C, OH, OW)
 /// \param winner max_pool2d_forward()'s winners, one per element of dy
 /// \param x_shape the shape of the forward pass's x, (N, C, H, W)
