@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include "cnn/ops/pooling.hpp"
 #include "cnn/fast/pooling_fast.hpp"
@@ -103,4 +105,35 @@ TEST_CASE("fast max pooling backward refuses winners outside their own image") {
     CHECK_THROWS_WITH_AS(cnn::max_pool2d_fast_backward(dy, {0}, shape, 2),
                          doctest::Contains("does not match the forward pass"),
                          std::invalid_argument);
+}
+
+TEST_CASE("fast max pooling: the 2x2 pair loads near the end of x and on clipped windows") {
+    // Shapes where the stride-2 loop's loads meet the end of x: a plane of 2 x 31 (15 windows
+    // to a row, its bottom row ending 31 floats before x's end), one of 2 x 2 (fewer than 32
+    // floats in all), and 3x3 windows with stride 3 and padding 1 on 4 x 4, whose clipped
+    // windows cover 2x2 real values and take the same loop. Compared with chapter 05's loops.
+    struct Case {
+        std::array<std::size_t, 4> shape;
+        std::size_t window, stride, pad;
+    };
+    const std::vector<Case> cases = {{{1, 1, 2, 31}, 2, 2, 0},
+                                     {{2, 3, 2, 31}, 2, 2, 0},
+                                     {{1, 1, 2, 2}, 2, 2, 0},
+                                     {{2, 2, 4, 4}, 3, 3, 1}};
+    cnn::Rng rng(33);
+    MaxPoolResult fast;
+    for (const Case& c : cases) {
+        CAPTURE(c.shape[3]);
+        CAPTURE(c.window);
+        Pool2DWindow o;
+        o.window_rows = o.window_cols = c.window;
+        o.geometry.stride_rows = o.geometry.stride_cols = c.stride;
+        o.geometry.pad_rows = o.geometry.pad_cols = {c.pad, c.pad};
+        o.geometry.policy = cnn::SizePolicy::floor;
+        const Tensor4 x = cnn::testing::random_tensor<4>(c.shape, rng);
+        const MaxPoolResult slow = cnn::max_pool2d_forward(x, o);
+        cnn::max_pool2d_fast_forward(x, o, fast, 2);
+        CHECK(fast.y == slow.y);
+        CHECK(fast.winner == slow.winner);
+    }
 }

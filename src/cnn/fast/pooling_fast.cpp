@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -70,14 +71,16 @@ typedef float Windows __attribute__((vector_size(window_lanes * sizeof(float))))
 typedef std::int32_t WindowInts __attribute__((vector_size(window_lanes * sizeof(std::int32_t))));
 
 // The left and right values of `count` (at most 16) windows 2 wide with stride 2, whose values
-// run from `row`: its even and odd floats. Two vector loads of 32 floats and two permutations;
-// with fewer windows the loads run on into the next row, whose lanes nobody reads, as long as
-// they stay before `end` (the end of x); at x's very end the values are copied into zeros.
+// run from `row`: its even and odd floats. Two 16-float vector loads (32 floats) and two
+// permutations; with fewer windows the loads run on into the next row, whose lanes nobody
+// reads, as long as they stay before `end` (the end of x); at x's very end the values are
+// copied into zeros.
 void split_pairs(const float* row, std::size_t count, const float* end, Windows& left,
                  Windows& right) {
-    float partial[2 * window_lanes] = {};
+    float partial[2 * window_lanes];
     const float* values = row;
     if (count < window_lanes && end - row < static_cast<std::ptrdiff_t>(2 * window_lanes)) {
+        std::fill(std::begin(partial), std::end(partial), 0.0f);
         std::memcpy(partial, row, 2 * count * sizeof(float));
         values = partial;
     }

@@ -26,6 +26,8 @@ namespace cnn {
 /// \param options the window, strides and padding
 /// \param result receives y (N, C, OH, OW) and the winners, as max_pool2d_forward()'s
 /// \param threads how many threads split the batch; 0 for thread_count()
+/// \throws GeometryError as pool2d_output_shape()
+/// \throws std::invalid_argument when x holds more than 2^32 - 1 values (expect_pool_indexable())
 void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& options, MaxPoolResult& result,
                              std::size_t threads = 0);
 

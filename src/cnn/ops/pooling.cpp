@@ -44,12 +44,20 @@ std::array<std::size_t, 4> pool2d_output_shape(const Tensor4& x, const Pool2DWin
 }
 
 void expect_pool_indexable(const std::array<std::size_t, 4>& x_shape, const std::string& where) {
-    const std::size_t values = x_shape[0] * x_shape[1] * x_shape[2] * x_shape[3];
-    if (values > std::numeric_limits<PoolIndex>::max()) {
-        throw std::invalid_argument(
-            where + ": expected at most " + std::to_string(std::numeric_limits<PoolIndex>::max()) +
-            " values in x, which 4-byte winner indices can tell apart, got " + shape_to_string(x_shape) +
-            " (" + std::to_string(values) + " values): pool a smaller batch at a time");
+    constexpr std::size_t limit = std::numeric_limits<PoolIndex>::max();
+    if (std::find(x_shape.begin(), x_shape.end(), 0) != x_shape.end()) {
+        return;  // no values at all
+    }
+    // The product, checked before each step: it cannot wrap around on its way past the limit.
+    std::size_t values = 1;
+    for (const std::size_t d : x_shape) {
+        if (values > limit / d) {
+            throw std::invalid_argument(
+                where + ": expected at most " + std::to_string(limit) +
+                " values in x, which 4-byte winner indices can tell apart, got " +
+                shape_to_string(x_shape) + ": pool fewer images, or smaller maps, at a time");
+        }
+        values *= d;
     }
 }
 

@@ -113,6 +113,7 @@ Tensor4 average_pool2d_backward(const Tensor4& dy, const std::array<std::size_t,
 /// \return y (N, C, OH, OW) and, for each of its elements, the index of its window's maximum
 ///         in x (the first one, on a tie)
 /// \throws GeometryError as pool2d_output_shape()
+/// \throws std::invalid_argument when x holds more than 2^32 - 1 values (expect_pool_indexable())
 ///
 /// \fn Tensor4 max_pool2d_backward(const Tensor4& dy, const std::vector<PoolIndex>& winner, const std::array<std::size_t, 4>& x_shape)
 /// \param dy the gradient of y (N, C, OH, OW)
