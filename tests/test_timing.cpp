@@ -15,6 +15,13 @@ TEST_CASE("median_of: one warm-up call, then the median of the repeats") {
     CHECK_THROWS_AS(cnn::median_of(0, [] { return 0.0; }), std::invalid_argument);
 }
 
+TEST_CASE("median: the middle value, of an even count the lower middle one") {
+    CHECK(cnn::median({3.0, 1.0, 2.0}) == 2.0);
+    CHECK(cnn::median({4.0, 1.0, 3.0, 2.0}) == 2.0);  // a measured figure, not 2.5
+    CHECK(cnn::median({7.0}) == 7.0);
+    CHECK_THROWS_AS(cnn::median({}), std::invalid_argument);
+}
+
 TEST_CASE("seconds_of and median_seconds: non-negative times, every run made") {
     std::size_t runs = 0;
     CHECK(cnn::seconds_of([&] { ++runs; }) >= 0.0);

@@ -404,8 +404,7 @@ void step_breakdown(const Budget& budget, std::uint64_t seed, const fs::path& ou
     //! [step]
     const auto median_ms = [](std::vector<double> v) {
         v.erase(v.begin());  // the warm-up
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2] * 1e3;
+        return cnn::median(std::move(v)) * 1e3;
     };
     cnn::Transcript text(out / "ch07_step.txt");
     text.line(fmt::format("one training step of the seed model at batch {}, {} threads; median "
@@ -447,11 +446,7 @@ struct Throughput {
     double infer = 0;
     cnn::ResidentMemory before, after;  // around the timed training
 
-    double median_train() const {
-        std::vector<double> v = train;
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    }
+    double median_train() const { return cnn::median(train); }
 };
 
 Throughput throughput(const std::string& name, std::size_t steps, const Budget& budget,

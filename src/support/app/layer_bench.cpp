@@ -129,10 +129,10 @@ std::vector<BenchRow> combine_bench_runs(const std::vector<std::vector<BenchRow>
             }
             figures.push_back(run[i].ours);
         }
-        std::sort(figures.begin(), figures.end());
-        rows[i].ours = figures[(figures.size() - 1) / 2];
-        rows[i].ours_low = figures.front();
-        rows[i].ours_high = figures.back();
+        rows[i].ours = median(figures);
+        const auto [low, high] = std::minmax_element(figures.begin(), figures.end());
+        rows[i].ours_low = *low;
+        rows[i].ours_high = *high;
     }
     return rows;
 }

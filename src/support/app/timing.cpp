@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace cnn {
@@ -11,6 +12,14 @@ double seconds_of(const std::function<void()>& run) {
     const auto start = std::chrono::steady_clock::now();
     run();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    if (values.empty()) {
+        throw std::invalid_argument("median: expected at least one value, got none");
+    }
+    std::sort(values.begin(), values.end());
+    return values[(values.size() - 1) / 2];
 }
 
 double median_of(std::size_t repeats, const std::function<double()>& measure) {
@@ -22,8 +31,7 @@ double median_of(std::size_t repeats, const std::function<double()>& measure) {
     for (std::size_t r = 0; r < repeats; ++r) {
         times.push_back(measure());
     }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
+    return median(std::move(times));
 }
 
 double median_seconds(std::size_t repeats, const std::function<void()>& run) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 namespace cnn {
 
@@ -16,6 +17,14 @@ namespace cnn {
 /// \param run the code timed
 /// \return its wall time, in seconds
 double seconds_of(const std::function<void()>& run);
+
+/// The median of `values`: the middle one once sorted, or of an even count the lower of the
+/// two middle ones (a figure that was measured, not an average of two). Every median this
+/// project prints is this one.
+/// \param values the figures, at least one
+/// \return their median
+/// \throws std::invalid_argument for no values
+double median(std::vector<double> values);
 
 /// The median of `repeats` (at least 1) measurements, after one untimed warm-up call;
 /// `measure` runs the code once and returns the seconds it took, so that it can prepare its
