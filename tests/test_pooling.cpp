@@ -10,6 +10,7 @@
 
 using cnn::Pool2DWindow;
 using cnn::Tensor4;
+using cnn::testing::image_of;
 using cnn::testing::max_abs_diff;
 
 namespace {
@@ -19,11 +20,6 @@ Pool2DWindow pool(std::size_t window, std::size_t stride, cnn::AxisPadding pad =
     o.geometry.stride_rows = o.geometry.stride_cols = stride;
     o.geometry.pad_rows = o.geometry.pad_cols = pad;
     return o;
-}
-Tensor4 image(const xt::xtensor<float, 2>& m) {
-    Tensor4 x = Tensor4::from_shape({1, 1, m.shape(0), m.shape(1)});
-    std::copy(m.begin(), m.end(), x.begin());
-    return x;
 }
 // Distinct values 0.1 apart, in a random order: no ties, and no nudge of 1e-2 changes a winner.
 Tensor4 distinct_values(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
@@ -39,7 +35,7 @@ Tensor4 distinct_values(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
 TEST_CASE("max and average pooling: the worked example of Deep Learning from Scratch, by hand") {
     // Saito, "Deep Learning from Scratch", figure 7-14: 2x2 max pooling with stride 2 of this
     // input is [[2, 3], [4, 2]]. The means of the same windows are 1, 1.5, 2.25 and 1.
-    const Tensor4 x = image({{1, 2, 1, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 4, 0, 1}});
+    const Tensor4 x = image_of({{1, 2, 1, 0}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 4, 0, 1}});
     const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(2, 2));
     CHECK(max_abs_diff(xt::view(m.y, 0, 0), xt::xtensor<float, 2>{{2, 3}, {4, 2}}) == 0);
     CHECK(m.winner == std::vector<cnn::PoolIndex>{1, 7, 13, 11});  // flat positions of 2, 3, 4, 2
@@ -48,7 +44,7 @@ TEST_CASE("max and average pooling: the worked example of Deep Learning from Scr
 }
 
 TEST_CASE("max pooling: ties go to the first maximum in reading order") {
-    const Tensor4 x = image({{5, 5}, {5, 5}});
+    const Tensor4 x = image_of({{5, 5}, {5, 5}});
     const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(2, 2));
     CHECK(m.winner == std::vector<cnn::PoolIndex>{0});
     const Tensor4 dx = cnn::max_pool2d_backward(Tensor4{{{{1}}}}, m.winner, {1, 1, 2, 2});
@@ -62,9 +58,9 @@ TEST_CASE("Géron's A, B, C: a one-pixel shift inside the windows is invisible a
     a(0, 2) = 1;
     a(2, 4) = 0.5f;
     a(3, 6) = 0.7f;
-    const Tensor4 pa = cnn::max_pool2d_forward(image(a), pool(2, 2)).y;
-    const Tensor4 pb = cnn::max_pool2d_forward(cnn::shift_images(image(a), 0, 1), pool(2, 2)).y;
-    const Tensor4 pc = cnn::max_pool2d_forward(cnn::shift_images(image(a), 0, -1), pool(2, 2)).y;
+    const Tensor4 pa = cnn::max_pool2d_forward(image_of(a), pool(2, 2)).y;
+    const Tensor4 pb = cnn::max_pool2d_forward(cnn::shift_images(image_of(a), 0, 1), pool(2, 2)).y;
+    const Tensor4 pc = cnn::max_pool2d_forward(cnn::shift_images(image_of(a), 0, -1), pool(2, 2)).y;
     CHECK(max_abs_diff(pa, pb) == 0);
     CHECK(max_abs_diff(pa, pc) > 0);
     // By hand: A pools to [[0, 1, 0, 0], [0, 0, 0.5, 0.7]]; C to [[1, 0, 0, 0], [0, 0.5, 0.7, 0]].
@@ -74,7 +70,7 @@ TEST_CASE("Géron's A, B, C: a one-pixel shift inside the windows is invisible a
 TEST_CASE("pooling: padding is never a candidate, and the average counts real values only") {
     // 'same'-style padding of one row and column at the end, windows 2x2, stride 2 on 3x3:
     // the last windows hold 2 and 1 real values.
-    const Tensor4 x = image({{-1, -2, -3}, {-4, -5, -6}, {-7, -8, -9}});
+    const Tensor4 x = image_of({{-1, -2, -3}, {-4, -5, -6}, {-7, -8, -9}});
     Pool2DWindow o = pool(2, 2, {0, 1});
     const Tensor4 y = cnn::max_pool2d_forward(x, o).y;
     CHECK(max_abs_diff(xt::view(y, 0, 0), xt::xtensor<float, 2>{{-1, -3}, {-7, -9}}) == 0);  // not 0
@@ -119,7 +115,7 @@ TEST_CASE("max and average pooling: numerical gradient checks, overlapping windo
 
 TEST_CASE("max pooling backward: a value that wins overlapping windows collects every gradient") {
     // 3x3 windows with stride 1 on a 4x4 map whose maximum (9) lies in all four windows.
-    const Tensor4 x = image({{0, 0, 0, 0}, {0, 9, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}});
+    const Tensor4 x = image_of({{0, 0, 0, 0}, {0, 9, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}});
     const cnn::MaxPoolResult m = cnn::max_pool2d_forward(x, pool(3, 1));
     const Tensor4 dx = cnn::max_pool2d_backward(Tensor4{{{{1, 2}, {3, 4}}}}, m.winner, {1, 1, 4, 4});
     CHECK(dx(0, 0, 1, 1) == 10);  // 1 + 2 + 3 + 4

@@ -230,6 +230,13 @@ inline Tensor4 numbers_4x4() {
     return Tensor4{{{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}}}};
 }
 
+/// One matrix as a batch of one single-channel image, (1, 1, H, W).
+inline Tensor4 image_of(const xt::xtensor<float, 2>& m) {
+    Tensor4 x = Tensor4::from_shape({1, 1, m.shape(0), m.shape(1)});
+    std::copy(m.begin(), m.end(), x.begin());
+    return x;
+}
+
 /// Image n of a batch, as (1, C, H, W).
 inline Tensor4 image(const Tensor4& batch, std::size_t n) {
     Tensor4 one = Tensor4::from_shape({1, batch.shape(1), batch.shape(2), batch.shape(3)});

@@ -12,15 +12,10 @@
 
 using cnn::Tensor4;
 using cnn::UpsampleFactors;
+using cnn::testing::image_of;
 using cnn::testing::max_abs_diff;
 
 namespace {
-
-Tensor4 image(const xt::xtensor<float, 2>& m) {
-    Tensor4 x = Tensor4::from_shape({1, 1, m.shape(0), m.shape(1)});
-    std::copy(m.begin(), m.end(), x.begin());
-    return x;
-}
 
 // One map of a batch, as a matrix.
 xt::xtensor<float, 2> map_of(const Tensor4& t, std::size_t n, std::size_t c) {
@@ -95,13 +90,13 @@ Tensor4 formula(const std::array<std::size_t, 4>& shape, std::size_t a, std::siz
 }  // namespace
 
 TEST_CASE("nearest upsampling 2x copies each value of a 2x2 map into a 2x2 block, by hand") {
-    const Tensor4 y = cnn::upsample_nearest_forward(image({{1, 2}, {3, 4}}), {2, 2});
-    CHECK(max_abs_diff(y, image({{1, 1, 2, 2}, {1, 1, 2, 2}, {3, 3, 4, 4}, {3, 3, 4, 4}})) == 0);
+    const Tensor4 y = cnn::upsample_nearest_forward(image_of({{1, 2}, {3, 4}}), {2, 2});
+    CHECK(max_abs_diff(y, image_of({{1, 1, 2, 2}, {1, 1, 2, 2}, {3, 3, 4, 4}, {3, 3, 4, 4}})) == 0);
 }
 
 TEST_CASE("nearest upsampling by (2, 3) repeats rows twice and columns three times, by hand") {
-    const Tensor4 y = cnn::upsample_nearest_forward(image({{1, 2}, {3, 4}}), {2, 3});
-    CHECK(max_abs_diff(y, image({{1, 1, 1, 2, 2, 2},
+    const Tensor4 y = cnn::upsample_nearest_forward(image_of({{1, 2}, {3, 4}}), {2, 3});
+    CHECK(max_abs_diff(y, image_of({{1, 1, 1, 2, 2, 2},
                                  {1, 1, 1, 2, 2, 2},
                                  {3, 3, 3, 4, 4, 4},
                                  {3, 3, 3, 4, 4, 4}})) == 0);
@@ -110,13 +105,13 @@ TEST_CASE("nearest upsampling by (2, 3) repeats rows twice and columns three tim
 TEST_CASE("nearest upsampling backward sums each block of dy, by hand") {
     // dy = 1..16 row by row; the top-left block holds 1, 2, 5, 6 (sum 14), the top-right
     // 3, 4, 7, 8 (22), the bottom-left 9, 10, 13, 14 (46), the bottom-right 11, 12, 15, 16 (54).
-    const Tensor4 dy = image({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}});
-    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {2, 2}), image({{14, 22}, {46, 54}})) ==
+    const Tensor4 dy = image_of({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}});
+    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {2, 2}), image_of({{14, 22}, {46, 54}})) ==
           0);
     // By (2, 1): pairs of rows; by (1, 4): whole rows.
     CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {2, 1}),
-                       image({{6, 8, 10, 12}, {22, 24, 26, 28}})) == 0);
-    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {1, 4}), image({{10}, {26}, {42}, {58}})) ==
+                       image_of({{6, 8, 10, 12}, {22, 24, 26, 28}})) == 0);
+    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {1, 4}), image_of({{10}, {26}, {42}, {58}})) ==
           0);
 }
 
@@ -145,8 +140,8 @@ TEST_CASE("bilinear upsampling's taps along a 2-value axis by 2 sit at the half-
 TEST_CASE("bilinear upsampling 2x of the 2x2 map 0, 1 over 2, 3 blends at 0, 0.25, 0.75 and 1, by hand") {
     // Rows and columns both sample the input at p = 0, 0.25, 0.75, 1 (previous test). The input
     // is x[r, s] = 2 r + s, linear in both, so the blend is exact: y[i, j] = 2 p_i + p_j.
-    const Tensor4 y = cnn::upsample_bilinear_forward(image({{0, 1}, {2, 3}}), {2, 2});
-    CHECK(max_abs_diff(y, image({{0.0f, 0.25f, 0.75f, 1.0f},
+    const Tensor4 y = cnn::upsample_bilinear_forward(image_of({{0, 1}, {2, 3}}), {2, 2});
+    CHECK(max_abs_diff(y, image_of({{0.0f, 0.25f, 0.75f, 1.0f},
                                  {0.5f, 0.75f, 1.25f, 1.5f},
                                  {1.5f, 1.75f, 2.25f, 2.5f},
                                  {2.0f, 2.25f, 2.75f, 3.0f}})) < 1e-6);
@@ -162,19 +157,19 @@ TEST_CASE("bilinear upsampling by 3 samples at thirds, clamped at both edges, by
             expected(i, j) = 2 * p[i] + p[j];
         }
     }
-    CHECK(max_abs_diff(cnn::upsample_bilinear_forward(image({{0, 1}, {2, 3}}), {3, 3}),
-                       image(expected)) < 1e-6);
+    CHECK(max_abs_diff(cnn::upsample_bilinear_forward(image_of({{0, 1}, {2, 3}}), {3, 3}),
+                       image_of(expected)) < 1e-6);
     // A 3-value row [0, 3, 9], columns by 3, rows by 1: p = -1/3 (-> 0), 0, 1/3, 2/3, 1, 4/3,
     // 5/3, 2, 7/3 (-> 2), so y = 0, 0, 1, 2, 3, then 3 + 6/3 = 5, 3 + 12/3 = 7, 9, 9.
-    CHECK(max_abs_diff(cnn::upsample_bilinear_forward(image({{0, 3, 9}}), {1, 3}),
-                       image({{0, 0, 1, 2, 3, 5, 7, 9, 9}})) < 1e-5);
+    CHECK(max_abs_diff(cnn::upsample_bilinear_forward(image_of({{0, 3, 9}}), {1, 3}),
+                       image_of({{0, 0, 1, 2, 3, 5, 7, 9, 9}})) < 1e-5);
 }
 
 TEST_CASE("bilinear upsampling by (2, 3) uses quarters along rows and thirds along columns, by hand") {
     // Rows sample p = 0, 0.25, 0.75, 1 (factor 2), columns q = 0, 0, 1/3, 2/3, 1, 1 (factor 3);
     // on x[r, s] = 2 r + s, y[i, j] = 2 p_i + q_j.
-    const Tensor4 y = cnn::upsample_bilinear_forward(image({{0, 1}, {2, 3}}), {2, 3});
-    CHECK(max_abs_diff(y, image({{0.0f, 0.0f, third, 2 * third, 1.0f, 1.0f},
+    const Tensor4 y = cnn::upsample_bilinear_forward(image_of({{0, 1}, {2, 3}}), {2, 3});
+    CHECK(max_abs_diff(y, image_of({{0.0f, 0.0f, third, 2 * third, 1.0f, 1.0f},
                                  {0.5f, 0.5f, 0.5f + third, 0.5f + 2 * third, 1.5f, 1.5f},
                                  {1.5f, 1.5f, 1.5f + third, 1.5f + 2 * third, 2.5f, 2.5f},
                                  {2.0f, 2.0f, 2.0f + third, 2.0f + 2 * third, 3.0f, 3.0f}})) <
@@ -185,10 +180,10 @@ TEST_CASE("bilinear upsampling backward of ones gives each input its share, by h
     // Along a 2-value axis by 2, input 0 gets the weights 1, 0.75, 0.25, 0 (sum 2) and input 1
     // gets 0, 0.25, 0.75, 1 (sum 2): each of the four inputs collects 2 x 2 = 4 from 16 ones.
     CHECK(max_abs_diff(cnn::upsample_bilinear_backward(xt::ones<float>({1, 1, 4, 4}), {2, 2}),
-                       image({{4, 4}, {4, 4}})) < 1e-6);
+                       image_of({{4, 4}, {4, 4}})) < 1e-6);
     // By 3 along both axes: input 0 gets 1 + 1 + 2/3 + 1/3 = 3 along each axis, so 9 each.
     CHECK(max_abs_diff(cnn::upsample_bilinear_backward(xt::ones<float>({1, 1, 6, 6}), {3, 3}),
-                       image({{9, 9}, {9, 9}})) < 1e-5);
+                       image_of({{9, 9}, {9, 9}})) < 1e-5);
 }
 
 TEST_CASE("upsampling keeps the maps of a batch and its channels apart") {
@@ -201,7 +196,7 @@ TEST_CASE("upsampling keeps the maps of a batch and its channels apart") {
                                 10.0f * static_cast<float>(3 * n + c);
         }
     }
-    const Tensor4 one = image({{0, 1}, {2, 3}});
+    const Tensor4 one = image_of({{0, 1}, {2, 3}});
     for (const UpsampleFactors f : {UpsampleFactors{2, 2}, UpsampleFactors{3, 2}}) {
         CAPTURE(f.rows);
         const Tensor4 nearest = cnn::upsample_nearest_forward(x, f);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cnn/fast/panel_product.hpp"
 #include "cnn/ops/conv2d_naive.hpp"  // conv2d_output_shape: the geometry checks
 #include "cnn/tensor/gemm.hpp"
 
@@ -291,6 +292,17 @@ struct PositionMatrices {
     float* row(std::size_t xi, std::size_t r) const { return matrix(xi) + r * cols; }
 };
 
+// The transformed filters U, one matrix (rows, cols) per position xi as PositionMatrices, each
+// stored in panels of 32 columns (panel_product.hpp), the order multiply_panels() reads.
+struct PanelMatrices {
+    float* data;
+    std::size_t rows, cols;
+    float* matrix(std::size_t xi) const { return data + xi * panel_floats(rows, cols); }
+    float* at(std::size_t xi, std::size_t r, std::size_t col) const {
+        return matrix(xi) + panel_index(rows, r, col);
+    }
+};
+
 // Every size of one convolution, named as in the chapters, and where its tiles lie, for the
 // 1-D algorithm F (m outputs per tile side).
 template <class F>
@@ -350,7 +362,8 @@ void prepare(WinogradWorkspace& workspace, const WinogradSizes<F>& s, const Conv
     workspace.per_thread.resize(std::max(workspace.per_thread.size(), plan.shares()));
     // Grow only: both passes size alike, so training allocates once, and engines that share
     // one workspace (fast_conv2d_engine()) size it for the largest of their layers.
-    grow_to(workspace.filters, positions * s.fn * s.c);
+    grow_to(workspace.filters,
+            positions * std::max(panel_floats(s.c, s.fn), panel_floats(s.fn, s.c)));
     for (std::size_t t = 0; t < plan.shares(); ++t) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[t];
         grow_to(mine.input_tiles, positions * std::max(s.c * columns, s.fn * dcolumns));
@@ -563,10 +576,13 @@ void from_frame(const FramedImage& in, const PlanesOut& out, float* stage, const
 // filters swapped, for dx, (P, FN, C) with U[xi][f][c] the transform of that kernel turned.
 enum class Filters { as_given, rotated };
 
-// U's rows `rows` (channels as given, filters rotated), winograd_lanes columns at a time.
+// U's rows `rows` (channels as given, filters rotated), winograd_lanes columns at a time,
+// into its panels. Columns past the last are zeros: a last run of fewer than winograd_lanes
+// stores its zero lanes too, and where it fills only the first half of a panel's row, zeros
+// go into the second.
 template <class F>
 void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
-                       const PositionMatrices& u) {
+                       const PanelMatrices& u) {
     const std::size_t c_count = w.shape(1);
     const bool rotated = which == Filters::rotated;
     for (std::size_t r = rows.first; r < rows.last; ++r) {
@@ -581,8 +597,13 @@ void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
                 }
             }
             Tile<F>::filter(g, t);
+            const bool half_panel_left = lanes == u.cols - q0 && q0 % panel_columns == 0;
             for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
-                store(t[xi], u.row(xi, r) + q0, lanes);
+                float* at = u.at(xi, r, q0);
+                store(t[xi], at, winograd_lanes);
+                if (half_panel_left) {
+                    store(Lanes{}, at + winograd_lanes, winograd_lanes);
+                }
             }
         }
     }
@@ -703,7 +724,7 @@ struct Pass {
     static constexpr std::size_t positions = Tile<F>::positions;
     const WinogradSizes<F>& s;
     const Tensor4& x;
-    PositionMatrices u;
+    PanelMatrices u;
 
     // The group's images of x framed, then their tiles into V (P, group's tiles, C): image
     // j's are rows [j·tiles, (j + 1)·tiles).
@@ -734,8 +755,7 @@ struct ForwardPass : Pass<F> {
         const PositionMatrices m{mine.output_tiles.data(), columns, s.fn};
         transform_x(group, mine, v);
         for (std::size_t xi = 0; xi < positions; ++xi) {
-            gemm(Op::none, Op::none, columns, s.fn, s.c, v.matrix(xi), u.matrix(xi), 0.0f,
-                 m.matrix(xi));
+            multiply_panels(columns, s.fn, s.c, v.matrix(xi), u.matrix(xi), m.matrix(xi));
         }
         const FramedImage framed{s.y_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
@@ -791,8 +811,7 @@ struct BackwardPass : Pass<F> {
                                j * s.dx_tiles.count());
         }
         for (std::size_t xi = 0; xi < positions; ++xi) {
-            gemm(Op::none, Op::none, dcolumns, s.c, s.fn, v.matrix(xi), u.matrix(xi), 0.0f,
-                 m.matrix(xi));
+            multiply_panels(dcolumns, s.c, s.fn, v.matrix(xi), u.matrix(xi), m.matrix(xi));
         }
         const FramedImage framed{s.dx_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
@@ -818,7 +837,7 @@ Conv2DPlan plan_call(const WinogradSizes<F>& s, const Tensor4& w, Filters which,
     prepare(workspace, s, plan);
     const bool rotated = which == Filters::rotated;
     const std::size_t rows = rotated ? s.fn : s.c;
-    const PositionMatrices u{workspace.filters.data(), rows, rotated ? s.c : s.fn};
+    const PanelMatrices u{workspace.filters.data(), rows, rotated ? s.c : s.fn};
     plan.run([&](std::size_t share) { transform_filters<F>(w, which, plan.part(rows, share), u); });
     return plan;
 }

@@ -92,6 +92,13 @@
 /// products above are computed transposed, e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C)
 /// (C, FN); the results are copied back to (FN, OH, OW) with the bias and ReLU.
 ///
+/// **The products.** The forward's products and dx's have U on the right, the same U for every
+/// group of images in a call. The filter transform therefore writes U straight into panels of
+/// 32 columns, the order in which panel_product.hpp's kernel reads it, and multiply_panels()
+/// computes them without a BLAS call's packing and clearing. dW's products, a sum over the
+/// tiles of \f$E_\xi^T V_\xi\f$ with both sides new in every group, go to sgemm
+/// (tensor/gemm.hpp).
+///
 /// **Rounding.** F(2x2)'s transforms add and subtract up to 9 values and halve, so results
 /// differ from the direct sums by a few float roundings more than im2col's; F(4x4)'s lose more,
 /// as above. \ref chapter07 "Chapter 07's" ladder prints the difference for the seed model's
@@ -197,7 +204,8 @@ struct WinogradWorkspace {
     };
     std::vector<PerThread> per_thread;  ///< one per share of the batch
     /// The transformed filters, shared by the threads: U (P, C, FN) forward, the rotated
-    /// filters' U (P, FN, C) backward.
+    /// filters' U (P, FN, C) backward, each of the P matrices in panels of 32 columns
+    /// (panel_product.hpp).
     std::vector<float> filters;
     /// Each thread's share of the gradients: dW still transformed, (P, FN, C), and db (FN).
     ThreadSums dw, db;

@@ -1,0 +1,103 @@
+#include "cnn/fast/panel_product.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+namespace cnn {
+
+namespace {
+
+// 16 floats used as one number (GCC's and Clang's vector extension, as in winograd.cpp): one
+// AVX-512 register, or two AVX2 ones. A panel's row is two of them. `sum += a * b` on them
+// compiles to one fused multiply-add per register.
+typedef float Vector __attribute__((vector_size(16 * sizeof(float))));
+// The same 16 floats read from or written to memory anywhere a float may lie.
+typedef float Unaligned __attribute__((vector_size(16 * sizeof(float)), aligned(alignof(float)),
+                                       may_alias));
+constexpr std::size_t vector_floats = sizeof(Vector) / sizeof(float);
+static_assert(panel_columns == 2 * vector_floats, "a panel's row is two vectors");
+
+Vector load(const float* from) {
+    return *reinterpret_cast<const Unaligned*>(from);
+}
+
+void store(const Vector& v, float* to) {
+    *reinterpret_cast<Unaligned*>(to) = v;
+}
+
+// C's rows per kernel call: as many as the vector registers hold two sums of, with three
+// registers left for the panel's row and the broadcast value of A.
+#if defined(__AVX512F__)
+constexpr std::size_t panel_rows = 14;  // 28 of 32 registers
+#else
+constexpr std::size_t panel_rows = 3;  // 12 of AVX2's 16 registers (each Vector is two)
+#endif
+
+// C's rows [0, R) and one panel's columns [0, width) (width <= 32): each a sum over k.
+template <std::size_t R>
+void kernel(const float* a, std::size_t k, const float* panel, float* c, std::size_t ldc,
+            std::size_t width) {
+    Vector sums[R][2];
+    for (std::size_t r = 0; r < R; ++r) {
+        sums[r][0] = sums[r][1] = Vector{};
+    }
+    for (std::size_t p = 0; p < k; ++p) {
+        const Vector b0 = load(panel + panel_columns * p);
+        const Vector b1 = load(panel + panel_columns * p + vector_floats);
+        for (std::size_t r = 0; r < R; ++r) {
+            const Vector ar = a[r * k + p] - Vector{};  // a[r][p] in every lane
+            sums[r][0] += ar * b0;
+            sums[r][1] += ar * b1;
+        }
+    }
+    for (std::size_t r = 0; r < R; ++r) {
+        float* row = c + r * ldc;
+        if (width == panel_columns) {
+            store(sums[r][0], row);
+            store(sums[r][1], row + vector_floats);
+        } else {  // the last panel of a C whose columns are not a multiple of 32
+            float all[panel_columns];
+            store(sums[r][0], all);
+            store(sums[r][1], all + vector_floats);
+            std::memcpy(row, all, width * sizeof(float));
+        }
+    }
+}
+
+}  // namespace
+
+void pack_panels(std::size_t rows, std::size_t cols, const float* b, float* panels) {
+    std::fill_n(panels, panel_floats(rows, cols), 0.0f);
+    for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t col = 0; col < cols; ++col) {
+            panels[panel_index(rows, r, col)] = b[r * cols + col];
+        }
+    }
+}
+
+//! [multiply_panels]
+void multiply_panels(std::size_t t, std::size_t n, std::size_t k, const float* a,
+                     const float* panels, float* c) {
+    // One block of C's rows against every panel of B in turn: the block's rows of A
+    // (panel_rows·k floats) stay in the first-level cache, and each panel is one sequential run.
+    const auto block = [&](auto rows, std::size_t row) {
+        for (std::size_t col = 0; col < n; col += panel_columns) {
+            kernel<decltype(rows)::value>(a + row * k, k, panels + col * k, c + row * n + col, n,
+                                          std::min(panel_columns, n - col));
+        }
+    };
+    std::size_t row = 0;
+    for (; row + panel_rows <= t; row += panel_rows) {
+        block(std::integral_constant<std::size_t, panel_rows>{}, row);
+    }
+    for (; row + 4 <= t; row += 4) {  // the rows left: 4 at a time, then one by one
+        block(std::integral_constant<std::size_t, 4>{}, row);
+    }
+    for (; row < t; ++row) {
+        block(std::integral_constant<std::size_t, 1>{}, row);
+    }
+}
+//! [multiply_panels]
+
+}  // namespace cnn

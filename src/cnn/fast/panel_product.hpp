@@ -1,0 +1,72 @@
+/// \file
+/// \ingroup ch07
+/// \brief The matrix product at the heart of the Winograd engine, C = A B, with B stored in
+/// panels of 32 columns: no packing, no clearing, and one small kernel that keeps 28 vectors of
+/// C in registers.
+///
+/// A BLAS sgemm call (tensor/gemm.hpp) works for any matrices, so it first copies ("packs")
+/// both into the order its kernel reads, and with beta = 0 clears C before it adds into it.
+/// In the Winograd engine (winograd.hpp) the same filters U take part in every product of a
+/// call, and their order is ours to choose: the filter transform writes them straight into the
+/// order the kernel reads. So this product packs nothing and clears nothing; it is what is
+/// left of an sgemm when the copies are taken out.
+///
+/// **B in panels.** B (k, n) is stored as ceil(n / 32) panels, each (k, 32): panel p holds
+/// columns [32·p, 32·p + 32), one row of 32 after the other, zeros past column n. A kernel
+/// that walks down the rows of one panel reads one sequential run of memory.
+///
+/// **The kernel.** C's rows are taken panel_rows at a time (14 with AVX-512, 3 with AVX2), one
+/// panel's 32 columns at a time. Their panel_rows x 32 sums stay in vector registers (28 of
+/// AVX-512's 32) for the whole sum over k: each step loads one row of the panel (two vectors),
+/// and for each of C's rows broadcasts one value of A into a vector and adds A·B with a fused
+/// multiply-add. Only then are the sums written to C, once. A (t, k) is read as stored, row by
+/// row; a panel of B (k·32 floats: 16 KB for k = 128) stays in the first-level cache while
+/// every row block of C passes over it.
+///
+/// Each value of C is one sum over k in order, the way the reference loops add, so the result
+/// does not depend on the threads or on where the row blocks fall.
+#pragma once
+
+#include <cstddef>
+
+namespace cnn {
+
+/// Columns of one panel of B: two vectors of 16 floats.
+constexpr std::size_t panel_columns = 32;
+
+/// Floats that B (rows, cols) takes in panels: rows times cols rounded up to a whole panel.
+/// \param rows B's rows (k)
+/// \param cols B's columns (n)
+/// \return rows·32·ceil(cols / 32)
+constexpr std::size_t panel_floats(std::size_t rows, std::size_t cols) {
+    return rows * ((cols + panel_columns - 1) / panel_columns) * panel_columns;
+}
+
+/// Where B's value (r, col) lies in its panels: panel col / 32, row r, place col % 32.
+/// \param rows B's rows
+/// \param r the value's row
+/// \param col the value's column
+/// \return its index in the panels
+constexpr std::size_t panel_index(std::size_t rows, std::size_t r, std::size_t col) {
+    return (col / panel_columns) * rows * panel_columns + r * panel_columns + col % panel_columns;
+}
+
+/// B (rows, cols), row-major, copied into panels, zeros past its last column.
+/// \param rows B's rows
+/// \param cols B's columns
+/// \param b B, row-major
+/// \param panels where the panels go: panel_floats(rows, cols) floats
+void pack_panels(std::size_t rows, std::size_t cols, const float* b, float* panels);
+
+/// C (t, n) = A (t, k) B, with B (k, n) in panels (pack_panels()). A and C are row-major,
+/// their rows k and n floats apart. C is written, never read: no clearing needed before.
+/// \param t C's and A's rows
+/// \param n C's columns
+/// \param k A's columns, B's rows
+/// \param a A (t, k)
+/// \param panels B in panels
+/// \param c C (t, n)
+void multiply_panels(std::size_t t, std::size_t n, std::size_t k, const float* a,
+                     const float* panels, float* c);
+
+}  // namespace cnn

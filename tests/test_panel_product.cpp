@@ -1,0 +1,100 @@
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "cnn/fast/panel_product.hpp"
+#include "cnn/tensor/random.hpp"
+
+namespace {
+
+// C (t, n) = A (t, k) B (k, n), row-major, summed in double: the reference.
+std::vector<double> reference_product(std::size_t t, std::size_t n, std::size_t k,
+                                      const std::vector<float>& a, const std::vector<float>& b) {
+    std::vector<double> c(t * n, 0.0);
+    for (std::size_t i = 0; i < t; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+            for (std::size_t p = 0; p < k; ++p) {
+                c[i * n + j] += static_cast<double>(a[i * k + p]) * b[p * n + j];
+            }
+        }
+    }
+    return c;
+}
+
+std::vector<float> random_values(std::size_t count, cnn::Rng& rng) {
+    std::vector<float> v(count);
+    for (float& x : v) {
+        x = static_cast<float>(rng.normal());
+    }
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("pack_panels: B's columns in panels of 32, zeros past the last") {
+    // B (2, 3) = [[1, 2, 3], [4, 5, 6]]: one panel of 2 rows of 32, 29 zeros after each row.
+    const std::vector<float> b = {1, 2, 3, 4, 5, 6};
+    std::vector<float> panels(cnn::panel_floats(2, 3), -1.0f);
+    REQUIRE(panels.size() == 64);
+    cnn::pack_panels(2, 3, b.data(), panels.data());
+    std::vector<float> expected(64, 0.0f);
+    expected[0] = 1, expected[1] = 2, expected[2] = 3;
+    expected[32] = 4, expected[33] = 5, expected[34] = 6;
+    CHECK(panels == expected);
+
+    // Column 40 of a (3, 70) B: panel 1 (columns 32-63), row r, place 8.
+    CHECK(cnn::panel_floats(3, 70) == 3 * 96);
+    CHECK(cnn::panel_index(3, 0, 40) == 3 * 32 + 8);
+    CHECK(cnn::panel_index(3, 2, 40) == 3 * 32 + 2 * 32 + 8);
+    CHECK(cnn::panel_index(3, 1, 69) == 2 * 3 * 32 + 32 + 5);
+}
+
+TEST_CASE("multiply_panels: a product computed by hand") {
+    // [[1, 2], [3, 4]] [[5, 6], [7, 8]] = [[1*5 + 2*7, 1*6 + 2*8], [3*5 + 4*7, 3*6 + 4*8]]
+    const std::vector<float> a = {1, 2, 3, 4}, b = {5, 6, 7, 8};
+    std::vector<float> panels(cnn::panel_floats(2, 2));
+    cnn::pack_panels(2, 2, b.data(), panels.data());
+    std::vector<float> c(4, -1.0f);
+    cnn::multiply_panels(2, 2, 2, a.data(), panels.data(), c.data());
+    CHECK(c == std::vector<float>{19, 22, 43, 50});
+}
+
+TEST_CASE("multiply_panels equals the reference on every split of rows and panels") {
+    // Rows: fewer than, exactly and more than a block of 14 (AVX-512) or 3 (AVX2), and the
+    // 4-row and 1-row blocks after them; columns: part of a panel, one, and one and a part
+    // (where the last panel is filled less than halfway and more than halfway).
+    cnn::Rng rng(2024);
+    const std::size_t sentinels = 40;
+    double worst = 0.0;
+    int tried = 0;
+    for (std::size_t t : {1, 2, 3, 4, 5, 7, 13, 14, 15, 18, 19, 28, 33, 45}) {
+        for (std::size_t n : {1, 15, 16, 17, 31, 32, 33, 40, 64, 70}) {
+            for (std::size_t k : {1, 2, 9, 64}) {
+                CAPTURE(t);
+                CAPTURE(n);
+                CAPTURE(k);
+                const std::vector<float> a = random_values(t * k, rng), b = random_values(k * n, rng);
+                std::vector<float> panels(cnn::panel_floats(k, n));
+                cnn::pack_panels(k, n, b.data(), panels.data());
+                std::vector<float> c(t * n + sentinels, 12345.0f);  // C, then values left alone
+                cnn::multiply_panels(t, n, k, a.data(), panels.data(), c.data());
+                const std::vector<double> expected = reference_product(t, n, k, a, b);
+                double error = 0.0;
+                for (std::size_t i = 0; i < t * n; ++i) {
+                    error = std::max(error, std::abs(c[i] - expected[i]));
+                }
+                CHECK(error < 1e-4);
+                worst = std::max(worst, error);
+                for (std::size_t i = t * n; i < c.size(); ++i) {
+                    REQUIRE(c[i] == 12345.0f);  // nothing written past C
+                }
+                ++tried;
+            }
+        }
+    }
+    CHECK(tried == 14 * 10 * 4);
+    // Sums of up to 64 products of normal values: a few float roundings.
+    CHECK(worst < 2e-5);
+}
