@@ -117,6 +117,67 @@ TEST_CASE("fast engines: inference keeps no ReLU mask, and a backward() after it
     CHECK(cnn::testing::max_abs_diff(book.backward(dy), inferred) < 1e-5);
 }
 
+TEST_CASE("every engine's forward_keeping() returns forward()'s y and a copy of it, bit for bit") {
+    // Winograd (F(2x2) and F(4x4)) and im2col, with and without the ReLU; then chapter 04's
+    // engine through the default. The copy arrives in a tensor of the wrong shape, then in
+    // one of y's shape, whose memory is reused.
+    cnn::Rng rng(47);
+    const Tensor4 x = cnn::testing::random_tensor<4>({3, 17, 9, 10}, rng);
+    const Tensor4 w = cnn::testing::random_tensor<4>({19, 17, 3, 3}, rng);
+    const cnn::Tensor1 b = cnn::testing::random_tensor<1>({19}, rng);
+    const cnn::Conv2DGeometry g =
+        cnn::Conv2DGeometry::keras(cnn::PaddingMode::same, 9, 10, 3, 3, 1, 1);
+    std::vector<std::unique_ptr<cnn::Conv2DEngine>> engines;
+    for (auto algorithm : {cnn::ConvAlgorithm::winograd, cnn::ConvAlgorithm::winograd_4x4,
+                           cnn::ConvAlgorithm::gemm}) {
+        engines.push_back(cnn::fast_conv2d_engine({}, algorithm)());
+    }
+    engines.push_back(cnn::make_im2col_engine());
+    for (std::size_t e = 0; e < engines.size(); ++e) {
+        for (const bool relu : {false, true}) {
+            CAPTURE(e);
+            CAPTURE(relu);
+            if (relu && !engines[e]->fuses_relu()) {
+                continue;
+            }
+            const Tensor4 expected = engines[e]->forward(x, w, b, g, relu);
+            Tensor4 kept = Tensor4::from_shape({1, 2, 3, 4});
+            CHECK(engines[e]->forward_keeping(x, w, b, g, relu, kept) == expected);
+            CHECK(kept == expected);
+            const float* memory = kept.data();
+            std::fill(kept.begin(), kept.end(), -7.0f);
+            CHECK(engines[e]->forward_keeping(x, w, b, g, relu, kept) == expected);
+            CHECK(kept == expected);
+            CHECK(kept.data() == memory);
+        }
+    }
+}
+
+TEST_CASE("fast engines: a Conv2D layer trained through its fused ReLU keeps the mask it returned") {
+    cnn::Rng rng(5);
+    cnn::Conv2D layer = cnn::Conv2D(20, 3).activation("relu").padding("same").engine(
+        cnn::fast_conv2d_engine());
+    layer.build({18, 7, 7}, rng);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 18, 7, 7}, rng);
+    const Tensor4 y = layer.forward(x, /*training=*/true);
+    CHECK(layer.kept_for_backward() == (x.size() + y.size()) * sizeof(float));
+    // What backward() masks dy with is that y: every dy where y is 0 is dropped. With dy all
+    // ones, the bias's gradient counts the outputs above 0.
+    cnn::zero_gradients(layer.parameters());
+    layer.backward(xt::ones<float>(y.shape()));
+    const cnn::Parameter db = layer.parameters()[1];
+    double positive = 0.0, summed = 0.0;
+    for (float v : y) {
+        positive += v > 0.0f ? 1.0 : 0.0;
+    }
+    for (std::size_t i = 0; i < db.size; ++i) {
+        summed += db.grad[i];
+    }
+    CHECK(positive > 0.0);
+    CHECK(positive < static_cast<double>(y.size()));
+    CHECK(summed == positive);
+}
+
 TEST_CASE("fast engines: workspace_bytes() counts the buffers kept between calls") {
     cnn::Rng rng(4);
     cnn::Conv2D gemm = cnn::Conv2D(2, 3).engine(cnn::fast_conv2d_engine());

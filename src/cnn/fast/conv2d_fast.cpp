@@ -146,7 +146,7 @@ void im2col_group(const Tensor4& x, const ImageGroup& group, const ConvSizes& s,
 
 Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& g, const FastConvOptions& options,
-                            GemmWorkspace& workspace) {
+                            GemmWorkspace& workspace, Tensor4* copy) {
     const ConvSizes s(x, w, g);
     if (b.shape(0) != s.fn) {
         throw std::invalid_argument("conv2d: expected one bias per filter, (" +
@@ -155,6 +155,7 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     const Conv2DPlan plan(s.n, s.p, options);
     prepare(workspace, s, plan);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
+    reshape_copy(copy, y);
     const bool relu = options.epilogue == Epilogue::bias_relu;
     //! [fast_forward_groups]
     plan.run([&](std::size_t share) {
@@ -174,6 +175,9 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
                     for (std::size_t q = 0; q < s.p; ++q) {
                         const float v = from[q] + bias;
                         to[q] = relu && v < 0.0f ? 0.0f : v;
+                    }
+                    if (copy != nullptr) {  // the row again, from the first-level cache
+                        std::copy_n(to, s.p, copy->data() + (to - y.data()));
                     }
                 }
             }

@@ -77,10 +77,12 @@ struct GemmWorkspace {
 /// \param geometry strides, padding and size policy
 /// \param options the epilogue and how to split the batch
 /// \param workspace scratch memory, grown as needed
+/// \param copy when not null, also receives y, each row written as y's is (reshaped first
+///        unless it has y's shape): the copy a fused ReLU's backward pass reads its mask from
 /// \return y (N, FN, OH, OW)
 Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& geometry, const FastConvOptions& options,
-                            GemmWorkspace& workspace);
+                            GemmWorkspace& workspace, Tensor4* copy = nullptr);
 
 /// Backward. dy is (N, FN, OH, OW), the gradient of the forward's output y; with
 /// Epilogue::bias_relu, y (that output) gives the ReLU's mask, otherwise y is ignored and may be

@@ -22,6 +22,12 @@ void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Ten
     }
 }
 
+void reshape_copy(Tensor4* copy, const Tensor4& y) {
+    if (copy != nullptr && copy->shape() != y.shape()) {
+        *copy = Tensor4::from_shape(y.shape());
+    }
+}
+
 Conv2DPlan::Conv2DPlan(std::size_t images, std::size_t columns_per_image,
                        const FastConvOptions& options)
     : images_(images) {

@@ -76,6 +76,12 @@ void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Ten
                                   const Tensor4& dw, const Tensor1& db,
                                   const std::array<std::size_t, 4>& out, Epilogue epilogue);
 
+/// Gives `copy` the shape of y, the forward's output, unless it has it already or is null:
+/// before the parallel region, where the epilogue writes y's values into it as well.
+/// \param copy the copy of y a forward pass was asked for, or null
+/// \param y the forward's output
+void reshape_copy(Tensor4* copy, const Tensor4& y);
+
 /// The indices [first, last).
 struct IndexRange {
     std::size_t first, last;

@@ -56,13 +56,23 @@ FastConv2DEngine::FastConv2DEngine(const FastConvOptions& options, ConvAlgorithm
 //! [engine_forward]
 Tensor4 FastConv2DEngine::forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                   const Conv2DGeometry& g, bool relu) {
+    return forward_copying(x, w, b, g, relu, nullptr);
+}
+
+Tensor4 FastConv2DEngine::forward_keeping(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                          const Conv2DGeometry& g, bool relu, Tensor4& kept) {
+    return forward_copying(x, w, b, g, relu, &kept);
+}
+
+Tensor4 FastConv2DEngine::forward_copying(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                          const Conv2DGeometry& g, bool relu, Tensor4* copy) {
     const ConvAlgorithm algorithm = algorithm_for(x.shape(), w, g);
     const std::lock_guard<std::mutex> turn(scratch_->mutex_);  // the buffers are ours till return
     if (algorithm != ConvAlgorithm::gemm) {
         return conv2d_winograd_forward(x, w, b, g, winograd_tile(algorithm), with_epilogue(relu),
-                                       scratch_->winograd_);
+                                       scratch_->winograd_, copy);
     }
-    return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), scratch_->gemm_);
+    return conv2d_fast_forward(x, w, b, g, with_epilogue(relu), scratch_->gemm_, copy);
 }
 //! [engine_forward]
 

@@ -134,6 +134,16 @@ public:
     /// \return y (N, FN, OH, OW)
     Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                     const Conv2DGeometry& geometry, bool relu) override;
+    /// forward(), with the copy of y written by the same threads as y, in the same pass.
+    /// \param x the input (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param b the biases (FN)
+    /// \param geometry strides, padding and size policy
+    /// \param relu whether to end with a ReLU
+    /// \param kept receives a copy of y
+    /// \return y (N, FN, OH, OW)
+    Tensor4 forward_keeping(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                            const Conv2DGeometry& geometry, bool relu, Tensor4& kept) override;
     /// conv2d_fast_backward() or conv2d_winograd_backward(), as algorithm_for() says.
     /// \param dy the gradient of y (N, FN, OH, OW)
     /// \param x forward()'s input (N, C, H, W)
@@ -177,6 +187,9 @@ public:
 
 private:
     FastConvOptions with_epilogue(bool relu) const;
+    // forward(), and also into *copy unless it is null.
+    Tensor4 forward_copying(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                            const Conv2DGeometry& geometry, bool relu, Tensor4* copy);
 
     FastConvOptions options_;
     ConvAlgorithm algorithm_;

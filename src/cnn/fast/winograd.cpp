@@ -516,10 +516,12 @@ void to_frame(const PlanesIn& in, const FramedImage& out, float* stage, const Su
     }
 }
 
-// Planes (K, rows, cols) of one image, where from_frame() writes them.
+// Planes (K, rows, cols) of one image, where from_frame() writes them, and where it writes
+// them again unless `copy` is null.
 struct PlanesOut {
     float* planes;
     std::size_t rows, cols;
+    float* copy = nullptr;
 };
 
 // What from_frame() does to each value of plane k on its way out: y's bias and ReLU...
@@ -567,6 +569,9 @@ void from_frame(const FramedImage& in, const PlanesOut& out, float* stage, const
                 const float v = stage[i] + b;
                 planes[i] = finish.relu && v < 0.0f ? 0.0f : v;
             }
+        }
+        if (out.copy != nullptr) {  // the same planes again, from the first-level cache
+            std::copy_n(planes, lanes * plane, out.copy + k0 * plane);
         }
     }
 }
@@ -746,9 +751,10 @@ struct ForwardPass : Pass<F> {
     const Tensor1& b;
     bool relu;
     Tensor4& y;
+    Tensor4* copy;  // y written again here, unless null
 
     // One group of images: V from x; for each position xi, M (columns, FN) = V (columns, C)
-    // U (C, FN); then A^T M A, the bias and the ReLU to y.
+    // U (C, FN); then A^T M A, the bias and the ReLU to y (and its copy).
     void run(const ImageGroup& group, WinogradWorkspace::PerThread& mine) const {
         const std::size_t columns = group.count * s.tiles.count();  // the group's tiles
         const PositionMatrices v{mine.input_tiles.data(), columns, s.c};
@@ -759,8 +765,9 @@ struct ForwardPass : Pass<F> {
         }
         const FramedImage framed{s.y_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
+            const std::size_t at = (group.first + j) * s.image_out();
             output_transform<F>(m, j * s.tiles.count(), s.tiles, framed);
-            from_frame(framed, {y.data() + (group.first + j) * s.image_out(), s.oh, s.ow},
+            from_frame(framed, {y.data() + at, s.oh, s.ow, copy ? copy->data() + at : nullptr},
                        mine.stage.data(), BiasRelu{b.data(), relu});
         }
     }
@@ -845,7 +852,7 @@ Conv2DPlan plan_call(const WinogradSizes<F>& s, const Tensor4& w, Filters which,
 //! [conv2d_winograd_forward]
 template <class F>
 Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv2DGeometry& g,
-                const FastConvOptions& options, WinogradWorkspace& workspace) {
+                const FastConvOptions& options, WinogradWorkspace& workspace, Tensor4* copy) {
     const WinogradSizes<F> s(x, w, g);
     if (b.shape(0) != s.fn) {
         throw std::invalid_argument("conv2d winograd: expected one bias per filter, (" +
@@ -853,10 +860,12 @@ Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv
     }
     const Conv2DPlan plan = plan_call(s, w, Filters::as_given, options, workspace);
     Tensor4 y = Tensor4::from_shape({s.n, s.fn, s.oh, s.ow});
+    reshape_copy(copy, y);
     const ForwardPass<F> pass{{s, x, {workspace.filters.data(), s.c, s.fn}},
                               b,
                               options.epilogue == Epilogue::bias_relu,
-                              y};
+                              y,
+                              copy};
     plan.run([&](std::size_t share) {
         plan.for_each_group(
             share, [&](const ImageGroup& group) { pass.run(group, workspace.per_thread[share]); });
@@ -908,10 +917,12 @@ Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Te
 
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                 const Conv2DGeometry& g, WinogradTile tile,
-                                const FastConvOptions& options, WinogradWorkspace& workspace) {
+                                const FastConvOptions& options, WinogradWorkspace& workspace,
+                                Tensor4* copy) {
     check_applies(w, g);
-    return with_variant(
-        tile, [&](auto f) { return forward<decltype(f)>(x, w, b, g, options, workspace); });
+    return with_variant(tile, [&](auto f) {
+        return forward<decltype(f)>(x, w, b, g, options, workspace, copy);
+    });
 }
 
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,

@@ -223,10 +223,13 @@ struct WinogradWorkspace {
 /// \param tile F(2x2, 3x3) or F(4x4, 3x3)
 /// \param options the epilogue and how to split the batch
 /// \param workspace scratch memory, grown as needed
+/// \param copy when not null, also receives y, each plane written as y's is (reshaped first
+///        unless it has y's shape): the copy a fused ReLU's backward pass reads its mask from
 /// \return y (N, FN, OH, OW)
 Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                                 const Conv2DGeometry& geometry, WinogradTile tile,
-                                const FastConvOptions& options, WinogradWorkspace& workspace);
+                                const FastConvOptions& options, WinogradWorkspace& workspace,
+                                Tensor4* copy = nullptr);
 
 /// Backward, with the same checks and check_conv2d_backward_shapes(): accumulates dw and db,
 /// returns dx; with Epilogue::bias_relu, y (the forward's output) masks dy, otherwise y is

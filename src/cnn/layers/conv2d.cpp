@@ -44,6 +44,13 @@ Conv2DEngineFactory& default_engine() {
 
 }  // namespace
 
+Tensor4 Conv2DEngine::forward_keeping(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                      const Conv2DGeometry& geometry, bool relu, Tensor4& kept) {
+    Tensor4 y = forward(x, w, b, geometry, relu);
+    kept = y;  // into kept's memory when the shapes agree
+    return y;
+}
+
 Tensor4 Conv2DEngine::backward_input(const Tensor4& dy, const Tensor4& w,
                                      const std::array<std::size_t, 4>& x_shape,
                                      const Conv2DGeometry& geometry) {
@@ -162,13 +169,20 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
                                     std::to_string(w_.shape(1)) + ", H, W), got " +
                                     shape_to_string(x.shape()));
     }
-    Tensor4 y = engine_->forward(x, w_, b_, geometry(x.shape(2), x.shape(3)), fused_relu());
-    x_ = std::move(x);  // kept for the backward pass (only once the forward pass succeeded)
+    const Conv2DGeometry g = geometry(x.shape(2), x.shape(3));
+    Tensor4 y;
     if (fused_relu() && training) {
-        y_ = y;  // a fused ReLU's mask is y > 0 (copied into y_'s memory of the last batch)
-    } else if (fused_relu()) {
+        // A fused ReLU's mask is y > 0: the engine writes a copy of y into y_'s memory of the
+        // last batch. Should it throw, y_ stays empty, and a backward pass recomputes the mask
+        // from the input kept with it.
+        Tensor4 kept = std::move(y_);
+        y = engine_->forward_keeping(x, w_, b_, g, true, kept);
+        y_ = std::move(kept);
+    } else {
+        y = engine_->forward(x, w_, b_, g, fused_relu());
         y_ = Tensor4();  // inference keeps no mask; a backward pass after it recomputes it
     }
+    x_ = std::move(x);  // kept for the backward pass (only once the forward pass succeeded)
     return y;
 }
 //! [conv2d_forward_operation]

@@ -51,6 +51,19 @@ public:
     /// \return y (N, FN, OH, OW)
     virtual Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b,
                             const Conv2DGeometry& geometry, bool relu) = 0;
+    /// forward() for training through a fused ReLU: returns y and also writes it into `kept`,
+    /// the copy from which the backward pass reads the ReLU's mask (`kept`'s memory is reused
+    /// when it already has y's shape). The default copies y after forward(); an engine that
+    /// writes y on several threads can write the copy beside it, while y's values are in cache.
+    /// \param x the input images (N, C, H, W)
+    /// \param w the filters (FN, C, FH, FW)
+    /// \param b the biases (FN)
+    /// \param geometry the strides and padding
+    /// \param relu whether to end with a ReLU
+    /// \param kept receives a copy of y
+    /// \return y (N, FN, OH, OW)
+    virtual Tensor4 forward_keeping(const Tensor4& x, const Tensor4& w, const Tensor1& b,
+                                    const Conv2DGeometry& geometry, bool relu, Tensor4& kept);
     /// dy (N, FN, OH, OW) is the gradient of forward()'s output y (which a fused ReLU needs
     /// for its mask; otherwise it may be empty). Accumulates dw and db; returns dx.
     /// \param dy the gradient of the loss with respect to y (N, FN, OH, OW)
