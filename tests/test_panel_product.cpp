@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -57,44 +58,67 @@ TEST_CASE("multiply_panels: a product computed by hand") {
     std::vector<float> panels(cnn::panel_floats(2, 2));
     cnn::pack_panels(2, 2, b.data(), panels.data());
     std::vector<float> c(4, -1.0f);
-    cnn::multiply_panels(2, 2, 2, a.data(), panels.data(), c.data());
+    cnn::multiply_panels(cnn::Op::none, 2, 2, 2, a.data(), panels.data(), 0.0f, c.data());
     CHECK(c == std::vector<float>{19, 22, 43, 50});
 }
 
 TEST_CASE("multiply_panels equals the reference on every split of rows and panels") {
     // Rows: fewer than, exactly and more than a block of 14 (AVX-512) or 3 (AVX2), and the
     // 4-row and 1-row blocks after them; columns: part of a panel, one, and one and a part
-    // (where the last panel is filled less than halfway and more than halfway).
+    // (where the last panel is filled less than halfway and more than halfway). A as stored
+    // and transposed; C overwritten (beta = 0, over values that must not matter) and added to.
     cnn::Rng rng(2024);
     const std::size_t sentinels = 40;
     double worst = 0.0;
     int tried = 0;
-    for (std::size_t t : {1, 2, 3, 4, 5, 7, 13, 14, 15, 18, 19, 28, 33, 45}) {
-        for (std::size_t n : {1, 15, 16, 17, 31, 32, 33, 40, 64, 70}) {
-            for (std::size_t k : {1, 2, 9, 64}) {
-                CAPTURE(t);
-                CAPTURE(n);
-                CAPTURE(k);
-                const std::vector<float> a = random_values(t * k, rng), b = random_values(k * n, rng);
-                std::vector<float> panels(cnn::panel_floats(k, n));
-                cnn::pack_panels(k, n, b.data(), panels.data());
-                std::vector<float> c(t * n + sentinels, 12345.0f);  // C, then values left alone
-                cnn::multiply_panels(t, n, k, a.data(), panels.data(), c.data());
-                const std::vector<double> expected = reference_product(t, n, k, a, b);
-                double error = 0.0;
-                for (std::size_t i = 0; i < t * n; ++i) {
-                    error = std::max(error, std::abs(c[i] - expected[i]));
+    for (const cnn::Op op : {cnn::Op::none, cnn::Op::transpose}) {
+        for (const float beta : {0.0f, 1.0f, -0.5f}) {
+            for (std::size_t t : {1, 2, 3, 4, 5, 7, 13, 14, 15, 18, 19, 28, 33, 45}) {
+                for (std::size_t n : {1, 15, 16, 17, 31, 32, 33, 40, 64, 70}) {
+                    for (std::size_t k : {1, 2, 9, 64}) {
+                        CAPTURE(op == cnn::Op::transpose);
+                        CAPTURE(beta);
+                        CAPTURE(t);
+                        CAPTURE(n);
+                        CAPTURE(k);
+                        const std::vector<float> a = random_values(t * k, rng);
+                        const std::vector<float> b = random_values(k * n, rng);
+                        std::vector<float> stored = a;  // A (t, k), or A^T (k, t)
+                        if (op == cnn::Op::transpose) {
+                            for (std::size_t i = 0; i < t; ++i) {
+                                for (std::size_t p = 0; p < k; ++p) {
+                                    stored[p * t + i] = a[i * k + p];
+                                }
+                            }
+                        }
+                        std::vector<float> panels(cnn::panel_floats(k, n));
+                        cnn::pack_panels(k, n, b.data(), panels.data());
+                        // C's earlier values, then values past C that must be left alone. With
+                        // beta = 0 C holds NaN: a kernel that read it would spread it.
+                        std::vector<float> c = random_values(t * n, rng);
+                        std::vector<double> expected = reference_product(t, n, k, a, b);
+                        for (std::size_t i = 0; i < t * n; ++i) {
+                            expected[i] += beta == 0.0f ? 0.0 : double(beta) * c[i];
+                            c[i] = beta == 0.0f ? std::nanf("") : c[i];
+                        }
+                        c.resize(t * n + sentinels, 12345.0f);
+                        cnn::multiply_panels(op, t, n, k, stored.data(), panels.data(), beta,
+                                             c.data());
+                        double error = 0.0;
+                        for (std::size_t i = 0; i < t * n; ++i) {
+                            error = std::max(error, std::abs(c[i] - expected[i]));
+                        }
+                        CHECK(error < 1e-4);  // NaN fails it
+                        worst = std::max(worst, error);
+                        CHECK(std::all_of(c.begin() + t * n, c.end(),  // nothing past C
+                                          [](float v) { return v == 12345.0f; }));
+                        ++tried;
+                    }
                 }
-                CHECK(error < 1e-4);
-                worst = std::max(worst, error);
-                for (std::size_t i = t * n; i < c.size(); ++i) {
-                    REQUIRE(c[i] == 12345.0f);  // nothing written past C
-                }
-                ++tried;
             }
         }
     }
-    CHECK(tried == 14 * 10 * 4);
+    CHECK(tried == 2 * 3 * 14 * 10 * 4);
     // Sums of up to 64 products of normal values: a few float roundings.
     CHECK(worst < 2e-5);
 }

@@ -34,10 +34,12 @@ constexpr std::size_t panel_rows = 14;  // 28 of 32 registers
 constexpr std::size_t panel_rows = 3;  // 12 of AVX2's 16 registers (each Vector is two)
 #endif
 
-// C's rows [0, R) and one panel's columns [0, width) (width <= 32): each a sum over k.
-template <std::size_t R>
-void kernel(const float* a, std::size_t k, const float* panel, float* c, std::size_t ldc,
-            std::size_t width) {
+// C's rows [0, R) and one panel's columns [0, width) (width <= 32): each a sum over k of A's
+// row times the panel, then C = beta·C + sums. A's value (r, p) is a[r·step + p], or, when
+// `Transposed`, a[p·step + r]: the kernel's R rows of A^T side by side.
+template <std::size_t R, bool Transposed>
+void kernel(const float* a, std::size_t step, std::size_t k, const float* panel, float beta,
+            float* c, std::size_t ldc, std::size_t width) {
     Vector sums[R][2];
     for (std::size_t r = 0; r < R; ++r) {
         sums[r][0] = sums[r][1] = Vector{};
@@ -46,7 +48,8 @@ void kernel(const float* a, std::size_t k, const float* panel, float* c, std::si
         const Vector b0 = load(panel + panel_columns * p);
         const Vector b1 = load(panel + panel_columns * p + vector_floats);
         for (std::size_t r = 0; r < R; ++r) {
-            const Vector ar = a[r * k + p] - Vector{};  // a[r][p] in every lane
+            const float value = Transposed ? a[p * step + r] : a[r * step + p];
+            const Vector ar = value - Vector{};  // A's (r, p) in every lane
             sums[r][0] += ar * b0;
             sums[r][1] += ar * b1;
         }
@@ -54,10 +57,19 @@ void kernel(const float* a, std::size_t k, const float* panel, float* c, std::si
     for (std::size_t r = 0; r < R; ++r) {
         float* row = c + r * ldc;
         if (width == panel_columns) {
+            if (beta != 0.0f) {
+                sums[r][0] += beta * load(row);
+                sums[r][1] += beta * load(row + vector_floats);
+            }
             store(sums[r][0], row);
             store(sums[r][1], row + vector_floats);
         } else {  // the last panel of a C whose columns are not a multiple of 32
-            float all[panel_columns];
+            float all[panel_columns] = {};
+            if (beta != 0.0f) {
+                std::memcpy(all, row, width * sizeof(float));
+                sums[r][0] += beta * load(all);
+                sums[r][1] += beta * load(all + vector_floats);
+            }
             store(sums[r][0], all);
             store(sums[r][1], all + vector_floats);
             std::memcpy(row, all, width * sizeof(float));
@@ -77,14 +89,23 @@ void pack_panels(std::size_t rows, std::size_t cols, const float* b, float* pane
 }
 
 //! [multiply_panels]
-void multiply_panels(std::size_t t, std::size_t n, std::size_t k, const float* a,
-                     const float* panels, float* c) {
+void multiply_panels(Op op_a, std::size_t t, std::size_t n, std::size_t k, const float* a,
+                     const float* panels, float beta, float* c) {
     // One block of C's rows against every panel of B in turn: the block's rows of A
     // (panel_rows·k floats) stay in the first-level cache, and each panel is one sequential run.
+    const bool transposed = op_a == Op::transpose;
+    const std::size_t step = transposed ? t : k;  // between A's rows (A^T's, when transposed)
     const auto block = [&](auto rows, std::size_t row) {
+        constexpr std::size_t R = decltype(rows)::value;
+        const float* a_rows = a + row * (transposed ? 1 : k);
         for (std::size_t col = 0; col < n; col += panel_columns) {
-            kernel<decltype(rows)::value>(a + row * k, k, panels + col * k, c + row * n + col, n,
-                                          std::min(panel_columns, n - col));
+            const std::size_t width = std::min(panel_columns, n - col);
+            float* c_block = c + row * n + col;
+            if (transposed) {
+                kernel<R, true>(a_rows, step, k, panels + col * k, beta, c_block, n, width);
+            } else {
+                kernel<R, false>(a_rows, step, k, panels + col * k, beta, c_block, n, width);
+            }
         }
     };
     std::size_t row = 0;

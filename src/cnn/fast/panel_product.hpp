@@ -29,6 +29,8 @@
 
 #include <cstddef>
 
+#include "cnn/tensor/gemm.hpp"  // Op
+
 namespace cnn {
 
 /// Columns of one panel of B: two vectors of 16 floats.
@@ -58,15 +60,18 @@ constexpr std::size_t panel_index(std::size_t rows, std::size_t r, std::size_t c
 /// \param panels where the panels go: panel_floats(rows, cols) floats
 void pack_panels(std::size_t rows, std::size_t cols, const float* b, float* panels);
 
-/// C (t, n) = A (t, k) B, with B (k, n) in panels (pack_panels()). A and C are row-major,
-/// their rows k and n floats apart. C is written, never read: no clearing needed before.
-/// \param t C's and A's rows
+/// C (t, n) = beta·C + op(A) B, with op(A) (t, k) and B (k, n) in panels (pack_panels()). A is
+/// stored row-major as (t, k), or for Op::transpose as its transpose (k, t); C is row-major,
+/// its rows n floats apart. With beta = 0, C is written and never read: no clearing needed.
+/// \param op_a Op::none, or Op::transpose for A stored as A^T
+/// \param t C's rows, op(A)'s rows
 /// \param n C's columns
-/// \param k A's columns, B's rows
-/// \param a A (t, k)
+/// \param k op(A)'s columns, B's rows
+/// \param a A as stored
 /// \param panels B in panels
+/// \param beta what C's values are multiplied by before the product is added; 0 ignores them
 /// \param c C (t, n)
-void multiply_panels(std::size_t t, std::size_t n, std::size_t k, const float* a,
-                     const float* panels, float* c);
+void multiply_panels(Op op_a, std::size_t t, std::size_t n, std::size_t k, const float* a,
+                     const float* panels, float beta, float* c);
 
 }  // namespace cnn

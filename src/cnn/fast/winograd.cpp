@@ -283,26 +283,6 @@ struct TileGrid {
     std::size_t count() const { return rows * cols; }
 };
 
-// One matrix (rows, cols) per position xi of a tile, one after the other: U (P, C, FN), and V,
-// E and M (P, tiles, channels) with one row per tile.
-struct PositionMatrices {
-    float* data;
-    std::size_t rows, cols;
-    float* matrix(std::size_t xi) const { return data + xi * rows * cols; }
-    float* row(std::size_t xi, std::size_t r) const { return matrix(xi) + r * cols; }
-};
-
-// The transformed filters U, one matrix (rows, cols) per position xi as PositionMatrices, each
-// stored in panels of 32 columns (panel_product.hpp), the order multiply_panels() reads.
-struct PanelMatrices {
-    float* data;
-    std::size_t rows, cols;
-    float* matrix(std::size_t xi) const { return data + xi * panel_floats(rows, cols); }
-    float* at(std::size_t xi, std::size_t r, std::size_t col) const {
-        return matrix(xi) + panel_index(rows, r, col);
-    }
-};
-
 // Every size of one convolution, named as in the chapters, and where its tiles lie, for the
 // 1-D algorithm F (m outputs per tile side).
 template <class F>
@@ -367,7 +347,9 @@ void prepare(WinogradWorkspace& workspace, const WinogradSizes<F>& s, const Conv
     for (std::size_t t = 0; t < plan.shares(); ++t) {
         WinogradWorkspace::PerThread& mine = workspace.per_thread[t];
         grow_to(mine.input_tiles, positions * std::max(s.c * columns, s.fn * dcolumns));
-        grow_to(mine.output_tiles, positions * std::max(s.fn * columns, s.c * dcolumns));
+        // M forward (columns, FN), E in panels, dx's M (dcolumns, C)
+        grow_to(mine.output_tiles,
+                positions * std::max(panel_floats(columns, s.fn), s.c * dcolumns));
         grow_to(mine.frame, s.work_frame());
         grow_to(mine.stage, s.stage());
         grow_to(mine.dy_frames, plan.group() * s.dy_frame.floats());
@@ -397,6 +379,40 @@ void load(Lanes& l, const float* from, std::size_t lanes) {
 void store(const Lanes& l, float* to, std::size_t lanes) {
     copy_run(&l, to, lanes);
 }
+
+// One matrix (rows, cols) per position xi of a tile, one after the other: V and M (P, tiles,
+// channels) with one row per tile.
+struct PositionMatrices {
+    float* data;
+    std::size_t rows, cols;
+    float* matrix(std::size_t xi) const { return data + xi * rows * cols; }
+    float* row(std::size_t xi, std::size_t r) const { return matrix(xi) + r * cols; }
+    // Row r's columns [col, col + lanes) of matrix xi from l.
+    void put(std::size_t xi, std::size_t r, std::size_t col, const Lanes& l,
+             std::size_t lanes) const {
+        store(l, row(xi, r) + col, lanes);
+    }
+};
+
+// The matrices the products take on their right, one per position xi as PositionMatrices, each
+// stored in panels of 32 columns (panel_product.hpp), the order multiply_panels() reads: the
+// transformed filters U, and E, dW's transformed dy.
+struct PanelMatrices {
+    float* data;
+    std::size_t rows, cols;
+    float* matrix(std::size_t xi) const { return data + xi * panel_floats(rows, cols); }
+    // As PositionMatrices::put(), col a multiple of winograd_lanes. Columns past the last are
+    // zeros: a last run of fewer than winograd_lanes stores its zero lanes too, and where it
+    // fills only the first half of a panel's row, zeros go into the second.
+    void put(std::size_t xi, std::size_t r, std::size_t col, const Lanes& l,
+             std::size_t lanes) const {
+        float* at = matrix(xi) + panel_index(rows, r, col);
+        store(l, at, winograd_lanes);
+        if (col + lanes == cols && col % panel_columns == 0) {
+            store(Lanes{}, at + winograd_lanes, winograd_lanes);
+        }
+    }
+};
 
 // A square of lanes x lanes floats transposed: fixed sizes, which the compiler turns into a
 // few dozen vector permutations.
@@ -582,9 +598,7 @@ void from_frame(const FramedImage& in, const PlanesOut& out, float* stage, const
 enum class Filters { as_given, rotated };
 
 // U's rows `rows` (channels as given, filters rotated), winograd_lanes columns at a time,
-// into its panels. Columns past the last are zeros: a last run of fewer than winograd_lanes
-// stores its zero lanes too, and where it fills only the first half of a panel's row, zeros
-// go into the second.
+// into its panels.
 template <class F>
 void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
                        const PanelMatrices& u) {
@@ -602,25 +616,22 @@ void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
                 }
             }
             Tile<F>::filter(g, t);
-            const bool half_panel_left = lanes == u.cols - q0 && q0 % panel_columns == 0;
             for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
-                float* at = u.at(xi, r, q0);
-                store(t[xi], at, winograd_lanes);
-                if (half_panel_left) {
-                    store(Lanes{}, at + winograd_lanes, winograd_lanes);
-                }
+                u.put(xi, r, q0, t[xi], lanes);
             }
         }
     }
 }
 
-// dw (FN, C, 3, 3) += G^T m G for the (filter, channel) pairs numbered `pairs` of FN·C, m the
-// threads' shares of dW (P, FN, C) added in thread order. The shares are summed a block of
+// dw (FN, C, 3, 3) += G^T m G for the (channel, filter) pairs numbered `pairs` of C·FN, m the
+// threads' shares of dW^T (P, C, FN) added in thread order: pair q is channel q / FN of filter
+// q % FN. The shares are summed a block of
 // pairs at a time, each position's block one sequential run: read pair by pair, the P
 // positions of a pair lie a whole matrix apart, and every read would be a cache and TLB miss.
 template <class F>
-void add_filter_gradients(const ThreadSums& shares, std::size_t pair_count, const IndexRange& pairs,
-                          float* dw) {
+void add_filter_gradients(const ThreadSums& shares, std::size_t channels, std::size_t filters,
+                          const IndexRange& pairs, float* dw) {
+    const std::size_t pair_count = channels * filters;
     constexpr std::size_t positions = Tile<F>::positions, block = 8 * winograd_lanes;
     float m[positions][block];
     for (std::size_t b0 = pairs.first; b0 < pairs.last; b0 += block) {
@@ -636,8 +647,10 @@ void add_filter_gradients(const ThreadSums& shares, std::size_t pair_count, cons
             }
             Tile<F>::filter_gradient(t, g);
             for (std::size_t l = 0; l < lanes; ++l) {
+                const std::size_t q = b0 + p0 + l, c = q / filters, f = q % filters;
+                float* kernel = dw + (f * channels + c) * 9;
                 for (std::size_t k = 0; k < 9; ++k) {
-                    dw[(b0 + p0 + l) * 9 + k] += g[k][l];
+                    kernel[k] += g[k][l];
                 }
             }
         }
@@ -647,8 +660,8 @@ void add_filter_gradients(const ThreadSums& shares, std::size_t pair_count, cons
 // The tiles of one framed image into rows [first, first + tiles) of out (P, columns, K):
 // out[xi][first + i·tiles.cols + j] = Transform of the size x size patch whose corner is tile
 // (i, j), for all K channels.
-template <class F, std::size_t size, auto Transform>
-void transform_tiles(const FramedImage& in, const TileGrid& tiles, const PositionMatrices& out,
+template <class F, std::size_t size, auto Transform, class Matrices>
+void transform_tiles(const FramedImage& in, const TileGrid& tiles, const Matrices& out,
                      std::size_t first) {
     const Frame& f = in.frame;
     for (std::size_t i = 0; i < tiles.rows; ++i) {
@@ -665,7 +678,7 @@ void transform_tiles(const FramedImage& in, const TileGrid& tiles, const Positio
                 }
                 Transform(patch, t);
                 for (std::size_t xi = 0; xi < Tile<F>::positions; ++xi) {
-                    store(t[xi], out.row(xi, tile) + k0, lanes);
+                    out.put(xi, tile, k0, t[xi], lanes);
                 }
             }
         }
@@ -681,7 +694,7 @@ void input_transform(const FramedImage& in, const TileGrid& tiles, const Positio
 
 // E, dW's transformed dy: A dY A^T of every tile's m x m block dY of dy.
 template <class F>
-void gradient_transform(const FramedImage& in, const TileGrid& tiles, const PositionMatrices& e,
+void gradient_transform(const FramedImage& in, const TileGrid& tiles, const PanelMatrices& e,
                         std::size_t first) {
     transform_tiles<F, F::m, Tile<F>::template gradient<Lanes>>(in, tiles, e, first);
 }
@@ -761,7 +774,8 @@ struct ForwardPass : Pass<F> {
         const PositionMatrices m{mine.output_tiles.data(), columns, s.fn};
         transform_x(group, mine, v);
         for (std::size_t xi = 0; xi < positions; ++xi) {
-            multiply_panels(columns, s.fn, s.c, v.matrix(xi), u.matrix(xi), m.matrix(xi));
+            multiply_panels(Op::none, columns, s.fn, s.c, v.matrix(xi), u.matrix(xi), 0.0f,
+                            m.matrix(xi));
         }
         const FramedImage framed{s.y_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
@@ -783,13 +797,15 @@ struct BackwardPass : Pass<F> {
     Tensor4& dx;
 
     // The group's dy framed into mine.dy_frames, one after the other, which dx reads next.
-    // dW: V (P, columns, C) from x, E (P, columns, FN) from dy, then for each xi
-    // dW (FN, C) = beta·dW + E^T (FN, columns) V (columns, C). db is summed on the way.
+    // dW: V (P, columns, C) from x, E (P, columns, FN) in panels from dy, then for each xi
+    // dW^T (C, FN) = beta·dW^T + V^T (C, columns) E (columns, FN): dW transposed, so that E
+    // is the product's right side, in the panels its gradient transform writes. db is summed
+    // on the way.
     void filter_gradients(const ImageGroup& group, WinogradWorkspace::PerThread& mine,
                           float* dw_share, float* db_share, float beta) const {
         const std::size_t columns = group.count * s.tiles.count();
         const PositionMatrices v{mine.input_tiles.data(), columns, s.c};
-        const PositionMatrices e{mine.output_tiles.data(), columns, s.fn};
+        const PanelMatrices e{mine.output_tiles.data(), columns, s.fn};
         transform_x(group, mine, v);
         for (std::size_t j = 0; j < group.count; ++j) {
             const std::size_t at = (group.first + j) * s.image_out();
@@ -800,10 +816,10 @@ struct BackwardPass : Pass<F> {
             to_frame(planes, framed, mine.stage.data(), AddSums{db_share});
             gradient_transform<F>(framed, s.dw_tiles, e, j * s.tiles.count());
         }
-        const PositionMatrices dw{dw_share, s.fn, s.c};
+        const PositionMatrices dw_t{dw_share, s.c, s.fn};
         for (std::size_t xi = 0; xi < positions; ++xi) {
-            gemm(Op::transpose, Op::none, s.fn, s.c, columns, e.matrix(xi), v.matrix(xi), beta,
-                 dw.matrix(xi));
+            multiply_panels(Op::transpose, s.c, s.fn, columns, v.matrix(xi), e.matrix(xi), beta,
+                            dw_t.matrix(xi));
         }
     }
 
@@ -818,7 +834,8 @@ struct BackwardPass : Pass<F> {
                                j * s.dx_tiles.count());
         }
         for (std::size_t xi = 0; xi < positions; ++xi) {
-            multiply_panels(dcolumns, s.c, s.fn, v.matrix(xi), u.matrix(xi), m.matrix(xi));
+            multiply_panels(Op::none, dcolumns, s.c, s.fn, v.matrix(xi), u.matrix(xi), 0.0f,
+                            m.matrix(xi));
         }
         const FramedImage framed{s.dx_frame, mine.frame.data()};
         for (std::size_t j = 0; j < group.count; ++j) {
@@ -905,9 +922,9 @@ Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Te
     });
     // The threads' shares, always added in the same order: the same bits on every run. dW's
     // are transformed back to 3x3 on the way, split between the threads by filter and channel.
-    const std::size_t pairs = s.fn * s.c;
+    const std::size_t pairs = s.c * s.fn;
     plan.run([&](std::size_t share) {
-        add_filter_gradients<F>(workspace.dw, pairs, plan.part(pairs, share), dw.data());
+        add_filter_gradients<F>(workspace.dw, s.c, s.fn, plan.part(pairs, share), dw.data());
     });
     workspace.db.add_to(db.data());
     return dx;

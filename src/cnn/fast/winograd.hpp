@@ -73,7 +73,8 @@
 /// - \f$dW\f$: the forward is linear in g, and its transpose is
 ///   \f[ dW = G^T \Big[ \sum_t (A\, dY_t A^T) \odot (B^T d_t B) \Big] G, \f]
 ///   \f$dY_t\f$ the 2x2 (4x4) block of dy for tile t (zero past the output's edge): for each
-///   \f$\xi\f$ a product (FN, T) (T, C), summed over tiles by the product itself.
+///   \f$\xi\f$ a product (FN, T) (T, C), summed over tiles by the product itself (computed
+///   transposed, (C, T) (T, FN): see "The products" below).
 ///
 /// The engine runs like conv2d_fast.hpp's, on the same plan (conv2d_plan.hpp): the batch split
 /// between threads, each taking groups of images whose tiles give the products about
@@ -92,12 +93,13 @@
 /// products above are computed transposed, e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C)
 /// (C, FN); the results are copied back to (FN, OH, OW) with the bias and ReLU.
 ///
-/// **The products.** The forward's products and dx's have U on the right, the same U for every
-/// group of images in a call. The filter transform therefore writes U straight into panels of
-/// 32 columns, the order in which panel_product.hpp's kernel reads it, and multiply_panels()
-/// computes them without a BLAS call's packing and clearing. dW's products, a sum over the
-/// tiles of \f$E_\xi^T V_\xi\f$ with both sides new in every group, go to sgemm
-/// (tensor/gemm.hpp).
+/// **The products.** All three are computed by panel_product.hpp's multiply_panels(), whose
+/// right side is stored in panels of 32 columns, without a BLAS call's packing and clearing:
+/// the transforms write each right side straight into panels. The forward's products and dx's
+/// have U on the right, the same U for every group of images in a call. dW's are computed
+/// transposed, \f$dW_\xi^T = V_\xi^T E_\xi\f$, (C, FN) = (C, T) (T, FN), so that their right
+/// side is E, which the gradient transform writes in panels; \f$V_\xi^T\f$ is read as V is
+/// stored, row by row of V.
 ///
 /// **Rounding.** F(2x2)'s transforms add and subtract up to 9 values and halve, so results
 /// differ from the direct sums by a few float roundings more than im2col's; F(4x4)'s lose more,
@@ -192,7 +194,8 @@ struct WinogradWorkspace {
         /// forward pass and dW; for dx, V (P, dx's tiles, FN) from dy.
         std::vector<float> input_tiles;
         /// The output side, in the tiles' terms: the products M (P, tiles, FN) forward;
-        /// E (P, tiles, FN), dy transformed, for dW; then dx's products M (P, dx's tiles, C).
+        /// E (P, tiles, FN) in panels of 32 columns, dy transformed, for dW; then dx's products
+        /// M (P, dx's tiles, C).
         std::vector<float> output_tiles;
         /// One image copied channels-last into a frame of zeros, (rows, cols, channels): x on
         /// its way to V, or y's or dx's tiles on their way out.
@@ -207,7 +210,8 @@ struct WinogradWorkspace {
     /// filters' U (P, FN, C) backward, each of the P matrices in panels of 32 columns
     /// (panel_product.hpp).
     std::vector<float> filters;
-    /// Each thread's share of the gradients: dW still transformed, (P, FN, C), and db (FN).
+    /// Each thread's share of the gradients: dW still transformed and transposed, (P, C, FN),
+    /// and db (FN).
     ThreadSums dw, db;
 };
 /// \var WinogradWorkspace::db
