@@ -18,12 +18,23 @@ typedef float Unaligned __attribute__((vector_size(16 * sizeof(float)), aligned(
 constexpr std::size_t vector_floats = sizeof(Vector) / sizeof(float);
 static_assert(panel_columns == 2 * vector_floats, "a panel's row is two vectors");
 
-Vector load(const float* from) {
-    return *reinterpret_cast<const Unaligned*>(from);
+// (By reference: a function returning a Vector would change its calling convention between
+// AVX-512 and AVX2 builds, which GCC warns of.)
+void load(Vector& v, const float* from) {
+    v = *reinterpret_cast<const Unaligned*>(from);
 }
 
 void store(const Vector& v, float* to) {
     *reinterpret_cast<Unaligned*>(to) = v;
+}
+
+// sums += beta times the 32 floats from `from` on.
+void add_scaled(Vector (&sums)[2], float beta, const float* from) {
+    Vector c0, c1;
+    load(c0, from);
+    load(c1, from + vector_floats);
+    sums[0] += beta * c0;
+    sums[1] += beta * c1;
 }
 
 // C's rows per kernel call: as many as the vector registers hold two sums of, with three
@@ -45,8 +56,9 @@ void kernel(const float* a, std::size_t step, std::size_t k, const float* panel,
         sums[r][0] = sums[r][1] = Vector{};
     }
     for (std::size_t p = 0; p < k; ++p) {
-        const Vector b0 = load(panel + panel_columns * p);
-        const Vector b1 = load(panel + panel_columns * p + vector_floats);
+        Vector b0, b1;
+        load(b0, panel + panel_columns * p);
+        load(b1, panel + panel_columns * p + vector_floats);
         for (std::size_t r = 0; r < R; ++r) {
             const float value = Transposed ? a[p * step + r] : a[r * step + p];
             const Vector ar = value - Vector{};  // A's (r, p) in every lane
@@ -58,8 +70,7 @@ void kernel(const float* a, std::size_t step, std::size_t k, const float* panel,
         float* row = c + r * ldc;
         if (width == panel_columns) {
             if (beta != 0.0f) {
-                sums[r][0] += beta * load(row);
-                sums[r][1] += beta * load(row + vector_floats);
+                add_scaled(sums[r], beta, row);
             }
             store(sums[r][0], row);
             store(sums[r][1], row + vector_floats);
@@ -67,8 +78,7 @@ void kernel(const float* a, std::size_t step, std::size_t k, const float* panel,
             float all[panel_columns] = {};
             if (beta != 0.0f) {
                 std::memcpy(all, row, width * sizeof(float));
-                sums[r][0] += beta * load(all);
-                sums[r][1] += beta * load(all + vector_floats);
+                add_scaled(sums[r], beta, all);
             }
             store(sums[r][0], all);
             store(sums[r][1], all + vector_floats);
