@@ -51,6 +51,7 @@ constexpr std::size_t panel_rows = 3;  // 12 of AVX2's 16 registers (each Vector
 template <std::size_t R, bool Transposed>
 void kernel(const float* a, std::size_t step, std::size_t k, const float* panel, float beta,
             float* c, std::size_t ldc, std::size_t width) {
+    //! [panel_kernel]
     Vector sums[R][2];
     for (std::size_t r = 0; r < R; ++r) {
         sums[r][0] = sums[r][1] = Vector{};
@@ -66,6 +67,7 @@ void kernel(const float* a, std::size_t step, std::size_t k, const float* panel,
             sums[r][1] += ar * b1;
         }
     }
+    //! [panel_kernel]
     for (std::size_t r = 0; r < R; ++r) {
         float* row = c + r * ldc;
         if (width == panel_columns) {
