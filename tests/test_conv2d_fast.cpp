@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -272,4 +274,37 @@ TEST_CASE("the plan both engines share: shares in order, groups wide enough, sum
     sums.sum(0, 2, one);
     CHECK(one[0] == 5.0f);
     CHECK(one[1] == 6.0f);
+}
+
+TEST_CASE("Conv2DPlan::run_groups hands out for_each_group's groups, each once, to the plan's threads") {
+    for (const std::size_t images : {1, 2, 7, 64}) {
+        for (const std::size_t threads : {1, 2, 3}) {
+            for (const std::size_t min_columns : {1, 10, 100}) {
+                cnn::FastConvOptions o;
+                o.threads = threads;
+                o.min_columns = min_columns;
+                const cnn::Conv2DPlan plan(images, 9, o);
+                CAPTURE(images);
+                CAPTURE(threads);
+                CAPTURE(min_columns);
+                std::vector<std::pair<std::size_t, std::size_t>> expected;
+                for (std::size_t share = 0; share < plan.shares(); ++share) {
+                    plan.for_each_group(share, [&](const cnn::ImageGroup& g) {
+                        expected.emplace_back(g.first, g.count);
+                    });
+                }
+                std::mutex lock;
+                std::vector<std::pair<std::size_t, std::size_t>> ran;
+                bool shares_ok = true;
+                plan.run_groups([&](const cnn::ImageGroup& g, std::size_t share) {
+                    const std::lock_guard<std::mutex> hold(lock);
+                    ran.emplace_back(g.first, g.count);
+                    shares_ok = shares_ok && share < plan.shares();
+                });
+                std::sort(ran.begin(), ran.end());
+                CHECK(ran == expected);  // for_each_group's are in image order already
+                CHECK(shares_ok);
+            }
+        }
+    }
 }

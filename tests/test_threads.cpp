@@ -61,3 +61,26 @@ TEST_CASE("ScopedBlasThreads gives the old OpenBLAS thread count back") {
     }
     CHECK(cnn::blas_threads() == 1);
 }
+
+TEST_CASE("run_items gives every item to exactly one thread, whatever the thread count") {
+    const std::size_t saved = cnn::thread_count();
+    for (std::size_t threads : {1, 2, 5}) {
+        cnn::set_thread_count(threads);
+        for (std::size_t shares : {1, 2, 3}) {
+            for (std::size_t count : {0, 1, 2, 9, 100}) {
+                CAPTURE(threads);
+                CAPTURE(shares);
+                CAPTURE(count);
+                std::vector<int> runs(count, 0);                  // each item writes its own slot
+                std::vector<std::size_t> by(count, shares);       // and which share ran it
+                cnn::run_items(count, shares, [&](std::size_t item, std::size_t share) {
+                    ++runs[item];
+                    by[item] = share;
+                });
+                CHECK(runs == std::vector<int>(count, 1));
+                CHECK(std::all_of(by.begin(), by.end(), [&](std::size_t s) { return s < shares; }));
+            }
+        }
+    }
+    cnn::set_thread_count(saved);
+}

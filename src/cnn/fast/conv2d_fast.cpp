@@ -158,30 +158,28 @@ Tensor4 conv2d_fast_forward(const Tensor4& x, const Tensor4& w, const Tensor1& b
     reshape_copy(copy, y);
     const bool relu = options.epilogue == Epilogue::bias_relu;
     //! [fast_forward_groups]
-    plan.run([&](std::size_t share) {
+    plan.run_groups([&](const ImageGroup& group, std::size_t share) {  // to whichever is free
         GemmWorkspace::PerThread& mine = workspace.per_thread[share];
-        plan.for_each_group(share, [&](const ImageGroup& group) {
-            const std::size_t columns = group.count * s.p;  // the group's images side by side
-            im2col_group(x, group, s, g, mine.columns.data());
-            // (FN, columns) = W (FN, k) cols (k, columns)
-            gemm(Op::none, Op::none, s.fn, columns, s.k, w.data(), mine.columns.data(), 0.0f,
-                 mine.outputs.data());
-            // The epilogue: each image's rows to their place in y, with the bias and the ReLU.
-            for (std::size_t j = 0; j < group.count; ++j) {
-                for (std::size_t f = 0; f < s.fn; ++f) {
-                    const float* from = mine.outputs.data() + f * columns + j * s.p;
-                    float* to = y.data() + (group.first + j) * s.image_out() + f * s.p;
-                    const float bias = b(f);
-                    for (std::size_t q = 0; q < s.p; ++q) {
-                        const float v = from[q] + bias;
-                        to[q] = relu && v < 0.0f ? 0.0f : v;
-                    }
-                    if (copy != nullptr) {  // the row again, from the first-level cache
-                        std::copy_n(to, s.p, copy->data() + (to - y.data()));
-                    }
+        const std::size_t columns = group.count * s.p;  // the group's images side by side
+        im2col_group(x, group, s, g, mine.columns.data());
+        // (FN, columns) = W (FN, k) cols (k, columns)
+        gemm(Op::none, Op::none, s.fn, columns, s.k, w.data(), mine.columns.data(), 0.0f,
+             mine.outputs.data());
+        // The epilogue: each image's rows to their place in y, with the bias and the ReLU.
+        for (std::size_t j = 0; j < group.count; ++j) {
+            for (std::size_t f = 0; f < s.fn; ++f) {
+                const float* from = mine.outputs.data() + f * columns + j * s.p;
+                float* to = y.data() + (group.first + j) * s.image_out() + f * s.p;
+                const float bias = b(f);
+                for (std::size_t q = 0; q < s.p; ++q) {
+                    const float v = from[q] + bias;
+                    to[q] = relu && v < 0.0f ? 0.0f : v;
+                }
+                if (copy != nullptr) {  // the row again, from the first-level cache
+                    std::copy_n(to, s.p, copy->data() + (to - y.data()));
                 }
             }
-        });
+        }
     });
     //! [fast_forward_groups]
     return y;

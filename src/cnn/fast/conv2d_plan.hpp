@@ -148,6 +148,30 @@ public:
         run_shares(shares_, body);
     }
 
+    /// Calls body(group, share) for every group of every share (for_each_group()'s groups), on
+    /// the plan's threads, each thread taking the next group whenever it is free (run_items()):
+    /// a thread that runs slower takes fewer groups. Which thread computes a group changes from
+    /// run to run, so this is for work without per-thread sums, such as a forward pass; `share`
+    /// says whose scratch to use. `body` must not throw.
+    /// \tparam Body callable as body(ImageGroup group, std::size_t share)
+    /// \param body the work of one group
+    template <class Body>
+    void run_groups(const Body& body) const {
+        const std::size_t most = (images_ + shares_ - 1) / shares_;  // no share holds more
+        const std::size_t groups_per_share = (most + group_ - 1) / group_;
+        if (shares_ > 1) {
+            keep_blas_on_one_thread();
+        }
+        // Item i is group i % groups_per_share of share i / groups_per_share, if it has one.
+        run_items(shares_ * groups_per_share, shares_, [&](std::size_t item, std::size_t share) {
+            const IndexRange theirs = images(item / groups_per_share);
+            const std::size_t first = theirs.first + (item % groups_per_share) * group_;
+            if (first < theirs.last) {
+                body(ImageGroup{first, std::min(group_, theirs.last - first)}, share);
+            }
+        });
+    }
+
     /// Calls body(group) for the groups of share `share`'s images, in order.
     /// \tparam Body callable as body(ImageGroup group)
     /// \param share which share, below shares()

@@ -12,6 +12,7 @@
 /// set_thread_count(), or else one per core.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 
 #ifdef _OPENMP
@@ -81,6 +82,25 @@ void run_ranges(std::size_t count, std::size_t values, const Body& body) {
     }
     run_shares(shares, [&](std::size_t share) {
         body(count * share / shares, count * (share + 1) / shares);
+    });
+}
+
+/// Calls body(item, share) for item = 0 .. count - 1 on `shares` threads (run_shares()), each
+/// thread taking the next item whenever it is free: a thread that runs slower, or starts later,
+/// simply takes fewer. Which thread runs an item changes from run to run, so each item's work
+/// must not depend on it (no per-thread sums); `share` only says whose scratch to use.
+/// `body` must not throw.
+/// \tparam Body callable as body(std::size_t item, std::size_t share)
+/// \param count how many items
+/// \param shares how many threads take them
+/// \param body the work of one item
+template <class Body>
+void run_items(std::size_t count, std::size_t shares, const Body& body) {
+    std::atomic<std::size_t> next{0};
+    run_shares(shares, [&](std::size_t share) {
+        for (std::size_t item = next++; item < count; item = next++) {
+            body(item, share);
+        }
     });
 }
 

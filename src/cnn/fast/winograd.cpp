@@ -883,9 +883,9 @@ Tensor4 forward(const Tensor4& x, const Tensor4& w, const Tensor1& b, const Conv
                               options.epilogue == Epilogue::bias_relu,
                               y,
                               copy};
-    plan.run([&](std::size_t share) {
-        plan.for_each_group(
-            share, [&](const ImageGroup& group) { pass.run(group, workspace.per_thread[share]); });
+    // No sums across images: each group goes to whichever thread is free (run_groups()).
+    plan.run_groups([&](const ImageGroup& group, std::size_t share) {
+        pass.run(group, workspace.per_thread[share]);
     });
     return y;
 }
