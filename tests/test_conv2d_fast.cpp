@@ -276,7 +276,8 @@ TEST_CASE("the plan both engines share: shares in order, groups wide enough, sum
     CHECK(one[1] == 6.0f);
 }
 
-TEST_CASE("Conv2DPlan::run_groups hands out for_each_group's groups, each once, to the plan's threads") {
+TEST_CASE(
+    "Conv2DPlan::run_groups hands out for_each_group's groups, each once, to the plan's threads") {
     for (const std::size_t images : {1, 2, 7, 64}) {
         for (const std::size_t threads : {1, 2, 3}) {
             for (const std::size_t min_columns : {1, 10, 100}) {

@@ -153,10 +153,11 @@ TEST_CASE("every engine's forward_keeping() returns forward()'s y and a copy of 
     }
 }
 
-TEST_CASE("fast engines: a Conv2D layer trained through its fused ReLU keeps the mask it returned") {
+TEST_CASE(
+    "fast engines: a Conv2D layer trained through its fused ReLU keeps the mask it returned") {
     cnn::Rng rng(5);
-    cnn::Conv2D layer = cnn::Conv2D(20, 3).activation("relu").padding("same").engine(
-        cnn::fast_conv2d_engine());
+    cnn::Conv2D layer =
+        cnn::Conv2D(20, 3).activation("relu").padding("same").engine(cnn::fast_conv2d_engine());
     layer.build({18, 7, 7}, rng);
     const Tensor4 x = cnn::testing::random_tensor<4>({2, 18, 7, 7}, rng);
     const Tensor4 y = layer.forward(x, /*training=*/true);
@@ -176,6 +177,22 @@ TEST_CASE("fast engines: a Conv2D layer trained through its fused ReLU keeps the
     CHECK(positive > 0.0);
     CHECK(positive < static_cast<double>(y.size()));
     CHECK(summed == positive);
+}
+
+TEST_CASE("fast engines: a training forward pass that throws leaves a layer that trains on") {
+    // The failed call must not leave the kept mask as a shape without memory, which the next
+    // call of the same shape would write through.
+    cnn::Rng rng(12);
+    cnn::Conv2D layer = cnn::Conv2D(16, 3).activation("relu").engine(cnn::fast_conv2d_engine());
+    layer.build({16, 6, 6}, rng);
+    const Tensor4 x = cnn::testing::random_tensor<4>({2, 16, 6, 6}, rng);
+    const Tensor4 y = layer.forward(x, /*training=*/true);
+    const Tensor4 dy = cnn::testing::random_tensor<4>(y.shape(), rng);
+    const Tensor4 dx = layer.backward(dy);
+    const Tensor4 too_small = cnn::testing::random_tensor<4>({2, 16, 2, 2}, rng);
+    CHECK_THROWS(layer.forward(too_small, /*training=*/true));  // 'valid' 3x3 needs 3x3 or more
+    CHECK(layer.forward(x, /*training=*/true) == y);
+    CHECK(layer.backward(dy) == dx);
 }
 
 TEST_CASE("fast engines: workspace_bytes() counts the buffers kept between calls") {

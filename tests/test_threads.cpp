@@ -71,8 +71,8 @@ TEST_CASE("run_items gives every item to exactly one thread, whatever the thread
                 CAPTURE(threads);
                 CAPTURE(shares);
                 CAPTURE(count);
-                std::vector<int> runs(count, 0);                  // each item writes its own slot
-                std::vector<std::size_t> by(count, shares);       // and which share ran it
+                std::vector<int> runs(count, 0);             // each item writes its own slot
+                std::vector<std::size_t> by(count, shares);  // and which share ran it
                 cnn::run_items(count, shares, [&](std::size_t item, std::size_t share) {
                     ++runs[item];
                     by[item] = share;

@@ -97,22 +97,22 @@ TEST_CASE("nearest upsampling 2x copies each value of a 2x2 map into a 2x2 block
 TEST_CASE("nearest upsampling by (2, 3) repeats rows twice and columns three times, by hand") {
     const Tensor4 y = cnn::upsample_nearest_forward(image_of({{1, 2}, {3, 4}}), {2, 3});
     CHECK(max_abs_diff(y, image_of({{1, 1, 1, 2, 2, 2},
-                                 {1, 1, 1, 2, 2, 2},
-                                 {3, 3, 3, 4, 4, 4},
-                                 {3, 3, 3, 4, 4, 4}})) == 0);
+                                    {1, 1, 1, 2, 2, 2},
+                                    {3, 3, 3, 4, 4, 4},
+                                    {3, 3, 3, 4, 4, 4}})) == 0);
 }
 
 TEST_CASE("nearest upsampling backward sums each block of dy, by hand") {
     // dy = 1..16 row by row; the top-left block holds 1, 2, 5, 6 (sum 14), the top-right
     // 3, 4, 7, 8 (22), the bottom-left 9, 10, 13, 14 (46), the bottom-right 11, 12, 15, 16 (54).
     const Tensor4 dy = image_of({{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}});
-    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {2, 2}), image_of({{14, 22}, {46, 54}})) ==
-          0);
+    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {2, 2}),
+                       image_of({{14, 22}, {46, 54}})) == 0);
     // By (2, 1): pairs of rows; by (1, 4): whole rows.
     CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {2, 1}),
                        image_of({{6, 8, 10, 12}, {22, 24, 26, 28}})) == 0);
-    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {1, 4}), image_of({{10}, {26}, {42}, {58}})) ==
-          0);
+    CHECK(max_abs_diff(cnn::upsample_nearest_backward(dy, {1, 4}),
+                       image_of({{10}, {26}, {42}, {58}})) == 0);
 }
 
 TEST_CASE("bilinear upsampling's taps along a 2-value axis by 2 sit at the half-pixel positions worked out by hand") {
@@ -142,9 +142,9 @@ TEST_CASE("bilinear upsampling 2x of the 2x2 map 0, 1 over 2, 3 blends at 0, 0.2
     // is x[r, s] = 2 r + s, linear in both, so the blend is exact: y[i, j] = 2 p_i + p_j.
     const Tensor4 y = cnn::upsample_bilinear_forward(image_of({{0, 1}, {2, 3}}), {2, 2});
     CHECK(max_abs_diff(y, image_of({{0.0f, 0.25f, 0.75f, 1.0f},
-                                 {0.5f, 0.75f, 1.25f, 1.5f},
-                                 {1.5f, 1.75f, 2.25f, 2.5f},
-                                 {2.0f, 2.25f, 2.75f, 3.0f}})) < 1e-6);
+                                    {0.5f, 0.75f, 1.25f, 1.5f},
+                                    {1.5f, 1.75f, 2.25f, 2.5f},
+                                    {2.0f, 2.25f, 2.75f, 3.0f}})) < 1e-6);
 }
 
 TEST_CASE("bilinear upsampling by 3 samples at thirds, clamped at both edges, by hand") {
@@ -170,9 +170,9 @@ TEST_CASE("bilinear upsampling by (2, 3) uses quarters along rows and thirds alo
     // on x[r, s] = 2 r + s, y[i, j] = 2 p_i + q_j.
     const Tensor4 y = cnn::upsample_bilinear_forward(image_of({{0, 1}, {2, 3}}), {2, 3});
     CHECK(max_abs_diff(y, image_of({{0.0f, 0.0f, third, 2 * third, 1.0f, 1.0f},
-                                 {0.5f, 0.5f, 0.5f + third, 0.5f + 2 * third, 1.5f, 1.5f},
-                                 {1.5f, 1.5f, 1.5f + third, 1.5f + 2 * third, 2.5f, 2.5f},
-                                 {2.0f, 2.0f, 2.0f + third, 2.0f + 2 * third, 3.0f, 3.0f}})) <
+                                    {0.5f, 0.5f, 0.5f + third, 0.5f + 2 * third, 1.5f, 1.5f},
+                                    {1.5f, 1.5f, 1.5f + third, 1.5f + 2 * third, 2.5f, 2.5f},
+                                    {2.0f, 2.0f, 2.0f + third, 2.0f + 2 * third, 3.0f, 3.0f}})) <
           1e-6);
 }
 

@@ -69,18 +69,18 @@ TEST_CASE("UpSampling2D computes nearest and bilinear upsampling and their gradi
     // Nearest: every value copied into a 2x2 block; backward of ones: 4 per input (its block).
     CHECK(max_abs_diff(nearest.forward(x),
                        image_of({{0, 0, 1, 1}, {0, 0, 1, 1}, {2, 2, 3, 3}, {2, 2, 3, 3}})) == 0);
-    CHECK(max_abs_diff(nearest.backward(xt::ones<float>({1, 1, 4, 4})), image_of({{4, 4}, {4, 4}})) ==
-          0);
+    CHECK(max_abs_diff(nearest.backward(xt::ones<float>({1, 1, 4, 4})),
+                       image_of({{4, 4}, {4, 4}})) == 0);
     // Bilinear: samples at 0, 0.25, 0.75, 1 along both axes (half-pixel centres, clamped), and
     // x[r, s] = 2 r + s is linear, so y[i, j] = 2 p_i + p_j. Its backward of ones also gives 4
     // per input: along each axis the weights of an input add up to 2 (1 + 0.75 + 0.25 + 0).
     UpSampling2D bilinear = UpSampling2D(2).interpolation("bilinear");
     CHECK(max_abs_diff(bilinear.forward(x), image_of({{0.0f, 0.25f, 0.75f, 1.0f},
-                                                   {0.5f, 0.75f, 1.25f, 1.5f},
-                                                   {1.5f, 1.75f, 2.25f, 2.5f},
-                                                   {2.0f, 2.25f, 2.75f, 3.0f}})) < 1e-6);
-    CHECK(max_abs_diff(bilinear.backward(xt::ones<float>({1, 1, 4, 4})), image_of({{4, 4}, {4, 4}})) <
-          1e-6);
+                                                      {0.5f, 0.75f, 1.25f, 1.5f},
+                                                      {1.5f, 1.75f, 2.25f, 2.5f},
+                                                      {2.0f, 2.25f, 2.75f, 3.0f}})) < 1e-6);
+    CHECK(max_abs_diff(bilinear.backward(xt::ones<float>({1, 1, 4, 4})),
+                       image_of({{4, 4}, {4, 4}})) < 1e-6);
     // A dy that is not uniform tells the two apart: dy = 1 at output (1, 1) goes to x[0, 0]
     // alone (nearest: its block), or 3/4 x 3/4, 3/4 x 1/4, 1/4 x 3/4 and 1/4 x 1/4 to the four
     // inputs (bilinear: that output samples position (0.25, 0.25)).
@@ -89,8 +89,8 @@ TEST_CASE("UpSampling2D computes nearest and bilinear upsampling and their gradi
     nearest.forward(x);
     CHECK(max_abs_diff(nearest.backward(dy), image_of({{1, 0}, {0, 0}})) == 0);
     bilinear.forward(x);
-    CHECK(max_abs_diff(bilinear.backward(dy),
-                       image_of({{0.5625f, 0.1875f}, {0.1875f, 0.0625f}})) < 1e-6);
+    CHECK(max_abs_diff(bilinear.backward(dy), image_of({{0.5625f, 0.1875f}, {0.1875f, 0.0625f}})) <
+          1e-6);
 }
 
 TEST_CASE("UpSampling2D passes the numerical gradient check, nearest and bilinear, factors (2, 2) and (3, 2), batch 2, channels 3") {

@@ -4,6 +4,7 @@
 #include <array>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cnn/fast/engines.hpp"
@@ -369,6 +370,40 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
         CHECK(picked.dx == four.dx);
         CHECK(picked.dw == four.dw);
         CHECK_FALSE(picked.y == two.y);
+    }
+}
+
+TEST_CASE("winograd: channel and filter counts that fill several panels of 32, and part of one") {
+    // The products' right sides (U, the rotated U, E) are stored in panels of 32 columns
+    // (panel_product.hpp). 40 and 48, 33 and 70: a second panel filled less than halfway,
+    // halfway, and more than halfway, in both U (C, FN) and the rotated U (FN, C); dW's E has
+    // FN columns. Two threads, and groups of a few images, so that dW adds several groups.
+    cnn::Rng rng(77);
+    FastConvOptions o;
+    o.threads = 2;
+    o.min_columns = 20;
+    cnn::WinogradWorkspace workspace;
+    const std::vector<std::pair<std::size_t, std::size_t>> sizes = {{40, 48}, {33, 70}};
+    for (const auto& [c, fn] : sizes) {
+        CAPTURE(c);
+        CAPTURE(fn);
+        Problem p;
+        p.x = cnn::testing::random_tensor<4>({5, c, 7, 9}, rng);
+        p.w = cnn::testing::random_tensor<4>({fn, c, 3, 3}, rng);
+        p.b = cnn::testing::random_tensor<1>({fn}, rng);
+        p.g.pad_rows = {1, 1};
+        p.g.pad_cols = {1, 1};
+        const Tensor4 dy =
+            cnn::testing::random_tensor<4>(cnn::conv2d_output_shape(p.x, p.w, p.g), rng);
+        for (const bool relu : {false, true}) {
+            CAPTURE(relu);
+            o.epilogue = relu ? Epilogue::bias_relu : Epilogue::bias;
+            const Result expected = naive(p, dy, relu);
+            for (const WinogradTile tile : both_tiles) {
+                CAPTURE(tile == WinogradTile::f4x4);
+                check_equal(run(p, dy, tile, o, workspace), expected, 1e-4);
+            }
+        }
     }
 }
 

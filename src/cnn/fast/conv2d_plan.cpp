@@ -23,7 +23,8 @@ void check_conv2d_backward_shapes(const Tensor4& dy, const Tensor4& y, const Ten
 }
 
 void reshape_copy(Tensor4* copy, const Tensor4& y) {
-    if (copy != nullptr && copy->shape() != y.shape()) {
+    // The size too: a moved-from tensor keeps its shape but not its memory.
+    if (copy != nullptr && (copy->shape() != y.shape() || copy->size() != y.size())) {
         *copy = Tensor4::from_shape(y.shape());
     }
 }

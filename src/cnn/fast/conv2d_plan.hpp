@@ -1,8 +1,8 @@
 /// \file
 /// \ingroup ch07
 /// \brief What \ref chapter07 "chapter 07's" two convolution engines share: their options, the
-/// epilogue, the backward pass's shape checks, and the plan by which a batch is split between
-/// threads.
+/// epilogue, the backward pass's shape checks, the copy of y a fused ReLU keeps
+/// (reshape_copy()), and the plan by which a batch is split between threads.
 ///
 /// The im2col engine (conv2d_fast.hpp) and the Winograd engine (winograd.hpp) compute
 /// differently, but they meet the hardware the same way. One call of either works like this:
@@ -24,6 +24,11 @@
 ///    sums its own images into its own buffer (ThreadSums), and the buffers are added in thread
 ///    order at the end: for a given thread count every run gives the same bits; another thread
 ///    count changes only the order of the sums.
+/// 4. **Work without sums goes to whichever thread is free.** A forward pass sums nothing
+///    across images, so Conv2DPlan::run_groups() hands the same groups to the threads as they
+///    become free: on a machine where one core runs slower, it simply takes fewer groups, and
+///    the results are the same bits whichever thread computed them. The backward passes keep
+///    the fixed shares of item 1, for item 3's sake.
 ///
 ///     const Conv2DPlan plan(n, oh * ow, options);
 ///     plan.run([&](std::size_t share) {           // on each thread

@@ -8,18 +8,32 @@ namespace cnn {
 
 namespace {
 
-// 16 floats used as one number (GCC's and Clang's vector extension, as in winograd.cpp): one
-// AVX-512 register, or two AVX2 ones. A panel's row is two of them. `sum += a * b` on them
-// compiles to one fused multiply-add per register.
-typedef float Vector __attribute__((vector_size(16 * sizeof(float))));
-// The same 16 floats read from or written to memory anywhere a float may lie.
-typedef float Unaligned __attribute__((vector_size(16 * sizeof(float)), aligned(alignof(float)),
-                                       may_alias));
-constexpr std::size_t vector_floats = sizeof(Vector) / sizeof(float);
-static_assert(panel_columns == 2 * vector_floats, "a panel's row is two vectors");
+// A register's worth of floats used as one number (GCC's and Clang's vector extension, as in
+// winograd.cpp): 16 floats, one AVX-512 register, or 8, one AVX2 register. (A 16-float type on
+// AVX2 would be two registers, which GCC handles through memory.) `sum += a * b` on them
+// compiles to one fused multiply-add.
+#if defined(__AVX512F__)
+constexpr std::size_t vector_floats = 16;
+#else
+constexpr std::size_t vector_floats = 8;
+#endif
+typedef float Vector __attribute__((vector_size(vector_floats * sizeof(float))));
+// The same floats read from or written to memory anywhere a float may lie.
+typedef float Unaligned
+    __attribute__((vector_size(vector_floats * sizeof(float)), aligned(alignof(float)), may_alias));
+constexpr std::size_t row_vectors = panel_columns / vector_floats;  // a panel's row: 2 or 4
+static_assert(panel_columns % vector_floats == 0, "a panel's row is whole vectors");
 
-// (By reference: a function returning a Vector would change its calling convention between
-// AVX-512 and AVX2 builds, which GCC warns of.)
+// C's rows per kernel call: as many as the vector registers hold a row of sums of, with room
+// left for the panel's row and the broadcast value of A.
+#if defined(__AVX512F__)
+constexpr std::size_t panel_rows = 14;  // 28 of the 32 registers; 2 for B's row, 1 for A
+#else
+constexpr std::size_t panel_rows = 2;  // 8 of the 16 registers; 4 for B's row, 1 for A
+#endif
+
+// (By reference: a function returning a Vector would change its calling convention with the
+// instruction set, which GCC warns of.)
 void load(Vector& v, const float* from) {
     v = *reinterpret_cast<const Unaligned*>(from);
 }
@@ -28,22 +42,21 @@ void store(const Vector& v, float* to) {
     *reinterpret_cast<Unaligned*>(to) = v;
 }
 
-// sums += beta times the 32 floats from `from` on.
-void add_scaled(Vector (&sums)[2], float beta, const float* from) {
-    Vector c0, c1;
-    load(c0, from);
-    load(c1, from + vector_floats);
-    sums[0] += beta * c0;
-    sums[1] += beta * c1;
+// One row of a panel's 32 sums: sums += beta times the 32 floats from `from` on, or stored to
+// `to`.
+void add_scaled(Vector (&sums)[row_vectors], float beta, const float* from) {
+    for (std::size_t v = 0; v < row_vectors; ++v) {
+        Vector c;
+        load(c, from + v * vector_floats);
+        sums[v] += beta * c;
+    }
 }
 
-// C's rows per kernel call: as many as the vector registers hold two sums of, with three
-// registers left for the panel's row and the broadcast value of A.
-#if defined(__AVX512F__)
-constexpr std::size_t panel_rows = 14;  // 28 of 32 registers
-#else
-constexpr std::size_t panel_rows = 3;  // 12 of AVX2's 16 registers (each Vector is two)
-#endif
+void store_row(const Vector (&sums)[row_vectors], float* to) {
+    for (std::size_t v = 0; v < row_vectors; ++v) {
+        store(sums[v], to + v * vector_floats);
+    }
+}
 
 // C's rows [0, R) and one panel's columns [0, width) (width <= 32): each a sum over k of A's
 // row times the panel, then C = beta·C + sums. A's value (r, p) is a[r·step + p], or, when
@@ -52,38 +65,42 @@ template <std::size_t R, bool Transposed>
 void kernel(const float* a, std::size_t step, std::size_t k, const float* panel, float beta,
             float* c, std::size_t ldc, std::size_t width) {
     //! [panel_kernel]
-    Vector sums[R][2];
+    Vector sums[R][row_vectors];
     for (std::size_t r = 0; r < R; ++r) {
-        sums[r][0] = sums[r][1] = Vector{};
+        for (std::size_t v = 0; v < row_vectors; ++v) {
+            sums[r][v] = Vector{};
+        }
     }
     for (std::size_t p = 0; p < k; ++p) {
-        Vector b0, b1;
-        load(b0, panel + panel_columns * p);
-        load(b1, panel + panel_columns * p + vector_floats);
+        Vector b[row_vectors];  // row p of the panel
+        for (std::size_t v = 0; v < row_vectors; ++v) {
+            load(b[v], panel + panel_columns * p + v * vector_floats);
+        }
         for (std::size_t r = 0; r < R; ++r) {
             const float value = Transposed ? a[p * step + r] : a[r * step + p];
-            const Vector ar = value - Vector{};  // A's (r, p) in every lane
-            sums[r][0] += ar * b0;
-            sums[r][1] += ar * b1;
+            const Vector ar = value - Vector{};  // A's (r, p) in every lane (see below)
+            for (std::size_t v = 0; v < row_vectors; ++v) {
+                sums[r][v] += ar * b[v];
+            }
         }
     }
     //! [panel_kernel]
+    // (A float minus a vector of zeros is that float in every lane: a broadcast. Minus, not
+    // plus, so that -0.0 stays -0.0.)
     for (std::size_t r = 0; r < R; ++r) {
         float* row = c + r * ldc;
         if (width == panel_columns) {
             if (beta != 0.0f) {
                 add_scaled(sums[r], beta, row);
             }
-            store(sums[r][0], row);
-            store(sums[r][1], row + vector_floats);
+            store_row(sums[r], row);
         } else {  // the last panel of a C whose columns are not a multiple of 32
             float all[panel_columns] = {};
             if (beta != 0.0f) {
                 std::memcpy(all, row, width * sizeof(float));
                 add_scaled(sums[r], beta, all);
             }
-            store(sums[r][0], all);
-            store(sums[r][1], all + vector_floats);
+            store_row(sums[r], all);
             std::memcpy(row, all, width * sizeof(float));
         }
     }
@@ -124,8 +141,10 @@ void multiply_panels(Op op_a, std::size_t t, std::size_t n, std::size_t k, const
     for (; row + panel_rows <= t; row += panel_rows) {
         block(std::integral_constant<std::size_t, panel_rows>{}, row);
     }
-    for (; row + 4 <= t; row += 4) {  // the rows left: 4 at a time, then one by one
-        block(std::integral_constant<std::size_t, 4>{}, row);
+    if constexpr (panel_rows > 4) {  // the rows left: 4 at a time, then one by one
+        for (; row + 4 <= t; row += 4) {
+            block(std::integral_constant<std::size_t, 4>{}, row);
+        }
     }
     for (; row < t; ++row) {
         block(std::integral_constant<std::size_t, 1>{}, row);

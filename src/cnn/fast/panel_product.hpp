@@ -1,30 +1,36 @@
 /// \file
 /// \ingroup ch07
 /// \brief The matrix product at the heart of the Winograd engine, C = A B, with B stored in
-/// panels of 32 columns: no packing, no clearing, and one small kernel that keeps 28 vectors of
-/// C in registers.
+/// panels of 32 columns: no packing, no clearing, and one small kernel (a *micro-kernel*) that
+/// keeps a block of C in vector registers.
 ///
 /// A BLAS sgemm call (tensor/gemm.hpp) works for any matrices, so it first copies ("packs")
 /// both into the order its kernel reads, and with beta = 0 clears C before it adds into it.
-/// In the Winograd engine (winograd.hpp) the same filters U take part in every product of a
-/// call, and their order is ours to choose: the filter transform writes them straight into the
-/// order the kernel reads. So this product packs nothing and clears nothing; it is what is
-/// left of an sgemm when the copies are taken out.
+/// In the Winograd engine (winograd.hpp) the right side of every product is written by one of
+/// the engine's own transforms (the filters U, or E for dW), so its order is ours to choose:
+/// the transform writes it straight into the order the kernel reads. So this product packs
+/// nothing and clears nothing; it is what is left of an sgemm when the copies are taken out.
 ///
 /// **B in panels.** B (k, n) is stored as ceil(n / 32) panels, each (k, 32): panel p holds
 /// columns [32·p, 32·p + 32), one row of 32 after the other, zeros past column n. A kernel
-/// that walks down the rows of one panel reads one sequential run of memory.
+/// that walks down the rows of one panel reads one sequential run of memory. (The columns past
+/// n only reach sums that are never stored; zeros there keep NaN or denormal values, which
+/// could slow the arithmetic, out of them.)
 ///
 /// **The kernel.** C's rows are taken panel_rows at a time (14 with AVX-512, 3 with AVX2), one
 /// panel's 32 columns at a time. Their panel_rows x 32 sums stay in vector registers (28 of
-/// AVX-512's 32) for the whole sum over k: each step loads one row of the panel (two vectors),
-/// and for each of C's rows broadcasts one value of A into a vector and adds A·B with a fused
-/// multiply-add. Only then are the sums written to C, once. A (t, k) is read as stored, row by
-/// row; a panel of B (k·32 floats: 16 KB for k = 128) stays in the first-level cache while
-/// every row block of C passes over it.
+/// AVX-512's 32 registers of 16 floats) for the whole sum over k: each step loads one row of
+/// the panel (two vectors), and for each of C's rows broadcasts one value of A into a vector
+/// and adds A·B with a fused multiply-add. Only then are the sums written to C, once. A (t, k)
+/// is read as stored: one block of rows (panel_rows·k floats, 7 KB for k = 128) stays in the
+/// first-level cache while every panel of B passes by it, each panel one sequential run.
 ///
 /// Each value of C is one sum over k in order, the way the reference loops add, so the result
 /// does not depend on the threads or on where the row blocks fall.
+///
+/// Like the tile transforms, the kernel is written on GCC's vector extension (a 16-float type
+/// the compiler keeps in registers), not on one instruction set's intrinsics: the same source
+/// compiles for AVX-512 and AVX2, and only panel_rows changes between them.
 #pragma once
 
 #include <cstddef>

@@ -8,7 +8,7 @@
 
 #include "cnn/fast/panel_product.hpp"
 #include "cnn/ops/conv2d_naive.hpp"  // conv2d_output_shape: the geometry checks
-#include "cnn/tensor/gemm.hpp"
+#include "cnn/tensor/gemm.hpp"       // Op
 
 namespace cnn {
 
@@ -396,14 +396,18 @@ struct PositionMatrices {
 
 // The matrices the products take on their right, one per position xi as PositionMatrices, each
 // stored in panels of 32 columns (panel_product.hpp), the order multiply_panels() reads: the
-// transformed filters U, and E, dW's transformed dy.
+// transformed filters U, and E, dW's transformed dy. (A panel's row is two runs of
+// winograd_lanes: the transforms' stores never straddle two panels.)
+static_assert(panel_columns == 2 * winograd_lanes, "a panel's row is two runs of lanes");
 struct PanelMatrices {
     float* data;
     std::size_t rows, cols;
     float* matrix(std::size_t xi) const { return data + xi * panel_floats(rows, cols); }
     // As PositionMatrices::put(), col a multiple of winograd_lanes. Columns past the last are
     // zeros: a last run of fewer than winograd_lanes stores its zero lanes too, and where it
-    // fills only the first half of a panel's row, zeros go into the second.
+    // fills only the first half of a panel's row, zeros go into the second. (Those columns
+    // only reach sums that are never stored; the zeros keep stale NaN or denormal values,
+    // which could slow the arithmetic, out of them.)
     void put(std::size_t xi, std::size_t r, std::size_t col, const Lanes& l,
              std::size_t lanes) const {
         float* at = matrix(xi) + panel_index(rows, r, col);
@@ -625,9 +629,9 @@ void transform_filters(const Tensor4& w, Filters which, const IndexRange& rows,
 
 // dw (FN, C, 3, 3) += G^T m G for the (channel, filter) pairs numbered `pairs` of C·FN, m the
 // threads' shares of dW^T (P, C, FN) added in thread order: pair q is channel q / FN of filter
-// q % FN. The shares are summed a block of
-// pairs at a time, each position's block one sequential run: read pair by pair, the P
-// positions of a pair lie a whole matrix apart, and every read would be a cache and TLB miss.
+// q % FN. The shares are summed a block of pairs at a time, each position's block one
+// sequential run: read pair by pair, the P positions of a pair lie a whole matrix apart, and
+// every read would be a cache and TLB miss.
 template <class F>
 void add_filter_gradients(const ThreadSums& shares, std::size_t channels, std::size_t filters,
                           const IndexRange& pairs, float* dw) {
@@ -921,7 +925,8 @@ Tensor4 backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y, const Te
         }
     });
     // The threads' shares, always added in the same order: the same bits on every run. dW's
-    // are transformed back to 3x3 on the way, split between the threads by filter and channel.
+    // are transformed back to 3x3 on the way, split between the threads by (channel, filter)
+    // pair.
     const std::size_t pairs = s.c * s.fn;
     plan.run([&](std::size_t share) {
         add_filter_gradients<F>(workspace.dw, s.c, s.fn, plan.part(pairs, share), dw.data());
@@ -937,9 +942,8 @@ Tensor4 conv2d_winograd_forward(const Tensor4& x, const Tensor4& w, const Tensor
                                 const FastConvOptions& options, WinogradWorkspace& workspace,
                                 Tensor4* copy) {
     check_applies(w, g);
-    return with_variant(tile, [&](auto f) {
-        return forward<decltype(f)>(x, w, b, g, options, workspace, copy);
-    });
+    return with_variant(
+        tile, [&](auto f) { return forward<decltype(f)>(x, w, b, g, options, workspace, copy); });
 }
 
 Tensor4 conv2d_winograd_backward(const Tensor4& dy, const Tensor4& x, const Tensor4& y,

@@ -89,9 +89,10 @@
 /// long, far too short for a vector of 16 floats. The engine therefore copies each image
 /// channels-last (C, H, W) -> (H, W, C) into a frame of zeros (the padding), where every pixel's
 /// channels are one contiguous run, and transforms winograd_lanes (16) channels of a tile at once:
-/// one vector instruction per addition. V, E and M are stored (positions, tiles, channels), so the
-/// products above are computed transposed, e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C)
-/// (C, FN); the results are copied back to (FN, OH, OW) with the bias and ReLU.
+/// one vector instruction per addition. V and M are stored (positions, tiles, channels), and E
+/// too, in panels (see "The products" below), so the products above are computed transposed,
+/// e.g. \f$M_\xi^T = V_\xi^T U_\xi^T\f$, (T, FN) = (T, C) (C, FN); the results are copied back
+/// to (FN, OH, OW) with the bias and ReLU.
 ///
 /// **The products.** All three are computed by panel_product.hpp's multiply_panels(), whose
 /// right side is stored in panels of 32 columns, without a BLAS call's packing and clearing:

@@ -173,9 +173,10 @@ Tensor4 Conv2D::forward_operation(Tensor4 x, bool training) {
     Tensor4 y;
     if (fused_relu() && training) {
         // A fused ReLU's mask is y > 0: the engine writes a copy of y into y_'s memory of the
-        // last batch. Should it throw, y_ stays empty, and a backward pass recomputes the mask
+        // last batch. Should it throw, y_ is left empty (shape and all: a moved-from tensor
+        // would keep its shape without its memory), and a backward pass recomputes the mask
         // from the input kept with it.
-        Tensor4 kept = std::move(y_);
+        Tensor4 kept = std::exchange(y_, Tensor4());
         y = engine_->forward_keeping(x, w_, b_, g, true, kept);
         y_ = std::move(kept);
     } else {
