@@ -61,10 +61,10 @@ void store_row(const Vector (&sums)[row_vectors], float* to) {
 // C's rows [0, R) and one panel's columns [0, width) (width <= 32): each a sum over k of A's
 // row times the panel, then C = beta·C + sums. A's value (r, p) is a[r·step + p], or, when
 // `Transposed`, a[p·step + r]: the kernel's R rows of A^T side by side.
+//! [panel_kernel]
 template <std::size_t R, bool Transposed>
 void kernel(const float* a, std::size_t step, std::size_t k, const float* panel, float beta,
             float* c, std::size_t ldc, std::size_t width) {
-    //! [panel_kernel]
     Vector sums[R][row_vectors];
     for (std::size_t r = 0; r < R; ++r) {
         for (std::size_t v = 0; v < row_vectors; ++v) {
@@ -78,15 +78,13 @@ void kernel(const float* a, std::size_t step, std::size_t k, const float* panel,
         }
         for (std::size_t r = 0; r < R; ++r) {
             const float value = Transposed ? a[p * step + r] : a[r * step + p];
-            const Vector ar = value - Vector{};  // A's (r, p) in every lane (see below)
+            const Vector ar = value - Vector{};  // in every lane (minus keeps -0.0 as it is)
             for (std::size_t v = 0; v < row_vectors; ++v) {
                 sums[r][v] += ar * b[v];
             }
         }
     }
     //! [panel_kernel]
-    // (A float minus a vector of zeros is that float in every lane: a broadcast. Minus, not
-    // plus, so that -0.0 stays -0.0.)
     for (std::size_t r = 0; r < R; ++r) {
         float* row = c + r * ldc;
         if (width == panel_columns) {

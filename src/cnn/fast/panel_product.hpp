@@ -17,10 +17,10 @@
 /// n only reach sums that are never stored; zeros there keep NaN or denormal values, which
 /// could slow the arithmetic, out of them.)
 ///
-/// **The kernel.** C's rows are taken panel_rows at a time (14 with AVX-512, 3 with AVX2), one
+/// **The kernel.** C's rows are taken panel_rows at a time (14 with AVX-512, 2 without), one
 /// panel's 32 columns at a time. Their panel_rows x 32 sums stay in vector registers (28 of
 /// AVX-512's 32 registers of 16 floats) for the whole sum over k: each step loads one row of
-/// the panel (two vectors), and for each of C's rows broadcasts one value of A into a vector
+/// the panel (two vectors of 16, or four of 8), and for each of C's rows broadcasts one value of A into a vector
 /// and adds A·B with a fused multiply-add. Only then are the sums written to C, once. A (t, k)
 /// is read as stored: one block of rows (panel_rows·k floats, 7 KB for k = 128) stays in the
 /// first-level cache while every panel of B passes by it, each panel one sequential run.
@@ -28,9 +28,10 @@
 /// Each value of C is one sum over k in order, the way the reference loops add, so the result
 /// does not depend on the threads or on where the row blocks fall.
 ///
-/// Like the tile transforms, the kernel is written on GCC's vector extension (a 16-float type
-/// the compiler keeps in registers), not on one instruction set's intrinsics: the same source
-/// compiles for AVX-512 and AVX2, and only panel_rows changes between them.
+/// Like the tile transforms, the kernel is written on GCC's vector extension (a type of one
+/// register's worth of floats that the compiler keeps in registers), not on one instruction
+/// set's intrinsics: the same source compiles for AVX-512 and AVX2, and only the vector's width
+/// (16 or 8 floats) and panel_rows change between them.
 #pragma once
 
 #include <cstddef>
