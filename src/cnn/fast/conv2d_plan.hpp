@@ -163,16 +163,15 @@ public:
     template <class Body>
     void run_groups(const Body& body) const {
         const std::size_t most = (images_ + shares_ - 1) / shares_;  // no share holds more
-        const std::size_t groups_per_share = (most + group_ - 1) / group_;
+        const std::size_t per_share = (most + group_ - 1) / group_;  // groups, at most
         if (shares_ > 1) {
             keep_blas_on_one_thread();
         }
-        // Item i is group i % groups_per_share of share i / groups_per_share, if it has one.
-        run_items(shares_ * groups_per_share, shares_, [&](std::size_t item, std::size_t share) {
-            const IndexRange theirs = images(item / groups_per_share);
-            const std::size_t first = theirs.first + (item % groups_per_share) * group_;
-            if (first < theirs.last) {
-                body(ImageGroup{first, std::min(group_, theirs.last - first)}, share);
+        // Item i is group i % per_share of share i / per_share, if that share has it.
+        run_items(shares_ * per_share, shares_, [&](std::size_t item, std::size_t share) {
+            const ImageGroup group = group_of(item / per_share, item % per_share);
+            if (group.count > 0) {
+                body(group, share);
             }
         });
     }
@@ -183,10 +182,24 @@ public:
     /// \param body the work of one group
     template <class Body>
     void for_each_group(std::size_t share, const Body& body) const {
-        const IndexRange mine = images(share);
-        for (std::size_t first = mine.first; first < mine.last; first += group_) {
-            body(ImageGroup{first, std::min(group_, mine.last - first)});
+        for (std::size_t g = 0;; ++g) {
+            const ImageGroup group = group_of(share, g);
+            if (group.count == 0) {
+                return;
+            }
+            body(group);
         }
+    }
+
+    /// Group g of share `share`: at most group() images from the share's first + g·group();
+    /// none (count 0) past the share's last image.
+    /// \param share which share, below shares()
+    /// \param g which of its groups
+    /// \return the group's images
+    ImageGroup group_of(std::size_t share, std::size_t g) const {
+        const IndexRange mine = images(share);
+        const std::size_t first = mine.first + g * group_;
+        return {first, first < mine.last ? std::min(group_, mine.last - first) : 0};
     }
 
 private:
