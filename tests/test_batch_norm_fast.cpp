@@ -126,6 +126,51 @@ TEST_CASE("batch_norm_fast: y is written over x and dx over dy, when they are ha
     CHECK(dx.data() == dy_storage);
 }
 
+TEST_CASE("batch_norm_fast: the backward passes into memory of their own leave dy as it was") {
+    // Both passes, into an empty tensor and into one of as many values but another shape, give
+    // the in-place passes' values bit for bit; the memory handed in keeps its storage.
+    const std::size_t saved = cnn::thread_count();
+    cnn::Rng rng(12);
+    for (const std::size_t threads : {1, 2}) {
+        CAPTURE(threads);
+        cnn::set_thread_count(threads);
+        const Weights w = random_weights(3, rng);
+        const Tensor4 x = random_input({4, 3, 5, 6}, rng);
+        const Tensor4 dy = cnn::testing::random_tensor<4>({4, 3, 5, 6}, rng);
+        const Tensor4 dy_before = dy;
+        const cnn::BatchNormResult r = cnn::batch_norm_forward(x, w.gamma, w.beta, 1e-3f);
+        Tensor1 dgamma_in_place = w.beta, dbeta_in_place = w.gamma;
+        Tensor1 dgamma = w.beta, dbeta = w.gamma;
+        const Tensor4 in_place = cnn::batch_norm_fast_backward(
+            Tensor4(dy), r.xhat, r.inv_std, w.gamma, dgamma_in_place, dbeta_in_place);
+        const Tensor4 apart =
+            cnn::batch_norm_fast_backward(dy, r.xhat, r.inv_std, w.gamma, dgamma, dbeta, Tensor4());
+        CHECK(cnn::testing::same_values(apart, in_place));
+        CHECK(dgamma == dgamma_in_place);
+        CHECK(dbeta == dbeta_in_place);
+
+        const Tensor4 inference_in_place = cnn::batch_norm_fast_inference_backward(
+            Tensor4(dy), x, w.gamma, w.moving, 1e-3f, dgamma_in_place, dbeta_in_place);
+        Tensor4 memory = Tensor4::from_shape({2, 3, 6, 10});  // as many values, another shape
+        const float* storage = memory.data();
+        const Tensor4 inference_apart = cnn::batch_norm_fast_inference_backward(
+            dy, x, w.gamma, w.moving, 1e-3f, dgamma, dbeta, std::move(memory));
+        CHECK(inference_apart.data() == storage);
+        CHECK(cnn::testing::same_values(inference_apart, inference_in_place));
+        CHECK(dgamma == dgamma_in_place);
+        CHECK(dbeta == dbeta_in_place);
+        CHECK(cnn::testing::same_values(dy, dy_before));
+    }
+    cnn::set_thread_count(saved);
+    Tensor4 t = Tensor4::from_shape({1, 1, 2, 2});
+    const Tensor4 xhat = xt::zeros<float>({1, 1, 2, 2});
+    Tensor1 g = xt::ones<float>({1}), dg = xt::zeros<float>({1}), db = xt::zeros<float>({1});
+    CHECK_THROWS_WITH_AS(
+        cnn::batch_norm_fast_backward(t, xhat, g, g, dg, db, std::move(t)),
+        doctest::Contains("batch_norm_fast_backward: memory for dx must be another tensor than dy"),
+        std::invalid_argument);
+}
+
 TEST_CASE("batch_norm_fast: the same errors as ops/batch_norm.hpp") {
     cnn::Rng rng(10);
     const Weights w = random_weights(3, rng);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -351,4 +352,38 @@ TEST_CASE("BatchNormalization: parameters, state, and what it refuses") {
     CHECK_THROWS_AS(cnn::batch_norm_forward(Tensor4::from_shape({0, 2, 1, 1}), Tensor1{1.0f, 1.0f},
                                             Tensor1{0.0f, 0.0f}, 1e-3f),
                     std::invalid_argument);
+}
+
+TEST_CASE("BatchNormalization of a shared gradient: dy kept, dx as backward() gives it") {
+    // What a graph model hands the layer when an Add's other input still holds the gradient:
+    // dx goes to new memory. Two layers with the same weights, one given dy to write over.
+    for (const bool training : {true, false}) {
+        CAPTURE(training);
+        cnn::Rng data_rng(20), rng(21), twin_rng(21);
+        const Tensor4 x = cnn::testing::random_tensor<4>({3, 2, 4, 5}, data_rng);
+        const Tensor4 dy = cnn::testing::random_tensor<4>({3, 2, 4, 5}, data_rng);
+        BatchNormalization layer, twin;
+        layer.build({2, 4, 5}, rng);
+        twin.build({2, 4, 5}, twin_rng);
+        randomise(layer, rng);
+        randomise(twin, twin_rng);
+        REQUIRE(cnn::testing::max_abs_diff(layer.gamma(), twin.gamma()) == 0);
+
+        layer.forward(x, training);
+        twin.forward(x, training);
+        const auto shared = std::make_shared<Tensor4>(dy);
+        const cnn::SharedTensor4 held = shared;  // the Add's other input
+        const std::vector<cnn::SharedTensor4> dx =
+            layer.backward_inputs_shared(shared, false, cnn::InputGradient::compute);
+        const Tensor4 expected = twin.backward(dy);
+        REQUIRE(dx.size() == 1);
+        CHECK(dx[0]->data() != held->data());
+        CHECK(cnn::testing::same_values(*held, dy));
+        CHECK(cnn::testing::same_values(*dx[0], expected));
+        const std::vector<cnn::Parameter> p = layer.parameters(), q = twin.parameters();
+        REQUIRE(p.size() == q.size());
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            CHECK(std::equal(p[i].grad, p[i].grad + p[i].size, q[i].grad));
+        }
+    }
 }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "cnn/check/gradient_check.hpp"
+#include "cnn/layers/batch_normalization.hpp"
 #include "cnn/layers/conv2d.hpp"
 #include "cnn/layers/dense.hpp"
 #include "cnn/layers/flatten.hpp"
@@ -72,6 +73,31 @@ TEST_CASE("Graph: the whole model passes the numerical gradient check through fa
     const Tensor4 x = cnn::testing::random_tensor<4>({2, 2, 6, 6}, rng);
     const cnn::Labels y = {1, 3};
     CHECK(cnn::testing::check_model_gradients(model, x, y) == 0);
+}
+
+TEST_CASE("Graph: an Add's inputs share its gradient, and each reader still gets it whole") {
+    // h fans out to four readers; the Add s hands one gradient G to r, g and a, and r hands
+    // it on to f and h. In reverse order: g finds G held by others (a copy to write over), and
+    // h's sum then goes into g's dx, not into G; the batch normalization f finds G still held
+    // by a (dx into new memory); a is G's last holder (written over). The Add d reads s twice,
+    // and its gradient is also m's (the Add e shares it): a gradient held three times, whose
+    // sum for s goes into new memory.
+    cnn::Graph model(6, "shared");
+    const cnn::Node x = model.input({2, 5, 5});
+    const cnn::Node h = model.call(cnn::Conv2D(3, 3).padding("same").activation("relu"), x);
+    const cnn::Node a = model.call(cnn::Conv2D(3, 1), h);
+    const cnn::Node f =
+        model.call(cnn::BatchNormalization(), model.call(cnn::Conv2D(3, 3).padding("same"), h));
+    const cnn::Node g = model.call(cnn::Conv2D(3, 1), h);
+    const cnn::Node r = model.call(cnn::Add(), {f, h});
+    const cnn::Node s = model.call(cnn::Add(), {r, g, a});
+    const cnn::Node m = model.call(cnn::Conv2D(3, 1), s);
+    const cnn::Node d = model.call(cnn::Add(), {s, s});
+    const cnn::Node e = model.call(cnn::Add(), {d, m});
+    model.output(model.call(cnn::Dense(3).activation("softmax"), model.call(cnn::Flatten(), e)));
+    cnn::Rng rng(8);
+    const Tensor4 input = cnn::testing::random_tensor<4>({3, 2, 5, 5}, rng);
+    CHECK(cnn::testing::check_model_gradients(model, input, {0, 2, 1}, {1e-4, 1e-2}) == 0);
 }
 
 TEST_CASE("Graph: trains with fit like any model") {

@@ -1,4 +1,5 @@
 #include <array>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -27,6 +28,28 @@ TEST_CASE("Add: the sum of its inputs by hand, and each input gets the whole gra
     CHECK_THROWS_WITH_AS(add.build_inputs({{2, 1, 2}, {2, 2, 1}}, rng),
                          doctest::Contains("expected inputs of one shape"), std::invalid_argument);
     CHECK_THROWS_WITH_AS(cnn::Add().build({2, 1, 2}, rng), doctest::Contains("expected 2 or more inputs"),
+                         std::invalid_argument);
+}
+
+TEST_CASE("Add in a graph model: every input gets dy itself, shared, not a copy") {
+    cnn::Rng rng(11);
+    cnn::Add add;
+    add.build_inputs({{2, 1, 2}, {2, 1, 2}, {2, 1, 2}}, rng);
+    const Tensor4 a = {{{{1, 2}}, {{3, 4}}}};
+    add.forward_inputs({a, a, a}, true, true);
+    const auto dy = std::make_shared<Tensor4>(Tensor4{{{{1, -1}}, {{0.5f, 2}}}});
+    const std::vector<cnn::SharedTensor4> dx =
+        add.backward_inputs_shared(dy, false, cnn::InputGradient::compute);
+    REQUIRE(dx.size() == 3);
+    for (const cnn::SharedTensor4& d : dx) {
+        CHECK(d == dy);  // the same tensor, nothing copied
+    }
+    CHECK_THROWS_WITH_AS(add.backward_inputs_shared(nullptr, false, cnn::InputGradient::compute),
+                         doctest::Contains("got none"), std::invalid_argument);
+    const auto wrong = std::make_shared<Tensor4>(Tensor4::from_shape({2, 2, 1, 2}));
+    CHECK_THROWS_WITH_AS(add.backward_inputs_shared(wrong, false, cnn::InputGradient::compute),
+                         doctest::Contains("expected dy (1, 2, 1, 2), as the last forward() "
+                                           "output, got (2, 2, 1, 2)"),
                          std::invalid_argument);
 }
 

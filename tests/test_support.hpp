@@ -210,6 +210,15 @@ inline bool same_weights(Model& a, Model& b) {
     return true;
 }
 
+/// Whether two tensors hold the same values bit for bit, each all the values its shape says: a
+/// tensor moved from keeps its shape but not its values (its size() is then 0), and xtensor's
+/// == can still call it equal.
+inline bool same_values(const Tensor4& a, const Tensor4& b) {
+    const std::size_t n = a.shape(0) * a.shape(1) * a.shape(2) * a.shape(3);
+    return a.shape() == b.shape() && a.storage().size() == n && b.storage().size() == n &&
+           std::memcmp(a.data(), b.data(), n * sizeof(float)) == 0;
+}
+
 /// The whole of a file, byte for byte ("" when it cannot be read).
 inline std::string read_text(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -75,10 +76,9 @@ std::vector<BenchRow> measure_layer(cnn::Layer& layer, const std::string& name,
 }
 
 // The residual join of chapter 08's ResNet, z = BN(f) + s: the backward pass of Add and of the
-// BatchNormalization that reads Add's first gradient, timed together. Timed alone, Add is
-// bookkeeping in PyTorch, which hands the same tensor to both inputs because its layers write
-// every result into new memory; ours write over the gradient they are handed, so Add gives one
-// input a copy. The pair shows what that copy costs where the ResNet pays it.
+// BatchNormalization that reads Add's first gradient, timed together, as a graph model runs
+// them. Add hands dz itself to both inputs, shared (as PyTorch's autograd does); the
+// BatchNormalization, finding dz still held for s, writes its dx into new memory.
 BenchRow measure_residual_join(const Shape4& shape, std::size_t repeats, cnn::Rng& rng) {
     cnn::BatchNormalization bn;
     cnn::Add add;
@@ -87,13 +87,14 @@ BenchRow measure_residual_join(const Shape4& shape, std::size_t repeats, cnn::Rn
     add.build_inputs({chw, chw}, rng);
     const Tensor4 f = cnn::normal_tensor(shape, rng), s = cnn::normal_tensor(shape, rng);
     const Tensor4 dz = cnn::normal_tensor(shape, rng);
+    const auto compute = cnn::InputGradient::compute;
     const double seconds = cnn::median_of(repeats, [&] {
         add.forward_inputs({bn.forward_inputs({f}, true, true), s}, true, true);
-        Tensor4 dy = dz;
-        std::vector<Tensor4> dx;
+        auto dy = std::make_shared<Tensor4>(dz);
+        std::vector<cnn::SharedTensor4> dx;
         return cnn::seconds_of([&] {
-            dx = add.backward_inputs(std::move(dy), false);  // dz to BN(f) and to s
-            dx[0] = std::move(bn.backward_inputs(std::move(dx[0]), false)[0]);  // to f
+            dx = add.backward_inputs_shared(std::move(dy), false, compute);  // dz to BN(f), s
+            dx[0] = std::move(bn.backward_inputs_shared(std::move(dx[0]), false, compute)[0]);
         });
     });
     return cnn::bench_row("Add + BatchNormalization", "residual_join", shape, 2, "backward",

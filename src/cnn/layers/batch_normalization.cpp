@@ -114,4 +114,14 @@ Tensor4 BatchNormalization::backward_operation(Tensor4 dy) {
                                               options_.epsilon, dgamma_, dbeta_);
 }
 
+std::optional<Tensor4> BatchNormalization::backward_operation_reading(const Tensor4& dy) {
+    expect_input(dy, "dy");
+    expect_forward_first(*this, last_ != Pass::none);
+    if (last_ == Pass::training) {
+        return batch_norm_fast_backward(dy, xhat_, inv_std_, gamma_, dgamma_, dbeta_, Tensor4());
+    }
+    return batch_norm_fast_inference_backward(dy, x_, gamma_, moving_, options_.epsilon, dgamma_,
+                                              dbeta_, Tensor4());
+}
+
 }  // namespace cnn

@@ -28,6 +28,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,11 @@ protected:
     }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
+    /// dx into new memory, dy left as it is: the same passes, which read each value of dy
+    /// before writing dx's, so new memory costs nothing over dy's.
+    /// \param dy the gradient of the output, unchanged
+    /// \return dx
+    std::optional<Tensor4> backward_operation_reading(const Tensor4& dy) override;
 
 private:
     // Throws unless the layer is built and t is (N, C, H, W) of the built shape.

@@ -1,6 +1,9 @@
 #include "cnn/layers/layer.hpp"
 
+#include <memory>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "cnn/losses/softmax_cross_entropy.hpp"
 #include "cnn/ops/relu.hpp"
@@ -81,6 +84,40 @@ std::size_t Layer::parameter_count() { return count_values(parameters()); }
 
 std::size_t Layer::kept_for_backward() const {
     return relu_input_.size() * sizeof(float) + kept_by_operation();
+}
+
+//! [layer_backward_shared]
+std::vector<SharedTensor4> Layer::backward_inputs_shared(SharedTensor4 dy, bool from_logits,
+                                                         InputGradient input) {
+    if (!dy) {
+        throw std::invalid_argument(type() + " " + name() + ": backward_inputs_shared() of no dy");
+    }
+    std::vector<Tensor4> dx;
+    if (dy.use_count() == 1) {  // nobody else reads dy: written over, as ever
+        dx = backward_inputs(std::move(*dy), from_logits, input);
+    } else if (std::optional<Tensor4> read = backward_reading(*dy, from_logits, input)) {
+        dx.push_back(std::move(*read));  // dx in new memory, dy as it was
+    } else {
+        dx = backward_inputs(Tensor4(*dy), from_logits, input);  // a copy to write over
+    }
+    std::vector<SharedTensor4> shared;
+    for (Tensor4& d : dx) {
+        shared.push_back(std::make_shared<Tensor4>(std::move(d)));
+    }
+    return shared;
+}
+//! [layer_backward_shared]
+
+std::optional<Tensor4> Layer::backward_reading(const Tensor4& dy, bool from_logits,
+                                               InputGradient input) {
+    // Undoing an activation writes over dy, and a skipped input gradient's parameter pass
+    // (backward_parameters_operation()) takes dy to itself: both need their own copy.
+    const bool nothing_to_undo = applies_own_activation() || activation() == Activation::linear ||
+                                 (from_logits && activation() == Activation::softmax);
+    if (!nothing_to_undo || input == InputGradient::skip) {
+        return std::nullopt;
+    }
+    return backward_operation_reading(dy);
 }
 
 Tensor4 Layer::backward_from_logits(Tensor4 dlogits, InputGradient input) {

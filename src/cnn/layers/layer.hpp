@@ -34,6 +34,8 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +48,11 @@ namespace cnn {
 
 /// A layer's shape without the batch axis: {C, H, W} or {D}.
 using Shape = std::vector<std::size_t>;
+
+/// A gradient that several values of a graph model may hold at once: Add hands its dy to every
+/// input as it is, and a layer writes over it only once nobody else holds it
+/// (Layer::backward_inputs_shared(), \ref chapter08 "chapter 08").
+using SharedTensor4 = std::shared_ptr<Tensor4>;
 
 /// "(None, 64, 28, 28)": a shape with Keras's None for the batch axis.
 /// \param shape a layer's shape without the batch axis, e.g. {64, 28, 28}
@@ -135,6 +142,16 @@ protected:
     virtual void backward_parameters_operation(Tensor4 dy) {
         (void)backward_operation(std::move(dy));
     }
+    /// backward_operation() of a dy that other layers still read: dx goes to new memory and
+    /// dy stays as it is. Only a one-input layer whose dx costs no more in new memory than
+    /// over dy overrides it (BatchNormalization); the default has no such path, and its caller
+    /// copies dy instead.
+    /// \param dy the gradient with respect to forward_operation()'s output, left unchanged
+    /// \return dx, or std::nullopt when the layer has no such path
+    virtual std::optional<Tensor4> backward_operation_reading(const Tensor4& dy) {
+        (void)dy;
+        return std::nullopt;
+    }
     /// True when the layer's own operation already ends with its activation (a ReLU fused
     /// into a convolution engine), so forward() and backward() must not apply it again.
     /// \return false unless a layer overrides it
@@ -181,6 +198,19 @@ public:
     ///         InputGradient::skip, when the layer honours it)
     virtual std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits,
                                                  InputGradient input = InputGradient::compute);
+    /// backward_inputs() as a graph model calls it, on a gradient it may share with other
+    /// values (\ref chapter08 "chapter 08"). A dy nobody else holds is handed to
+    /// backward_inputs() to write over, as a one-holder tensor always was. A dy that others
+    /// hold must stay as it is: a layer that can write dx elsewhere does
+    /// (backward_operation_reading()); any other gets a copy of dy to write over. Add
+    /// overrides it to hand dy itself to every input, without a copy.
+    /// \param dy the gradient with respect to the output, not null
+    /// \param from_logits as for backward_inputs()
+    /// \param input as for backward_inputs()
+    /// \return the gradient with respect to each input, in input order, none of them null
+    /// \throws std::invalid_argument as backward_inputs(), or for a null dy
+    virtual std::vector<SharedTensor4> backward_inputs_shared(SharedTensor4 dy, bool from_logits,
+                                                              InputGradient input);
 
     /// The name a model gave the layer, or its default_name() before it has one.
     /// \return e.g. "conv2d_1"
@@ -199,6 +229,9 @@ protected:
 private:
     // backward_operation(), or backward_parameters_operation() for InputGradient::skip.
     Tensor4 run_operation_backward(Tensor4 dy, InputGradient input);
+    // backward() of a dy that stays as it is, where the layer can; std::nullopt otherwise.
+    std::optional<Tensor4> backward_reading(const Tensor4& dy, bool from_logits,
+                                            InputGradient input);
 
     std::string name_;
     Tensor4 relu_input_;  // what the ReLU saw, for its backward pass

@@ -83,13 +83,22 @@ Tensor4 Add::forward_inputs(std::vector<Tensor4> xs, bool, bool) {
     return y;
 }
 
-std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool, InputGradient) {
+void Add::expect_dy(const Tensor4* dy) const {
     expect_built(*this, inputs_ > 0);
     expect_forward_first(*this, shape_[0] + shape_[1] > 0);
-    if (!std::equal(shape_.begin(), shape_.end(), dy.shape().begin())) {
+    if (dy == nullptr) {
         throw std::invalid_argument("Add " + name() + ": expected dy " + shape_to_string(shape_) +
-                                    ", as the last forward() output, got " + shape_to_string(dy.shape()));
+                                    ", got none");
     }
+    if (!std::equal(shape_.begin(), shape_.end(), dy->shape().begin())) {
+        throw std::invalid_argument("Add " + name() + ": expected dy " + shape_to_string(shape_) +
+                                    ", as the last forward() output, got " +
+                                    shape_to_string(dy->shape()));
+    }
+}
+
+std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool, InputGradient) {
+    expect_dy(&dy);
     // d(x1 + x2 + ...)/dxi = 1: each input gets dy, the last one dy itself, the others a copy.
     std::vector<Tensor4> dx;
     for (std::size_t i = 0; i + 1 < inputs_; ++i) {
@@ -98,6 +107,13 @@ std::vector<Tensor4> Add::backward_inputs(Tensor4 dy, bool, InputGradient) {
     dx.push_back(std::move(dy));
     return dx;
 }
+
+//! [add_backward_shared]
+std::vector<SharedTensor4> Add::backward_inputs_shared(SharedTensor4 dy, bool, InputGradient) {
+    expect_dy(dy.get());
+    return std::vector<SharedTensor4>(inputs_, dy);  // dy itself to every input
+}
+//! [add_backward_shared]
 
 Shape Concatenate::build_inputs(const std::vector<Shape>& shapes, Rng&) {
     expect_several(*this, shapes);

@@ -6,8 +6,8 @@
 /// residual block adds its input x to what its convolutions computed, F(x) + x, so the
 /// gradient reaches x both through F and directly. Concatenate stacks its inputs' channels:
 /// a U-Net joins the fine maps of its encoder to the coarse ones of its decoder. Backward,
-/// Add hands the same gradient to every input, and Concatenate cuts the gradient back into
-/// the inputs' channels.
+/// Add hands the same gradient to every input (in a graph model, the same tensor, shared), and
+/// Concatenate cuts the gradient back into the inputs' channels.
 ///
 /// Both work on images (C, H, W) and on flat inputs (D); they need a graph model
 /// (model/graph.hpp), which calls them on a list of inputs.
@@ -62,10 +62,24 @@ public:
     std::string default_name() const override { return "add"; }
     Shape build_inputs(const std::vector<Shape>& input_shapes, Rng& rng) override;
     Tensor4 forward_inputs(std::vector<Tensor4> xs, bool training, bool apply_softmax) override;
+    /// Every input's gradient is dy: each input gets a copy but the last, which gets dy.
+    /// \param dy the gradient of the output
+    /// \param from_logits ignored: Add has no activation
+    /// \param input ignored: the inputs' gradients cost nothing to compute
+    /// \return dy once per input
     std::vector<Tensor4> backward_inputs(Tensor4 dy, bool from_logits,
                                          InputGradient input = InputGradient::compute) override;
+    /// Every input's gradient is dy itself, shared, not copied: what a graph model calls.
+    /// \param dy the gradient of the output
+    /// \param from_logits ignored
+    /// \param input ignored
+    /// \return dy once per input, the same tensor each time
+    std::vector<SharedTensor4> backward_inputs_shared(SharedTensor4 dy, bool from_logits,
+                                                      InputGradient input) override;
 
 private:
+    void expect_dy(const Tensor4* dy) const;
+
     std::size_t inputs_ = 0;
     std::array<std::size_t, 4> shape_{};  // of the last forward() output
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 
 namespace cnn {
@@ -130,14 +131,14 @@ InputGradient Graph::input_gradient(const Vertex& vertex) const {
 
 //! [graph_backward]
 void Graph::run_backward(Tensor4 dlogits) {
-    std::vector<Tensor4> grad(vertices_.size());
-    grad[output_] = std::move(dlogits);
+    std::vector<SharedTensor4> grad(vertices_.size());  // an Add's inputs hold one tensor
+    grad[output_] = std::make_shared<Tensor4>(std::move(dlogits));
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
         const Vertex& vertex = vertices_[*it];
         if (is_input(*it)) {
             continue;
         }
-        std::vector<Tensor4> dx = vertex.layer->backward_inputs(
+        std::vector<SharedTensor4> dx = vertex.layer->backward_inputs_shared(
             std::move(grad[*it]), *it == output_, input_gradient(vertex));
         for (std::size_t k = 0; k < vertex.inputs.size(); ++k) {
             if (!is_input(vertex.inputs[k])) {  // the data's gradient: nothing trains it
@@ -149,16 +150,25 @@ void Graph::run_backward(Tensor4 dlogits) {
 //! [graph_backward]
 
 //! [graph_gradient_sum]
-// A value read by several layers: the gradients its readers send back add up.
-void Graph::add_gradient(Tensor4& sum, Tensor4 dx, const Layer& reader) const {
-    if (sum.size() == 0) {
+// A value read by several layers: the gradients its readers send back add up, written over
+// whichever of the two nobody else holds.
+void Graph::add_gradient(SharedTensor4& sum, SharedTensor4 dx, const Layer& reader) const {
+    if (!sum) {
         sum = std::move(dx);
-    } else if (sum.shape() == dx.shape()) {
-        sum += dx;
-    } else {
+        return;
+    }
+    if (sum->shape() != dx->shape()) {
         throw std::logic_error("Graph " + name() + ": " + reader.name() +
-                               " sent back a gradient of " + shape_to_string(dx.shape()) +
-                               " for a value of " + shape_to_string(sum.shape()));
+                               " sent back a gradient of " + shape_to_string(dx->shape()) +
+                               " for a value of " + shape_to_string(sum->shape()));
+    }
+    if (sum.use_count() == 1) {
+        *sum += *dx;
+    } else if (dx.use_count() == 1) {
+        *dx += *sum;
+        sum = std::move(dx);
+    } else {  // both shared (an Add that reads one value twice): the sum in new memory
+        sum = std::make_shared<Tensor4>(*sum + *dx);
     }
 }
 //! [graph_gradient_sum]

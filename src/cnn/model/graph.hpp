@@ -18,9 +18,11 @@
 ///
 /// When the model is built, the layers are put in topological order: every layer after all the
 /// layers it reads. A call can only read nodes that exist already, so the order of the calls
-/// is one; building keeps, in that order, the layers that lead to the output. forward() runs them in that order;
-/// backward() runs them in reverse and, where a node fed several layers (fan-out), adds up
-/// the gradients they send back to it. Layers that do not lead to the output are an error.
+/// is one; building keeps, in that order, the layers that lead to the output. forward() runs them
+/// in that order; backward() runs them in reverse and, where a node fed several layers (fan-out),
+/// adds up the gradients they send back to it. An Add's inputs share its gradient, one tensor held
+/// by several nodes (Layer::backward_inputs_shared()): a layer writes over a gradient only once
+/// nobody else holds it. Layers that do not lead to the output are an error.
 #pragma once
 
 #include <cstddef>
@@ -104,7 +106,7 @@ private:
     // The model's input, which no layer computes.
     bool is_input(std::size_t v) const { return vertices_[v].layer == nullptr; }
     InputGradient input_gradient(const Vertex& vertex) const;
-    void add_gradient(Tensor4& sum, Tensor4 dx, const Layer& reader) const;
+    void add_gradient(SharedTensor4& sum, SharedTensor4 dx, const Layer& reader) const;
     void expect_nodes(const std::vector<Node>& nodes, const std::string& reader) const;
 
     std::size_t serial_;  // what this graph's nodes carry

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "cnn/fast/threads.hpp"
@@ -90,6 +91,64 @@ ChannelSums channel_sums(const Tensor4& dy, const Tensor4& x, const Planes& p, s
     return {sum_dy, sum_dy_xhat};
 }
 
+// dx = gamma·inv_std · (dy - mean(dy) - xhat·mean(dy·xhat)), as in batch_norm_backward(),
+// channel by channel. dx has dy's shape and may be dy itself: each value is read before it is
+// written.
+void training_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
+                       const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta, Tensor4& dx) {
+    const Planes p(dy);
+    for_each_channel(p, [&](std::size_t c) {
+        const ChannelSums s = channel_sums(dy, xhat, p, c);
+        dgamma(c) += static_cast<float>(s.dy_xhat);
+        dbeta(c) += static_cast<float>(s.dy);
+        const float scale = gamma(c) * inv_std(c);
+        const auto mean_dy = static_cast<float>(s.dy / p.count());
+        const auto mean_dy_xhat = static_cast<float>(s.dy_xhat / p.count());
+        for (std::size_t i = 0; i < p.n; ++i) {
+            const float* g = dy.data() + p.offset(i, c);
+            const float* h = xhat.data() + p.offset(i, c);
+            float* out = dx.data() + p.offset(i, c);
+            for (std::size_t k = 0; k < p.hw; ++k) {
+                out[k] = scale * (g[k] - mean_dy - h[k] * mean_dy_xhat);
+            }
+        }
+    });
+}
+
+// dx = dy·gamma / sqrt(variance + epsilon) with the moving statistics, as in
+// batch_norm_inference_backward(); dx may be dy itself.
+void inference_backward(const Tensor4& dy, const Tensor4& x, const Tensor1& gamma,
+                        const BatchNormStatistics& moving, float epsilon, Tensor1& dgamma,
+                        Tensor1& dbeta, Tensor4& dx) {
+    const Planes p(x);
+    for_each_channel(p, [&](std::size_t c) {
+        const float mean = moving.mean(c), inv_std = inverse_std(moving.variance(c), epsilon);
+        const ChannelSums s = channel_sums(dy, x, p, c, mean, inv_std);
+        dgamma(c) += static_cast<float>(s.dy_xhat);
+        dbeta(c) += static_cast<float>(s.dy);
+        const float scale = gamma(c) * inv_std;
+        for (std::size_t i = 0; i < p.n; ++i) {
+            const float* g = dy.data() + p.offset(i, c);
+            float* out = dx.data() + p.offset(i, c);
+            for (std::size_t k = 0; k < p.hw; ++k) {
+                out[k] = g[k] * scale;
+            }
+        }
+    });
+}
+
+// Storage for a dx that must not be written over dy: `memory`, given dy's shape (its storage
+// kept when it holds as many values).
+Tensor4 output_memory(const Tensor4& dy, Tensor4&& memory, const char* function) {
+    if (&memory == &dy) {
+        throw std::invalid_argument(std::string(function) + ": memory for dx must be another " +
+                                    "tensor than dy, which must stay as it is");
+    }
+    Tensor4 dx = std::move(memory);
+    dx.resize(dy.shape());
+    return dx;
+}
+
 }  // namespace
 
 BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const Tensor1& beta,
@@ -123,24 +182,16 @@ BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const T
 Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1& inv_std,
                                  const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta) {
     check_batch_norm_backward(dy, xhat, inv_std, gamma, dgamma, dbeta);
-    const Planes p(dy);
-    Tensor4 dx = std::move(dy);  // dx is written over dy, channel by channel
-    for_each_channel(p, [&](std::size_t c) {
-        const ChannelSums s = channel_sums(dx, xhat, p, c);  // still dy's values
-        dgamma(c) += static_cast<float>(s.dy_xhat);
-        dbeta(c) += static_cast<float>(s.dy);
-        // dx = gamma·inv_std · (dy - mean(dy) - xhat·mean(dy·xhat)), as in batch_norm_backward()
-        const float scale = gamma(c) * inv_std(c);
-        const auto mean_dy = static_cast<float>(s.dy / p.count());
-        const auto mean_dy_xhat = static_cast<float>(s.dy_xhat / p.count());
-        for (std::size_t i = 0; i < p.n; ++i) {
-            float* g = dx.data() + p.offset(i, c);
-            const float* h = xhat.data() + p.offset(i, c);
-            for (std::size_t k = 0; k < p.hw; ++k) {
-                g[k] = scale * (g[k] - mean_dy - h[k] * mean_dy_xhat);
-            }
-        }
-    });
+    training_backward(dy, xhat, inv_std, gamma, dgamma, dbeta, dy);  // dx written over dy
+    return dy;
+}
+
+Tensor4 batch_norm_fast_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
+                                 const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta,
+                                 Tensor4&& memory) {
+    check_batch_norm_backward(dy, xhat, inv_std, gamma, dgamma, dbeta);
+    Tensor4 dx = output_memory(dy, std::move(memory), "batch_norm_fast_backward");
+    training_backward(dy, xhat, inv_std, gamma, dgamma, dbeta, dx);
     return dx;
 }
 
@@ -189,21 +240,17 @@ Tensor4 batch_norm_fast_inference_backward(Tensor4 dy, const Tensor4& x, const T
                                            const BatchNormStatistics& moving, float epsilon,
                                            Tensor1& dgamma, Tensor1& dbeta) {
     check_batch_norm_inference_backward(dy, x, gamma, moving, epsilon, dgamma, dbeta);
-    const Planes p(x);
-    Tensor4 dx = std::move(dy);  // dx is written over dy, channel by channel
-    for_each_channel(p, [&](std::size_t c) {
-        const float mean = moving.mean(c), inv_std = inverse_std(moving.variance(c), epsilon);
-        const ChannelSums s = channel_sums(dx, x, p, c, mean, inv_std);
-        dgamma(c) += static_cast<float>(s.dy_xhat);
-        dbeta(c) += static_cast<float>(s.dy);
-        const float scale = gamma(c) * inv_std;  // dx = dy gamma / sqrt(variance + epsilon)
-        for (std::size_t i = 0; i < p.n; ++i) {
-            float* g = dx.data() + p.offset(i, c);
-            for (std::size_t k = 0; k < p.hw; ++k) {
-                g[k] = g[k] * scale;
-            }
-        }
-    });
+    inference_backward(dy, x, gamma, moving, epsilon, dgamma, dbeta, dy);  // dx over dy
+    return dy;
+}
+
+Tensor4 batch_norm_fast_inference_backward(const Tensor4& dy, const Tensor4& x,
+                                           const Tensor1& gamma, const BatchNormStatistics& moving,
+                                           float epsilon, Tensor1& dgamma, Tensor1& dbeta,
+                                           Tensor4&& memory) {
+    check_batch_norm_inference_backward(dy, x, gamma, moving, epsilon, dgamma, dbeta);
+    Tensor4 dx = output_memory(dy, std::move(memory), "batch_norm_fast_inference_backward");
+    inference_backward(dy, x, gamma, moving, epsilon, dgamma, dbeta, dx);
     return dx;
 }
 

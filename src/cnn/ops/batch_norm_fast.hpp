@@ -19,7 +19,9 @@
 ///   one long chain of additions would make every addition wait for the one before.
 /// - **no needless memory.** A pass that takes its tensor by value writes its output over it:
 ///   the training forward pass writes y over x, the backward passes dx over dy. A layer that
-///   hands its tensor over with std::move allocates nothing for it.
+///   hands its tensor over with std::move allocates nothing for it. A dy that other layers
+///   still read (an Add's gradient, shared in a graph model) goes to the backward passes'
+///   overloads that write dx into memory of their own.
 ///
 /// Each function checks its arguments as its counterpart in ops/batch_norm.hpp does, with the
 /// same messages.
@@ -51,6 +53,22 @@ BatchNormResult batch_norm_fast_forward(Tensor4 x, const Tensor1& gamma, const T
 /// \throws std::invalid_argument as check_batch_norm_backward()
 Tensor4 batch_norm_fast_backward(Tensor4 dy, const Tensor4& xhat, const Tensor1& inv_std,
                                  const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta);
+
+/// The same, with dy left as it is and dx written into `memory` (for a gradient that other
+/// layers still read: a graph model's Add hands one gradient to two layers). `memory` must be
+/// another tensor than dy.
+/// \param dy the gradient of y (N, C, H, W), unchanged
+/// \param xhat the forward pass's normalised input (N, C, H, W)
+/// \param inv_std the forward pass's 1 / s (C)
+/// \param gamma the scale (C)
+/// \param dgamma the scale's gradient (C), added to
+/// \param dbeta the shift's gradient (C), added to
+/// \param memory storage for dx (its storage kept when it holds as many values), left empty
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument as check_batch_norm_backward(), or if `memory` is dy
+Tensor4 batch_norm_fast_backward(const Tensor4& dy, const Tensor4& xhat, const Tensor1& inv_std,
+                                 const Tensor1& gamma, Tensor1& dgamma, Tensor1& dbeta,
+                                 Tensor4&& memory);
 
 /// batch_norm_inference_forward().
 /// \param x the input (N, C, H, W)
@@ -91,5 +109,22 @@ Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma
 Tensor4 batch_norm_fast_inference_backward(Tensor4 dy, const Tensor4& x, const Tensor1& gamma,
                                            const BatchNormStatistics& moving, float epsilon,
                                            Tensor1& dgamma, Tensor1& dbeta);
+
+/// The same, with dy left as it is and dx written into `memory`, which must be another tensor
+/// than dy.
+/// \param dy the gradient of y (N, C, H, W), unchanged
+/// \param x the forward pass's input (N, C, H, W)
+/// \param gamma the scale (C)
+/// \param moving the forward pass's statistics (C each)
+/// \param epsilon the forward pass's epsilon
+/// \param dgamma the scale's gradient (C), added to
+/// \param dbeta the shift's gradient (C), added to
+/// \param memory storage for dx (its storage kept when it holds as many values), left empty
+/// \return dx (N, C, H, W)
+/// \throws std::invalid_argument as check_batch_norm_inference_backward(), or if `memory` is dy
+Tensor4 batch_norm_fast_inference_backward(const Tensor4& dy, const Tensor4& x,
+                                           const Tensor1& gamma, const BatchNormStatistics& moving,
+                                           float epsilon, Tensor1& dgamma, Tensor1& dbeta,
+                                           Tensor4&& memory);
 
 }  // namespace cnn

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -68,9 +69,12 @@ double time_forward(BenchSubject& s, bool training, std::size_t repeats) {
 double time_backward(BenchSubject& s, bool training, std::size_t repeats) {
     return median_of(repeats, [&] {
         s.layer.forward_inputs(s.xs, training, true);
-        Tensor4 dy = s.dy;
-        std::vector<Tensor4> dx;
-        return seconds_of([&] { dx = s.layer.backward_inputs(std::move(dy), false); });
+        // As a graph model calls it: an Add hands dy itself to its inputs, shared.
+        auto dy = std::make_shared<Tensor4>(s.dy);
+        std::vector<SharedTensor4> dx;
+        return seconds_of([&] {
+            dx = s.layer.backward_inputs_shared(std::move(dy), false, InputGradient::compute);
+        });
     });
 }
 
