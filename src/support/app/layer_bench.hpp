@@ -83,7 +83,8 @@ BenchSubject bench_subject(Layer& layer, std::vector<Tensor4> xs, Rng& rng);
 double time_forward(BenchSubject& s, bool training, std::size_t repeats);
 
 /// The median seconds of one backward pass, each after an untimed forward pass, on a copy of dy
-/// made before the clock starts.
+/// made before the clock starts, called as a graph model calls it
+/// (Layer::backward_inputs_shared(): an Add shares dy with its inputs).
 /// \param s the layer, its inputs and dy
 /// \param training whether the forward pass before it is a training one
 /// \param repeats how many timed passes after the warm-up, at least 1
