@@ -62,17 +62,22 @@ void pool_plane(const float* in, const float*, std::size_t w, const std::vector<
     }
 }
 
-// 16 windows side by side, as one value: GCC's (and Clang's) vector extension, which the
-// compiler keeps in one AVX-512 register or two AVX2 ones. The comparisons below then run on 16
-// windows at once, and a comparison's result is a mask of 16 integers (-1 where true), which
-// selects between two values without a branch.
+// Windows side by side, as one value: GCC's (and Clang's) vector extension, one register's
+// worth: 16 with AVX-512, 8 without (a 16-float type on AVX2 is two registers, and GCC then
+// lowers the shuffles below lane by lane: this machine's pooling forward pass took four times
+// as long). The comparisons below run on all the windows at once, and a comparison's result is
+// a mask of integers (-1 where true), which selects between two values without a branch.
+#if defined(__AVX512F__)
 constexpr std::size_t window_lanes = 16;
+#else
+constexpr std::size_t window_lanes = 8;
+#endif
 typedef float Windows __attribute__((vector_size(window_lanes * sizeof(float))));
 typedef std::int32_t WindowInts __attribute__((vector_size(window_lanes * sizeof(std::int32_t))));
 
-// The left and right values of `count` (at most 16) windows 2 wide with stride 2, whose values
-// run from `row`: its even and odd floats. Two 16-float vector loads (32 floats) and two
-// permutations; with fewer windows the loads run on into the next row, whose lanes nobody
+// The left and right values of `count` (at most window_lanes) windows 2 wide with stride 2,
+// whose values run from `row`: its even and odd floats. Two vector loads (2·window_lanes
+// floats) and two permutations; with fewer windows the loads run on into the next row, whose lanes nobody
 // reads, as long as they stay before `end` (the end of x); at x's very end the values are
 // copied into zeros.
 void split_pairs(const float* row, std::size_t count, const float* end, Windows& left,
@@ -87,22 +92,29 @@ void split_pairs(const float* row, std::size_t count, const float* end, Windows&
     Windows low, high;
     std::memcpy(&low, values, sizeof(low));
     std::memcpy(&high, values + window_lanes, sizeof(high));
-#if defined(__clang__)
+#if defined(__clang__) && defined(__AVX512F__)
     left = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                                    28, 30);
     right = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27,
                                     29, 31);
+#elif defined(__clang__)
+    left = __builtin_shufflevector(low, high, 0, 2, 4, 6, 8, 10, 12, 14);
+    right = __builtin_shufflevector(low, high, 1, 3, 5, 7, 9, 11, 13, 15);
 #else
+#if defined(__AVX512F__)
     const WindowInts even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+#else
+    const WindowInts even = {0, 2, 4, 6, 8, 10, 12, 14};
+#endif
     left = __builtin_shuffle(low, high, even);
     right = __builtin_shuffle(low, high, even + 1);
 #endif
 }
 
 // The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or
-// 'valid'), which then start at stride·j along each axis. The four values of up to 16 windows
-// are gathered into four vectors; the four comparisons, in the same reading order, then run on
-// all 16 at once as selections rather than branches (which of four random values wins is a
+// 'valid'), which then start at stride·j along each axis. The four values of up to
+// window_lanes windows are gathered into four vectors; the four comparisons, in the same
+// reading order, then run on all of them at once as selections rather than branches (which of four random values wins is a
 // branch no processor predicts). The winners' places follow in a loop of their own.
 void pool_plane_2x2(const float* in, const float* end, std::size_t w,
                     const std::vector<WindowSpan>& rows, const std::vector<WindowSpan>& cols,
