@@ -162,6 +162,22 @@ TEST_CASE("batch_norm_fast: the backward passes into memory of their own leave d
         CHECK(cnn::testing::same_values(dy, dy_before));
     }
     cnn::set_thread_count(saved);
+
+    // Memory that was moved from keeps its shape but no storage: dx gets storage of its own.
+    const Weights w = random_weights(2, rng);
+    const Tensor4 x = random_input({2, 2, 3, 3}, rng);
+    const Tensor4 dy = cnn::testing::random_tensor<4>({2, 2, 3, 3}, rng);
+    const cnn::BatchNormResult r = cnn::batch_norm_forward(x, w.gamma, w.beta, 1e-3f);
+    Tensor1 dg1 = xt::zeros<float>({2}), db1 = xt::zeros<float>({2});
+    Tensor1 dg2 = xt::zeros<float>({2}), db2 = xt::zeros<float>({2});
+    Tensor4 moved = Tensor4::from_shape({2, 2, 3, 3});
+    const Tensor4 taken = std::move(moved);
+    const Tensor4 into_moved =
+        cnn::batch_norm_fast_backward(dy, r.xhat, r.inv_std, w.gamma, dg1, db1, std::move(moved));
+    const Tensor4 into_new =
+        cnn::batch_norm_fast_backward(dy, r.xhat, r.inv_std, w.gamma, dg2, db2, Tensor4());
+    CHECK(cnn::testing::same_values(into_moved, into_new));
+
     Tensor4 t = Tensor4::from_shape({1, 1, 2, 2});
     const Tensor4 xhat = xt::zeros<float>({1, 1, 2, 2});
     Tensor1 g = xt::ones<float>({1}), dg = xt::zeros<float>({1}), db = xt::zeros<float>({1});

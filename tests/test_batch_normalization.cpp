@@ -354,6 +354,16 @@ TEST_CASE("BatchNormalization: parameters, state, and what it refuses") {
                     std::invalid_argument);
 }
 
+namespace {
+
+// The layer with its reading path in reach of a test.
+class ReadingBatchNormalization : public BatchNormalization {
+public:
+    using BatchNormalization::backward_operation_reading;
+};
+
+}  // namespace
+
 TEST_CASE("BatchNormalization of a shared gradient: dy kept, dx as backward() gives it") {
     // What a graph model hands the layer when an Add's other input still holds the gradient:
     // dx goes to new memory. Two layers with the same weights, one given dy to write over.
@@ -380,6 +390,12 @@ TEST_CASE("BatchNormalization of a shared gradient: dy kept, dx as backward() gi
         CHECK(dx[0]->data() != held->data());
         CHECK(cnn::testing::same_values(*held, dy));
         CHECK(cnn::testing::same_values(*dx[0], expected));
+        // The layer has a reading path of its own: the copy a layer without one gets is not
+        // what was tested above.
+        ReadingBatchNormalization reader;
+        reader.build({2, 4, 5}, rng);
+        reader.forward(x, training);
+        CHECK(reader.backward_operation_reading(dy).has_value());
         const std::vector<cnn::Parameter> p = layer.parameters(), q = twin.parameters();
         REQUIRE(p.size() == q.size());
         for (std::size_t i = 0; i < p.size(); ++i) {

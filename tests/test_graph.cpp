@@ -81,7 +81,8 @@ TEST_CASE("Graph: an Add's inputs share its gradient, and each reader still gets
     // h's sum then goes into g's dx, not into G; the batch normalization f finds G still held
     // by a (dx into new memory); a is G's last holder (written over). The Add d reads s twice,
     // and its gradient is also m's (the Add e shares it): a gradient held three times, whose
-    // sum for s goes into new memory.
+    // sum for s goes into new memory. (The check runs the model in inference mode; the
+    // normalization's training-mode path is held to backward() in test_batch_normalization.cpp.)
     cnn::Graph model(6, "shared");
     const cnn::Node x = model.input({2, 5, 5});
     const cnn::Node h = model.call(cnn::Conv2D(3, 3).padding("same").activation("relu"), x);

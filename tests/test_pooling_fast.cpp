@@ -55,7 +55,8 @@ TEST_CASE("fast max pooling: the unrolled 2x2 windows equal chapter 05's loops, 
     // The seed model's pooling (2x2, stride 2, 'valid', also on an odd size whose last row is
     // dropped), overlapping 2x2 windows with stride 1, and a 'same' case whose last windows are
     // cut by the edge, which takes the general loops. Size 35 gives rows of 17 or more windows:
-    // more than the 16 the vector loop compares at once, with ties and NaN past the first 16.
+    // more than the vector loop compares at once (16 with AVX-512, 8 without), with ties and NaN
+    // past the first 16.
     cnn::Rng rng(32);
     MaxPoolResult fast;
     for (const std::size_t stride : {2, 1}) {
@@ -108,10 +109,11 @@ TEST_CASE("fast max pooling backward refuses winners outside their own image") {
 }
 
 TEST_CASE("fast max pooling: the 2x2 pair loads near the end of x and on clipped windows") {
-    // Shapes where the stride-2 loop's loads meet the end of x: a plane of 2 x 31 (15 windows
-    // to a row, its bottom row ending 31 floats before x's end), one of 2 x 2 (fewer than 32
-    // floats in all), and 3x3 windows with stride 3 and padding 1 on 4 x 4, whose clipped
-    // windows cover 2x2 real values and take the same loop. Compared with chapter 05's loops.
+    // Shapes where the stride-2 loop's loads (2 vectors: 32 floats with AVX-512, 16 without)
+    // meet the end of x: a plane of 2 x 31 (15 windows to a row, its bottom row ending 31
+    // floats before x's end), one of 2 x 2 (fewer than 16 floats in all), and 3x3 windows with
+    // stride 3 and padding 1 on 4 x 4, whose clipped windows cover 2x2 real values and take the
+    // same loop. Compared with chapter 05's loops.
     struct Case {
         std::array<std::size_t, 4> shape;
         std::size_t window, stride, pad;

@@ -62,10 +62,10 @@ void pool_plane(const float* in, const float*, std::size_t w, const std::vector<
     }
 }
 
-// Windows side by side, as one value: GCC's (and Clang's) vector extension, one register's
-// worth: 16 with AVX-512, 8 without (a 16-float type on AVX2 is two registers, and GCC then
-// lowers the shuffles below lane by lane: this machine's pooling forward pass took four times
-// as long). The comparisons below run on all the windows at once, and a comparison's result is
+// Windows side by side, as one value: GCC's (and Clang's) vector extension, 16 with AVX-512 (one
+// register), 8 without (one AVX2 register; two SSE ones). A 16-float type on AVX2 is two registers,
+// and GCC lowered the shuffles below lane by lane: an AVX2 machine's pooling forward pass took four
+// times as long. The comparisons below run on all the windows at once, and a comparison's result is
 // a mask of integers (-1 where true), which selects between two values without a branch.
 #if defined(__AVX512F__)
 constexpr std::size_t window_lanes = 16;
@@ -75,11 +75,10 @@ constexpr std::size_t window_lanes = 8;
 typedef float Windows __attribute__((vector_size(window_lanes * sizeof(float))));
 typedef std::int32_t WindowInts __attribute__((vector_size(window_lanes * sizeof(std::int32_t))));
 
-// The left and right values of `count` (at most window_lanes) windows 2 wide with stride 2,
-// whose values run from `row`: its even and odd floats. Two vector loads (2·window_lanes
-// floats) and two permutations; with fewer windows the loads run on into the next row, whose lanes nobody
-// reads, as long as they stay before `end` (the end of x); at x's very end the values are
-// copied into zeros.
+// The left and right values of `count` (at most window_lanes) windows 2 wide with stride 2, whose
+// values run from `row`: its even and odd floats. Two vector loads (2·window_lanes floats) and two
+// permutations; with fewer windows the loads run on into the next row, whose lanes nobody reads, as
+// long as they stay before `end` (the end of x); at x's very end the values are copied into zeros.
 void split_pairs(const float* row, std::size_t count, const float* end, Windows& left,
                  Windows& right) {
     float partial[2 * window_lanes];
@@ -111,11 +110,11 @@ void split_pairs(const float* row, std::size_t count, const float* end, Windows&
 #endif
 }
 
-// The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or
-// 'valid'), which then start at stride·j along each axis. The four values of up to
-// window_lanes windows are gathered into four vectors; the four comparisons, in the same
-// reading order, then run on all of them at once as selections rather than branches (which of four random values wins is a
-// branch no processor predicts). The winners' places follow in a loop of their own.
+// The same for windows that all cover 2x2 real values (MaxPooling2D(2) on even sizes, or 'valid'),
+// which then start at stride·j along each axis. The four values of up to window_lanes windows are
+// gathered into four vectors; the four comparisons, in the same reading order, then run on all of
+// them at once as selections rather than branches (which of four random values wins is a branch no
+// processor predicts). The winners' places follow in a loop of their own.
 void pool_plane_2x2(const float* in, const float* end, std::size_t w,
                     const std::vector<WindowSpan>& rows, const std::vector<WindowSpan>& cols,
                     std::size_t base, float* out, PoolIndex* won) {

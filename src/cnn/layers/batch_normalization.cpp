@@ -105,8 +105,7 @@ Tensor4 BatchNormalization::forward_operation(Tensor4 x, bool training) {
 }
 
 Tensor4 BatchNormalization::backward_operation(Tensor4 dy) {
-    expect_input(dy, "dy");
-    expect_forward_first(*this, last_ != Pass::none);
+    expect_backward(dy);
     if (last_ == Pass::training) {
         return batch_norm_fast_backward(std::move(dy), xhat_, inv_std_, gamma_, dgamma_, dbeta_);
     }
@@ -115,13 +114,17 @@ Tensor4 BatchNormalization::backward_operation(Tensor4 dy) {
 }
 
 std::optional<Tensor4> BatchNormalization::backward_operation_reading(const Tensor4& dy) {
-    expect_input(dy, "dy");
-    expect_forward_first(*this, last_ != Pass::none);
+    expect_backward(dy);
     if (last_ == Pass::training) {
         return batch_norm_fast_backward(dy, xhat_, inv_std_, gamma_, dgamma_, dbeta_, Tensor4());
     }
     return batch_norm_fast_inference_backward(dy, x_, gamma_, moving_, options_.epsilon, dgamma_,
                                               dbeta_, Tensor4());
+}
+
+void BatchNormalization::expect_backward(const Tensor4& dy) const {
+    expect_input(dy, "dy");
+    expect_forward_first(*this, last_ != Pass::none);
 }
 
 }  // namespace cnn

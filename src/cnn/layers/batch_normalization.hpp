@@ -115,8 +115,8 @@ protected:
     }
     Tensor4 forward_operation(Tensor4 x, bool training) override;
     Tensor4 backward_operation(Tensor4 dy) override;
-    /// dx into new memory, dy left as it is: the same passes, which read each value of dy
-    /// before writing dx's, so new memory costs nothing over dy's.
+    /// dx into new memory, dy left as it is: the same passes, which read dy and write dx value
+    /// by value, wherever dx lies (no copy of dy first; the new memory has its own cost).
     /// \param dy the gradient of the output, unchanged
     /// \return dx
     std::optional<Tensor4> backward_operation_reading(const Tensor4& dy) override;
@@ -124,6 +124,8 @@ protected:
 private:
     // Throws unless the layer is built and t is (N, C, H, W) of the built shape.
     void expect_input(const Tensor4& t, const char* what) const;
+    // Throws unless dy fits (expect_input()) and a forward pass came first.
+    void expect_backward(const Tensor4& dy) const;
 
     enum class Pass { none, training, inference };
 

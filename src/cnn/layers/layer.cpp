@@ -112,17 +112,21 @@ std::optional<Tensor4> Layer::backward_reading(const Tensor4& dy, bool from_logi
                                                InputGradient input) {
     // Undoing an activation writes over dy, and a skipped input gradient's parameter pass
     // (backward_parameters_operation()) takes dy to itself: both need their own copy.
-    const bool nothing_to_undo = applies_own_activation() || activation() == Activation::linear ||
-                                 (from_logits && activation() == Activation::softmax);
-    if (!nothing_to_undo || input == InputGradient::skip) {
+    if (!dy_reaches_operation(from_logits) || input == InputGradient::skip) {
         return std::nullopt;
     }
     return backward_operation_reading(dy);
 }
 
+bool Layer::dy_reaches_operation(bool from_logits) const {
+    // A fused activation is the operation's own business, a linear one needs nothing, and from
+    // the logits a softmax is the loss's business.
+    return applies_own_activation() || activation() == Activation::linear ||
+           (from_logits && activation() == Activation::softmax);
+}
+
 Tensor4 Layer::backward_from_logits(Tensor4 dlogits, InputGradient input) {
-    if (activation() == Activation::softmax && !applies_own_activation()) {
-        // The softmax is the loss's business.
+    if (dy_reaches_operation(true)) {
         return run_operation_backward(std::move(dlogits), input);
     }
     return backward(std::move(dlogits), input);
@@ -158,18 +162,13 @@ Tensor4 Layer::forward(Tensor4 x, bool training, bool apply_softmax) {
 }
 
 Tensor4 Layer::backward(Tensor4 dy, InputGradient input) {
-    if (applies_own_activation()) {
+    if (dy_reaches_operation(false)) {
         return run_operation_backward(std::move(dy), input);
     }
-    switch (activation()) {
-    case Activation::linear:
-        return run_operation_backward(std::move(dy), input);
-    case Activation::relu:
+    if (activation() == Activation::relu) {
         return run_operation_backward(relu_backward(std::move(dy), relu_input_), input);
-    case Activation::softmax:
-        // A model never asks for this: it trains through the fused loss, from the logits.
-        break;
     }
+    // A softmax: a model never asks for this, it trains through the fused loss, from the logits.
     throw std::logic_error(type() + " " + name() + ": a softmax activation is trained through "
                            "the fused softmax cross-entropy loss, not on its own");
 }

@@ -174,8 +174,10 @@ public:
     Tensor4 backward_from_logits(Tensor4 dlogits, InputGradient input = InputGradient::compute);
 
     /// Layers with several inputs (Add, Concatenate: \ref chapter08 "chapter 08") override these
-    /// three; for every other layer they are build(), forward() and backward() (or
-    /// backward_from_logits()) of its one input. A graph model calls only these.
+    /// three (and Add backward_inputs_shared() too); for every other layer they are build(),
+    /// forward() and backward() (or backward_from_logits()) of its one input. A graph model
+    /// calls build_inputs(), forward_inputs() and backward_inputs_shared(), which hands a
+    /// gradient nobody else holds to backward_inputs().
     /// \param input_shapes the shape of each input, without the batch axis, in input order
     /// \param rng draws the initial weights
     /// \return the output shape
@@ -209,6 +211,8 @@ public:
     /// \param input as for backward_inputs()
     /// \return the gradient with respect to each input, in input order, none of them null
     /// \throws std::invalid_argument as backward_inputs(), or for a null dy
+    /// \throws std::logic_error as backward_inputs() (a backward pass before any forward
+    ///         pass, a softmax not from the logits)
     virtual std::vector<SharedTensor4> backward_inputs_shared(SharedTensor4 dy, bool from_logits,
                                                               InputGradient input);
 
@@ -230,8 +234,12 @@ private:
     // backward_operation(), or backward_parameters_operation() for InputGradient::skip.
     Tensor4 run_operation_backward(Tensor4 dy, InputGradient input);
     // backward() of a dy that stays as it is, where the layer can; std::nullopt otherwise.
+    // (It calls backward_operation_reading() directly: meant for one-input layers, whose
+    // backward_inputs() is the base class's.)
     std::optional<Tensor4> backward_reading(const Tensor4& dy, bool from_logits,
                                             InputGradient input);
+    // Whether dy goes to the operation as it is, with no activation to undo first.
+    bool dy_reaches_operation(bool from_logits) const;
 
     std::string name_;
     Tensor4 relu_input_;  // what the ReLU saw, for its backward pass

@@ -141,7 +141,12 @@ void Graph::run_backward(Tensor4 dlogits) {
         std::vector<SharedTensor4> dx = vertex.layer->backward_inputs_shared(
             std::move(grad[*it]), *it == output_, input_gradient(vertex));
         for (std::size_t k = 0; k < vertex.inputs.size(); ++k) {
-            if (!is_input(vertex.inputs[k])) {  // the data's gradient: nothing trains it
+            if (is_input(vertex.inputs[k])) {
+                dx[k].reset();  // the data's gradient: nothing trains it, nobody holds it
+            }
+        }
+        for (std::size_t k = 0; k < vertex.inputs.size(); ++k) {
+            if (dx[k]) {
                 add_gradient(grad[vertex.inputs[k]], std::move(dx[k]), *vertex.layer);
             }
         }
@@ -167,7 +172,7 @@ void Graph::add_gradient(SharedTensor4& sum, SharedTensor4 dx, const Layer& read
     } else if (dx.use_count() == 1) {
         *dx += *sum;
         sum = std::move(dx);
-    } else {  // both shared (an Add that reads one value twice): the sum in new memory
+    } else {  // both shared (e.g. an Add that reads one value twice): the sum in new memory
         sum = std::make_shared<Tensor4>(*sum + *dx);
     }
 }

@@ -145,7 +145,9 @@ Tensor4 output_memory(const Tensor4& dy, Tensor4&& memory, const char* function)
                                     "tensor than dy, which must stay as it is");
     }
     Tensor4 dx = std::move(memory);
-    dx.resize(dy.shape());
+    // Forced: a tensor moved from keeps its shape but not its storage, and a plain resize() to
+    // the same shape would leave it without any. Storage of the right size is kept.
+    dx.resize(dy.shape(), true);
     return dx;
 }
 
@@ -220,7 +222,7 @@ Tensor4 batch_norm_fast_inference_forward(const Tensor4& x, const Tensor1& gamma
     }
     // No statistics to gather: one pass over the planes in memory order, split between threads.
     Tensor4 y = std::move(memory);
-    y.resize(x.shape());  // keeps the storage when the number of values is the same
+    y.resize(x.shape(), true);  // keeps storage of the right size; a moved-from one gets some
     run_ranges(p.n * p.c, 2 * x.size(), [&](std::size_t first, std::size_t last) {
         for (std::size_t plane = first; plane < last; ++plane) {  // plane = i·C + c
             const std::size_t c = plane % p.c;
