@@ -21,15 +21,21 @@ typedef float Vector __attribute__((vector_size(vector_floats * sizeof(float))))
 // The same floats read from or written to memory anywhere a float may lie.
 typedef float Unaligned
     __attribute__((vector_size(vector_floats * sizeof(float)), aligned(alignof(float)), may_alias));
-constexpr std::size_t row_vectors = panel_columns / vector_floats;  // a panel's row: 2 or 4
-static_assert(panel_columns % vector_floats == 0, "a panel's row is whole vectors");
+// One kernel call sums two vectors' worth of C's columns: a whole panel (32) with AVX-512, half
+// of one (16) without, where a panel's row would be four registers.
+constexpr std::size_t row_vectors = 2;
+constexpr std::size_t kernel_columns = row_vectors * vector_floats;  // 32 or 16
+static_assert(panel_columns % kernel_columns == 0, "a panel is whole kernel calls wide");
 
 // C's rows per kernel call: as many as the vector registers hold a row of sums of, with room
-// left for the panel's row and the broadcast value of A.
+// left for the panel's row (two vectors) and the broadcast value of A. Each value of the
+// panel loaded is used panel_rows times, each broadcast value of A twice.
 #if defined(__AVX512F__)
 constexpr std::size_t panel_rows = 14;  // 28 of the 32 registers; 2 for B's row, 1 for A
 #else
-constexpr std::size_t panel_rows = 2;  // 8 of the 16 registers; 4 for B's row, 1 for A
+constexpr std::size_t panel_rows = 6;  // 12 of the 16 registers; 2 for B's row, 1 for A
+// (Two rows by four vectors, a whole panel's row, was the first AVX2 kernel: 8 sums, and six
+// loads for every eight multiply-adds. Six rows by two: 12 sums, eight loads for twelve.)
 #endif
 
 // (By reference: a function returning a Vector would change its calling convention with the
@@ -42,8 +48,8 @@ void store(const Vector& v, float* to) {
     *reinterpret_cast<Unaligned*>(to) = v;
 }
 
-// One row of a panel's 32 sums: sums += beta times the 32 floats from `from` on, or stored to
-// `to`.
+// One row of a kernel call's sums (kernel_columns of them): sums += beta times the floats from
+// `from` on, or stored to `to`.
 void add_scaled(Vector (&sums)[row_vectors], float beta, const float* from) {
     for (std::size_t v = 0; v < row_vectors; ++v) {
         Vector c;
@@ -58,8 +64,9 @@ void store_row(const Vector (&sums)[row_vectors], float* to) {
     }
 }
 
-// C's rows [0, R) and one panel's columns [0, width) (width <= 32): each a sum over k of A's
-// row times the panel, then C = beta·C + sums. A's value (r, p) is a[r·step + p], or, when
+// C's rows [0, R) and columns [0, width) (width <= kernel_columns) of the panel that `panel`
+// points into (its rows are panel_columns apart): each a sum over k of A's row times the
+// panel, then C = beta·C + sums. A's value (r, p) is a[r·step + p], or, when
 // `Transposed`, a[p·step + r]: the kernel's R rows of A^T side by side.
 //! [panel_kernel]
 template <std::size_t R, bool Transposed>
@@ -87,13 +94,13 @@ void kernel(const float* a, std::size_t step, std::size_t k, const float* panel,
     //! [panel_kernel]
     for (std::size_t r = 0; r < R; ++r) {
         float* row = c + r * ldc;
-        if (width == panel_columns) {
+        if (width == kernel_columns) {
             if (beta != 0.0f) {
                 add_scaled(sums[r], beta, row);
             }
             store_row(sums[r], row);
-        } else {  // the last panel of a C whose columns are not a multiple of 32
-            float all[panel_columns] = {};
+        } else {  // the last columns of a C whose columns are not a multiple of kernel_columns
+            float all[kernel_columns] = {};
             if (beta != 0.0f) {
                 std::memcpy(all, row, width * sizeof(float));
                 add_scaled(sums[r], beta, all);
@@ -118,20 +125,22 @@ void pack_panels(std::size_t rows, std::size_t cols, const float* b, float* pane
 //! [multiply_panels]
 void multiply_panels(Op op_a, std::size_t t, std::size_t n, std::size_t k, const float* a,
                      const float* panels, float beta, float* c) {
-    // One block of C's rows against every panel of B in turn: the block's rows of A
-    // (panel_rows·k floats) stay in the first-level cache, and each panel is one sequential run.
+    // One block of C's rows against every panel of B in turn, kernel_columns at a time: the
+    // block's rows of A (panel_rows·k floats) stay in the first-level cache, and each panel is
+    // one sequential run (read as two halves, each every other 64 bytes, without AVX-512).
     const bool transposed = op_a == Op::transpose;
     const std::size_t step = transposed ? t : k;  // between A's rows (A^T's, when transposed)
     const auto block = [&](auto rows, std::size_t row) {
         constexpr std::size_t R = decltype(rows)::value;
         const float* a_rows = a + row * (transposed ? 1 : k);
-        for (std::size_t col = 0; col < n; col += panel_columns) {
-            const std::size_t width = std::min(panel_columns, n - col);
+        for (std::size_t col = 0; col < n; col += kernel_columns) {
+            const std::size_t width = std::min(kernel_columns, n - col);
             float* c_block = c + row * n + col;
+            const float* panel = panels + panel_index(k, 0, col);
             if (transposed) {
-                kernel<R, true>(a_rows, step, k, panels + col * k, beta, c_block, n, width);
+                kernel<R, true>(a_rows, step, k, panel, beta, c_block, n, width);
             } else {
-                kernel<R, false>(a_rows, step, k, panels + col * k, beta, c_block, n, width);
+                kernel<R, false>(a_rows, step, k, panel, beta, c_block, n, width);
             }
         }
     };
