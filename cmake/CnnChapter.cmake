@@ -35,7 +35,7 @@ function(cnn_add_chapter)
   add_executable(${target} "${folder}/main.cpp")
   target_link_libraries(${target} PRIVATE cnn::support)
   cnn_set_warnings(${target})
-  target_precompile_headers(${target} REUSE_FROM cnn_chapter_pch)
+  cnn_reuse_precompiled_headers(${target} cnn_chapter_pch)
 
   # The list travels as one comma-separated argument: a CMake list would split into many.
   list(JOIN CH_FILES "," expect)
