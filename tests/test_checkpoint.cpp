@@ -649,7 +649,9 @@ TEST_CASE("a checkpoint folder that cannot be saved to is refused before the fir
         {dir / "notes", "it holds 'todo.txt', which save_checkpoint did not write"},
         {dir / "a-file" / "run", "cannot create the directory to save checkpoint in"},
     };
-    for (const auto& [target, expected] : unusable) {
+    for (const auto& bad : unusable) {  // (CAPTURE needs a variable, not a structured binding)
+        const fs::path& target = bad.first;
+        const std::string& expected = bad.second;
         CAPTURE(target);
         cnn::Sequential model = small_model(7, cnn::Adam({0.01f}));
         cnn::Sequential untouched = small_model(7, cnn::Adam({0.01f}));

@@ -41,7 +41,8 @@ TEST_CASE("dense_backward: gradients computed by hand, and they accumulate") {
 
 //! [dense_gradient_check]
 TEST_CASE("Dense: numerical gradient check of W, b and x") {
-    for (const auto& [n, d, m] : {std::array<std::size_t, 3>{1, 1, 1}, {3, 5, 4}, {8, 13, 7}}) {
+    for (const auto& size : {std::array<std::size_t, 3>{1, 1, 1}, {3, 5, 4}, {8, 13, 7}}) {
+        const std::size_t n = size[0], d = size[1], m = size[2];
         CAPTURE(n);
         CAPTURE(d);
         CAPTURE(m);

@@ -319,8 +319,9 @@ TEST_CASE("winograd: padding of 3 or more, where dx's correlation crops dy") {
     // dx reads dy padded by 2 - P: negative for P >= 3, i.e. dy's first rows are skipped.
     cnn::Rng rng(8);
     cnn::WinogradWorkspace workspace;
-    for (const auto& [top, bottom, left, right] :
+    for (const std::array<std::size_t, 4>& pads :
          std::vector<std::array<std::size_t, 4>>{{3, 0, 0, 4}, {4, 3, 3, 1}, {0, 5, 2, 3}}) {
+        const std::size_t top = pads[0], bottom = pads[1], left = pads[2], right = pads[3];
         Problem p;
         p.x = cnn::testing::random_tensor<4>({2, 3, 5, 4}, rng);
         p.w = cnn::testing::random_tensor<4>({2, 3, 3, 3}, rng);
@@ -354,7 +355,8 @@ TEST_CASE("winograd: images wider than one block of 16 columns, partial channel 
     p.g.pad_rows = {0, 1};
     p.g.pad_cols = {2, 1};
     REQUIRE(cnn::winograd_preferred(p.w, p.g));
-    // Output 19x34: F(4x4) needs 5·9 tiles of 36 products, F(2x2) 10·17 of 16: 1620 <= 2/3 of 2720.
+    // Output 19x34: F(4x4) needs 5·9 tiles of 36 products, F(2x2) 10·17 of 16: 1620, 0.60 of
+    // 2720, below either share.
     REQUIRE(automatic.algorithm_for(p.x.shape(), p.w, p.g) == ConvAlgorithm::winograd_4x4);
     for (const bool relu : {false, true}) {
         CAPTURE(relu);
@@ -384,7 +386,8 @@ TEST_CASE("winograd: channel and filter counts that fill several panels of 32, a
     o.min_columns = 20;
     cnn::WinogradWorkspace workspace;
     const std::vector<std::pair<std::size_t, std::size_t>> sizes = {{40, 48}, {33, 70}};
-    for (const auto& [c, fn] : sizes) {
+    for (const auto& size : sizes) {
+        const std::size_t c = size.first, fn = size.second;
         CAPTURE(c);
         CAPTURE(fn);
         Problem p;
@@ -482,7 +485,7 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
     cnn::Rng rng(11);
     FastConvOptions o;
     o.threads = 2;
-    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic: F(2x2) at 14x14, F(4x4) at 7x7
+    FastConv2DEngine engine(o);  // ConvAlgorithm::automatic: winograd_tile_for()'s tile
     std::vector<Shape> shapes = {{64, 128, 14}, {128, 128, 14}, {128, 256, 7}, {256, 256, 7}};
 #ifdef __SANITIZE_ADDRESS__
     // Under the sanitizers (make sanitize, built at -O0) the naive loops take a minute or more
@@ -500,20 +503,45 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
         p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, s.size, s.size, 3, 3, 1, 1);
         const Tensor4 dy = cnn::testing::random_tensor<4>({2, s.fn, s.size, s.size}, rng);
         const ConvAlgorithm picked = engine.algorithm_for(p.x.shape(), p.w, p.g);
-        CHECK(picked == (s.size == 7 ? ConvAlgorithm::winograd_4x4 : ConvAlgorithm::winograd));
+        CHECK(picked == (cnn::winograd_tile_for(s.size, s.size) == WinogradTile::f4x4
+                             ? ConvAlgorithm::winograd_4x4
+                             : ConvAlgorithm::winograd));
         const double worst = check_equal(run(p, dy, true, engine), naive(p, dy, true), 1e-4);
         CHECK(worst < (picked == ConvAlgorithm::winograd ? 1e-5 : 5e-5));
     }
 }
 
-TEST_CASE("winograd_tile_for: F(4x4) where it needs at most 2/3 of F(2x2)'s products") {
+TEST_CASE("winograd_tile_for: F(4x4) where it needs at most a share of F(2x2)'s products") {
     // Products: ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² each.
-    CHECK(cnn::winograd_tile_for(7, 7) == WinogradTile::f4x4);  // 4·36 = 144 against 16·16 = 256
-    CHECK(cnn::winograd_tile_for(14, 14) == WinogradTile::f2x2);  // 16·36 = 576 against 49·16 = 784
-    CHECK(cnn::winograd_tile_for(28, 28) == WinogradTile::f4x4);  // 49·36 against 196·16
-    CHECK(cnn::winograd_tile_for(1, 1) == WinogradTile::f2x2);    // 36 against 16
-    CHECK(cnn::winograd_tile_for(8, 8) == WinogradTile::f4x4);    // 144 against 256
-    CHECK(cnn::winograd_tile_for(9, 8) == WinogradTile::f2x2);    // 216 against 320: above 2/3
+    const cnn::ProductShare two_thirds{2, 3}, three_quarters{3, 4};
+    const auto tile = [](std::size_t oh, std::size_t ow, cnn::ProductShare share) {
+        return cnn::winograd_tile_for(oh, ow, share);
+    };
+    // 4·36 = 144 against 16·16 = 256: 0.56
+    CHECK(tile(7, 7, two_thirds) == WinogradTile::f4x4);
+    CHECK(tile(7, 7, three_quarters) == WinogradTile::f4x4);
+    // 16·36 = 576 against 49·16 = 784: 0.73
+    CHECK(tile(14, 14, two_thirds) == WinogradTile::f2x2);
+    CHECK(tile(14, 14, three_quarters) == WinogradTile::f4x4);
+    // 49·36 against 196·16: 0.56
+    CHECK(tile(28, 28, two_thirds) == WinogradTile::f4x4);
+    // 36 against 16
+    CHECK(tile(1, 1, three_quarters) == WinogradTile::f2x2);
+    // 3·2·36 = 216 against 5·4·16 = 320: 0.675, above 2/3 and below 3/4
+    CHECK(tile(9, 8, two_thirds) == WinogradTile::f2x2);
+    CHECK(tile(9, 8, three_quarters) == WinogradTile::f4x4);
+    // 2·1·36 = 72 against 3·2·16 = 96: exactly 3/4, which counts
+    CHECK(tile(5, 4, three_quarters) == WinogradTile::f4x4);
+    // 3·2·36 = 216 against 5·3·16 = 240: 0.9
+    CHECK(tile(9, 6, three_quarters) == WinogradTile::f2x2);
+    // The build's own share, as documented: 2/3 with AVX-512, 3/4 without.
+    const cnn::ProductShare share = cnn::winograd_f4x4_share();
+#if defined(__AVX512F__)
+    CHECK((share.numerator == 2 && share.denominator == 3));
+#else
+    CHECK((share.numerator == 3 && share.denominator == 4));
+#endif
+    CHECK(cnn::winograd_tile_for(14, 14) == tile(14, 14, share));
 }
 
 TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm otherwise") {
@@ -522,7 +550,8 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
     cnn::Rng rng(21);
     FastConvOptions o;
     o.threads = 2;
-    // The 9x8 input keeps its size ('same'), where winograd_tile_for() picks F(2x2).
+    // The 9x6 input keeps its size ('same'), where winograd_tile_for() picks F(2x2) with either
+    // share (216 products against 240).
     FastConv2DEngine automatic_engine(o), gemm_engine(o, ConvAlgorithm::gemm),
         winograd_engine(o, ConvAlgorithm::winograd),
         winograd_4x4_engine(o, ConvAlgorithm::winograd_4x4);
@@ -542,10 +571,10 @@ TEST_CASE("automatic dispatch: Winograd for 3x3 stride 1 with 16+ channels, gemm
         CAPTURE(k.sr);
         CAPTURE(k.sc);
         Problem p;
-        p.x = cnn::testing::random_tensor<4>({3, k.c, 9, 8}, rng);
+        p.x = cnn::testing::random_tensor<4>({3, k.c, 9, 6}, rng);
         p.w = cnn::testing::random_tensor<4>({k.fn, k.c, k.fh, k.fw}, rng);
         p.b = cnn::testing::random_tensor<1>({k.fn}, rng);
-        p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, 9, 8, k.fh, k.fw, k.sr, k.sc);
+        p.g = Conv2DGeometry::keras(cnn::PaddingMode::same, 9, 6, k.fh, k.fw, k.sr, k.sc);
         const bool possible = k.fh == 3 && k.fw == 3 && k.sr == 1 && k.sc == 1;
         CHECK(cnn::winograd_applies(p.w, p.g) == possible);
         CHECK(cnn::winograd_preferred(p.w, p.g) == k.winograd);

@@ -177,7 +177,10 @@ void pool_plane_2x2(const float* in, const float* end, std::size_t w,
 
 void max_pool2d_fast_forward(const Tensor4& x, const Pool2DWindow& o, MaxPoolResult& result,
                              std::size_t threads) {
-    const auto [n_images, channels, oh, ow] = pool2d_output_shape(x, o);  // checks o
+    // Named one by one, not as structured bindings: the lambda below uses them, which C++17
+    // allows only for variables.
+    const std::array<std::size_t, 4> out = pool2d_output_shape(x, o);  // checks o
+    const std::size_t n_images = out[0], channels = out[1], oh = out[2], ow = out[3];
     expect_pool_indexable(x.shape(), "max_pool2d_fast_forward");
     const Conv2DGeometry& g = o.geometry;
     const std::size_t h = x.shape(2), w = x.shape(3);

@@ -41,9 +41,9 @@ struct F2 {
     }
     // A^T m: m0 + m1 + m2, m1 - m2 - m3.
     template <class T>
-    static void output(const T* m, std::size_t from, T* y, std::size_t to) {
-        y[0] = m[0] + m[from] + m[2 * from];
-        y[to] = m[from] - m[2 * from] - m[3 * from];
+    static void output(const T* prod, std::size_t from, T* y, std::size_t to) {
+        y[0] = prod[0] + prod[from] + prod[2 * from];
+        y[to] = prod[from] - prod[2 * from] - prod[3 * from];
     }
     // G g: g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
     template <class T>
@@ -63,10 +63,10 @@ struct F2 {
     }
     // G^T m, the transpose of filter(): m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3.
     template <class T>
-    static void filter_gradient(const T* m, std::size_t from, T* g, std::size_t to) {
-        g[0] = m[0] + 0.5f * (m[from] + m[2 * from]);
-        g[to] = 0.5f * (m[from] - m[2 * from]);
-        g[2 * to] = 0.5f * (m[from] + m[2 * from]) + m[3 * from];
+    static void filter_gradient(const T* prod, std::size_t from, T* g, std::size_t to) {
+        g[0] = prod[0] + 0.5f * (prod[from] + prod[2 * from]);
+        g[to] = 0.5f * (prod[from] - prod[2 * from]);
+        g[2 * to] = 0.5f * (prod[from] + prod[2 * from]) + prod[3 * from];
     }
 };
 
@@ -90,9 +90,9 @@ struct F4 {
     }
     // A^T m.
     template <class T>
-    static void output(const T* m, std::size_t from, T* y, std::size_t to) {
-        const T m0 = m[0], m1 = m[from], m2 = m[2 * from], m3 = m[3 * from], m4 = m[4 * from],
-                m5 = m[5 * from];
+    static void output(const T* prod, std::size_t from, T* y, std::size_t to) {
+        const T m0 = prod[0], m1 = prod[from], m2 = prod[2 * from], m3 = prod[3 * from],
+                m4 = prod[4 * from], m5 = prod[5 * from];
         y[0] = m0 + m1 + m2 + m3 + m4;
         y[to] = m1 - m2 + 2.0f * (m3 - m4);
         y[2 * to] = m1 + m2 + 4.0f * (m3 + m4);
@@ -122,9 +122,9 @@ struct F4 {
     }
     // G^T m, the transpose of filter().
     template <class T>
-    static void filter_gradient(const T* m, std::size_t from, T* g, std::size_t to) {
-        const T m0 = m[0], m1 = m[from], m2 = m[2 * from], m3 = m[3 * from], m4 = m[4 * from],
-                m5 = m[5 * from];
+    static void filter_gradient(const T* prod, std::size_t from, T* g, std::size_t to) {
+        const T m0 = prod[0], m1 = prod[from], m2 = prod[2 * from], m3 = prod[3 * from],
+                m4 = prod[4 * from], m5 = prod[5 * from];
         g[0] = 0.25f * m0 - sixth * (m1 + m2) + twenty_fourth * (m3 + m4);
         g[to] = sixth * (m2 - m1) + twelfth * (m3 - m4);
         g[2 * to] = sixth * (m3 + m4 - m1 - m2) + m5;
@@ -243,12 +243,21 @@ std::vector<float> winograd_filter_tile_transpose(WinogradTile tile, const std::
 }
 
 //! [tile_choice]
-WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow) {
+ProductShare winograd_f4x4_share() {
+#if defined(__AVX512F__)
+    return {2, 3};
+#else
+    return {3, 4};  // half-width products: fewer of them pay on larger maps
+#endif
+}
+
+WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow, ProductShare share) {
     // Products per filter and channel: ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² each.
     const auto products = [&](std::size_t m) {
         return tiles_along(oh, m) * tiles_along(ow, m) * (m + 2) * (m + 2);
     };
-    return 3 * products(4) <= 2 * products(2) ? WinogradTile::f4x4 : WinogradTile::f2x2;
+    return share.denominator * products(4) <= share.numerator * products(2) ? WinogradTile::f4x4
+                                                                            : WinogradTile::f2x2;
 }
 //! [tile_choice]
 

@@ -172,16 +172,33 @@ std::vector<float> winograd_filter_tile_transpose(WinogradTile tile, const std::
 /// \return true for FH = FW = 3 and strides 1
 bool winograd_applies(const Tensor4& w, const Conv2DGeometry& geometry);
 
+/// A fraction: F(4x4)'s products over F(2x2)'s, at or below which winograd_tile_for() picks
+/// F(4x4).
+struct ProductShare {
+    std::size_t numerator;    ///< e.g. 2 for two thirds
+    std::size_t denominator;  ///< e.g. 3 for two thirds
+};
+
+/// The share this build picks F(4x4) under: 2/3 with AVX-512, 3/4 without. Where a core has
+/// no AVX-512 its products run at half the width, so they weigh more against the transforms,
+/// and F(4x4)'s saving pays on larger maps too (\ref chapter07 "chapter 07" measures both).
+/// \return 2/3 or 3/4
+ProductShare winograd_f4x4_share();
+
 /// The tile that computes an output (OH, OW) faster. F(4x4, 3x3) needs fewer products per
 /// output, but its transforms do more work per product, and its tiles stick out further past
-/// the output's edge. On the seed model's layers (\ref chapter07 "chapter 07" times both), F(4x4)
-/// was clearly faster on the 7x7 maps, where it needs 0.56 times F(2x2)'s products, and about
-/// level on the 14x14 ones, where it needs 0.73 times. So F(4x4) is chosen when it needs at most
-/// 2/3 of F(2x2)'s products, counting ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² products.
+/// the output's edge. It is chosen when it needs at most `share` of F(2x2)'s products,
+/// counting ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² products. On the seed model's layers
+/// (\ref chapter07 "chapter 07" times both) F(4x4) was clearly faster on the 7x7 maps, where
+/// it needs 0.56 times F(2x2)'s products, on every machine measured. On the 14x14 ones, where
+/// it needs 0.73 times, it was 4-14% slower on a machine with AVX-512 and 6-17% faster on one
+/// without: hence the two shares of winograd_f4x4_share().
 /// \param oh the output's rows
 /// \param ow the output's columns
+/// \param share the largest share of F(2x2)'s products F(4x4) may need to be chosen
 /// \return WinogradTile::f4x4 or WinogradTile::f2x2
-WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow);
+WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow,
+                               ProductShare share = winograd_f4x4_share());
 
 /// Scratch memory of the Winograd engine, kept between calls so that a training loop allocates
 /// it once. A call grows it when its layer or batch needs more, and uses the front of buffers
