@@ -17,9 +17,10 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 # The sanitizer build: the library and the unit tests only, in a folder of their own, at -O0:
 # it compiles about a fifth faster than -O1 and the unit tests still run in a minute or so.
-# Compiling everything a second time with the sanitizers' checks takes about as long as the
-# Release build (9 minutes on a 2-core AMD EPYC without AVX-512), which is why it is part of
-# `make check` and CI, not of `make test`, which must stay within 15 minutes on 2 cores.
+# Compiling the library, the support code and the unit tests a second time with the
+# sanitizers' checks took about 9 minutes on a 2-core AMD EPYC without AVX-512, which is why it
+# is part of `make check` and CI, not of `make test`, which is to stay within 15 minutes on 2
+# cores.
 # -Wno-maybe-uninitialized: with -fsanitize, g++ 12 reports false "may be used
 # uninitialized" warnings inside libstdc++'s <regex>; the Release build keeps the warning.
 ASAN_BUILD ?= build-asan

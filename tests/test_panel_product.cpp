@@ -63,10 +63,12 @@ TEST_CASE("multiply_panels: a product computed by hand") {
 }
 
 TEST_CASE("multiply_panels equals the reference on every split of rows and panels") {
-    // Rows: fewer than, exactly and more than a block of 14 (AVX-512) or 3 (AVX2), and the
+    // Rows: fewer than, exactly and more than a block of 14 (AVX-512) or 6 (AVX2), and the
     // 4-row and 1-row blocks after them; columns: part of a panel, one, and one and a part
-    // (where the last panel is filled less than halfway and more than halfway). A as stored
-    // and transposed; C overwritten (beta = 0, over values that must not matter) and added to.
+    // (where the last panel is filled less than halfway and more than halfway: without
+    // AVX-512 each kernel call takes half a panel, 16 columns, so 15, 16 and 17 matter too). A as
+    // stored and transposed; C overwritten (beta = 0, over values that must not matter) and added
+    // to.
     cnn::Rng rng(2024);
     const std::size_t sentinels = 40;
     double worst = 0.0;

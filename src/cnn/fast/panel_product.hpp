@@ -13,7 +13,8 @@
 ///
 /// **B in panels.** B (k, n) is stored as ceil(n / 32) panels, each (k, 32): panel p holds
 /// columns [32·p, 32·p + 32), one row of 32 after the other, zeros past column n. A kernel
-/// that walks down the rows of one panel reads one sequential run of memory. (The columns past
+/// that walks down the rows of one panel reads one sequential run of memory (without AVX-512,
+/// where a kernel call takes half a panel's columns, 64 of every 128 bytes). (The columns past
 /// n only reach sums that are never stored; zeros there keep NaN or denormal values, which
 /// could slow the arithmetic, out of them.)
 ///
@@ -44,7 +45,7 @@
 
 namespace cnn {
 
-/// Columns of one panel of B: two vectors of 16 floats.
+/// Columns of one panel of B: two vectors of 16 floats, or four of 8.
 constexpr std::size_t panel_columns = 32;
 
 /// Floats that B (rows, cols) takes in panels: rows times cols rounded up to a whole panel.

@@ -50,7 +50,7 @@
 /// 6x6 tiles and 36 positions for F(4x4). The price is rounding: the transforms multiply by up
 /// to 8 and divide by 24, so F(4x4)'s results lose about ten times more than F(2x2)'s (the
 /// tests bound them at 5e-5 and 1e-5 of the largest value). Which tile is faster depends on
-/// the output's size: winograd_tile_for().
+/// the output's size and on the machine: winograd_tile_for().
 ///
 /// **Over channels and a batch** the products become matrix products again. Write
 /// \f$U = G g G^T\f$ for every filter f and channel c, \f$V = B^T d B\f$ for every channel c
@@ -191,8 +191,8 @@ ProductShare winograd_f4x4_share();
 /// counting ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² products. On the seed model's layers
 /// (\ref chapter07 "chapter 07" times both) F(4x4) was clearly faster on the 7x7 maps, where
 /// it needs 0.56 times F(2x2)'s products, on every machine measured. On the 14x14 ones, where
-/// it needs 0.73 times, it was 4-14% slower on a machine with AVX-512 and 6-17% faster on one
-/// without: hence the two shares of winograd_f4x4_share().
+/// it needs 0.73 times, it was 4-14% slower on a machine with AVX-512 and took 0.69-0.94 of
+/// F(2x2)'s time on one without: hence the two shares of winograd_f4x4_share().
 /// \param oh the output's rows
 /// \param ow the output's columns
 /// \param share the largest share of F(2x2)'s products F(4x4) may need to be chosen
