@@ -34,8 +34,7 @@ static_assert(panel_columns % kernel_columns == 0, "a panel is whole kernel call
 constexpr std::size_t panel_rows = 14;  // 28 of the 32 registers; 2 for B's row, 1 for A
 #else
 constexpr std::size_t panel_rows = 6;  // 12 of the 16 registers; 2 for B's row, 1 for A
-// (Two rows by four vectors, a whole panel's row, was the first AVX2 kernel: 8 sums, and six
-// loads for every eight multiply-adds. Six rows by two: 12 sums, eight loads for twelve.)
+// (Why not 2 rows by a whole panel's four vectors: panel_product.hpp.)
 #endif
 
 // (By reference: a function returning a Vector would change its calling convention with the
