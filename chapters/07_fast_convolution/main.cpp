@@ -9,7 +9,9 @@
 //   2. Where one training step of the seed model spends its time, layer by layer.
 //   3. Images per second, training and inference, for the seed and the LeNet-style models, and
 //      the memory a training run holds.
-//   4. When PyTorch is installed: the same measurements in PyTorch, side by side.
+//   4. What the products alone would allow: each convolution's matrix products timed with
+//      nothing around them, beside its whole pass, and the images per second they bound.
+//   When PyTorch is installed, the same measurements in PyTorch, side by side.
 //
 // Every figure is measured on the machine that runs the program; each output says how (most
 // are medians of repeated runs). `make bench` runs it with more repeats.
@@ -31,20 +33,22 @@
 #include <fmt/format.h>
 #include <xtensor/xview.hpp>
 
-#include "support/app/resident_memory.hpp"
-#include "support/app/program.hpp"
-#include "support/app/python.hpp"
-#include "support/app/timing.hpp"
+#include "cnn/fast/conv2d_plan.hpp"
 #include "cnn/fast/engines.hpp"
-#include "cnn/ops/conv2d_im2col.hpp"
-#include "cnn/ops/conv2d_naive.hpp"
+#include "cnn/fast/panel_product.hpp"
+#include "cnn/fast/threads.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/zoo.hpp"
+#include "cnn/ops/conv2d_im2col.hpp"
+#include "cnn/ops/conv2d_naive.hpp"
 #include "cnn/optim/adam.hpp"
-#include "cnn/fast/threads.hpp"
-#include "support/plot/plot.hpp"
 #include "cnn/tensor/gemm.hpp"
 #include "cnn/tensor/random.hpp"
+#include "support/app/program.hpp"
+#include "support/app/python.hpp"
+#include "support/app/resident_memory.hpp"
+#include "support/app/timing.hpp"
+#include "support/plot/plot.hpp"
 
 namespace {
 
@@ -65,6 +69,12 @@ struct Budget {
     std::size_t training_runs;  // timed fit() calls per model; the median counts
     std::size_t torch_processes;  // PyTorch's figures: the best of this many processes
 };
+
+// How a time was taken: "one run", or "the median of N runs".
+std::string runs_of(const Budget& budget) {
+    return budget.repeats == 1 ? std::string("one run")
+                               : fmt::format("the median of {} runs", budget.repeats);
+}
 
 Tensor4 random_batch(std::array<std::size_t, 4> shape, cnn::Rng& rng) {
     Tensor4 t = Tensor4::from_shape(shape);
@@ -122,7 +132,8 @@ struct LadderRow {
     // What the layers run, each pass on its own, as in training: the first layer's backward
     // computes no input gradient (there is none to pass on). layers is their sum.
     double layers_forward = 0, layers_backward = 0;
-    std::string engine;  // what the layers' engine (ConvAlgorithm::automatic) chose
+    cnn::ConvAlgorithm algorithm = cnn::ConvAlgorithm::gemm;  // what the layers' engine
+    std::string engine;  // (ConvAlgorithm::automatic) chose, and its name
     // Both Winograd tiles, each pass as in training, for the 3x3 layers (0 for the others).
     std::size_t size = 0;  // the map, size x size
     double f2x2_forward = 0, f2x2_backward = 0, f4x4_forward = 0, f4x4_backward = 0;
@@ -254,6 +265,7 @@ void measure_fast_engines(LadderProblem& p, const Budget& budget, const Expected
     cnn::FastConv2DEngine layers;  // ConvAlgorithm::automatic, all threads
     row.layers = time_engine(p, budget, layers);
     const cnn::ConvAlgorithm chosen = layers.algorithm_for(p.x.shape(), p.w, p.g);
+    row.algorithm = chosen;
     row.engine = cnn::conv_algorithm_name(chosen);
     row.difference = std::max(row.difference, difference(naive, p, layers));
     if (chosen == cnn::ConvAlgorithm::gemm) {
@@ -535,9 +547,7 @@ void save_throughput_table(const fs::path& out, const Budget& budget, const Thro
 void save_convolution_table(const fs::path& out, const Budget& budget,
                             const std::vector<LadderRow>& rows, const Torch& torch) {
     cnn::Transcript text(out / "ch07_convolutions.txt");
-    const std::string runs = budget.repeats == 1
-                                 ? std::string("one run")
-                                 : fmt::format("the median of {} runs", budget.repeats);
+    const std::string runs = runs_of(budget);
     text.line(fmt::format("each convolution of the seed model at batch {}, {} threads, in ms; "
                           "ours {}, PyTorch {}",
                           budget.batch, cnn::thread_count(), runs,
@@ -616,6 +626,179 @@ void save_throughput_chart(const fs::path& out, const Throughputs& ours, const T
     cnn::save_bar_chart(chart, out / "ch07_throughput.png");
 }
 
+// ---------------------------------------------------------------------------------------------
+// 4. What the products alone allow
+// ---------------------------------------------------------------------------------------------
+
+// One convolution's matrix products with nothing around them: no transforms, no im2col, no
+// copies, bias or ReLU. Each is the product its engine computes, with the same shapes, on the
+// same threads, in the same groups of images (Conv2DPlan), so its time is what the layer
+// would take if everything else were free. The operands' values do not change the time: ones.
+struct ProductTimes {
+    double forward = 0, backward = 0;  // seconds, each the median of budget.repeats runs
+};
+
+// Per thread, the operands of one group's products: left sides, results, and (Winograd's dW)
+// right sides in panels. Sized for a full group; a last, smaller group uses their front.
+struct ProductOperands {
+    std::vector<float> left, result, panels, sums;
+};
+
+// Winograd's: for each of the tile's positions, forward M = V U, (columns, FN) = (columns, C)
+// (C, FN); backward dW^T += V^T E, (C, FN) = (C, columns) (columns, FN), and, except in the
+// first layer, dx's M = V U^T, (columns, C) = (columns, FN) (FN, C). A 'same' stride-1 map of
+// size x size has ceil(size / m)^2 tiles of m x m outputs, each (m + 2)^2 positions.
+ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
+                                    const Budget& budget, bool first_layer) {
+    const std::size_t m = tile == cnn::WinogradTile::f4x4 ? 4 : 2, positions = (m + 2) * (m + 2);
+    const std::size_t across = (s.size + m - 1) / m, tiles = across * across;
+    const cnn::Conv2DPlan plan(budget.batch, tiles, {});
+    const std::size_t columns = plan.group() * tiles, wide = std::max(s.channels, s.filters);
+    const std::vector<float> u(positions * cnn::panel_floats(wide, wide), 1.0f);
+    std::vector<ProductOperands> mine(plan.shares());
+    for (ProductOperands& o : mine) {
+        o.left.assign(positions * columns * wide, 1.0f);
+        o.result.resize(positions * columns * wide);
+        o.panels.assign(positions * cnn::panel_floats(columns, s.filters), 1.0f);
+        o.sums.resize(positions * s.channels * s.filters);
+    }
+    using cnn::Op;
+    ProductTimes t;
+    t.forward = median_seconds(budget.repeats, [&] {
+        plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
+            const std::size_t n = group.count * tiles;
+            for (std::size_t xi = 0; xi < positions; ++xi) {
+                cnn::multiply_panels(Op::none, n, s.filters, s.channels,
+                                     &mine[share].left[xi * n * s.channels],
+                                     &u[xi * cnn::panel_floats(s.channels, s.filters)], 0.0f,
+                                     &mine[share].result[xi * n * s.filters]);
+            }
+        });
+    });
+    t.backward = median_seconds(budget.repeats, [&] {
+        plan.run([&](std::size_t share) {
+            ProductOperands& o = mine[share];
+            float beta = 0.0f;
+            plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
+                const std::size_t n = group.count * tiles;
+                for (std::size_t xi = 0; xi < positions; ++xi) {
+                    cnn::multiply_panels(Op::transpose, s.channels, s.filters, n,
+                                         &o.left[xi * n * s.channels],
+                                         &o.panels[xi * cnn::panel_floats(n, s.filters)], beta,
+                                         &o.sums[xi * s.channels * s.filters]);
+                }
+                beta = 1.0f;
+                if (first_layer) {
+                    return;  // its input gradient would go to the data
+                }
+                for (std::size_t xi = 0; xi < positions; ++xi) {
+                    cnn::multiply_panels(Op::none, n, s.channels, s.filters,
+                                         &o.left[xi * n * s.filters],
+                                         &u[xi * cnn::panel_floats(s.filters, s.channels)], 0.0f,
+                                         &o.result[xi * n * s.channels]);
+                }
+            });
+        });
+    });
+    return t;
+}
+
+// im2col's (the gemm engine, conv2d_fast.hpp): with k = C·FH·FW and a group's p columns,
+// forward Y = W cols, (FN, p) = (FN, k) (k, p); backward dW += dz cols^T, (FN, k) = (FN, p)
+// (p, k), and, except in the first layer, dcols = W^T dz, (k, p) = (k, FN) (FN, p).
+ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool first_layer) {
+    const std::size_t k = s.channels * s.kernel * s.kernel, pixels = s.size * s.size;
+    const cnn::Conv2DPlan plan(budget.batch, pixels, {});
+    const std::size_t columns = plan.group() * pixels;
+    const std::vector<float> w(s.filters * k, 1.0f);
+    std::vector<ProductOperands> mine(plan.shares());
+    for (ProductOperands& o : mine) {
+        o.left.assign(k * columns, 1.0f);            // cols, then dcols
+        o.result.assign(s.filters * columns, 1.0f);  // y, then dz
+        o.sums.resize(s.filters * k);
+    }
+    using cnn::Op;
+    ProductTimes t;
+    t.forward = median_seconds(budget.repeats, [&] {
+        plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
+            cnn::gemm(Op::none, Op::none, s.filters, group.count * pixels, k, w.data(),
+                      mine[share].left.data(), 0.0f, mine[share].result.data());
+        });
+    });
+    t.backward = median_seconds(budget.repeats, [&] {
+        plan.run([&](std::size_t share) {
+            ProductOperands& o = mine[share];
+            plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
+                const std::size_t n = group.count * pixels;
+                cnn::gemm(Op::none, Op::transpose, s.filters, k, n, o.result.data(), o.left.data(),
+                          1.0f, o.sums.data());
+                if (!first_layer) {
+                    cnn::gemm(Op::transpose, Op::none, k, n, s.filters, w.data(), o.result.data(),
+                              0.0f, o.left.data());
+                }
+            });
+        });
+    });
+    return t;
+}
+
+// Section 4: each convolution's products alone beside its whole pass (section 1's layers'
+// passes), and what the products alone would allow the seed model, beside what it did.
+void products_alone(const fs::path& out, const Budget& budget, const std::vector<LadderRow>& rows,
+                    const Throughput& seed, const Torch& torch) {
+    cnn::Transcript text(out / "ch07_products.txt");
+    text.line(
+        fmt::format("each convolution's matrix products alone, as its engine computes them "
+                    "(same shapes, threads and groups), beside the whole pass (section 1); "
+                    "batch {}, {} threads, in ms, {}",
+                    budget.batch, cnn::thread_count(), runs_of(budget)));
+    text.line(fmt::format("{:<6} {:>7} | {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6}", "layer", "engine",
+                          "products", "forward", "share", "products", "backward", "share"));
+    ProductTimes products, passes;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const LadderRow& r = rows[i];
+        const ConvShape& s = seed_shapes[i];
+        const bool first = i == 0;
+        const ProductTimes p =
+            r.algorithm == cnn::ConvAlgorithm::gemm
+                ? time_gemm_products(s, budget, first)
+                : time_winograd_products(s, cnn::winograd_tile(r.algorithm), budget, first);
+        text.line(
+            fmt::format("{:<6} {:>7} | {:>8.2f} {:>8.2f} {:>5.0f}% | {:>8.2f} {:>8.2f} "
+                        "{:>5.0f}%",
+                        r.name, r.engine, p.forward * 1e3, r.layers_forward * 1e3,
+                        100.0 * p.forward / r.layers_forward, p.backward * 1e3,
+                        r.layers_backward * 1e3, 100.0 * p.backward / r.layers_backward));
+        products.forward += p.forward;
+        products.backward += p.backward;
+        passes.forward += r.layers_forward;
+        passes.backward += r.layers_backward;
+    }
+    text.line(fmt::format("{:<14} | {:>8.2f} {:>8.2f} {:>5.0f}% | {:>8.2f} {:>8.2f} {:>5.0f}%",
+                          "all five", products.forward * 1e3, passes.forward * 1e3,
+                          100.0 * products.forward / passes.forward, products.backward * 1e3,
+                          passes.backward * 1e3, 100.0 * products.backward / passes.backward));
+    // If nothing but the products took time: images per second, beside ours and PyTorch's best.
+    const auto bound = [&](const char* what, double seconds, double ours, const std::string& key) {
+        const double most = static_cast<double>(budget.batch) / seconds;
+        std::string torch_part;
+        if (torch.has(key)) {
+            const double best = torch.best(key, true);
+            torch_part = fmt::format(
+                "; PyTorch's best {:.0f}: the products alone allow {:.2f} "
+                "times it, ours ran {:.2f} times it",
+                best, most / best, ours / best);
+        }
+        text.line(
+            fmt::format("seed {:<9}: the products alone allow at most {:.0f} images/s, ours "
+                        "ran {:.0f} ({:.0f}% of it){}",
+                        what, most, ours, 100.0 * ours / most, torch_part));
+    };
+    bound("inference", products.forward, seed.infer, "seed_infer");
+    bound("training", products.forward + products.backward, seed.median_train(), "seed_train");
+    text.save();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -667,6 +850,9 @@ int main(int argc, char** argv) {
         save_convolution_table(options.out, budget, rows, torch);
         save_tile_table(options.out, budget, rows);
         save_throughput_chart(options.out, ours, torch);
+
+        std::cout << "\n== 4. What the products alone allow ==\n\n";
+        products_alone(options.out, budget, rows, seed, torch);
         std::cout << "\nplots and tables written to " << options.out.string() << '\n';
     });
 }
