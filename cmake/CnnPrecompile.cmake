@@ -4,7 +4,7 @@
 # cnn_reuse_precompiled_headers(target from): the target uses `from`'s, built with the same
 # flags.
 #
-# xtensor, fmt, CLI11 and doctest are large: parsing xtensor's headers alone takes about 3 s,
+# xtensor, fmt and doctest are large: parsing xtensor's headers alone takes about 3 s,
 # against 4-6 s for a whole library source at -O3 (and nearly all of one at the sanitizer
 # build's -O0). With CNN_PRECOMPILE=OFF both do nothing, so that a build can check that every
 # source includes what it uses, which precompiled headers would hide.

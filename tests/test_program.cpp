@@ -1,7 +1,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -128,4 +132,64 @@ TEST_CASE("Transcript: prints each line at once, writes the file only on save()"
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(text == "a  b\n1  2\n");
     CHECK_FALSE(std::filesystem::exists(dir / "table.txt.partial"));
+}
+
+TEST_CASE("Program: a chapter's own flags take values, and their checks refuse bad ones") {
+    std::size_t epochs = 5;
+    float rate = 0.5f;
+    std::string name = "adam";
+    std::optional<std::filesystem::path> weights;
+    std::vector<std::size_t> decay;
+    bool resume = false;
+    const auto add = [&](cnn::Program& program) {
+        program.option("--epochs", epochs, "epochs").show_default().within(1, 10);
+        program.option("--rate", rate, "rate").check([](const std::string& text) {
+            return text == "0" ? "expected a rate above 0, got '0'" : std::string();
+        });
+        program.option("--name", name, "name").default_text("adam").one_of({"adam", "nadam"});
+        program.option("--weights", weights, "weights").existing_folder();
+        program.option("--decay-at", decay, "decay").within(1, 100);
+        const cnn::Option checkpoint = program.option("--checkpoint", name, "checkpoint");
+        program.flag("--resume", resume, "resume").needs(checkpoint);
+    };
+    cnn::testing::TempDir out;
+    const std::string folder = out.path().string();
+    const cnn::testing::ProgramRun good = cnn::testing::run_program(
+        add, {"--epochs", "10", "--rate", "0.25", "--name", "nadam", "--weights", folder,
+              "--decay-at", "3", "7", "--out", folder});
+    CHECK(good.status == 0);
+    CHECK(good.body_ran);
+    CHECK(epochs == 10);
+    CHECK(rate == 0.25f);
+    CHECK(name == "nadam");
+    CHECK(weights == out.path());
+    CHECK(decay == std::vector<std::size_t>{3, 7});
+    CHECK_FALSE(resume);
+
+    const cnn::testing::ProgramRun help = cnn::testing::run_program(add, {"--help"});
+    CHECK(help.status == 0);
+    CHECK_FALSE(help.body_ran);
+    CHECK(help.out.find("--epochs UINT:UINT in [1 - 10]=10") != std::string::npos);  // added at 10
+    CHECK(help.out.find("--name TEXT:{adam,nadam}=adam") != std::string::npos);
+
+    // Each refusal names the flag and what was wrong, and the body never runs.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+        {{"--epochs", "11"}, "--epochs: Value 11 not in range 1 to 10"},
+        {{"--epochs", "0"}, "--epochs: Value 0 not in range 1 to 10"},
+        {{"--epochs", "-1"}, "--epochs: Value -1 not in range 1 to 10"},
+        {{"--rate", "0"}, "--rate: expected a rate above 0, got '0'"},
+        {{"--name", "sgd"}, "--name: sgd not in {adam,nadam}"},
+        {{"--weights", "/no/such/folder"}, "--weights: Directory does not exist: /no/such/folder"},
+        {{"--decay-at", "3", "101"}, "--decay-at: Value 101 not in range 1 to 100"},
+        {{"--resume"}, "--resume requires --checkpoint"},
+    };
+    for (const auto& [args, message] : bad) {
+        CAPTURE(message);
+        std::vector<std::string> with_out = args;
+        with_out.insert(with_out.end(), {"--out", folder});
+        const cnn::testing::ProgramRun ran = cnn::testing::run_program(add, with_out);
+        CHECK(ran.status != 0);
+        CHECK_FALSE(ran.body_ran);
+        CHECK(ran.err.find(message) != std::string::npos);
+    }
 }

@@ -152,21 +152,26 @@ TEST_CASE("compare_with_python: --torch off and auto with --quick skip, on deman
 
 TEST_CASE("add_comparison_options: --torch and --python, bad modes refused") {
     cnn::PythonComparison c;
-    CLI::App app;
-    cnn::add_comparison_options(app, c);
-    CHECK(app.get_option("--torch")->get_default_str() == "auto");
-    app.parse("--torch on --python /opt/py", false);
+    const auto add = [&c](cnn::Program& program) { cnn::add_comparison_options(program, c); };
+    cnn::testing::TempDir out;
+    const std::string folder = out.path().string();
+    CHECK(cnn::testing::run_program(add, {"--torch", "on", "--python", "/opt/py", "--out", folder})
+              .status == 0);
     CHECK(c.mode == cnn::ComparisonMode::on);
     CHECK(c.python == "/opt/py");
-    app.parse("--torch off", false);
+    CHECK(cnn::testing::run_program(add, {"--torch", "off", "--out", folder}).status == 0);
     CHECK(c.mode == cnn::ComparisonMode::off);
-    app.parse("--torch auto", false);
+    CHECK(cnn::testing::run_program(add, {"--torch", "auto", "--out", folder}).status == 0);
     CHECK(c.mode == cnn::ComparisonMode::automatic);
-    CHECK(app.help().find("--torch TEXT:{auto,on,off}=auto") != std::string::npos);
-    CLI::App bad;
-    cnn::add_comparison_options(bad, c);
-    CHECK_THROWS_AS(bad.parse("--torch maybe", false), CLI::ValidationError);
-    CLI::App number;  // only the names: not the enum's numbers
-    cnn::add_comparison_options(number, c);
-    CHECK_THROWS_AS(number.parse("--torch 1", false), CLI::ValidationError);
+    const cnn::testing::ProgramRun help = cnn::testing::run_program(add, {"--help"});
+    CHECK(help.out.find("--torch TEXT:{auto,on,off}=auto") != std::string::npos);
+    CHECK(help.out.find("--python TEXT=/opt/py") != std::string::npos);  // the value when added
+    for (const std::string bad : {"maybe", "1"}) {  // only the names: not the enum's numbers
+        CAPTURE(bad);
+        const cnn::testing::ProgramRun ran =
+            cnn::testing::run_program(add, {"--torch", bad, "--out", folder});
+        CHECK(ran.status != 0);
+        CHECK_FALSE(ran.body_ran);
+        CHECK(ran.err.find("--torch: " + bad + " not in {auto,on,off}") != std::string::npos);
+    }
 }

@@ -10,8 +10,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <iterator>
 #include <random>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -26,6 +29,7 @@
 #include "cnn/layers/layer.hpp"
 #include "cnn/model/model.hpp"
 #include "cnn/tensor/random.hpp"
+#include "support/app/program.hpp"
 
 namespace cnn::testing {
 
@@ -62,6 +66,38 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+/// What a program run by run_program() printed and returned.
+struct ProgramRun {
+    int status = 0;         ///< Program::run()'s exit status
+    std::string out, err;   ///< what it printed on standard output and standard error
+    bool body_ran = false;  ///< whether its body was called
+};
+
+/// Runs a Program called "ch99_test", to which `add` adds the flags under test, on `args`
+/// (without the program's name), with a body that only notes that it ran; captures what it
+/// prints. A run meant to reach the body must pass `--out`.
+inline ProgramRun run_program(const std::function<void(Program&)>& add,
+                              std::vector<std::string> args) {
+    Program program("ch99_test", "a test program", ReadsData::no);
+    add(program);
+    args.insert(args.begin(), "ch99_test");
+    std::vector<char*> argv;
+    for (std::string& a : args) {
+        argv.push_back(a.data());
+    }
+    ProgramRun ran;
+    std::ostringstream out, err;
+    std::streambuf* old_out = std::cout.rdbuf(out.rdbuf());
+    std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+    ran.status = program.run(static_cast<int>(argv.size()), argv.data(),
+                             [&](const ProgramOptions&) { ran.body_ran = true; });
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    ran.out = out.str();
+    ran.err = err.str();
+    return ran;
+}
 
 /// Makes `path` a named pipe (FIFO). Opening one to read waits for a writer, forever if none
 /// comes: the readers must refuse it rather than open it.

@@ -375,13 +375,12 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes);
     std::size_t epochs = 0;
     std::size_t seeds = 0;
-    program.cli()
-        .add_option("--epochs", epochs, "Training epochs per model (default: 10, or 5 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    program.cli()
-        .add_option("--seeds", seeds,
-                    "Repetitions of the shuffle experiment (default: 5, or 1 with --quick)")
-        ->check(CLI::Range(1, 100));
+    program.option("--epochs", epochs, "Training epochs per model (default: 10, or 5 with --quick)")
+        .within(1, 1000);
+    program
+        .option("--seeds", seeds,
+                "Repetitions of the shuffle experiment (default: 5, or 1 with --quick)")
+        .within(1, 100);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Setup setup = options.quick ? Setup{0, 500, {64}, 5, 1, 8}

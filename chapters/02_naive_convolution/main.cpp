@@ -375,9 +375,8 @@ int main(int argc, char** argv) {
     cnn::Program program("ch02_naive_convolution",
                          "Chapter 02: convolution as a loop you can read", cnn::ReadsData::yes);
     std::string photo_file = cnn::debian_photo;  // section 3's photograph
-    program.cli()
-        .add_option("--photo", photo_file, "A photograph (PNG, JPEG, ...) for the feature maps")
-        ->capture_default_str();
+    program.option("--photo", photo_file, "A photograph (PNG, JPEG, ...) for the feature maps")
+        .show_default();
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         std::cout << "== 1. A worked example ==\n\n";

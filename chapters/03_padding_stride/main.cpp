@@ -354,19 +354,16 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::no);
     std::string input, kernel = "3", padding = "0", stride = "1", photo_file = default_photo;
     bool floor = false;
-    program.cli().add_option("--input", input, "Calculator: the input size, H or HxW");
-    program.cli().add_option("--kernel", kernel, "Calculator: the window size, FH or FHxFW")
-        ->capture_default_str();
-    program.cli()
-        .add_option("--padding", padding, "Calculator: P or PHxPW, or 'same' or 'valid'")
-        ->capture_default_str();
-    program.cli().add_option("--stride", stride, "Calculator: S or SHxSW")->capture_default_str();
-    program.cli().add_flag("--floor", floor,
-                           "Calculator: round the size down (PyTorch, Keras) instead of "
-                           "refusing a size that is not a whole number");
-    program.cli()
-        .add_option("--photo", photo_file, "A photograph for the zero-padding figure")
-        ->capture_default_str();
+    program.option("--input", input, "Calculator: the input size, H or HxW");
+    program.option("--kernel", kernel, "Calculator: the window size, FH or FHxFW").show_default();
+    program.option("--padding", padding, "Calculator: P or PHxPW, or 'same' or 'valid'")
+        .show_default();
+    program.option("--stride", stride, "Calculator: S or SHxSW").show_default();
+    program.flag("--floor", floor,
+                 "Calculator: round the size down (PyTorch, Keras) instead of "
+                 "refusing a size that is not a whole number");
+    program.option("--photo", photo_file, "A photograph for the zero-padding figure")
+        .show_default();
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         if (!input.empty()) {

@@ -213,42 +213,48 @@ struct Settings {
     std::vector<std::size_t> decay_at;
 };
 
-void add_flags(CLI::App& cli, Settings& s) {
-    cli.add_option("--model", s.model_name,
-                   "Which model to train: lenet (default), seed (Géron's model, Hands-On Machine Learning ch. 14) or "
-                   "tiny (the --quick default)")
-        ->check(CLI::IsMember({"lenet", "seed", "tiny"}));
-    cli.add_option("--epochs", s.epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
-        ->check(CLI::Range(1, 1000));
-    cli.add_option("--batch-size", s.batch_size, "Examples per training step")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 60000));
-    cli.add_option("--optimizer", s.optimizer,
-                   "adam, or nadam (Adam with Nesterov momentum, as Géron's notebook)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"adam", "nadam"}));
-    cli.add_option("--learning-rate", s.learning_rate, "The optimizer's learning rate")
-        ->capture_default_str()
-        ->check([](const std::string& text) {
+void add_flags(cnn::Program& program, Settings& s) {
+    program
+        .option("--model", s.model_name,
+                "Which model to train: lenet (default), seed (Géron's model, Hands-On Machine "
+                "Learning ch. 14) or "
+                "tiny (the --quick default)")
+        .one_of({"lenet", "seed", "tiny"});
+    program.option("--epochs", s.epochs, "Epochs (default: 5 for lenet, 10 for seed, 2 for tiny)")
+        .within(1, 1000);
+    program.option("--batch-size", s.batch_size, "Examples per training step")
+        .show_default()
+        .within(1, 60000);
+    program
+        .option("--optimizer", s.optimizer,
+                "adam, or nadam (Adam with Nesterov momentum, as Géron's notebook)")
+        .show_default()
+        .one_of({"adam", "nadam"});
+    program.option("--learning-rate", s.learning_rate, "The optimizer's learning rate")
+        .show_default()
+        .check([](const std::string& text) {
             char* end = nullptr;
             const double rate = std::strtod(text.c_str(), &end);
             return end != text.c_str() && *end == '\0' && rate > 0.0 && rate <= 1.0
                        ? std::string()
                        : "expected a learning rate in (0, 1], got '" + text + "'";
         });
-    cli.add_option("--decay-at", s.decay_at,
-                   "Epochs from which the learning rate is 10 times smaller, e.g. --decay-at 11")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
-    cli.add_flag("--standardize", s.standardize,
+    program
+        .option("--decay-at", s.decay_at,
+                "Epochs from which the learning rate is 10 times smaller, e.g. --decay-at 11")
+        .within(1, 1000);
+    program.flag("--standardize", s.standardize,
                  "Standardise every pixel with the training images' mean and deviation");
-    cli.add_flag("--summary", s.summary_only, "Print Géron's model's summary and stop");
-    CLI::Option* checkpoint_option = cli.add_option(
-        "--checkpoint", s.checkpoint, "Save the whole training state in this folder after every epoch");
-    cli.add_flag("--resume", s.resume,
-                 "Continue the training saved by --checkpoint (same --model, --seed, "
-                 "--batch-size, --optimizer, --learning-rate, --decay-at, --standardize and data) "
-                 "up to --epochs in all")
-        ->needs(checkpoint_option);
+    program.flag("--summary", s.summary_only, "Print Géron's model's summary and stop");
+    const cnn::Option checkpoint_option =
+        program.option("--checkpoint", s.checkpoint,
+                       "Save the whole training state in this folder after every epoch");
+    program
+        .flag("--resume", s.resume,
+              "Continue the training saved by --checkpoint (same --model, --seed, "
+              "--batch-size, --optimizer, --learning-rate, --decay-at, --standardize and data) "
+              "up to --epochs in all")
+        .needs(checkpoint_option);
 }
 
 // Before the data is read and the model is built: puts back the newest complete checkpoint
@@ -362,7 +368,7 @@ int main(int argc, char** argv) {
                          "Chapter 06: a Keras-style CNN trained on Fashion-MNIST",
                          cnn::ReadsData::yes, cnn::Engines::fast);
     Settings s;
-    add_flags(program.cli(), s);
+    add_flags(program, s);
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         std::cout << "== 1. Géron's model ==\n\n";
         describe_seed_model(options.seed, options.out);

@@ -808,14 +808,13 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::no);
     std::size_t threads = 0, repeats = 0;
     cnn::PythonComparison torch_comparison;
-    program.cli()
-        .add_option("--threads", threads, "Threads to use (default: one per core)")
-        ->check(CLI::Range(1, 256));
-    program.cli()
-        .add_option("--repeats", repeats, "Runs per timing; the median counts (default 5, 1 "
-                                          "with --quick)")
-        ->check(CLI::Range(1, 1000));
-    cnn::add_comparison_options(program.cli(), torch_comparison);
+    program.option("--threads", threads, "Threads to use (default: one per core)").within(1, 256);
+    program
+        .option("--repeats", repeats,
+                "Runs per timing; the median counts (default 5, 1 "
+                "with --quick)")
+        .within(1, 1000);
+    cnn::add_comparison_options(program, torch_comparison);
 
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         if (threads > 0) {

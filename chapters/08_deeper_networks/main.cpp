@@ -610,11 +610,11 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes, cnn::Engines::fast);
     std::size_t resnet_epochs = 0;
     program.sections(6);
-    program.cli()
-        .add_option("--resnet-epochs", resnet_epochs,
-                    "Epochs of section 6's ResNet on the whole training set (default 2; the "
-                    "recorded run used 15)")
-        ->check(CLI::Range(1, 200));
+    program
+        .option("--resnet-epochs", resnet_epochs,
+                "Epochs of section 6's ResNet on the whole training set (default 2; the "
+                "recorded run used 15)")
+        .within(1, 200);
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;
         if (options.quick) {

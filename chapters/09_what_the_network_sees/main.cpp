@@ -833,19 +833,20 @@ int main(int argc, char** argv) {
     std::size_t seed_epochs = 0, seeds = 0;
     std::string weights, photo = cnn::debian_photo;
     program.sections(6);
-    program.cli()
-        .add_option("--weights", weights,
-                    "Weights of Géron's model for sections 2 and 3 (a folder saved by "
-                    "ch06_keras_model --model seed, or by an earlier run of this program)")
-        ->check(CLI::ExistingDirectory);
-    program.cli()
-        .add_option("--seed-epochs", seed_epochs,
-                    "Without --weights: epochs of Géron's model (default 2, or 1 with --quick)")
-        ->check(CLI::Range(1, 100));
-    program.cli()
-        .add_option("--seeds", seeds, "Repetitions of the shuffle experiment (default 3, or 2 with --quick)")
-        ->check(CLI::Range(1, 100));
-    program.cli().add_option("--photo", photo, "The colour photograph of section 5");
+    program
+        .option("--weights", weights,
+                "Weights of Géron's model for sections 2 and 3 (a folder saved by "
+                "ch06_keras_model --model seed, or by an earlier run of this program)")
+        .existing_folder();
+    program
+        .option("--seed-epochs", seed_epochs,
+                "Without --weights: epochs of Géron's model (default 2, or 1 with --quick)")
+        .within(1, 100);
+    program
+        .option("--seeds", seeds,
+                "Repetitions of the shuffle experiment (default 3, or 2 with --quick)")
+        .within(1, 100);
+    program.option("--photo", photo, "The colour photograph of section 5");
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;
         if (options.quick) {  // the committed sample: seconds

@@ -717,15 +717,17 @@ int main(int argc, char** argv) {
     std::size_t epochs = 0, train_scenes = 0;
     std::string weights;
     program.sections(6);
-    program.cli().add_option("--epochs", epochs, "Epochs of the detector (default 20, or 1 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    program.cli()
-        .add_option("--train-scenes", train_scenes, "New training scenes per epoch (default 16000, or 256 with --quick)")
-        ->check(CLI::Range(1, 1000000));
-    program.cli()
-        .add_option("--weights", weights, "The detector's weights from an earlier run (its ch10_detector_weights); "
-                                          "without it the detector trains")
-        ->check(CLI::ExistingDirectory);
+    program.option("--epochs", epochs, "Epochs of the detector (default 20, or 1 with --quick)")
+        .within(1, 1000);
+    program
+        .option("--train-scenes", train_scenes,
+                "New training scenes per epoch (default 16000, or 256 with --quick)")
+        .within(1, 1000000);
+    program
+        .option("--weights", weights,
+                "The detector's weights from an earlier run (its ch10_detector_weights); "
+                "without it the detector trains")
+        .existing_folder();
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;
         if (options.quick) {  // the committed sample: seconds

@@ -421,11 +421,12 @@ int main(int argc, char** argv) {
                          cnn::ReadsData::yes, cnn::Engines::fast);
     program.sections(3);
     std::size_t epochs = 0, train_scenes = 0;
-    program.cli().add_option("--epochs", epochs, "Epochs of each network (default 10, or 1 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    program.cli()
-        .add_option("--train-scenes", train_scenes, "New training scenes per epoch (default 4000, or 64 with --quick)")
-        ->check(CLI::Range(1, 1000000));
+    program.option("--epochs", epochs, "Epochs of each network (default 10, or 1 with --quick)")
+        .within(1, 1000);
+    program
+        .option("--train-scenes", train_scenes,
+                "New training scenes per epoch (default 4000, or 64 with --quick)")
+        .within(1, 1000000);
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;
         if (options.quick) {

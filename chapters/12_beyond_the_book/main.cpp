@@ -530,22 +530,26 @@ int main(int argc, char** argv) {
     std::size_t epochs = 0;
     std::optional<fs::path> seed_weights, resnet_weights, keep_inputs;
     Tools tools;
-    program.cli()
-        .add_option("--epochs", epochs, "Epochs of the seed model in the library (default 2, or 1 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    program.cli()
-        .add_option("--seed-weights", seed_weights,
-                    "The seed model's weights from an earlier run (chapter 06's ch06_weights with --model seed); "
-                    "without it the seed model trains")
-        ->check(CLI::ExistingDirectory);
-    program.cli()
-        .add_option("--resnet-weights", resnet_weights, "The ResNet's weights; without it the ResNet trains")
-        ->check(CLI::ExistingDirectory);
-    program.cli().add_option("--keep-inputs", keep_inputs,
-                             "Keep the files handed to PyTorch and ONNX Runtime (images, labels, their outputs) in "
-                             "this folder, to run the scripts by hand");
-    program.cli().add_option("--python", tools.python, "The Python that has PyTorch")->capture_default_str();
-    program.cli().add_option("--node", tools.node, "Node.js, which runs ONNX Runtime")->capture_default_str();
+    program
+        .option("--epochs", epochs,
+                "Epochs of the seed model in the library (default 2, or 1 with --quick)")
+        .within(1, 1000);
+    program
+        .option("--seed-weights", seed_weights,
+                "The seed model's weights from an earlier run (chapter 06's ch06_weights with "
+                "--model seed); "
+                "without it the seed model trains")
+        .existing_folder();
+    program
+        .option("--resnet-weights", resnet_weights,
+                "The ResNet's weights; without it the ResNet trains")
+        .existing_folder();
+    program.option(
+        "--keep-inputs", keep_inputs,
+        "Keep the files handed to PyTorch and ONNX Runtime (images, labels, their outputs) in "
+        "this folder, to run the scripts by hand");
+    program.option("--python", tools.python, "The Python that has PyTorch").show_default();
+    program.option("--node", tools.node, "Node.js, which runs ONNX Runtime").show_default();
     return program.run(argc, argv, [&](const cnn::ProgramOptions& options) {
         Budget budget;
         if (options.quick) {  // the committed sample: seconds

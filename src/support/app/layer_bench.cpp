@@ -212,15 +212,14 @@ int run_layer_bench(int argc, char** argv, const LayerBench& bench) {
     Program program(bench.program, bench.description, ReadsData::no);
     std::size_t threads = 2, repeats = 0;
     PythonComparison torch_comparison;
-    program.cli()
-        .add_option("--threads", threads, "Threads for ours and PyTorch's")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 256));
-    program.cli()
-        .add_option("--repeats", repeats,
-                    "Passes per timing; the median counts (default 21, 1 with --quick)")
-        ->check(CLI::Range(1, 1000));
-    add_comparison_options(program.cli(), torch_comparison);
+    program.option("--threads", threads, "Threads for ours and PyTorch's")
+        .show_default()
+        .within(1, 256);
+    program
+        .option("--repeats", repeats,
+                "Passes per timing; the median counts (default 21, 1 with --quick)")
+        .within(1, 1000);
+    add_comparison_options(program, torch_comparison);
 
     return program.run(argc, argv, [&](const ProgramOptions& options) {
         set_thread_count(threads);

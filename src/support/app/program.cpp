@@ -10,6 +10,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cnn/fast/engines.hpp"
 
@@ -56,45 +57,115 @@ std::string seed_problem(const std::string& text) {
 
 Program::Program(const std::string& name, const std::string& description, ReadsData reads_data,
                  Engines engines)
-    : app_(description, name), out_text_("out/" + name.substr(0, name.find('_'))) {
-    app_.add_flag("--quick", options_.quick,
-                  "Run in seconds on the committed data sample (what the tests run)");
-    app_.add_option("--out", out_text_, "Folder for the plots and tables this program writes")
-        ->capture_default_str()
-        ->check([](const std::string& text) {
+    : app_(std::make_unique<CLI::App>(description, name)),
+      out_text_("out/" + name.substr(0, name.find('_'))) {
+    flag("--quick", options_.quick,
+         "Run in seconds on the committed data sample (what the tests run)");
+    option("--out", out_text_, "Folder for the plots and tables this program writes")
+        .show_default()
+        .check([](const std::string& text) {
             // An empty path would reach the file system as "Invalid argument []".
             return text.empty() ? "expected a folder for the plots and tables, got ''"
                                 : std::string();
         });
-    app_.add_option("--seed", options_.seed, "Seed for every random choice")
-        ->capture_default_str()
-        ->check(seed_problem);
+    // Not option(std::size_t&): its own check, not CLI11's conversion, reads the number.
+    Option(app_->add_option("--seed", options_.seed, "Seed for every random choice"))
+        .show_default()
+        .check(seed_problem);
     if (reads_data == ReadsData::yes) {
-        app_.add_option("--data", options_.data,
-                        "Folder with Fashion-MNIST (or MNIST) IDX files; default: $CNN_DATA, "
-                        "then data/, then /usr/share/datasets/fashion-mnist")
-            ->check(CLI::ExistingDirectory);
+        option("--data", options_.data,
+               "Folder with Fashion-MNIST (or MNIST) IDX files; default: $CNN_DATA, then data/, "
+               "then /usr/share/datasets/fashion-mnist")
+            .existing_folder();
     }
     if (engines == Engines::fast) {
         engines_text_ = "fast";
-        app_.add_option("--engines", engines_text_,
-                        "What computes the layers: fast (chapter 07's engines) or book (chapter "
-                        "04's im2col and chapter 05's loops; the same values, several times slower)")
-            ->capture_default_str()
-            ->check(CLI::IsMember({"book", "fast"}));
+        option("--engines", engines_text_,
+               "What computes the layers: fast (chapter 07's engines) or book (chapter 04's "
+               "im2col and chapter 05's loops; the same values, several times slower)")
+            .show_default()
+            .one_of({"book", "fast"});
     }
 }
 
+Program::~Program() = default;
+
+Option Program::option(const std::string& name, std::size_t& value, const std::string& help) {
+    return Option(app_->add_option(name, value, help));
+}
+
+Option Program::option(const std::string& name, float& value, const std::string& help) {
+    return Option(app_->add_option(name, value, help));
+}
+
+Option Program::option(const std::string& name, std::string& value, const std::string& help) {
+    return Option(app_->add_option(name, value, help));
+}
+
+Option Program::option(const std::string& name, std::optional<std::filesystem::path>& value,
+                       const std::string& help) {
+    return Option(app_->add_option(name, value, help));
+}
+
+Option Program::option(const std::string& name, std::vector<std::size_t>& values,
+                       const std::string& help) {
+    return Option(app_->add_option(name, values, help));
+}
+
+Option Program::option(const std::string& name, std::function<void(const std::string&)> take,
+                       const std::string& help) {
+    return Option(app_->add_option_function<std::string>(name, std::move(take), help));
+}
+
+Option Program::flag(const std::string& name, bool& value, const std::string& help) {
+    return Option(app_->add_flag(name, value, help));
+}
+
+Option& Option::within(std::size_t low, std::size_t high) {
+    option_->check(CLI::Range(low, high));
+    return *this;
+}
+
+Option& Option::one_of(const std::vector<std::string>& names) {
+    option_->check(CLI::IsMember(names));
+    return *this;
+}
+
+Option& Option::existing_folder() {
+    option_->check(CLI::ExistingDirectory);
+    return *this;
+}
+
+Option& Option::check(std::function<std::string(const std::string&)> problem) {
+    option_->check(std::move(problem));
+    return *this;
+}
+
+Option& Option::show_default() {
+    option_->capture_default_str();
+    return *this;
+}
+
+Option& Option::default_text(const std::string& text) {
+    option_->default_str(text);
+    return *this;
+}
+
+Option& Option::needs(const Option& other) {
+    option_->needs(other.option_);
+    return *this;
+}
+
 void Program::sections(std::size_t count) {
-    app_.add_option("--only", options_.only, "Run only this section (1-" + std::to_string(count) + ")")
-        ->check(CLI::Range(std::size_t{1}, count));
+    option("--only", options_.only, "Run only this section (1-" + std::to_string(count) + ")")
+        .within(1, count);
 }
 
 int Program::run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body) {
     try {
-        app_.parse(argc, argv);
+        app_->parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app_.exit(e);  // prints help, or the parse error with a hint
+        return app_->exit(e);  // prints help, or the parse error with a hint
     }
     try {
         options_.out = out_text_;

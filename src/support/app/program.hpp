@@ -13,16 +13,22 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
+#include <vector>
 
 #include "support/io/atomic_file.hpp"
 #include "cnn/tensor/tensor.hpp"
 
-namespace cnn {
+// The command-line parser, CLI11: only program.cpp includes it (its header alone takes seconds
+// to compile in every file that includes it).
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
+namespace cnn {
 
 /// A small matrix as text, one row per line: each value right-aligned in `width` characters,
 /// with `decimals` digits after the point (or, with decimals < 0, as short as it prints),
@@ -79,6 +85,50 @@ struct ProgramOptions {
     bool wants(std::size_t section) const { return only == 0 || only == section; }
 };
 
+/// One flag of a chapter program, added by Program::option() or Program::flag(), to which
+/// checks and help are added in a chain:
+///
+///     program.option("--epochs", epochs, "Training epochs").within(1, 1000);
+///
+/// Before the program's body runs, a value that fails a check is refused with the flag's name,
+/// what was expected and what came, and the program exits with a non-zero status. An Option
+/// refers to its Program's parser and is valid as long as the Program lives.
+class Option {
+public:
+    /// Refuses anything but a whole number from `low` to `high`.
+    /// \param low the smallest value accepted
+    /// \param high the largest value accepted
+    /// \return this option, for the next call of the chain
+    Option& within(std::size_t low, std::size_t high);
+    /// Refuses any value but one of `names`.
+    /// \param names the values accepted
+    /// \return this option
+    Option& one_of(const std::vector<std::string>& names);
+    /// Refuses a path that is not an existing folder.
+    /// \return this option
+    Option& existing_folder();
+    /// Refuses a value for which `problem` returns a sentence (what was expected, what came);
+    /// an empty string accepts it.
+    /// \param problem the check, given the value as typed
+    /// \return this option
+    Option& check(std::function<std::string(const std::string&)> problem);
+    /// Shows the variable's value when the flag was added as the default in `--help`.
+    /// \return this option
+    Option& show_default();
+    /// Shows `text` as the default in `--help`.
+    /// \param text the default as the user would type it
+    /// \return this option
+    Option& default_text(const std::string& text);
+    /// Refuses this flag unless `other` is given too.
+    /// \param other a flag of the same program
+    /// \return this option
+    Option& needs(const Option& other);
+
+private:
+    friend class Program;
+    explicit Option(CLI::Option* option) : option_(option) {}
+    CLI::Option* option_;
+};
 
 /// A chapter program's command line and its error handling.
 class Program {
@@ -93,9 +143,53 @@ public:
     Program(const std::string& name, const std::string& description, ReadsData reads_data,
             Engines engines = Engines::book);
 
-    /// The CLI11 parser, for a chapter to add flags of its own before run().
-    /// \return the parser
-    CLI::App& cli() { return app_; }
+    /// Frees the parser (defined where CLI11 is known).
+    ~Program();
+    /// Not copied: the flags refer to variables of one program.
+    Program(const Program&) = delete;
+    /// Not copied either.
+    /// \return never: deleted
+    Program& operator=(const Program&) = delete;
+
+    /// Adds a flag that takes a value, such as `--epochs 5`, before run(): the value goes to
+    /// `value`, which must outlive run(); without the flag, `value` keeps what it holds.
+    /// \param name the flag, e.g. "--epochs"
+    /// \param value where the value goes
+    /// \param help its line in `--help`
+    /// \return the flag, for checks (Option)
+    Option option(const std::string& name, std::size_t& value, const std::string& help);
+    /// \copydoc option(const std::string&, std::size_t&, const std::string&)
+    Option option(const std::string& name, float& value, const std::string& help);
+    /// \copydoc option(const std::string&, std::size_t&, const std::string&)
+    Option option(const std::string& name, std::string& value, const std::string& help);
+    /// A path that may be absent: `value` holds one only when the flag is given.
+    /// \param name the flag
+    /// \param value where the path goes
+    /// \param help its line in `--help`
+    /// \return the flag, for checks
+    Option option(const std::string& name, std::optional<std::filesystem::path>& value,
+                  const std::string& help);
+    /// A flag with one or more numbers, such as `--decay-at 10 15`; each check applies to
+    /// every number.
+    /// \param name the flag
+    /// \param values where the numbers go, in order
+    /// \param help its line in `--help`
+    /// \return the flag, for checks
+    Option option(const std::string& name, std::vector<std::size_t>& values,
+                  const std::string& help);
+    /// A flag whose value, once its checks pass, is handed to `take`.
+    /// \param name the flag
+    /// \param take called with the value as typed
+    /// \param help its line in `--help`
+    /// \return the flag, for checks
+    Option option(const std::string& name, std::function<void(const std::string&)> take,
+                  const std::string& help);
+    /// Adds a flag without a value, such as `--floor`: `value` becomes true when it is given.
+    /// \param name the flag
+    /// \param value set to true by the flag
+    /// \param help its line in `--help`
+    /// \return the flag, for `needs`
+    Option flag(const std::string& name, bool& value, const std::string& help);
 
     /// Offers `--only N`, to run one of the program's `count` numbered sections
     /// (ProgramOptions::wants()); any other N is refused with the range.
@@ -112,7 +206,7 @@ public:
     int run(int argc, char** argv, const std::function<void(const ProgramOptions&)>& body);
 
 private:
-    CLI::App app_;
+    std::unique_ptr<CLI::App> app_;
     ProgramOptions options_;
     std::string out_text_;
     std::string engines_text_ = "book";

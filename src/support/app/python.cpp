@@ -174,20 +174,21 @@ PythonFigures run_python_figures(const PythonScript& script,
     return figures;
 }
 
-void add_comparison_options(CLI::App& cli, PythonComparison& comparison) {
+void add_comparison_options(Program& program, PythonComparison& comparison) {
     // The check runs first, so the function sees only the three names.
-    cli.add_option_function<std::string>(
-           "--torch",
-           [&comparison](const std::string& mode) {
-               comparison.mode = mode == "on"    ? ComparisonMode::on
-                                 : mode == "off" ? ComparisonMode::off
-                                                 : ComparisonMode::automatic;
-           },
-           "Compare with PyTorch: auto (when installed; not with --quick), on, off")
-        ->check(CLI::IsMember({"auto", "on", "off"}))
-        ->default_str("auto");
-    cli.add_option("--python", comparison.python, "The Python interpreter that has torch")
-        ->capture_default_str();
+    program
+        .option(
+            "--torch",
+            [&comparison](const std::string& mode) {
+                comparison.mode = mode == "on"    ? ComparisonMode::on
+                                  : mode == "off" ? ComparisonMode::off
+                                                  : ComparisonMode::automatic;
+            },
+            "Compare with PyTorch: auto (when installed; not with --quick), on, off")
+        .one_of({"auto", "on", "off"})
+        .default_text("auto");
+    program.option("--python", comparison.python, "The Python interpreter that has torch")
+        .show_default();
 }
 
 PythonFigures compare_with_python(const PythonComparison& comparison, bool quick,

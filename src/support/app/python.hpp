@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include <CLI/CLI.hpp>
+#include "support/app/program.hpp"
 
 namespace cnn {
 
@@ -117,10 +117,10 @@ struct PythonComparison {
     std::string python = "/usr/bin/python3";         ///< the interpreter that has torch
 };
 
-/// Adds --torch and --python to `cli`, writing into `comparison`.
-/// \param cli the program's parser
+/// Adds --torch and --python to `program`, writing into `comparison`.
+/// \param program the program whose command line offers them
 /// \param comparison set when the command line is parsed
-void add_comparison_options(CLI::App& cli, PythonComparison& comparison);
+void add_comparison_options(Program& program, PythonComparison& comparison);
 
 /// run_python_figures(script with comparison.python, arguments) when comparison.mode asks for
 /// it; otherwise figures that are not available, why_not saying the comparison was skipped.
