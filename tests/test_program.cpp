@@ -177,6 +177,10 @@ TEST_CASE("Program: a chapter's own flags take values, and their checks refuse b
         {{"--epochs", "11"}, "--epochs: Value 11 not in range 1 to 10"},
         {{"--epochs", "0"}, "--epochs: Value 0 not in range 1 to 10"},
         {{"--epochs", "-1"}, "--epochs: Value -1 not in range 1 to 10"},
+        // strtoull would read this as 1, and 0x5 as 5: no value may wrap or change base.
+        {{"--epochs", "-18446744073709551615"},
+         "--epochs: Value -18446744073709551615 not in range 1 to 10"},
+        {{"--epochs", "0x5"}, "--epochs: Value 0x5 not in range 1 to 10"},
         {{"--rate", "0"}, "--rate: expected a rate above 0, got '0'"},
         {{"--name", "sgd"}, "--name: sgd not in {adam,nadam}"},
         {{"--weights", "/no/such/folder"}, "--weights: Directory does not exist: /no/such/folder"},

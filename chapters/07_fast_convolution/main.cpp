@@ -127,6 +127,8 @@ const std::vector<ConvShape> seed_shapes = {{"conv1", 1, 64, 28, 7},
 
 struct LadderRow {
     std::string name;
+    ConvShape shape;
+    bool first_layer = false;  // its backward pass computes no input gradient (none is needed)
     double flop = 0;  // forward + backward at the full batch
     double naive = 0, im2col = 0, fast_one = 0, fast_all = 0, layers = 0, sgemm = 0;  // seconds
     // What the layers run, each pass on its own, as in training: the first layer's backward
@@ -316,10 +318,12 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
     LadderProblem p = ladder_problem(s, budget, rng);
     LadderRow row;
     row.name = s.name;
+    row.shape = s;
+    row.first_layer = s.name == seed_shapes.front().name;
     row.size = s.size;
     row.flop = flop_of(s, budget.batch);
     row.naive = time_naive(p, budget) * row.flop / flop_of(s, budget.naive_batch);
-    measure_fast_engines(p, budget, naive_on_few(p), s.name == seed_shapes.front().name, row);
+    measure_fast_engines(p, budget, naive_on_few(p), row.first_layer, row);
     row.im2col = time_im2col(p, budget);
     row.sgemm = time_sgemm(s, budget);
     // OpenBLAS's threads spin for a while after their last product: let them settle before the
@@ -638,6 +642,9 @@ struct ProductTimes {
     double forward = 0, backward = 0;  // seconds, each the median of budget.repeats runs
 };
 
+// Which passes to time.
+enum class Passes { forward, both };
+
 // Per thread, the operands of one group's products: left sides, results, and (Winograd's dW)
 // right sides in panels. Sized for a full group; a last, smaller group uses their front.
 struct ProductOperands {
@@ -645,11 +652,13 @@ struct ProductOperands {
 };
 
 // Winograd's: for each of the tile's positions, forward M = V U, (columns, FN) = (columns, C)
-// (C, FN); backward dW^T += V^T E, (C, FN) = (C, columns) (columns, FN), and, except in the
-// first layer, dx's M = V U^T, (columns, C) = (columns, FN) (FN, C). A 'same' stride-1 map of
-// size x size has ceil(size / m)^2 tiles of m x m outputs, each (m + 2)^2 positions.
+// (C, FN); backward dW^T += V^T E, (C, FN) = (C, columns) (columns, FN), and dx's M = V U',
+// (columns, C) = (columns, FN) (FN, C), with U' the rotated filters' transform. (The engine
+// computes dx in a first layer too: only the gemm engine has a pass for dW alone.) A 'same'
+// stride-1 map of size x size has ceil(size / m)^2 tiles of m x m outputs, each (m + 2)^2
+// positions; dx's tiles cover the input, the same size.
 ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
-                                    const Budget& budget, bool first_layer) {
+                                    const Budget& budget, Passes passes) {
     const std::size_t m = tile == cnn::WinogradTile::f4x4 ? 4 : 2, positions = (m + 2) * (m + 2);
     const std::size_t across = (s.size + m - 1) / m, tiles = across * across;
     const cnn::Conv2DPlan plan(budget.batch, tiles, {});
@@ -664,6 +673,7 @@ ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
     }
     using cnn::Op;
     ProductTimes t;
+    //! [products_forward]
     t.forward = median_seconds(budget.repeats, [&] {
         plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
             const std::size_t n = group.count * tiles;
@@ -675,6 +685,10 @@ ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
             }
         });
     });
+    //! [products_forward]
+    if (passes == Passes::forward) {
+        return t;
+    }
     t.backward = median_seconds(budget.repeats, [&] {
         plan.run([&](std::size_t share) {
             ProductOperands& o = mine[share];
@@ -688,9 +702,6 @@ ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
                                          &o.sums[xi * s.channels * s.filters]);
                 }
                 beta = 1.0f;
-                if (first_layer) {
-                    return;  // its input gradient would go to the data
-                }
                 for (std::size_t xi = 0; xi < positions; ++xi) {
                     cnn::multiply_panels(Op::none, n, s.channels, s.filters,
                                          &o.left[xi * n * s.filters],
@@ -706,7 +717,8 @@ ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
 // im2col's (the gemm engine, conv2d_fast.hpp): with k = C·FH·FW and a group's p columns,
 // forward Y = W cols, (FN, p) = (FN, k) (k, p); backward dW += dz cols^T, (FN, k) = (FN, p)
 // (p, k), and, except in the first layer, dcols = W^T dz, (k, p) = (k, FN) (FN, p).
-ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool first_layer) {
+ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool first_layer,
+                                Passes passes) {
     const std::size_t k = s.channels * s.kernel * s.kernel, pixels = s.size * s.size;
     const cnn::Conv2DPlan plan(budget.batch, pixels, {});
     const std::size_t columns = plan.group() * pixels;
@@ -725,6 +737,9 @@ ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool f
                       mine[share].left.data(), 0.0f, mine[share].result.data());
         });
     });
+    if (passes == Passes::forward) {
+        return t;
+    }
     t.backward = median_seconds(budget.repeats, [&] {
         plan.run([&](std::size_t share) {
             ProductOperands& o = mine[share];
@@ -742,30 +757,51 @@ ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool f
     return t;
 }
 
-// Section 4: each convolution's products alone beside its whole pass (section 1's layers'
-// passes), and what the products alone would allow the seed model, beside what it did.
+// The products of the engine a layer of section 1 chose, at budget.batch images.
+ProductTimes time_products(const LadderRow& r, const Budget& budget, Passes passes) {
+    return r.algorithm == cnn::ConvAlgorithm::gemm
+               ? time_gemm_products(r.shape, budget, r.first_layer, passes)
+               : time_winograd_products(r.shape, cnn::winograd_tile(r.algorithm), budget, passes);
+}
+
+// If nothing but the five convolutions' products took time: the images per second they
+// allow, beside ours and PyTorch's best.
+std::string bound_line(const std::string& what, std::size_t batch, double seconds, double ours,
+                       const Torch& torch, const std::string& key) {
+    const double most = static_cast<double>(batch) / seconds;
+    std::string line = fmt::format(
+        "{} at batch {}: at most {:.0f} images/s; ours ran {:.0f}, {:.0f}% "
+        "of it",
+        what, batch, most, ours, 100.0 * ours / most);
+    if (torch.has(key)) {
+        const double best = torch.best(key, true);
+        line += fmt::format("; PyTorch's best {:.0f}: at most {:.2f} times it, ours {:.2f}", best,
+                            most / best, ours / best);
+    }
+    return line;
+}
+
+// Section 4: each convolution's products alone beside its whole passes (those of
+// ch07_convolutions.txt), and what the products alone would allow the seed model, beside what
+// it did.
 void products_alone(const fs::path& out, const Budget& budget, const std::vector<LadderRow>& rows,
                     const Throughput& seed, const Torch& torch) {
     cnn::Transcript text(out / "ch07_products.txt");
     text.line(
-        fmt::format("each convolution's matrix products alone, as its engine computes them "
-                    "(same shapes, threads and groups), beside the whole pass (section 1); "
-                    "batch {}, {} threads, in ms, {}",
+        fmt::format("the five convolutions' matrix products alone, as their engines compute "
+                    "them (same shapes, threads and groups of images),"));
+    text.line(
+        fmt::format("beside the whole passes of the convolution table; batch {}, {} "
+                    "threads, in ms, {}",
                     budget.batch, cnn::thread_count(), runs_of(budget)));
-    text.line(fmt::format("{:<6} {:>7} | {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6}", "layer", "engine",
-                          "products", "forward", "share", "products", "backward", "share"));
+    text.line(fmt::format("{:<6} {:>7} | {:>8} {:>8} {:>7} | {:>8} {:>8} {:>7}", "layer", "engine",
+                          "products", "forward", "of pass", "products", "backward", "of pass"));
     ProductTimes products, passes;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const LadderRow& r = rows[i];
-        const ConvShape& s = seed_shapes[i];
-        const bool first = i == 0;
-        const ProductTimes p =
-            r.algorithm == cnn::ConvAlgorithm::gemm
-                ? time_gemm_products(s, budget, first)
-                : time_winograd_products(s, cnn::winograd_tile(r.algorithm), budget, first);
+    for (const LadderRow& r : rows) {
+        const ProductTimes p = time_products(r, budget, Passes::both);
         text.line(
-            fmt::format("{:<6} {:>7} | {:>8.2f} {:>8.2f} {:>5.0f}% | {:>8.2f} {:>8.2f} "
-                        "{:>5.0f}%",
+            fmt::format("{:<6} {:>7} | {:>8.2f} {:>8.2f} {:>6.0f}% | {:>8.2f} {:>8.2f} "
+                        "{:>6.0f}%",
                         r.name, r.engine, p.forward * 1e3, r.layers_forward * 1e3,
                         100.0 * p.forward / r.layers_forward, p.backward * 1e3,
                         r.layers_backward * 1e3, 100.0 * p.backward / r.layers_backward));
@@ -774,28 +810,24 @@ void products_alone(const fs::path& out, const Budget& budget, const std::vector
         passes.forward += r.layers_forward;
         passes.backward += r.layers_backward;
     }
-    text.line(fmt::format("{:<14} | {:>8.2f} {:>8.2f} {:>5.0f}% | {:>8.2f} {:>8.2f} {:>5.0f}%",
+    text.line(fmt::format("{:<14} | {:>8.2f} {:>8.2f} {:>6.0f}% | {:>8.2f} {:>8.2f} {:>6.0f}%",
                           "all five", products.forward * 1e3, passes.forward * 1e3,
                           100.0 * products.forward / passes.forward, products.backward * 1e3,
                           passes.backward * 1e3, 100.0 * products.backward / passes.backward));
-    // If nothing but the products took time: images per second, beside ours and PyTorch's best.
-    const auto bound = [&](const char* what, double seconds, double ours, const std::string& key) {
-        const double most = static_cast<double>(budget.batch) / seconds;
-        std::string torch_part;
-        if (torch.has(key)) {
-            const double best = torch.best(key, true);
-            torch_part = fmt::format(
-                "; PyTorch's best {:.0f}: the products alone allow {:.2f} "
-                "times it, ours ran {:.2f} times it",
-                best, most / best, ours / best);
-        }
-        text.line(
-            fmt::format("seed {:<9}: the products alone allow at most {:.0f} images/s, ours "
-                        "ran {:.0f} ({:.0f}% of it){}",
-                        what, most, ours, 100.0 * ours / most, torch_part));
-    };
-    bound("inference", products.forward, seed.infer, "seed_infer");
-    bound("training", products.forward + products.backward, seed.median_train(), "seed_train");
+    // Inference runs at its own batch, whose groups of images may be larger.
+    Budget inference = budget;
+    inference.batch = budget.infer_batch;
+    double inference_products = 0;
+    for (const LadderRow& r : rows) {
+        inference_products += time_products(r, inference, Passes::forward).forward;
+    }
+    text.line(
+        "the seed model, if nothing but these products took time (no transforms, copies, "
+        "pooling, dense layers, loss or optimizer):");
+    text.line(bound_line("inference", inference.batch, inference_products, seed.infer, torch,
+                         "seed_infer"));
+    text.line(bound_line("training ", budget.batch, products.forward + products.backward,
+                         seed.median_train(), torch, "seed_train"));
     text.save();
 }
 

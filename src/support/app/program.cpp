@@ -68,7 +68,7 @@ Program::Program(const std::string& name, const std::string& description, ReadsD
             return text.empty() ? "expected a folder for the plots and tables, got ''"
                                 : std::string();
         });
-    // Not option(std::size_t&): its own check, not CLI11's conversion, reads the number.
+    // CLI11 directly: option() takes std::size_t, which std::uint64_t need not be.
     Option(app_->add_option("--seed", options_.seed, "Seed for every random choice"))
         .show_default()
         .check(seed_problem);
@@ -121,37 +121,49 @@ Option Program::flag(const std::string& name, bool& value, const std::string& he
     return Option(app_->add_flag(name, value, help));
 }
 
-Option& Option::within(std::size_t low, std::size_t high) {
-    option_->check(CLI::Range(low, high));
+Option Option::within(std::size_t low, std::size_t high) {
+    // Not CLI::Range for std::size_t: it reads with strtoull, which takes "-18446744073709551615"
+    // as 1, and the option would then run with a value nobody asked for.
+    option_->check(
+        [low, high](const std::string& text) {
+            std::size_t value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            const bool whole =
+                !text.empty() && ec == std::errc() && end == text.data() + text.size();
+            return whole && value >= low && value <= high
+                       ? std::string()
+                       : fmt::format("Value {} not in range {} to {}", text, low, high);
+        },
+        fmt::format("UINT in [{} - {}]", low, high));
     return *this;
 }
 
-Option& Option::one_of(const std::vector<std::string>& names) {
+Option Option::one_of(const std::vector<std::string>& names) {
     option_->check(CLI::IsMember(names));
     return *this;
 }
 
-Option& Option::existing_folder() {
+Option Option::existing_folder() {
     option_->check(CLI::ExistingDirectory);
     return *this;
 }
 
-Option& Option::check(std::function<std::string(const std::string&)> problem) {
+Option Option::check(std::function<std::string(const std::string&)> problem) {
     option_->check(std::move(problem));
     return *this;
 }
 
-Option& Option::show_default() {
+Option Option::show_default() {
     option_->capture_default_str();
     return *this;
 }
 
-Option& Option::default_text(const std::string& text) {
+Option Option::default_text(const std::string& text) {
     option_->default_str(text);
     return *this;
 }
 
-Option& Option::needs(const Option& other) {
+Option Option::needs(const Option& other) {
     option_->needs(other.option_);
     return *this;
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/io/atomic_file.hpp"
@@ -92,37 +93,39 @@ struct ProgramOptions {
 ///
 /// Before the program's body runs, a value that fails a check is refused with the flag's name,
 /// what was expected and what came, and the program exits with a non-zero status. An Option
-/// refers to its Program's parser and is valid as long as the Program lives.
+/// refers to its Program's parser and is valid as long as the Program lives; each call of a
+/// chain returns a copy of it.
 class Option {
 public:
-    /// Refuses anything but a whole number from `low` to `high`.
+    /// Refuses anything but a whole number from `low` to `high`, written in decimal digits (a
+    /// minus sign, too, is refused: no value wraps around into the range).
     /// \param low the smallest value accepted
     /// \param high the largest value accepted
     /// \return this option, for the next call of the chain
-    Option& within(std::size_t low, std::size_t high);
+    Option within(std::size_t low, std::size_t high);
     /// Refuses any value but one of `names`.
     /// \param names the values accepted
     /// \return this option
-    Option& one_of(const std::vector<std::string>& names);
+    Option one_of(const std::vector<std::string>& names);
     /// Refuses a path that is not an existing folder.
     /// \return this option
-    Option& existing_folder();
+    Option existing_folder();
     /// Refuses a value for which `problem` returns a sentence (what was expected, what came);
     /// an empty string accepts it.
     /// \param problem the check, given the value as typed
     /// \return this option
-    Option& check(std::function<std::string(const std::string&)> problem);
+    Option check(std::function<std::string(const std::string&)> problem);
     /// Shows the variable's value when the flag was added as the default in `--help`.
     /// \return this option
-    Option& show_default();
+    Option show_default();
     /// Shows `text` as the default in `--help`.
     /// \param text the default as the user would type it
     /// \return this option
-    Option& default_text(const std::string& text);
+    Option default_text(const std::string& text);
     /// Refuses this flag unless `other` is given too.
     /// \param other a flag of the same program
     /// \return this option
-    Option& needs(const Option& other);
+    Option needs(const Option& other);
 
 private:
     friend class Program;

@@ -1,5 +1,7 @@
 #include "support/app/python.hpp"
 
+#include "support/app/program.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>

@@ -20,9 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include "support/app/program.hpp"
-
 namespace cnn {
+
+class Program;  // support/app/program.hpp
 
 /// A measuring script and what it needs.
 struct PythonScript {
