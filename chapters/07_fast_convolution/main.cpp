@@ -125,6 +125,17 @@ const std::vector<ConvShape> seed_shapes = {{"conv1", 1, 64, 28, 7},
                                             {"conv5", 256, 256, 7, 3}};
 //! [shapes]
 
+// One convolution's matrix products with nothing around them: no transforms, no im2col, no
+// copies, bias or ReLU. Each is the product its engine computes, with the same shapes, on the
+// same threads, in the same groups of images (Conv2DPlan), so its time is what the layer
+// would take if everything else were free. The operands' values do not change the time: ones.
+struct ProductTimes {
+    double forward = 0, backward = 0;  // seconds, each the median of budget.repeats runs
+};
+
+// Which passes to time.
+enum class Passes { forward, both };
+
 struct LadderRow {
     std::string name;
     ConvShape shape;
@@ -140,6 +151,10 @@ struct LadderRow {
     std::size_t size = 0;  // the map, size x size
     double f2x2_forward = 0, f2x2_backward = 0, f4x4_forward = 0, f4x4_backward = 0;
     double difference = 0;  // both engines against naive, relative
+    // The products alone of what the layers run (section 4): at the batch, and the forward
+    // pass's at inference's batch.
+    ProductTimes products;
+    double inference_products = 0;
 };
 
 // Multiply-adds of the forward pass, times 2 FLOP each; backward does it twice (dW, dx).
@@ -294,6 +309,12 @@ double time_im2col(LadderProblem& p, const Budget& budget) {
     });
 }
 
+// OpenBLAS's own threads spin for a while after their last product on several threads,
+// taking a core from whatever runs next: time nothing before they have stopped.
+void let_blas_threads_settle() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
 //! [ladder_sgemm]
 // The reference: OpenBLAS alone, on every core, computing the convolution's three products
 // for the whole batch at once, with k = C·FH·FW and p = N·OH·OW:
@@ -314,6 +335,125 @@ double time_sgemm(const ConvShape& s, const Budget& budget) {
 }
 //! [ladder_sgemm]
 
+// Per thread, the operands of one group's products: left sides, results, and (Winograd's dW)
+// right sides in panels. Sized for a full group; a last, smaller group uses their front.
+struct ProductOperands {
+    std::vector<float> left, result, panels, sums;
+};
+
+// Winograd's: for each of the tile's positions, forward M = V U, (columns, FN) = (columns, C)
+// (C, FN); backward dW^T += V^T E, (C, FN) = (C, columns) (columns, FN), and dx's M = V U',
+// (columns, C) = (columns, FN) (FN, C), with U' the rotated filters' transform. (The engine
+// computes dx in a first layer too: only the gemm engine has a pass for dW alone.) A 'same'
+// stride-1 map of size x size has ceil(size / m)^2 tiles of m x m outputs, each (m + 2)^2
+// positions; dx's tiles cover the input, the same size.
+ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
+                                    const Budget& budget, Passes passes) {
+    const std::size_t m = tile == cnn::WinogradTile::f4x4 ? 4 : 2, positions = (m + 2) * (m + 2);
+    const std::size_t across = (s.size + m - 1) / m, tiles = across * across;
+    const cnn::Conv2DPlan plan(budget.batch, tiles, {});
+    const std::size_t columns = plan.group() * tiles, wide = std::max(s.channels, s.filters);
+    const std::vector<float> u(positions * cnn::panel_floats(wide, wide), 1.0f);
+    std::vector<ProductOperands> mine(plan.shares());
+    for (ProductOperands& o : mine) {
+        o.left.assign(positions * columns * wide, 1.0f);
+        o.result.resize(positions * columns * wide);
+        o.panels.assign(positions * cnn::panel_floats(columns, s.filters), 1.0f);
+        o.sums.resize(positions * s.channels * s.filters);
+    }
+    using cnn::Op;
+    ProductTimes t;
+    //! [products_forward]
+    t.forward = median_seconds(budget.repeats, [&] {
+        plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
+            const std::size_t n = group.count * tiles;
+            for (std::size_t xi = 0; xi < positions; ++xi) {
+                cnn::multiply_panels(Op::none, n, s.filters, s.channels,
+                                     &mine[share].left[xi * n * s.channels],
+                                     &u[xi * cnn::panel_floats(s.channels, s.filters)], 0.0f,
+                                     &mine[share].result[xi * n * s.filters]);
+            }
+        });
+    });
+    //! [products_forward]
+    if (passes == Passes::forward) {
+        return t;
+    }
+    t.backward = median_seconds(budget.repeats, [&] {
+        plan.run([&](std::size_t share) {
+            ProductOperands& o = mine[share];
+            float beta = 0.0f;
+            plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
+                const std::size_t n = group.count * tiles;
+                for (std::size_t xi = 0; xi < positions; ++xi) {
+                    cnn::multiply_panels(Op::transpose, s.channels, s.filters, n,
+                                         &o.left[xi * n * s.channels],
+                                         &o.panels[xi * cnn::panel_floats(n, s.filters)], beta,
+                                         &o.sums[xi * s.channels * s.filters]);
+                }
+                beta = 1.0f;
+                for (std::size_t xi = 0; xi < positions; ++xi) {
+                    cnn::multiply_panels(Op::none, n, s.channels, s.filters,
+                                         &o.left[xi * n * s.filters],
+                                         &u[xi * cnn::panel_floats(s.filters, s.channels)], 0.0f,
+                                         &o.result[xi * n * s.channels]);
+                }
+            });
+        });
+    });
+    return t;
+}
+
+// im2col's (the gemm engine, conv2d_fast.hpp): with k = C·FH·FW and a group's p columns,
+// forward Y = W cols, (FN, p) = (FN, k) (k, p); backward dW += dz cols^T, (FN, k) = (FN, p)
+// (p, k), and, except in the first layer, dcols = W^T dz, (k, p) = (k, FN) (FN, p).
+ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool first_layer,
+                                Passes passes) {
+    const std::size_t k = s.channels * s.kernel * s.kernel, pixels = s.size * s.size;
+    const cnn::Conv2DPlan plan(budget.batch, pixels, {});
+    const std::size_t columns = plan.group() * pixels;
+    const std::vector<float> w(s.filters * k, 1.0f);
+    std::vector<ProductOperands> mine(plan.shares());
+    for (ProductOperands& o : mine) {
+        o.left.assign(k * columns, 1.0f);            // cols, then dcols
+        o.result.assign(s.filters * columns, 1.0f);  // y, then dz
+        o.sums.resize(s.filters * k);
+    }
+    using cnn::Op;
+    ProductTimes t;
+    t.forward = median_seconds(budget.repeats, [&] {
+        plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
+            cnn::gemm(Op::none, Op::none, s.filters, group.count * pixels, k, w.data(),
+                      mine[share].left.data(), 0.0f, mine[share].result.data());
+        });
+    });
+    if (passes == Passes::forward) {
+        return t;
+    }
+    t.backward = median_seconds(budget.repeats, [&] {
+        plan.run([&](std::size_t share) {
+            ProductOperands& o = mine[share];
+            plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
+                const std::size_t n = group.count * pixels;
+                cnn::gemm(Op::none, Op::transpose, s.filters, k, n, o.result.data(), o.left.data(),
+                          1.0f, o.sums.data());
+                if (!first_layer) {
+                    cnn::gemm(Op::transpose, Op::none, k, n, s.filters, w.data(), o.result.data(),
+                              0.0f, o.left.data());
+                }
+            });
+        });
+    });
+    return t;
+}
+
+// The products of the engine a layer chose, at budget.batch images.
+ProductTimes time_products(const LadderRow& r, const Budget& budget, Passes passes) {
+    return r.algorithm == cnn::ConvAlgorithm::gemm
+               ? time_gemm_products(r.shape, budget, r.first_layer, passes)
+               : time_winograd_products(r.shape, cnn::winograd_tile(r.algorithm), budget, passes);
+}
+
 LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng) {
     LadderProblem p = ladder_problem(s, budget, rng);
     LadderRow row;
@@ -324,11 +464,14 @@ LadderRow measure_ladder(const ConvShape& s, const Budget& budget, cnn::Rng& rng
     row.flop = flop_of(s, budget.batch);
     row.naive = time_naive(p, budget) * row.flop / flop_of(s, budget.naive_batch);
     measure_fast_engines(p, budget, naive_on_few(p), row.first_layer, row);
+    // The products alone, right after the passes they are compared with (section 4).
+    row.products = time_products(row, budget, Passes::both);
+    Budget inference = budget;
+    inference.batch = budget.infer_batch;
+    row.inference_products = time_products(row, inference, Passes::forward).forward;
     row.im2col = time_im2col(p, budget);
     row.sgemm = time_sgemm(s, budget);
-    // OpenBLAS's threads spin for a while after their last product: let them settle before the
-    // next layer's single-threaded measurements.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    let_blas_threads_settle();  // before the next layer's single-threaded measurements
     return row;
 }
 
@@ -634,136 +777,6 @@ void save_throughput_chart(const fs::path& out, const Throughputs& ours, const T
 // 4. What the products alone allow
 // ---------------------------------------------------------------------------------------------
 
-// One convolution's matrix products with nothing around them: no transforms, no im2col, no
-// copies, bias or ReLU. Each is the product its engine computes, with the same shapes, on the
-// same threads, in the same groups of images (Conv2DPlan), so its time is what the layer
-// would take if everything else were free. The operands' values do not change the time: ones.
-struct ProductTimes {
-    double forward = 0, backward = 0;  // seconds, each the median of budget.repeats runs
-};
-
-// Which passes to time.
-enum class Passes { forward, both };
-
-// Per thread, the operands of one group's products: left sides, results, and (Winograd's dW)
-// right sides in panels. Sized for a full group; a last, smaller group uses their front.
-struct ProductOperands {
-    std::vector<float> left, result, panels, sums;
-};
-
-// Winograd's: for each of the tile's positions, forward M = V U, (columns, FN) = (columns, C)
-// (C, FN); backward dW^T += V^T E, (C, FN) = (C, columns) (columns, FN), and dx's M = V U',
-// (columns, C) = (columns, FN) (FN, C), with U' the rotated filters' transform. (The engine
-// computes dx in a first layer too: only the gemm engine has a pass for dW alone.) A 'same'
-// stride-1 map of size x size has ceil(size / m)^2 tiles of m x m outputs, each (m + 2)^2
-// positions; dx's tiles cover the input, the same size.
-ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
-                                    const Budget& budget, Passes passes) {
-    const std::size_t m = tile == cnn::WinogradTile::f4x4 ? 4 : 2, positions = (m + 2) * (m + 2);
-    const std::size_t across = (s.size + m - 1) / m, tiles = across * across;
-    const cnn::Conv2DPlan plan(budget.batch, tiles, {});
-    const std::size_t columns = plan.group() * tiles, wide = std::max(s.channels, s.filters);
-    const std::vector<float> u(positions * cnn::panel_floats(wide, wide), 1.0f);
-    std::vector<ProductOperands> mine(plan.shares());
-    for (ProductOperands& o : mine) {
-        o.left.assign(positions * columns * wide, 1.0f);
-        o.result.resize(positions * columns * wide);
-        o.panels.assign(positions * cnn::panel_floats(columns, s.filters), 1.0f);
-        o.sums.resize(positions * s.channels * s.filters);
-    }
-    using cnn::Op;
-    ProductTimes t;
-    //! [products_forward]
-    t.forward = median_seconds(budget.repeats, [&] {
-        plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
-            const std::size_t n = group.count * tiles;
-            for (std::size_t xi = 0; xi < positions; ++xi) {
-                cnn::multiply_panels(Op::none, n, s.filters, s.channels,
-                                     &mine[share].left[xi * n * s.channels],
-                                     &u[xi * cnn::panel_floats(s.channels, s.filters)], 0.0f,
-                                     &mine[share].result[xi * n * s.filters]);
-            }
-        });
-    });
-    //! [products_forward]
-    if (passes == Passes::forward) {
-        return t;
-    }
-    t.backward = median_seconds(budget.repeats, [&] {
-        plan.run([&](std::size_t share) {
-            ProductOperands& o = mine[share];
-            float beta = 0.0f;
-            plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
-                const std::size_t n = group.count * tiles;
-                for (std::size_t xi = 0; xi < positions; ++xi) {
-                    cnn::multiply_panels(Op::transpose, s.channels, s.filters, n,
-                                         &o.left[xi * n * s.channels],
-                                         &o.panels[xi * cnn::panel_floats(n, s.filters)], beta,
-                                         &o.sums[xi * s.channels * s.filters]);
-                }
-                beta = 1.0f;
-                for (std::size_t xi = 0; xi < positions; ++xi) {
-                    cnn::multiply_panels(Op::none, n, s.channels, s.filters,
-                                         &o.left[xi * n * s.filters],
-                                         &u[xi * cnn::panel_floats(s.filters, s.channels)], 0.0f,
-                                         &o.result[xi * n * s.channels]);
-                }
-            });
-        });
-    });
-    return t;
-}
-
-// im2col's (the gemm engine, conv2d_fast.hpp): with k = C·FH·FW and a group's p columns,
-// forward Y = W cols, (FN, p) = (FN, k) (k, p); backward dW += dz cols^T, (FN, k) = (FN, p)
-// (p, k), and, except in the first layer, dcols = W^T dz, (k, p) = (k, FN) (FN, p).
-ProductTimes time_gemm_products(const ConvShape& s, const Budget& budget, bool first_layer,
-                                Passes passes) {
-    const std::size_t k = s.channels * s.kernel * s.kernel, pixels = s.size * s.size;
-    const cnn::Conv2DPlan plan(budget.batch, pixels, {});
-    const std::size_t columns = plan.group() * pixels;
-    const std::vector<float> w(s.filters * k, 1.0f);
-    std::vector<ProductOperands> mine(plan.shares());
-    for (ProductOperands& o : mine) {
-        o.left.assign(k * columns, 1.0f);            // cols, then dcols
-        o.result.assign(s.filters * columns, 1.0f);  // y, then dz
-        o.sums.resize(s.filters * k);
-    }
-    using cnn::Op;
-    ProductTimes t;
-    t.forward = median_seconds(budget.repeats, [&] {
-        plan.run_groups([&](const cnn::ImageGroup& group, std::size_t share) {
-            cnn::gemm(Op::none, Op::none, s.filters, group.count * pixels, k, w.data(),
-                      mine[share].left.data(), 0.0f, mine[share].result.data());
-        });
-    });
-    if (passes == Passes::forward) {
-        return t;
-    }
-    t.backward = median_seconds(budget.repeats, [&] {
-        plan.run([&](std::size_t share) {
-            ProductOperands& o = mine[share];
-            plan.for_each_group(share, [&](const cnn::ImageGroup& group) {
-                const std::size_t n = group.count * pixels;
-                cnn::gemm(Op::none, Op::transpose, s.filters, k, n, o.result.data(), o.left.data(),
-                          1.0f, o.sums.data());
-                if (!first_layer) {
-                    cnn::gemm(Op::transpose, Op::none, k, n, s.filters, w.data(), o.result.data(),
-                              0.0f, o.left.data());
-                }
-            });
-        });
-    });
-    return t;
-}
-
-// The products of the engine a layer of section 1 chose, at budget.batch images.
-ProductTimes time_products(const LadderRow& r, const Budget& budget, Passes passes) {
-    return r.algorithm == cnn::ConvAlgorithm::gemm
-               ? time_gemm_products(r.shape, budget, r.first_layer, passes)
-               : time_winograd_products(r.shape, cnn::winograd_tile(r.algorithm), budget, passes);
-}
-
 // If nothing but the five convolutions' products took time: the images per second they
 // allow, beside ours and PyTorch's best.
 std::string bound_line(const std::string& what, std::size_t batch, double seconds, double ours,
@@ -781,9 +794,9 @@ std::string bound_line(const std::string& what, std::size_t batch, double second
     return line;
 }
 
-// Section 4: each convolution's products alone beside its whole passes (those of
-// ch07_convolutions.txt), and what the products alone would allow the seed model, beside what
-// it did.
+// Section 4: each convolution's products alone (timed in section 1) beside its whole passes
+// (those of ch07_convolutions.txt), and what the products alone would allow the seed model,
+// beside what it did.
 void products_alone(const fs::path& out, const Budget& budget, const std::vector<LadderRow>& rows,
                     const Throughput& seed, const Torch& torch) {
     cnn::Transcript text(out / "ch07_products.txt");
@@ -797,8 +810,10 @@ void products_alone(const fs::path& out, const Budget& budget, const std::vector
     text.line(fmt::format("{:<6} {:>7} | {:>8} {:>8} {:>7} | {:>8} {:>8} {:>7}", "layer", "engine",
                           "products", "forward", "of pass", "products", "backward", "of pass"));
     ProductTimes products, passes;
+    double inference_products = 0;
     for (const LadderRow& r : rows) {
-        const ProductTimes p = time_products(r, budget, Passes::both);
+        const ProductTimes& p = r.products;
+        inference_products += r.inference_products;
         text.line(
             fmt::format("{:<6} {:>7} | {:>8.2f} {:>8.2f} {:>6.0f}% | {:>8.2f} {:>8.2f} "
                         "{:>6.0f}%",
@@ -814,17 +829,11 @@ void products_alone(const fs::path& out, const Budget& budget, const std::vector
                           "all five", products.forward * 1e3, passes.forward * 1e3,
                           100.0 * products.forward / passes.forward, products.backward * 1e3,
                           passes.backward * 1e3, 100.0 * products.backward / passes.backward));
-    // Inference runs at its own batch, whose groups of images may be larger.
-    Budget inference = budget;
-    inference.batch = budget.infer_batch;
-    double inference_products = 0;
-    for (const LadderRow& r : rows) {
-        inference_products += time_products(r, inference, Passes::forward).forward;
-    }
     text.line(
         "the seed model, if nothing but these products took time (no transforms, copies, "
         "pooling, dense layers, loss or optimizer):");
-    text.line(bound_line("inference", inference.batch, inference_products, seed.infer, torch,
+    // Inference runs at its own batch, whose groups of images may be larger.
+    text.line(bound_line("inference", budget.infer_batch, inference_products, seed.infer, torch,
                          "seed_infer"));
     text.line(bound_line("training ", budget.batch, products.forward + products.backward,
                          seed.median_train(), torch, "seed_train"));
