@@ -143,7 +143,8 @@ struct LadderRow {
     double flop = 0;  // forward + backward at the full batch
     double naive = 0, im2col = 0, fast_one = 0, fast_all = 0, layers = 0, sgemm = 0;  // seconds
     // What the layers run, each pass on its own, as in training: the first layer's backward
-    // computes no input gradient (there is none to pass on). layers is their sum.
+    // computes no input gradient (there is none to pass on). (layers times the two passes
+    // together, as the ladder's other columns, with the input gradient: not their sum.)
     double layers_forward = 0, layers_backward = 0;
     cnn::ConvAlgorithm algorithm = cnn::ConvAlgorithm::gemm;  // what the layers' engine
     std::string engine;  // (ConvAlgorithm::automatic) chose, and its name
