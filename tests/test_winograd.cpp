@@ -517,6 +517,23 @@ TEST_CASE("winograd: the seed model's 3x3 layers at batch 2 agree with the naive
     }
 }
 
+TEST_CASE("winograd_grid: tiles that cover the output, counted by hand") {
+    using cnn::WinogradTile;
+    // 7x7: ceil(7/2) = 4 tiles a side of F(2x2), ceil(7/4) = 2 of F(4x4).
+    CHECK(cnn::winograd_grid(WinogradTile::f2x2, 7, 7).tiles == 16);
+    CHECK(cnn::winograd_grid(WinogradTile::f2x2, 7, 7).positions == 16);
+    CHECK(cnn::winograd_grid(WinogradTile::f4x4, 7, 7).tiles == 4);
+    CHECK(cnn::winograd_grid(WinogradTile::f4x4, 7, 7).positions == 36);
+    CHECK(cnn::winograd_grid(WinogradTile::f4x4, 7, 7).products() == 144);
+    // 14x14: 49 tiles that fit exactly, or 16 that stick out by two rows and columns.
+    CHECK(cnn::winograd_grid(WinogradTile::f2x2, 14, 14).products() == 784);
+    CHECK(cnn::winograd_grid(WinogradTile::f4x4, 14, 14).products() == 576);
+    // Rows and columns apart: 9x6 is 3 x 2 tiles of F(4x4), 5 x 3 of F(2x2).
+    CHECK(cnn::winograd_grid(WinogradTile::f4x4, 9, 6).tiles == 6);
+    CHECK(cnn::winograd_grid(WinogradTile::f2x2, 9, 6).tiles == 15);
+    CHECK(cnn::winograd_grid(WinogradTile::f2x2, 1, 1).tiles == 1);
+}
+
 TEST_CASE("winograd_tile_for: F(4x4) where it needs at most a share of F(2x2)'s products") {
     // Products: ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² each.
     const cnn::ProductShare two_thirds{2, 3}, three_quarters{3, 4};

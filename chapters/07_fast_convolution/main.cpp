@@ -37,6 +37,7 @@
 #include "cnn/fast/engines.hpp"
 #include "cnn/fast/panel_product.hpp"
 #include "cnn/fast/threads.hpp"
+#include "cnn/fast/winograd.hpp"
 #include "cnn/model/sequential.hpp"
 #include "cnn/model/zoo.hpp"
 #include "cnn/ops/conv2d_im2col.hpp"
@@ -345,13 +346,12 @@ struct ProductOperands {
 // Winograd's: for each of the tile's positions, forward M = V U, (columns, FN) = (columns, C)
 // (C, FN); backward dW^T += V^T E, (C, FN) = (C, columns) (columns, FN), and dx's M = V U',
 // (columns, C) = (columns, FN) (FN, C), with U' the rotated filters' transform. (The engine
-// computes dx in a first layer too: only the gemm engine has a pass for dW alone.) A 'same'
-// stride-1 map of size x size has ceil(size / m)^2 tiles of m x m outputs, each (m + 2)^2
-// positions; dx's tiles cover the input, the same size.
+// computes dx in a first layer too: only the gemm engine has a pass for dW alone.) The
+// output of a 'same' stride-1 layer, and so dx's tiles over its input, are size x size.
 ProductTimes time_winograd_products(const ConvShape& s, cnn::WinogradTile tile,
                                     const Budget& budget, Passes passes) {
-    const std::size_t m = tile == cnn::WinogradTile::f4x4 ? 4 : 2, positions = (m + 2) * (m + 2);
-    const std::size_t across = (s.size + m - 1) / m, tiles = across * across;
+    const cnn::WinogradGrid grid = cnn::winograd_grid(tile, s.size, s.size);
+    const std::size_t tiles = grid.tiles, positions = grid.positions;
     const cnn::Conv2DPlan plan(budget.batch, tiles, {});
     const std::size_t columns = plan.group() * tiles, wide = std::max(s.channels, s.filters);
     const std::vector<float> u(positions * cnn::panel_floats(wide, wide), 1.0f);

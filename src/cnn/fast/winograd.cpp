@@ -242,6 +242,13 @@ std::vector<float> winograd_filter_tile_transpose(WinogradTile tile, const std::
     });
 }
 
+WinogradGrid winograd_grid(WinogradTile tile, std::size_t oh, std::size_t ow) {
+    return with_variant(tile, [&](auto f) {
+        using T = Tile<decltype(f)>;
+        return WinogradGrid{tiles_along(oh, T::m) * tiles_along(ow, T::m), T::positions};
+    });
+}
+
 //! [tile_choice]
 ProductShare winograd_f4x4_share() {
 #if defined(__AVX512F__)
@@ -252,12 +259,9 @@ ProductShare winograd_f4x4_share() {
 }
 
 WinogradTile winograd_tile_for(std::size_t oh, std::size_t ow, ProductShare share) {
-    // Products per filter and channel: ceil(OH / m)·ceil(OW / m) tiles of (m + 2)² each.
-    const auto products = [&](std::size_t m) {
-        return tiles_along(oh, m) * tiles_along(ow, m) * (m + 2) * (m + 2);
-    };
-    return share.denominator * products(4) <= share.numerator * products(2) ? WinogradTile::f4x4
-                                                                            : WinogradTile::f2x2;
+    const std::size_t f4 = winograd_grid(WinogradTile::f4x4, oh, ow).products();
+    const std::size_t f2 = winograd_grid(WinogradTile::f2x2, oh, ow).products();
+    return share.denominator * f4 <= share.numerator * f2 ? WinogradTile::f4x4 : WinogradTile::f2x2;
 }
 //! [tile_choice]
 

@@ -185,6 +185,23 @@ struct ProductShare {
 /// \return 2/3 or 3/4
 ProductShare winograd_f4x4_share();
 
+/// How a tile size covers an output (OH, OW): its tiles, and the positions (products per filter
+/// and channel) of each.
+struct WinogradGrid {
+    std::size_t tiles;      ///< ceil(OH / m)·ceil(OW / m) tiles of m x m outputs
+    std::size_t positions;  ///< (m + 2)²: 16 for F(2x2), 36 for F(4x4)
+    /// Products per filter and channel over the whole output.
+    /// \return tiles·positions
+    std::size_t products() const { return tiles * positions; }
+};
+
+/// The tiles of `tile` over an output (OH, OW), those that stick out past its edge included.
+/// \param tile which algorithm
+/// \param oh the output's rows
+/// \param ow the output's columns
+/// \return the tiles and the positions of each
+WinogradGrid winograd_grid(WinogradTile tile, std::size_t oh, std::size_t ow);
+
 /// The tile that computes an output (OH, OW) faster. F(4x4, 3x3) needs fewer products per
 /// output, but its transforms do more work per product, and its tiles stick out further past
 /// the output's edge. It is chosen when it needs at most `share` of F(2x2)'s products,
